@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what the tests and the local run need when it is missing:
+#   redis-server (Debian package), promtool (Debian package prometheus, for the compose config check),
+#   and FerretDB v1.24.2 built from the Go module proxy into .tools/bin/ferretdb.
+# Usage: scripts/deps.sh [redis] [ferretdb] [promtool]   (no argument: all of them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=("$@")
+[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool)
+
+apt_updated=0
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: $1 is missing and installing it needs root (apt-get install $1)" >&2
+    exit 1
+  fi
+  if [ $apt_updated -eq 0 ]; then
+    echo "deps: apt-get update" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  echo "deps: apt-get install $1" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
+
+for dep in "${want[@]}"; do
+  case "$dep" in
+    redis)
+      command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+      # The package starts a system service on 6379; the project starts its own servers.
+      ;;
+    promtool)
+      command -v promtool >/dev/null 2>&1 || apt_install prometheus
+      ;;
+    ferretdb)
+      if [ ! -x .tools/bin/ferretdb ]; then
+        command -v go >/dev/null 2>&1 || { echo "deps: Go is needed to build FerretDB (tools/ferretdb)" >&2; exit 1; }
+        echo "deps: building FerretDB v1.24.2 (first time only, about 2 minutes)" >&2
+        mkdir -p .tools/bin
+        (cd tools/ferretdb && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -o ../../.tools/bin/ferretdb .)
+      fi
+      ;;
+    *)
+      echo "deps: unknown dependency $dep" >&2
+      exit 2
+      ;;
+  esac
+done

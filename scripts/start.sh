@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs one gateway node on a fresh machine: single node, in-process bus, and a local
+# MongoDB-wire database (FerretDB, SQLite files in .data/) started here and stopped on exit.
+# Environment variables (see README) pass through; MONGO_URL given from outside is used as is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
+npm run --silent build
+
+if [ -z "${JWT_SECRET:-}${JWT_PUBLIC_KEY:-}${JWT_JWKS_FILE:-}" ]; then
+  export JWT_SECRET="livegate-development-secret-change-me-0123456789"
+  echo "start: JWT_SECRET not set; using the development secret (never in production)" >&2
+fi
+
+ferret_pid=""
+cleanup() { [ -n "$ferret_pid" ] && kill "$ferret_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+if [ -z "${MONGO_URL:-}" ]; then
+  bash scripts/deps.sh ferretdb
+  mkdir -p .data/ferretdb
+  fifo=$(mktemp -u); mkfifo "$fifo"
+  .tools/bin/ferretdb -listen 127.0.0.1:0 -data "$PWD/.data/ferretdb" >"$fifo" &
+  ferret_pid=$!
+  read -r ready url <"$fifo"; rm -f "$fifo"
+  [ "$ready" = "ready" ] || { echo "start: FerretDB did not start" >&2; exit 1; }
+  export MONGO_URL="$url"
+  echo "start: FerretDB (local database) at $MONGO_URL, data in .data/ferretdb" >&2
+fi
+
+node dist/src/main.js &
+gw=$!
+trap 'kill -TERM $gw 2>/dev/null; wait $gw; cleanup' INT TERM
+wait $gw

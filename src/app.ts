@@ -1,0 +1,97 @@
+/**
+ * The composition root: builds one gateway node from a Config, wires the engines (bus, store)
+ * and the domain modules together. main.ts adds process concerns (signals, exit codes).
+ */
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { Core, DomainModule, LocalSockets } from './core.js';
+import { createTokenVerifier } from './gateway/auth.js';
+import { Gateway } from './gateway/server.js';
+import { GatewayMetrics } from './gateway/metrics.js';
+import { Readiness, operationalRoutes } from './gateway/health.js';
+import type { Uws } from './gateway/uws.js';
+import { Dispatcher } from './handlers/dispatcher.js';
+import { MODULES } from './modules.js';
+import { createBus } from './rooms/index.js';
+import { RoomHub } from './rooms/hub.js';
+import { Mongo } from './store/mongo.js';
+
+export interface Node {
+  port: number;
+  core: Core;
+  /** Stops accepting, tells clients to reconnect elsewhere, stops modules, closes dependencies. */
+  shutdown(): Promise<void>;
+}
+
+export async function startNode(config: Config, uws: Uws, log: Logger): Promise<Node> {
+  const metrics = new GatewayMetrics(config.nodeId);
+  const readiness = new Readiness();
+
+  const redis = config.redisUrls.length > 0 ? new Redis(config.redisUrls[0]!, { maxRetriesPerRequest: 2, connectionName: `livegate:${config.nodeId}:data` }) : undefined;
+  if (redis) {
+    redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
+    readiness.register('redis', async () => (await redis.ping()) === 'PONG');
+  }
+  const mongo = config.mongoUrl ? new Mongo(config.mongoUrl, config.mongoDb, log) : undefined;
+  if (mongo) {
+    void mongo.connect();
+    readiness.register('mongodb', () => mongo.ping());
+  }
+
+  const bus = createBus(config, log);
+  let gateway: Gateway | undefined;
+  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'));
+  const sockets: LocalSockets = {
+    sessionsOf: (userId) => [...(gateway?.byUser.get(userId) ?? [])].map((c) => c.session()),
+    disconnectUser: (userId, reason, detail) => {
+      const conns = [...(gateway?.byUser.get(userId) ?? [])];
+      for (const conn of conns) conn.end(reason, detail);
+      return conns.length;
+    },
+    connectionCount: () => gateway?.connections.size ?? 0,
+  };
+  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, sockets };
+
+  const modules: DomainModule[] = MODULES.map((factory) => factory(core));
+  for (const module of modules) await module.start?.();
+  const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
+  const verifier = await createTokenVerifier(config.jwt);
+
+  gateway = new Gateway({
+    uws,
+    config,
+    log,
+    metrics,
+    verifier,
+    dispatcher,
+    hub,
+    routes: [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])],
+    onAuthenticated: (conn) => {
+      const session = conn.session();
+      for (const module of modules) module.onConnect?.(session);
+    },
+    onClosed: (conn, rooms) => {
+      const session = conn.session();
+      for (const module of modules) module.onDisconnect?.(session, rooms);
+    },
+  });
+  const port = await gateway.listen();
+  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events() }, 'listening');
+
+  const node = gateway;
+  return {
+    port,
+    core,
+    async shutdown() {
+      readiness.setDraining();
+      node.drain();
+      for (const module of [...modules].reverse()) {
+        await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
+      }
+      await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
+      redis?.disconnect();
+      await mongo?.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));
+    },
+  };
+}

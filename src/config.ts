@@ -1,0 +1,176 @@
+/**
+ * Configuration comes only from environment variables, parsed and validated once at start.
+ * Every variable is listed in VARIABLES (the README's table is generated from the same list
+ * by `node dist/src/config.js --markdown`). An invalid value throws ConfigError naming it.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+type Parser<T> = (raw: string, name: string) => T;
+
+interface VariableSpec {
+  name: string;
+  default: string | undefined;
+  description: string;
+}
+
+export const VARIABLES: VariableSpec[] = [];
+
+function variable<T>(env: Env, name: string, fallback: string | undefined, description: string, parse: Parser<T>): T | undefined {
+  if (!VARIABLES.some((v) => v.name === name)) VARIABLES.push({ name, default: fallback, description });
+  const raw = env[name];
+  const value = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
+  return value === undefined ? undefined : parse(value, name);
+}
+
+const int = (min: number, max: number): Parser<number> => (raw, name) => {
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+const str: Parser<string> = (raw) => raw;
+const oneOf = <T extends string>(...allowed: T[]): Parser<T> => (raw, name) => {
+  if (!(allowed as string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+};
+const urlList = (protocols: string[]): Parser<string[]> => (raw, name) => {
+  const urls = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      throw new ConfigError(name, `"${u}" is not a URL`);
+    }
+    if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `"${u}" must use ${protocols.join(' or ')}`);
+  }
+  if (urls.length === 0) throw new ConfigError(name, 'no URL given');
+  return urls;
+};
+const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+const bool: Parser<boolean> = (raw, name) => {
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+};
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface JwtConfig {
+  secret: string | undefined;
+  publicKey: string | undefined;
+  jwksFile: string | undefined;
+  algorithms: string[];
+  issuer: string | undefined;
+  audience: string | undefined;
+}
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  nodeId: string;
+  logLevel: LogLevel;
+  jwt: JwtConfig;
+  redisUrls: string[];
+  mongoUrl: string | undefined;
+  mongoDb: string;
+  ws: {
+    maxPayload: number;
+    idleTimeoutSec: number;
+    maxBackpressure: number;
+    slowConsumerGraceMs: number;
+  };
+  socketIo: { pingIntervalMs: number; pingTimeoutMs: number };
+  rateLimit: { connection: RateLimit; user: RateLimit };
+  http: { maxBody: number; corsOrigins: string[] };
+  shutdownTimeoutMs: number;
+  serviceApiKeys: string[];
+  devPayments: boolean;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const v = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) =>
+    variable(env, name, fallback, description, parse);
+
+  const jwt: JwtConfig = {
+    secret: v('JWT_SECRET', undefined, 'HS256 shared secret (at least 32 characters). One of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE is required.', (raw, name) => {
+      if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
+      return raw;
+    }),
+    publicKey: v('JWT_PUBLIC_KEY', undefined, 'PEM public key (SPKI) for RS256/ES256 tokens; literal PEM text with \\n escapes allowed.', (raw) => raw.replace(/\\n/g, '\n')),
+    jwksFile: v('JWT_JWKS_FILE', undefined, 'Path to a JSON Web Key Set file for RS256/ES256 tokens.', str),
+    algorithms: v('JWT_ALGORITHMS', undefined, 'Accepted algorithms (comma list). Default: HS256 with a secret, RS256,ES256 with a key.', list) ?? [],
+    issuer: v('JWT_ISSUER', undefined, 'Required `iss` claim, if set.', str),
+    audience: v('JWT_AUDIENCE', undefined, 'Required `aud` claim, if set.', str),
+  };
+  if (!jwt.secret && !jwt.publicKey && !jwt.jwksFile) {
+    throw new ConfigError('JWT_SECRET', 'one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_FILE must be set');
+  }
+  if (jwt.algorithms.length === 0) jwt.algorithms = jwt.secret ? ['HS256'] : ['RS256', 'ES256'];
+  for (const alg of jwt.algorithms) {
+    if (!['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'PS256'].includes(alg)) {
+      throw new ConfigError('JWT_ALGORITHMS', `unsupported algorithm "${alg}"`);
+    }
+  }
+
+  return {
+    port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
+    host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
+    nodeId: v('NODE_ID', `${hostname()}-${randomBytes(3).toString('hex')}`, 'This node\'s name in the cluster, logs and metrics.', (raw, name) => {
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
+      return raw;
+    })!,
+    logLevel: v('LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.', oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))!,
+    jwt,
+    redisUrls: v('REDIS_URL', undefined, 'Redis URL, or a comma list of URLs used as pub/sub shards. Unset: single node, in-process bus.', urlList(['redis:', 'rediss:'])) ?? [],
+    mongoUrl: v('MONGO_URL', undefined, 'MongoDB connection string (system of record).', urlList(['mongodb:', 'mongodb+srv:']))?.[0],
+    mongoDb: v('MONGO_DB', 'livegate', 'MongoDB database name.', str)!,
+    ws: {
+      maxPayload: v('WS_MAX_PAYLOAD', '65536', 'Largest accepted WebSocket frame in bytes; larger frames close the socket with 1009.', int(1024, 16 * 1024 * 1024))!,
+      idleTimeoutSec: v('WS_IDLE_TIMEOUT', '60', 'Seconds without traffic before a native socket is closed (pings are sent automatically).', int(8, 960))!,
+      maxBackpressure: v('WS_MAX_BACKPRESSURE', '1048576', 'Bytes buffered for one socket before frames to it are dropped (slow-consumer policy).', int(16 * 1024, 256 * 1024 * 1024))!,
+      slowConsumerGraceMs: v('WS_SLOW_CONSUMER_GRACE_MS', '5000', 'How long a socket may stay over WS_MAX_BACKPRESSURE before it is closed with 4008.', int(0, 600_000))!,
+    },
+    socketIo: {
+      pingIntervalMs: v('SIO_PING_INTERVAL_MS', '25000', 'Engine.IO ping interval for the Socket.IO dialect.', int(1000, 300_000))!,
+      pingTimeoutMs: v('SIO_PING_TIMEOUT_MS', '20000', 'Engine.IO ping timeout for the Socket.IO dialect.', int(1000, 300_000))!,
+    },
+    rateLimit: {
+      connection: {
+        perSecond: v('RATE_LIMIT_CONN_PER_SEC', '50', 'Requests per second one connection may send (token bucket refill).', int(1, 1_000_000))!,
+        burst: v('RATE_LIMIT_CONN_BURST', '100', 'Token bucket size per connection.', int(1, 1_000_000))!,
+      },
+      user: {
+        perSecond: v('RATE_LIMIT_USER_PER_SEC', '100', 'Requests per second one user may send over all their connections on a node.', int(1, 1_000_000))!,
+        burst: v('RATE_LIMIT_USER_BURST', '200', 'Token bucket size per user.', int(1, 1_000_000))!,
+      },
+    },
+    http: {
+      maxBody: v('HTTP_MAX_BODY', '1048576', 'Largest accepted HTTP request body in bytes (413 beyond).', int(1024, 64 * 1024 * 1024))!,
+      corsOrigins: v('CORS_ORIGINS', '', 'Comma list of allowed CORS origins, or * for any. Empty: no CORS headers.', list) ?? [],
+    },
+    shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
+    serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
+    devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+  };
+}
+
+/** `node dist/src/config.js --markdown` prints the README's configuration table. */
+export function variablesMarkdown(): string {
+  const rows = VARIABLES.map((s) => `| \`${s.name}\` | ${s.default === undefined || s.default === '' ? '—' : `\`${s.default}\``} | ${s.description} |`);
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,55 @@
+/**
+ * What every domain module gets from the composition root, and what it gives back.
+ * A domain (chat, presence, gifts, ...) is one DomainModule: its socket handlers, its HTTP
+ * routes, its connection hooks and its lifecycle. app.ts wires them; src/modules.ts lists them.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { GatewayMetrics } from './gateway/metrics.js';
+import type { Readiness } from './gateway/health.js';
+import type { RouteDef } from './gateway/http/router.js';
+import type { CloseReason } from './gateway/close-codes.js';
+import type { HandlerTable, Session } from './handlers/types.js';
+import type { Bus } from './rooms/bus.js';
+import type { RoomHub } from './rooms/hub.js';
+import type { Mongo } from './store/mongo.js';
+
+/** This node's sockets, as domains may address them. */
+export interface LocalSockets {
+  /** Sessions of a user connected to this node. */
+  sessionsOf(userId: string): Session[];
+  /** Closes every local connection of a user (ban, admin disconnect). Returns how many. */
+  disconnectUser(userId: string, reason: CloseReason, detail?: string): number;
+  connectionCount(): number;
+}
+
+export interface Core {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly readiness: Readiness;
+  readonly bus: Bus;
+  readonly hub: RoomHub;
+  /** Redis for shared state and scripts (the first REDIS_URL); undefined in single-node mode. */
+  readonly redis: Redis | undefined;
+  /** MongoDB, the system of record; undefined when MONGO_URL is not set. */
+  readonly mongo: Mongo | undefined;
+  readonly sockets: LocalSockets;
+}
+
+export interface DomainModule {
+  readonly name: string;
+  readonly handlers?: HandlerTable;
+  readonly routes?: RouteDef[];
+  /** An authenticated connection opened on this node. */
+  onConnect?(session: Session): void;
+  /** An authenticated connection closed; `rooms` are the rooms it was in. */
+  onDisconnect?(session: Session, rooms: ReadonlySet<string>): void;
+  /** Runs before the node listens (indexes, caches, background workers). */
+  start?(): Promise<void>;
+  /** Runs at shutdown, after clients were told to reconnect, in reverse module order. */
+  stop?(): Promise<void>;
+}
+
+export type ModuleFactory = (core: Core) => DomainModule;

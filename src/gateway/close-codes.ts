@@ -1,0 +1,22 @@
+/**
+ * WebSocket close codes the gateway sends (documented in docs/PROTOCOL.md).
+ * 4000-4099: reconnect is expected to work; 4100-4199: terminal, do not retry with the same credentials.
+ */
+export const CLOSE_CODES = {
+  /** The node is shutting down or draining: reconnect, preferably to another node. */
+  reconnect_elsewhere: { code: 4000, reconnect: true, description: 'Node shutting down; reconnect (to any node) and resume.' },
+  /** The client fell too far behind (send buffer over the limit for too long). */
+  slow_consumer: { code: 4008, reconnect: true, description: 'Send buffer stayed over the backpressure limit; reconnect and resume.' },
+  /** Heartbeat missed (Socket.IO pong not received in time). */
+  heartbeat_timeout: { code: 4009, reconnect: true, description: 'No heartbeat within the timeout.' },
+  /** The session was ended by the server (ban or admin disconnect). */
+  kicked: { code: 4103, reconnect: false, description: 'Disconnected by an administrator or the backend.' },
+  /** Authentication failed; the reason names which check. */
+  unauthorized: { code: 4101, reconnect: false, description: 'Token missing, expired, forged, or wrong issuer/audience.' },
+  /** Protocol violation the connection cannot recover from (e.g. garbage Engine.IO packets). */
+  protocol_error: { code: 4102, reconnect: false, description: 'Unparseable transport framing; the connection is closed.' },
+  /** Frame larger than the maximum payload (closed by uWS itself with 1009). */
+  message_too_big: { code: 1009, reconnect: true, description: 'A frame exceeded the maximum payload length (sent by the transport).' },
+} as const;
+
+export type CloseReason = keyof typeof CLOSE_CODES;

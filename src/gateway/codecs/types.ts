@@ -1,0 +1,32 @@
+import type { AppError, ErrorBody } from '../errors.js';
+
+export type AckId = number | string;
+
+/** What every dialect turns a client request into; handlers only ever see this. */
+export interface InboundRequest {
+  event: string;
+  data: unknown;
+  /** Present when the client wants an ack (native `id`, Socket.IO ack id). */
+  ackId: AckId | undefined;
+}
+
+/** Per-room ordering metadata carried by room events. */
+export interface EventMeta {
+  room: string;
+  seq: number;
+}
+
+export type Frame = string | Uint8Array;
+
+/** Turns outgoing messages into frames of one wire format. */
+export interface FrameEncoder {
+  readonly name: WireFormat;
+  readonly binary: boolean;
+  event(event: string, data: unknown, meta?: EventMeta): Frame;
+  ack(ackId: AckId, result: unknown): Frame;
+  error(ackId: AckId | undefined, error: ErrorBody): Frame;
+}
+
+export type WireFormat = 'json' | 'msgpack' | 'sio';
+
+export type DecodeResult = { ok: true; request: InboundRequest } | { ok: false; error: AppError; ackId: AckId | undefined };

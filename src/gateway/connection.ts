@@ -1,0 +1,221 @@
+import type { WebSocket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import type { Principal } from './auth.js';
+import type { FrameEncoder, Frame, InboundRequest, WireFormat } from './codecs/types.js';
+import { AppError, toErrorBody } from './errors.js';
+import type { GatewayMetrics } from './metrics.js';
+import { TokenBucket } from './rate-limit.js';
+import { CLOSE_CODES, type CloseReason } from './close-codes.js';
+import type { RoomHub, RoomMember } from '../rooms/hub.js';
+import type { Dispatcher } from '../handlers/dispatcher.js';
+import type { HandlerContext, Session } from '../handlers/types.js';
+import type { Config } from '../config.js';
+
+export interface UserData {
+  conn: Connection;
+}
+
+/** The uWS send status codes (see uWebSockets.js docs: send()). */
+const SEND_BACKPRESSURE = 0;
+const SEND_DROPPED = 2;
+
+/** Per-user token buckets on this node, shared by all of the user's local connections. */
+export class UserLimiter {
+  private readonly buckets = new Map<string, { bucket: TokenBucket; refs: number }>();
+  constructor(private readonly perSecond: number, private readonly burst: number) {}
+
+  acquire(userId: string): TokenBucket {
+    let entry = this.buckets.get(userId);
+    if (!entry) this.buckets.set(userId, (entry = { bucket: new TokenBucket(this.perSecond, this.burst, Date.now()), refs: 0 }));
+    entry.refs++;
+    return entry.bucket;
+  }
+
+  release(userId: string): void {
+    const entry = this.buckets.get(userId);
+    if (entry && --entry.refs <= 0) this.buckets.delete(userId);
+  }
+}
+
+export interface ConnectionDeps {
+  config: Config;
+  metrics: GatewayMetrics;
+  log: Logger;
+  dispatcher: Dispatcher;
+  hub: RoomHub;
+  userLimiter: UserLimiter;
+  /** Called once the connection is authenticated (native: on open; Socket.IO: on CONNECT). */
+  onAuthenticated(conn: Connection): void;
+  /** Called once when an authenticated connection goes away. */
+  onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
+}
+
+/** Room of every connection of one user, on every node. */
+export const userRoom = (userId: string): string => `user:${userId}`;
+
+/**
+ * One client socket, whatever its dialect: rooms, rate limits, backpressure, request handling.
+ * The dialect-specific framing lives in ./dialects.
+ */
+export class Connection implements RoomMember {
+  readonly rooms = new Set<string>();
+  ws: WebSocket<UserData> | undefined;
+  principal: Principal | undefined;
+  closed = false;
+  /** When the send buffer first went over the backpressure limit (0 = not over). */
+  overLimitSince = 0;
+  /** Socket.IO: last pong; native: unused. */
+  lastHeartbeat = Date.now();
+  readonly openedAt = Date.now();
+  private bucket: TokenBucket;
+  private userBucket: TokenBucket | undefined;
+  private context: HandlerContext | undefined;
+
+  constructor(
+    readonly id: string,
+    public encoder: FrameEncoder,
+    /** True when the client chose the encoding explicitly (subprotocol or query). */
+    readonly formatFixed: boolean,
+    readonly remoteAddress: string,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.bucket = new TokenBucket(deps.config.rateLimit.connection.perSecond, deps.config.rateLimit.connection.burst, Date.now());
+  }
+
+  get format(): WireFormat {
+    return this.encoder.name;
+  }
+
+  get authenticated(): boolean {
+    return this.principal !== undefined;
+  }
+
+  /** Marks the connection authenticated and joins the user's own room. */
+  authenticate(principal: Principal): void {
+    this.principal = principal;
+    this.userBucket = this.deps.userLimiter.acquire(principal.userId);
+    this.deps.hub.join(this, userRoom(principal.userId));
+    this.deps.onAuthenticated(this);
+  }
+
+  /** Switches between JSON and msgpack (first-frame detection), moving topic subscriptions along. */
+  switchEncoder(encoder: FrameEncoder): void {
+    if (encoder === this.encoder) return;
+    for (const room of this.rooms) this.unsubscribeTopic(room);
+    this.encoder = encoder;
+    for (const room of this.rooms) this.subscribeTopic(room);
+  }
+
+  subscribeTopic(room: string): void {
+    this.ws?.subscribe(topicFor(this.encoder.name, room));
+  }
+
+  unsubscribeTopic(room: string): void {
+    if (!this.closed) this.ws?.unsubscribe(topicFor(this.encoder.name, room));
+  }
+
+  /** Sends one frame, honouring backpressure. Returns false if it was not sent. */
+  send(frame: Frame, label: string): boolean {
+    const ws = this.ws;
+    if (!ws || this.closed) {
+      this.deps.metrics.dropped.inc({ reason: 'closed' });
+      return false;
+    }
+    const status = ws.send(frame, this.encoder.binary || typeof frame !== 'string');
+    if (status === SEND_DROPPED) {
+      this.deps.metrics.dropped.inc({ reason: 'backpressure' });
+      if (this.overLimitSince === 0) this.overLimitSince = Date.now();
+      return false;
+    }
+    if (status === SEND_BACKPRESSURE && this.overLimitSince === 0 && ws.getBufferedAmount() > this.deps.config.ws.maxBackpressure) {
+      this.overLimitSince = Date.now();
+    }
+    this.deps.metrics.framesOut.inc({ event: label });
+    return true;
+  }
+
+  /** Sends after asynchronous work: corked, and only if still open. */
+  sendLater(frame: Frame, label: string): void {
+    const ws = this.ws;
+    if (!ws || this.closed) {
+      this.deps.metrics.dropped.inc({ reason: 'closed' });
+      return;
+    }
+    ws.cork(() => this.send(frame, label));
+  }
+
+  emit(event: string, data: unknown): void {
+    this.sendLater(this.encoder.event(event, data), event);
+  }
+
+  end(reason: CloseReason, detail?: string): void {
+    if (this.closed || !this.ws) return;
+    const { code, description } = CLOSE_CODES[reason];
+    // The close reason must fit in a control frame (123 bytes).
+    this.ws.end(code, (detail ?? description).slice(0, 120));
+  }
+
+  /** Runs one decoded request: rate limits, dispatch, then an ack or a typed error. */
+  handle(request: InboundRequest): void {
+    const { dispatcher, metrics, log } = this.deps;
+    metrics.framesIn.inc({ event: dispatcher.has(request.event) ? request.event : 'unknown' });
+    const now = Date.now();
+    const limit = this.bucket.take(now);
+    const userLimit = limit.ok && this.userBucket ? this.userBucket.take(now) : limit;
+    if (!limit.ok || !userLimit.ok) {
+      const retry = !limit.ok ? limit.retryAfterMs : userLimit.ok ? 0 : userLimit.retryAfterMs;
+      metrics.rateLimited.inc({ scope: limit.ok ? 'user' : 'connection' });
+      this.replyError(request.ackId, new AppError('rate_limited', `rate limit exceeded; retry in ${retry} ms`));
+      return;
+    }
+    const stop = metrics.handlerDuration.startTimer({ event: dispatcher.has(request.event) ? request.event : 'unknown' });
+    dispatcher
+      .dispatch(this.handlerContext(), request.event, request.data)
+      .then((result) => {
+        if (request.ackId !== undefined) this.sendLater(this.encoder.ack(request.ackId, result), 'ack');
+      })
+      .catch((err: unknown) => this.replyError(request.ackId, err))
+      .finally(() => stop());
+  }
+
+  replyError(ackId: InboundRequest['ackId'], err: unknown): void {
+    const body = toErrorBody(err, (e) => this.deps.log.error({ err: e, conn: this.id }, 'handler failed'));
+    this.deps.metrics.errors.inc({ code: body.code });
+    this.sendLater(this.encoder.error(ackId, body), 'error');
+  }
+
+  /** Called from the uWS close handler. */
+  markClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const rooms = new Set(this.rooms);
+    this.deps.hub.leaveAll(this);
+    if (this.principal) {
+      this.deps.userLimiter.release(this.principal.userId);
+      this.deps.onClosed(this, rooms);
+    }
+  }
+
+  session(): Session {
+    const principal = this.principal;
+    if (!principal) throw new AppError('unauthorized', 'not authenticated');
+    return { connectionId: this.id, userId: principal.userId, role: principal.role, nodeId: this.deps.config.nodeId, dialect: this.encoder.name };
+  }
+
+  private handlerContext(): HandlerContext {
+    if (this.context) return this.context;
+    const session = this.session();
+    const hub = this.deps.hub;
+    this.context = {
+      session,
+      log: this.deps.log.child({ conn: this.id, user: session.userId }),
+      join: (room) => hub.join(this, room),
+      leave: (room) => hub.leave(this, room),
+      isMember: (room) => this.rooms.has(room),
+      emit: (event, data) => this.emit(event, data),
+    };
+    return this.context;
+  }
+}
+
+export const topicFor = (format: WireFormat, room: string): string => `${format}|${room}`;

@@ -1,0 +1,160 @@
+/**
+ * Per-dialect framing on top of Connection: what happens on open and on each frame.
+ * Chosen by route: /ws is native, /socket.io/ is Socket.IO v4. Both end in Connection.handle().
+ */
+import { AuthError, type Principal, type TokenVerifier } from './auth.js';
+import { decodeJson, decodeMsgpack, jsonEncoder, msgpackEncoder } from './codecs/native.js';
+import { parseSioFrame, sio, type SioPacket } from './codecs/socketio.js';
+import type { Connection } from './connection.js';
+import { AppError } from './errors.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { Logger } from 'pino';
+
+export interface DialectDeps {
+  verifier: TokenVerifier;
+  metrics: GatewayMetrics;
+  log: Logger;
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  maxPayload: number;
+}
+
+/** What the upgrade request established before the socket opened. */
+export interface UpgradeInfo {
+  token: string | undefined;
+  /** Native dialect: the outcome of verifying the token during the upgrade. */
+  auth: Principal | AuthError | undefined;
+}
+
+export interface Dialect {
+  /** uWS has just opened the socket. */
+  open(conn: Connection, upgrade: UpgradeInfo): void;
+  message(conn: Connection, message: ArrayBuffer, isBinary: boolean): void;
+}
+
+function authFailed(deps: DialectDeps, conn: Connection, err: unknown): AuthError {
+  const authErr = err instanceof AuthError ? err : new AuthError('malformed');
+  deps.metrics.authFailures.inc({ reason: authErr.reason });
+  deps.log.info({ conn: conn.id, remote: conn.remoteAddress, reason: authErr.reason }, 'auth refused');
+  return authErr;
+}
+
+/** Native dialect: the token is checked during the upgrade; frames are JSON text or msgpack binary. */
+export function nativeDialect(deps: DialectDeps): Dialect {
+  return {
+    open(conn, upgrade) {
+      if (upgrade.auth && !(upgrade.auth instanceof AuthError)) {
+        conn.authenticate(upgrade.auth);
+        return;
+      }
+      const authErr = authFailed(deps, conn, upgrade.auth ?? new AuthError('missing'));
+      conn.send(conn.encoder.error(undefined, { code: 'unauthorized', message: authErr.message }), 'error');
+      conn.end('unauthorized', `unauthorized: ${authErr.message}`);
+    },
+    message(conn, message, isBinary) {
+      if (!conn.formatFixed) conn.switchEncoder(isBinary ? msgpackEncoder : jsonEncoder);
+      // Decode before returning: uWS reuses the message buffer afterwards.
+      const result = isBinary ? decodeMsgpack(new Uint8Array(message.slice(0))) : decodeJson(Buffer.from(message).toString('utf8'));
+      if (!result.ok) {
+        conn.replyError(result.ackId, result.error);
+        return;
+      }
+      conn.handle(result.request);
+    },
+  };
+}
+
+const CONNECT_TOKEN_KEYS = ['token', 'accessToken', 'access_token'] as const;
+
+function tokenFromAuth(auth: unknown): string | undefined {
+  if (typeof auth !== 'object' || auth === null) return undefined;
+  const record = auth as Record<string, unknown>;
+  for (const key of CONNECT_TOKEN_KEYS) {
+    const value = record[key];
+    if (typeof value === 'string') return value.startsWith('Bearer ') ? value.slice(7) : value;
+  }
+  return undefined;
+}
+
+/**
+ * Socket.IO v4 over Engine.IO v4 websocket. Authentication happens at namespace CONNECT
+ * (auth payload `{token}`, falling back to the upgrade's query/header token).
+ */
+export function socketIoDialect(deps: DialectDeps): Dialect {
+  const upgradeTokens = new WeakMap<Connection, string>();
+
+  const handlers: { [K in SioPacket['kind']]: (conn: Connection, packet: Extract<SioPacket, { kind: K }>) => void } = {
+    pong(conn) {
+      conn.lastHeartbeat = Date.now();
+    },
+    ping(conn) {
+      conn.send('3', 'eio:pong');
+    },
+    close(conn) {
+      conn.ws?.end(1000, 'client closed');
+    },
+    noop() {},
+    connect(conn, packet) {
+      if (packet.nsp !== '/') {
+        conn.send(sio.connectErrorNamespace(packet.nsp), 'sio:connect_error');
+        return;
+      }
+      if (conn.authenticated) return;
+      const token = tokenFromAuth(packet.auth) ?? upgradeTokens.get(conn);
+      deps.verifier.verify(token).then(
+        (principal) => {
+          if (conn.closed) return;
+          conn.ws?.cork(() => {
+            conn.send(sio.connected(conn.id), 'sio:connect');
+            conn.authenticate(principal);
+          });
+        },
+        (err: unknown) => {
+          const authErr = authFailed(deps, conn, err);
+          conn.sendLater(sio.connectError(authErr.message, { code: 'unauthorized', reason: authErr.reason }), 'sio:connect_error');
+        },
+      );
+    },
+    disconnect(conn) {
+      conn.ws?.end(1000, 'client disconnected');
+    },
+    event(conn, packet) {
+      if (!conn.authenticated) {
+        conn.replyError(packet.ackId, new AppError('unauthorized', 'send CONNECT with a token first'));
+        return;
+      }
+      if (typeof packet.event !== 'string') {
+        conn.replyError(packet.ackId, new AppError('bad_request', 'event name must be a string'));
+        return;
+      }
+      conn.handle({ event: packet.event, data: packet.args[0] ?? {}, ackId: packet.ackId });
+    },
+    ack() {
+      // The gateway never asks clients for acks; a stray one is harmless.
+    },
+    invalid(conn, packet) {
+      deps.metrics.errors.inc({ code: 'bad_request' });
+      conn.end('protocol_error', `invalid packet: ${packet.reason}`);
+    },
+  };
+
+  function dispatch<K extends SioPacket['kind']>(conn: Connection, packet: Extract<SioPacket, { kind: K }>): void {
+    (handlers[packet.kind] as (c: Connection, p: typeof packet) => void)(conn, packet);
+  }
+
+  return {
+    open(conn, upgrade) {
+      if (upgrade.token) upgradeTokens.set(conn, upgrade.token);
+      conn.lastHeartbeat = Date.now();
+      conn.send(sio.open(conn.id, deps.pingIntervalMs, deps.pingTimeoutMs, deps.maxPayload), 'eio:open');
+    },
+    message(conn, message, isBinary) {
+      if (isBinary) {
+        deps.metrics.errors.inc({ code: 'bad_request' });
+        conn.end('protocol_error', 'binary attachments are not supported');
+        return;
+      }
+      dispatch(conn, parseSioFrame(Buffer.from(message).toString('utf8')));
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * The one registry of error codes, shared by the socket dialects and the HTTP layer.
+ * docs/PROTOCOL.md lists the same codes; test/unit/protocol-doc.test.ts keeps them in step.
+ */
+export const ERROR_CODES = {
+  bad_request: { status: 400, description: 'The frame or body could not be parsed (invalid JSON or msgpack, bad envelope).' },
+  validation_failed: { status: 422, description: 'The payload does not match the event or endpoint schema; the message names the field.' },
+  unauthorized: { status: 401, description: 'No valid token: missing, expired, forged, wrong issuer or audience.' },
+  forbidden: { status: 403, description: 'Authenticated, but not allowed to touch this resource or room.' },
+  not_found: { status: 404, description: 'The resource does not exist (or is not live).' },
+  unknown_event: { status: 404, description: 'No handler is registered for this event name.' },
+  conflict: { status: 409, description: 'The request conflicts with the current state (duplicate, wrong state transition).' },
+  insufficient_funds: { status: 422, description: 'The wallet balance does not cover the debit; nothing was charged.' },
+  payload_too_large: { status: 413, description: 'The frame or body exceeds the configured maximum size.' },
+  rate_limited: { status: 429, description: 'Too many requests; retry after the number of milliseconds given in the message.' },
+  unavailable: { status: 503, description: 'A dependency is temporarily unreachable or the node is shutting down; retry.' },
+  internal: { status: 500, description: 'An unexpected server error; details are in the server log, never in the reply.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/** An error meant for the client. Anything else thrown by a handler becomes `internal`. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}
+
+/** Turns anything thrown into the body sent to a client, logging only what is unexpected. */
+export function toErrorBody(err: unknown, onUnexpected: (err: unknown) => void): ErrorBody {
+  if (err instanceof AppError) return err.toBody();
+  onUnexpected(err);
+  return { code: 'internal', message: 'internal error' };
+}

@@ -1,0 +1,186 @@
+/**
+ * A thin HTTP layer on uWS: a table of routes, each an async function from a copied request
+ * to a result. It keeps the uWS rules in one place: onAborted before any await, request data
+ * copied synchronously, body chunks copied, writes corked, nothing written after an abort.
+ */
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import { AppError, toErrorBody } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'del';
+
+export interface HttpRequestInfo {
+  method: string;
+  /** The route pattern, e.g. /api/wallets/:id (the metric label). */
+  route: string;
+  path: string;
+  query: URLSearchParams;
+  params: Record<string, string>;
+  headers: Record<string, string>;
+  remoteAddress: string;
+  /** Raw body bytes (empty for GET). */
+  body: Buffer;
+}
+
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  /** Preformatted body (e.g. /metrics text); sent as is. */
+  raw?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export type HttpHandler = (req: HttpRequestInfo) => Promise<HttpResult> | HttpResult;
+
+export interface RouteDef {
+  method: HttpMethod;
+  path: string;
+  handler: HttpHandler;
+  /** Do not log each request (health probes, metrics scrapes). */
+  quiet?: boolean;
+}
+
+export interface RouterOptions {
+  maxBody: number;
+  corsOrigins: string[];
+  metrics: GatewayMetrics;
+  log: Logger;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
+  402: '402 Payment Required', 403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict',
+  413: '413 Payload Too Large', 415: '415 Unsupported Media Type', 422: '422 Unprocessable Entity', 429: '429 Too Many Requests',
+  500: '500 Internal Server Error', 503: '503 Service Unavailable',
+};
+
+const statusLine = (status: number): string => STATUS_TEXT[status] ?? `${status} Status`;
+
+export function mountRoutes(app: TemplatedApp, routes: RouteDef[], opts: RouterOptions): void {
+  for (const route of routes) {
+    const paramNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);
+    app[route.method](route.path, (res, req) => serve(res, req, route, paramNames, opts));
+  }
+  app.options('/*', (res, req) => {
+    const origin = req.getHeader('origin');
+    res.cork(() => {
+      res.writeStatus('204 No Content');
+      writeCors(res, origin, opts.corsOrigins);
+      res.writeHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+      res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-api-key, idempotency-key');
+      res.writeHeader('access-control-max-age', '600');
+      res.end();
+    });
+  });
+  app.any('/*', (res, req) => {
+    const path = req.getUrl();
+    const method = req.getCaseSensitiveMethod();
+    res.cork(() => {
+      res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error: { code: 'not_found', message: `no route ${method} ${path}` } }));
+    });
+    opts.metrics.httpDuration.observe({ method, route: 'unmatched', status: '404' }, 0);
+  });
+}
+
+function writeCors(res: HttpResponse, origin: string, allowed: string[]): void {
+  if (!origin || allowed.length === 0) return;
+  if (allowed.includes('*')) res.writeHeader('access-control-allow-origin', '*');
+  else if (allowed.includes(origin)) res.writeHeader('access-control-allow-origin', origin).writeHeader('vary', 'origin');
+}
+
+function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames: string[], opts: RouterOptions): void {
+  const started = process.hrtime.bigint();
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  // Everything from req must be copied now: it is invalid after this function returns.
+  const headers: Record<string, string> = {};
+  req.forEach((k, v) => {
+    headers[k] = v;
+  });
+  const params: Record<string, string> = {};
+  paramNames.forEach((name, i) => {
+    params[name] = decodeURIComponent(req.getParameter(i) ?? '');
+  });
+  const info: Omit<HttpRequestInfo, 'body'> = {
+    method: req.getCaseSensitiveMethod(),
+    route: route.path,
+    path: req.getUrl(),
+    query: new URLSearchParams(req.getQuery() ?? ''),
+    params,
+    headers,
+    remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+  };
+
+  const finish = (result: HttpResult): void => {
+    const status = result.status;
+    if (!aborted) {
+      res.cork(() => {
+        res.writeStatus(statusLine(status));
+        writeCors(res, headers['origin'] ?? '', opts.corsOrigins);
+        for (const [k, v] of Object.entries(result.headers ?? {})) res.writeHeader(k, v);
+        if (result.raw !== undefined) {
+          res.writeHeader('content-type', result.contentType ?? 'text/plain; charset=utf-8');
+          res.end(result.raw);
+        } else if (result.body === undefined || status === 204) {
+          res.end();
+        } else {
+          res.writeHeader('content-type', 'application/json');
+          res.end(JSON.stringify(result.body));
+        }
+      });
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    opts.metrics.httpDuration.observe({ method: info.method, route: route.path, status: String(status) }, seconds);
+    if (!route.quiet) {
+      opts.log.info({ method: info.method, route: route.path, path: info.path, status, ms: Math.round(seconds * 1e4) / 10, aborted }, 'http');
+    }
+  };
+
+  const fail = (err: unknown): void => {
+    const body = toErrorBody(err, (e) => opts.log.error({ err: e, route: route.path }, 'http handler failed'));
+    opts.metrics.errors.inc({ code: body.code });
+    const status = err instanceof AppError ? err.status : 500;
+    const headersOut: Record<string, string> = body.code === 'rate_limited' ? { 'retry-after': '1' } : {};
+    finish({ status, body: { error: body }, headers: headersOut });
+  };
+
+  const run = (body: Buffer): void => {
+    let result: Promise<HttpResult> | HttpResult;
+    try {
+      result = route.handler({ ...info, body });
+    } catch (err) {
+      fail(err);
+      return;
+    }
+    Promise.resolve(result).then(finish, fail);
+  };
+
+  if (route.method === 'get' || route.method === 'del') {
+    run(Buffer.alloc(0));
+    return;
+  }
+  readBody(res, opts.maxBody, (outcome) => (outcome instanceof AppError ? fail(outcome) : run(outcome)));
+}
+
+/** Collects the body, copying each chunk (uWS reuses the buffer); stops early past `max`. */
+function readBody(res: HttpResponse, max: number, done: (body: Buffer | AppError) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  res.onData((chunk, isLast) => {
+    if (tooLarge) return;
+    size += chunk.byteLength;
+    if (size > max) {
+      tooLarge = true;
+      done(new AppError('payload_too_large', `body exceeds ${max} bytes`));
+      return;
+    }
+    chunks.push(Buffer.from(chunk.slice(0)));
+    if (isLast) done(Buffer.concat(chunks));
+  });
+}

@@ -1,0 +1,273 @@
+/**
+ * The uWS app: WebSocket routes for both dialects, the HTTP route table, local fan-out of room
+ * messages through uWS topics, the slow-consumer and heartbeat sweeper, and shutdown.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Uws } from './uws.js';
+import { AuthError, type TokenVerifier } from './auth.js';
+import { Connection, UserLimiter, topicFor, type ConnectionDeps, type UserData } from './connection.js';
+import { jsonEncoder, msgpackEncoder } from './codecs/native.js';
+import { sio, sioEncoder } from './codecs/socketio.js';
+import type { FrameEncoder, WireFormat } from './codecs/types.js';
+import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
+import type { GatewayMetrics } from './metrics.js';
+import { mountRoutes, type RouteDef } from './http/router.js';
+import type { RoomHub } from '../rooms/hub.js';
+import type { RoomMessage } from '../rooms/bus.js';
+import type { Dispatcher } from '../handlers/dispatcher.js';
+
+export interface GatewayDeps {
+  uws: Uws;
+  config: Config;
+  log: Logger;
+  metrics: GatewayMetrics;
+  verifier: TokenVerifier;
+  dispatcher: Dispatcher;
+  hub: RoomHub;
+  routes: RouteDef[];
+  onAuthenticated(conn: Connection): void;
+  onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
+}
+
+interface PendingUpgrade extends UpgradeInfo {
+  conn: Connection;
+}
+
+const SIO_PING_TOPIC = 'eio:ping';
+const FORMATS: WireFormat[] = ['json', 'msgpack', 'sio'];
+const ENCODERS: Record<WireFormat, FrameEncoder> = { json: jsonEncoder, msgpack: msgpackEncoder, sio: sioEncoder };
+const SUBPROTOCOLS: Record<string, FrameEncoder> = { 'livegate.json': jsonEncoder, 'livegate.msgpack': msgpackEncoder };
+
+export class Gateway {
+  readonly app: TemplatedApp;
+  readonly connections = new Set<Connection>();
+  readonly byUser = new Map<string, Set<Connection>>();
+  private listenSocket: us_listen_socket | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private draining = false;
+  private readonly connDeps: ConnectionDeps;
+  private readonly dialectDeps: DialectDeps;
+
+  constructor(private readonly deps: GatewayDeps) {
+    const { uws, config } = deps;
+    this.app = uws.App();
+    this.connDeps = {
+      config,
+      metrics: deps.metrics,
+      log: deps.log,
+      dispatcher: deps.dispatcher,
+      hub: deps.hub,
+      userLimiter: new UserLimiter(config.rateLimit.user.perSecond, config.rateLimit.user.burst),
+      onAuthenticated: (conn) => this.track(conn),
+      onClosed: (conn, rooms) => this.untrack(conn, rooms),
+    };
+    this.dialectDeps = {
+      verifier: deps.verifier,
+      metrics: deps.metrics,
+      log: deps.log,
+      pingIntervalMs: config.socketIo.pingIntervalMs,
+      pingTimeoutMs: config.socketIo.pingTimeoutMs,
+      maxPayload: config.ws.maxPayload,
+    };
+    this.mountWebSocket('/ws', nativeDialect(this.dialectDeps), 'native');
+    this.mountWebSocket('/socket.io/', socketIoDialect(this.dialectDeps), 'sio');
+    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log });
+  }
+
+  /** Local fan-out of one room message: encoded once per wire format that has subscribers here. */
+  readonly fanout = (message: RoomMessage): void => {
+    const meta = { room: message.room, seq: message.seq };
+    for (const format of FORMATS) {
+      const topic = topicFor(format, message.room);
+      if (this.app.numSubscribers(topic) === 0) continue;
+      const encoder = ENCODERS[format];
+      this.app.publish(topic, encoder.event(message.event, message.data, meta), encoder.binary);
+    }
+  };
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  listen(): Promise<number> {
+    const { host, port } = this.deps.config;
+    return new Promise((resolve, reject) => {
+      this.app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new Error(`cannot listen on ${host}:${port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        this.startTimers();
+        resolve(this.deps.uws.us_socket_local_port(socket));
+      });
+    });
+  }
+
+  /** Stops accepting, then closes every client with "reconnect elsewhere". */
+  drain(): void {
+    this.draining = true;
+    if (this.listenSocket) {
+      this.deps.uws.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = undefined;
+    }
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    for (const conn of [...this.connections, ...this.pendingConnections]) {
+      if (conn.authenticated) conn.emit('session:reconnect', { reason: 'shutdown', nodeId: this.deps.config.nodeId });
+      conn.end('reconnect_elsewhere');
+    }
+  }
+
+  /** Connections open but not yet authenticated (Socket.IO before CONNECT). */
+  private readonly pendingConnections = new Set<Connection>();
+
+  private track(conn: Connection): void {
+    this.pendingConnections.delete(conn);
+    this.connections.add(conn);
+    const userId = conn.principal?.userId;
+    if (!userId) return;
+    let set = this.byUser.get(userId);
+    if (!set) this.byUser.set(userId, (set = new Set()));
+    set.add(conn);
+  }
+
+  private untrack(conn: Connection, _rooms: ReadonlySet<string>): void {
+    this.connections.delete(conn);
+    const userId = conn.principal?.userId;
+    const set = userId ? this.byUser.get(userId) : undefined;
+    if (set && userId) {
+      set.delete(conn);
+      if (set.size === 0) this.byUser.delete(userId);
+    }
+    this.deps.onClosed(conn, _rooms);
+  }
+
+  private mountWebSocket(path: string, dialect: Dialect, kind: 'native' | 'sio'): void {
+    const { config, metrics, log } = this.deps;
+    const sioIdle = Math.ceil((config.socketIo.pingIntervalMs + config.socketIo.pingTimeoutMs) / 1000) + 4;
+    this.app.ws<UserData>(path, {
+      maxPayloadLength: config.ws.maxPayload,
+      idleTimeout: kind === 'native' ? config.ws.idleTimeoutSec : Math.min(960, sioIdle),
+      sendPingsAutomatically: kind === 'native',
+      maxBackpressure: config.ws.maxBackpressure,
+      closeOnBackpressureLimit: 0,
+      upgrade: (res, req, context) => this.upgrade(res, req, context, kind),
+      open: (ws) => {
+        const data = ws.getUserData() as UserData & Partial<PendingUpgrade>;
+        const conn = data.conn;
+        conn.ws = ws;
+        metrics.connections.inc({ dialect: conn.format });
+        metrics.connectionsOpened.inc({ dialect: conn.format });
+        if (this.draining) {
+          conn.end('reconnect_elsewhere');
+          return;
+        }
+        this.pendingConnections.add(conn);
+        if (kind === 'sio') ws.subscribe(SIO_PING_TOPIC);
+        dialect.open(conn, { token: data.token, auth: data.auth });
+        delete data.token;
+        delete data.auth;
+        if (!conn.closed) log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
+      },
+      message: (ws, message, isBinary) => dialect.message(ws.getUserData().conn, message, isBinary),
+      drain: (ws) => {
+        const conn = ws.getUserData().conn;
+        if (ws.getBufferedAmount() < config.ws.maxBackpressure) conn.overLimitSince = 0;
+      },
+      close: (ws, code, message) => {
+        const conn = ws.getUserData().conn;
+        this.pendingConnections.delete(conn);
+        metrics.connections.dec({ dialect: conn.format });
+        conn.markClosed();
+        log.info({ conn: conn.id, user: conn.principal?.userId, code, reason: Buffer.from(message).toString('utf8').slice(0, 120), ms: Date.now() - conn.openedAt }, 'connection closed');
+      },
+    });
+  }
+
+  private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, kind: 'native' | 'sio'): void {
+    let aborted = false;
+    res.onAborted(() => {
+      aborted = true;
+    });
+    // Copy everything from req now; it is invalid after this function returns or awaits.
+    const key = req.getHeader('sec-websocket-key');
+    const protocolHeader = req.getHeader('sec-websocket-protocol');
+    const extensions = req.getHeader('sec-websocket-extensions');
+    const query = new URLSearchParams(req.getQuery() ?? '');
+    const authorization = req.getHeader('authorization');
+    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
+    const token = query.get('token') ?? (authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined) ?? undefined;
+
+    if (this.draining) {
+      res.cork(() => res.writeStatus('503 Service Unavailable').end('draining'));
+      return;
+    }
+
+    if (kind === 'sio') {
+      if (query.get('EIO') !== '4' || query.get('transport') !== 'websocket') {
+        res.cork(() =>
+          res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
+        );
+        return;
+      }
+      const conn = new Connection(randomId(), sioEncoder, true, remote, this.connDeps);
+      res.upgrade<PendingUpgrade>({ conn, token, auth: undefined }, key, protocolHeader, extensions, context);
+      return;
+    }
+
+    const offered = protocolHeader.split(',').map((p) => p.trim()).filter(Boolean);
+    const chosenProtocol = offered.find((p) => p in SUBPROTOCOLS);
+    const queryEncoding = query.get('encoding');
+    const encoder = chosenProtocol ? SUBPROTOCOLS[chosenProtocol]! : queryEncoding === 'msgpack' ? msgpackEncoder : jsonEncoder;
+    const fixed = chosenProtocol !== undefined || queryEncoding === 'msgpack' || queryEncoding === 'json';
+    const conn = new Connection(randomId(), encoder, fixed, remote, this.connDeps);
+    this.deps.verifier.verify(token).then(
+      (principal) => finishUpgrade(principal),
+      (err: unknown) => finishUpgrade(err instanceof AuthError ? err : new AuthError('malformed')),
+    );
+    const finishUpgrade = (auth: UpgradeInfo['auth']): void => {
+      if (aborted) return;
+      res.cork(() => res.upgrade<PendingUpgrade>({ conn, token: undefined, auth }, key, chosenProtocol ?? '', extensions, context));
+    };
+  }
+
+  private startTimers(): void {
+    const { config, metrics } = this.deps;
+    // Engine.IO heartbeat: one publish reaches every Socket.IO socket.
+    this.timers.push(setInterval(() => this.app.publish(SIO_PING_TOPIC, sio.ping, false), config.socketIo.pingIntervalMs));
+    // Sweeper: slow consumers, missed heartbeats, Socket.IO sockets that never sent CONNECT.
+    const sweepEvery = Math.min(1000, config.ws.slowConsumerGraceMs || 1000);
+    this.timers.push(
+      setInterval(() => {
+        const now = Date.now();
+        const heartbeatDeadline = config.socketIo.pingIntervalMs + config.socketIo.pingTimeoutMs;
+        for (const conn of this.connections) {
+          const ws = conn.ws;
+          if (!ws || conn.closed) continue;
+          if (conn.overLimitSince === 0 && ws.getBufferedAmount() > config.ws.maxBackpressure) conn.overLimitSince = now;
+          if (conn.overLimitSince !== 0 && now - conn.overLimitSince >= config.ws.slowConsumerGraceMs) {
+            if (ws.getBufferedAmount() > config.ws.maxBackpressure) {
+              metrics.slowConsumersClosed.inc();
+              conn.end('slow_consumer');
+              continue;
+            }
+            conn.overLimitSince = 0;
+          }
+          if (conn.format === 'sio' && now - conn.lastHeartbeat > heartbeatDeadline) conn.end('heartbeat_timeout');
+        }
+        for (const conn of this.pendingConnections) {
+          if (now - conn.openedAt > Math.max(10_000, config.socketIo.pingTimeoutMs)) conn.end('unauthorized', 'no CONNECT packet in time');
+        }
+      }, sweepEvery),
+    );
+    for (const timer of this.timers) timer.unref();
+  }
+}
+
+function randomId(): string {
+  return randomBytes(12).toString('base64url');
+}

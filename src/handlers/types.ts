@@ -1,0 +1,40 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Role } from '../gateway/auth.js';
+import type { WireFormat } from '../gateway/codecs/types.js';
+
+/** Who is on the other end of a socket; what a handler may know about the connection. */
+export interface Session {
+  readonly connectionId: string;
+  readonly userId: string;
+  readonly role: Role;
+  readonly nodeId: string;
+  readonly dialect: WireFormat;
+}
+
+/** What a handler may do to its own connection. Rooms are joined and left only through here. */
+export interface HandlerContext {
+  readonly session: Session;
+  readonly log: Logger;
+  join(room: string): void;
+  leave(room: string): void;
+  isMember(room: string): boolean;
+  /** Sends an event to this connection only. */
+  emit(event: string, data: unknown): void;
+}
+
+export interface EventHandler<S extends TSchema = TSchema> {
+  readonly schema: S;
+  /** Returns the ack payload; throw AppError for a typed error. */
+  handle(ctx: HandlerContext, data: Static<S>): unknown;
+}
+
+/** Keeps the schema and the handler's parameter type tied together. */
+export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: HandlerContext, data: Static<S>) => unknown): EventHandler<S> {
+  return { schema, handle };
+}
+
+export type HandlerTable = Readonly<Record<string, EventHandler>>;
+
+/** Called when a connection closes, so domains can clean up (presence, viewer counts). */
+export type DisconnectHook = (session: Session, rooms: ReadonlySet<string>) => void | Promise<void>;

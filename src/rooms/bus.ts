@@ -1,0 +1,36 @@
+/**
+ * The cluster bus: how a room event reaches every node that has members in the room.
+ * Engines: memory-bus.ts (single node) and, with REDIS_URL, the Redis pub/sub engine.
+ * The bus never touches sockets: it hands what arrives to the listener (the RoomHub).
+ */
+
+/** One sequenced room event, as carried between nodes. */
+export interface RoomMessage {
+  room: string;
+  event: string;
+  data: unknown;
+  /** Per-room sequence number, strictly increasing by one. */
+  seq: number;
+  /** Milliseconds since epoch when the publisher handed it to the bus. */
+  ts: number;
+  /** NODE_ID of the publisher. */
+  origin: string;
+}
+
+export type HistoryResult = { kind: 'messages'; messages: RoomMessage[] } | { kind: 'gap'; oldestSeq: number; latestSeq: number };
+
+export interface Bus {
+  /** Starts delivering this room's messages to this node (called when the first local member joins). */
+  subscribe(room: string): Promise<void>;
+  /** Stops delivering (called when the last local member leaves). */
+  unsubscribe(room: string): Promise<void>;
+  /**
+   * Assigns the next sequence number, records the message in the room's bounded history and
+   * delivers it once to every subscribed node, this one included.
+   */
+  publish(room: string, event: string, data: unknown): Promise<RoomMessage>;
+  /** Messages with seq > afterSeq, or a gap if some of them are no longer kept. */
+  history(room: string, afterSeq: number): Promise<HistoryResult>;
+  onMessage(listener: (message: RoomMessage) => void): void;
+  close(): Promise<void>;
+}

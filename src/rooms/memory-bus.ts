@@ -1,0 +1,51 @@
+import type { Bus, HistoryResult, RoomMessage } from './bus.js';
+
+/**
+ * Single-node engine: sequencing, history and delivery in process memory.
+ * Nothing survives a restart; with REDIS_URL set the Redis engine is used instead.
+ */
+export class MemoryBus implements Bus {
+  private readonly seqs = new Map<string, number>();
+  private readonly histories = new Map<string, RoomMessage[]>();
+  private readonly subscribed = new Set<string>();
+  private listener: (message: RoomMessage) => void = () => {};
+
+  constructor(private readonly nodeId: string, private readonly historySize = 200) {}
+
+  async subscribe(room: string): Promise<void> {
+    this.subscribed.add(room);
+  }
+
+  async unsubscribe(room: string): Promise<void> {
+    this.subscribed.delete(room);
+  }
+
+  async publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
+    const seq = (this.seqs.get(room) ?? 0) + 1;
+    this.seqs.set(room, seq);
+    const message: RoomMessage = { room, event, data, seq, ts: Date.now(), origin: this.nodeId };
+    let history = this.histories.get(room);
+    if (!history) this.histories.set(room, (history = []));
+    history.push(message);
+    if (history.length > this.historySize) history.shift();
+    if (this.subscribed.has(room)) this.listener(message);
+    return message;
+  }
+
+  async history(room: string, afterSeq: number): Promise<HistoryResult> {
+    const latestSeq = this.seqs.get(room) ?? 0;
+    const history = this.histories.get(room) ?? [];
+    const oldestSeq = history[0]?.seq ?? latestSeq + 1;
+    if (afterSeq >= latestSeq) return { kind: 'messages', messages: [] };
+    if (afterSeq + 1 < oldestSeq) return { kind: 'gap', oldestSeq, latestSeq };
+    return { kind: 'messages', messages: history.filter((m) => m.seq > afterSeq) };
+  }
+
+  onMessage(listener: (message: RoomMessage) => void): void {
+    this.listener = listener;
+  }
+
+  async close(): Promise<void> {
+    this.subscribed.clear();
+  }
+}

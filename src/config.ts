@@ -100,6 +100,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  auth: { accessTtlSec: number; refreshTtlSec: number };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -169,6 +170,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
+    auth: {
+      accessTtlSec: v('AUTH_ACCESS_TTL_SEC', '900', 'Lifetime of access tokens issued by /api/auth (seconds).', int(30, 86_400))!,
+      refreshTtlSec: v('AUTH_REFRESH_TTL_SEC', '2592000', 'Lifetime of refresh tokens issued by /api/auth (seconds; each use rotates the token).', int(60, 365 * 86_400))!,
+    },
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
   };
 }

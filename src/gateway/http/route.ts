@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Principal } from '../auth.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { AuthMode } from './guard.js';
+import { isMongoUnavailable } from '../../store/mongo.js';
 import type { HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './router.js';
 
 /** Everything the OpenAPI document needs to describe one operation. */
@@ -171,7 +172,13 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
         body: readBody(body, req),
         request: req,
       } as RouteContext<A, P, Q, B>;
-      const result = await handler(ctx);
+      let result: Static<R>;
+      try {
+        result = await handler(ctx);
+      } catch (err) {
+        if (isMongoUnavailable(err)) throw new AppError('unavailable', 'the database is not reachable; retry');
+        throw err;
+      }
       if (json) return { status, body: result };
       return { status, raw: String(result), contentType };
     },

@@ -130,10 +130,11 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
-    nodeId: v('NODE_ID', `${hostname()}-${randomBytes(3).toString('hex')}`, 'This node\'s name in the cluster, logs and metrics.', (raw, name) => {
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
-      return raw;
-    })!,
+    nodeId:
+      v('NODE_ID', undefined, 'This node\'s name in the cluster, logs and metrics. Default: `<hostname>-<random hex>`.', (raw, name) => {
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
+        return raw;
+      }) ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
     logLevel: v('LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.', oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))!,
     jwt,
     redisUrls: v('REDIS_URL', undefined, 'Redis URL, or a comma list of URLs used as pub/sub shards. Unset: single node, in-process bus.', urlList(['redis:', 'rediss:'])) ?? [],

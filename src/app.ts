@@ -15,6 +15,7 @@ import { Dispatcher } from './handlers/dispatcher.js';
 import { MODULES } from './modules.js';
 import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
+import { RoomMetrics } from './rooms/metrics.js';
 import { Mongo } from './store/mongo.js';
 
 export interface Node {
@@ -39,9 +40,10 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     readiness.register('mongodb', () => mongo.ping());
   }
 
-  const bus = createBus(config, log);
+  const roomMetrics = new RoomMetrics(metrics.registry);
+  const bus = createBus(config, log, roomMetrics);
   let gateway: Gateway | undefined;
-  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'));
+  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'), roomMetrics);
   const sockets: LocalSockets = {
     sessionsOf: (userId) => [...(gateway?.byUser.get(userId) ?? [])].map((c) => c.session()),
     disconnectUser: (userId, reason, detail) => {

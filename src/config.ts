@@ -97,6 +97,8 @@ export interface Config {
   socketIo: { pingIntervalMs: number; pingTimeoutMs: number };
   rateLimit: { connection: RateLimit; user: RateLimit };
   http: { maxBody: number; corsOrigins: string[] };
+  rooms: { historySize: number; historyTtlSec: number };
+  cluster: { heartbeatMs: number; nodeTtlMs: number };
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
@@ -163,6 +165,14 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       maxBody: v('HTTP_MAX_BODY', '1048576', 'Largest accepted HTTP request body in bytes (413 beyond).', int(1024, 64 * 1024 * 1024))!,
       corsOrigins: v('CORS_ORIGINS', '', 'Comma list of allowed CORS origins, or * for any. Empty: no CORS headers.', list) ?? [],
+    },
+    rooms: {
+      historySize: v('ROOM_HISTORY_SIZE', '200', 'Recent events kept per room for resume (older resumes get room:gap).', int(1, 100_000))!,
+      historyTtlSec: v('ROOM_HISTORY_TTL_SEC', '86400', 'Seconds an idle room keeps its seq counter and history in Redis.', int(10, 30 * 86400))!,
+    },
+    cluster: {
+      heartbeatMs: v('NODE_HEARTBEAT_MS', '1000', 'How often a node renews its heartbeat and reaps dead nodes (viewer counts, presence).', int(100, 60_000))!,
+      nodeTtlMs: v('NODE_TTL_MS', '4000', 'A node whose heartbeat is older than this is dead: its viewers and devices are removed.', int(500, 300_000))!,
     },
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],

@@ -17,6 +17,7 @@ import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
 import { RoomMetrics } from './rooms/metrics.js';
 import { Mongo } from './store/mongo.js';
+import { createStore } from './store/store.js';
 
 export interface Node {
   port: number;
@@ -53,7 +54,9 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
     connectionCount: () => gateway?.connections.size ?? 0,
   };
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, sockets };
+  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
+  store.start();
+  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, sockets };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
@@ -91,6 +94,8 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
+      // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).
+      await store.stop().catch((err: unknown) => log.warn({ err }, 'write pipeline stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
       redis?.disconnect();
       await mongo?.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

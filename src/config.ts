@@ -102,6 +102,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -177,6 +178,13 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+    writeQueue: {
+      stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,
+      batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer applies in one bulk write.', int(1, 10_000))!,
+      claimIdleMs: v('WRITE_CLAIM_IDLE_MS', '30000', 'A queued write left unacknowledged this long by a crashed writer is taken over by another node.', int(100, 3_600_000))!,
+      flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
+      maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
+    },
   };
 }
 

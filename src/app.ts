@@ -10,6 +10,7 @@ import { createTokenVerifier } from './gateway/auth.js';
 import { Gateway } from './gateway/server.js';
 import { GatewayMetrics } from './gateway/metrics.js';
 import { Readiness, operationalRoutes } from './gateway/health.js';
+import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import type { Uws } from './gateway/uws.js';
 import { Dispatcher } from './handlers/dispatcher.js';
 import { MODULES } from './modules.js';
@@ -18,6 +19,12 @@ import { RoomHub } from './rooms/hub.js';
 import { RoomMetrics } from './rooms/metrics.js';
 import { Mongo } from './store/mongo.js';
 import { createStore } from './store/store.js';
+
+const OPENAPI_INFO: OpenApiInfo = {
+  title: 'livegate HTTP API',
+  version: '0.1.0',
+  description: 'CRUD endpoints of the real-time domains, served on the same port as the sockets. Conventions (auth, errors, pagination): docs/HTTP.md.',
+};
 
 export interface Node {
   port: number;
@@ -56,12 +63,16 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   };
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, sockets };
+  const verifier = await createTokenVerifier(config.jwt);
+  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, sockets, verifier };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
-  const verifier = await createTokenVerifier(config.jwt);
+  const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
+  routes.push(openApiRoute(routes, OPENAPI_INFO));
+  const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+  if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');
 
   gateway = new Gateway({
     uws,
@@ -71,7 +82,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     verifier,
     dispatcher,
     hub,
-    routes: [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])],
+    routes,
     onAuthenticated: (conn) => {
       const session = conn.session();
       for (const module of modules) module.onConnect?.(session);
@@ -82,7 +93,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
   });
   const port = await gateway.listen();
-  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events() }, 'listening');
+  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events(), routes: routes.map((r) => `${r.method === 'del' ? 'DELETE' : r.method.toUpperCase()} ${r.path}`) }, 'listening');
 
   const node = gateway;
   return {

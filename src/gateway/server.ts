@@ -15,6 +15,8 @@ import type { FrameEncoder, WireFormat } from './codecs/types.js';
 import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountRoutes, type RouteDef } from './http/router.js';
+import { HttpGuard } from './http/guard.js';
+import { KeyedLimiter } from './rate-limit.js';
 import type { RoomHub } from '../rooms/hub.js';
 import type { RoomMessage } from '../rooms/bus.js';
 import type { Dispatcher } from '../handlers/dispatcher.js';
@@ -50,6 +52,7 @@ export class Gateway {
   private draining = false;
   private readonly connDeps: ConnectionDeps;
   private readonly dialectDeps: DialectDeps;
+  private readonly httpLimiter: KeyedLimiter;
 
   constructor(private readonly deps: GatewayDeps) {
     const { uws, config } = deps;
@@ -80,7 +83,9 @@ export class Gateway {
         res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
       );
     });
-    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log });
+    this.httpLimiter = new KeyedLimiter(config.http.rateLimit.perSecond, config.http.rateLimit.burst);
+    const guard = new HttpGuard({ verifier: deps.verifier, serviceApiKeys: config.serviceApiKeys, limiter: this.httpLimiter, metrics: deps.metrics });
+    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard });
   }
 
   /** Local fan-out of one room message: encoded once per wire format that has subscribers here. */
@@ -254,6 +259,8 @@ export class Gateway {
 
   private startTimers(): void {
     const { config, metrics } = this.deps;
+    // Idle HTTP rate-limit buckets are dropped once they would have refilled anyway.
+    this.timers.push(setInterval(() => this.httpLimiter.sweep(Date.now()), 30_000));
     // Engine.IO heartbeat: one publish reaches every Socket.IO socket.
     this.timers.push(setInterval(() => this.app.publish(SIO_PING_TOPIC, sio.ping, false), config.socketIo.pingIntervalMs));
     // Sweeper: slow consumers, missed heartbeats, Socket.IO sockets that never sent CONNECT.

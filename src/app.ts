@@ -16,7 +16,9 @@ import { Dispatcher } from './handlers/dispatcher.js';
 import { MODULES } from './modules.js';
 import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
+import { RoomMetrics } from './rooms/metrics.js';
 import { Mongo } from './store/mongo.js';
+import { createStore } from './store/store.js';
 
 const OPENAPI_INFO: OpenApiInfo = {
   title: 'livegate HTTP API',
@@ -46,9 +48,10 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     readiness.register('mongodb', () => mongo.ping());
   }
 
-  const bus = createBus(config, log);
+  const roomMetrics = new RoomMetrics(metrics.registry);
+  const bus = createBus(config, log, roomMetrics);
   let gateway: Gateway | undefined;
-  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'));
+  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'), roomMetrics);
   const sockets: LocalSockets = {
     sessionsOf: (userId) => [...(gateway?.byUser.get(userId) ?? [])].map((c) => c.session()),
     disconnectUser: (userId, reason, detail) => {
@@ -58,8 +61,10 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
     connectionCount: () => gateway?.connections.size ?? 0,
   };
+  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
+  store.start();
   const verifier = await createTokenVerifier(config.jwt);
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, sockets, verifier };
+  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, sockets, verifier };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
@@ -100,6 +105,8 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
+      // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).
+      await store.stop().catch((err: unknown) => log.warn({ err }, 'write pipeline stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
       redis?.disconnect();
       await mongo?.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

@@ -15,6 +15,7 @@ import type { HandlerTable, Session } from './handlers/types.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
 import type { Mongo } from './store/mongo.js';
+import type { WriteQueue } from './store/write-queue.js';
 
 /** This node's sockets, as domains may address them. */
 export interface LocalSockets {
@@ -36,6 +37,8 @@ export interface Core {
   readonly redis: Redis | undefined;
   /** MongoDB, the system of record; undefined when MONGO_URL is not set. */
   readonly mongo: Mongo | undefined;
+  /** The durable write pipeline to MongoDB: enqueue idempotent ops, never wait for the database. */
+  readonly queue: WriteQueue;
   readonly sockets: LocalSockets;
   /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
   readonly verifier: TokenVerifier;

@@ -77,6 +77,12 @@ export class Gateway {
     };
     this.mountWebSocket('/ws', nativeDialect(this.dialectDeps), 'native');
     this.mountWebSocket('/socket.io/', socketIoDialect(this.dialectDeps), 'sio');
+    // Engine.IO's polling transport is not served: answer its handshake the way Engine.IO does.
+    this.app.get('/socket.io/*', (res) => {
+      res.cork(() =>
+        res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
+      );
+    });
     this.httpLimiter = new KeyedLimiter(config.http.rateLimit.perSecond, config.http.rateLimit.burst);
     const guard = new HttpGuard({ verifier: deps.verifier, serviceApiKeys: config.serviceApiKeys, limiter: this.httpLimiter, metrics: deps.metrics });
     mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard });
@@ -155,8 +161,10 @@ export class Gateway {
     const { config, metrics, log } = this.deps;
     const sioIdle = Math.ceil((config.socketIo.pingIntervalMs + config.socketIo.pingTimeoutMs) / 1000) + 4;
     this.app.ws<UserData>(path, {
-      maxPayloadLength: config.ws.maxPayload,
-      idleTimeout: kind === 'native' ? config.ws.idleTimeoutSec : Math.min(960, sioIdle),
+      // Frames up to twice the limit are read so the client gets a typed error and a 1009 close with
+      // a reason; anything larger is cut off by uWS itself (abrupt close, clients see 1006).
+      maxPayloadLength: config.ws.maxPayload * 2,
+      idleTimeout: kind === 'native' ? config.ws.idleTimeoutSec : Math.min(960, Math.max(12, sioIdle)),
       sendPingsAutomatically: kind === 'native',
       maxBackpressure: config.ws.maxBackpressure,
       closeOnBackpressureLimit: 0,
@@ -178,7 +186,16 @@ export class Gateway {
         delete data.auth;
         if (!conn.closed) log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
       },
-      message: (ws, message, isBinary) => dialect.message(ws.getUserData().conn, message, isBinary),
+      message: (ws, message, isBinary) => {
+        const conn = ws.getUserData().conn;
+        if (message.byteLength > config.ws.maxPayload) {
+          metrics.errors.inc({ code: 'payload_too_large' });
+          if (conn.format !== 'sio') conn.send(conn.encoder.error(undefined, { code: 'payload_too_large', message: `frame exceeds ${config.ws.maxPayload} bytes` }), 'error');
+          conn.end('message_too_big', `frame exceeds ${config.ws.maxPayload} bytes`);
+          return;
+        }
+        dialect.message(conn, message, isBinary);
+      },
       drain: (ws) => {
         const conn = ws.getUserData().conn;
         if (ws.getBufferedAmount() < config.ws.maxBackpressure) conn.overLimitSince = 0;

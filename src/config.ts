@@ -103,6 +103,7 @@ export interface Config {
   serviceApiKeys: string[];
   devPayments: boolean;
   auth: { accessTtlSec: number; refreshTtlSec: number };
+  scheduler: { pollMs: number };
   writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
 }
 
@@ -185,6 +186,9 @@ export function loadConfig(env: Env = process.env): Config {
     auth: {
       accessTtlSec: v('AUTH_ACCESS_TTL_SEC', '900', 'Lifetime of access tokens issued by /api/auth (seconds).', int(30, 86_400))!,
       refreshTtlSec: v('AUTH_REFRESH_TTL_SEC', '2592000', 'Lifetime of refresh tokens issued by /api/auth (seconds; each use rotates the token).', int(60, 365 * 86_400))!,
+    },
+    scheduler: {
+      pollMs: v('SCHEDULER_POLL_MS', '5000', 'How often each node looks for scheduled content that is due (0 disables the poller on this node).', int(0, 3_600_000))!,
     },
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
     writeQueue: {

@@ -1,6 +1,29 @@
 import type { ModuleFactory } from './core.js';
 import { sessionModule } from './handlers/session.js';
 import { authModule } from './handlers/auth/module.js';
+import { levelsModule } from './handlers/levels/module.js';
+import { supportersModule } from './handlers/supporters/module.js';
+import { moderationModule } from './handlers/moderation/module.js';
+import { supportModule } from './handlers/support/module.js';
+import { schedulingModule } from './handlers/scheduling/module.js';
+import { couponsModule } from './handlers/coupons/module.js';
+import { providersModule } from './handlers/providers/module.js';
+import { multiHostModule } from './handlers/multihost/module.js';
+import { paymentsModule } from './handlers/payments/module.js';
 
 /** Every domain module, in start order. A domain adds one line here. */
-export const MODULES: ModuleFactory[] = [sessionModule, authModule];
+export const MODULES: ModuleFactory[] = [
+  sessionModule,
+  authModule,
+  levelsModule,
+  supportersModule,
+  moderationModule,
+  supportModule,
+  schedulingModule,
+  couponsModule,
+  providersModule,
+  // The REST side of co-hosting; pass the livestream module's StreamDirectory once it is merged.
+  multiHostModule(),
+  // Wallet credits: pass { creditor: (core) => <the wallet module's WalletService> } once it is merged.
+  paymentsModule(),
+];

@@ -105,21 +105,23 @@ function queryObject(query: URLSearchParams, schema: TSchema | undefined): Recor
   return out;
 }
 
-function readBody(input: Input | undefined, req: HttpRequestInfo): unknown {
+/** Syntax first: a body that is not JSON is a 400 whatever else is wrong with the request. */
+function parseBody(input: Input | undefined, req: HttpRequestInfo): unknown {
   if (!input) return undefined;
   const type = req.headers['content-type'] ?? '';
   if (type !== '' && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw new AppError('bad_request', `expected an application/json body, got ${type}`);
-  let value: unknown;
-  if (req.body.length === 0) value = undefined;
-  else {
-    try {
-      value = JSON.parse(req.body.toString('utf8'));
-    } catch {
-      throw new AppError('bad_request', 'body is not valid JSON');
-    }
+  if (req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8')) as unknown;
+  } catch {
+    throw new AppError('bad_request', 'body is not valid JSON');
   }
-  if (value === undefined) throw new AppError('validation_failed', 'body: a JSON body is required');
-  value = Value.Default(input.schema, value);
+}
+
+function checkBody(input: Input | undefined, parsed: unknown): unknown {
+  if (!input) return undefined;
+  if (parsed === undefined) throw new AppError('validation_failed', 'body: a JSON body is required');
+  const value = Value.Default(input.schema, parsed);
   rejectInvalid('body', input, value);
   return value;
 }
@@ -165,11 +167,12 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
     ...(spec.quiet ? { quiet: true } : {}),
     api,
     handler: async (req): Promise<HttpResult> => {
+      const parsed = parseBody(body, req);
       const ctx = {
         principal: req.principal,
         params: readStrings(params, 'params', req.params),
         query: readStrings(query, 'query', queryObject(req.query, spec.query)),
-        body: readBody(body, req),
+        body: checkBody(body, parsed),
         request: req,
       } as RouteContext<A, P, Q, B>;
       let result: Static<R>;

@@ -14,9 +14,9 @@ import type { Role } from '../../gateway/auth.js';
 import { AppError } from '../../gateway/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { isDuplicateKey } from '../../store/mongo.js';
-import { DateTime, dbOf, ensureIndexes, iso, newId } from '../common/http.js';
+import { DateTime, dbOf, iso, newId } from '../common/http.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
-import { REFRESH_COLLECTION, TokenIssuer } from './tokens.js';
+import { TokenIssuer } from './tokens.js';
 
 export interface UserDoc {
   _id: string;
@@ -88,7 +88,6 @@ const view = (u: UserDoc): UserView => ({
 export const authModule: ModuleFactory = (core: Core) => {
   const users = (): Collection<UserDoc> => dbOf(core).collection<UserDoc>(USERS);
   const tokens = new TokenIssuer(core.config, () => dbOf(core));
-  let indexes: Promise<void> = Promise.resolve();
   const tags = ['auth'];
 
   const routes = [
@@ -98,7 +97,6 @@ export const authModule: ModuleFactory = (core: Core) => {
         body: RegisterBody, response: AuthSession, status: 201, errors: ['conflict'],
       },
       async ({ body }) => {
-        await indexes;
         const email = body.email.toLowerCase();
         const usernameLower = body.username.toLowerCase();
         const taken = await users().findOne({ $or: [{ email }, { usernameLower }] }, { projection: { email: 1 } });
@@ -155,20 +153,5 @@ export const authModule: ModuleFactory = (core: Core) => {
     ),
   ];
 
-  return {
-    name: 'auth',
-    routes,
-    async start() {
-      indexes = (async () => {
-        await ensureIndexes(core, USERS, [
-          { key: { email: 1 }, name: 'email_unique', unique: true },
-          { key: { usernameLower: 1 }, name: 'username_unique', unique: true },
-        ]);
-        await ensureIndexes(core, REFRESH_COLLECTION, [
-          { key: { familyId: 1 }, name: 'family' },
-          { key: { expiresAt: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 },
-        ]);
-      })();
-    },
-  };
+  return { name: 'auth', routes };
 };

@@ -1,16 +1,29 @@
 /**
  * Small pieces every HTTP domain uses: the database handle (503 when MongoDB is not configured),
- * id schemas, index creation that tolerates FerretDB's gaps, and date formatting.
+ * id schemas and date formatting. Indexes go in src/store/indexes.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { Type } from '@sinclair/typebox';
-import type { Db, IndexDescription } from 'mongodb';
+import { Type, type TSchema, type TUnion, type TNull } from '@sinclair/typebox';
+import type { Principal } from '../../gateway/auth.js';
+import type { Db } from 'mongodb';
 import type { Core } from '../../core.js';
 import { AppError } from '../../gateway/errors.js';
 
 /** Ids are strings: user ids come from token `sub` claims, documents get UUIDs. */
 export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
 export const IdParams = Type.Object({ id: Id });
+/** Ids of documents livegate creates (UUID v4). */
+export const DocId = Type.String({ format: 'uuid' });
+export const DocIdParams = Type.Object({ id: DocId });
+
+export const Nullable = <T extends TSchema>(schema: T): TUnion<[T, TNull]> => Type.Union([schema, Type.Null()]);
+
+/** 403 unless the caller owns the resource or is an admin. */
+export function assertOwner(ownerId: string, principal: Principal, what: string): void {
+  if (ownerId !== principal.userId && principal.role !== 'admin') throw new AppError('forbidden', `${what} belongs to another user`);
+}
+
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
 export const DateTime = Type.String({ format: 'date-time' });
 
 export const newId = (): string => randomUUID();
@@ -21,23 +34,6 @@ export const isoOrNull = (date: Date | null | undefined): string | null => (date
 export function dbOf(core: Core): Db {
   if (!core.mongo) throw new AppError('unavailable', 'this node has no database configured');
   return core.mongo.db;
-}
-
-/**
- * Creates indexes in the background and never throws: a TTL index FerretDB does not implement is
- * logged (expiry is also checked on read), anything else is logged as a warning.
- */
-export async function ensureIndexes(core: Core, collection: string, indexes: IndexDescription[]): Promise<void> {
-  if (!core.mongo) return;
-  for (const index of indexes) {
-    try {
-      await core.mongo.db.collection(collection).createIndexes([index]);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const ttl = index.expireAfterSeconds !== undefined;
-      core.log[ttl ? 'info' : 'warn']({ collection, index: index.key, err: message }, ttl ? 'TTL index not supported here; expiry is enforced on read' : 'index creation failed');
-    }
-  }
 }
 
 /** Escapes a user string for use inside a RegExp (search by prefix). */

@@ -117,7 +117,7 @@ export const authModule: ModuleFactory = (core: Core) => {
       },
     ),
     defineRoute(
-      { method: 'post', path: '/api/auth/login', operationId: 'login', summary: 'Log in with email or username and password', tags, auth: 'none', body: LoginBody, response: AuthSession },
+      { method: 'post', path: '/api/auth/login', operationId: 'login', summary: 'Log in with email or username and password', tags, auth: 'none', body: LoginBody, response: AuthSession, errors: ['unauthorized'] },
       async ({ body }) => {
         if (!body.email && !body.username) throw new AppError('validation_failed', 'body: give email or username');
         const query = body.email ? { email: body.email.toLowerCase() } : { usernameLower: (body.username ?? '').toLowerCase() };
@@ -132,7 +132,7 @@ export const authModule: ModuleFactory = (core: Core) => {
       {
         method: 'post', path: '/api/auth/refresh', operationId: 'refreshTokens', summary: 'Rotate a refresh token into a new token pair',
         description: 'Each refresh token works once. Presenting a used one revokes every token of that login (reuse detection).',
-        tags, auth: 'none', body: RefreshBody, response: TokenPair,
+        tags, auth: 'none', body: RefreshBody, response: TokenPair, errors: ['unauthorized'],
       },
       async ({ body }) => tokens.rotate(body.refreshToken),
     ),

@@ -34,8 +34,9 @@ export interface ProviderDoc {
 export const PROVIDERS = 'stream_providers';
 
 const ConfigKey = '^[A-Za-z][A-Za-z0-9_]{0,63}$';
-const PublicConfig = Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), { description: 'public settings the app needs (app id, region); never secrets' });
-const Features = Type.Record(Type.String({ pattern: ConfigKey }), Type.Boolean());
+// additionalProperties: false, or keys outside the pattern would pass unchecked.
+const PublicConfig = Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), { additionalProperties: false, description: 'public settings the app needs (app id, region); never secrets' });
+const Features = Type.Record(Type.String({ pattern: ConfigKey }), Type.Boolean(), { additionalProperties: false });
 
 const Provider = Type.Object(
   {
@@ -61,8 +62,8 @@ const ProviderInput = Type.Object(
     enabled: Type.Boolean(),
     status: lit(STATUSES),
     priority: Type.Integer({ minimum: -1000, maximum: 1000 }),
-    publicConfig: Type.Optional(Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), { maxProperties: 32 })),
-    features: Type.Optional(Type.Record(Type.String({ pattern: ConfigKey }), Type.Boolean(), { maxProperties: 32 })),
+    publicConfig: Type.Optional(Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), { maxProperties: 32, additionalProperties: false })),
+    features: Type.Optional(Type.Record(Type.String({ pattern: ConfigKey }), Type.Boolean(), { maxProperties: 32, additionalProperties: false })),
     usageLimit: Type.Optional(Type.Number({ minimum: 0, maximum: 1e15 })),
   },
   { $id: 'StreamProviderInput', additionalProperties: false },
@@ -72,7 +73,8 @@ type ProviderView = Static<typeof Provider>;
 
 const view = (d: ProviderDoc): ProviderView => ({
   name: d._id, displayName: d.displayName, enabled: d.enabled, status: d.status, priority: d.priority, publicConfig: d.publicConfig, features: d.features,
-  monthlyUsage: d.monthlyUsage, usageLimit: d.usageLimit, lastHealthCheck: isoOrNull(d.lastHealthCheck), healthStatus: d.healthStatus, updatedAt: iso(d.updatedAt),
+  // Fields a partial write could leave out read as their defaults.
+  monthlyUsage: d.monthlyUsage ?? 0, usageLimit: d.usageLimit ?? null, lastHealthCheck: isoOrNull(d.lastHealthCheck), healthStatus: d.healthStatus ?? null, updatedAt: iso(d.updatedAt),
 });
 
 export const providersModule: ModuleFactory = (core: Core) => {

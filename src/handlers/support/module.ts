@@ -1,8 +1,10 @@
 /**
  * Customer support tickets (seed 000 "CustomerService"). A user opens tickets and talks in the
  * thread; staff (admins) see the queue and reply. A staff reply is pushed live to the ticket
- * owner as `support:reply`; a user reply is pushed to the assigned agent, if any. Replies are
- * appended with one atomic $push; a closed ticket takes no replies (409). MongoDB directly.
+ * owner as `support:reply`; a user reply is pushed to the assigned agent, if any. Each message is
+ * its own document in `support_messages` (an insert never loses a concurrent reply, and a long
+ * thread never grows one document without bound); a closed ticket takes no replies (409).
+ * MongoDB directly.
  */
 import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
@@ -22,6 +24,8 @@ export const STATUSES = ['open', 'in_progress', 'resolved', 'closed'] as const;
 export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 
 interface TicketMessage {
+  _id: string;
+  ticketId: string;
   from: string;
   message: string;
   timestamp: Date;
@@ -38,7 +42,7 @@ export interface TicketDoc {
   status: (typeof STATUSES)[number];
   priority: (typeof PRIORITIES)[number];
   assignedTo: string | null;
-  messages: TicketMessage[];
+  messageCount: number;
   resolvedAt: Date | null;
   resolvedBy: string | null;
   createdAt: Date;
@@ -46,6 +50,7 @@ export interface TicketDoc {
 }
 
 export const TICKETS = 'support_tickets';
+export const TICKET_MESSAGES = 'support_messages';
 
 const Message = Type.Object({ from: Type.String(), message: Type.String(), timestamp: DateTime, isStaff: Type.Boolean() }, { $id: 'TicketMessage', additionalProperties: false });
 
@@ -60,7 +65,8 @@ const Ticket = Type.Object(
     status: lit(STATUSES),
     priority: lit(PRIORITIES),
     assignedTo: Nullable(Type.String()),
-    messages: Type.Array(Message),
+    messageCount: Type.Integer({ minimum: 0 }),
+    messages: Type.Array(Message, { description: 'the thread, oldest first; empty in lists (see messageCount)' }),
     resolvedAt: Nullable(DateTime),
     resolvedBy: Nullable(Type.String()),
     createdAt: DateTime,
@@ -83,9 +89,9 @@ const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(lit(STATUSES
 
 type TicketView = Static<typeof Ticket>;
 
-const view = (d: TicketDoc): TicketView => ({
+const view = (d: TicketDoc, messages: TicketMessage[] = []): TicketView => ({
   id: d._id, ticketNumber: d.ticketNumber, userId: d.userId, subject: d.subject, category: d.category, description: d.description, status: d.status,
-  priority: d.priority, assignedTo: d.assignedTo, messages: d.messages.map((m) => ({ from: m.from, message: m.message, timestamp: iso(m.timestamp), isStaff: m.isStaff })),
+  priority: d.priority, assignedTo: d.assignedTo, messageCount: d.messageCount ?? messages.length, messages: messages.map((m) => ({ from: m.from, message: m.message, timestamp: iso(m.timestamp), isStaff: m.isStaff })),
   resolvedAt: isoOrNull(d.resolvedAt), resolvedBy: d.resolvedBy, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt),
 });
 
@@ -98,11 +104,15 @@ function ticketNumber(now: Date): string {
 
 export const supportModule: ModuleFactory = (core: Core) => {
   const tickets = (): Collection<TicketDoc> => dbOf(core).collection<TicketDoc>(TICKETS);
+  const messages = (): Collection<TicketMessage> => dbOf(core).collection<TicketMessage>(TICKET_MESSAGES);
+  /** A ticket with its whole thread, oldest message first. */
+  const full = async (doc: TicketDoc): Promise<TicketView> =>
+    view(doc, await messages().find({ ticketId: doc._id }).sort({ timestamp: 1, _id: 1 }).limit(1000).toArray());
   const tags = ['support'];
   const page = async (filter: Filter<TicketDoc>, query: Static<typeof ListQuery>) => {
     const w = pageWindow(query);
     const [items, total] = await Promise.all([tickets().find(filter).sort({ updatedAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), tickets().countDocuments(filter)]);
-    return pageOf(items.map(view), total, w);
+    return pageOf(items.map((d) => view(d)), total, w);
   };
   const owned = async (id: string, principal: Principal): Promise<TicketDoc> => {
     const doc = await tickets().findOne({ _id: id });
@@ -120,7 +130,7 @@ export const supportModule: ModuleFactory = (core: Core) => {
           const now = new Date();
           const doc: TicketDoc = {
             _id: newId(), ticketNumber: ticketNumber(now), userId: principal.userId, subject: body.subject, category: body.category, description: body.description,
-            status: 'open', priority: body.priority ?? 'medium', assignedTo: null, messages: [], resolvedAt: null, resolvedBy: null, createdAt: now, updatedAt: now,
+            status: 'open', priority: body.priority ?? 'medium', assignedTo: null, messageCount: 0, resolvedAt: null, resolvedBy: null, createdAt: now, updatedAt: now,
           };
           await tickets().insertOne(doc);
           return view(doc);
@@ -136,7 +146,7 @@ export const supportModule: ModuleFactory = (core: Core) => {
       ),
       defineRoute(
         { method: 'get', path: '/api/support/tickets/:id', operationId: 'getSupportTicket', summary: 'One ticket with its thread (owner or staff)', tags, auth: 'user', params: DocIdParams, response: Ticket, errors: ['not_found'] },
-        async ({ params, principal }) => view(await owned(params.id, principal)),
+        async ({ params, principal }) => full(await owned(params.id, principal)),
       ),
       defineRoute(
         {
@@ -152,17 +162,14 @@ export const supportModule: ModuleFactory = (core: Core) => {
             set.assignedTo = ticket.assignedTo ?? principal.userId;
             if (ticket.status === 'open') set.status = 'in_progress';
           }
-          const updated = await tickets().findOneAndUpdate(
-            { _id: ticket._id, status: { $ne: 'closed' } },
-            { $push: { messages: { from: principal.userId, message: body.message, timestamp: now, isStaff } }, $set: set },
-            { returnDocument: 'after' },
-          );
+          const updated = await tickets().findOneAndUpdate({ _id: ticket._id, status: { $ne: 'closed' } }, { $set: set, $inc: { messageCount: 1 } }, { returnDocument: 'after' });
           if (!updated) throw new AppError('conflict', 'the ticket is closed');
+          await messages().insertOne({ _id: newId(), ticketId: ticket._id, from: principal.userId, message: body.message, timestamp: now, isStaff });
           const notify = isStaff ? updated.userId : updated.assignedTo;
           if (notify && notify !== principal.userId) {
             await core.hub.publish(userRoom(notify), 'support:reply', { ticketId: updated._id, ticketNumber: updated.ticketNumber, from: principal.userId, isStaff, message: body.message, timestamp: iso(now) });
           }
-          return view(updated);
+          return full(updated);
         },
       ),
       defineRoute(
@@ -180,7 +187,7 @@ export const supportModule: ModuleFactory = (core: Core) => {
             core.log.info({ audit: true, actor: principal.userId, action: 'ticket.close', ticketId: updated._id }, 'admin action');
             await core.hub.publish(userRoom(updated.userId), 'support:closed', { ticketId: updated._id, ticketNumber: updated.ticketNumber, closedBy: principal.userId });
           }
-          return view(updated);
+          return full(updated);
         },
       ),
     ],

@@ -103,4 +103,12 @@ describe('GET /openapi.json', () => {
       expect((broken.body as { error: { code: string } }).error.code).toBe('bad_request');
     }
   });
+
+  it('offers no payment provider when DEV_PAYMENTS is off', async () => {
+    const token = await makeToken({ sub: 'payer' });
+    const providers = await http<{ items: unknown[]; total: number }>(gw, 'GET', '/api/payments/providers', { token });
+    expect(providers.body).toMatchObject({ items: [], total: 0 });
+    const checkout = await http(gw, 'POST', '/api/payments/checkout', { token, body: { provider: 'dev', packageId: 'any' } });
+    expect(checkout.status).toBe(404);
+  });
 });

@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkfifo "$work/ferret.fifo"
-.tools/bin/ferretdb -listen 127.0.0.1:0 -data "$work/ferretdb" >"$work/ferret.fifo" &
+.tools/bin/ferretdb -listen 127.0.0.1:0 -data "$work/ferretdb" >"$work/ferret.fifo" 2>"$work/ferretdb.log" &
 pids+=($!)
 read -r ready mongo_url <"$work/ferret.fifo"
 [ "$ready" = "ready" ] || { echo "schemathesis.sh: FerretDB did not start" >&2; exit 1; }

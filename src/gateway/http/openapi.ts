@@ -129,7 +129,11 @@ function operation(components: Components, route: RouteDef, api: ApiMeta): Json 
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(api.body ? { requestBody: { required: true, content: { 'application/json': { schema: components.ref(api.body) } } } } : {}),
     responses: {
-      [String(api.status)]: { description: 'success', content: { [api.contentType]: { schema: components.ref(api.response) } } },
+      [String(api.status)]: {
+        description: 'success',
+        content: { [api.contentType]: { schema: components.ref(api.response) } },
+        ...(api.links ? { links: api.links } : {}),
+      },
       ...errorResponses(components, api),
     },
     ...(route.auth === 'admin' ? { 'x-livegate-role': 'admin' } : {}),
@@ -164,6 +168,11 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Json {
     operationIds.add(opId);
     for (const tag of route.api?.tags ?? []) tags.add(tag);
     item[method] = op;
+  }
+  for (const route of routes) {
+    for (const [name, link] of Object.entries(route.api?.links ?? {})) {
+      if (!operationIds.has(link.operationId)) throw new Error(`link ${name} of ${route.api?.operationId} names unknown operation "${link.operationId}"`);
+    }
   }
   const errorSchema = components.schemas['Error'] as { properties: { error: { properties: { code: Json } } } };
   errorSchema.properties.error.properties.code = { type: 'string', enum: Object.keys(ERROR_CODES), description: 'stable error code' };

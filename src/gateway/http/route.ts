@@ -33,6 +33,14 @@ export interface ApiMeta {
   rateLimited: boolean;
   /** Other statuses this operation answers with a body of its own (not the Error shape). */
   otherResponses?: Record<number, TSchema>;
+  links?: Record<string, ApiLink>;
+}
+
+/** An OpenAPI link: which operation can follow this one, fed from the response (`$response.body#/id`). */
+export interface ApiLink {
+  operationId: string;
+  parameters: Record<string, string>;
+  description?: string;
 }
 
 type Empty = TObject<{}>;
@@ -62,6 +70,8 @@ export interface RouteSpec<A extends AuthMode, P extends TSchema, Q extends TSch
   quiet?: boolean;
   /** Other statuses answered with a body of their own (e.g. /readyz's 503). */
   otherResponses?: Record<number, TSchema>;
+  /** Follow-up operations fed from the success response (OpenAPI links, used by clients and schemathesis). */
+  links?: Record<string, ApiLink>;
 }
 
 export interface RouteContext<A extends AuthMode, P extends TSchema, Q extends TSchema, B extends TSchema> {
@@ -205,6 +215,7 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
     ...(spec.query ? { query: spec.query } : {}),
     ...(spec.body ? { body: spec.body } : {}),
     ...(spec.otherResponses ? { otherResponses: spec.otherResponses } : {}),
+    ...(spec.links ? { links: spec.links } : {}),
   };
 
   return {

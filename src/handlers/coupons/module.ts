@@ -136,7 +136,8 @@ export const couponsModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'post', path: '/api/coupons', operationId: 'createCoupon', summary: 'Create a coupon (admin)', tags, auth: 'admin', body: CouponInput, response: Coupon, status: 201, errors: ['conflict'] },
+        { method: 'post', path: '/api/coupons', operationId: 'createCoupon', summary: 'Create a coupon (admin)', tags, auth: 'admin', body: CouponInput, response: Coupon, status: 201, errors: ['conflict'],
+          links: { GetCoupon: { operationId: 'getCoupon', parameters: { code: '$response.body#/code' } } } },
         async ({ body, principal }) => {
           if (body.type === 'percentage' && body.value > 100) throw new AppError('validation_failed', 'body/value: a percentage is at most 100');
           const validFrom = body.validFrom ? new Date(body.validFrom) : null;

@@ -130,7 +130,8 @@ export const levelsModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'post', path: '/api/levels', operationId: 'createLevel', summary: 'Add a level (admin)', tags, auth: 'admin', body: LevelInput, response: Level, status: 201, errors: ['conflict'] },
+        { method: 'post', path: '/api/levels', operationId: 'createLevel', summary: 'Add a level (admin)', tags, auth: 'admin', body: LevelInput, response: Level, status: 201, errors: ['conflict'],
+          links: { GetLevel: { operationId: 'getLevel', parameters: { id: '$response.body#/id' } } } },
         async ({ body, principal }) => {
           if (body.minXP >= body.maxXP) throw new AppError('validation_failed', 'body/maxXP: must be greater than minXP');
           const doc: LevelDoc = {

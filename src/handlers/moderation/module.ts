@@ -119,6 +119,10 @@ export const moderationModule: ModuleFactory = (core: Core) => {
         {
           method: 'post', path: '/api/reports', operationId: 'createReport', summary: 'Report content, a user, a message, a stream...', tags: ['reports'], auth: 'user',
           body: ReportInput, response: Report, status: 201, errors: ['conflict'],
+          links: {
+            GetReport: { operationId: 'getReport', parameters: { id: '$response.body#/id' } },
+            ReviewReport: { operationId: 'reviewReport', parameters: { id: '$response.body#/id' } },
+          },
         },
         async ({ body, principal }) => {
           if (body.reportedType === 'user' && body.reportedId === principal.userId) throw new AppError('validation_failed', 'body/reportedId: you cannot report yourself');

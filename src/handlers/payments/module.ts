@@ -150,6 +150,7 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
             method: 'post', path: '/api/payments/checkout', operationId: 'checkout', summary: 'Buy a coin package with a payment provider',
             description: 'With the development provider the charge succeeds at once and no money moves.',
             tags, auth: 'user', body: CheckoutInput, response: Payment, status: 201, errors: ['not_found', 'conflict'],
+            links: { GetPayment: { operationId: 'getPayment', parameters: { id: '$response.body#/id' } } },
           },
           async ({ body, principal }) => {
             const provider = providers.get(body.provider);

@@ -80,6 +80,13 @@ const Calendar = Type.Object({ from: DateTime, to: DateTime, items: Type.Array(S
 
 type ScheduledView = Static<typeof Scheduled>;
 
+const byId = { scheduledId: '$response.body#/id' };
+const SCHEDULED_LINKS = {
+  GetScheduled: { operationId: 'getScheduled', parameters: byId },
+  UpdateScheduled: { operationId: 'updateScheduled', parameters: byId },
+  DeleteScheduled: { operationId: 'deleteScheduled', parameters: byId },
+};
+
 const view = (d: ScheduledDoc): ScheduledView => ({
   id: d._id, userId: d.userId, kind: d.kind, title: d.title, contentData: JSON.parse(d.contentJson) as Record<string, unknown>, scheduledFor: iso(d.scheduledFor),
   status: d.status, contentId: d.contentId, publishedAt: isoOrNull(d.publishedAt), error: d.error, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt),
@@ -150,11 +157,11 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
     },
     routes: [
       defineRoute(
-        { method: 'post', path: '/api/scheduling/schedule', operationId: 'schedulePost', summary: 'Schedule a post for later', tags, auth: 'user', body: PostInput, response: Scheduled, status: 201 },
+        { method: 'post', path: '/api/scheduling/schedule', operationId: 'schedulePost', summary: 'Schedule a post for later', tags, auth: 'user', body: PostInput, response: Scheduled, status: 201, links: SCHEDULED_LINKS },
         async ({ body, principal }) => create(principal, 'post', body.title ?? '', body.contentData, body.scheduledFor),
       ),
       defineRoute(
-        { method: 'post', path: '/api/scheduling/livestream', operationId: 'scheduleLivestream', summary: 'Schedule a livestream', tags, auth: 'user', body: LivestreamInput, response: Scheduled, status: 201 },
+        { method: 'post', path: '/api/scheduling/livestream', operationId: 'scheduleLivestream', summary: 'Schedule a livestream', tags, auth: 'user', body: LivestreamInput, response: Scheduled, status: 201, links: SCHEDULED_LINKS },
         async ({ body, principal }) => create(principal, 'livestream', body.title, { title: body.title, description: body.description ?? '' }, body.scheduledFor),
       ),
       defineRoute(

@@ -125,7 +125,13 @@ export const supportModule: ModuleFactory = (core: Core) => {
     name: 'support',
     routes: [
       defineRoute(
-        { method: 'post', path: '/api/support/tickets', operationId: 'createSupportTicket', summary: 'Open a support ticket', tags, auth: 'user', body: TicketInput, response: Ticket, status: 201 },
+        { method: 'post', path: '/api/support/tickets', operationId: 'createSupportTicket', summary: 'Open a support ticket', tags, auth: 'user', body: TicketInput, response: Ticket, status: 201,
+          links: {
+            GetTicket: { operationId: 'getSupportTicket', parameters: { id: '$response.body#/id' } },
+            ReplyTicket: { operationId: 'replySupportTicket', parameters: { id: '$response.body#/id' } },
+            CloseTicket: { operationId: 'closeSupportTicket', parameters: { id: '$response.body#/id' } },
+          },
+        },
         async ({ body, principal }) => {
           const now = new Date();
           const doc: TicketDoc = {

@@ -16,6 +16,8 @@ import { MODULES } from './modules.js';
 import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
 import { RoomMetrics } from './rooms/metrics.js';
+import { RoomAccess } from './rooms/access.js';
+import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
 import { Mongo } from './store/mongo.js';
 
 export interface Node {
@@ -53,10 +55,14 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
     connectionCount: () => gateway?.connections.size ?? 0,
   };
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, sockets };
+  const roomAccess = new RoomAccess();
+  const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, sockets };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
+  // After the modules registered their dead-node cleanups (the first beat runs them for our own id).
+  await liveness.start();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
   const verifier = await createTokenVerifier(config.jwt);
 
@@ -91,6 +97,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
+      await liveness.stop().catch((err: unknown) => log.warn({ err }, 'liveness stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
       redis?.disconnect();
       await mongo?.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

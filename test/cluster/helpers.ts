@@ -12,3 +12,22 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** The seqs of a room's events a client received, in arrival order. */
+export function roomSeqs(client: { frames: Array<{ room?: string; seq?: number }> }, room: string): number[] {
+  return client.frames.filter((f) => f.room === room && typeof f.seq === 'number').map((f) => f.seq!);
+}
+
+/** Sum of a metric's samples on a gateway's /metrics (optionally only samples whose labels contain `labels`). */
+export async function metricValue(gw: { http: string }, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${gw.http}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (!(rest.startsWith('{') || rest.startsWith(' '))) continue;
+    if (labels && !rest.includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}

@@ -2,6 +2,7 @@ import type { ModuleFactory } from './core.js';
 import { sessionModule } from './handlers/session.js';
 import { roomsModule } from './handlers/rooms.js';
 import { livestreamModule } from './handlers/livestream.js';
+import { presenceModule } from './handlers/presence.js';
 
 /** Every domain module, in start order. A domain adds one line here. */
-export const MODULES: ModuleFactory[] = [sessionModule, roomsModule, livestreamModule];
+export const MODULES: ModuleFactory[] = [sessionModule, roomsModule, presenceModule, livestreamModule];

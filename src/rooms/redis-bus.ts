@@ -147,6 +147,12 @@ export class RedisBus implements Bus {
     await Promise.all(this.shards.flatMap((s) => [s.sub.quit().catch(() => s.sub.disconnect()), s.pub.quit().catch(() => s.pub.disconnect())]));
   }
 
+  private countOnShard(index: number): number {
+    let n = 0;
+    for (const room of this.subscribed) if (shardOf(room, this.shards.length) === index) n++;
+    return n;
+  }
+
   private shardFor(room: string): Shard {
     return this.shards[shardOf(room, this.shards.length)]!;
   }
@@ -158,11 +164,20 @@ export class RedisBus implements Bus {
     for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
       client.on('error', (err: Error) => log.warn({ shard: index, role, err: err.message }, 'bus shard error'));
     }
-    // Logged so operators (and tests) see a shard come back; ioredis resubscribes on its own.
+    // ioredis re-sends SUBSCRIBE for every channel right after 'ready'; a PING queued behind
+    // them answers once they are all in place, so the log line means "restored".
     let connectedOnce = false;
     sub.on('ready', () => {
-      if (connectedOnce) log.info({ shard: index }, 'bus shard reconnected; subscriptions restored');
-      connectedOnce = true;
+      if (!connectedOnce) {
+        connectedOnce = true;
+        return;
+      }
+      setImmediate(() => {
+        sub.ping().then(
+          () => log.info({ shard: index, channels: this.countOnShard(index) }, 'bus shard reconnected; subscriptions restored'),
+          (err: Error) => log.warn({ shard: index, err: err.message }, 'bus shard reconnect check failed'),
+        );
+      });
     });
     sub.on('messageBuffer', (_channel: Buffer, raw: Buffer) => {
       for (const message of this.decode(raw)) {

@@ -1,5 +1,6 @@
 import type { Bus, RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
+import { AppError } from '../gateway/errors.js';
 
 /** A local connection as the room layer sees it: something that can join uWS topics. */
 export interface RoomMember {
@@ -28,6 +29,7 @@ export class RoomHub {
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
   /** Live messages held back per room for members whose replay is running. */
+  private readonly replaying = new Set<string>();
   private readonly holds = new Map<string, Set<{ member: RoomMember; held: RoomMessage[] }>>();
 
   constructor(
@@ -78,6 +80,17 @@ export class RoomHub {
    * sent once, in seq order, and none falls between history and live.
    */
   async replay(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
+    const key = `${member.id}\u0000${room}`;
+    if (this.replaying.has(key)) throw new AppError('conflict', `a resume of ${room} is already running on this connection`);
+    this.replaying.add(key);
+    try {
+      return await this.replayOnce(member, room, afterSeq, sink);
+    } finally {
+      this.replaying.delete(key);
+    }
+  }
+
+  private async replayOnce(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
     if (member.rooms.has(room)) member.unsubscribeTopic(room);
     else this.join(member, room, { topic: false });
     const hold = { member, held: [] as RoomMessage[] };

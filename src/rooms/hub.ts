@@ -91,7 +91,8 @@ export class RoomHub {
   }
 
   private async replayOnce(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
-    if (member.rooms.has(room)) member.unsubscribeTopic(room);
+    const wasMember = member.rooms.has(room);
+    if (wasMember) member.unsubscribeTopic(room);
     else this.join(member, room, { topic: false });
     const hold = { member, held: [] as RoomMessage[] };
     let holds = this.holds.get(room);
@@ -124,6 +125,11 @@ export class RoomHub {
       }
       member.subscribeTopic(room);
       return result.kind === 'replayed' ? { ...result, latestSeq: last } : result;
+    } catch (err) {
+      // History unavailable: a new member leaves again, an existing one gets its live topic back.
+      if (!wasMember) this.leave(member, room);
+      else if (member.rooms.has(room)) member.subscribeTopic(room);
+      throw err;
     } finally {
       holds.delete(hold);
       if (holds.size === 0) this.holds.delete(room);

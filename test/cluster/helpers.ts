@@ -31,3 +31,16 @@ export async function metricValue(gw: { http: string }, name: string, labels = '
   }
   return sum;
 }
+
+/** The upper bound of the histogram bucket holding quantile q (from /metrics cumulative buckets). */
+export async function histogramQuantile(gw: { http: string }, name: string, q: number): Promise<{ le: number; count: number }> {
+  const text = await (await fetch(`${gw.http}/metrics`)).text();
+  const buckets = text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}_bucket{`))
+    .map((l) => ({ le: Number(/le="([^"]+)"/.exec(l)?.[1] === '+Inf' ? Infinity : /le="([^"]+)"/.exec(l)?.[1]), n: Number(l.slice(l.lastIndexOf(' ') + 1)) }))
+    .sort((x, y) => x.le - y.le);
+  const count = buckets.at(-1)?.n ?? 0;
+  const hit = buckets.find((b) => b.n >= q * count);
+  return { le: hit?.le ?? Infinity, count };
+}

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { metricValue, roomSeqs, waitUntil } from './helpers.js';
+import { histogramQuantile, metricValue, roomSeqs } from './helpers.js';
 
 const HISTORY = 20;
 
@@ -116,6 +116,11 @@ describe('livestreams across two nodes', () => {
     await Promise.all(all.map((c) => c.waitFor((f) => f.event === 'livestream:viewers' && (f.data as { viewers: number }).viewers === 200)));
     const hashed = await admin.hgetall(`lg:ls:${streamId}:viewers`);
     expect(hashed).toEqual({ [a.nodeId]: '100', [b.nodeId]: '100' });
+    for (const gw of [a, b]) {
+      const p50 = await histogramQuantile(gw, 'livegate_bus_deliver_latency_seconds', 0.5);
+      const p99 = await histogramQuantile(gw, 'livegate_bus_deliver_latency_seconds', 0.99);
+      console.log(`${gw.nodeId}: publish-to-deliver over ${p50.count} bus messages: p50 <= ${p50.le * 1000} ms, p99 <= ${p99.le * 1000} ms`);
+    }
 
     // One of b's viewers has seen events up to `lastSeq`; then b dies.
     const lost = onB[0]!;

@@ -101,7 +101,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     core,
     async shutdown() {
       readiness.setDraining();
-      node.drain();
+      await node.drain(Math.floor(config.shutdownTimeoutMs / 3));
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }

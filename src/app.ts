@@ -10,6 +10,7 @@ import { createTokenVerifier } from './gateway/auth.js';
 import { Gateway } from './gateway/server.js';
 import { GatewayMetrics } from './gateway/metrics.js';
 import { Readiness, operationalRoutes } from './gateway/health.js';
+import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import type { Uws } from './gateway/uws.js';
 import { Dispatcher } from './handlers/dispatcher.js';
 import { MODULES } from './modules.js';
@@ -19,6 +20,13 @@ import { RoomMetrics } from './rooms/metrics.js';
 import { RoomAccess } from './rooms/access.js';
 import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
 import { Mongo } from './store/mongo.js';
+import { createStore } from './store/store.js';
+
+const OPENAPI_INFO: OpenApiInfo = {
+  title: 'livegate HTTP API',
+  version: '0.1.0',
+  description: 'CRUD endpoints of the real-time domains, served on the same port as the sockets. Conventions (auth, errors, pagination): docs/HTTP.md.',
+};
 
 export interface Node {
   port: number;
@@ -55,16 +63,22 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
     connectionCount: () => gateway?.connections.size ?? 0,
   };
+  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
+  store.start();
+  const verifier = await createTokenVerifier(config.jwt);
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
-  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, sockets };
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, queue: store.queue, sockets, verifier };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
   // After the modules registered their dead-node cleanups (the first beat runs them for our own id).
   await liveness.start();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
-  const verifier = await createTokenVerifier(config.jwt);
+  const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
+  routes.push(openApiRoute(routes, OPENAPI_INFO));
+  const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+  if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');
 
   gateway = new Gateway({
     uws,
@@ -74,7 +88,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     verifier,
     dispatcher,
     hub,
-    routes: [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])],
+    routes,
     onAuthenticated: (conn) => {
       const session = conn.session();
       for (const module of modules) module.onConnect?.(session);
@@ -85,7 +99,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
   });
   const port = await gateway.listen();
-  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events() }, 'listening');
+  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events(), routes: routes.map((r) => `${r.method === 'del' ? 'DELETE' : r.method.toUpperCase()} ${r.path}`) }, 'listening');
 
   const node = gateway;
   return {
@@ -93,11 +107,13 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     core,
     async shutdown() {
       readiness.setDraining();
-      node.drain();
+      await node.drain(Math.floor(config.shutdownTimeoutMs / 3));
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
       await liveness.stop().catch((err: unknown) => log.warn({ err }, 'liveness stop failed'));
+      // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).
+      await store.stop().catch((err: unknown) => log.warn({ err }, 'write pipeline stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
       redis?.disconnect();
       await mongo?.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

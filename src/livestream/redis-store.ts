@@ -176,7 +176,7 @@ export class RedisStreamStore implements StreamStore {
 
   async removeNode(nodeId: string): Promise<string[]> {
     const streams = await this.redis.smembers(k.nodeStreams(nodeId));
-    for (const id of streams) await DROP_NODE.run(this.redis, [k.viewers(id), k.nodeStreams(nodeId)], [nodeId, id]);
+    await Promise.all(streams.map((id) => DROP_NODE.run(this.redis, [k.viewers(id), k.nodeStreams(nodeId)], [nodeId, id])));
     return streams;
   }
 

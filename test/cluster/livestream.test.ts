@@ -130,8 +130,11 @@ describe('livestreams across two nodes', () => {
     await b.kill();
     await Promise.all(onA.map((c) => c.waitFor((f) => f.event === 'livestream:viewers' && (f.data as { viewers: number }).viewers === 100, 10_000)));
     const dropMs = Date.now() - killedAt;
+    // Any live node may reap b (suites running alongside share the Redis); node a usually does.
+    const reaped = a.logs.find((l) => l.msg === 'node heartbeat expired; removing its viewers and devices' && l['deadNode'] === b.nodeId);
+    const reapedAfter = reaped ? `${Date.parse(String(reaped['time'])) - killedAt} ms` : 'another node';
+    console.log(`viewer count 200 -> 100 seen by all 100 survivors ${dropMs} ms after kill -9 (reaped by node a after ${reapedAfter})`);
     expect(dropMs).toBeLessThan(10_000);
-    console.log(`viewer count 200 -> 100 seen by all 100 survivors ${dropMs} ms after kill -9`);
 
     // Missed while away: three chats. The viewer comes back on node a with its last seq while the host keeps chatting.
     for (const text of ['missed 1', 'missed 2', 'missed 3']) ok(await host.request('livestream:chat', { streamId, text }));

@@ -3,8 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../core.js';
 import { AppError } from '../gateway/errors.js';
 import { userRoom } from '../gateway/connection.js';
-import { MemoryStreamStore } from '../livestream/memory-store.js';
-import { RedisStreamStore } from '../livestream/redis-store.js';
+import { streamRecordOp, streamStoreFor } from '../livestream/directory.js';
 import type { StreamStore } from '../livestream/store.js';
 import { ViewerTracker, streamRoom } from '../livestream/viewers.js';
 import { defineHandler } from './types.js';
@@ -17,10 +16,11 @@ const ROOM_PREFIX = 'live:';
 /**
  * Livestreams: start/end (host), join/leave (viewers, exact cluster-wide counts), live chat,
  * co-hosts. Stream state lives in a StreamStore (Redis with REDIS_URL, memory otherwise); the
- * stream's events go to the room `live:<streamId>`. Docs: docs/events/livestream.md.
+ * stream's events go to the room `live:<streamId>`. Start and end are also queued for MongoDB
+ * (collection `livestreams`). Docs: docs/events/livestream.md.
  */
 export const livestreamModule: ModuleFactory = (core) => {
-  const store: StreamStore = core.redis ? new RedisStreamStore(core.redis) : new MemoryStreamStore();
+  const store: StreamStore = streamStoreFor(core);
   const viewers = new ViewerTracker(store, core.hub, core.config.nodeId, core.log);
 
   core.liveness.onNodeDead(async (deadNode) => {
@@ -40,13 +40,16 @@ export const livestreamModule: ModuleFactory = (core) => {
       'livestream:start': defineHandler(Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), streamId: Type.Optional(StreamId) }), async (ctx, { title, streamId }) => {
         const id = streamId ?? randomBytes(9).toString('base64url');
         const info = await store.start(id, ctx.session.userId, title, Date.now());
+        // Durable in the write queue before the ack; MongoDB gets it asynchronously.
+        await core.queue.enqueue([streamRecordOp(info)]);
         ctx.join(streamRoom(id));
         await core.hub.ready(streamRoom(id));
         return { streamId: id, room: streamRoom(id), startedAt: info.startedAt };
       }),
 
       'livestream:end': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
-        await store.end(streamId, ctx.session.userId, Date.now());
+        const info = await store.end(streamId, ctx.session.userId, Date.now());
+        await core.queue.enqueue([streamRecordOp(info)]);
         const message = await core.hub.publish(streamRoom(streamId), 'livestream:ended', { streamId, endedBy: ctx.session.userId });
         return { streamId, seq: message.seq };
       }),

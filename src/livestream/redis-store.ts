@@ -147,8 +147,9 @@ export class RedisStreamStore implements StreamStore {
     return (await this.get(streamId))!;
   }
 
-  async end(streamId: string, userId: string, now: number): Promise<void> {
+  async end(streamId: string, userId: string, now: number): Promise<StreamInfo> {
     check(String(await END.run(this.redis, keysOf(streamId), [userId, now, ENDED_TTL_SEC])), 'livestream:end');
+    return (await this.get(streamId))!;
   }
 
   async get(streamId: string): Promise<StreamInfo | undefined> {

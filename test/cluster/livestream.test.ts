@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { histogramQuantile, metricValue, roomSeqs } from './helpers.js';
+import { histogramQuantile, metricValue, roomSeqs, waitUntil } from './helpers.js';
 
 const HISTORY = 20;
 
@@ -24,6 +25,8 @@ describe('livestreams across two nodes', () => {
   let a: GatewayProcess;
   let b: GatewayProcess;
   let admin: Redis;
+  let mongo: MongoClient;
+  const mongoDb = `livegate_cluster_${randomUUID().slice(0, 8)}`;
   const clients: NativeClient[] = [];
   const open = async (gw: GatewayProcess, userId: string): Promise<NativeClient> => {
     const c = await connect(gw, userId);
@@ -32,13 +35,16 @@ describe('livestreams across two nodes', () => {
   };
 
   beforeAll(async () => {
-    const env = { REDIS_URL: inject('redisUrl'), ROOM_HISTORY_SIZE: String(HISTORY) };
+    const env = { REDIS_URL: inject('redisUrl'), MONGO_URL: inject('mongoUrl'), MONGO_DB: mongoDb, ROOM_HISTORY_SIZE: String(HISTORY) };
     [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
     admin = new Redis(inject('redisUrl'));
+    mongo = await new MongoClient(inject('mongoUrl')).connect();
   });
   afterAll(async () => {
     for (const c of clients) c.socket.terminate();
     admin?.disconnect();
+    await mongo?.db(mongoDb).dropDatabase();
+    await mongo?.close();
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
@@ -77,6 +83,10 @@ describe('livestreams across two nodes', () => {
     await Promise.all([v1.waitForEvent('livestream:ended'), v2.waitForEvent('livestream:ended')]);
     expect((await v2.request('livestream:join', { streamId })).error?.code).toBe('not_found');
     expect((await v1.request('livestream:end', { streamId })).error?.code).toBe('not_found');
+    // The stream record reaches MongoDB through the write queue.
+    const streams = mongo.db(mongoDb).collection<{ _id: string }>('livestreams');
+    await waitUntil(async () => (await streams.findOne({ _id: streamId }))?.['status'] === 'ended');
+    expect(await streams.findOne({ _id: streamId })).toMatchObject({ hostId: `host-${streamId}`, title: 'Order', status: 'ended', version: 2, startedAt: expect.any(Date), endedAt: expect.any(Date) });
   });
 
   it('co-hosts: invite reaches the invitee on its user room, accept and kick reach the stream', async () => {

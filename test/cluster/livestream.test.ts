@@ -84,8 +84,8 @@ describe('livestreams across two nodes', () => {
     expect((await v2.request('livestream:join', { streamId })).error?.code).toBe('not_found');
     expect((await v1.request('livestream:end', { streamId })).error?.code).toBe('not_found');
     // The stream record reaches MongoDB through the write queue.
-    const streams = mongo.db(mongoDb).collection<{ _id: string }>('livestreams');
-    await waitUntil(async () => (await streams.findOne({ _id: streamId }))?.['status'] === 'ended');
+    const streams = mongo.db(mongoDb).collection<{ _id: string; status?: string }>('livestreams');
+    await waitUntil(async () => (await streams.findOne({ _id: streamId }))?.status === 'ended');
     expect(await streams.findOne({ _id: streamId })).toMatchObject({ hostId: `host-${streamId}`, title: 'Order', status: 'ended', version: 2, startedAt: expect.any(Date), endedAt: expect.any(Date) });
   });
 

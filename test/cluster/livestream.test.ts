@@ -110,6 +110,23 @@ describe('livestreams across two nodes', () => {
     expect((await stranger.request('livestream:chat', { streamId: 'x', text: 'hi' })).error?.code).toBe('forbidden');
   });
 
+  it('a node shutting down gracefully withdraws its viewers at once (no heartbeat timeout)', async () => {
+    const c = await startGateway({ REDIS_URL: inject('redisUrl'), MONGO_URL: inject('mongoUrl'), MONGO_DB: mongoDb });
+    const streamId = `s-${randomUUID()}`;
+    const host = await open(a, `host-${streamId}`);
+    ok(await host.request('livestream:start', { title: 'Graceful', streamId }));
+    const stay = await Promise.all([0, 1, 2].map((i) => open(a, `stay-${i}-${streamId}`)));
+    const go = await Promise.all([0, 1].map((i) => open(c, `go-${i}-${streamId}`)));
+    for (const v of [...stay, ...go]) ok(await v.request('livestream:join', { streamId }));
+    await Promise.all(stay.map((v) => v.waitFor((f) => f.event === 'livestream:viewers' && (f.data as { viewers: number }).viewers === 5)));
+    const stoppedAt = Date.now();
+    expect(await c.stop()).toBe(0);
+    await Promise.all(stay.map((v) => v.waitFor((f) => f.event === 'livestream:viewers' && (f.data as { viewers: number }).viewers === 3)));
+    console.log(`graceful stop: count 5 -> 3 seen ${Date.now() - stoppedAt} ms after SIGTERM`);
+    expect(a.logs.some((l) => l['deadNode'] === c.nodeId)).toBe(false);
+    expect(await admin.hgetall(`lg:ls:${streamId}:viewers`)).toEqual({ [a.nodeId]: '3' });
+  });
+
   it('200 viewers over two nodes: every client sees 200; kill -9 of one node brings it to 100 within 10 s; its viewer resumes on the other node', async () => {
     const streamId = `s-${randomUUID()}`;
     const room = `live:${streamId}`;

@@ -107,6 +107,24 @@ describe('livestreams across two nodes', () => {
     expect((await stranger.waitForEvent('livestream:cohost:removed')).data).toEqual({ streamId, userId: `guest-${streamId}` });
     expect((await host.request('livestream:cohost:kick', { streamId, userId: `guest-${streamId}` })).error?.code).toBe('not_found');
     expect((await host.request('livestream:join', { streamId: 'no-such-stream' })).error?.code).toBe('not_found');
+
+    // The guest goes away; invitations to two more streams wait in its user room's history.
+    const lastSeq = (await guest.waitForEvent('livestream:cohost:invited')).seq!;
+    await guest.close();
+    const more = [`${streamId}-2`, `${streamId}-3`];
+    for (const id of more) {
+      ok(await host.request('livestream:start', { title: 'More', streamId: id }));
+      ok(await host.request('livestream:cohost:invite', { streamId: id, userId: `guest-${streamId}` }));
+    }
+    const back = await open(a, `guest-${streamId}`);
+    const resumed = ok(await back.request('room:resume', { room: `user:guest-${streamId}`, lastSeq }));
+    expect(resumed).toMatchObject({ gap: false, replayed: 2, latestSeq: lastSeq + 2 });
+    expect(back.frames.filter((f) => f.event === 'livestream:cohost:invited').map((f) => [f.seq, (f.data as { streamId: string }).streamId])).toEqual([
+      [lastSeq + 1, more[0]],
+      [lastSeq + 2, more[1]],
+    ]);
+    expect((await back.request('room:resume', { room: `user:host-${streamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
+    expect((await back.request('room:resume', { room: `live:${streamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
     expect((await stranger.request('livestream:chat', { streamId: 'x', text: 'hi' })).error?.code).toBe('forbidden');
   });
 

@@ -130,7 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
-  return {
+  const config: Config = {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
     nodeId:
@@ -190,6 +190,10 @@ export function loadConfig(env: Env = process.env): Config {
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
     },
   };
+  if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
+    throw new ConfigError('NODE_TTL_MS', `must be at least twice NODE_HEARTBEAT_MS (${config.cluster.heartbeatMs}), got ${config.cluster.nodeTtlMs}`);
+  }
+  return config;
 }
 
 /** `node dist/src/config.js --markdown` prints the README's configuration table. */

@@ -100,6 +100,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  benchMode: boolean;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -166,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+    benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
   };
 }
 

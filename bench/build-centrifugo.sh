@@ -20,7 +20,7 @@ if ! build; then
   # (CENTRIFUGE_GIT, default: the local mirror when there is one) through a replace directive.
   commit=84d40cc4dbf6
   git_dir=${CENTRIFUGE_GIT:-/work/.mirror/centrifugal+centrifuge/repo}
-  if ! git --git-dir="$git_dir" cat-file -e "$commit^{commit}" 2>/dev/null && ! git -C "$git_dir" cat-file -e "$commit^{commit}" 2>/dev/null; then
+  if ! git --git-dir="$git_dir" cat-file -e "$commit^{commit}" 2>/dev/null; then
     echo "v6.9.1 does not build from the module proxy alone: its pinned github.com/centrifugal/centrifuge v0.38.1-0.20260711082514-$commit is refused (403); set CENTRIFUGE_GIT to a clone of centrifugal/centrifuge that has that commit" > .tools/centrifugo.note
     cat .tools/centrifugo.note >&2
     rm -rf .tools/centrifugo-src
@@ -28,7 +28,14 @@ if ! build; then
   fi
   echo "centrifugo: using centrifuge $commit from $git_dir" >&2
   rm -rf .tools/centrifuge-src && mkdir -p .tools/centrifuge-src
-  (git --git-dir="$git_dir" archive "$commit" 2>/dev/null || git -C "$git_dir" archive "$commit") | tar -x -C .tools/centrifuge-src
+  # Blob by blob, skipping _examples/ (a mirror may lack its large binaries; the library does not need them).
+  git --git-dir="$git_dir" ls-tree -r --full-tree "$commit" | while IFS=$'\t' read -r meta path; do
+    case "$path" in _examples/*) continue ;; esac
+    set -- $meta
+    [ "$2" = blob ] || continue
+    mkdir -p ".tools/centrifuge-src/$(dirname "$path")"
+    git --git-dir="$git_dir" cat-file blob "$3" > ".tools/centrifuge-src/$path"
+  done
   (cd .tools/centrifugo-src && GOTOOLCHAIN=local go mod edit -replace "github.com/centrifugal/centrifuge=../centrifuge-src")
   build
   rm -rf .tools/centrifuge-src

@@ -2,10 +2,11 @@
  * The benchmark command. `npm run bench` (full, ≤ 10 min) or `npm run bench:quick` (≤ 2 min):
  * builds the Go loadgen, starts its own Redis, runs every workload against every target that
  * can run here, prints progress, and writes bench/results/<suite>.jsonl and bench/RESULTS.md.
- * Options: --quick, --only=<target ids>, --workloads=<fanout,rooms,idle,churn,http>, --no-write.
+ * Options: --quick, --only=<target ids>, --workloads=<fanout,rooms,idle,churn,http>, --no-write,
+ * --profile (livegate only, under node --cpu-prof: writes bench/PROFILE.md instead of the results).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,8 @@ import { LOADGEN_BIN, ROOT } from './lib/loadgen.js';
 import { freePort, killAll, loadAverage, spawnTracked, stopProcess, waitForLine } from './lib/proc.js';
 import { progress, type Row } from './lib/row.js';
 import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
+import { profileMarkdown, summariseProfile } from './lib/profile.js';
+import { fmtMs, fmtRate } from './lib/stats.js';
 import { centrifugoBinary, TARGETS, type RunEnv, type Target } from './lib/targets.js';
 import { churn, http, idle, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
 
@@ -120,6 +123,14 @@ async function main(): Promise<void> {
     profileDir: undefined,
   };
   const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid };
+  if (arg('profile') !== undefined) {
+    try {
+      await profileRun(ctx, suite, workloads.filter((w): w is 'fanout' | 'rooms' | 'churn' => w === 'fanout' || w === 'rooms' || w === 'churn'));
+    } finally {
+      await redis?.stop();
+    }
+    return;
+  }
   const pick = (ids: string[]): Target[] => TARGETS.filter((t) => ids.includes(t.id) && (!only || only.includes(t.id)));
   const rows: Row[] = [];
   try {
@@ -165,6 +176,42 @@ async function main(): Promise<void> {
     writeResultsMd(info, rows);
     progress(`wrote ${file} and bench/RESULTS.md (${rows.length} rows, ${Math.round(info.durationS)} s)`);
   }
+}
+
+/** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
+async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn'>): Promise<void> {
+  const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
+  mkdirSync(dir, { recursive: true });
+  ctx.env.profileDir = dir;
+  const target = TARGETS.find((t) => t.id === 'livegate')!;
+  const parts: string[] = [];
+  const loadStart = loadAverage();
+  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn'] as const)) {
+    const before = new Set(readdirSync(dir));
+    const newProfiles = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+    if (workload === 'churn') {
+      const row = await churn(ctx, target, { ...suite.churn, repeats: 1 });
+      parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');
+      for (const f of newProfiles()) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+      continue;
+    }
+    const cfg = { ...suite[workload], repeats: 1 };
+    const row = await sweep(ctx, workload, target, cfg);
+    const files = newProfiles();
+    const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
+    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), one livegate node`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
+    for (const f of files) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+  }
+  const header = [
+    '# Where livegate spends its time (node --cpu-prof)',
+    '',
+    `Produced by \`node dist/bench/run.js${suite.name === 'quick' ? ' --quick' : ''} --profile\` on ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadStart.toFixed(2)} at start (other helpers' tests share the box).`,
+    'The profile covers the whole gateway process (connection setup, joins and every rate step); the raw .cpuprofile files are in .data/bench-profiles/ (not committed).',
+    'Self time is the time spent in a function itself; "native: ..." are calls into the uWebSockets.js addon or V8 builtins without a script URL.',
+    '',
+  ];
+  writeFileSync(join(ROOT, 'bench', 'PROFILE.md'), [...header, ...parts].join('\n'));
+  progress(`wrote bench/PROFILE.md from ${dir}`);
 }
 
 process.on('SIGINT', () => {

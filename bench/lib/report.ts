@@ -87,15 +87,15 @@ function churnTable(rows: Row[]): string[] {
 }
 
 function httpTable(rows: Row[]): string[] {
-  const out = ['| target | endpoint | requests/s | × raw uWS | p99 ms | bottleneck | notes |', '|---|---|---|---|---|---|---|'];
+  const out = ['| target | endpoint | requests/s | × raw uWS | p99 ms | server CPU µs per request | bottleneck | notes |', '|---|---|---|---|---|---|---|---|'];
   for (const r of ok(rows, 'http')) {
     if (r.status !== 'ok') {
-      out.push(`| ${r.label} | ${r.params['endpoint']} | ${notRun(r)} |  |  |  |  |`);
+      out.push(`| ${r.label} | ${r.params['endpoint']} | ${notRun(r)} |  |  |  |  |  |`);
       continue;
     }
     const raw = rows.find((x) => x.workload === 'http' && x.target === 'raw-uws' && x.params['endpoint'] === r.params['endpoint'] && x.status === 'ok');
     out.push(
-      `| ${r.label} | \`${r.params['endpoint']}\` | ${s(r, 'requests_per_s', fmtRate)} | ${r.target === 'raw-uws' ? '1' : ratio(r.metrics['requests_per_s'], raw?.metrics['requests_per_s'])} | ${fmtMs(r.metrics['p99_ms'] ?? NaN)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+      `| ${r.label} | \`${r.params['endpoint']}\` | ${s(r, 'requests_per_s', fmtRate)} | ${r.target === 'raw-uws' ? '1' : ratio(r.metrics['requests_per_s'], raw?.metrics['requests_per_s'])} | ${fmtMs(r.metrics['p99_ms'] ?? NaN)} | ${(r.metrics['server_cpu_us_per_request'] ?? NaN).toFixed(0)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
     );
   }
   return out;

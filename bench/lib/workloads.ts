@@ -416,6 +416,7 @@ export async function http(ctx: Ctx, target: Target, ep: Endpoint, cfg: HttpConf
   return withDeployment(ctx, row, target, async (dep) => {
     const rps: number[] = [];
     const p99: number[] = [];
+    const serverUs: number[] = [];
     let util: Utilisation | undefined;
     for (let r = 0; r < cfg.repeats; r++) {
       const meter = new Meter(dep.pids, () => [], undefined);
@@ -423,7 +424,9 @@ export async function http(ctx: Ctx, target: Target, ep: Endpoint, cfg: HttpConf
       const { result } = await runHttpLoad(dep.http + ep.path, ep, cfg);
       const cpu = meter.end();
       cpu.client = result.cpuS;
-      util = utilisation(cpu);
+      serverUs.push(result.total > 0 ? (cpu.servers.reduce((a, b) => a + b, 0) * 1e6) / result.total : Number.NaN);
+      // Utilisation over the load itself, not autocannon's start-up.
+      util = utilisation({ ...cpu, wall: Math.min(cpu.wall, cfg.durationS) });
       rps.push(result.requestsPerSec);
       p99.push(result.p99Ms);
       if (result.errors || result.non2xx) row.notes.push(`${result.errors} errors, ${result.non2xx} non-2xx answers`);
@@ -433,6 +436,7 @@ export async function http(ctx: Ctx, target: Target, ep: Endpoint, cfg: HttpConf
     row.spreads['requests_per_s'] = spread(rps);
     row.metrics['requests_per_s'] = row.spreads['requests_per_s'].median;
     row.metrics['p99_ms'] = spread(p99).median;
+    row.metrics['server_cpu_us_per_request'] = spread(serverUs).median;
     row.bottleneck = util ? bottleneck(target, util) : '';
   });
 }

@@ -175,22 +175,14 @@ func runSub(o options, p Proto) {
 	var quitting atomic.Bool
 	started := time.Now()
 	conns, failed, firstErr := openAll(o, p, o.n, func(i int) string { return nodeURL(o, i) }, o.join)
-	for _, c := range conns {
-		go func(c *Conn) {
-			for {
-				_, f, err := c.ReadFrame()
-				if err != nil {
-					if !quitting.Load() {
-						dropped.Add(1)
-					}
-					return
-				}
-				if p.Control(c, f) {
-					continue
-				}
-				scanLatencies(f, time.Now().UnixNano(), hist.Load())
-			}
-		}(c)
+	readers, err := newEpollReaders(p, &hist, &dropped, &quitting)
+	if err != nil {
+		fatal("epoll: %v", err)
+	}
+	for k, c := range conns {
+		if err := readers.Add(c, k); err != nil {
+			fatal("detach: %v", err)
+		}
 	}
 	emit(map[string]any{"type": "ready", "open": len(conns), "failed": failed, "error": firstErr, "setup_ms": time.Since(started).Milliseconds()})
 	commands(func(cmd, _ string) {

@@ -10,6 +10,11 @@ import (
 	"time"
 )
 
+// TextWriter sends one text message (a blocking Conn, or a socket owned by an epoll reader).
+type TextWriter interface {
+	WriteText(payload []byte) error
+}
+
 type Proto interface {
 	// Path is the request URI of the websocket endpoint.
 	Path(token string) string
@@ -18,7 +23,7 @@ type Proto interface {
 	// Join subscribes the connection to a room and waits for the confirmation.
 	Join(c *Conn, room string) error
 	// Control answers application-level heartbeats; true when the frame was one.
-	Control(c *Conn, frame []byte) bool
+	Control(w TextWriter, frame []byte) bool
 	// AppendPublish appends one framed publish of `data` (a JSON object) to `room`.
 	AppendPublish(c *Conn, dst []byte, room string, data []byte, id int) []byte
 }
@@ -91,7 +96,7 @@ func (p nativeProto) Join(c *Conn, room string) error {
 		return true, nil
 	})
 }
-func (nativeProto) Control(*Conn, []byte) bool { return false }
+func (nativeProto) Control(TextWriter, []byte) bool { return false }
 func (nativeProto) AppendPublish(c *Conn, dst []byte, room string, data []byte, _ int) []byte {
 	msg := make([]byte, 0, 64+len(data))
 	msg = append(msg, `{"event":"bench:publish","data":{"room":"`...)
@@ -125,7 +130,7 @@ func (p sioProto) Join(c *Conn, room string) error {
 	}
 	return awaitFrame(c, p, "join", func(f []byte) (bool, error) { return bytes.HasPrefix(f, []byte("431[")), nil })
 }
-func (sioProto) Control(c *Conn, f []byte) bool {
+func (sioProto) Control(c TextWriter, f []byte) bool {
 	if len(f) == 1 && f[0] == '2' {
 		_ = c.WriteText([]byte("3"))
 		return true
@@ -173,7 +178,7 @@ func (p centrifugoProto) Join(c *Conn, room string) error {
 		return true, nil
 	})
 }
-func (centrifugoProto) Control(c *Conn, f []byte) bool {
+func (centrifugoProto) Control(c TextWriter, f []byte) bool {
 	if len(f) == 2 && f[0] == '{' && f[1] == '}' {
 		_ = c.WriteText([]byte("{}"))
 		return true

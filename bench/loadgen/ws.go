@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -175,6 +176,12 @@ func (c *Conn) ReadFrame() (byte, []byte, error) {
 
 // AppendFrame appends one masked client frame to dst.
 func (c *Conn) AppendFrame(dst []byte, op byte, payload []byte) []byte {
+	return appendFrame(dst, op, payload, &c.mask)
+}
+
+// appendFrame appends one masked client frame; mask is the xorshift state of the connection
+// (masking keys only need to vary, not to be secret, for a load generator).
+func appendFrame(dst []byte, op byte, payload []byte, mask *uint32) []byte {
 	n := len(payload)
 	dst = append(dst, 0x80|op)
 	switch {
@@ -186,12 +193,13 @@ func (c *Conn) AppendFrame(dst []byte, op byte, payload []byte) []byte {
 		dst = append(dst, 0x80|127)
 		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
 	}
-	// xorshift: masking keys only need to vary, not to be secret, for a load generator.
-	c.mask ^= c.mask << 13
-	c.mask ^= c.mask >> 17
-	c.mask ^= c.mask << 5
+	m := *mask
+	m ^= m << 13
+	m ^= m >> 17
+	m ^= m << 5
+	*mask = m
 	var key [4]byte
-	binary.LittleEndian.PutUint32(key[:], c.mask)
+	binary.LittleEndian.PutUint32(key[:], m)
 	dst = append(dst, key[:]...)
 	start := len(dst)
 	dst = append(dst, payload...)
@@ -215,6 +223,35 @@ func (c *Conn) WriteText(payload []byte) error {
 	defer c.wmu.Unlock()
 	_, err := c.nc.Write(c.AppendFrame(nil, opText, payload))
 	return err
+}
+
+// Detach hands the socket over to an epoll reader: a non-blocking duplicate of its descriptor and
+// whatever bytes the handshake reader had already buffered. The Conn must not be used afterwards.
+func (c *Conn) Detach() (int, []byte, error) {
+	leftover, _ := c.br.Peek(c.br.Buffered())
+	leftover = append([]byte(nil), leftover...)
+	tcp, ok := c.nc.(*net.TCPConn)
+	if !ok {
+		return -1, nil, errors.New("not a TCP connection")
+	}
+	raw, err := tcp.SyscallConn()
+	if err != nil {
+		return -1, nil, err
+	}
+	fd := -1
+	var dupErr error
+	if err := raw.Control(func(s uintptr) { fd, dupErr = syscall.Dup(int(s)) }); err != nil {
+		return -1, nil, err
+	}
+	if dupErr != nil {
+		return -1, nil, dupErr
+	}
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return -1, nil, err
+	}
+	_ = c.nc.Close() // the duplicate keeps the socket open
+	return fd, leftover, nil
 }
 
 // Close sends a close frame (1000) and closes the socket.

@@ -6,6 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=v6.9.1
 [ -x .tools/bin/centrifugo ] && exit 0
+mkdir -p .tools
+exec 9>.tools/centrifugo.lock
+flock 9 # one build at a time; a second caller waits, then finds the binary
+[ -x .tools/bin/centrifugo ] && exit 0
 command -v go >/dev/null 2>&1 || { echo "centrifugo: Go is not installed" >&2; exit 1; }
 mkdir -p .tools/bin
 dir=$(GOTOOLCHAIN=local GOFLAGS=-mod=mod go mod download -json "github.com/centrifugal/centrifugo/v6@$VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')

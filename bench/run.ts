@@ -23,7 +23,7 @@ interface Suite {
   name: 'full' | 'quick';
   fanout: SweepConfig & { targets: string[] };
   rooms: SweepConfig & { targets: string[] };
-  idle: IdleConfig & { targets: string[] };
+  idle: IdleConfig;
   churn: ChurnConfig & { targets: string[] };
   http: HttpConfig & { targets: string[]; endpoints: Endpoint[] };
 }
@@ -38,17 +38,24 @@ const ENDPOINTS: Endpoint[] = [
 const SUITES: Record<Suite['name'], Suite> = {
   full: {
     name: 'full',
-    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [100, 250, 500, 1000, 2000, 4000], warmMs: 700, windowMs: 2000, repeats: 3, subProcs: 2, pubConns: 1 },
-    rooms: { targets: ALL, subscribers: 10_000, rooms: 1000, rates: [1000, 2500, 5000, 10_000, 20_000, 40_000], warmMs: 700, windowMs: 2000, repeats: 3, subProcs: 2, pubConns: 4 },
-    idle: { targets: ONE_NODE, sizes: [10_000, 18_000], repeats: 2, subProcs: 2, settleMs: 1500 },
-    churn: { targets: ONE_NODE, workers: 32, warmMs: 500, windowMs: 2000, repeats: 3 },
+    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [250, 500, 1000, 2000, 4000], warmMs: 500, windowMs: 1500, repeats: 3, subProcs: 2, pubConns: 1 },
+    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 5000, 10_000, 20_000], warmMs: 500, windowMs: 1500, repeats: 3, subProcs: 2, pubConns: 4 },
+    idle: {
+      plan: [
+        { size: 10_000, targets: ONE_NODE, repeats: 1 },
+        { size: 18_000, targets: ['livegate', 'raw-uws'], repeats: 2 },
+      ],
+      subProcs: 2,
+      settleMs: 1500,
+    },
+    churn: { targets: ONE_NODE, workers: 32, warmMs: 500, windowMs: 1500, repeats: 3 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 3, repeats: 2 },
   },
   quick: {
     name: 'quick',
     fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'sio-node', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [500, 2000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1 },
     rooms: { targets: ['livegate', 'raw-uws', 'sio-uws', 'sio-node', 'centrifugo'], subscribers: 2000, rooms: 200, rates: [2000, 8000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2 },
-    idle: { targets: ONE_NODE, sizes: [2000], repeats: 1, subProcs: 2, settleMs: 700 },
+    idle: { plan: [{ size: 2000, targets: ONE_NODE, repeats: 1 }], subProcs: 2, settleMs: 700 },
     churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 2, repeats: 1 },
   },
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
   try {
     if (workloads.includes('fanout')) for (const t of pick(suite.fanout.targets)) rows.push(await sweep(ctx, 'fanout', t, suite.fanout));
     if (workloads.includes('rooms')) for (const t of pick(suite.rooms.targets)) rows.push(await sweep(ctx, 'rooms', t, suite.rooms));
-    if (workloads.includes('idle')) for (const size of suite.idle.sizes) for (const t of pick(suite.idle.targets)) rows.push(await idle(ctx, t, suite.idle, size));
+    if (workloads.includes('idle')) for (const step of suite.idle.plan) for (const t of pick(step.targets)) rows.push(await idle(ctx, t, suite.idle, step.size, step.repeats));
     if (workloads.includes('churn')) for (const t of pick(suite.churn.targets)) rows.push(await churn(ctx, t, suite.churn));
     if (workloads.includes('http')) for (const ep of suite.http.endpoints) for (const t of pick(suite.http.targets)) rows.push(await http(ctx, t, ep, suite.http));
   } finally {

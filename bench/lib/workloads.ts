@@ -262,22 +262,24 @@ async function probeCrossNode(ctx: Ctx, target: Target, dep: Deployment, room: s
 // ---------------------------------------------------------------- idle connections
 
 export interface IdleConfig {
-  sizes: number[];
-  repeats: number;
+  /** Connection counts, each with the targets measured at that size and how many times. */
+  plan: Array<{ size: number; targets: string[]; repeats: number }>;
   subProcs: number;
   settleMs: number;
 }
 
-export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: number): Promise<Row> {
-  const row = baseRow(ctx, 'idle', target, { connections: size, repeats: cfg.repeats });
-  progress(`idle · ${target.label}: ${size} connections × ${cfg.repeats}`);
+export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: number, repeats: number): Promise<Row> {
+  const row = baseRow(ctx, 'idle', target, { connections: size, repeats });
+  progress(`idle · ${target.label}: ${size} connections × ${repeats}`);
   const perConn: number[] = [];
+  const heapPerConn: number[] = [];
   const rates: number[] = [];
   const clientMb: number[] = [];
-  for (let r = 0; r < cfg.repeats && row.status === 'ok'; r++) {
+  for (let r = 0; r < repeats && row.status === 'ok'; r++) {
     await withDeployment(ctx, row, target, async (dep) => {
       await sleep(300);
       const rss0 = dep.pids.reduce((s, p) => s + rssBytes(p), 0);
+      const heap0 = target.family === 'livegate' ? await heapUsed(dep) : Number.NaN;
       const per = Math.ceil(size / cfg.subProcs);
       const gens: Loadgen[] = [];
       try {
@@ -299,6 +301,8 @@ export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: numb
         if (still > 0) row.notes.push(`${still} connections were closed by the server while idle`);
         const kb = (rss1 - rss0) / 1024 / open;
         perConn.push(kb);
+        const heapKb = (((target.family === 'livegate' ? await heapUsed(dep) : Number.NaN) - heap0) / 1024) / open;
+        if (Number.isFinite(heapKb)) heapPerConn.push(heapKb);
         rates.push(open / setupS);
         clientMb.push(gens.reduce((s, g) => s + rssBytes(g.pid), 0) / 1024 / 1024);
         row.samples.push({ open, failed, rss_before_mb: rss0 / 2 ** 20, rss_after_mb: rss1 / 2 ** 20, kb_per_conn: kb, setup_s: setupS });
@@ -314,9 +318,24 @@ export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: numb
     row.spreads['setup_connects_per_s'] = spread(rates);
     row.metrics['setup_connects_per_s'] = row.spreads['setup_connects_per_s'].median;
     row.metrics['client_rss_mb'] = spread(clientMb).median;
+    if (heapPerConn.length) {
+      row.metrics['js_heap_kb_per_conn'] = spread(heapPerConn).median;
+      row.notes.push(`JS heap used grew ${row.metrics['js_heap_kb_per_conn'].toFixed(1)} KB per connection (nodejs_heap_size_used_bytes; includes garbage not yet collected)`);
+    }
     row.bottleneck = 'n/a (memory)';
   }
   return row;
+}
+
+/** livegate's own figure for the V8 heap in use (prom-client default metrics on /metrics). */
+async function heapUsed(dep: Deployment): Promise<number> {
+  try {
+    const text = await (await fetch(`${dep.http}/metrics`)).text();
+    const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(text);
+    return m ? Number(m[1]) : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 // ---------------------------------------------------------------- connection churn

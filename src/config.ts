@@ -103,6 +103,7 @@ export interface Config {
   serviceApiKeys: string[];
   devPayments: boolean;
   writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
+  benchMode: boolean;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -189,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
       flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
     },
+    benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
   };
   if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
     throw new ConfigError('NODE_TTL_MS', `must be at least twice NODE_HEARTBEAT_MS (${config.cluster.heartbeatMs}), got ${config.cluster.nodeTtlMs}`);

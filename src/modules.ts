@@ -1,5 +1,9 @@
 import type { ModuleFactory } from './core.js';
+import { benchModule } from './handlers/bench.js';
 import { sessionModule } from './handlers/session.js';
+import { roomsModule } from './handlers/rooms.js';
+import { livestreamModule } from './handlers/livestream.js';
+import { presenceModule } from './handlers/presence.js';
 import { authModule } from './handlers/auth/module.js';
 import { levelsModule } from './handlers/levels/module.js';
 import { supportersModule } from './handlers/supporters/module.js';
@@ -14,6 +18,10 @@ import { paymentsModule } from './handlers/payments/module.js';
 /** Every domain module, in start order. A domain adds one line here. */
 export const MODULES: ModuleFactory[] = [
   sessionModule,
+  roomsModule,
+  presenceModule,
+  livestreamModule,
+  benchModule,
   authModule,
   levelsModule,
   supportersModule,
@@ -22,7 +30,7 @@ export const MODULES: ModuleFactory[] = [
   schedulingModule,
   couponsModule,
   providersModule,
-  // The REST side of co-hosting; pass the livestream module's StreamDirectory once it is merged.
+  // The REST side of co-hosting, on the livestream module's stream store.
   multiHostModule(),
   // Wallet credits: pass { creditor: (core) => <the wallet module's WalletService> } once it is merged.
   paymentsModule(),

@@ -15,6 +15,7 @@ import type { FrameEncoder, WireFormat } from './codecs/types.js';
 import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountRoutes, type RouteDef } from './http/router.js';
+import { InFlight } from './inflight.js';
 import { HttpGuard } from './http/guard.js';
 import { KeyedLimiter } from './rate-limit.js';
 import type { RoomHub } from '../rooms/hub.js';
@@ -51,6 +52,8 @@ export class Gateway {
   private timers: NodeJS.Timeout[] = [];
   private draining = false;
   private readonly connDeps: ConnectionDeps;
+  /** Socket and HTTP requests being handled; shutdown lets them finish before closing clients. */
+  readonly inflight = new InFlight();
   private readonly dialectDeps: DialectDeps;
   private readonly httpLimiter: KeyedLimiter;
 
@@ -64,6 +67,8 @@ export class Gateway {
       dispatcher: deps.dispatcher,
       hub: deps.hub,
       userLimiter: new UserLimiter(config.rateLimit.user.perSecond, config.rateLimit.user.burst),
+      inflight: this.inflight,
+      isDraining: () => this.draining,
       onAuthenticated: (conn) => this.track(conn),
       onClosed: (conn, rooms) => this.untrack(conn, rooms),
     };
@@ -85,7 +90,7 @@ export class Gateway {
     });
     this.httpLimiter = new KeyedLimiter(config.http.rateLimit.perSecond, config.http.rateLimit.burst);
     const guard = new HttpGuard({ verifier: deps.verifier, serviceApiKeys: config.serviceApiKeys, limiter: this.httpLimiter, metrics: deps.metrics });
-    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard });
+    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard, inflight: this.inflight });
   }
 
   /** Local fan-out of one room message: encoded once per wire format that has subscribers here. */
@@ -118,8 +123,11 @@ export class Gateway {
     });
   }
 
-  /** Stops accepting, then closes every client with "reconnect elsewhere". */
-  drain(): void {
+  /**
+   * Stops accepting, lets requests in flight finish (at most `settleMs`; new ones get `unavailable`),
+   * then tells every client to reconnect elsewhere and closes it with 4000.
+   */
+  async drain(settleMs: number): Promise<void> {
     this.draining = true;
     if (this.listenSocket) {
       this.deps.uws.us_listen_socket_close(this.listenSocket);
@@ -127,6 +135,8 @@ export class Gateway {
     }
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    const settled = await this.inflight.idle(settleMs);
+    if (!settled) this.deps.log.warn({ inflight: this.inflight.size }, 'requests still in flight at shutdown');
     for (const conn of [...this.connections, ...this.pendingConnections]) {
       if (conn.authenticated) conn.emit('session:reconnect', { reason: 'shutdown', nodeId: this.deps.config.nodeId });
       conn.end('reconnect_elsewhere');
@@ -144,6 +154,7 @@ export class Gateway {
     let set = this.byUser.get(userId);
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(conn);
+    this.deps.onAuthenticated(conn);
   }
 
   private untrack(conn: Connection, _rooms: ReadonlySet<string>): void {
@@ -269,10 +280,14 @@ export class Gateway {
       setInterval(() => {
         const now = Date.now();
         const heartbeatDeadline = config.socketIo.pingIntervalMs + config.socketIo.pingTimeoutMs;
+        let over = 0;
         for (const conn of this.connections) {
           const ws = conn.ws;
           if (!ws || conn.closed) continue;
-          if (conn.overLimitSince === 0 && ws.getBufferedAmount() > config.ws.maxBackpressure) conn.overLimitSince = now;
+          if (ws.getBufferedAmount() > config.ws.maxBackpressure) {
+            over++;
+            if (conn.overLimitSince === 0) conn.overLimitSince = now;
+          }
           if (conn.overLimitSince !== 0 && now - conn.overLimitSince >= config.ws.slowConsumerGraceMs) {
             if (ws.getBufferedAmount() > config.ws.maxBackpressure) {
               metrics.slowConsumersClosed.inc();
@@ -283,6 +298,7 @@ export class Gateway {
           }
           if (conn.format === 'sio' && now - conn.lastHeartbeat > heartbeatDeadline) conn.end('heartbeat_timeout');
         }
+        metrics.overBackpressure.set(over);
         for (const conn of this.pendingConnections) {
           if (now - conn.openedAt > Math.max(10_000, config.socketIo.pingTimeoutMs)) conn.end('unauthorized', 'no CONNECT packet in time');
         }

@@ -6,7 +6,8 @@ import { FORGED, domainEnv, outcome, type DomainEnv } from './helpers.js';
 interface CohostList {
   streamId: string;
   hostId: string;
-  cohosts: Array<{ userId: string; status: string }>;
+  title: string;
+  cohosts: string[];
 }
 interface Payment {
   id: string;
@@ -31,67 +32,81 @@ afterAll(async () => {
 });
 
 describe('multi-host', () => {
-  const stream = async (hostId: string, status = 'live'): Promise<string> => {
-    const id = `stream-${Math.random().toString(36).slice(2, 10)}`;
-    await env.db.collection('livestreams').insertOne({ _id: id as never, hostId, status });
-    return id;
+  /** A live stream started over the socket by its host (the REST routes share the livestream store). */
+  const goLive = async (token: string): Promise<{ streamId: string; socket: NativeClient }> => {
+    const socket = await NativeClient.connect(env.gw.ws, { token });
+    const started = await socket.request('livestream:start', { title: 'live now' });
+    expect(started.error).toBeUndefined();
+    return { streamId: (started.data as { streamId: string }).streamId, socket };
   };
 
-  it('host invites, the invitee accepts, the host kicks; each step is pushed to the users involved', async () => {
+  it('host invites over REST, the invitee accepts over REST, the host kicks; events reach the users and the stream room', async () => {
     const host = await env.user('host');
     const guest = await env.user('guest');
     const viewer = await env.user('viewer');
-    const streamId = await stream(host.id);
-    const hostSocket = await NativeClient.connect(env.gw.ws, { token: host.token });
+    const { streamId, socket: hostSocket } = await goLive(host.token);
     const guestSocket = await NativeClient.connect(env.gw.ws, { token: guest.token });
-    await Promise.all([hostSocket.request('session:info'), guestSocket.request('session:info')]);
+    await guestSocket.request('session:info');
 
     const invited = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: guest.id } });
     expect(invited.status).toBe(200);
-    expect(invited.body.cohosts).toMatchObject([{ userId: guest.id, status: 'invited' }]);
+    expect(invited.body).toMatchObject({ streamId, hostId: host.id, cohosts: [] });
     expect((await guestSocket.waitForEvent('livestream:cohost:invited')).data).toEqual({ streamId, hostId: host.id });
 
     const accepted = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/accept`, { token: guest.token });
-    expect(accepted.body.cohosts).toMatchObject([{ userId: guest.id, status: 'active' }]);
+    expect(accepted.body.cohosts).toEqual([guest.id]);
+    // The host is in the stream room (livestream:start joined it).
     expect((await hostSocket.waitForEvent('livestream:cohost:joined')).data).toEqual({ streamId, userId: guest.id });
 
     const list = await env.call<CohostList>('GET', `/api/multi-host/${streamId}/co-hosts`, { token: viewer.token });
-    expect(list.body).toMatchObject({ streamId, hostId: host.id, cohosts: [{ userId: guest.id, status: 'active' }] });
+    expect(list.body).toEqual({ streamId, hostId: host.id, title: 'live now', cohosts: [guest.id] });
 
     const kicked = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/kick`, { token: host.token, body: { userId: guest.id } });
-    expect(kicked.body.cohosts).toMatchObject([{ userId: guest.id, status: 'kicked' }]);
+    expect(kicked.body.cohosts).toEqual([]);
     expect((await guestSocket.waitForEvent('livestream:cohost:removed')).data).toEqual({ streamId, userId: guest.id });
     await hostSocket.close();
     await guestSocket.close();
   });
 
-  it("refuses other users acting on someone else's stream (403) and uninvited accepts (404)", async () => {
+  it('shares state with the socket side: an invitation sent over the socket is accepted over REST', async () => {
+    const host = await env.user('host-s');
+    const guest = await env.user('guest-s');
+    const { streamId, socket } = await goLive(host.token);
+    const invite = await socket.request('livestream:cohost:invite', { streamId, userId: guest.id });
+    expect(invite.error).toBeUndefined();
+    const accepted = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/accept`, { token: guest.token });
+    expect(accepted.body.cohosts).toEqual([guest.id]);
+    await socket.close();
+  });
+
+  it("refuses acting on someone else's stream (403) and accepting without an invitation (404)", async () => {
     const host = await env.user('host2');
     const mallory = await env.user('mallory');
     const guest = await env.user('guest2');
-    const streamId = await stream(host.id);
+    const { streamId, socket } = await goLive(host.token);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: mallory.token, body: { userId: mallory.id } }))).toEqual([403, 'forbidden']);
     await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: guest.id } });
+    await env.call('POST', `/api/multi-host/${streamId}/accept`, { token: guest.token });
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/kick`, { token: mallory.token, body: { userId: guest.id } }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/accept`, { token: mallory.token }))).toEqual([404, 'not_found']);
-    const list = await env.call<CohostList>('GET', `/api/multi-host/${streamId}/co-hosts`, { token: mallory.token });
-    expect(list.body.cohosts).toMatchObject([{ userId: guest.id, status: 'invited' }]);
+    expect((await env.call<CohostList>('GET', `/api/multi-host/${streamId}/co-hosts`, { token: mallory.token })).body.cohosts).toEqual([guest.id]);
+    await socket.close();
   });
 
-  it('answers 409 for duplicate invites and self-invites, 404 for unknown or ended streams, 422 and 401 for bad requests', async () => {
+  it('answers 409 for self-invites, 404 for unknown or ended streams, 422 and 401 for bad requests', async () => {
     const host = await env.user('host3');
     const guest = await env.user('guest3');
-    const streamId = await stream(host.id);
-    await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: guest.id } });
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: guest.id } }))).toEqual([409, 'conflict']);
+    const { streamId, socket } = await goLive(host.token);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: host.id } }))).toEqual([409, 'conflict']);
-    const ended = await stream(host.id, 'ended');
-    expect(outcome(await env.call('GET', `/api/multi-host/${ended}/co-hosts`, { token: host.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', '/api/multi-host/no-such-stream/co-hosts', { token: host.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: '' } }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { user: guest.id } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('GET', '/api/multi-host/bad%20id/co-hosts', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/accept`))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', `/api/multi-host/${streamId}/co-hosts`, { token: FORGED }))).toEqual([401, 'unauthorized']);
+    expect((await socket.request('livestream:end', { streamId })).error).toBeUndefined();
+    expect(outcome(await env.call('GET', `/api/multi-host/${streamId}/co-hosts`, { token: host.token }))).toEqual([404, 'not_found']);
+    await socket.close();
   });
 });
 

@@ -6,6 +6,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth.js';
+import type { InFlight } from '../inflight.js';
 import { AppError, toErrorBody } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { RateLimitError, type AuthMode, type HttpGuard } from './guard.js';
@@ -59,6 +60,8 @@ export interface RouterOptions {
   metrics: GatewayMetrics;
   log: Logger;
   guard: HttpGuard;
+  /** Requests being handled, so shutdown can let them finish. */
+  inflight: InFlight;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -197,10 +200,12 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
       fail(new AppError('bad_request', 'a path segment is not valid percent-encoding'));
       return;
     }
-    opts.guard
-      .admit(route.auth ?? 'none', headers, info.remoteAddress, route.rateLimit ?? true)
-      .then((principal) => route.handler(principal ? { ...info, body, principal } : { ...info, body }))
-      .then(finish, fail);
+    void opts.inflight.track(
+      opts.guard
+        .admit(route.auth ?? 'none', headers, info.remoteAddress, route.rateLimit ?? true)
+        .then((principal) => route.handler(principal ? { ...info, body, principal } : { ...info, body }))
+        .then(finish, fail),
+    );
   };
 
   if (route.method === 'get' || route.method === 'del') {

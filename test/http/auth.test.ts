@@ -44,7 +44,10 @@ describe('/api/auth', () => {
     expect(me.body).toMatchObject({ id: res.body.user.id, displayName: 'Alice', source: 'local' });
 
     const socket = await NativeClient.connect(gw.ws, { token: res.body.tokens.accessToken });
-    expect((await socket.request('session:info')).data).toMatchObject({ userId: res.body.user.id });
+    const info = await socket.request('session:info').catch((err: Error) => {
+      throw new Error(`${err.message}; gateway log tail: ${JSON.stringify(gw.logs.filter((l) => l.msg !== 'http').slice(-5))}`);
+    });
+    expect(info.data).toMatchObject({ userId: res.body.user.id });
     await socket.close();
   });
 

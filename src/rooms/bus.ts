@@ -17,6 +17,14 @@ export interface RoomMessage {
   origin: string;
 }
 
+/**
+ * What a publish reports back: the sequenced message plus how many nodes the bus handed it to
+ * (Redis: the PUBLISH reply, i.e. the nodes subscribed to the room's channel; memory: 1 or 0).
+ */
+export interface Published extends RoomMessage {
+  nodes: number;
+}
+
 export type HistoryResult = { kind: 'messages'; messages: RoomMessage[] } | { kind: 'gap'; oldestSeq: number; latestSeq: number };
 
 export interface Bus {
@@ -26,9 +34,9 @@ export interface Bus {
   unsubscribe(room: string): Promise<void>;
   /**
    * Assigns the next sequence number, records the message in the room's bounded history and
-   * delivers it once to every subscribed node, this one included.
+   * delivers it once to every subscribed node, this one included. `nodes` counts those nodes.
    */
-  publish(room: string, event: string, data: unknown): Promise<RoomMessage>;
+  publish(room: string, event: string, data: unknown): Promise<Published>;
   /** Messages with seq > afterSeq, or a gap if some of them are no longer kept. */
   history(room: string, afterSeq: number): Promise<HistoryResult>;
   onMessage(listener: (message: RoomMessage) => void): void;

@@ -1,4 +1,4 @@
-import type { Bus, RoomMessage } from './bus.js';
+import type { Bus, Published, RoomMessage } from './bus.js';
 
 /** A local connection as the room layer sees it: something that can join uWS topics. */
 export interface RoomMember {
@@ -11,18 +11,46 @@ export interface RoomMember {
 /** Local fan-out of a room message (the gateway encodes once per wire format and publishes to uWS topics). */
 export type LocalFanout = (message: RoomMessage) => void;
 
+/** A server-side listener of a room (cluster control channels); not a socket. */
+export type RoomWatcher = (message: RoomMessage) => void;
+
 /**
  * This node's view of rooms: who is in which room locally, and the bus subscription that
- * exists exactly while a room has at least one local member. It knows nothing of domains.
+ * exists exactly while a room has at least one local member or server-side watcher.
+ * It knows nothing of domains.
  */
 export class RoomHub {
   private readonly counts = new Map<string, number>();
+  private readonly watchers = new Map<string, Set<RoomWatcher>>();
+  /** Bus subscription references: local members plus watchers of the room. */
+  private readonly refs = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
 
   constructor(private readonly bus: Bus, private readonly fanout: LocalFanout, private readonly onError: (err: unknown, room: string) => void) {
     bus.onMessage((message) => {
       if (this.counts.has(message.room)) this.fanout(message);
+      const watchers = this.watchers.get(message.room);
+      if (watchers) for (const watcher of [...watchers]) this.notify(watcher, message);
     });
+  }
+
+  /**
+   * Hands every message of `room` that reaches this node to `watcher` (server-side, no socket),
+   * keeping the bus subscription while watched. Returns the function that stops watching.
+   */
+  watch(room: string, watcher: RoomWatcher): () => void {
+    let set = this.watchers.get(room);
+    if (!set) this.watchers.set(room, (set = new Set()));
+    set.add(watcher);
+    this.acquire(room);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      set.delete(watcher);
+      if (set.size === 0) this.watchers.delete(room);
+      this.release(room);
+    };
   }
 
   /** Joins synchronously; the bus subscription follows (await `ready(room)` to be sure it is live). */
@@ -30,20 +58,19 @@ export class RoomHub {
     if (member.rooms.has(room)) return;
     member.rooms.add(room);
     member.subscribeTopic(room);
-    const count = (this.counts.get(room) ?? 0) + 1;
-    this.counts.set(room, count);
-    if (count === 1) this.track(room, this.bus.subscribe(room));
+    this.counts.set(room, (this.counts.get(room) ?? 0) + 1);
+    this.acquire(room);
   }
 
   leave(member: RoomMember, room: string): void {
     if (!member.rooms.delete(room)) return;
     member.unsubscribeTopic(room);
-    this.release(room);
+    this.dropMember(room);
   }
 
   /** Called when a connection closes: uWS already dropped its topics. */
   leaveAll(member: RoomMember): void {
-    for (const room of member.rooms) this.release(room);
+    for (const room of member.rooms) this.dropMember(room);
     member.rooms.clear();
   }
 
@@ -52,7 +79,8 @@ export class RoomHub {
     await this.pending.get(room);
   }
 
-  publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
+  /** Publishes through the bus; `nodes` in the result says how many nodes it was handed to. */
+  publish(room: string, event: string, data: unknown): Promise<Published> {
     return this.bus.publish(room, event, data);
   }
 
@@ -64,14 +92,35 @@ export class RoomHub {
     return this.counts.size;
   }
 
-  private release(room: string): void {
+  private dropMember(room: string): void {
     const count = (this.counts.get(room) ?? 0) - 1;
-    if (count > 0) {
-      this.counts.set(room, count);
+    if (count > 0) this.counts.set(room, count);
+    else this.counts.delete(room);
+    this.release(room);
+  }
+
+  private acquire(room: string): void {
+    const refs = (this.refs.get(room) ?? 0) + 1;
+    this.refs.set(room, refs);
+    if (refs === 1) this.track(room, this.bus.subscribe(room));
+  }
+
+  private release(room: string): void {
+    const refs = (this.refs.get(room) ?? 0) - 1;
+    if (refs > 0) {
+      this.refs.set(room, refs);
       return;
     }
-    this.counts.delete(room);
+    this.refs.delete(room);
     this.track(room, this.bus.unsubscribe(room));
+  }
+
+  private notify(watcher: RoomWatcher, message: RoomMessage): void {
+    try {
+      watcher(message);
+    } catch (err) {
+      this.onError(err, message.room);
+    }
   }
 
   private track(room: string, op: Promise<void>): void {

@@ -1,4 +1,4 @@
-import type { Bus, HistoryResult, RoomMessage } from './bus.js';
+import type { Bus, HistoryResult, Published, RoomMessage } from './bus.js';
 
 /**
  * Single-node engine: sequencing, history and delivery in process memory.
@@ -20,7 +20,7 @@ export class MemoryBus implements Bus {
     this.subscribed.delete(room);
   }
 
-  async publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
+  async publish(room: string, event: string, data: unknown): Promise<Published> {
     const seq = (this.seqs.get(room) ?? 0) + 1;
     this.seqs.set(room, seq);
     const message: RoomMessage = { room, event, data, seq, ts: Date.now(), origin: this.nodeId };
@@ -28,8 +28,9 @@ export class MemoryBus implements Bus {
     if (!history) this.histories.set(room, (history = []));
     history.push(message);
     if (history.length > this.historySize) history.shift();
-    if (this.subscribed.has(room)) this.listener(message);
-    return message;
+    const delivered = this.subscribed.has(room);
+    if (delivered) this.listener(message);
+    return { ...message, nodes: delivered ? 1 : 0 };
   }
 
   async history(room: string, afterSeq: number): Promise<HistoryResult> {

@@ -16,6 +16,7 @@ import { MODULES } from './modules.js';
 import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
 import { Mongo } from './store/mongo.js';
+import { createWebhooks } from './bridge/webhooks/service.js';
 
 export interface Node {
   port: number;
@@ -51,7 +52,8 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
     connectionCount: () => gateway?.connections.size ?? 0,
   };
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, sockets };
+  const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
+  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, sockets, webhooks };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
@@ -77,6 +79,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
   });
   const port = await gateway.listen();
+  webhooks.start();
   log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events() }, 'listening');
 
   const node = gateway;
@@ -89,6 +92,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
+      await webhooks.stop().catch((err: unknown) => log.warn({ err }, 'webhooks stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
       redis?.disconnect();
       await mongo?.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

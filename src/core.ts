@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { WebhookSink } from './bridge/webhooks/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './gateway/health.js';
 import type { RouteDef } from './gateway/http/router.js';
@@ -36,6 +37,11 @@ export interface Core {
   /** MongoDB, the system of record; undefined when MONGO_URL is not set. */
   readonly mongo: Mongo | undefined;
   readonly sockets: LocalSockets;
+  /**
+   * Outbound webhooks to the backend: `webhooks.emit('gift.sent', {...}, 'livestream:<id>')`.
+   * Fire and forget (durable queue, signed, retried); see docs/BRIDGE.md for the types.
+   */
+  readonly webhooks: WebhookSink;
 }
 
 export interface DomainModule {

@@ -1,0 +1,58 @@
+/**
+ * The backend bridge: the server publish API (/api/server/...), the @socket.io/redis-emitter
+ * relay, cluster control (ban, presence and occupancy queries) and the user.online/offline
+ * webhooks. See docs/BRIDGE.md.
+ */
+import type { ModuleFactory } from '../core.js';
+import { createTokenVerifier, type TokenVerifier } from '../gateway/auth.js';
+import { ClusterControl } from './control.js';
+import { EmitterRelay } from './emitter.js';
+import { BridgeMetrics } from './metrics.js';
+import { createOnlineCounter } from './online.js';
+import { Publisher } from './publisher.js';
+import { bridgeRoutes } from './routes.js';
+import { ServiceAuth } from './service-auth.js';
+
+export const bridgeModule: ModuleFactory = (core) => {
+  const { config, log } = core;
+  const metrics = new BridgeMetrics(core.metrics.registry);
+  const publisher = new Publisher(core.hub, metrics, config.bridge.maxEventBytes);
+  const control = new ClusterControl(core.hub, core.sockets, config.nodeId, log.child({ component: 'bridge' }));
+  const online = createOnlineCounter(core.redis, config.nodeId);
+  const emitter =
+    core.redis && config.bridge.emitter
+      ? new EmitterRelay(core.redis, { key: config.bridge.emitterKey, nodeId: config.nodeId, userPrefixes: config.bridge.emitterUserPrefixes }, publisher, core.sockets, metrics, log.child({ component: 'emitter' }))
+      : undefined;
+
+  // The verifier is built asynchronously (key import); requests wait for it.
+  const verifierReady = createTokenVerifier(config.jwt);
+  verifierReady.catch(() => undefined);
+  const verifier: TokenVerifier = { verify: async (token) => (await verifierReady).verify(token) };
+  const auth = new ServiceAuth(config.serviceApiKeys, verifier);
+
+  const presenceChange = (userId: string, delta: 1 | -1): void => {
+    online.change(userId, delta).then(
+      (version) => {
+        if (version === 0) return;
+        const type = delta === 1 ? 'user.online' : 'user.offline';
+        core.webhooks.emit(type, { userId, nodeId: config.nodeId, version, at: new Date().toISOString() }, `user:${userId}`);
+      },
+      (err: unknown) => log.warn({ err: (err as Error).message, user: userId }, 'online bookkeeping failed'),
+    );
+  };
+
+  return {
+    name: 'bridge',
+    routes: bridgeRoutes({ auth, publisher, control, maxBatch: config.bridge.maxBatch, queryTimeoutMs: config.bridge.queryTimeoutMs }),
+    onConnect: (session) => presenceChange(session.userId, 1),
+    onDisconnect: (session) => presenceChange(session.userId, -1),
+    async start() {
+      await control.start();
+      await emitter?.start();
+    },
+    async stop() {
+      await emitter?.stop();
+      control.stop();
+    },
+  };
+};

@@ -45,6 +45,16 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'));
   const sockets: LocalSockets = {
     sessionsOf: (userId) => [...(gateway?.byUser.get(userId) ?? [])].map((c) => c.session()),
+    joinUser: (userId, room) => {
+      const conns = [...(gateway?.byUser.get(userId) ?? [])].filter((c) => !c.closed && !c.rooms.has(room));
+      for (const conn of conns) hub.join(conn, room);
+      return conns.length;
+    },
+    leaveUser: (userId, room) => {
+      const conns = [...(gateway?.byUser.get(userId) ?? [])].filter((c) => c.rooms.has(room));
+      for (const conn of conns) hub.leave(conn, room);
+      return conns.length;
+    },
     disconnectUser: (userId, reason, detail) => {
       const conns = [...(gateway?.byUser.get(userId) ?? [])];
       for (const conn of conns) conn.end(reason, detail);

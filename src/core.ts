@@ -20,6 +20,13 @@ import type { Mongo } from './store/mongo.js';
 export interface LocalSockets {
   /** Sessions of a user connected to this node. */
   sessionsOf(userId: string): Session[];
+  /**
+   * Puts every local connection of a user into a room (server-managed membership, e.g. a team the
+   * backend authorised). Connections opened later are not included. Returns how many joined.
+   */
+  joinUser(userId: string, room: string): number;
+  /** Takes every local connection of a user out of a room. Returns how many left. */
+  leaveUser(userId: string, room: string): number;
   /** Closes every local connection of a user (ban, admin disconnect). Returns how many. */
   disconnectUser(userId: string, reason: CloseReason, detail?: string): number;
   connectionCount(): number;

@@ -2,8 +2,8 @@
  * Cluster control over the bus: every node watches `sys:bridge:control`; a node answering a
  * query publishes to the asker's `sys:bridge:reply:<nodeId>`. The control publish reports how
  * many nodes took it, which is how many answers the asker waits for (until a timeout, then it
- * says how many answered). Messages: `disconnect {userId, detail}`, `query {id, query}`,
- * `answer {id, nodeId, count}`.
+ * says how many answered). Messages: `disconnect {userId, detail}`, `membership {op, room, userIds}`,
+ * `query {id, query}`, `answer {id, nodeId, count}`.
  */
 import { randomUUID } from 'node:crypto';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
@@ -21,6 +21,7 @@ export type ClusterQuery = Static<typeof Query>;
 
 const ControlMessages = {
   disconnect: Type.Object({ userId: Type.String(), detail: Type.Optional(Type.String()) }),
+  membership: Type.Object({ op: Type.Union([Type.Literal('join'), Type.Literal('leave')]), room: Type.String(), userIds: Type.Array(Type.String()) }),
   query: Type.Object({ id: Type.String(), query: Query }),
 };
 const Answer = Type.Object({ id: Type.String(), nodeId: Type.String(), count: Type.Integer({ minimum: 0 }) });
@@ -44,7 +45,12 @@ interface Pending {
 }
 
 const compile = <S extends TSchema>(schema: S): TypeCheck<S> => TypeCompiler.Compile(schema);
-const CHECKS: { [K in ControlEvent]: TypeCheck<(typeof ControlMessages)[K]> } = { disconnect: compile(ControlMessages.disconnect), query: compile(ControlMessages.query) };
+const CHECKS: { [K in ControlEvent]: TypeCheck<(typeof ControlMessages)[K]> } = {
+  disconnect: compile(ControlMessages.disconnect),
+  membership: compile(ControlMessages.membership),
+  query: compile(ControlMessages.query),
+};
+export type MembershipOp = 'join' | 'leave';
 const ANSWER_CHECK = compile(Answer);
 
 export class ClusterControl {
@@ -57,6 +63,10 @@ export class ClusterControl {
       if (message.origin === this.nodeId) return;
       const closed = this.sockets.disconnectUser(data.userId, 'kicked', data.detail);
       if (closed > 0) this.log.info({ user: data.userId, closed, by: message.origin }, 'user disconnected by the server API');
+    },
+    membership: (data, message) => {
+      if (message.origin === this.nodeId) return;
+      this.applyMembership(data.op, data.room, data.userIds);
     },
     query: (data, message) => {
       const count = this.answer(data.query);
@@ -82,6 +92,22 @@ export class ClusterControl {
     const local = this.sockets.disconnectUser(userId, 'kicked', detail);
     const published = await this.hub.publish(CONTROL_ROOM, 'disconnect', { userId, ...(detail ? { detail } : {}) });
     return { local, nodes: published.nodes };
+  }
+
+  /** Joins (or removes) the users' current connections to a room, here now and on every other node. */
+  async membership(op: MembershipOp, room: string, userIds: string[]): Promise<{ local: number; nodes: number }> {
+    const local = this.applyMembership(op, room, userIds);
+    const published = await this.hub.publish(CONTROL_ROOM, 'membership', { op, room, userIds });
+    return { local, nodes: published.nodes };
+  }
+
+  private readonly membershipOps: Record<MembershipOp, (userId: string, room: string) => number> = {
+    join: (userId, room) => this.sockets.joinUser(userId, room),
+    leave: (userId, room) => this.sockets.leaveUser(userId, room),
+  };
+
+  private applyMembership(op: MembershipOp, room: string, userIds: string[]): number {
+    return userIds.reduce((sum, userId) => sum + this.membershipOps[op](userId, room), 0);
   }
 
   /** Asks every node; resolves when all answered or after `timeoutMs` with what arrived. */

@@ -13,7 +13,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Packr } from 'msgpackr';
 import { BROADCAST_ROOM, userRoom } from '../gateway/connection.js';
@@ -39,7 +39,11 @@ const Broadcast = Type.Tuple([
   Type.Object({ type: Type.Number(), nsp: Type.String(), data: Type.Array(Type.Unknown(), { minItems: 1 }) }),
   Type.Object({ rooms: Type.Optional(Type.Array(Type.String())), except: Type.Optional(Type.Array(Type.String())) }),
 ]);
-const Request = Type.Object({ type: Type.Number(), opts: Type.Optional(Type.Object({ rooms: Type.Optional(Type.Array(Type.String())), except: Type.Optional(Type.Array(Type.String())) })) });
+const Request = Type.Object({
+  type: Type.Number(),
+  /** socketsJoin / socketsLeave: the rooms to join or leave. */
+  rooms: Type.Optional(Type.Array(Type.String())),
+  opts: Type.Optional(Type.Object({ rooms: Type.Optional(Type.Array(Type.String())), except: Type.Optional(Type.Array(Type.String())) })) });
 const checkBroadcast = TypeCompiler.Compile(Broadcast);
 const checkRequest = TypeCompiler.Compile(Request);
 const checkEvent = TypeCompiler.Compile(EventName);
@@ -157,22 +161,34 @@ export class EmitterRelay {
     }
     if (!checkRequest.Check(decoded)) return this.count('request', 'refused');
     const op = REQUEST_TYPES[decoded.type] ?? 'other';
-    if (op !== 'disconnect_sockets') {
-      // Room membership is the domains' (authorization); server-side events have no listener here.
+    const action = this.requestActions[op];
+    if (!action) {
+      // Server-side events have no listener in livegate.
       if (this.leader) this.count(op, 'unsupported');
       return;
     }
+    // Every node acts on its own sockets; the targets must be user rooms (socket ids and other
+    // rooms cannot be resolved to connections here).
     const rooms = decoded.opts?.rooms ?? [];
     const users = rooms.map((r) => this.mapRoom(r)).map((r) => (r?.startsWith('user:') ? r.slice('user:'.length) : undefined));
     if (rooms.length === 0 || users.some((u) => u === undefined) || (decoded.opts?.except ?? []).length > 0) {
-      if (this.leader) this.refuse(op, 'disconnectSockets is supported for user rooms only');
+      if (this.leader) this.refuse(op, `${op} is supported for user rooms only`);
       return;
     }
-    // Every node closes its own sockets of those users.
-    let closed = 0;
-    for (const user of users as string[]) closed += this.sockets.disconnectUser(user, 'kicked', 'disconnected by the backend');
-    if (closed > 0) this.log.info({ users, closed }, 'emitter disconnectSockets');
+    const affected = action(users as string[], decoded);
+    if (affected > 0) this.log.info({ op, users, affected }, 'emitter request applied');
     this.count(op, 'relayed');
+  }
+
+  private readonly requestActions: Record<string, ((users: string[], request: Static<typeof Request>) => number) | undefined> = {
+    disconnect_sockets: (users) => users.reduce((n, user) => n + this.sockets.disconnectUser(user, 'kicked', 'disconnected by the backend'), 0),
+    sockets_join: (users, request) => this.membership(users, request, (user, room) => this.sockets.joinUser(user, room)),
+    sockets_leave: (users, request) => this.membership(users, request, (user, room) => this.sockets.leaveUser(user, room)),
+  };
+
+  private membership(users: string[], request: Static<typeof Request>, apply: (user: string, room: string) => number): number {
+    const rooms = (request.rooms ?? []).filter((r) => checkRoom.Check(r));
+    return users.reduce((n, user) => n + rooms.reduce((m, room) => m + apply(user, room), 0), 0);
   }
 
   private refuse(op: string, reason: string): void {

@@ -68,6 +68,13 @@ const TARGETS: { [K in S.BatchItem['to']]: (item: Extract<S.BatchItem, { to: K }
   all: () => ({ kind: 'all' }),
 };
 
+const checkRoom = TypeCompiler.Compile(S.RoomName);
+function roomParam(req: HttpRequestInfo): string {
+  const room = req.params['room'] ?? '';
+  if (!checkRoom.Check(room)) throw new AppError('validation_failed', '/room: must be 1-200 characters [A-Za-z0-9_:.@-], not starting with sys:');
+  return room;
+}
+
 export function bridgeRoutes(deps: BridgeRouteDeps): RouteDef[] {
   const { auth, publisher, control } = deps;
   const publishOne = async (request: PublishRequest): Promise<PublishReport> => {
@@ -101,13 +108,19 @@ export function bridgeRoutes(deps: BridgeRouteDeps): RouteDef[] {
       if (userId.length === 0 || userId.length > 128) throw new AppError('validation_failed', '/userId: must be 1-128 characters');
       return { userId, ...(await control.disconnectUser(userId, b.reason)) };
     }),
+    ...(['join', 'leave'] as const).map((op) =>
+      serviceRoute(auth, 'post', `/api/server/rooms/:room/${op}`, S.Membership, async (b, req) => {
+        const room = roomParam(req);
+        return { room, op, ...(await control.membership(op, room, [...new Set(b.userIds)])) };
+      }),
+    ),
     serviceRoute(auth, 'get', '/api/server/users/:userId/presence', S.NoBody, async (_b, req) => {
       const userId = req.params['userId'] ?? '';
       const answer = await control.ask({ kind: 'presence', userId }, deps.queryTimeoutMs);
       return { userId, online: answer.total > 0, connections: answer.total, nodes: answer.nodes, answered: answer.answered, expected: answer.expected, complete: answer.complete };
     }),
     serviceRoute(auth, 'get', '/api/server/rooms/:room/occupancy', S.NoBody, async (_b, req) => {
-      const room = req.params['room'] ?? '';
+      const room = roomParam(req);
       const answer = await control.ask({ kind: 'occupancy', room }, deps.queryTimeoutMs);
       return { room, members: answer.total, nodes: answer.nodes, answered: answer.answered, expected: answer.expected, complete: answer.complete };
     }),

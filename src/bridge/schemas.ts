@@ -23,6 +23,7 @@ export const BatchItem = Type.Union([
 ]);
 export const PublishBatch = Type.Object({ publishes: Type.Array(BatchItem, { minItems: 1 }) }, { additionalProperties: false });
 
+export const Membership = Type.Object({ userIds: Type.Array(UserId, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
 export const NoBody = Type.Object({});
 export const Disconnect = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 100 })) }, { additionalProperties: false });
 

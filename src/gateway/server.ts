@@ -133,6 +133,7 @@ export class Gateway {
     let set = this.byUser.get(userId);
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(conn);
+    this.deps.onAuthenticated(conn);
   }
 
   private untrack(conn: Connection, _rooms: ReadonlySet<string>): void {

@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { NativeClient } from '../support/clients.js';
+import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
+import { removeDir, startRedis } from '../support/services.js';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/bridge/webhooks/signature.js';
+import type { WebhookEvent } from '../../src/bridge/webhooks/types.js';
+import { metric } from './helpers.js';
+import { WebhookReceiver } from './webhook-receiver.js';
+
+const SECRET = 'whsec-test-0123456789abcdef';
+const STREAM = 'livegate:webhooks';
+const DOWN_MS = 30_000;
+
+describe('webhooks: durable, signed, ordered per source', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let watcher: Redis;
+  const receiver = new WebhookReceiver();
+  const nodes: GatewayProcess[] = [];
+
+  beforeAll(async () => {
+    // A Redis of its own: the webhook stream and leases are cluster-global keys.
+    redis = await startRedis();
+    watcher = new Redis(redis.url);
+    await receiver.up();
+    const env = {
+      REDIS_URL: redis.url,
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_RETRY_BASE_MS: '200',
+      WEBHOOK_RETRY_MAX_MS: '2000',
+      WEBHOOK_TIMEOUT_MS: '2000',
+    };
+    nodes.push(await startGateway({ ...env, NODE_ID: `wh-a-${process.pid}` }), await startGateway({ ...env, NODE_ID: `wh-b-${process.pid}` }));
+  });
+  afterAll(async () => {
+    for (const node of nodes) await node.stop();
+    await receiver.down();
+    watcher.disconnect();
+    await redis.stop();
+    removeDir(redis.dir);
+  });
+
+  /** Resolves with the next entry appended to the webhook stream after `afterId` (XREAD BLOCK: no polling). */
+  async function nextEntry(afterId: string): Promise<{ id: string; event: WebhookEvent }> {
+    const reply = (await watcher.xread('BLOCK', 10_000, 'STREAMS', STREAM, afterId)) as Array<[string, Array<[string, string[]]>]> | null;
+    const entry = reply?.[0]?.[1]?.[0];
+    if (!entry) throw new Error(`no webhook queued after ${afterId}`);
+    return { id: entry[0], event: JSON.parse(entry[1][1]!) as WebhookEvent };
+  }
+
+  it('a receiver down for 30 s gets every event afterwards, signed, in order per source, even after the deliverer crashed', { timeout: 120_000 }, async () => {
+    const [a, b] = nodes as [GatewayProcess, GatewayProcess];
+    // Up: a first event arrives signed.
+    const first = await NativeClient.connect(a.ws, { token: await makeToken({ sub: 'wh-u0' }) });
+    await receiver.waitForCount(1, 10_000);
+    const hello = receiver.deliveries[0]!;
+    expect(hello.headers['x-livegate-event']).toBe('user.online');
+    expect(verifyWebhookSignature(SECRET, hello.body, hello.headers[SIGNATURE_HEADER] as string)).toMatchObject({ ok: true });
+    await first.close();
+    await receiver.waitForCount(2, 10_000);
+
+    await receiver.down();
+    const downAt = Date.now();
+
+    // While down: four users each come online and go offline twice, alternating nodes.
+    const users = ['wh-u1', 'wh-u2', 'wh-u3', 'wh-u4'];
+    let lastId = '$';
+    const queued: WebhookEvent[] = [];
+    for (const user of users) {
+      const token = await makeToken({ sub: user });
+      for (const node of [a, b]) {
+        const client = await NativeClient.connect(node.ws, { token });
+        let entry = await nextEntry(lastId);
+        queued.push(entry.event);
+        lastId = entry.id;
+        await client.close();
+        entry = await nextEntry(lastId);
+        queued.push(entry.event);
+        lastId = entry.id;
+      }
+    }
+    expect(queued.map((e) => e.type)).toEqual(users.flatMap(() => ['user.online', 'user.offline', 'user.online', 'user.offline']));
+
+    // The deliverer is retrying; then it crashes. The other node takes the lease and the unacknowledged entries.
+    const isDeliverer = (l: { msg: string; [k: string]: unknown }): boolean => l.msg === 'lease acquired' && l['lease'] === 'livegate:webhooks:deliverer';
+    const deliverer = a.logs.some(isDeliverer) ? a : b;
+    const survivor = deliverer === a ? b : a;
+    await deliverer.waitForLog((l) => l.msg === 'webhook retry scheduled');
+    expect(await metric(deliverer.http, 'livegate_webhook_queue_depth')).toBe(queued.length);
+    await deliverer.kill();
+    await survivor.waitForLog(isDeliverer, 20_000);
+    await survivor.waitForLog((l) => l.msg === 'resuming unacknowledged webhooks');
+    await survivor.waitForLog((l) => l.msg === 'webhook retry scheduled' && Number(l['attempt']) >= 1);
+
+    // The outage lasts 30 s (the scenario, not a wait for an event).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, DOWN_MS - (Date.now() - downAt))));
+    await receiver.up();
+    await receiver.waitForCount(2 + queued.length, 30_000);
+
+    const received = receiver.deliveries.slice(2);
+    // Each exactly once, each signed validly.
+    expect(received.map((d) => (JSON.parse(d.body) as WebhookEvent).id).sort()).toEqual(queued.map((e) => e.id).sort());
+    for (const d of received) {
+      expect(verifyWebhookSignature(SECRET, d.body, d.headers[SIGNATURE_HEADER] as string)).toMatchObject({ ok: true });
+      expect(d.receivedAt - downAt).toBeGreaterThanOrEqual(DOWN_MS);
+    }
+    // In order per source: every user's events arrive in the order they were emitted.
+    for (const user of users) {
+      const emitted = queued.filter((e) => e.source === `user:${user}`).map((e) => e.id);
+      const arrived = received.map((d) => JSON.parse(d.body) as WebhookEvent).filter((e) => e.source === `user:${user}`);
+      expect(arrived.map((e) => e.id)).toEqual(emitted);
+      expect(arrived.map((e) => e.type)).toEqual(['user.online', 'user.offline', 'user.online', 'user.offline']);
+      const versions = arrived.map((e) => Number(e.data['version']));
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+    }
+
+    // Tampered and replayed deliveries are caught by the documented verification.
+    const sample = received[0]!;
+    const header = sample.headers[SIGNATURE_HEADER] as string;
+    expect(verifyWebhookSignature(SECRET, sample.body.replace('wh-u', 'wh-X'), header)).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifyWebhookSignature('wrong-secret-0123456789', sample.body, header)).toEqual({ ok: false, reason: 'mismatch' });
+    expect(verifyWebhookSignature(SECRET, sample.body, header, { now: Math.floor(Date.now() / 1000) + 600 })).toEqual({ ok: false, reason: 'too_old' });
+
+    expect(await metric(survivor.http, 'livegate_webhook_queue_depth')).toBe(0);
+    expect(await metric(survivor.http, 'livegate_webhook_deliveries_total', { outcome: 'delivered' })).toBe(queued.length);
+    expect(await metric(survivor.http, 'livegate_webhook_retries_total')).toBeGreaterThan(0);
+  });
+});

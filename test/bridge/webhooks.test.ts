@@ -65,7 +65,8 @@ describe('webhooks: durable, signed, ordered per source', () => {
 
     // While down: four users each come online and go offline twice, alternating nodes.
     const users = ['wh-u1', 'wh-u2', 'wh-u3', 'wh-u4'];
-    let lastId = '$';
+    const info = (await watcher.xinfo('STREAM', STREAM)) as unknown[];
+    let lastId = String(info[info.indexOf('last-generated-id') + 1]);
     const queued: WebhookEvent[] = [];
     for (const user of users) {
       const token = await makeToken({ sub: user });

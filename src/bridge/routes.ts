@@ -7,7 +7,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { AppError } from '../gateway/errors.js';
 import type { HttpMethod, HttpRequestInfo, RouteDef } from '../gateway/http/router.js';
-import type { ClusterControl } from './control.js';
+import type { ClusterAnswer, ClusterControl } from './control.js';
 import type { PublishReport, PublishRequest, Publisher, Target, TargetKind } from './publisher.js';
 import * as S from './schemas.js';
 import type { ServiceAuth } from './service-auth.js';
@@ -68,6 +68,15 @@ const TARGETS: { [K in S.BatchItem['to']]: (item: Extract<S.BatchItem, { to: K }
   all: () => ({ kind: 'all' }),
 };
 
+const cluster = (a: ClusterAnswer) => ({ nodes: a.nodes, answered: a.answered, expected: a.expected, complete: a.complete });
+
+const checkUser = TypeCompiler.Compile(S.UserId);
+function userParam(req: HttpRequestInfo): string {
+  const userId = req.params['userId'] ?? '';
+  if (!checkUser.Check(userId)) throw new AppError('validation_failed', '/userId: must be 1-128 characters');
+  return userId;
+}
+
 const checkRoom = TypeCompiler.Compile(S.RoomName);
 function roomParam(req: HttpRequestInfo): string {
   const room = req.params['room'] ?? '';
@@ -104,25 +113,26 @@ export function bridgeRoutes(deps: BridgeRouteDeps): RouteDef[] {
       () => publisher.refused('batch'),
     ),
     serviceRoute(auth, 'post', '/api/server/users/:userId/disconnect', S.Disconnect, async (b, req) => {
-      const userId = req.params['userId'] ?? '';
-      if (userId.length === 0 || userId.length > 128) throw new AppError('validation_failed', '/userId: must be 1-128 characters');
-      return { userId, ...(await control.disconnectUser(userId, b.reason)) };
+      const userId = userParam(req);
+      const answer = await control.ask({ kind: 'disconnect', userId, ...(b.reason ? { detail: b.reason } : {}) }, deps.queryTimeoutMs);
+      return { userId, closed: answer.total, ...cluster(answer) };
     }),
     ...(['join', 'leave'] as const).map((op) =>
       serviceRoute(auth, 'post', `/api/server/rooms/:room/${op}`, S.Membership, async (b, req) => {
         const room = roomParam(req);
-        return { room, op, ...(await control.membership(op, room, [...new Set(b.userIds)])) };
+        const answer = await control.ask({ kind: 'membership', op, room, userIds: [...new Set(b.userIds)] }, deps.queryTimeoutMs);
+        return { room, op, connections: answer.total, ...cluster(answer) };
       }),
     ),
     serviceRoute(auth, 'get', '/api/server/users/:userId/presence', S.NoBody, async (_b, req) => {
-      const userId = req.params['userId'] ?? '';
+      const userId = userParam(req);
       const answer = await control.ask({ kind: 'presence', userId }, deps.queryTimeoutMs);
-      return { userId, online: answer.total > 0, connections: answer.total, nodes: answer.nodes, answered: answer.answered, expected: answer.expected, complete: answer.complete };
+      return { userId, online: answer.total > 0, connections: answer.total, ...cluster(answer) };
     }),
     serviceRoute(auth, 'get', '/api/server/rooms/:room/occupancy', S.NoBody, async (_b, req) => {
       const room = roomParam(req);
       const answer = await control.ask({ kind: 'occupancy', room }, deps.queryTimeoutMs);
-      return { room, members: answer.total, nodes: answer.nodes, answered: answer.answered, expected: answer.expected, complete: answer.complete };
+      return { room, members: answer.total, ...cluster(answer) };
     }),
   ];
 }

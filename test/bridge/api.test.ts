@@ -79,7 +79,7 @@ describe('server API on one node', () => {
     const carol = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'carol-2' }) });
 
     const joined = await api(gw.http, 'POST', '/api/server/rooms/team:7/join', { userIds: ['alice-2', 'bob-2'] });
-    expect(joined).toMatchObject({ status: 200, body: { room: 'team:7', op: 'join', local: 2, nodes: 1 } });
+    expect(joined).toMatchObject({ status: 200, body: { room: 'team:7', op: 'join', connections: 2, nodes: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true } });
     expect((await api(gw.http, 'GET', '/api/server/rooms/team:7/occupancy')).body).toMatchObject({ room: 'team:7', members: 2, answered: 1, expected: 1, complete: true });
 
     const room = await api<PublishReply>(gw.http, 'POST', '/api/server/publish/room', { room: 'team:7', event: 'team:update', data: { v: 1 } });
@@ -108,7 +108,7 @@ describe('server API on one node', () => {
     expect(bob.frames.filter((f) => f.event === 'team:update' || f.event === 'dm').map((f) => f.event)).toEqual(['team:update', 'dm']);
 
     const left = await api(gw.http, 'POST', '/api/server/rooms/team:7/leave', { userIds: ['bob-2'] });
-    expect(left.body).toMatchObject({ local: 1 });
+    expect(left.body).toMatchObject({ connections: 1, complete: true });
     expect((await api(gw.http, 'GET', '/api/server/rooms/team:7/occupancy')).body).toMatchObject({ members: 1 });
 
     alice.close();
@@ -156,7 +156,7 @@ describe('server API on one node', () => {
 
     const sioClosed = new Promise<string>((resolve) => b.socket.once('disconnect', (reason) => resolve(reason)));
     const ban = await api(gw.http, 'POST', '/api/server/users/erin-4/disconnect', { reason: 'banned' });
-    expect(ban.body).toMatchObject({ userId: 'erin-4', local: 2, nodes: 1 });
+    expect(ban.body).toMatchObject({ userId: 'erin-4', closed: 2, answered: 1, expected: 1, complete: true });
     expect(await a.closed).toEqual({ code: 4103, reason: 'banned' });
     expect(await sioClosed).toBe('transport close');
 

@@ -93,10 +93,22 @@ export class RedisWebhookQueue implements WebhookQueue {
     this.groupReady = true;
   }
 
+  /** An entry that is not a webhook (written by hand, truncated) is removed instead of blocking the queue. */
   private parse([id, fields]: StreamEntry): QueuedWebhook[] {
     const at = fields.indexOf('e');
-    const raw = at >= 0 ? fields[at + 1] : undefined;
-    if (raw === undefined) return [];
-    return [{ id, event: JSON.parse(raw) as WebhookEvent }];
+    try {
+      const event = JSON.parse(fields[at + 1] ?? '') as WebhookEvent;
+      if (typeof event.id === 'string' && typeof event.type === 'string' && typeof event.source === 'string') return [{ id, event }];
+    } catch {
+      // fall through: unreadable
+    }
+    void this.redis
+      .multi()
+      .xadd(this.dead, 'MAXLEN', '~', String(DEAD_MAX), '*', 'raw', JSON.stringify(fields), 'reason', 'unreadable entry')
+      .xack(this.stream, GROUP, id)
+      .xdel(this.stream, id)
+      .exec()
+      .catch(() => undefined);
+    return [];
   }
 }

@@ -97,7 +97,9 @@ describe('webhooks: durable, signed, ordered per source', () => {
     // The outage lasts 30 s (the scenario, not a wait for an event).
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, DOWN_MS - (Date.now() - downAt))));
     await receiver.up();
+    const upAt = Date.now();
     await receiver.waitForCount(2 + queued.length, 30_000);
+    console.info(`webhooks: ${queued.length} events held ${upAt - downAt} ms; all delivered ${Date.now() - upAt} ms after the receiver came back`);
 
     const received = receiver.deliveries.slice(2);
     // Each exactly once, each signed validly.

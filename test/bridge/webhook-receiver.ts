@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { once } from 'node:events';
 
+/** Deliveries the receiver accepted (2xx); refused attempts are not recorded. */
 export interface Delivery {
   headers: IncomingMessage['headers'];
   body: string;
@@ -13,6 +14,8 @@ export class WebhookReceiver {
   private server: Server | undefined;
   private waiters: Array<{ count: number; resolve: () => void }> = [];
   port = 0;
+  /** Status for each request, by arrival (then 204): failure injection. */
+  statuses: number[] = [];
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/hooks`;
@@ -23,8 +26,10 @@ export class WebhookReceiver {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        const status = this.statuses.shift() ?? 204;
+        res.writeHead(status).end();
+        if (status >= 300) return;
         this.deliveries.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
-        res.writeHead(204).end();
         for (const w of [...this.waiters]) {
           if (this.deliveries.length >= w.count) {
             this.waiters.splice(this.waiters.indexOf(w), 1);

@@ -130,3 +130,36 @@ describe('webhooks: durable, signed, ordered per source', () => {
     expect(await metric(survivor.http, 'livegate_webhook_retries_total')).toBeGreaterThan(0);
   });
 });
+
+describe('webhooks on a single node (in-process queue)', () => {
+  const receiver = new WebhookReceiver();
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    await receiver.up();
+    gw = await startGateway({ WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '200', WEBHOOK_EVENTS: 'user.online,user.offline' });
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await receiver.down();
+  });
+
+  it('retries 5xx in order, gives up on a 4xx refusal and carries on with the source', async () => {
+    // online: 503, 500, then accepted; offline: refused with 400 (dead letter); online again: accepted.
+    receiver.statuses = [503, 500, 204, 400];
+    const token = await makeToken({ sub: 'wh-single' });
+    const first = await NativeClient.connect(gw.ws, { token });
+    await first.close();
+    const second = await NativeClient.connect(gw.ws, { token });
+    await receiver.waitForCount(2, 10_000);
+    const events = receiver.deliveries.map((d) => JSON.parse(d.body) as WebhookEvent);
+    expect(events.map((e) => e.type)).toEqual(['user.online', 'user.online']);
+    expect(events.map((e) => Number(e.data['version']))).toEqual([1, 3]);
+    expect(receiver.deliveries.map((d) => d.headers['x-livegate-attempt'])).toEqual(['3', '1']);
+    for (const d of receiver.deliveries) expect(verifyWebhookSignature(SECRET, d.body, d.headers[SIGNATURE_HEADER] as string).ok).toBe(true);
+    expect(await metric(gw.http, 'livegate_webhook_retries_total', { type: 'user.online' })).toBe(2);
+    expect(await metric(gw.http, 'livegate_webhook_deliveries_total', { type: 'user.offline', outcome: 'failed' })).toBe(1);
+    expect(await metric(gw.http, 'livegate_webhook_deliveries_total', { outcome: 'delivered' })).toBe(2);
+    expect(await metric(gw.http, 'livegate_webhook_queue_depth')).toBe(0);
+    await second.close();
+  });
+});

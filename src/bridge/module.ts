@@ -30,7 +30,9 @@ export const bridgeModule: ModuleFactory = (core) => {
   const verifier: TokenVerifier = { verify: async (token) => (await verifierReady).verify(token) };
   const auth = new ServiceAuth(config.serviceApiKeys, verifier);
 
+  const tracksOnline = core.webhooks.isEnabled('user.online') || core.webhooks.isEnabled('user.offline');
   const presenceChange = (userId: string, delta: 1 | -1): void => {
+    if (!tracksOnline) return;
     online.change(userId, delta).then(
       (version) => {
         if (version === 0) return;

@@ -18,8 +18,6 @@ import { postWebhook } from './sender.js';
 import { WEBHOOK_TYPES, type WebhookEvent, type WebhookSink, type WebhookType } from './types.js';
 
 export interface WebhookService extends WebhookSink {
-  /** Types that are delivered (configured and with a receiver). */
-  readonly enabledTypes: ReadonlySet<WebhookType>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -46,7 +44,7 @@ export function createWebhooks(deps: WebhookDeps): WebhookService {
   if (receivers.size === 0 || !config.secret) {
     const metrics = new WebhookMetrics(deps.registry, async () => 0);
     return {
-      enabledTypes: new Set(),
+      isEnabled: () => false,
       emit: (type) => metrics.emitted.inc({ type, outcome: 'disabled' }),
       start: () => {},
       stop: async () => {},
@@ -57,7 +55,6 @@ export function createWebhooks(deps: WebhookDeps): WebhookService {
 }
 
 class DeliveringWebhooks implements WebhookService {
-  readonly enabledTypes: ReadonlySet<WebhookType>;
   private readonly metrics: WebhookMetrics;
   private readonly lease: Lease;
   private readonly log: Logger;
@@ -67,10 +64,13 @@ class DeliveringWebhooks implements WebhookService {
   private loop: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: WebhookDeps, private readonly receivers: Map<WebhookType, string>, private readonly secret: string, private readonly queue: WebhookQueue) {
-    this.enabledTypes = new Set(receivers.keys());
     this.metrics = new WebhookMetrics(deps.registry, () => queue.depth());
     this.lease = createLease(deps.redis, LEASE_KEY, deps.nodeId, deps.log);
     this.log = deps.log.child({ component: 'webhooks' });
+  }
+
+  isEnabled(type: WebhookType): boolean {
+    return this.receivers.has(type);
   }
 
   emit(type: WebhookType, data: Record<string, unknown>, source: string = type): void {

@@ -38,4 +38,6 @@ export interface WebhookEvent {
 /** What domain modules see: fire and forget, never blocks, never throws. */
 export interface WebhookSink {
   emit(type: WebhookType, data: Record<string, unknown>, source?: string): void;
+  /** Whether `type` is delivered at all (skip bookkeeping that only feeds a webhook). */
+  isEnabled(type: WebhookType): boolean;
 }

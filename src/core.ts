@@ -10,11 +10,15 @@ import type { WebhookSink } from './bridge/webhooks/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './gateway/health.js';
 import type { RouteDef } from './gateway/http/router.js';
+import type { TokenVerifier } from './gateway/auth.js';
 import type { CloseReason } from './gateway/close-codes.js';
 import type { HandlerTable, Session } from './handlers/types.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
+import type { RoomAccess } from './rooms/access.js';
+import type { NodeLiveness } from './rooms/liveness.js';
 import type { Mongo } from './store/mongo.js';
+import type { WriteQueue } from './store/write-queue.js';
 
 /** This node's sockets, as domains may address them. */
 export interface LocalSockets {
@@ -39,11 +43,19 @@ export interface Core {
   readonly readiness: Readiness;
   readonly bus: Bus;
   readonly hub: RoomHub;
+  /** Who may read which room kind (domains register theirs; used by `room:resume`). */
+  readonly roomAccess: RoomAccess;
+  /** Node heartbeats: cleanups for the shared state of nodes that died. */
+  readonly liveness: NodeLiveness;
   /** Redis for shared state and scripts (the first REDIS_URL); undefined in single-node mode. */
   readonly redis: Redis | undefined;
   /** MongoDB, the system of record; undefined when MONGO_URL is not set. */
   readonly mongo: Mongo | undefined;
+  /** The durable write pipeline to MongoDB: enqueue idempotent ops, never wait for the database. */
+  readonly queue: WriteQueue;
   readonly sockets: LocalSockets;
+  /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
+  readonly verifier: TokenVerifier;
   /**
    * Outbound webhooks to the backend: `webhooks.emit('gift.sent', {...}, 'livestream:<id>')`.
    * Fire and forget (durable queue, signed, retried); see docs/BRIDGE.md for the types.
@@ -54,6 +66,7 @@ export interface Core {
 export interface DomainModule {
   readonly name: string;
   readonly handlers?: HandlerTable;
+  /** HTTP routes, built with defineRoute (src/gateway/http/route.ts) so /openapi.json describes them. */
   readonly routes?: RouteDef[];
   /** An authenticated connection opened on this node. */
   onConnect?(session: Session): void;

@@ -4,14 +4,12 @@
  * webhooks. See docs/BRIDGE.md.
  */
 import type { ModuleFactory } from '../core.js';
-import { createTokenVerifier, type TokenVerifier } from '../gateway/auth.js';
 import { ClusterControl } from './control.js';
 import { EmitterRelay } from './emitter.js';
 import { BridgeMetrics } from './metrics.js';
 import { createOnlineCounter } from './online.js';
 import { Publisher } from './publisher.js';
 import { bridgeRoutes } from './routes.js';
-import { ServiceAuth } from './service-auth.js';
 
 export const bridgeModule: ModuleFactory = (core) => {
   const { config, log } = core;
@@ -23,12 +21,6 @@ export const bridgeModule: ModuleFactory = (core) => {
     core.redis && config.bridge.emitter
       ? new EmitterRelay(core.redis, { key: config.bridge.emitterKey, nodeId: config.nodeId, userPrefixes: config.bridge.emitterUserPrefixes }, publisher, core.sockets, metrics, log.child({ component: 'emitter' }))
       : undefined;
-
-  // The verifier is built asynchronously (key import); requests wait for it.
-  const verifierReady = createTokenVerifier(config.jwt);
-  verifierReady.catch(() => undefined);
-  const verifier: TokenVerifier = { verify: async (token) => (await verifierReady).verify(token) };
-  const auth = new ServiceAuth(config.serviceApiKeys, verifier);
 
   const tracksOnline = core.webhooks.isEnabled('user.online') || core.webhooks.isEnabled('user.offline');
   const presenceChange = (userId: string, delta: 1 | -1): void => {
@@ -45,7 +37,7 @@ export const bridgeModule: ModuleFactory = (core) => {
 
   return {
     name: 'bridge',
-    routes: bridgeRoutes({ auth, publisher, control, maxBatch: config.bridge.maxBatch, queryTimeoutMs: config.bridge.queryTimeoutMs }),
+    routes: bridgeRoutes({ publisher, control, maxBatch: config.bridge.maxBatch, queryTimeoutMs: config.bridge.queryTimeoutMs }),
     onConnect: (session) => presenceChange(session.userId, 1),
     onDisconnect: (session) => presenceChange(session.userId, -1),
     async start() {

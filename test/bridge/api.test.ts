@@ -34,16 +34,17 @@ describe('server API on one node', () => {
     expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: `Bearer ${await makeToken({ sub: 'root', role: 'admin' })}` })).status).toBe(403);
     const forged = await makeToken({ sub: 'backend', role: 'service', secret: 'not-the-secret-0123456789abcdefghij' });
     expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: `Bearer ${forged}` })).status).toBe(401);
-    // A user token in x-api-key is no better.
-    expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { 'x-api-key': userToken })).status).toBe(403);
+    // A user token in x-api-key is just a wrong key.
+    expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { 'x-api-key': userToken })).status).toBe(401);
 
     expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { 'x-api-key': API_KEY })).status).toBe(200);
     expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: 'Bearer second-key-abcdefghijkl' })).status).toBe(200);
     const service = await makeToken({ sub: 'backend', role: 'service' });
     expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: `Bearer ${service}` })).status).toBe(200);
 
-    expect(await metric(gw.http, 'livegate_bridge_publishes_total', { kind: 'user', outcome: 'refused' })).toBe(8);
     expect(await metric(gw.http, 'livegate_bridge_publishes_total', { kind: 'user', outcome: 'accepted' })).toBe(3);
+    expect(await metric(gw.http, 'livegate_http_request_duration_seconds_count', { route: '/api/server/publish/user', status: '401' })).toBe(6);
+    expect(await metric(gw.http, 'livegate_http_request_duration_seconds_count', { route: '/api/server/publish/user', status: '403' })).toBe(2);
   });
 
   it('publishes to every device of one user exactly once, and to nobody else', async () => {
@@ -79,7 +80,7 @@ describe('server API on one node', () => {
     const carol = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'carol-2' }) });
 
     const joined = await api(gw.http, 'POST', '/api/server/rooms/team:7/join', { userIds: ['alice-2', 'bob-2'] });
-    expect(joined).toMatchObject({ status: 200, body: { room: 'team:7', op: 'join', connections: 2, nodes: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true } });
+    expect(joined).toMatchObject({ status: 200, body: { room: 'team:7', op: 'join', connections: 2, perNode: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true } });
     expect((await api(gw.http, 'GET', '/api/server/rooms/team:7/occupancy')).body).toMatchObject({ room: 'team:7', members: 2, answered: 1, expected: 1, complete: true });
 
     const room = await api<PublishReply>(gw.http, 'POST', '/api/server/publish/room', { room: 'team:7', event: 'team:update', data: { v: 1 } });
@@ -142,6 +143,9 @@ describe('server API on one node', () => {
 
     await api(gw.http, 'POST', '/api/server/publish/user', { userId: 'dave-3', event: 'marker' });
     await dave.waitForEvent('marker');
+    expect(await metric(gw.http, 'livegate_bridge_publishes_total', { kind: 'user', outcome: 'refused' })).toBe(5);
+    expect(await metric(gw.http, 'livegate_bridge_publishes_total', { kind: 'room', outcome: 'refused' })).toBe(1);
+    expect(await metric(gw.http, 'livegate_bridge_publishes_total', { kind: 'batch', outcome: 'refused' })).toBe(2);
     expect(dave.frames.map((f) => f.event)).toEqual(['marker']);
     dave.close();
   });
@@ -152,7 +156,7 @@ describe('server API on one node', () => {
     const b = await RecordingSio.connect(gw.http, token);
     await a.request('session:info');
     const presence = await api(gw.http, 'GET', '/api/server/users/erin-4/presence');
-    expect(presence.body).toEqual({ userId: 'erin-4', online: true, connections: 2, nodes: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true });
+    expect(presence.body).toEqual({ userId: 'erin-4', online: true, connections: 2, perNode: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true });
 
     const sioClosed = new Promise<string>((resolve) => b.socket.once('disconnect', (reason) => resolve(reason)));
     const ban = await api(gw.http, 'POST', '/api/server/users/erin-4/disconnect', { reason: 'banned' });

@@ -23,17 +23,23 @@ export const bridgeModule: ModuleFactory = (core) => {
       : undefined;
 
   const tracksOnline = core.webhooks.isEnabled('user.online') || core.webhooks.isEnabled('user.offline');
+  const emitOnline = (type: 'user.online' | 'user.offline', userId: string, version: number, nodeId: string, reason?: string): void =>
+    core.webhooks.emit(type, { userId, nodeId, version, at: new Date().toISOString(), ...(reason ? { reason } : {}) }, `user:${userId}`);
   const presenceChange = (userId: string, delta: 1 | -1): void => {
     if (!tracksOnline) return;
     online.change(userId, delta).then(
       (version) => {
-        if (version === 0) return;
-        const type = delta === 1 ? 'user.online' : 'user.offline';
-        core.webhooks.emit(type, { userId, nodeId: config.nodeId, version, at: new Date().toISOString() }, `user:${userId}`);
+        if (version > 0) emitOnline(delta === 1 ? 'user.online' : 'user.offline', userId, version, config.nodeId);
       },
       (err: unknown) => log.warn({ err: (err as Error).message, user: userId }, 'online bookkeeping failed'),
     );
   };
+  // A dead node's users go offline (runs on one surviving node; also for our own id at start).
+  if (tracksOnline) {
+    core.liveness.onNodeDead(async (deadNode) => {
+      for (const { userId, version } of await online.removeNode(deadNode)) emitOnline('user.offline', userId, version, deadNode, 'node_dead');
+    });
+  }
 
   return {
     name: 'bridge',

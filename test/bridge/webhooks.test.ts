@@ -203,3 +203,47 @@ describe('livestream webhooks', () => {
     host.close();
   });
 });
+
+describe('user.offline when a node dies', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const receiver = new WebhookReceiver();
+  const nodes: GatewayProcess[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+    await receiver.up();
+    const env = { REDIS_URL: redis.url, WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'user.online,user.offline', NODE_HEARTBEAT_MS: '250', NODE_TTL_MS: '1500' };
+    nodes.push(await startGateway({ ...env, NODE_ID: `wh-live-${process.pid}` }), await startGateway({ ...env, NODE_ID: `wh-doomed-${process.pid}` }));
+  });
+  afterAll(async () => {
+    for (const node of nodes) await node.stop();
+    await receiver.down();
+    await redis.stop();
+    removeDir(redis.dir);
+  });
+
+  it('a survivor reports the users whose last connection was on the crashed node', async () => {
+    const [survivor, doomed] = nodes as [GatewayProcess, GatewayProcess];
+    const both = 'wh-both';
+    const onlyDoomed = 'wh-only-doomed';
+    await NativeClient.connect(doomed.ws, { token: await makeToken({ sub: onlyDoomed }) });
+    await NativeClient.connect(doomed.ws, { token: await makeToken({ sub: both }) });
+    const stays = await NativeClient.connect(survivor.ws, { token: await makeToken({ sub: both }) });
+    await receiver.waitForCount(2, 10_000);
+    await doomed.kill();
+    await receiver.waitForCount(3, 20_000);
+    const events = receiver.deliveries.map((d) => JSON.parse(d.body) as WebhookEvent);
+    expect(events.map((e) => [e.type, e.data['userId']])).toEqual(
+      expect.arrayContaining([
+        ['user.online', onlyDoomed],
+        ['user.online', both],
+        ['user.offline', onlyDoomed],
+      ]),
+    );
+    expect(events[2]!.data).toMatchObject({ userId: onlyDoomed, nodeId: doomed.nodeId, reason: 'node_dead' });
+    // `both` still has a connection on the survivor: no offline for them.
+    expect(events.filter((e) => e.type === 'user.offline' && e.data['userId'] === both)).toEqual([]);
+    stays.close();
+    await receiver.waitForCount(4, 10_000);
+    expect(JSON.parse(receiver.deliveries[3]!.body)).toMatchObject({ type: 'user.offline', data: { userId: both, nodeId: survivor.nodeId } });
+  });
+});

@@ -220,7 +220,7 @@ export function loadConfig(env: Env = process.env): Config {
     bridge: {
       maxEventBytes: v('BRIDGE_MAX_EVENT_BYTES', '65536', 'Largest `data` (JSON bytes) of one server publish; larger is refused with 413.', int(64, 16 * 1024 * 1024))!,
       maxBatch: v('BRIDGE_MAX_BATCH', '500', 'Most publishes in one batch request to /api/server/publish/batch.', int(1, 100_000))!,
-      queryTimeoutMs: v('BRIDGE_QUERY_TIMEOUT_MS', '1000', 'How long a cluster-wide presence or occupancy query waits for the other nodes.', int(50, 60_000))!,
+      queryTimeoutMs: v('BRIDGE_QUERY_TIMEOUT_MS', '1000', 'How long a server-API cluster command (join/leave, disconnect, presence, occupancy) waits for the other nodes.', int(50, 60_000))!,
       emitter: v('BRIDGE_EMITTER', 'true', 'With REDIS_URL: deliver events written by @socket.io/redis-emitter to livegate clients.', bool)!,
       emitterKey: v('BRIDGE_EMITTER_KEY', 'socket.io', 'The redis-emitter `key` option (Redis channel prefix) to listen to.', str)!,
       emitterUserPrefixes: v('BRIDGE_EMITTER_USER_PREFIXES', 'user:,notifications:', 'Emitter room prefixes that address one user: `io.to("notifications:42")` reaches user 42\'s room.', list) ?? [],

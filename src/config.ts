@@ -165,7 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
-  return {
+  const config: Config = {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
     nodeId:
@@ -235,6 +235,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
   };
+  if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
+    throw new ConfigError('NODE_TTL_MS', `must be at least twice NODE_HEARTBEAT_MS (${config.cluster.heartbeatMs}), got ${config.cluster.nodeTtlMs}`);
+  }
+  return config;
 }
 
 type V = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) => T | undefined;

@@ -3,8 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../core.js';
 import { AppError } from '../gateway/errors.js';
 import { userRoom } from '../gateway/connection.js';
-import { MemoryStreamStore } from '../livestream/memory-store.js';
-import { RedisStreamStore } from '../livestream/redis-store.js';
+import { streamRecordOp, streamStoreFor } from '../livestream/directory.js';
 import type { StreamStore } from '../livestream/store.js';
 import { ViewerTracker, streamRoom } from '../livestream/viewers.js';
 import { defineHandler } from './types.js';
@@ -18,10 +17,11 @@ const ROOM_PREFIX = 'live:';
 /**
  * Livestreams: start/end (host), join/leave (viewers, exact cluster-wide counts), live chat,
  * co-hosts. Stream state lives in a StreamStore (Redis with REDIS_URL, memory otherwise); the
- * stream's events go to the room `live:<streamId>`. Docs: docs/events/livestream.md.
+ * stream's events go to the room `live:<streamId>`. Start and end are also queued for MongoDB
+ * (collection `livestreams`). Docs: docs/events/livestream.md.
  */
 export const livestreamModule: ModuleFactory = (core) => {
-  const store: StreamStore = core.redis ? new RedisStreamStore(core.redis) : new MemoryStreamStore();
+  const store: StreamStore = streamStoreFor(core);
   const viewers = new ViewerTracker(store, core.hub, core.config.nodeId, core.log);
 
   core.liveness.onNodeDead(async (deadNode) => {
@@ -43,6 +43,8 @@ export const livestreamModule: ModuleFactory = (core) => {
       'livestream:start': defineHandler(Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), streamId: Type.Optional(StreamId) }), async (ctx, { title, streamId }) => {
         const id = streamId ?? randomBytes(9).toString('base64url');
         const info = await store.start(id, ctx.session.userId, title, Date.now());
+        // Durable in the write queue before the ack; MongoDB gets it asynchronously.
+        await core.queue.enqueue([streamRecordOp(info)]);
         core.webhooks.emit('livestream.started', { streamId: id, hostId: ctx.session.userId, title, startedAt: info.startedAt }, source(id));
         ctx.join(streamRoom(id));
         await core.hub.ready(streamRoom(id));
@@ -50,12 +52,9 @@ export const livestreamModule: ModuleFactory = (core) => {
       }),
 
       'livestream:end': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
-        const endedAt = Date.now();
-        await store.end(streamId, ctx.session.userId, endedAt);
-        if (core.webhooks.isEnabled('livestream.ended')) {
-          const startedAt = (await store.get(streamId))?.startedAt;
-          core.webhooks.emit('livestream.ended', { streamId, hostId: ctx.session.userId, startedAt, endedAt }, source(streamId));
-        }
+        const info = await store.end(streamId, ctx.session.userId, Date.now());
+        await core.queue.enqueue([streamRecordOp(info)]);
+        core.webhooks.emit('livestream.ended', { streamId, hostId: ctx.session.userId, startedAt: info.startedAt, endedAt: info.endedAt }, source(streamId));
         const message = await core.hub.publish(streamRoom(streamId), 'livestream:ended', { streamId, endedBy: ctx.session.userId });
         return { streamId, seq: message.seq };
       }),

@@ -43,7 +43,7 @@ export const presenceModule: ModuleFactory = (core) => {
 
   core.roomAccess.register('presence', async (session, userId) => (await contacts.canSee(session.userId, [userId]))[0] === true);
   core.liveness.onNodeDead(async (deadNode) => {
-    for (const change of await store.removeNode(deadNode, Date.now())) await announce(change);
+    await Promise.all((await store.removeNode(deadNode, Date.now())).map(announce));
   });
   core.liveness.onResync(async () => {
     for (const userId of local.keys()) await syncDevices(userId);

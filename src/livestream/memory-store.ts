@@ -20,13 +20,14 @@ export class MemoryStreamStore implements StreamStore {
     return (await this.get(streamId))!;
   }
 
-  async end(streamId: string, userId: string, now: number): Promise<void> {
+  async end(streamId: string, userId: string, now: number): Promise<StreamInfo> {
     const s = this.live(streamId);
     check(!s ? 'not_found' : s.info.hostId !== userId ? 'forbidden' : 'ok', 'livestream:end');
     s!.info.status = 'ended';
     s!.info.endedAt = now;
     s!.viewers.clear();
     s!.invites.clear();
+    return (await this.get(streamId))!;
   }
 
   async get(streamId: string): Promise<StreamInfo | undefined> {

@@ -147,8 +147,9 @@ export class RedisStreamStore implements StreamStore {
     return (await this.get(streamId))!;
   }
 
-  async end(streamId: string, userId: string, now: number): Promise<void> {
+  async end(streamId: string, userId: string, now: number): Promise<StreamInfo> {
     check(String(await END.run(this.redis, keysOf(streamId), [userId, now, ENDED_TTL_SEC])), 'livestream:end');
+    return (await this.get(streamId))!;
   }
 
   async get(streamId: string): Promise<StreamInfo | undefined> {
@@ -176,7 +177,7 @@ export class RedisStreamStore implements StreamStore {
 
   async removeNode(nodeId: string): Promise<string[]> {
     const streams = await this.redis.smembers(k.nodeStreams(nodeId));
-    for (const id of streams) await DROP_NODE.run(this.redis, [k.viewers(id), k.nodeStreams(nodeId)], [nodeId, id]);
+    await Promise.all(streams.map((id) => DROP_NODE.run(this.redis, [k.viewers(id), k.nodeStreams(nodeId)], [nodeId, id])));
     return streams;
   }
 

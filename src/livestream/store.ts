@@ -25,8 +25,8 @@ export type StoreOutcome = 'ok' | 'not_found' | 'forbidden' | 'conflict';
 export interface StreamStore {
   /** Starts a stream; starting your own live stream again is a no-op. Ended ids are not reused. */
   start(streamId: string, hostId: string, title: string, now: number): Promise<StreamInfo>;
-  /** Ends a live stream (host only) and drops its viewer counts. */
-  end(streamId: string, userId: string, now: number): Promise<void>;
+  /** Ends a live stream (host only) and drops its viewer counts; returns the ended stream. */
+  end(streamId: string, userId: string, now: number): Promise<StreamInfo>;
   get(streamId: string): Promise<StreamInfo | undefined>;
   cohost(op: CohostOp, streamId: string, actorId: string, targetId: string): Promise<void>;
   /** Sets this node's viewer count for a stream; returns the total, or undefined if not live. */

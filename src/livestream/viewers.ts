@@ -59,12 +59,20 @@ export class ViewerTracker {
     this.timer.unref();
   }
 
-  /** Shutdown: withdraw this node's shares. */
+  /**
+   * Shutdown: withdraw this node's shares and broadcast the new totals. A broadcast may have to wait
+   * for the per-stream interval, so this waits up to two intervals; nobody else would send it.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     for (const streamId of await this.store.removeNode(this.nodeId)) this.dirty.add(streamId);
     this.local.clear();
+    const deadline = Date.now() + 2 * this.intervalMs;
     await this.tick();
+    while (this.dirty.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(this.intervalMs / 4)));
+      await this.tick();
+    }
   }
 
   private forget(streamId: string, connectionId: string): void {

@@ -91,11 +91,9 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async removeNode(nodeId: string, now: number): Promise<PresenceChange[]> {
-    const changes: PresenceChange[] = [];
-    for (const userId of await this.redis.smembers(k.nodeUsers(nodeId))) {
-      const change = await this.setNodeDevices(userId, nodeId, 0, now);
-      if (change) changes.push(change);
-    }
-    return changes;
+    // One script per user, sent together (ioredis pipelines them on the connection).
+    const users = await this.redis.smembers(k.nodeUsers(nodeId));
+    const changes = await Promise.all(users.map((userId) => this.setNodeDevices(userId, nodeId, 0, now)));
+    return changes.filter((c): c is PresenceChange => c !== undefined);
   }
 }

@@ -32,8 +32,9 @@ export class RoomHub {
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly watchers = new Map<string, Set<RoomWatcher>>();
-  /** Live messages held back per room for members whose replay is running. */
+  /** `<member id>\0<room>` of the replays running now (one per member and room). */
   private readonly replaying = new Set<string>();
+  /** Live messages held back per room for members whose replay is running. */
   private readonly holds = new Map<string, Set<{ member: RoomMember; held: RoomMessage[] }>>();
 
   constructor(

@@ -58,8 +58,9 @@ return 0
 export class RedisLiveness implements NodeLiveness {
   private readonly cleanups: Array<(deadNodeId: string) => Promise<void>> = [];
   private readonly resyncs: Array<() => Promise<void>> = [];
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private beatTimer: NodeJS.Timeout | undefined;
+  private reapTimer: NodeJS.Timeout | undefined;
+  private reaping: Promise<void> | undefined;
   private beating = false;
 
   constructor(private readonly redis: Redis, private readonly nodeId: string, private readonly heartbeatMs: number, private readonly ttlMs: number, private readonly log: Logger) {}
@@ -75,21 +76,28 @@ export class RedisLiveness implements NodeLiveness {
   async start(): Promise<void> {
     // A previous process with the same NODE_ID may have left contributions behind.
     await this.runCleanups(this.nodeId);
-    await this.tick();
-    this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.tick());
+    await this.beat();
+    // The heartbeat has its own timer: a long reap (many dead nodes, many users) never delays it.
+    this.beatTimer = setInterval(() => void this.beat(), this.heartbeatMs);
+    this.reapTimer = setInterval(() => {
+      if (this.reaping) return;
+      this.reaping = this.reap()
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'reaping dead nodes failed'))
+        .finally(() => (this.reaping = undefined));
     }, this.heartbeatMs);
-    this.timer.unref();
+    this.beatTimer.unref();
+    this.reapTimer.unref();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    clearInterval(this.beatTimer);
+    clearInterval(this.reapTimer);
+    await this.reaping;
     // Leaving cleanly: our contributions were removed by the modules' own stop; drop the heartbeat.
     await this.redis.multi().del(aliveKey(this.nodeId)).srem(NODES, this.nodeId).exec().catch(() => undefined);
   }
 
-  private async tick(): Promise<void> {
+  private async beat(): Promise<void> {
     try {
       const lapsed = (await BEAT.run(this.redis, [NODES, aliveKey(this.nodeId)], [this.nodeId, this.ttlMs])) === 1;
       if (lapsed && this.beating) {
@@ -97,7 +105,6 @@ export class RedisLiveness implements NodeLiveness {
         for (const resync of this.resyncs) await resync();
       }
       this.beating = true;
-      await this.reap();
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'heartbeat failed');
     }
@@ -107,18 +114,20 @@ export class RedisLiveness implements NodeLiveness {
     const nodes = (await this.redis.smembers(NODES)).filter((id) => id !== this.nodeId);
     if (nodes.length === 0) return;
     const alive = await Promise.all(nodes.map((id) => this.redis.exists(aliveKey(id))));
-    for (const [i, id] of nodes.entries()) {
-      if (alive[i] === 1) continue;
-      // One reaper at a time per dead node; the lock expires if that reaper dies too.
-      const locked = await this.redis.set(reapKey(id), this.nodeId, 'PX', 10_000, 'NX');
-      if (locked !== 'OK') continue;
-      this.log.warn({ deadNode: id }, 'node heartbeat expired; removing its viewers and devices');
-      await this.runCleanups(id);
-      await FORGET.run(this.redis, [NODES, aliveKey(id), reapKey(id)], [id]);
-    }
+    await Promise.all(nodes.filter((_, i) => alive[i] !== 1).map((id) => this.reapOne(id)));
   }
 
+  private async reapOne(id: string): Promise<void> {
+    // One reaper at a time per dead node; the lock expires if that reaper dies too.
+    const locked = await this.redis.set(reapKey(id), this.nodeId, 'PX', 10_000, 'NX');
+    if (locked !== 'OK') return;
+    this.log.warn({ deadNode: id }, 'node heartbeat expired; removing its viewers and devices');
+    await this.runCleanups(id);
+    await FORGET.run(this.redis, [NODES, aliveKey(id), reapKey(id)], [id]);
+  }
+
+  /** The cleanups are independent (viewer counts, devices): they run side by side. */
   private async runCleanups(nodeId: string): Promise<void> {
-    for (const cleanup of this.cleanups) await cleanup(nodeId);
+    await Promise.all(this.cleanups.map((cleanup) => cleanup(nodeId)));
   }
 }

@@ -101,6 +101,21 @@ describe('two gateway nodes over two redis shards', () => {
     expect(after.meta?.seq).toBe((ack.data as { seq: number }).seq);
     // The other shard was never affected.
     await host.request('livestream:chat', { streamId: streams[0], text: 'shard 0 still' });
-    await waitChat('shard 0 still');
+    const lastSeen = (await waitChat('shard 0 still')).meta!.seq;
+
+    // Socket.IO resume: the viewer drops, misses two chats, and resumes on the other node.
+    viewer.disconnect();
+    for (const text of ['missed a', 'missed b']) await host.request('livestream:chat', { streamId: streams[0], text });
+    const again = sioConnect(a.http, { token: await makeToken({ sub: 'shard-viewer' }) });
+    sockets.push(again);
+    await sioConnected(again);
+    const replayed: SioEvent[] = [];
+    again.onAny((event: string, data: unknown, meta?: { room: string; seq: number }) => replayed.push({ event, data, meta }));
+    const joined = (await again.timeout(5000).emitWithAck('livestream:join', { streamId: streams[0], lastSeq: lastSeen })) as { resume: { gap: boolean } };
+    expect(joined.resume.gap).toBe(false);
+    // Everything after lastSeen arrived before the ack, once, in order (viewer-count updates may be among them).
+    const seqs = replayed.filter((e) => e.meta?.room === `live:${streams[0]}`).map((e) => e.meta!.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => lastSeen + 1 + i));
+    expect(replayed.filter((e) => e.event === 'livestream:chat').map((e) => (e.data as { text: string }).text)).toEqual(['missed a', 'missed b']);
   });
 });

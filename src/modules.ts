@@ -1,6 +1,7 @@
 import type { ModuleFactory } from './core.js';
 import { benchModule } from './handlers/bench.js';
 import { sessionModule } from './handlers/session.js';
+import { bridgeModule } from './bridge/module.js';
 import { roomsModule } from './handlers/rooms.js';
 import { livestreamModule } from './handlers/livestream.js';
 import { presenceModule } from './handlers/presence.js';
@@ -22,6 +23,7 @@ export const MODULES: ModuleFactory[] = [
   presenceModule,
   livestreamModule,
   benchModule,
+  bridgeModule,
   authModule,
   levelsModule,
   supportersModule,

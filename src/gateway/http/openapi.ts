@@ -31,7 +31,7 @@ const AUTH_NOTE: Record<AuthMode, string> = {
   none: 'No authentication.',
   user: 'Bearer token of a user (or admin).',
   admin: 'Bearer token with role `admin`.',
-  service: 'X-API-Key from SERVICE_API_KEYS, or a Bearer token with role `service`.',
+  service: 'An API key from SERVICE_API_KEYS (X-API-Key or Authorization: Bearer <key>), or a Bearer token with role `service`.',
 };
 
 /** Error codes an operation can answer, implied by its auth and inputs plus the ones it declares. */
@@ -137,6 +137,7 @@ function operation(components: Components, route: RouteDef, api: ApiMeta): Json 
       ...errorResponses(components, api),
     },
     ...(route.auth === 'admin' ? { 'x-livegate-role': 'admin' } : {}),
+    ...(api.rateLimited ? {} : { 'x-livegate-rate-limited': false }),
   };
 }
 

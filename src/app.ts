@@ -17,6 +17,9 @@ import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
 import { Mongo } from './store/mongo.js';
 import { createStore } from './store/store.js';
+import { NotificationService } from './handlers/notifications/service.js';
+import { MemoryNotificationState } from './handlers/notifications/state-memory.js';
+import { RedisNotificationState } from './handlers/notifications/state-redis.js';
 
 export interface Node {
   port: number;
@@ -54,7 +57,14 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   };
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, sockets };
+  const notifier = new NotificationService({
+    state: redis ? new RedisNotificationState(redis) : new MemoryNotificationState(),
+    queue: store.queue,
+    hub,
+    mongo,
+    log: log.child({ module: 'notifications' }),
+  });
+  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, notifier, sockets };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();

@@ -100,6 +100,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  chat: { messageCacheSec: number; conversationCacheSec: number };
   writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
 }
 
@@ -167,6 +168,10 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+    chat: {
+      messageCacheSec: v('CHAT_MESSAGE_CACHE_SEC', '259200', 'How long a message stays in Redis for edits, reactions and retried sends (older ones are reloaded from MongoDB).', int(60, 90 * 86_400))!,
+      conversationCacheSec: v('CHAT_CONVERSATION_CACHE_SEC', '604800', 'How long an idle conversation\'s hot state (members, unread counts) stays in Redis.', int(60, 365 * 86_400))!,
+    },
     writeQueue: {
       stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,
       batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer applies in one bulk write.', int(1, 10_000))!,

@@ -11,10 +11,11 @@ export class QueueMetrics {
   readonly failures: Counter<'reason'>;
 
   constructor(registry: Registry, engine: QueueEngine) {
-    let cached: { at: number; stats: Promise<QueueStats> } | undefined;
+    // Both gauges of one scrape share a single read of the engine (never an older one).
+    let inFlight: Promise<QueueStats> | undefined;
     const stats = (): Promise<QueueStats> => {
-      if (!cached || Date.now() - cached.at > 250) cached = { at: Date.now(), stats: engine.stats() };
-      return cached.stats;
+      inFlight ??= engine.stats().finally(() => (inFlight = undefined));
+      return inFlight;
     };
     new Gauge({
       name: 'livegate_write_queue_length',

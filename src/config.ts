@@ -96,7 +96,9 @@ export interface Config {
   };
   socketIo: { pingIntervalMs: number; pingTimeoutMs: number };
   rateLimit: { connection: RateLimit; user: RateLimit };
-  http: { maxBody: number; corsOrigins: string[] };
+  http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit };
+  rooms: { historySize: number; historyTtlSec: number };
+  cluster: { heartbeatMs: number; nodeTtlMs: number };
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
@@ -132,10 +134,11 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
-    nodeId: v('NODE_ID', `${hostname()}-${randomBytes(3).toString('hex')}`, 'This node\'s name in the cluster, logs and metrics.', (raw, name) => {
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
-      return raw;
-    })!,
+    nodeId:
+      v('NODE_ID', undefined, 'This node\'s name in the cluster, logs and metrics. Default: `<hostname>-<random hex>`.', (raw, name) => {
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
+        return raw;
+      }) ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
     logLevel: v('LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.', oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))!,
     jwt,
     redisUrls: v('REDIS_URL', undefined, 'Redis URL, or a comma list of URLs used as pub/sub shards. Unset: single node, in-process bus.', urlList(['redis:', 'rediss:'])) ?? [],
@@ -164,6 +167,18 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       maxBody: v('HTTP_MAX_BODY', '1048576', 'Largest accepted HTTP request body in bytes (413 beyond).', int(1024, 64 * 1024 * 1024))!,
       corsOrigins: v('CORS_ORIGINS', '', 'Comma list of allowed CORS origins, or * for any. Empty: no CORS headers.', list) ?? [],
+      rateLimit: {
+        perSecond: v('HTTP_RATE_LIMIT_PER_SEC', '20', 'HTTP requests per second per user (per client address when anonymous) on one node; 429 beyond.', int(1, 1_000_000))!,
+        burst: v('HTTP_RATE_LIMIT_BURST', '60', 'HTTP token bucket size per user or address.', int(1, 1_000_000))!,
+      },
+    },
+    rooms: {
+      historySize: v('ROOM_HISTORY_SIZE', '200', 'Recent events kept per room for resume (older resumes get room:gap).', int(1, 100_000))!,
+      historyTtlSec: v('ROOM_HISTORY_TTL_SEC', '86400', 'Seconds an idle room keeps its seq counter and history in Redis.', int(10, 30 * 86400))!,
+    },
+    cluster: {
+      heartbeatMs: v('NODE_HEARTBEAT_MS', '1000', 'How often a node renews its heartbeat and reaps dead nodes (viewer counts, presence).', int(100, 60_000))!,
+      nodeTtlMs: v('NODE_TTL_MS', '4000', 'A node whose heartbeat is older than this is dead: its viewers and devices are removed.', int(500, 300_000))!,
     },
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],

@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './gateway/health.js';
 import type { RouteDef } from './gateway/http/router.js';
+import type { TokenVerifier } from './gateway/auth.js';
 import type { CloseReason } from './gateway/close-codes.js';
 import type { HandlerTable, Session } from './handlers/types.js';
 import type { Bus } from './rooms/bus.js';
@@ -42,11 +43,14 @@ export interface Core {
   /** Notifications for every domain: `notifier.notify(userId, {type, title, body, data})` stores and delivers one. */
   readonly notifier: NotificationService;
   readonly sockets: LocalSockets;
+  /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
+  readonly verifier: TokenVerifier;
 }
 
 export interface DomainModule {
   readonly name: string;
   readonly handlers?: HandlerTable;
+  /** HTTP routes, built with defineRoute (src/gateway/http/route.ts) so /openapi.json describes them. */
   readonly routes?: RouteDef[];
   /** An authenticated connection opened on this node. */
   onConnect?(session: Session): void;

@@ -103,7 +103,7 @@ export interface Config {
   serviceApiKeys: string[];
   devPayments: boolean;
   chat: { messageCacheSec: number; conversationCacheSec: number };
-  writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
+  writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number; writeTimeoutMs: number };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -193,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
       claimIdleMs: v('WRITE_CLAIM_IDLE_MS', '30000', 'A queued write left unacknowledged this long by a crashed writer is taken over by another node.', int(100, 3_600_000))!,
       flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
+      writeTimeoutMs: v('WRITE_TIMEOUT_MS', '10000', 'Upper bound for one bulk write; a write that takes longer is abandoned and retried.', int(100, 600_000))!,
     },
   };
 }

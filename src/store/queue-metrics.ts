@@ -46,7 +46,7 @@ export class QueueMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
-    this.ops = new Counter({ name: 'livegate_write_ops_total', help: 'Operations applied by this node\'s writer by result (applied, stale, dead)', labelNames: ['result'] as const, registers: [registry] });
+    this.ops = new Counter({ name: 'livegate_write_ops_total', help: 'Operations applied by this node\'s writer by result (applied, stale = duplicate key or older version, superseded = coalesced away, dead)', labelNames: ['result'] as const, registers: [registry] });
     this.retries = new Counter({ name: 'livegate_write_retries_total', help: 'Batch attempts that failed transiently (MongoDB unreachable) and were retried', registers: [registry] });
     this.failures = new Counter({ name: 'livegate_write_failures_total', help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry)', labelNames: ['reason'] as const, registers: [registry] });
   }

@@ -14,6 +14,8 @@ export interface WriterOptions {
   claimEveryMs: number;
   /** Longest pause between attempts while MongoDB is unreachable. */
   maxBackoffMs: number;
+  /** Upper bound for one bulk write; a hung server counts as unreachable (the batch is retried). */
+  writeTimeoutMs: number;
 }
 
 interface Rejected {
@@ -99,11 +101,15 @@ export class Writer {
     for (const entry of batch.entries) for (const op of entry.ops) entryOf.set(op, entry.id);
     const plan = planBatch(batch.entries.flatMap((e) => e.ops));
     this.metrics.batchOps.observe(entryOf.size);
+    const planned = plan.reduce((n, cb) => n + cb.ops.length, 0);
+    if (planned < entryOf.size) this.metrics.ops.inc({ result: 'superseded' }, entryOf.size - planned);
 
     let rejected: Rejected[];
     for (let attempt = 1; ; attempt++) {
       try {
-        rejected = (await Promise.all(plan.map((cb) => this.applyCollection(cb)))).flat();
+        // One collection after the other: fewer concurrent write transactions on the server.
+        rejected = [];
+        for (const cb of plan) rejected.push(...(await this.applyCollection(cb)));
         break;
       } catch (err) {
         this.metrics.retries.inc();
@@ -139,7 +145,7 @@ export class Writer {
     const collection = this.db.collection<StoredDoc>(cb.collection);
     const stop = this.metrics.writeDuration.startTimer({ collection: cb.collection });
     try {
-      await collection.bulkWrite(cb.models, { ordered: cb.ordered });
+      await this.bounded(collection.bulkWrite(cb.models, { ordered: cb.ordered }));
       stop();
       this.metrics.ops.inc({ result: 'applied' }, cb.models.length);
       return [];
@@ -157,11 +163,20 @@ export class Writer {
     return rejected;
   }
 
+  private bounded<T>(write: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WriteTimeout(`mongodb write took longer than ${this.opts.writeTimeoutMs} ms`)), this.opts.writeTimeoutMs);
+    });
+    write.catch(() => undefined); // a write abandoned by the timeout must not surface as unhandled
+    return Promise.race([write, timeout]).finally(() => clearTimeout(timer));
+  }
+
   /** One op; its per-op error if MongoDB refused it. A plain upsert that lost an insert race is retried. */
   private async applyOne(collection: Collection<StoredDoc>, model: AnyBulkWriteOperation<StoredDoc>, attempts: number): Promise<WriteError | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await collection.bulkWrite([model], { ordered: true });
+        await this.bounded(collection.bulkWrite([model], { ordered: true }));
         return undefined;
       } catch (err) {
         const error = writeErrorsOf(err)?.[0];
@@ -171,6 +186,9 @@ export class Writer {
     }
   }
 }
+
+/** A write that outlives `ms` counts as failed (transient); being idempotent, it may still land. */
+class WriteTimeout extends Error {}
 
 /** Per-op errors of a bulk write, or undefined when the failure was not per-op (network, selection). */
 function writeErrorsOf(err: unknown): WriteError[] | undefined {

@@ -49,18 +49,25 @@ export function toModel(op: WriteOp): AnyBulkWriteOperation<StoredDoc> {
  * becomes one write).
  */
 export function coalesce(ops: WriteOp[]): WriteOp[] {
-  const latest = new Map<string, Extract<WriteOp, { kind: 'setIfNewer' }>>();
+  const byDoc = new Map<string, Array<Extract<WriteOp, { kind: 'setIfNewer' }>>>();
   for (const op of ops) {
     if (op.kind !== 'setIfNewer') continue;
     const key = `${op.collection}\u0000${op.id}`;
-    const seen = latest.get(key);
-    if (!seen || op.version > seen.version) latest.set(key, op);
+    const list = byDoc.get(key);
+    if (list) list.push(op);
+    else byDoc.set(key, [op]);
   }
-  return ops.filter((op) => {
-    if (op.kind !== 'setIfNewer') return true;
-    const top = latest.get(`${op.collection}\u0000${op.id}`)!;
-    return top === op || !(top.version > op.version && Object.keys(op.set).every((k) => Object.hasOwn(top.set, k)));
-  });
+  const dropped = new Set<WriteOp>();
+  for (const list of byDoc.values()) {
+    if (list.length < 2) continue;
+    const newestFirst = [...list].sort((a, b) => b.version - a.version);
+    newestFirst.forEach((op, i) => {
+      const keys = Object.keys(op.set);
+      const covered = newestFirst.slice(0, i).some((later) => later.version > op.version && keys.every((k) => Object.hasOwn(later.set, k)));
+      if (covered) dropped.add(op);
+    });
+  }
+  return dropped.size === 0 ? ops : ops.filter((op) => !dropped.has(op));
 }
 
 /** Splits a batch by collection (queue order kept inside each), after coalescing superseded writes. */

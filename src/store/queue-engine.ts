@@ -57,7 +57,8 @@ export interface QueueEngine {
 export const encodeOps = (ops: WriteOp[]): string => BSON.EJSON.stringify(ops, { relaxed: false });
 
 export function decodeOps(raw: string): WriteOp[] {
-  const value: unknown = BSON.EJSON.parse(raw, { relaxed: false });
+  // Relaxed parsing gives plain JS numbers back (Dates and other BSON types stay exact).
+  const value: unknown = BSON.EJSON.parse(raw, { relaxed: true });
   if (!Array.isArray(value) || !value.every(isWriteOp)) throw new Error('not a list of write operations');
   return value;
 }

@@ -1,5 +1,6 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type WriteError } from 'mongodb';
 import type { Logger } from 'pino';
+import { bounded } from './bounded.js';
 import { DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
 import { encodeOps, type Batch, type QueueEngine } from './queue-engine.js';
 import type { QueueMetrics } from './queue-metrics.js';
@@ -164,12 +165,7 @@ export class Writer {
   }
 
   private bounded<T>(write: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new WriteTimeout(`mongodb write took longer than ${this.opts.writeTimeoutMs} ms`)), this.opts.writeTimeoutMs);
-    });
-    write.catch(() => undefined); // a write abandoned by the timeout must not surface as unhandled
-    return Promise.race([write, timeout]).finally(() => clearTimeout(timer));
+    return bounded(write, this.opts.writeTimeoutMs, 'mongodb write');
   }
 
   /** One op; its per-op error if MongoDB refused it. A plain upsert that lost an insert race is retried. */
@@ -186,9 +182,6 @@ export class Writer {
     }
   }
 }
-
-/** A write that outlives `ms` counts as failed (transient); being idempotent, it may still land. */
-class WriteTimeout extends Error {}
 
 /** Per-op errors of a bulk write, or undefined when the failure was not per-op (network, selection). */
 function writeErrorsOf(err: unknown): WriteError[] | undefined {

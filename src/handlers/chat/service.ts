@@ -3,6 +3,7 @@ import type { Notifier } from '../../core.js';
 import { AppError } from '../../gateway/errors.js';
 import { userRoom } from '../../gateway/connection.js';
 import type { RoomHub } from '../../rooms/hub.js';
+import { bounded } from '../../store/bounded.js';
 import type { Mongo } from '../../store/mongo.js';
 import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
 import { groupConversationId, messageId, privateConversationId } from './ids.js';
@@ -20,6 +21,8 @@ import {
 } from './model.js';
 import type { CreateInput, SendInput } from './schemas.js';
 import type { ChatState, ConversationResult, MemberAction, MembersChange, MessageAction, MessageResult } from './state.js';
+
+const READ_TIMEOUT_MS = 5000;
 
 export interface ChatServiceDeps {
   state: ChatState;
@@ -357,7 +360,8 @@ export class ChatService {
 
   private async mongoRead<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return await read();
+      // A read never holds a socket request longer than this, even if the server hangs.
+      return await bounded(read(), READ_TIMEOUT_MS, 'mongodb read');
     } catch (err) {
       if (err instanceof AppError) throw err;
       this.deps.log.warn({ err: (err as Error).message }, 'mongodb read failed');

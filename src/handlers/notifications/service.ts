@@ -4,10 +4,13 @@ import { AppError } from '../../gateway/errors.js';
 import { userRoom } from '../../gateway/connection.js';
 import type { RoomHub } from '../../rooms/hub.js';
 import { NOTIFICATION_TTL_DAYS } from '../../store/indexes.js';
+import { bounded } from '../../store/bounded.js';
 import type { Mongo } from '../../store/mongo.js';
 import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
 import { VERSION, fromDoc, toDoc, view, type NotificationInput, type NotificationRecord } from './model.js';
 import type { NotificationState } from './state.js';
+
+const READ_TIMEOUT_MS = 5000;
 
 export interface NotificationDeps {
   state: NotificationState;
@@ -47,7 +50,7 @@ export class NotificationService {
     };
     const { added, unread } = await this.deps.state.add(record, input.key);
     if (!added) return undefined;
-    await this.deps.queue.enqueue([{ kind: 'insert', collection: 'notifications', doc: { ...toDoc(record), version: VERSION.created } }]);
+    await this.enqueue([{ kind: 'insert', collection: 'notifications', doc: { ...toDoc(record), version: VERSION.created } }]);
     const notification = view(record, false);
     this.publish(userId, 'notification:new', { notification, unreadCount: unread });
     return notification;
@@ -131,7 +134,8 @@ export class NotificationService {
 
   private async mongoRead<T>(read: () => Promise<T>): Promise<T> {
     try {
-      return await read();
+      // A read never holds a socket request longer than this, even if the server hangs.
+      return await bounded(read(), READ_TIMEOUT_MS, 'mongodb read');
     } catch (err) {
       this.deps.log.warn({ err: (err as Error).message }, 'mongodb read failed');
       throw new AppError('unavailable', 'database unavailable; retry');

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { NativeClient } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
 import { call, chatEnv, connectUser, eventFrames, openDb, queueDrained, refused, uid } from '../support/chat.js';
+import { sioConnect, sioConnected } from '../support/clients.js';
+import { makeToken } from '../support/gateway.js';
 import type { Db } from 'mongodb';
 
 interface Conversation {
@@ -133,6 +135,7 @@ describe('chat on one node', () => {
     const conv = await call<Conversation>(a, 'conversation:create', { type: 'private', userId: bob });
     const sent = await call<Ack>(a, 'message:send', { conversationId: conv.id, type: 'text', text: 'typo' });
     const reply = await call<Ack>(b, 'message:send', { conversationId: conv.id, type: 'text', text: 'answer', replyTo: sent.id });
+    expect(await refused(b, 'message:send', { conversationId: conv.id, type: 'text', text: 'x', replyTo: 'm_nosuchmessage' })).toBe('not_found');
     expect(await refused(b, 'message:edit', { conversationId: conv.id, messageId: sent.id, text: 'not mine' })).toBe('forbidden');
     await call(a, 'message:edit', { conversationId: conv.id, messageId: sent.id, text: 'fixed' });
     const edited = await b.waitFor((f) => f.event === 'message:update' && (f.data as { action: string }).action === 'edit');
@@ -230,5 +233,27 @@ describe('chat on one node', () => {
       return call<{ conversations: Conversation[] }>(b, 'conversation:list', {});
     })();
     expect(list.conversations.find((c) => c.id === conv.id)).toMatchObject({ isArchived: true, unreadCount: 4 });
+  });
+
+  it('speaks the seed app\'s Socket.IO events unchanged (socket.io-client)', async () => {
+    const [alice, bob] = [uid('alice'), uid('bob')];
+    const a = await connect(alice);
+    const bobSocket = sioConnect(gw.http, { token: await makeToken({ sub: bob }) });
+    try {
+      await sioConnected(bobSocket);
+      const got = new Promise<{ text: string; conversationId: string }>((resolve) => bobSocket.on('message:new', resolve));
+      const unread = new Promise<Conversation>((resolve) => bobSocket.on('conversation:update', (c: Conversation) => c.unreadCount === 1 && resolve(c)));
+      const conv = await call<Conversation>(a, 'conversation:create', { type: 'private', userId: bob });
+      await call(a, 'message:send', { conversationId: conv.id, type: 'text', text: 'over socket.io' });
+      expect(await got).toMatchObject({ text: 'over socket.io', conversationId: conv.id });
+      expect((await unread).id).toBe(conv.id);
+      // socket.emit('conversation:read', conversationId) as in seed 000
+      const read = (await bobSocket.emitWithAck('conversation:read', conv.id)) as Conversation;
+      expect(read).toMatchObject({ id: conv.id, unreadCount: 0 });
+      const reply = (await bobSocket.emitWithAck('message:send', { conversationId: conv.id, type: 'sticker', mediaUrl: 'https://cdn.example/s.webp', clientId: 'sio-1' })) as { id: string };
+      await a.waitFor((f) => f.event === 'message:new' && (f.data as { id: string }).id === reply.id);
+    } finally {
+      bobSocket.close();
+    }
   });
 });

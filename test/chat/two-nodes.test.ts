@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from 'mongodb';
 import type { NativeClient } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
-import { call, chatEnv, connectUser, openDb, queueDrained, refused, uid } from '../support/chat.js';
+import { call, chatEnv, connectUser, openDb, pipelined, queueDrained, refused, uid } from '../support/chat.js';
 
 interface Ack {
   id: string;
@@ -49,14 +49,14 @@ describe('chat across two nodes sharing Redis and MongoDB', () => {
 
     const acks = await Promise.all(
       conns.map((c, i) =>
-        Promise.all(Array.from({ length: PER_SENDER }, (_, k) => call<Ack>(c, 'message:send', { conversationId: convs[i]!.id, clientId: `k${k}`, type: 'text', text: `m${k}` }))),
+        pipelined(PER_SENDER, 10, (k) => call<Ack>(c, 'message:send', { conversationId: convs[i]!.id, clientId: `k${k}`, type: 'text', text: `m${k}` })),
       ),
     );
     // Retries as a client would make them after reconnecting to the other node: same client ids.
     const retryConns = await Promise.all(senders.map((s, i) => connect(nodes[(i + 1) % 2]!, s)));
     const retried = await Promise.all(
       retryConns.map((c, i) =>
-        Promise.all(Array.from({ length: PER_SENDER / 5 }, (_, j) => call<Ack>(c, 'message:send', { conversationId: convs[i]!.id, clientId: `k${j * 5}`, type: 'text', text: `m${j * 5}` }))),
+        pipelined(PER_SENDER / 5, 10, (j) => call<Ack>(c, 'message:send', { conversationId: convs[i]!.id, clientId: `k${j * 5}`, type: 'text', text: `m${j * 5}` })),
       ),
     );
     retried.forEach((list, i) => list.forEach((ack, j) => expect(ack).toEqual(acks[i]![j * 5])));
@@ -112,5 +112,5 @@ describe('chat across two nodes sharing Redis and MongoDB', () => {
     const stored = await db.collection<{ _id: string; participantStatus: Array<{ userId: string; unreadCount: number }> }>('conversations').findOne({ _id: conv.id });
     expect(stored?.participantStatus.find((s) => s.userId === bob)?.unreadCount).toBe(1);
     expect(await db.collection('messages').countDocuments({ conversationId: conv.id })).toBe(4);
-  });
+  }, 60_000);
 });

@@ -37,6 +37,21 @@ export async function metric(gw: GatewayProcess, name: string, labels: Record<st
   return undefined;
 }
 
+/** Runs `fn` over 0..count-1 with at most `width` calls in flight (a client pipelining requests). */
+export async function pipelined<T>(count: number, width: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
 /** Polls a condition until it holds (no fixed sleeps: it returns as soon as the state is reached). */
 export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -178,6 +178,7 @@ export class ChatService {
       if (!input.to) throw new AppError('validation_failed', 'message:send needs conversationId or to');
       conversationId = (await this.openPrivate(userId, input.to)).id;
     }
+    if (input.replyTo && !(await this.messageExists(conversationId, input.replyTo))) throw new AppError('not_found', 'replyTo: no such message in this conversation');
     const base: MessageBase = stripUndefined({
       id: messageId(userId, conversationId, input.clientId),
       conversationId,
@@ -276,6 +277,13 @@ export class ChatService {
     const db = this.deps.mongo.db;
     const doc = await this.mongoRead(() => db.collection<{ _id: string }>('conversations').findOne({ _id: id }));
     return doc ? this.deps.state.putConversation(conversationFromDoc(doc)) : undefined;
+  }
+
+  private async messageExists(conversationId: string, id: string): Promise<boolean> {
+    if (await this.deps.state.hasMessage(conversationId, id)) return true;
+    if (!this.deps.mongo) return false;
+    const db = this.deps.mongo.db;
+    return (await this.mongoRead(() => db.collection<{ _id: string }>('messages').countDocuments({ _id: id, conversationId }, { limit: 1 }))) > 0;
   }
 
   private async loadMessage(conversationId: string, id: string): Promise<boolean> {

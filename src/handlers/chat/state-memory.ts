@@ -38,6 +38,10 @@ export class MemoryChatState implements ChatState {
     if (!this.messages.has(state.base.id)) this.keep(state);
   }
 
+  async hasMessage(conversationId: string, messageId: string): Promise<boolean> {
+    return this.messages.get(messageId)?.base.conversationId === conversationId;
+  }
+
   async send(message: MessageState, lastMessageText: string): Promise<SendResult> {
     const { base } = message;
     const c = this.conversations.get(base.conversationId);

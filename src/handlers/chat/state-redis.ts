@@ -173,6 +173,10 @@ export class RedisChatState implements ChatState {
     await PUT_IF_ABSENT.run(this.redis, [this.msgKey(state.base.conversationId, state.base.id)], [this.opts.messageTtlMs, ...messageToHash(state)]);
   }
 
+  async hasMessage(conversationId: string, messageId: string): Promise<boolean> {
+    return (await this.redis.exists(this.msgKey(conversationId, messageId))) === 1;
+  }
+
   async send(message: MessageState, lastMessageText: string): Promise<SendResult> {
     const { base } = message;
     const last = { id: base.id, text: lastMessageText, senderId: base.senderId, type: base.type, timestamp: base.createdAt };

@@ -37,6 +37,8 @@ export interface ChatState {
   getConversation(id: string): Promise<ConversationState | undefined>;
   isMember(conversationId: string, userId: string): Promise<boolean | undefined>;
   putMessage(state: MessageState): Promise<void>;
+  /** Whether the message of this conversation is in the hot state (false may still be in MongoDB). */
+  hasMessage(conversationId: string, messageId: string): Promise<boolean>;
   send(message: MessageState, lastMessageText: string): Promise<SendResult>;
   mutateMessage(conversationId: string, messageId: string, actor: string, action: MessageAction): Promise<MessageResult>;
   updateMember(conversationId: string, actor: string, action: MemberAction): Promise<ConversationResult>;

@@ -107,12 +107,16 @@ export class Writer {
 
     let rejected: Rejected[];
     for (let attempt = 1; ; attempt++) {
+      let unlock: (() => Promise<void>) | undefined;
       try {
+        unlock = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs * 2);
         // One collection after the other: fewer concurrent write transactions on the server.
         rejected = [];
         for (const cb of plan) rejected.push(...(await this.applyCollection(cb)));
+        await unlock();
         break;
       } catch (err) {
+        await unlock?.().catch(() => undefined);
         this.metrics.retries.inc();
         this.metrics.failures.inc({ reason: 'mongodb' });
         if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err: (err as Error).message, attempt, ops: entryOf.size }, 'mongodb write failed; batch kept and retried');
@@ -156,7 +160,7 @@ export class Writer {
     const rejected: Rejected[] = [];
     for (const [i, model] of cb.models.entries()) {
       const op = cb.ops[i]!;
-      const error = await this.applyOne(collection, model, op.kind === 'upsert' ? 2 : 1);
+      const error = await this.applyOne(collection, model, op.kind === 'insert' || op.kind === 'delete' ? 1 : 2);
       if (!error) this.metrics.ops.inc({ result: 'applied' });
       else if (error.code === DUPLICATE_KEY) this.metrics.ops.inc({ result: 'stale' });
       else rejected.push({ op, reason: `${error.code}: ${error.errmsg ?? ''}` });
@@ -168,7 +172,11 @@ export class Writer {
     return bounded(write, this.opts.writeTimeoutMs, 'mongodb write');
   }
 
-  /** One op; its per-op error if MongoDB refused it. A plain upsert that lost an insert race is retried. */
+  /**
+   * One op; its per-op error if MongoDB refused it. An upsert (plain or setIfNewer) that collided
+   * with a concurrent insert of the same _id is tried once more: the document exists now, so a
+   * second duplicate key means it really is newer (stale), and otherwise the update applies.
+   */
   private async applyOne(collection: Collection<StoredDoc>, model: AnyBulkWriteOperation<StoredDoc>, attempts: number): Promise<WriteError | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -189,6 +197,13 @@ function writeErrorsOf(err: unknown): WriteError[] | undefined {
   const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
   if (list.length === 0 || err.result?.getWriteConcernError?.()) return undefined;
   return list;
+}
+
+/** The documents a batch read-modify-writes (conditional or upserting updates), sorted: lock order. */
+function lockKeys(plan: CollectionBatch[]): string[] {
+  const keys = new Set<string>();
+  for (const cb of plan) for (const op of cb.ops) if (op.kind === 'setIfNewer' || op.kind === 'upsert') keys.add(`${cb.collection}:${op.id}`);
+  return [...keys].sort();
 }
 
 function sleep(ms: number): Promise<void> {

@@ -104,6 +104,7 @@ export interface Config {
   devPayments: boolean;
   chat: { messageCacheSec: number; conversationCacheSec: number };
   writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number; writeTimeoutMs: number };
+  benchMode: boolean;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -131,7 +132,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
-  return {
+  const config: Config = {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
     nodeId:
@@ -195,7 +196,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
       writeTimeoutMs: v('WRITE_TIMEOUT_MS', '10000', 'Upper bound for one bulk write; a write that takes longer is abandoned and retried.', int(100, 600_000))!,
     },
+    benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
   };
+  if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
+    throw new ConfigError('NODE_TTL_MS', `must be at least twice NODE_HEARTBEAT_MS (${config.cluster.heartbeatMs}), got ${config.cluster.nodeTtlMs}`);
+  }
+  return config;
 }
 
 /** `node dist/src/config.js --markdown` prints the README's configuration table. */

@@ -109,7 +109,10 @@ export class Writer {
     for (let attempt = 1; ; attempt++) {
       let unlock: (() => Promise<void>) | undefined;
       try {
-        unlock = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs * 2);
+        // After a failure, make sure MongoDB answers before taking locks other writers may be waiting for.
+        if (attempt > 1) await this.bounded(this.db.command({ ping: 1 }));
+        // Every write below is bounded by writeTimeoutMs, so the locks outlive this attempt only if we die.
+        unlock = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
         // One collection after the other: fewer concurrent write transactions on the server.
         rejected = [];
         for (const cb of plan) rejected.push(...(await this.applyCollection(cb)));

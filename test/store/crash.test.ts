@@ -21,7 +21,7 @@ describe('write pipeline when a gateway crashes', () => {
   const clients: NativeClient[] = [];
 
   beforeAll(async () => {
-    env = chatEnv(inject('redisUrl'), inject('mongoUrl'), dbName, { WRITE_CLAIM_IDLE_MS: '2000', WRITE_MAX_BACKOFF_MS: '500' });
+    env = chatEnv(inject('redisUrl'), inject('mongoUrl'), dbName, { WRITE_CLAIM_IDLE_MS: '2000', WRITE_MAX_BACKOFF_MS: '500', WRITE_TIMEOUT_MS: '3000' });
     ({ db, close: closeDb } = await openDb(inject('mongoUrl'), dbName));
     redis = new Redis(inject('redisUrl'));
   });

@@ -22,6 +22,9 @@ import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
 import { Mongo } from './store/mongo.js';
 import { createWebhooks } from './bridge/webhooks/service.js';
 import { createStore } from './store/store.js';
+import { NotificationService } from './handlers/notifications/service.js';
+import { MemoryNotificationState } from './handlers/notifications/state-memory.js';
+import { RedisNotificationState } from './handlers/notifications/state-redis.js';
 
 const OPENAPI_INFO: OpenApiInfo = {
   title: 'livegate HTTP API',
@@ -76,11 +79,18 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   };
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();
+  const notifier = new NotificationService({
+    state: redis ? new RedisNotificationState(redis) : new MemoryNotificationState(),
+    queue: store.queue,
+    hub,
+    mongo,
+    log: log.child({ module: 'notifications' }),
+  });
   const verifier = await createTokenVerifier(config.jwt);
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
-  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, queue: store.queue, sockets, verifier, webhooks };
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, queue: store.queue, notifier, sockets, verifier, webhooks };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();

@@ -105,7 +105,8 @@ export interface Config {
   devPayments: boolean;
   auth: { accessTtlSec: number; refreshTtlSec: number };
   scheduler: { pollMs: number };
-  writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
+  chat: { messageCacheSec: number; conversationCacheSec: number };
+  writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number; writeTimeoutMs: number };
   benchMode: boolean;
   bridge: BridgeConfig;
   webhooks: WebhookConfig;
@@ -235,12 +236,17 @@ export function loadConfig(env: Env = process.env): Config {
       emitterUserPrefixes: v('BRIDGE_EMITTER_USER_PREFIXES', 'user:,notifications:', 'Emitter room prefixes that address one user: `io.to("notifications:42")` reaches user 42\'s room.', list) ?? [],
     },
     webhooks: loadWebhookConfig(v),
+    chat: {
+      messageCacheSec: v('CHAT_MESSAGE_CACHE_SEC', '259200', 'How long a message stays in Redis for edits, reactions and retried sends (older ones are reloaded from MongoDB).', int(60, 90 * 86_400))!,
+      conversationCacheSec: v('CHAT_CONVERSATION_CACHE_SEC', '604800', 'How long an idle conversation\'s hot state (members, unread counts) stays in Redis.', int(60, 365 * 86_400))!,
+    },
     writeQueue: {
       stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,
       batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer applies in one bulk write.', int(1, 10_000))!,
       claimIdleMs: v('WRITE_CLAIM_IDLE_MS', '30000', 'A queued write left unacknowledged this long by a crashed writer is taken over by another node.', int(100, 3_600_000))!,
       flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
+      writeTimeoutMs: v('WRITE_TIMEOUT_MS', '10000', 'Upper bound for one bulk write; a write that takes longer is abandoned and retried.', int(100, 600_000))!,
     },
     benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
   };

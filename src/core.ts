@@ -19,6 +19,7 @@ import type { RoomAccess } from './rooms/access.js';
 import type { NodeLiveness } from './rooms/liveness.js';
 import type { Mongo } from './store/mongo.js';
 import type { WriteQueue } from './store/write-queue.js';
+import type { NotificationService } from './handlers/notifications/service.js';
 
 /** This node's sockets, as domains may address them. */
 export interface LocalSockets {
@@ -53,6 +54,8 @@ export interface Core {
   readonly mongo: Mongo | undefined;
   /** The durable write pipeline to MongoDB: enqueue idempotent ops, never wait for the database. */
   readonly queue: WriteQueue;
+  /** Notifications for every domain: `notifier.notify(userId, {type, title, body, data})` stores and delivers one. */
+  readonly notifier: NotificationService;
   readonly sockets: LocalSockets;
   /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
   readonly verifier: TokenVerifier;
@@ -77,5 +80,8 @@ export interface DomainModule {
   /** Runs at shutdown, after clients were told to reconnect, in reverse module order. */
   stop?(): Promise<void>;
 }
+
+/** What a domain needs to raise a notification. */
+export type Notifier = Pick<NotificationService, 'notify'>;
 
 export type ModuleFactory = (core: Core) => DomainModule;

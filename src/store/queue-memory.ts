@@ -48,6 +48,11 @@ export class MemoryQueue implements QueueEngine {
 
   async keepClaimed(): Promise<void> {}
 
+  /** One writer per process: nothing to exclude. */
+  async lockDocuments(): Promise<() => Promise<void>> {
+    return async () => {};
+  }
+
   async ack(ids: string[]): Promise<void> {
     const done = new Set(ids);
     for (let i = this.entries.length - 1; i >= 0; i--) {

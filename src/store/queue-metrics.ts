@@ -11,10 +11,11 @@ export class QueueMetrics {
   readonly failures: Counter<'reason'>;
 
   constructor(registry: Registry, engine: QueueEngine) {
-    let cached: { at: number; stats: Promise<QueueStats> } | undefined;
+    // Both gauges of one scrape share a single read of the engine (never an older one).
+    let inFlight: Promise<QueueStats> | undefined;
     const stats = (): Promise<QueueStats> => {
-      if (!cached || Date.now() - cached.at > 250) cached = { at: Date.now(), stats: engine.stats() };
-      return cached.stats;
+      inFlight ??= engine.stats().finally(() => (inFlight = undefined));
+      return inFlight;
     };
     new Gauge({
       name: 'livegate_write_queue_length',
@@ -45,7 +46,7 @@ export class QueueMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
-    this.ops = new Counter({ name: 'livegate_write_ops_total', help: 'Operations applied by this node\'s writer by result (applied, stale, dead)', labelNames: ['result'] as const, registers: [registry] });
+    this.ops = new Counter({ name: 'livegate_write_ops_total', help: 'Operations applied by this node\'s writer by result (applied, stale = duplicate key or older version, superseded = coalesced away, dead)', labelNames: ['result'] as const, registers: [registry] });
     this.retries = new Counter({ name: 'livegate_write_retries_total', help: 'Batch attempts that failed transiently (MongoDB unreachable) and were retried', registers: [registry] });
     this.failures = new Counter({ name: 'livegate_write_failures_total', help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry)', labelNames: ['reason'] as const, registers: [registry] });
   }

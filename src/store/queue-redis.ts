@@ -1,7 +1,21 @@
 import type { Redis } from 'ioredis';
+import { RedisScript } from './redis-script.js';
 import type { Batch, QueueEngine, QueueStats } from './queue-engine.js';
 import { decodeOps, encodeOps } from './queue-engine.js';
 import type { WriteOp } from './write-queue.js';
+
+const RELEASE = new RedisScript(
+  'writer_unlock',
+  `-- Releases document locks held by one writer (a lock that expired and was taken by another stays).
+-- KEYS[1..n] lock keys
+-- ARGV[1] the holder's token
+-- Returns the number released.
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then n = n + redis.call('DEL', key) end
+end
+return n`,
+);
 
 /** [id, [field, value, ...]] as XREADGROUP / XAUTOCLAIM return it; fields are null for a deleted entry. */
 type RawEntry = [string, string[] | null];
@@ -69,6 +83,30 @@ export class RedisStreamQueue implements QueueEngine {
     const { stream, group, consumer } = this.opts;
     await this.redis.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID');
   }
+
+  async lockDocuments(keys: string[], ttlMs: number): Promise<() => Promise<void>> {
+    const token = `${this.opts.consumer}:${Math.random().toString(36).slice(2)}`;
+    const held: string[] = [];
+    const release = async (): Promise<void> => {
+      if (held.length > 0) await RELEASE.run(this.redis, held.map((k) => this.lockKey(k)), [token]);
+    };
+    const deadline = Date.now() + ttlMs;
+    try {
+      for (const key of keys) {
+        for (let wait = 2; (await this.redis.set(this.lockKey(key), token, 'PX', ttlMs, 'NX')) !== 'OK'; wait = Math.min(wait * 2, 50)) {
+          if (Date.now() > deadline) throw new Error(`document ${key} stayed locked by another writer`);
+          await new Promise((r) => setTimeout(r, wait));
+        }
+        held.push(key);
+      }
+    } catch (err) {
+      await release().catch(() => undefined);
+      throw err;
+    }
+    return release;
+  }
+
+  private lockKey = (key: string): string => `${this.opts.stream}:lock:${key}`;
 
   async ack(ids: string[]): Promise<void> {
     if (ids.length === 0) return;

@@ -53,6 +53,7 @@ export function createStore(deps: StoreDeps): Store {
     blockMs: 1000,
     claimEveryMs: Math.max(250, Math.min(5000, Math.floor(config.writeQueue.claimIdleMs / 2))),
     maxBackoffMs: config.writeQueue.maxBackoffMs,
+    writeTimeoutMs: config.writeQueue.writeTimeoutMs,
   });
   deps.readiness.register('writer', async () => writer.running);
   let indexing = true;

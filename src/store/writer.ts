@@ -1,5 +1,6 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type WriteError } from 'mongodb';
 import type { Logger } from 'pino';
+import { bounded } from './bounded.js';
 import { DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
 import { encodeOps, type Batch, type QueueEngine } from './queue-engine.js';
 import type { QueueMetrics } from './queue-metrics.js';
@@ -14,6 +15,8 @@ export interface WriterOptions {
   claimEveryMs: number;
   /** Longest pause between attempts while MongoDB is unreachable. */
   maxBackoffMs: number;
+  /** Upper bound for one bulk write; a hung server counts as unreachable (the batch is retried). */
+  writeTimeoutMs: number;
 }
 
 interface Rejected {
@@ -99,13 +102,24 @@ export class Writer {
     for (const entry of batch.entries) for (const op of entry.ops) entryOf.set(op, entry.id);
     const plan = planBatch(batch.entries.flatMap((e) => e.ops));
     this.metrics.batchOps.observe(entryOf.size);
+    const planned = plan.reduce((n, cb) => n + cb.ops.length, 0);
+    if (planned < entryOf.size) this.metrics.ops.inc({ result: 'superseded' }, entryOf.size - planned);
 
     let rejected: Rejected[];
     for (let attempt = 1; ; attempt++) {
+      let unlock: (() => Promise<void>) | undefined;
       try {
-        rejected = (await Promise.all(plan.map((cb) => this.applyCollection(cb)))).flat();
+        // After a failure, make sure MongoDB answers before taking locks other writers may be waiting for.
+        if (attempt > 1) await this.bounded(this.db.command({ ping: 1 }));
+        // Every write below is bounded by writeTimeoutMs, so the locks outlive this attempt only if we die.
+        unlock = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
+        // One collection after the other: fewer concurrent write transactions on the server.
+        rejected = [];
+        for (const cb of plan) rejected.push(...(await this.applyCollection(cb)));
+        await unlock();
         break;
       } catch (err) {
+        await unlock?.().catch(() => undefined);
         this.metrics.retries.inc();
         this.metrics.failures.inc({ reason: 'mongodb' });
         if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err: (err as Error).message, attempt, ops: entryOf.size }, 'mongodb write failed; batch kept and retried');
@@ -139,7 +153,7 @@ export class Writer {
     const collection = this.db.collection<StoredDoc>(cb.collection);
     const stop = this.metrics.writeDuration.startTimer({ collection: cb.collection });
     try {
-      await collection.bulkWrite(cb.models, { ordered: cb.ordered });
+      await this.bounded(collection.bulkWrite(cb.models, { ordered: cb.ordered }));
       stop();
       this.metrics.ops.inc({ result: 'applied' }, cb.models.length);
       return [];
@@ -149,7 +163,7 @@ export class Writer {
     const rejected: Rejected[] = [];
     for (const [i, model] of cb.models.entries()) {
       const op = cb.ops[i]!;
-      const error = await this.applyOne(collection, model, op.kind === 'upsert' ? 2 : 1);
+      const error = await this.applyOne(collection, model, op.kind === 'insert' || op.kind === 'delete' ? 1 : 2);
       if (!error) this.metrics.ops.inc({ result: 'applied' });
       else if (error.code === DUPLICATE_KEY) this.metrics.ops.inc({ result: 'stale' });
       else rejected.push({ op, reason: `${error.code}: ${error.errmsg ?? ''}` });
@@ -157,11 +171,19 @@ export class Writer {
     return rejected;
   }
 
-  /** One op; its per-op error if MongoDB refused it. A plain upsert that lost an insert race is retried. */
+  private bounded<T>(write: Promise<T>): Promise<T> {
+    return bounded(write, this.opts.writeTimeoutMs, 'mongodb write');
+  }
+
+  /**
+   * One op; its per-op error if MongoDB refused it. An upsert (plain or setIfNewer) that collided
+   * with a concurrent insert of the same _id is tried once more: the document exists now, so a
+   * second duplicate key means it really is newer (stale), and otherwise the update applies.
+   */
   private async applyOne(collection: Collection<StoredDoc>, model: AnyBulkWriteOperation<StoredDoc>, attempts: number): Promise<WriteError | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await collection.bulkWrite([model], { ordered: true });
+        await this.bounded(collection.bulkWrite([model], { ordered: true }));
         return undefined;
       } catch (err) {
         const error = writeErrorsOf(err)?.[0];
@@ -178,6 +200,13 @@ function writeErrorsOf(err: unknown): WriteError[] | undefined {
   const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
   if (list.length === 0 || err.result?.getWriteConcernError?.()) return undefined;
   return list;
+}
+
+/** The documents a batch read-modify-writes (conditional or upserting updates), sorted: lock order. */
+function lockKeys(plan: CollectionBatch[]): string[] {
+  const keys = new Set<string>();
+  for (const cb of plan) for (const op of cb.ops) if (op.kind === 'setIfNewer' || op.kind === 'upsert') keys.add(`${cb.collection}:${op.id}`);
+  return [...keys].sort();
 }
 
 function sleep(ms: number): Promise<void> {

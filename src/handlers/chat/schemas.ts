@@ -1,0 +1,59 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { MESSAGE_TYPES } from './model.js';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const Url = Type.String({ minLength: 1, maxLength: 2048 });
+const strict = { additionalProperties: false } as const;
+
+export const SendSchema = Type.Object(
+  {
+    /** The conversation; or `to` for the private conversation with that user (found or created). */
+    conversationId: Type.Optional(Id),
+    to: Type.Optional(Id),
+    /** Client-chosen id: a retried send with the same id gets the same ack and is stored once. */
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    type: Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t))),
+    text: Type.Optional(Type.String({ maxLength: 5000 })),
+    mediaUrl: Type.Optional(Url),
+    thumbnailUrl: Type.Optional(Url),
+    giftId: Type.Optional(Id),
+    productId: Type.Optional(Id),
+    location: Type.Optional(
+      Type.Object(
+        { latitude: Type.Number({ minimum: -90, maximum: 90 }), longitude: Type.Number({ minimum: -180, maximum: 180 }), name: Type.Optional(Type.String({ maxLength: 200 })) },
+        strict,
+      ),
+    ),
+    replyTo: Type.Optional(Id),
+  },
+  strict,
+);
+export type SendInput = Static<typeof SendSchema>;
+
+export const MessageRefSchema = Type.Object({ conversationId: Id, messageId: Id }, strict);
+export const EditSchema = Type.Object({ conversationId: Id, messageId: Id, text: Type.String({ minLength: 1, maxLength: 5000 }) }, strict);
+export const ReactionSchema = Type.Object({ conversationId: Id, messageId: Id, emoji: Type.String({ minLength: 1, maxLength: 32, pattern: '^[^|]+$' }) }, strict);
+export const HistorySchema = Type.Object({ conversationId: Id, before: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, strict);
+export const ConversationRefSchema = Type.Object({ conversationId: Id }, strict);
+/** The seed's client emits `conversation:read` with the bare id; an object may name the last message read. */
+export const ReadSchema = Type.Union([Id, Type.Object({ conversationId: Id, messageId: Type.Optional(Id) }, strict)]);
+export const DeliveredSchema = Type.Object({ conversationId: Id, messageId: Id }, strict);
+export const TypingSchema = Type.Object({ conversationId: Id, isTyping: Type.Optional(Type.Boolean()) }, strict);
+export const FlagSchema = Type.Object({ conversationId: Id, on: Type.Boolean() }, strict);
+export const ViewSchema = Type.Object({ conversationId: Type.Union([Id, Type.Null()]) }, strict);
+export const CreateSchema = Type.Union([
+  Type.Object({ type: Type.Literal('private'), userId: Id }, strict),
+  Type.Object(
+    {
+      type: Type.Literal('group'),
+      participants: Type.Array(Id, { minItems: 1, maxItems: 500, uniqueItems: true }),
+      groupName: Type.String({ minLength: 1, maxLength: 100 }),
+      groupAvatar: Type.Optional(Url),
+      clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    },
+    strict,
+  ),
+]);
+export type CreateInput = Static<typeof CreateSchema>;
+export const MembersSchema = Type.Object({ conversationId: Id, userIds: Type.Array(Id, { minItems: 1, maxItems: 100, uniqueItems: true }) }, strict);
+export const ListSchema = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), before: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })) }, strict);

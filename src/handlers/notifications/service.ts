@@ -1,0 +1,144 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppError } from '../../gateway/errors.js';
+import { userRoom } from '../../gateway/connection.js';
+import type { RoomHub } from '../../rooms/hub.js';
+import { NOTIFICATION_TTL_DAYS } from '../../store/indexes.js';
+import { bounded } from '../../store/bounded.js';
+import type { Mongo } from '../../store/mongo.js';
+import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
+import { VERSION, fromDoc, toDoc, view, type NotificationInput, type NotificationRecord } from './model.js';
+import type { NotificationState } from './state.js';
+
+const READ_TIMEOUT_MS = 5000;
+
+export interface NotificationDeps {
+  state: NotificationState;
+  queue: WriteQueue;
+  hub: RoomHub;
+  mongo: Mongo | undefined;
+  log: Logger;
+}
+
+const DAY_MS = 86_400_000;
+const stripId = ({ _id, ...rest }: { _id: string } & Record<string, unknown>): Record<string, unknown> => rest;
+
+/**
+ * Notifications: created by domain events through `notify`, delivered live to every device of
+ * the user (`notification:new`) and stored through the write queue; unread counts, mark read,
+ * delete. Reads of the list go to MongoDB.
+ */
+export class NotificationService {
+  constructor(private readonly deps: NotificationDeps) {}
+
+  /** Creates, stores and delivers one notification. Returns it, or undefined if `key` was used before. */
+  async notify(userId: string, input: NotificationInput): Promise<Record<string, unknown> | undefined> {
+    const now = Date.now();
+    const id = input.key ? `n_${createHash('sha256').update(`${userId}\n${input.key}`).digest('base64url').slice(0, 24)}` : `n_${randomBytes(18).toString('base64url')}`;
+    const record: NotificationRecord = {
+      id,
+      userId,
+      type: input.type,
+      title: input.title.slice(0, 200),
+      body: input.body.slice(0, 500),
+      ...(input.data ? { data: input.data } : {}),
+      ...(input.imageUrl ? { imageUrl: input.imageUrl } : {}),
+      ...(input.senderId ? { senderId: input.senderId } : {}),
+      priority: input.priority ?? 'normal',
+      createdAt: now,
+      expiresAt: now + NOTIFICATION_TTL_DAYS * DAY_MS,
+    };
+    const { added, unread } = await this.deps.state.add(record, input.key);
+    if (!added) return undefined;
+    await this.enqueue([{ kind: 'insert', collection: 'notifications', doc: { ...toDoc(record), version: VERSION.created } }]);
+    const notification = view(record, false);
+    this.publish(userId, 'notification:new', { notification, unreadCount: unread });
+    return notification;
+  }
+
+  async list(userId: string, limit: number, before: string | undefined): Promise<{ notifications: Array<Record<string, unknown>>; unreadCount: number }> {
+    const db = this.db();
+    const filter: Record<string, unknown> = { userId, deletedAt: { $exists: false }, expiresAt: { $gt: new Date() } };
+    if (before) {
+      const t = Date.parse(before);
+      if (Number.isNaN(t)) throw new AppError('validation_failed', 'before must be an ISO date');
+      filter['createdAt'] = { $lt: new Date(t) };
+    }
+    const [docs, unreadIds] = await Promise.all([
+      this.mongoRead(() => db.collection<{ _id: string }>('notifications').find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray()),
+      this.deps.state.unreadIds(userId),
+    ]);
+    // The hot state knows what was read even when the queue has not written it yet.
+    const notifications = docs.map((d) => view(fromDoc(d), !unreadIds.has(String(d._id))));
+    return { notifications, unreadCount: await this.deps.state.unreadCount(userId) };
+  }
+
+  unreadCount(userId: string): Promise<number> {
+    return this.deps.state.unreadCount(userId);
+  }
+
+  async markRead(userId: string, id: string): Promise<{ id: string; updated: boolean; unreadCount: number }> {
+    const { record, unread } = await this.deps.state.take(userId, id);
+    if (record) {
+      await this.enqueue([this.versioned({ ...record, readAt: Date.now() }, VERSION.read)]);
+      this.publish(userId, 'notification:update', { action: 'read', ids: [id], unreadCount: unread });
+    }
+    return { id, updated: record !== undefined, unreadCount: unread };
+  }
+
+  async markAllRead(userId: string): Promise<{ updated: number; unreadCount: number }> {
+    const records = await this.deps.state.takeAll(userId);
+    const now = Date.now();
+    if (records.length > 0) {
+      await this.enqueue(records.map((r) => this.versioned({ ...r, readAt: now }, VERSION.read)));
+      this.publish(userId, 'notification:update', { action: 'read_all', ids: records.map((r) => r.id), unreadCount: 0 });
+    }
+    return { updated: records.length, unreadCount: 0 };
+  }
+
+  async remove(userId: string, id: string): Promise<{ id: string; unreadCount: number }> {
+    let { record, unread } = await this.deps.state.take(userId, id);
+    if (!record) {
+      const db = this.db();
+      const doc = await this.mongoRead(() => db.collection<{ _id: string }>('notifications').findOne({ _id: id, userId, deletedAt: { $exists: false } }));
+      if (!doc) throw new AppError('not_found', 'notification not found');
+      record = fromDoc(doc);
+    }
+    await this.enqueue([this.versioned({ ...record, deletedAt: Date.now() }, VERSION.deleted)]);
+    this.publish(userId, 'notification:update', { action: 'delete', ids: [id], unreadCount: unread });
+    return { id, unreadCount: unread };
+  }
+
+  /** The whole document at a version: whichever order the writers apply them in, the highest wins. */
+  private versioned(record: NotificationRecord, version: number): WriteOp {
+    return { kind: 'setIfNewer', collection: 'notifications', id: record.id, version, set: stripId(toDoc(record)) };
+  }
+
+  private async enqueue(ops: WriteOp[]): Promise<void> {
+    try {
+      await this.deps.queue.enqueue(ops);
+    } catch (err) {
+      this.deps.log.error({ err }, 'write queue unavailable');
+      throw new AppError('unavailable', 'storage queue unavailable; retry');
+    }
+  }
+
+  private publish(userId: string, event: string, data: unknown): void {
+    this.deps.hub.publish(userRoom(userId), event, data).catch((err: unknown) => this.deps.log.warn({ err, event }, 'publish failed'));
+  }
+
+  private db(): NonNullable<Mongo['db']> {
+    if (!this.deps.mongo) throw new AppError('unavailable', 'no database configured');
+    return this.deps.mongo.db;
+  }
+
+  private async mongoRead<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      // A read never holds a socket request longer than this, even if the server hangs.
+      return await bounded(read(), READ_TIMEOUT_MS, 'mongodb read');
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, 'mongodb read failed');
+      throw new AppError('unavailable', 'database unavailable; retry');
+    }
+  }
+}

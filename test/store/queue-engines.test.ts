@@ -1,0 +1,90 @@
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { QueueEngine } from '../../src/store/queue-engine.js';
+import { MemoryQueue } from '../../src/store/queue-memory.js';
+import { RedisStreamQueue } from '../../src/store/queue-redis.js';
+import type { WriteOp } from '../../src/store/write-queue.js';
+import { uid } from '../support/chat.js';
+
+const redisConns: Redis[] = [];
+afterAll(() => redisConns.forEach((r) => r.disconnect()));
+
+function redisEngine(stream: string, consumer: string, claimIdleMs = 60_000): RedisStreamQueue {
+  const url = inject('redisUrl');
+  const [cmd, reader] = [new Redis(url), new Redis(url)];
+  redisConns.push(cmd, reader);
+  return new RedisStreamQueue(cmd, reader, { stream, group: 'writers', consumer, claimIdleMs });
+}
+
+const op = (n: number): WriteOp => ({ kind: 'insert', collection: 'm', doc: { _id: `d${n}`, n, at: new Date(1_700_000_000_000 + n) } });
+
+/** The contract every engine keeps, run against each. */
+const ENGINES: Array<[string, () => QueueEngine]> = [
+  ['memory', () => new MemoryQueue()],
+  ['redis', () => redisEngine(`lg-test:${uid('q')}`, 'w1')],
+];
+
+describe.each(ENGINES)('queue engine contract: %s', (_name, make) => {
+  it('hands out entries in order, keeps them until acknowledged, and reports length and age', async () => {
+    const q = make();
+    await q.append([op(1), op(2)]);
+    await q.append([op(3)]);
+    const batch = await q.next(10, 100);
+    expect(batch.entries.map((e) => e.ops.map((o) => (o.kind === 'insert' ? o.doc['n'] : 0)))).toEqual([[1, 2], [3]]);
+    expect(batch.entries[0]!.ops[0]).toEqual(op(1));
+    expect((await q.stats()).length).toBe(2);
+    expect((await q.stats()).oldestAgeMs).toBeGreaterThanOrEqual(0);
+    expect((await q.next(10, 0)).entries).toEqual([]);
+    await q.ack([batch.entries[0]!.id]);
+    expect((await q.stats()).length).toBe(1);
+    await q.deadLetter([{ id: batch.entries[1]!.id, raw: 'x', reason: 'test' }]);
+    expect(await q.stats()).toEqual({ length: 0, oldestAgeMs: 0 });
+    await q.close();
+  });
+
+  it('wakes a waiting reader when an entry arrives', async () => {
+    const q = make();
+    await q.next(1, 0); // creates the group where there is one
+    const waiting = q.next(10, 5000);
+    await q.append([op(9)]);
+    const batch = await waiting;
+    expect(batch.entries).toHaveLength(1);
+    await q.ack(batch.entries.map((e) => e.id));
+    await q.close();
+  });
+});
+
+describe('Redis Stream engine', () => {
+  it('gives a restarted writer its own pending entries, and idle ones of a crashed writer to another', async () => {
+    const stream = `lg-test:${uid('claim')}`;
+    const crashed = redisEngine(stream, 'crashed', 200);
+    await crashed.append([op(1)]);
+    await crashed.append([op(2)]);
+    expect((await crashed.next(10, 0)).entries).toHaveLength(2); // read, never acknowledged
+
+    const restarted = redisEngine(stream, 'crashed', 200);
+    const own = await restarted.reclaim(1);
+    expect(own.entries.map((e) => e.ops[0]!.kind === 'insert' && e.ops[0]!.doc['n'])).toEqual([1]);
+
+    const other = redisEngine(stream, 'other', 200);
+    expect((await other.reclaim(10)).entries).toEqual([]); // not idle long enough yet
+    await new Promise((r) => setTimeout(r, 250)); // let the entries become idle (the claim timeout under test)
+    const claimed = await other.reclaim(10);
+    expect(claimed.entries.map((e) => e.ops[0]!.kind === 'insert' && e.ops[0]!.doc['n'])).toEqual([1, 2]);
+    await other.ack(claimed.entries.map((e) => e.id));
+    expect((await other.stats()).length).toBe(0);
+  });
+
+  it('sets undecodable entries aside instead of failing the batch', async () => {
+    const stream = `lg-test:${uid('bad')}`;
+    const q = redisEngine(stream, 'w');
+    await q.next(1, 0);
+    await redisConns[redisConns.length - 2]!.xadd(stream, '*', 'd', '{not json');
+    const batch = await q.next(10, 0);
+    expect(batch.entries).toEqual([]);
+    expect(batch.bad).toHaveLength(1);
+    await q.deadLetter(batch.bad);
+    expect((await q.stats()).length).toBe(0);
+    expect(await redisConns[redisConns.length - 2]!.xlen(`${stream}:dead`)).toBe(1);
+  });
+});

@@ -4,7 +4,7 @@
 # Environment variables (see README) pass through; MONGO_URL given from outside is used as is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -d node_modules ]; then npm ci --no-audit --no-fund; fi
+if [ ! -d node_modules ]; then npm install --no-audit --no-fund; fi
 npm run --silent build
 
 if [ -z "${JWT_SECRET:-}${JWT_PUBLIC_KEY:-}${JWT_JWKS_FILE:-}" ]; then

@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # npm install, not npm ci: this npm records only the current platform's optional packages in the
+  # lock file and npm ci then refuses it; install still follows the locked versions.
+  npm install --no-audit --no-fund
 fi
 npm run --silent build
 npx tsc -p tsconfig.test.json

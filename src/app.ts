@@ -10,12 +10,21 @@ import { createTokenVerifier } from './gateway/auth.js';
 import { Gateway } from './gateway/server.js';
 import { GatewayMetrics } from './gateway/metrics.js';
 import { Readiness, operationalRoutes } from './gateway/health.js';
+import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import type { Uws } from './gateway/uws.js';
 import { Dispatcher } from './handlers/dispatcher.js';
 import { MODULES } from './modules.js';
 import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
+import { RoomMetrics } from './rooms/metrics.js';
 import { Mongo } from './store/mongo.js';
+import { createStore } from './store/store.js';
+
+const OPENAPI_INFO: OpenApiInfo = {
+  title: 'livegate HTTP API',
+  version: '0.1.0',
+  description: 'CRUD endpoints of the real-time domains, served on the same port as the sockets. Conventions (auth, errors, pagination): docs/HTTP.md.',
+};
 
 export interface Node {
   port: number;
@@ -39,9 +48,10 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     readiness.register('mongodb', () => mongo.ping());
   }
 
-  const bus = createBus(config, log);
+  const roomMetrics = new RoomMetrics(metrics.registry);
+  const bus = createBus(config, log, roomMetrics);
   let gateway: Gateway | undefined;
-  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'));
+  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'), roomMetrics);
   const sockets: LocalSockets = {
     sessionsOf: (userId) => [...(gateway?.byUser.get(userId) ?? [])].map((c) => c.session()),
     disconnectUser: (userId, reason, detail) => {
@@ -51,12 +61,18 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
     connectionCount: () => gateway?.connections.size ?? 0,
   };
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, sockets };
+  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
+  store.start();
+  const verifier = await createTokenVerifier(config.jwt);
+  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, sockets, verifier };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
-  const verifier = await createTokenVerifier(config.jwt);
+  const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
+  routes.push(openApiRoute(routes, OPENAPI_INFO));
+  const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
+  if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');
 
   gateway = new Gateway({
     uws,
@@ -66,7 +82,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     verifier,
     dispatcher,
     hub,
-    routes: [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])],
+    routes,
     onAuthenticated: (conn) => {
       const session = conn.session();
       for (const module of modules) module.onConnect?.(session);
@@ -77,7 +93,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
   });
   const port = await gateway.listen();
-  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events() }, 'listening');
+  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events(), routes: routes.map((r) => `${r.method === 'del' ? 'DELETE' : r.method.toUpperCase()} ${r.path}`) }, 'listening');
 
   const node = gateway;
   return {
@@ -85,10 +101,12 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     core,
     async shutdown() {
       readiness.setDraining();
-      node.drain();
+      await node.drain(Math.floor(config.shutdownTimeoutMs / 3));
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
+      // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).
+      await store.stop().catch((err: unknown) => log.warn({ err }, 'write pipeline stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
       redis?.disconnect();
       await mongo?.close().catch((err: unknown) => log.warn({ err }, 'mongodb close failed'));

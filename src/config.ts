@@ -96,10 +96,13 @@ export interface Config {
   };
   socketIo: { pingIntervalMs: number; pingTimeoutMs: number };
   rateLimit: { connection: RateLimit; user: RateLimit };
-  http: { maxBody: number; corsOrigins: string[] };
+  http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit };
+  rooms: { historySize: number; historyTtlSec: number };
+  cluster: { heartbeatMs: number; nodeTtlMs: number };
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
   money: {
     idempotencyTtlSec: number;
     outboxGraceMs: number;
@@ -141,10 +144,11 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
-    nodeId: v('NODE_ID', `${hostname()}-${randomBytes(3).toString('hex')}`, 'This node\'s name in the cluster, logs and metrics.', (raw, name) => {
-      if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
-      return raw;
-    })!,
+    nodeId:
+      v('NODE_ID', undefined, 'This node\'s name in the cluster, logs and metrics. Default: `<hostname>-<random hex>`.', (raw, name) => {
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
+        return raw;
+      }) ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
     logLevel: v('LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.', oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))!,
     jwt,
     redisUrls: v('REDIS_URL', undefined, 'Redis URL, or a comma list of URLs used as pub/sub shards. Unset: single node, in-process bus.', urlList(['redis:', 'rediss:'])) ?? [],
@@ -173,10 +177,29 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       maxBody: v('HTTP_MAX_BODY', '1048576', 'Largest accepted HTTP request body in bytes (413 beyond).', int(1024, 64 * 1024 * 1024))!,
       corsOrigins: v('CORS_ORIGINS', '', 'Comma list of allowed CORS origins, or * for any. Empty: no CORS headers.', list) ?? [],
+      rateLimit: {
+        perSecond: v('HTTP_RATE_LIMIT_PER_SEC', '20', 'HTTP requests per second per user (per client address when anonymous) on one node; 429 beyond.', int(1, 1_000_000))!,
+        burst: v('HTTP_RATE_LIMIT_BURST', '60', 'HTTP token bucket size per user or address.', int(1, 1_000_000))!,
+      },
+    },
+    rooms: {
+      historySize: v('ROOM_HISTORY_SIZE', '200', 'Recent events kept per room for resume (older resumes get room:gap).', int(1, 100_000))!,
+      historyTtlSec: v('ROOM_HISTORY_TTL_SEC', '86400', 'Seconds an idle room keeps its seq counter and history in Redis.', int(10, 30 * 86400))!,
+    },
+    cluster: {
+      heartbeatMs: v('NODE_HEARTBEAT_MS', '1000', 'How often a node renews its heartbeat and reaps dead nodes (viewer counts, presence).', int(100, 60_000))!,
+      nodeTtlMs: v('NODE_TTL_MS', '4000', 'A node whose heartbeat is older than this is dead: its viewers and devices are removed.', int(500, 300_000))!,
     },
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+    writeQueue: {
+      stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,
+      batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer applies in one bulk write.', int(1, 10_000))!,
+      claimIdleMs: v('WRITE_CLAIM_IDLE_MS', '30000', 'A queued write left unacknowledged this long by a crashed writer is taken over by another node.', int(100, 3_600_000))!,
+      flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
+      maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
+    },
     money: {
       idempotencyTtlSec: v('MONEY_IDEMPOTENCY_TTL_SEC', '604800', 'How long a gift/credit idempotency key is remembered (a replay inside it returns the first result).', int(60, 90 * 86400))!,
       outboxGraceMs: v('MONEY_OUTBOX_GRACE_MS', '5000', 'After this long, a money record whose writes were not confirmed queued is re-queued by any node.', int(500, 600_000))!,

@@ -9,11 +9,13 @@ import type { Config } from './config.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './gateway/health.js';
 import type { RouteDef } from './gateway/http/router.js';
+import type { TokenVerifier } from './gateway/auth.js';
 import type { CloseReason } from './gateway/close-codes.js';
 import type { HandlerTable, Session } from './handlers/types.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
 import type { Mongo } from './store/mongo.js';
+import type { WriteQueue } from './store/write-queue.js';
 
 /** This node's sockets, as domains may address them. */
 export interface LocalSockets {
@@ -35,12 +37,17 @@ export interface Core {
   readonly redis: Redis | undefined;
   /** MongoDB, the system of record; undefined when MONGO_URL is not set. */
   readonly mongo: Mongo | undefined;
+  /** The durable write pipeline to MongoDB: enqueue idempotent ops, never wait for the database. */
+  readonly queue: WriteQueue;
   readonly sockets: LocalSockets;
+  /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
+  readonly verifier: TokenVerifier;
 }
 
 export interface DomainModule {
   readonly name: string;
   readonly handlers?: HandlerTable;
+  /** HTTP routes, built with defineRoute (src/gateway/http/route.ts) so /openapi.json describes them. */
   readonly routes?: RouteDef[];
   /** An authenticated connection opened on this node. */
   onConnect?(session: Session): void;

@@ -15,8 +15,8 @@ export const CLOSE_CODES = {
   unauthorized: { code: 4101, reconnect: false, description: 'Token missing, expired, forged, or wrong issuer/audience.' },
   /** Protocol violation the connection cannot recover from (e.g. garbage Engine.IO packets). */
   protocol_error: { code: 4102, reconnect: false, description: 'Unparseable transport framing; the connection is closed.' },
-  /** Frame larger than the maximum payload (closed by uWS itself with 1009). */
-  message_too_big: { code: 1009, reconnect: true, description: 'A frame exceeded the maximum payload length (sent by the transport).' },
+  /** Frame larger than WS_MAX_PAYLOAD (frames over twice the limit are cut off by the transport: 1006). */
+  message_too_big: { code: 1009, reconnect: true, description: 'A frame exceeded WS_MAX_PAYLOAD.' },
 } as const;
 
 export type CloseReason = keyof typeof CLOSE_CODES;

@@ -6,6 +6,7 @@ import { AppError, toErrorBody } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import { TokenBucket } from './rate-limit.js';
 import { CLOSE_CODES, type CloseReason } from './close-codes.js';
+import type { InFlight } from './inflight.js';
 import type { RoomHub, RoomMember } from '../rooms/hub.js';
 import type { Dispatcher } from '../handlers/dispatcher.js';
 import type { HandlerContext, Session } from '../handlers/types.js';
@@ -44,6 +45,9 @@ export interface ConnectionDeps {
   dispatcher: Dispatcher;
   hub: RoomHub;
   userLimiter: UserLimiter;
+  inflight: InFlight;
+  /** True once the node is shutting down: new requests are refused with `unavailable`. */
+  isDraining(): boolean;
   /** Called once the connection is authenticated (native: on open; Socket.IO: on CONNECT). */
   onAuthenticated(conn: Connection): void;
   /** Called once when an authenticated connection goes away. */
@@ -168,14 +172,20 @@ export class Connection implements RoomMember {
       this.replyError(request.ackId, new AppError('rate_limited', `rate limit exceeded; retry in ${retry} ms`));
       return;
     }
+    if (this.deps.isDraining()) {
+      this.replyError(request.ackId, new AppError('unavailable', 'node shutting down; reconnect to another node'));
+      return;
+    }
     const stop = metrics.handlerDuration.startTimer({ event: dispatcher.has(request.event) ? request.event : 'unknown' });
-    dispatcher
-      .dispatch(this.handlerContext(), request.event, request.data)
-      .then((result) => {
-        if (request.ackId !== undefined) this.sendLater(this.encoder.ack(request.ackId, result), 'ack');
-      })
-      .catch((err: unknown) => this.replyError(request.ackId, err))
-      .finally(() => stop());
+    void this.deps.inflight.track(
+      dispatcher
+        .dispatch(this.handlerContext(), request.event, request.data)
+        .then((result) => {
+          if (request.ackId !== undefined) this.sendLater(this.encoder.ack(request.ackId, result), 'ack');
+        })
+        .catch((err: unknown) => this.replyError(request.ackId, err))
+        .finally(() => stop()),
+    );
   }
 
   replyError(ackId: InboundRequest['ackId'], err: unknown): void {

@@ -1,3 +1,5 @@
+import { Type } from '@sinclair/typebox';
+import { defineRoute } from './http/route.js';
 import type { RouteDef } from './http/router.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -33,23 +35,30 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(timer));
 }
 
+const Health = Type.Object({ status: Type.Literal('ok'), nodeId: Type.String() }, { $id: 'Health', additionalProperties: false });
+const Readyz = Type.Object(
+  { status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]), nodeId: Type.String(), checks: Type.Record(Type.String(), Type.Boolean()) },
+  { $id: 'Readiness', additionalProperties: false },
+);
+
 export function operationalRoutes(readiness: Readiness, metrics: GatewayMetrics, nodeId: string): RouteDef[] {
+  const common = { method: 'get', tags: ['operations'], auth: 'none', rateLimit: false, quiet: true } as const;
   return [
-    { method: 'get', path: '/healthz', quiet: true, handler: () => ({ status: 200, body: { status: 'ok', nodeId } }) },
+    defineRoute({ ...common, path: '/healthz', operationId: 'getHealth', summary: 'Liveness: the process answers', response: Health }, () => ({ status: 'ok' as const, nodeId })),
     {
-      method: 'get',
-      path: '/readyz',
-      quiet: true,
+      // /readyz answers 503 with the same body when not ready, so it bypasses defineRoute's fixed status.
+      ...defineRoute(
+        { ...common, path: '/readyz', operationId: 'getReadiness', summary: 'Readiness: Redis and MongoDB reachable, not draining (503 when not ready)', response: Readyz, otherResponses: { 503: Readyz } },
+        () => ({ status: 'ready' as const, nodeId, checks: {} }),
+      ),
       handler: async () => {
         const report = await readiness.report();
         return { status: report.ready ? 200 : 503, body: { status: report.ready ? 'ready' : 'not_ready', nodeId, checks: report.checks } };
       },
     },
-    {
-      method: 'get',
-      path: '/metrics',
-      quiet: true,
-      handler: async () => ({ status: 200, raw: await metrics.registry.metrics(), contentType: metrics.registry.contentType }),
-    },
+    defineRoute(
+      { ...common, path: '/metrics', operationId: 'getMetrics', summary: 'Prometheus metrics', contentType: 'text/plain', response: Type.String() },
+      async () => metrics.registry.metrics(),
+    ),
   ];
 }

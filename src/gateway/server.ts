@@ -15,6 +15,9 @@ import type { FrameEncoder, WireFormat } from './codecs/types.js';
 import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountRoutes, type RouteDef } from './http/router.js';
+import { InFlight } from './inflight.js';
+import { HttpGuard } from './http/guard.js';
+import { KeyedLimiter } from './rate-limit.js';
 import type { RoomHub } from '../rooms/hub.js';
 import type { RoomMessage } from '../rooms/bus.js';
 import type { Dispatcher } from '../handlers/dispatcher.js';
@@ -49,7 +52,10 @@ export class Gateway {
   private timers: NodeJS.Timeout[] = [];
   private draining = false;
   private readonly connDeps: ConnectionDeps;
+  /** Socket and HTTP requests being handled; shutdown lets them finish before closing clients. */
+  readonly inflight = new InFlight();
   private readonly dialectDeps: DialectDeps;
+  private readonly httpLimiter: KeyedLimiter;
 
   constructor(private readonly deps: GatewayDeps) {
     const { uws, config } = deps;
@@ -61,6 +67,8 @@ export class Gateway {
       dispatcher: deps.dispatcher,
       hub: deps.hub,
       userLimiter: new UserLimiter(config.rateLimit.user.perSecond, config.rateLimit.user.burst),
+      inflight: this.inflight,
+      isDraining: () => this.draining,
       onAuthenticated: (conn) => this.track(conn),
       onClosed: (conn, rooms) => this.untrack(conn, rooms),
     };
@@ -74,7 +82,15 @@ export class Gateway {
     };
     this.mountWebSocket('/ws', nativeDialect(this.dialectDeps), 'native');
     this.mountWebSocket('/socket.io/', socketIoDialect(this.dialectDeps), 'sio');
-    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log });
+    // Engine.IO's polling transport is not served: answer its handshake the way Engine.IO does.
+    this.app.get('/socket.io/*', (res) => {
+      res.cork(() =>
+        res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
+      );
+    });
+    this.httpLimiter = new KeyedLimiter(config.http.rateLimit.perSecond, config.http.rateLimit.burst);
+    const guard = new HttpGuard({ verifier: deps.verifier, serviceApiKeys: config.serviceApiKeys, limiter: this.httpLimiter, metrics: deps.metrics });
+    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard, inflight: this.inflight });
   }
 
   /** Local fan-out of one room message: encoded once per wire format that has subscribers here. */
@@ -107,8 +123,11 @@ export class Gateway {
     });
   }
 
-  /** Stops accepting, then closes every client with "reconnect elsewhere". */
-  drain(): void {
+  /**
+   * Stops accepting, lets requests in flight finish (at most `settleMs`; new ones get `unavailable`),
+   * then tells every client to reconnect elsewhere and closes it with 4000.
+   */
+  async drain(settleMs: number): Promise<void> {
     this.draining = true;
     if (this.listenSocket) {
       this.deps.uws.us_listen_socket_close(this.listenSocket);
@@ -116,6 +135,8 @@ export class Gateway {
     }
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    const settled = await this.inflight.idle(settleMs);
+    if (!settled) this.deps.log.warn({ inflight: this.inflight.size }, 'requests still in flight at shutdown');
     for (const conn of [...this.connections, ...this.pendingConnections]) {
       if (conn.authenticated) conn.emit('session:reconnect', { reason: 'shutdown', nodeId: this.deps.config.nodeId });
       conn.end('reconnect_elsewhere');
@@ -150,8 +171,10 @@ export class Gateway {
     const { config, metrics, log } = this.deps;
     const sioIdle = Math.ceil((config.socketIo.pingIntervalMs + config.socketIo.pingTimeoutMs) / 1000) + 4;
     this.app.ws<UserData>(path, {
-      maxPayloadLength: config.ws.maxPayload,
-      idleTimeout: kind === 'native' ? config.ws.idleTimeoutSec : Math.min(960, sioIdle),
+      // Frames up to twice the limit are read so the client gets a typed error and a 1009 close with
+      // a reason; anything larger is cut off by uWS itself (abrupt close, clients see 1006).
+      maxPayloadLength: config.ws.maxPayload * 2,
+      idleTimeout: kind === 'native' ? config.ws.idleTimeoutSec : Math.min(960, Math.max(12, sioIdle)),
       sendPingsAutomatically: kind === 'native',
       maxBackpressure: config.ws.maxBackpressure,
       closeOnBackpressureLimit: 0,
@@ -173,7 +196,16 @@ export class Gateway {
         delete data.auth;
         if (!conn.closed) log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
       },
-      message: (ws, message, isBinary) => dialect.message(ws.getUserData().conn, message, isBinary),
+      message: (ws, message, isBinary) => {
+        const conn = ws.getUserData().conn;
+        if (message.byteLength > config.ws.maxPayload) {
+          metrics.errors.inc({ code: 'payload_too_large' });
+          if (conn.format !== 'sio') conn.send(conn.encoder.error(undefined, { code: 'payload_too_large', message: `frame exceeds ${config.ws.maxPayload} bytes` }), 'error');
+          conn.end('message_too_big', `frame exceeds ${config.ws.maxPayload} bytes`);
+          return;
+        }
+        dialect.message(conn, message, isBinary);
+      },
       drain: (ws) => {
         const conn = ws.getUserData().conn;
         if (ws.getBufferedAmount() < config.ws.maxBackpressure) conn.overLimitSince = 0;
@@ -237,6 +269,8 @@ export class Gateway {
 
   private startTimers(): void {
     const { config, metrics } = this.deps;
+    // Idle HTTP rate-limit buckets are dropped once they would have refilled anyway.
+    this.timers.push(setInterval(() => this.httpLimiter.sweep(Date.now()), 30_000));
     // Engine.IO heartbeat: one publish reaches every Socket.IO socket.
     this.timers.push(setInterval(() => this.app.publish(SIO_PING_TOPIC, sio.ping, false), config.socketIo.pingIntervalMs));
     // Sweeper: slow consumers, missed heartbeats, Socket.IO sockets that never sent CONNECT.

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../core.js';
 import { defineHandler } from './types.js';
 
-/** `session:info`: who the server thinks you are, and where you are connected. */
+/** `session:info`: who the server thinks you are, and where you are connected; `session:ping`: RTT probe. */
 export const sessionModule: ModuleFactory = () => ({
   name: 'session',
   handlers: {
@@ -11,6 +11,11 @@ export const sessionModule: ModuleFactory = () => ({
       nodeId: ctx.session.nodeId,
       connectionId: ctx.session.connectionId,
       serverTime: new Date().toISOString(),
+    })),
+    /** A latency and clock probe: echoes the client's time beside the server's. */
+    'session:ping': defineHandler(Type.Object({ clientTime: Type.Number() }), (_ctx, data) => ({
+      clientTime: data.clientTime,
+      serverTime: Date.now(),
     })),
   },
 });

@@ -1,4 +1,5 @@
 import type { Bus, RoomMessage } from './bus.js';
+import type { RoomMetrics } from './metrics.js';
 
 /** A local connection as the room layer sees it: something that can join uWS topics. */
 export interface RoomMember {
@@ -19,9 +20,16 @@ export class RoomHub {
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
 
-  constructor(private readonly bus: Bus, private readonly fanout: LocalFanout, private readonly onError: (err: unknown, room: string) => void) {
+  constructor(
+    private readonly bus: Bus,
+    private readonly fanout: LocalFanout,
+    private readonly onError: (err: unknown, room: string) => void,
+    private readonly metrics?: RoomMetrics,
+  ) {
     bus.onMessage((message) => {
-      if (this.counts.has(message.room)) this.fanout(message);
+      if (!this.counts.has(message.room)) return;
+      this.metrics?.deliverLatency.observe(Math.max(0, Date.now() - message.ts) / 1000);
+      this.fanout(message);
     });
   }
 
@@ -32,7 +40,10 @@ export class RoomHub {
     member.subscribeTopic(room);
     const count = (this.counts.get(room) ?? 0) + 1;
     this.counts.set(room, count);
-    if (count === 1) this.track(room, this.bus.subscribe(room));
+    if (count === 1) {
+      this.metrics?.rooms.set(this.counts.size);
+      this.track(room, this.bus.subscribe(room));
+    }
   }
 
   leave(member: RoomMember, room: string): void {
@@ -71,6 +82,7 @@ export class RoomHub {
       return;
     }
     this.counts.delete(room);
+    this.metrics?.rooms.set(this.counts.size);
     this.track(room, this.bus.unsubscribe(room));
   }
 

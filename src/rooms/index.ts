@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Bus } from './bus.js';
 import { MemoryBus } from './memory-bus.js';
+import type { RoomMetrics } from './metrics.js';
+import { RedisBus } from './redis-bus.js';
 
-/** Picks the bus engine from configuration: memory without REDIS_URL, Redis pub/sub with it. */
-export function createBus(config: Config, log: Logger): Bus {
-  if (config.redisUrls.length > 0) {
-    log.warn('REDIS_URL is set but the Redis bus engine is not built yet; using the in-process bus');
-  }
-  return new MemoryBus(config.nodeId);
+/** Picks the bus engine from configuration: memory without REDIS_URL, sharded Redis pub/sub with it. */
+export function createBus(config: Config, log: Logger, metrics: RoomMetrics): Bus {
+  if (config.redisUrls.length === 0) return new MemoryBus(config.nodeId, config.rooms.historySize, metrics);
+  log.info({ shards: config.redisUrls.length }, 'room bus: redis');
+  return new RedisBus({ urls: config.redisUrls, nodeId: config.nodeId, log, metrics, historySize: config.rooms.historySize, historyTtlSec: config.rooms.historyTtlSec });
 }

@@ -1,4 +1,5 @@
 import type { Bus, HistoryResult, RoomMessage } from './bus.js';
+import type { RoomMetrics } from './metrics.js';
 
 /**
  * Single-node engine: sequencing, history and delivery in process memory.
@@ -10,14 +11,15 @@ export class MemoryBus implements Bus {
   private readonly subscribed = new Set<string>();
   private listener: (message: RoomMessage) => void = () => {};
 
-  constructor(private readonly nodeId: string, private readonly historySize = 200) {}
+  constructor(private readonly nodeId: string, private readonly historySize = 200, private readonly metrics?: RoomMetrics) {}
 
   async subscribe(room: string): Promise<void> {
+    if (!this.subscribed.has(room)) this.metrics?.subscriptions.inc();
     this.subscribed.add(room);
   }
 
   async unsubscribe(room: string): Promise<void> {
-    this.subscribed.delete(room);
+    if (this.subscribed.delete(room)) this.metrics?.subscriptions.dec();
   }
 
   async publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
@@ -28,7 +30,11 @@ export class MemoryBus implements Bus {
     if (!history) this.histories.set(room, (history = []));
     history.push(message);
     if (history.length > this.historySize) history.shift();
-    if (this.subscribed.has(room)) this.listener(message);
+    this.metrics?.published.inc();
+    if (this.subscribed.has(room)) {
+      this.metrics?.received.inc();
+      this.listener(message);
+    }
     return message;
   }
 
@@ -36,8 +42,9 @@ export class MemoryBus implements Bus {
     const latestSeq = this.seqs.get(room) ?? 0;
     const history = this.histories.get(room) ?? [];
     const oldestSeq = history[0]?.seq ?? latestSeq + 1;
-    if (afterSeq >= latestSeq) return { kind: 'messages', messages: [] };
-    if (afterSeq + 1 < oldestSeq) return { kind: 'gap', oldestSeq, latestSeq };
+    if (afterSeq === latestSeq) return { kind: 'messages', messages: [] };
+    // Older than the window, or newer than anything (the counter was reset): refetch.
+    if (afterSeq > latestSeq || afterSeq + 1 < oldestSeq) return { kind: 'gap', oldestSeq, latestSeq };
     return { kind: 'messages', messages: history.filter((m) => m.seq > afterSeq) };
   }
 

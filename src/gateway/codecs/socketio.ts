@@ -42,6 +42,7 @@ export function parseSioFrame(text: string): SioPacket {
 
 function parseSocketPacket(s: string): SioPacket {
   const type = s[0];
+  if (type === '5' || type === '6') return invalid('binary attachments are not supported');
   let i = 1;
   let nsp = '/';
   if (s[i] === '/') {
@@ -73,9 +74,6 @@ function parseSocketPacket(s: string): SioPacket {
     case '3':
       if (ackId === undefined || !Array.isArray(payload)) return invalid('ACK needs an id and an array');
       return { kind: 'ack', nsp, ackId, args: payload };
-    case '5':
-    case '6':
-      return invalid('binary attachments are not supported');
     default:
       return invalid(`unknown Socket.IO packet type ${JSON.stringify(type ?? '')}`);
   }

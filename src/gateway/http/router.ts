@@ -5,8 +5,12 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
+import type { Principal } from '../auth.js';
+import type { InFlight } from '../inflight.js';
 import { AppError, toErrorBody } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { RateLimitError, type AuthMode, type HttpGuard } from './guard.js';
+import type { ApiMeta } from './route.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'del';
 
@@ -21,6 +25,8 @@ export interface HttpRequestInfo {
   remoteAddress: string;
   /** Raw body bytes (empty for GET). */
   body: Buffer;
+  /** The authenticated caller (routes with auth other than 'none'). */
+  principal?: Principal;
 }
 
 export interface HttpResult {
@@ -40,6 +46,12 @@ export interface RouteDef {
   handler: HttpHandler;
   /** Do not log each request (health probes, metrics scrapes). */
   quiet?: boolean;
+  /** Who may call it (default 'none'); checked by the guard before the handler runs. */
+  auth?: AuthMode;
+  /** Count against the caller's rate limit (default true). */
+  rateLimit?: boolean;
+  /** OpenAPI metadata; set by defineRoute (route.ts). */
+  api?: ApiMeta;
 }
 
 export interface RouterOptions {
@@ -47,6 +59,9 @@ export interface RouterOptions {
   corsOrigins: string[];
   metrics: GatewayMetrics;
   log: Logger;
+  guard: HttpGuard;
+  /** Requests being handled, so shutdown can let them finish. */
+  inflight: InFlight;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -59,21 +74,31 @@ const STATUS_TEXT: Record<number, string> = {
 const statusLine = (status: number): string => STATUS_TEXT[status] ?? `${status} Status`;
 
 export function mountRoutes(app: TemplatedApp, routes: RouteDef[], opts: RouterOptions): void {
+  const methodsByPath = new Map<string, string[]>();
   for (const route of routes) {
     const paramNames = [...route.path.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] as string);
     app[route.method](route.path, (res, req) => serve(res, req, route, paramNames, opts));
+    const methods = methodsByPath.get(route.path) ?? [];
+    methods.push(route.method === 'del' ? 'DELETE' : route.method.toUpperCase());
+    methodsByPath.set(route.path, methods);
   }
-  app.options('/*', (res, req) => {
-    const origin = req.getHeader('origin');
-    res.cork(() => {
-      res.writeStatus('204 No Content');
-      writeCors(res, origin, opts.corsOrigins);
-      res.writeHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
-      res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-api-key, idempotency-key');
-      res.writeHeader('access-control-max-age', '600');
-      res.end();
+  // A known path with a method it does not serve: 405 with Allow (uWS prefers method routes over any).
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods, 'OPTIONS'].join(', ');
+    app.any(path, (res, req) => {
+      if (req.getMethod() === 'options') {
+        preflight(res, req.getHeader('origin'), opts.corsOrigins);
+        return;
+      }
+      const method = req.getCaseSensitiveMethod();
+      res.cork(() => {
+        res.writeStatus('405 Method Not Allowed').writeHeader('allow', allow).writeHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ error: { code: 'bad_request', message: `${method} is not allowed on ${path}; allowed: ${allow}` } }));
+      });
+      opts.metrics.httpDuration.observe({ method, route: path, status: '405' }, 0);
     });
-  });
+  }
+  app.options('/*', (res, req) => preflight(res, req.getHeader('origin'), opts.corsOrigins));
   app.any('/*', (res, req) => {
     const path = req.getUrl();
     const method = req.getCaseSensitiveMethod();
@@ -82,6 +107,17 @@ export function mountRoutes(app: TemplatedApp, routes: RouteDef[], opts: RouterO
       res.end(JSON.stringify({ error: { code: 'not_found', message: `no route ${method} ${path}` } }));
     });
     opts.metrics.httpDuration.observe({ method, route: 'unmatched', status: '404' }, 0);
+  });
+}
+
+function preflight(res: HttpResponse, origin: string, allowed: string[]): void {
+  res.cork(() => {
+    res.writeStatus('204 No Content');
+    writeCors(res, origin, allowed);
+    res.writeHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
+    res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-api-key, idempotency-key');
+    res.writeHeader('access-control-max-age', '600');
+    res.end();
   });
 }
 
@@ -103,8 +139,15 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
     headers[k] = v;
   });
   const params: Record<string, string> = {};
+  let badParam = false;
   paramNames.forEach((name, i) => {
-    params[name] = decodeURIComponent(req.getParameter(i) ?? '');
+    const raw = req.getParameter(i) ?? '';
+    try {
+      params[name] = decodeURIComponent(raw);
+    } catch {
+      badParam = true;
+      params[name] = raw;
+    }
   });
   const info: Omit<HttpRequestInfo, 'body'> = {
     method: req.getCaseSensitiveMethod(),
@@ -145,19 +188,24 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
     const body = toErrorBody(err, (e) => opts.log.error({ err: e, route: route.path }, 'http handler failed'));
     opts.metrics.errors.inc({ code: body.code });
     const status = err instanceof AppError ? err.status : 500;
-    const headersOut: Record<string, string> = body.code === 'rate_limited' ? { 'retry-after': '1' } : {};
+    const headersOut: Record<string, string> = {};
+    if (err instanceof RateLimitError) headersOut['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+    else if (body.code === 'rate_limited') headersOut['retry-after'] = '1';
+    if (body.code === 'unauthorized') headersOut['www-authenticate'] = 'Bearer';
     finish({ status, body: { error: body }, headers: headersOut });
   };
 
   const run = (body: Buffer): void => {
-    let result: Promise<HttpResult> | HttpResult;
-    try {
-      result = route.handler({ ...info, body });
-    } catch (err) {
-      fail(err);
+    if (badParam) {
+      fail(new AppError('bad_request', 'a path segment is not valid percent-encoding'));
       return;
     }
-    Promise.resolve(result).then(finish, fail);
+    void opts.inflight.track(
+      opts.guard
+        .admit(route.auth ?? 'none', headers, info.remoteAddress, route.rateLimit ?? true)
+        .then((principal) => route.handler(principal ? { ...info, body, principal } : { ...info, body }))
+        .then(finish, fail),
+    );
   };
 
   if (route.method === 'get' || route.method === 'del') {

@@ -113,7 +113,6 @@ export const giftsModule: ModuleFactory = (core) => {
       services.coalescer.stop();
       services.outbox.stop();
       services.catalog.stop();
-      await services.flushWrites(2000);
     },
   };
 };

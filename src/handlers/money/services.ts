@@ -12,7 +12,6 @@ import { GiftCoalescer } from '../gifts/coalescer.js';
 import { GiftService } from '../gifts/gift-service.js';
 import { PkService } from '../pk/pk-service.js';
 import { ShoppingService } from '../shopping/shopping-service.js';
-import { InterimWriteQueue } from './interim-write-queue.js';
 import { MoneyMetrics } from './metrics.js';
 import { EmptyMoneyStore, MongoMoneyStore, type MoneyStore } from './money-store.js';
 import { moneyKeys } from './keys.js';
@@ -31,24 +30,9 @@ export interface MoneyServices {
   gifts: GiftService;
   pk: PkService;
   shopping: ShoppingService;
-  /** Writes still held in process (only with the interim queue). */
-  flushWrites(timeoutMs: number): Promise<void>;
 }
 
 const built = new WeakMap<Core, MoneyServices | null>();
-
-/** The durable pipeline when Core has one (chat branch), else the interim in-process writer. */
-function writeQueueOf(core: Core): { queue: WriteQueue; flush: (ms: number) => Promise<void> } {
-  const shared = (core as Core & { queue?: WriteQueue }).queue;
-  if (shared) return { queue: shared, flush: async () => {} };
-  const mongo = core.mongo;
-  if (!mongo) {
-    core.log.warn('money: no MONGO_URL; gift and wallet records are not persisted');
-    return { queue: { enqueue: async () => {} }, flush: async () => {} };
-  }
-  const interim = new InterimWriteQueue(() => mongo.db, core.log.child({ component: 'interim-write-queue' }));
-  return { queue: interim, flush: (ms) => interim.flush(ms) };
-}
 
 /** The node's money services, or undefined without Redis (money state lives only in Redis). */
 export function moneyServices(core: Core): MoneyServices | undefined {
@@ -62,7 +46,7 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   }
   const cfg = core.config.money;
   const log = core.log.child({ component: 'money' });
-  const { queue, flush } = writeQueueOf(core);
+  const queue = core.queue;
   const store: MoneyStore = core.mongo ? new MongoMoneyStore(core.mongo) : new EmptyMoneyStore();
   const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000) });
   const metrics = new MoneyMetrics(core.metrics.registry, {
@@ -79,7 +63,7 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const pk = new PkService(redis, outbox, publish, metrics, log, { pollMs: cfg.pkPollMs, scoreIntervalMs: cfg.pkScoreIntervalMs, inviteTtlSec: cfg.pkInviteTtlSec, outboxGraceMs: cfg.outboxGraceMs });
   gifts.onPkScore((battleId) => pk.scoreChanged(battleId));
   const shopping = new ShoppingService(redis, store, queue, publish, metrics);
-  const services: MoneyServices = { redis, queue, store, outbox, metrics, catalog, wallets, coalescer, gifts, pk, shopping, flushWrites: flush };
+  const services: MoneyServices = { redis, queue, store, outbox, metrics, catalog, wallets, coalescer, gifts, pk, shopping };
   built.set(core, services);
   return services;
 }

@@ -1,0 +1,94 @@
+/**
+ * Who may call an HTTP route, and how often. A route declares `auth`:
+ *   none    anyone; rate limited per client address
+ *   user    a valid Bearer token (role user or admin)
+ *   admin   a valid Bearer token with role admin
+ *   service an X-API-Key from SERVICE_API_KEYS, or a Bearer token with role service
+ * Tokens go through the same jose verifier as the sockets. Authenticated callers are rate
+ * limited per user id (per node), anonymous ones per address; over the limit answers 429.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { AuthError, type Principal, type Role, type TokenVerifier } from '../auth.js';
+import { AppError } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { KeyedLimiter } from '../rate-limit.js';
+
+export type AuthMode = 'none' | 'user' | 'admin' | 'service';
+
+/** A 429 that knows when to come back (the router turns it into Retry-After). */
+export class RateLimitError extends AppError {
+  constructor(readonly retryAfterMs: number) {
+    super('rate_limited', `too many requests; retry after ${retryAfterMs} ms`);
+  }
+}
+
+const ROLES_ALLOWED: Record<Exclude<AuthMode, 'none'>, readonly Role[]> = {
+  user: ['user', 'admin'],
+  admin: ['admin'],
+  service: ['service'],
+};
+
+const FORBIDDEN_TEXT: Record<Exclude<AuthMode, 'none'>, string> = {
+  user: 'this endpoint is for user tokens',
+  admin: 'this endpoint requires the admin role',
+  service: 'this endpoint requires service credentials',
+};
+
+export interface HttpGuardDeps {
+  verifier: TokenVerifier;
+  serviceApiKeys: readonly string[];
+  limiter: KeyedLimiter;
+  metrics: GatewayMetrics;
+}
+
+export class HttpGuard {
+  private readonly apiKeys: Buffer[];
+
+  constructor(private readonly deps: HttpGuardDeps) {
+    this.apiKeys = deps.serviceApiKeys.map((k) => Buffer.from(k));
+  }
+
+  /** Resolves the caller for a route, or throws 401/403/429 as AppError. */
+  async admit(auth: AuthMode, headers: Readonly<Record<string, string>>, remoteAddress: string, rateLimit: boolean): Promise<Principal | undefined> {
+    const principal = auth === 'none' ? undefined : await this.authenticate(auth, headers);
+    if (rateLimit) this.limit(principal ? `u:${principal.userId}` : `a:${remoteAddress}`);
+    return principal;
+  }
+
+  private async authenticate(auth: Exclude<AuthMode, 'none'>, headers: Readonly<Record<string, string>>): Promise<Principal> {
+    if (auth === 'service' && this.isServiceKey(headers['x-api-key'])) {
+      return { userId: 'service', role: 'service', expiresAt: Number.MAX_SAFE_INTEGER };
+    }
+    let principal: Principal;
+    try {
+      principal = await this.deps.verifier.verify(bearer(headers['authorization']));
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      this.deps.metrics.authFailures.inc({ reason: err.reason });
+      throw new AppError('unauthorized', err.message);
+    }
+    if (!ROLES_ALLOWED[auth].includes(principal.role)) throw new AppError('forbidden', FORBIDDEN_TEXT[auth]);
+    return principal;
+  }
+
+  private limit(key: string): void {
+    const outcome = this.deps.limiter.take(key, Date.now());
+    if (!outcome.ok) {
+      this.deps.metrics.rateLimited.inc({ scope: 'http' });
+      throw new RateLimitError(outcome.retryAfterMs);
+    }
+  }
+
+  private isServiceKey(given: string | undefined): boolean {
+    if (!given) return false;
+    const candidate = Buffer.from(given);
+    return this.apiKeys.some((key) => key.length === candidate.length && timingSafeEqual(key, candidate));
+  }
+}
+
+/** The token of an `Authorization: Bearer <token>` header; undefined when absent or another scheme. */
+export function bearer(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(header);
+  return match?.[1];
+}

@@ -1,0 +1,24 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Metrics of the room layer and the bus (both engines). */
+export class RoomMetrics {
+  readonly rooms: Gauge;
+  readonly subscriptions: Gauge;
+  readonly published: Counter;
+  readonly received: Counter;
+  readonly deliverLatency: Histogram;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.rooms = new Gauge({ name: 'livegate_rooms', help: 'Rooms with at least one member on this node', registers });
+    this.subscriptions = new Gauge({ name: 'livegate_bus_subscriptions', help: 'Room channels this node is subscribed to on the bus', registers });
+    this.published = new Counter({ name: 'livegate_bus_published_total', help: 'Room messages this node published to the bus', registers });
+    this.received = new Counter({ name: 'livegate_bus_received_total', help: 'Room messages this node received from the bus', registers });
+    this.deliverLatency = new Histogram({
+      name: 'livegate_bus_deliver_latency_seconds',
+      help: 'From publish (RoomMessage.ts) to local fan-out on this node',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+  }
+}

@@ -1,0 +1,182 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Packr } from 'msgpackr';
+import { AppError } from '../gateway/errors.js';
+import type { Bus, HistoryResult, RoomMessage } from './bus.js';
+import { LuaScript } from './lua.js';
+import type { RoomMetrics } from './metrics.js';
+import { shardOf } from './sharding.js';
+
+/**
+ * Cluster engine over Redis pub/sub, sharded over one or more Redis servers.
+ *
+ * - A room lives on one shard (shardOf). Its sequence counter, its bounded history and its
+ *   channel are all there, so one Lua script can number, record and publish a message
+ *   atomically: pub/sub order on the channel equals seq order.
+ * - Every node (the publisher too) delivers only what arrives on the subscription, so each
+ *   subscribed node sees each message exactly once, in seq order.
+ * - Per shard, one connection for commands and PUBLISH, one in subscriber mode. ioredis
+ *   re-issues SUBSCRIBE for every channel after a reconnect, so a restarted shard gets its
+ *   subscriptions back without client action.
+ */
+
+// Plain maps, no records: entries are readable by any msgpack library.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/*
+ * Sequences, records and publishes one room message.
+ * KEYS[1]  the room's seq counter (string)
+ * KEYS[2]  the room's history (list, oldest first)
+ * ARGV[1]  channel
+ * ARGV[2]  the message without seq: five msgpack key/value pairs (room, event, data, ts, origin), no map header
+ * ARGV[3]  history size (entries kept)
+ * ARGV[4]  idle expiry of counter and history, seconds
+ * Returns the new seq. Stored and published: a msgpack map of six entries, seq first.
+ */
+const PUBLISH = new LuaScript(`
+local seq = redis.call('INCR', KEYS[1])
+local msg = string.char(0x86) .. cmsgpack.pack('seq') .. cmsgpack.pack(seq) .. ARGV[2]
+redis.call('RPUSH', KEYS[2], msg)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[1], msg)
+return seq
+`);
+
+/*
+ * Reads what a client missed.
+ * KEYS[1]  the room's seq counter
+ * KEYS[2]  the room's history
+ * ARGV[1]  afterSeq (the last seq the client has)
+ * Returns {latestSeq, oldestSeq, entry...}: the entries with seq > afterSeq when all are kept,
+ * none when afterSeq is the latest or outside the kept window (the caller tells which).
+ */
+const HISTORY = new LuaScript(`
+local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
+local oldest = latest - redis.call('LLEN', KEYS[2]) + 1
+local after = tonumber(ARGV[1])
+if after >= latest or after + 1 < oldest then return {latest, oldest} end
+local out = redis.call('LRANGE', KEYS[2], after + 1 - oldest, -1)
+table.insert(out, 1, oldest)
+table.insert(out, 1, latest)
+return out
+`);
+
+export interface RedisBusOptions {
+  urls: string[];
+  nodeId: string;
+  log: Logger;
+  metrics: RoomMetrics;
+  historySize: number;
+  historyTtlSec: number;
+}
+
+interface Shard {
+  url: string;
+  pub: Redis;
+  sub: Redis;
+}
+
+const channelOf = (room: string): string => `lg:room:${room}`;
+const seqKey = (room: string): string => `lg:room:{${room}}:seq`;
+const historyKey = (room: string): string => `lg:room:{${room}}:hist`;
+
+export class RedisBus implements Bus {
+  private readonly shards: Shard[];
+  private readonly subscribed = new Set<string>();
+  private listener: (message: RoomMessage) => void = () => {};
+
+  constructor(private readonly opts: RedisBusOptions) {
+    this.shards = opts.urls.map((url, index) => this.connect(url, index));
+  }
+
+  async subscribe(room: string): Promise<void> {
+    if (this.subscribed.has(room)) return;
+    this.subscribed.add(room);
+    this.opts.metrics.subscriptions.inc();
+    await this.shardFor(room).sub.subscribe(channelOf(room));
+  }
+
+  async unsubscribe(room: string): Promise<void> {
+    if (!this.subscribed.delete(room)) return;
+    this.opts.metrics.subscriptions.dec();
+    await this.shardFor(room).sub.unsubscribe(channelOf(room));
+  }
+
+  async publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
+    const ts = Date.now();
+    const origin = this.opts.nodeId;
+    const pairs = Buffer.concat(['room', room, 'event', event, 'data', data ?? null, 'ts', ts, 'origin', origin].map((v) => Buffer.from(packr.pack(v))));
+    let seq: unknown;
+    try {
+      seq = await PUBLISH.run(this.shardFor(room).pub, [seqKey(room), historyKey(room)], [channelOf(room), pairs, this.opts.historySize, this.opts.historyTtlSec]);
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message, room }, 'bus publish failed');
+      throw new AppError('unavailable', 'the room bus is unavailable; retry');
+    }
+    this.opts.metrics.published.inc();
+    return { room, event, data, seq: Number(seq), ts, origin };
+  }
+
+  async history(room: string, afterSeq: number): Promise<HistoryResult> {
+    const reply = (await HISTORY.runBuffer(this.shardFor(room).pub, [seqKey(room), historyKey(room)], [afterSeq])) as Array<number | Buffer>;
+    const latestSeq = Number(reply[0]);
+    const oldestSeq = Number(reply[1]);
+    if (afterSeq === latestSeq) return { kind: 'messages', messages: [] };
+    if (reply.length === 2) return { kind: 'gap', oldestSeq, latestSeq };
+    return { kind: 'messages', messages: reply.slice(2).flatMap((raw) => this.decode(raw as Buffer)) };
+  }
+
+  onMessage(listener: (message: RoomMessage) => void): void {
+    this.listener = listener;
+  }
+
+  /** The shard index of a room (for tests and operators). */
+  shardIndex(room: string): number {
+    return shardOf(room, this.shards.length);
+  }
+
+  async close(): Promise<void> {
+    this.subscribed.clear();
+    await Promise.all(this.shards.flatMap((s) => [s.sub.quit().catch(() => s.sub.disconnect()), s.pub.quit().catch(() => s.pub.disconnect())]));
+  }
+
+  private shardFor(room: string): Shard {
+    return this.shards[shardOf(room, this.shards.length)]!;
+  }
+
+  private connect(url: string, index: number): Shard {
+    const { log, nodeId } = this.opts;
+    const pub = new Redis(url, { connectionName: `livegate:${nodeId}:bus-pub:${index}`, maxRetriesPerRequest: 2 });
+    const sub = new Redis(url, { connectionName: `livegate:${nodeId}:bus-sub:${index}`, autoResubscribe: true, maxRetriesPerRequest: null });
+    for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
+      client.on('error', (err: Error) => log.warn({ shard: index, role, err: err.message }, 'bus shard error'));
+    }
+    // Logged so operators (and tests) see a shard come back; ioredis resubscribes on its own.
+    let connectedOnce = false;
+    sub.on('ready', () => {
+      if (connectedOnce) log.info({ shard: index }, 'bus shard reconnected; subscriptions restored');
+      connectedOnce = true;
+    });
+    sub.on('messageBuffer', (_channel: Buffer, raw: Buffer) => {
+      for (const message of this.decode(raw)) {
+        this.opts.metrics.received.inc();
+        this.listener(message);
+      }
+    });
+    return { url, pub, sub };
+  }
+
+  /** Decodes one stored/published entry; a malformed one is logged and skipped. */
+  private decode(raw: Buffer): RoomMessage[] {
+    try {
+      const value = packr.unpack(raw) as Partial<RoomMessage>;
+      if (typeof value.room !== 'string' || typeof value.event !== 'string' || typeof value.seq !== 'number') throw new Error('missing fields');
+      return [{ room: value.room, event: value.event, data: value.data, seq: value.seq, ts: Number(value.ts), origin: String(value.origin) }];
+    } catch (err) {
+      this.opts.log.error({ err: (err as Error).message }, 'undecodable bus message');
+      return [];
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * A durable queue engine under the WriteQueue seam: where queued operations wait until the
+ * writer has applied them to MongoDB. Engines: queue-redis.ts (Redis Stream + consumer group,
+ * shared by every node) and queue-memory.ts (this process only). See docs/PERSISTENCE.md.
+ */
+import { BSON } from 'mongodb';
+import type { WriteOp } from './write-queue.js';
+
+/** One enqueue call: its operations travel and are acknowledged together. */
+export interface QueueEntry {
+  readonly id: string;
+  /** Milliseconds since epoch when the entry was queued. */
+  readonly enqueuedAt: number;
+  readonly ops: WriteOp[];
+}
+
+/** An entry whose payload could not be decoded (kept aside, never silently dropped). */
+export interface BadEntry {
+  readonly id: string;
+  readonly raw: string;
+  readonly reason: string;
+}
+
+export interface Batch {
+  entries: QueueEntry[];
+  bad: BadEntry[];
+}
+
+export interface QueueStats {
+  /** Entries queued and not yet acknowledged (in flight included). */
+  length: number;
+  /** Age of the oldest unacknowledged entry in ms (0 when empty). */
+  oldestAgeMs: number;
+}
+
+export interface QueueEngine {
+  readonly name: 'redis' | 'memory';
+  append(ops: WriteOp[]): Promise<void>;
+  /**
+   * Entries to (re)process before new ones: this writer's own unacknowledged entries (after a
+   * restart) and entries a crashed writer left idle for longer than the claim timeout.
+   */
+  reclaim(max: number): Promise<Batch>;
+  /** New entries, waiting up to `blockMs` for some to arrive. */
+  next(max: number, blockMs: number): Promise<Batch>;
+  /** Tells other writers these entries are still being worked on (during retries). */
+  keepClaimed(ids: string[]): Promise<void>;
+  /** The entries are applied: remove them for good. */
+  ack(ids: string[]): Promise<void>;
+  /** Moves entries that can never be applied to the dead-letter store, then acknowledges them. */
+  deadLetter(items: Array<{ id: string; raw: string; reason: string }>): Promise<void>;
+  stats(): Promise<QueueStats>;
+  close(): Promise<void>;
+}
+
+/** Canonical extended JSON keeps Dates (and other BSON types) exact through the queue. */
+export const encodeOps = (ops: WriteOp[]): string => BSON.EJSON.stringify(ops, { relaxed: false });
+
+export function decodeOps(raw: string): WriteOp[] {
+  const value: unknown = BSON.EJSON.parse(raw, { relaxed: false });
+  if (!Array.isArray(value) || !value.every(isWriteOp)) throw new Error('not a list of write operations');
+  return value;
+}
+
+const KINDS = new Set(['insert', 'upsert', 'setIfNewer', 'delete']);
+
+function isWriteOp(value: unknown): value is WriteOp {
+  if (typeof value !== 'object' || value === null) return false;
+  const op = value as Record<string, unknown>;
+  return typeof op['kind'] === 'string' && KINDS.has(op['kind']) && typeof op['collection'] === 'string';
+}

@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import type { Batch, QueueEngine, QueueStats } from './queue-engine.js';
+import { decodeOps, encodeOps } from './queue-engine.js';
+import type { WriteOp } from './write-queue.js';
+
+/** [id, [field, value, ...]] as XREADGROUP / XAUTOCLAIM return it; fields are null for a deleted entry. */
+type RawEntry = [string, string[] | null];
+
+export interface RedisQueueOptions {
+  /** Stream key; `<stream>:dead` holds entries that can never be applied. */
+  stream: string;
+  group: string;
+  /** This writer's consumer name (the NODE_ID: a restarted node finds its own pending entries). */
+  consumer: string;
+  /** A pending entry idle this long belongs to a crashed writer and may be claimed. */
+  claimIdleMs: number;
+}
+
+/**
+ * Durable engine: one Redis Stream shared by every node, one consumer group of writers.
+ * XADD appends (durable once acknowledged by Redis, as durable as Redis' persistence settings);
+ * XREADGROUP hands each entry to one writer; XACK + XDEL remove it once applied. An entry read
+ * but never acknowledged stays in the group's pending list: its writer re-reads it after a
+ * restart (id 0), and after `claimIdleMs` any writer takes it over with XAUTOCLAIM.
+ * `reader` must be a dedicated connection: XREADGROUP BLOCK holds it.
+ */
+export class RedisStreamQueue implements QueueEngine {
+  readonly name = 'redis' as const;
+  private ownPendingDone = false;
+  private ownCursor = '0';
+  private claimCursor = '0-0';
+  private groupReady: Promise<void> | undefined;
+
+  constructor(private readonly redis: Redis, private readonly reader: Redis, private readonly opts: RedisQueueOptions) {}
+
+  async append(ops: WriteOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    await this.redis.xadd(this.opts.stream, '*', 'd', encodeOps(ops));
+  }
+
+  async reclaim(max: number): Promise<Batch> {
+    await this.ensureGroup();
+    const { stream, group, consumer, claimIdleMs } = this.opts;
+    if (!this.ownPendingDone) {
+      const reply = (await this.reader.xreadgroup('GROUP', group, consumer, 'COUNT', max, 'STREAMS', stream, this.ownCursor)) as Array<[string, RawEntry[]]> | null;
+      const raw = reply?.[0]?.[1] ?? [];
+      if (raw.length === 0) this.ownPendingDone = true;
+      else {
+        this.ownCursor = raw[raw.length - 1]![0];
+        return toBatch(raw);
+      }
+    }
+    const reply = (await this.redis.xautoclaim(stream, group, consumer, claimIdleMs, this.claimCursor, 'COUNT', max)) as [string, RawEntry[], string[]?];
+    this.claimCursor = reply[0];
+    return toBatch(reply[1]);
+  }
+
+  async next(max: number, blockMs: number): Promise<Batch> {
+    await this.ensureGroup();
+    const { stream, group, consumer } = this.opts;
+    const args: Array<string | number> = ['GROUP', group, consumer, 'COUNT', max];
+    if (blockMs > 0) args.push('BLOCK', blockMs);
+    const reply = (await this.reader.call('XREADGROUP', ...args, 'STREAMS', stream, '>')) as Array<[string, RawEntry[]]> | null;
+    return toBatch(reply?.[0]?.[1] ?? []);
+  }
+
+  async keepClaimed(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { stream, group, consumer } = this.opts;
+    await this.redis.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID');
+  }
+
+  async ack(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { stream, group } = this.opts;
+    await this.redis.multi().xack(stream, group, ...ids).xdel(stream, ...ids).exec();
+  }
+
+  async deadLetter(items: Array<{ id: string; raw: string; reason: string }>): Promise<void> {
+    if (items.length === 0) return;
+    const tx = this.redis.multi();
+    for (const item of items) tx.xadd(`${this.opts.stream}:dead`, '*', 'entry', item.id, 'reason', item.reason, 'd', item.raw);
+    await tx.exec();
+    await this.ack([...new Set(items.map((i) => i.id))]);
+  }
+
+  async stats(): Promise<QueueStats> {
+    const [len, first] = await Promise.all([this.redis.xlen(this.opts.stream), this.redis.xrange(this.opts.stream, '-', '+', 'COUNT', 1)]);
+    const oldest = first[0]?.[0];
+    return { length: len, oldestAgeMs: oldest ? Math.max(0, Date.now() - Number(oldest.split('-')[0])) : 0 };
+  }
+
+  async close(): Promise<void> {
+    this.reader.disconnect();
+  }
+
+  private ensureGroup(): Promise<void> {
+    this.groupReady ??= this.redis.xgroup('CREATE', this.opts.stream, this.opts.group, '0', 'MKSTREAM').then(
+      () => undefined,
+      (err: Error) => {
+        if (err.message.includes('BUSYGROUP')) return;
+        this.groupReady = undefined;
+        throw err;
+      },
+    );
+    return this.groupReady;
+  }
+}
+
+function toBatch(raw: RawEntry[]): Batch {
+  const batch: Batch = { entries: [], bad: [] };
+  for (const [id, fields] of raw) {
+    if (!fields) continue; // deleted while pending: already applied
+    const payload = fields[fields.indexOf('d') + 1] ?? '';
+    try {
+      batch.entries.push({ id, enqueuedAt: Number(id.split('-')[0]), ops: decodeOps(payload) });
+    } catch (err) {
+      batch.bad.push({ id, raw: payload, reason: (err as Error).message });
+    }
+  }
+  return batch;
+}

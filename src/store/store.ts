@@ -1,0 +1,107 @@
+/**
+ * The write pipeline, assembled from configuration: the queue engine (Redis Stream when Redis is
+ * configured, memory otherwise), the WriteQueue domains use, the background writer, indexes,
+ * metrics and the readiness check. app.ts creates one per node.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import type { Readiness } from '../gateway/health.js';
+import { INDEXES, ensureIndexes } from './indexes.js';
+import type { Mongo } from './mongo.js';
+import type { QueueEngine } from './queue-engine.js';
+import { MemoryQueue } from './queue-memory.js';
+import { QueueMetrics } from './queue-metrics.js';
+import { RedisStreamQueue } from './queue-redis.js';
+import { Writer } from './writer.js';
+import type { WriteOp, WriteQueue } from './write-queue.js';
+
+export interface Store {
+  readonly queue: WriteQueue;
+  /** Starts the writer and index creation in the background (never waits for MongoDB). */
+  start(): void;
+  /** Stops the writer after flushing what it can within WRITE_FLUSH_MS. */
+  stop(): Promise<void>;
+}
+
+export interface StoreDeps {
+  config: Config;
+  log: Logger;
+  registry: Registry;
+  readiness: Readiness;
+  redis: Redis | undefined;
+  mongo: Mongo | undefined;
+}
+
+export function createStore(deps: StoreDeps): Store {
+  const { config, redis, mongo } = deps;
+  const log = deps.log.child({ component: 'store' });
+  if (!mongo) return discardingStore(log);
+
+  const engine: QueueEngine = redis
+    ? new RedisStreamQueue(redis, redis.duplicate({ connectionName: `livegate:${config.nodeId}:writer` }), {
+        stream: config.writeQueue.stream,
+        group: 'writers',
+        consumer: config.nodeId,
+        claimIdleMs: config.writeQueue.claimIdleMs,
+      })
+    : new MemoryQueue();
+  const metrics = new QueueMetrics(deps.registry, engine);
+  const writer = new Writer(engine, mongo.db, metrics, log, {
+    batchSize: config.writeQueue.batchSize,
+    blockMs: 1000,
+    claimEveryMs: Math.max(250, Math.min(5000, Math.floor(config.writeQueue.claimIdleMs / 2))),
+    maxBackoffMs: config.writeQueue.maxBackoffMs,
+  });
+  deps.readiness.register('writer', async () => writer.running);
+  let indexing = true;
+
+  const queue: WriteQueue = {
+    async enqueue(ops: WriteOp[]) {
+      await engine.append(ops);
+      metrics.enqueued.inc({ engine: engine.name }, ops.length);
+    },
+  };
+
+  return {
+    queue,
+    start() {
+      log.info({ engine: engine.name, stream: engine.name === 'redis' ? config.writeQueue.stream : undefined }, 'write pipeline started');
+      writer.start();
+      void (async () => {
+        for (let attempt = 1; indexing; attempt++) {
+          try {
+            await ensureIndexes(mongo.db, INDEXES, log);
+            log.info({ indexes: INDEXES.length }, 'indexes ensured');
+            return;
+          } catch (err) {
+            if (attempt === 1 || attempt % 10 === 0) log.warn({ err: (err as Error).message, attempt }, 'index creation failed; retrying');
+            await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
+          }
+        }
+      })();
+    },
+    async stop() {
+      indexing = false;
+      const left = await writer.stop(config.writeQueue.flushMs);
+      if (left > 0 && engine.name === 'memory') log.error({ left }, 'memory write queue: entries lost at shutdown (no Redis to keep them)');
+      await engine.close();
+    },
+  };
+}
+
+/** Without MONGO_URL there is no system of record: writes are dropped (logged once). */
+function discardingStore(log: Logger): Store {
+  let warned = false;
+  return {
+    queue: {
+      async enqueue() {
+        if (!warned) log.warn('MONGO_URL is not set: writes are not persisted');
+        warned = true;
+      },
+    },
+    start() {},
+    async stop() {},
+  };
+}

@@ -1,0 +1,185 @@
+import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type WriteError } from 'mongodb';
+import type { Logger } from 'pino';
+import { DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
+import { encodeOps, type Batch, type QueueEngine } from './queue-engine.js';
+import type { QueueMetrics } from './queue-metrics.js';
+import type { WriteOp } from './write-queue.js';
+
+export interface WriterOptions {
+  /** Most entries read per batch. */
+  batchSize: number;
+  /** How long one read waits for new entries. */
+  blockMs: number;
+  /** How often to look for entries a crashed writer left pending. */
+  claimEveryMs: number;
+  /** Longest pause between attempts while MongoDB is unreachable. */
+  maxBackoffMs: number;
+}
+
+interface Rejected {
+  op: WriteOp;
+  reason: string;
+}
+
+const EMPTY: Batch = { entries: [], bad: [] };
+const isEmpty = (b: Batch): boolean => b.entries.length === 0 && b.bad.length === 0;
+
+/**
+ * Drains the queue into MongoDB: one batch at a time, bulk writes per collection, idempotent.
+ * While MongoDB is unreachable it retries the same batch with backoff (the entries stay queued;
+ * sockets never wait). Ops MongoDB refuses for good (not a transient error) go to the dead-letter
+ * store instead of blocking the queue. Runs in the background until `stop`.
+ */
+export class Writer {
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private deadline = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly engine: QueueEngine,
+    private readonly db: Db,
+    private readonly metrics: QueueMetrics,
+    private readonly log: Logger,
+    private readonly opts: WriterOptions,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  get running(): boolean {
+    return this.loop !== undefined && !this.stopping;
+  }
+
+  /** Stops reading, then applies what is queued until `flushMs` has passed. Returns what is left. */
+  async stop(flushMs: number): Promise<number> {
+    if (!this.loop) return (await this.engine.stats()).length;
+    this.deadline = Date.now() + flushMs;
+    this.stopping = true;
+    await this.loop;
+    while (Date.now() < this.deadline) {
+      const batch = await this.engine.next(this.opts.batchSize, 0).catch(() => EMPTY);
+      if (isEmpty(batch) || !(await this.process(batch))) break;
+    }
+    const left = (await this.engine.stats().catch(() => ({ length: -1 }))).length;
+    this.log.info({ left, engine: this.engine.name }, 'write queue flushed');
+    return left;
+  }
+
+  private async run(): Promise<void> {
+    let lastClaim = 0;
+    while (!this.stopping) {
+      try {
+        let batch = EMPTY;
+        if (Date.now() - lastClaim >= this.opts.claimEveryMs) {
+          batch = await this.engine.reclaim(this.opts.batchSize);
+          if (isEmpty(batch)) lastClaim = Date.now();
+          else this.log.info({ entries: batch.entries.length }, 'write queue: reclaimed pending entries');
+        }
+        if (isEmpty(batch)) batch = await this.engine.next(this.opts.batchSize, this.opts.blockMs);
+        await this.process(batch);
+      } catch (err) {
+        this.metrics.failures.inc({ reason: 'queue' });
+        this.log.warn({ err: (err as Error).message }, 'write queue read failed; retrying');
+        await sleep(1000);
+      }
+    }
+  }
+
+  /** Applies one batch; false if it was abandoned at the shutdown deadline (left queued). */
+  private async process(batch: Batch): Promise<boolean> {
+    if (batch.bad.length > 0) {
+      this.metrics.failures.inc({ reason: 'bad_entry' }, batch.bad.length);
+      this.log.error({ ids: batch.bad.map((b) => b.id) }, 'write queue: undecodable entries moved to dead letters');
+      await this.engine.deadLetter(batch.bad);
+    }
+    if (batch.entries.length === 0) return true;
+    const ids = batch.entries.map((e) => e.id);
+    const entryOf = new Map<WriteOp, string>();
+    for (const entry of batch.entries) for (const op of entry.ops) entryOf.set(op, entry.id);
+    const plan = planBatch(batch.entries.flatMap((e) => e.ops));
+    this.metrics.batchOps.observe(entryOf.size);
+
+    let rejected: Rejected[];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        rejected = (await Promise.all(plan.map((cb) => this.applyCollection(cb)))).flat();
+        break;
+      } catch (err) {
+        this.metrics.retries.inc();
+        this.metrics.failures.inc({ reason: 'mongodb' });
+        if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err: (err as Error).message, attempt, ops: entryOf.size }, 'mongodb write failed; batch kept and retried');
+        const pause = Math.min(this.opts.maxBackoffMs, 100 * 2 ** Math.min(attempt, 10)) * (0.75 + Math.random() / 2);
+        if (Date.now() + pause >= this.deadline) {
+          this.log.error({ ops: entryOf.size, engine: this.engine.name }, 'shutdown deadline: batch left in the queue');
+          return false;
+        }
+        await this.engine.keepClaimed(ids).catch(() => undefined);
+        await sleep(pause);
+      }
+    }
+    if (rejected.length > 0) {
+      this.metrics.ops.inc({ result: 'dead' }, rejected.length);
+      this.metrics.failures.inc({ reason: 'rejected_op' }, rejected.length);
+      this.log.error({ rejected: rejected.map((r) => ({ collection: r.op.collection, reason: r.reason })) }, 'mongodb refused operations; moved to dead letters');
+      await this.engine.deadLetter(rejected.map((r) => ({ id: entryOf.get(r.op) ?? 'unknown', raw: encodeOps([r.op]), reason: r.reason })));
+    }
+    await this.engine.ack(ids);
+    return true;
+  }
+
+  /**
+   * One collection's bulkWrite. When it reports per-op errors, the ops are applied again one by
+   * one (all are idempotent): servers differ in what an unordered bulk executes after an error
+   * (FerretDB stops at the first one and misreports its index), so only single-op results are
+   * trusted. Duplicate key = a stale version or a lost race (expected); other per-op errors are
+   * permanent rejections; anything else throws (transient: the whole batch is retried).
+   */
+  private async applyCollection(cb: CollectionBatch): Promise<Rejected[]> {
+    const collection = this.db.collection<StoredDoc>(cb.collection);
+    const stop = this.metrics.writeDuration.startTimer({ collection: cb.collection });
+    try {
+      await collection.bulkWrite(cb.models, { ordered: cb.ordered });
+      stop();
+      this.metrics.ops.inc({ result: 'applied' }, cb.models.length);
+      return [];
+    } catch (err) {
+      if (!writeErrorsOf(err)) throw err;
+    }
+    const rejected: Rejected[] = [];
+    for (const [i, model] of cb.models.entries()) {
+      const op = cb.ops[i]!;
+      const error = await this.applyOne(collection, model, op.kind === 'upsert' ? 2 : 1);
+      if (!error) this.metrics.ops.inc({ result: 'applied' });
+      else if (error.code === DUPLICATE_KEY) this.metrics.ops.inc({ result: 'stale' });
+      else rejected.push({ op, reason: `${error.code}: ${error.errmsg ?? ''}` });
+    }
+    return rejected;
+  }
+
+  /** One op; its per-op error if MongoDB refused it. A plain upsert that lost an insert race is retried. */
+  private async applyOne(collection: Collection<StoredDoc>, model: AnyBulkWriteOperation<StoredDoc>, attempts: number): Promise<WriteError | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await collection.bulkWrite([model], { ordered: true });
+        return undefined;
+      } catch (err) {
+        const error = writeErrorsOf(err)?.[0];
+        if (!error) throw err;
+        if (error.code !== DUPLICATE_KEY || attempt >= attempts) return error;
+      }
+    }
+  }
+}
+
+/** Per-op errors of a bulk write, or undefined when the failure was not per-op (network, selection). */
+function writeErrorsOf(err: unknown): WriteError[] | undefined {
+  if (!(err instanceof MongoBulkWriteError)) return undefined;
+  const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  if (list.length === 0 || err.result?.getWriteConcernError?.()) return undefined;
+  return list;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -40,6 +40,8 @@ describe('one wallet spent from 50 sockets on two nodes', () => {
 
     const clients: NativeClient[] = [];
     for (let i = 0; i < CLIENTS; i++) clients.push(await connect(env.gateways[i % 2]!, sender));
+    // Every socket answers before the burst (a socket lost on the way fails here, clearly, not as a 10 s timeout).
+    for (const client of clients) expect((await client.request('session:info')).data).toMatchObject({ userId: sender });
 
     const outcomes = await Promise.all(
       clients.flatMap((client) =>

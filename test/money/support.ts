@@ -53,6 +53,7 @@ export async function startMoneyEnv(mongoUrl: string, nodes: number, extra: Reco
   await seedCatalogue(db);
   const gateways: GatewayProcess[] = [];
   for (let i = 0; i < nodes; i++) gateways.push(await startGateway(gatewayEnv(redis.url, mongoUrl, dbName, extra)));
+  for (const gw of gateways) await eventually(async () => (await fetch(`${gw.http}/readyz`)).status, (status) => status === 200);
   const admin = await connect(gateways[0]!, uid('admin'), 'admin');
   return {
     redis,

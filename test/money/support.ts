@@ -35,6 +35,7 @@ export function gatewayEnv(redisUrl: string, mongoUrl: string, dbName: string, e
     MONEY_OUTBOX_GRACE_MS: '1000',
     MONEY_OUTBOX_SWEEP_MS: '200',
     PK_POLL_MS: '100',
+    WRITE_CLAIM_IDLE_MS: '1000',
     RATE_LIMIT_CONN_PER_SEC: '2000',
     RATE_LIMIT_CONN_BURST: '2000',
     RATE_LIMIT_USER_PER_SEC: '5000',
@@ -93,6 +94,11 @@ export async function fund(admin: NativeClient, userId: string, amount: number):
 /** A livestream document as the livestream module stores it (host lookup for stream gifts). */
 export async function createLivestream(db: Db, livestreamId: string, hostId: string): Promise<void> {
   await db.collection<{ _id: string }>(COLLECTIONS.livestreams).insertOne({ _id: livestreamId, hostId, status: 'live', createdAt: new Date() } as { _id: string });
+}
+
+/** A user account document (recipients of profile gifts must exist). */
+export async function createUser(db: Db, userId: string): Promise<void> {
+  await db.collection<{ _id: string }>(COLLECTIONS.users).insertOne({ _id: userId, username: userId, createdAt: new Date() } as { _id: string });
 }
 
 /** Joins a livestream's room through the livestream module (cluster branch). */

@@ -101,9 +101,14 @@ export async function createUser(db: Db, userId: string): Promise<void> {
   await db.collection<{ _id: string }>(COLLECTIONS.users).insertOne({ _id: userId, username: userId, createdAt: new Date() } as { _id: string });
 }
 
-/** Joins a livestream's room through the livestream module (cluster branch). */
-export async function joinStream(client: NativeClient, livestreamId: string): Promise<void> {
-  await ok(client, 'livestream:join', { livestreamId });
+/** Starts a livestream through the livestream module (its host is the recipient of stream gifts). */
+export async function startStream(host: NativeClient, streamId: string): Promise<void> {
+  await ok(host, 'livestream:start', { title: `stream ${streamId}`, streamId });
+}
+
+/** Joins a livestream's room `live:<streamId>` through the livestream module. */
+export async function joinStream(client: NativeClient, streamId: string): Promise<void> {
+  await ok(client, 'livestream:join', { streamId });
 }
 
 /** Polls MongoDB until `read` returns a value satisfying `done` (the write queue drains asynchronously). */

@@ -9,6 +9,7 @@ import { AppError, type ErrorCode } from '../../gateway/errors.js';
 import { moneyKeys } from '../money/keys.js';
 import { giftAck, giftTransactionId, giftWrites, type GiftAck, type GiftContext, type GiftMeta, type GiftRecord } from '../money/ledger.js';
 import type { MoneyStore } from '../money/money-store.js';
+import type { StreamDirectory } from '../money/stream-directory.js';
 import type { MoneyMetrics } from '../money/metrics.js';
 import type { Outbox } from '../money/outbox.js';
 import { IDEMPOTENCY_KEY, type WalletService } from '../money/wallet-service.js';
@@ -33,7 +34,6 @@ export interface GiftSendInput {
 export type PkScoreListener = (battleId: string) => void;
 
 export class GiftService {
-  private readonly hosts = new Map<string, string>();
   private readonly knownUsers = new Set<string>();
   private pkListener: PkScoreListener = () => {};
 
@@ -42,6 +42,7 @@ export class GiftService {
     private readonly catalog: CatalogService,
     private readonly wallets: WalletService,
     private readonly store: MoneyStore,
+    private readonly streams: StreamDirectory,
     private readonly outbox: Outbox,
     private readonly coalescer: GiftCoalescer,
     private readonly metrics: MoneyMetrics,
@@ -146,18 +147,11 @@ export class GiftService {
     return recipientId;
   }
 
-  private async hostOf(livestreamId: string): Promise<string | undefined> {
-    const cached = this.hosts.get(livestreamId);
-    if (cached) return cached;
-    const host = await this.store.livestreamHost(livestreamId).catch((err: unknown) => {
+  private hostOf(livestreamId: string): Promise<string | undefined> {
+    return this.streams.hostOf(livestreamId).catch((err: unknown) => {
       this.log.warn({ err: (err as Error).message }, 'livestream lookup failed');
       throw new AppError('unavailable', 'cannot check the livestream now; retry');
     });
-    if (host) {
-      if (this.hosts.size > 50_000) this.hosts.clear();
-      this.hosts.set(livestreamId, host);
-    }
-    return host;
   }
 
   private rememberUser(userId: string): void {

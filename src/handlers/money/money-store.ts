@@ -24,8 +24,6 @@ export interface MoneyStore {
   recentCredits(userId: string, sinceMs: number): Promise<CreditRecord[]>;
   /** Whether a user is known (has an account or a wallet). */
   userExists(userId: string): Promise<boolean>;
-  /** The host of a livestream, if it exists and is not ended. */
-  livestreamHost(livestreamId: string): Promise<string | undefined>;
 }
 
 const EARNING_TYPES = new Set(['gift_received', 'earning', 'commission']);
@@ -89,12 +87,6 @@ export class MongoMoneyStore implements MoneyStore {
     return user !== null || wallet !== null;
   }
 
-  async livestreamHost(livestreamId: string): Promise<string | undefined> {
-    const doc = await this.db.collection<Row>(COLLECTIONS.livestreams).findOne({ _id: livestreamId }, { projection: { hostId: 1, userId: 1, status: 1 } });
-    if (!doc || doc['status'] === 'ended') return undefined;
-    const host = doc['hostId'] ?? doc['userId'];
-    return typeof host === 'string' ? host : undefined;
-  }
 }
 
 /** Without MongoDB (single-node development): wallets start empty, nothing to restore. */
@@ -110,8 +102,5 @@ export class EmptyMoneyStore implements MoneyStore {
   }
   async userExists(): Promise<boolean> {
     return true;
-  }
-  async livestreamHost(): Promise<string | undefined> {
-    return undefined;
   }
 }

@@ -16,12 +16,14 @@ import { MoneyMetrics } from './metrics.js';
 import { EmptyMoneyStore, MongoMoneyStore, type MoneyStore } from './money-store.js';
 import { moneyKeys } from './keys.js';
 import { Outbox } from './outbox.js';
+import { CachedStreamDirectory, MongoStreamDirectory, type StreamDirectory } from './stream-directory.js';
 import { WalletService } from './wallet-service.js';
 
 export interface MoneyServices {
   redis: Redis;
   queue: WriteQueue;
   store: MoneyStore;
+  streams: StreamDirectory;
   outbox: Outbox;
   metrics: MoneyMetrics;
   catalog: CatalogService;
@@ -47,7 +49,9 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const cfg = core.config.money;
   const log = core.log.child({ component: 'money' });
   const queue = core.queue;
-  const store: MoneyStore = core.mongo ? new MongoMoneyStore(core.mongo) : new EmptyMoneyStore();
+  const mongo = core.mongo;
+  const store: MoneyStore = mongo ? new MongoMoneyStore(mongo) : new EmptyMoneyStore();
+  const streams: StreamDirectory = new CachedStreamDirectory(mongo ? new MongoStreamDirectory(() => mongo.db) : { hostOf: async () => undefined }, 30_000);
   const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000) });
   const metrics = new MoneyMetrics(core.metrics.registry, {
     outboxPending: () => redis.zcard(moneyKeys.outbox),
@@ -59,11 +63,11 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const catalog = new CatalogService(core.mongo, redis, log, cfg.catalogRefreshMs);
   const wallets = new WalletService(redis, store, outbox, metrics, log, { idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs });
   const coalescer = new GiftCoalescer(publish, cfg.giftCoalesceMs, cfg.giftComboWindowMs, metrics);
-  const gifts = new GiftService(redis, catalog, wallets, store, outbox, coalescer, metrics, log);
+  const gifts = new GiftService(redis, catalog, wallets, store, streams, outbox, coalescer, metrics, log);
   const pk = new PkService(redis, outbox, publish, metrics, log, { pollMs: cfg.pkPollMs, scoreIntervalMs: cfg.pkScoreIntervalMs, inviteTtlSec: cfg.pkInviteTtlSec, outboxGraceMs: cfg.outboxGraceMs });
   gifts.onPkScore((battleId) => pk.scoreChanged(battleId));
-  const shopping = new ShoppingService(redis, store, queue, publish, metrics);
-  const services: MoneyServices = { redis, queue, store, outbox, metrics, catalog, wallets, coalescer, gifts, pk, shopping };
+  const shopping = new ShoppingService(redis, streams, queue, publish, metrics);
+  const services: MoneyServices = { redis, queue, store, streams, outbox, metrics, catalog, wallets, coalescer, gifts, pk, shopping };
   built.set(core, services);
   return services;
 }

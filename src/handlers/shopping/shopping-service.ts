@@ -10,7 +10,7 @@ import { userRoom } from '../../gateway/connection.js';
 import type { WriteQueue } from '../../store/write-queue.js';
 import { COLLECTIONS } from '../money/collections.js';
 import { livestreamRoom, moneyKeys } from '../money/keys.js';
-import type { MoneyStore } from '../money/money-store.js';
+import type { StreamDirectory } from '../money/stream-directory.js';
 import type { MoneyMetrics } from '../money/metrics.js';
 import { shoppingOrderScript, shoppingPinScript } from '../money/lua/shopping.js';
 
@@ -35,14 +35,14 @@ export type RoomPublisher = (room: string, event: string, data: unknown) => void
 export class ShoppingService {
   constructor(
     private readonly redis: Redis,
-    private readonly store: MoneyStore,
+    private readonly streams: StreamDirectory,
     private readonly queue: WriteQueue,
     private readonly publish: RoomPublisher,
     private readonly metrics: MoneyMetrics,
   ) {}
 
   async start(userId: string, livestreamId: string): Promise<{ livestreamId: string; hostId: string; startedAt: string }> {
-    const host = await this.store.livestreamHost(livestreamId);
+    const host = await this.streams.hostOf(livestreamId);
     if (!host) throw new AppError('not_found', `livestream "${livestreamId}" does not exist or has ended`);
     if (host !== userId) throw new AppError('forbidden', 'only the stream host can start a shopping session');
     const key = moneyKeys.shopping(livestreamId);

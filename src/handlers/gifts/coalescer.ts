@@ -105,6 +105,7 @@ export class GiftCoalescer {
   }
 
   flush(): void {
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const now = Date.now();
     for (const { room, frame } of this.pending.values()) {
@@ -116,7 +117,6 @@ export class GiftCoalescer {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
     this.flush();
   }
 }

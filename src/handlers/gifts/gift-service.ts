@@ -60,8 +60,7 @@ export class GiftService {
 
   async send(senderId: string, input: GiftSendInput): Promise<GiftAck> {
     try {
-      const ack = await this.trySend(senderId, input);
-      return ack;
+      return await this.trySend(senderId, input);
     } catch (err) {
       this.metrics.gifts.inc({ outcome: err instanceof AppError ? err.code : 'internal' });
       throw err;

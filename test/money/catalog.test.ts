@@ -6,14 +6,14 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COLLECTIONS } from '../../src/handlers/money/collections.js';
 import { ROOT } from '../support/services.js';
-import { connect, eventually, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
+import { connect, errorCode, eventually, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
 
 const run = promisify(execFile);
 
 describe('gift catalogue', () => {
   let env: MoneyEnv;
   beforeAll(async () => {
-    env = await startMoneyEnv(inject('mongoUrl'), 2, { CATALOG_REFRESH_MS: '200' });
+    env = await startMoneyEnv(inject('mongoUrl'), 2, { CATALOG_REFRESH_MS: '200', DEV_PAYMENTS: 'true' });
   });
   afterAll(async () => {
     await env.close();
@@ -34,6 +34,13 @@ describe('gift catalogue', () => {
     expect(catalogue.gifts.some((g) => g.id === 'retired-crown')).toBe(false);
     const packages = await ok<{ items: Array<{ _id: string; coins: number; bonusCoins: number }> }>(clients[0]!, 'catalog:get', { kind: 'coinPackages' });
     expect(packages.items.map((p) => p._id)).toEqual(['coins-100', 'coins-550', 'coins-1200', 'coins-6500']);
+
+    // Development payments: a coin package credits coins + bonus once per key.
+    const purchase = { packageId: 'coins-550', idempotencyKey: uid('buy') };
+    const bought = await ok<{ amount: number; balance: number; price: number }>(clients[1]!, 'coins:purchase', purchase);
+    expect(bought).toMatchObject({ amount: 550, balance: 550, price: 4.99 });
+    expect(await ok(clients[1]!, 'coins:purchase', purchase)).toEqual(bought);
+    expect(errorCode(await clients[1]!.request('coins:purchase', { packageId: 'nope', idempotencyKey: uid('buy') }))).toBe('not_found');
 
     // An edit in MongoDB plus a version bump reaches both nodes.
     await env.db.collection<{ _id: string }>(COLLECTIONS.gifts).updateOne({ _id: 'rose' }, { $set: { price: 2 } });

@@ -79,6 +79,18 @@ export const giftsModule: ModuleFactory = (core) => {
         return requireMoney(services).wallets.credit(data.userId, data.amount, data.reason, data.idempotencyKey, data.type);
       }),
 
+      'coins:purchase': defineHandler(
+        Type.Object({ packageId: Type.String({ minLength: 1, maxLength: 64 }), idempotencyKey: IdempotencyKey }, { additionalProperties: false }),
+        async (ctx, data) => {
+          if (!core.config.devPayments) throw new AppError('forbidden', 'no payment provider is configured (DEV_PAYMENTS is off)');
+          const { catalog, wallets } = requireMoney(services);
+          const pack = catalog.list('coinPackages').find((p) => p._id === data.packageId && p.isActive);
+          if (!pack) throw new AppError('not_found', `coin package "${data.packageId}" does not exist`);
+          const credit = await wallets.credit(ctx.session.userId, pack.coins + pack.bonusCoins, `Purchased ${pack.name} (development payment)`, data.idempotencyKey, 'purchase');
+          return { ...credit, packageId: pack._id, price: pack.price, currency: pack.currency };
+        },
+      ),
+
       'gift:leaderboard': defineHandler(
         Type.Object({ livestreamId: Type.Optional(Id), creatorId: Type.Optional(Id), limit: Limit }, { additionalProperties: false }),
         async (_ctx, data) => {

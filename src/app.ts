@@ -17,6 +17,8 @@ import { MODULES } from './modules.js';
 import { createBus } from './rooms/index.js';
 import { RoomHub } from './rooms/hub.js';
 import { RoomMetrics } from './rooms/metrics.js';
+import { RoomAccess } from './rooms/access.js';
+import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
 import { Mongo } from './store/mongo.js';
 import { createStore } from './store/store.js';
 
@@ -64,10 +66,14 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();
   const verifier = await createTokenVerifier(config.jwt);
-  const core: Core = { config, log, metrics, readiness, bus, hub, redis, mongo, queue: store.queue, sockets, verifier };
+  const roomAccess = new RoomAccess();
+  const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, queue: store.queue, sockets, verifier };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
+  // After the modules registered their dead-node cleanups (the first beat runs them for our own id).
+  await liveness.start();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
   const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
   routes.push(openApiRoute(routes, OPENAPI_INFO));
@@ -105,6 +111,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
+      await liveness.stop().catch((err: unknown) => log.warn({ err }, 'liveness stop failed'));
       // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).
       await store.stop().catch((err: unknown) => log.warn({ err }, 'write pipeline stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));

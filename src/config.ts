@@ -103,6 +103,7 @@ export interface Config {
   serviceApiKeys: string[];
   devPayments: boolean;
   writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
+  benchMode: boolean;
   money: {
     idempotencyTtlSec: number;
     outboxGraceMs: number;
@@ -141,7 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
-  return {
+  const config: Config = {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
     nodeId:
@@ -200,6 +201,7 @@ export function loadConfig(env: Env = process.env): Config {
       flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
     },
+    benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
     money: {
       idempotencyTtlSec: v('MONEY_IDEMPOTENCY_TTL_SEC', '604800', 'How long a gift/credit idempotency key is remembered (a replay inside it returns the first result).', int(60, 90 * 86400))!,
       outboxGraceMs: v('MONEY_OUTBOX_GRACE_MS', '5000', 'After this long, a money record whose writes were not confirmed queued is re-queued by any node.', int(500, 600_000))!,
@@ -212,6 +214,10 @@ export function loadConfig(env: Env = process.env): Config {
       pkInviteTtlSec: v('PK_INVITE_TTL_SEC', '60', 'How long a PK invitation waits for an answer.', int(5, 3600))!,
     },
   };
+  if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
+    throw new ConfigError('NODE_TTL_MS', `must be at least twice NODE_HEARTBEAT_MS (${config.cluster.heartbeatMs}), got ${config.cluster.nodeTtlMs}`);
+  }
+  return config;
 }
 
 /** `node dist/src/config.js --markdown` prints the README's configuration table. */

@@ -14,6 +14,8 @@ import type { CloseReason } from './gateway/close-codes.js';
 import type { HandlerTable, Session } from './handlers/types.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
+import type { RoomAccess } from './rooms/access.js';
+import type { NodeLiveness } from './rooms/liveness.js';
 import type { Mongo } from './store/mongo.js';
 import type { WriteQueue } from './store/write-queue.js';
 
@@ -33,6 +35,10 @@ export interface Core {
   readonly readiness: Readiness;
   readonly bus: Bus;
   readonly hub: RoomHub;
+  /** Who may read which room kind (domains register theirs; used by `room:resume`). */
+  readonly roomAccess: RoomAccess;
+  /** Node heartbeats: cleanups for the shared state of nodes that died. */
+  readonly liveness: NodeLiveness;
   /** Redis for shared state and scripts (the first REDIS_URL); undefined in single-node mode. */
   readonly redis: Redis | undefined;
   /** MongoDB, the system of record; undefined when MONGO_URL is not set. */

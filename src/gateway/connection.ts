@@ -222,6 +222,11 @@ export class Connection implements RoomMember {
       join: (room) => hub.join(this, room),
       leave: (room) => hub.leave(this, room),
       isMember: (room) => this.rooms.has(room),
+      resume: (room, afterSeq) =>
+        hub.replay(this, room, afterSeq, {
+          message: (m) => this.sendLater(this.encoder.event(m.event, m.data, { room: m.room, seq: m.seq }), m.event),
+          gap: (gap) => this.emit('room:gap', gap),
+        }),
       emit: (event, data) => this.emit(event, data),
     };
     return this.context;

@@ -15,6 +15,7 @@ export class GatewayMetrics {
   readonly dropped = new Counter({ name: 'livegate_dropped_frames_total', help: 'Frames not delivered by reason (backpressure, slow_consumer, closed)', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly authFailures = new Counter({ name: 'livegate_auth_failures_total', help: 'Refused authentications by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'livegate_rate_limited_total', help: 'Requests refused by the token buckets', labelNames: ['scope'] as const, registers: [this.registry] });
+  readonly overBackpressure = new Gauge({ name: 'livegate_sockets_over_backpressure', help: 'Sockets whose send buffer is over WS_MAX_BACKPRESSURE (room frames to them are being skipped)', registers: [this.registry] });
   readonly slowConsumersClosed = new Counter({ name: 'livegate_slow_consumers_closed_total', help: 'Connections closed with 4008 for staying over the backpressure limit', registers: [this.registry] });
   readonly httpDuration = new Histogram({
     name: 'livegate_http_request_duration_seconds',

@@ -154,6 +154,7 @@ export class Gateway {
     let set = this.byUser.get(userId);
     if (!set) this.byUser.set(userId, (set = new Set()));
     set.add(conn);
+    this.deps.onAuthenticated(conn);
   }
 
   private untrack(conn: Connection, _rooms: ReadonlySet<string>): void {
@@ -279,10 +280,14 @@ export class Gateway {
       setInterval(() => {
         const now = Date.now();
         const heartbeatDeadline = config.socketIo.pingIntervalMs + config.socketIo.pingTimeoutMs;
+        let over = 0;
         for (const conn of this.connections) {
           const ws = conn.ws;
           if (!ws || conn.closed) continue;
-          if (conn.overLimitSince === 0 && ws.getBufferedAmount() > config.ws.maxBackpressure) conn.overLimitSince = now;
+          if (ws.getBufferedAmount() > config.ws.maxBackpressure) {
+            over++;
+            if (conn.overLimitSince === 0) conn.overLimitSince = now;
+          }
           if (conn.overLimitSince !== 0 && now - conn.overLimitSince >= config.ws.slowConsumerGraceMs) {
             if (ws.getBufferedAmount() > config.ws.maxBackpressure) {
               metrics.slowConsumersClosed.inc();
@@ -293,6 +298,7 @@ export class Gateway {
           }
           if (conn.format === 'sio' && now - conn.lastHeartbeat > heartbeatDeadline) conn.end('heartbeat_timeout');
         }
+        metrics.overBackpressure.set(over);
         for (const conn of this.pendingConnections) {
           if (now - conn.openedAt > Math.max(10_000, config.socketIo.pingTimeoutMs)) conn.end('unauthorized', 'no CONNECT packet in time');
         }

@@ -2,6 +2,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Role } from '../gateway/auth.js';
 import type { WireFormat } from '../gateway/codecs/types.js';
+import type { ReplayResult } from '../rooms/hub.js';
 
 /** Who is on the other end of a socket; what a handler may know about the connection. */
 export interface Session {
@@ -19,6 +20,11 @@ export interface HandlerContext {
   join(room: string): void;
   leave(room: string): void;
   isMember(room: string): boolean;
+  /**
+   * Joins a room with replay: sends the room events after `afterSeq` (or a `room:gap` event when
+   * they are no longer kept), then live events, each exactly once and in seq order.
+   */
+  resume(room: string, afterSeq: number): Promise<ReplayResult>;
   /** Sends an event to this connection only. */
   emit(event: string, data: unknown): void;
 }

@@ -9,12 +9,23 @@ export interface RoomMessage {
   room: string;
   event: string;
   data: unknown;
-  /** Per-room sequence number, strictly increasing by one. */
+  /** Per-room sequence number, increasing by one per message (the first is seqBase(), not 1). */
   seq: number;
   /** Milliseconds since epoch when the publisher handed it to the bus. */
   ts: number;
   /** NODE_ID of the publisher. */
   origin: string;
+}
+
+/**
+ * The first seq of a room counter: the current time in milliseconds, not 1. A counter can be
+ * lost (idle expiry, a shard restarted without persistence, a single node restarted); starting
+ * the new one at the clock keeps seqs increasing across the loss as long as the room carried
+ * fewer than one message per millisecond, so a client's old lastSeq is below the new window and
+ * it gets a gap (refetch) instead of silently skipping events with reused numbers.
+ */
+export function seqBase(nowMs: number): number {
+  return Math.max(1, Math.floor(nowMs));
 }
 
 export type HistoryResult = { kind: 'messages'; messages: RoomMessage[] } | { kind: 'gap'; oldestSeq: number; latestSeq: number };

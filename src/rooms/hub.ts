@@ -1,5 +1,6 @@
 import type { Bus, RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
+import { AppError } from '../gateway/errors.js';
 
 /** A local connection as the room layer sees it: something that can join uWS topics. */
 export interface RoomMember {
@@ -8,6 +9,14 @@ export interface RoomMember {
   subscribeTopic(room: string): void;
   unsubscribeTopic(room: string): void;
 }
+
+/** Where a replay sends what it finds: missed messages in seq order, or the refetch signal. */
+export interface ReplaySink {
+  message(message: RoomMessage): void;
+  gap(gap: { room: string; oldestSeq: number; latestSeq: number }): void;
+}
+
+export type ReplayResult = { kind: 'replayed'; count: number; latestSeq: number } | { kind: 'gap'; oldestSeq: number; latestSeq: number } | { kind: 'left' };
 
 /** Local fan-out of a room message (the gateway encodes once per wire format and publishes to uWS topics). */
 export type LocalFanout = (message: RoomMessage) => void;
@@ -19,6 +28,10 @@ export type LocalFanout = (message: RoomMessage) => void;
 export class RoomHub {
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
+  /** `<member id>\0<room>` of the replays running now (one per member and room). */
+  private readonly replaying = new Set<string>();
+  /** Live messages held back per room for members whose replay is running. */
+  private readonly holds = new Map<string, Set<{ member: RoomMember; held: RoomMessage[] }>>();
 
   constructor(
     private readonly bus: Bus,
@@ -29,15 +42,16 @@ export class RoomHub {
     bus.onMessage((message) => {
       if (!this.counts.has(message.room)) return;
       this.metrics?.deliverLatency.observe(Math.max(0, Date.now() - message.ts) / 1000);
+      for (const hold of this.holds.get(message.room) ?? []) hold.held.push(message);
       this.fanout(message);
     });
   }
 
   /** Joins synchronously; the bus subscription follows (await `ready(room)` to be sure it is live). */
-  join(member: RoomMember, room: string): void {
+  join(member: RoomMember, room: string, opts: { topic: boolean } = { topic: true }): void {
     if (member.rooms.has(room)) return;
     member.rooms.add(room);
-    member.subscribeTopic(room);
+    if (opts.topic) member.subscribeTopic(room);
     const count = (this.counts.get(room) ?? 0) + 1;
     this.counts.set(room, count);
     if (count === 1) {
@@ -56,6 +70,71 @@ export class RoomHub {
   leaveAll(member: RoomMember): void {
     for (const room of member.rooms) this.release(room);
     member.rooms.clear();
+  }
+
+  /**
+   * Joins (or re-joins) with replay: what the member missed after `afterSeq` first, then live.
+   * The race between replay and live delivery is closed by ordering: the member's uWS topic is
+   * held off, the node's bus subscription is made live, live messages for the member are held
+   * back, history is read (everything up to its latest seq), then held messages with a seq above
+   * the last one sent are flushed and the topic subscribed in the same tick. So each message is
+   * sent once, in seq order, and none falls between history and live.
+   */
+  async replay(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
+    const key = `${member.id}\u0000${room}`;
+    if (this.replaying.has(key)) throw new AppError('conflict', `a resume of ${room} is already running on this connection`);
+    this.replaying.add(key);
+    try {
+      return await this.replayOnce(member, room, afterSeq, sink);
+    } finally {
+      this.replaying.delete(key);
+    }
+  }
+
+  private async replayOnce(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
+    const wasMember = member.rooms.has(room);
+    if (wasMember) member.unsubscribeTopic(room);
+    else this.join(member, room, { topic: false });
+    const hold = { member, held: [] as RoomMessage[] };
+    let holds = this.holds.get(room);
+    if (!holds) this.holds.set(room, (holds = new Set()));
+    holds.add(hold);
+    try {
+      await this.ready(room);
+      const history = await this.bus.history(room, afterSeq);
+      if (!member.rooms.has(room)) return { kind: 'left' };
+      let last = afterSeq;
+      let result: ReplayResult;
+      if (history.kind === 'gap') {
+        this.metrics?.resumes.inc({ result: 'miss' });
+        sink.gap({ room, oldestSeq: history.oldestSeq, latestSeq: history.latestSeq });
+        last = history.latestSeq;
+        result = { kind: 'gap', oldestSeq: history.oldestSeq, latestSeq: history.latestSeq };
+      } else {
+        this.metrics?.resumes.inc({ result: 'hit' });
+        for (const message of history.messages) {
+          if (message.seq <= last) continue;
+          sink.message(message);
+          last = message.seq;
+        }
+        result = { kind: 'replayed', count: history.messages.length, latestSeq: last };
+      }
+      for (const message of hold.held) {
+        if (message.seq <= last) continue;
+        sink.message(message);
+        last = message.seq;
+      }
+      member.subscribeTopic(room);
+      return result.kind === 'replayed' ? { ...result, latestSeq: last } : result;
+    } catch (err) {
+      // History unavailable: a new member leaves again, an existing one gets its live topic back.
+      if (!wasMember) this.leave(member, room);
+      else if (member.rooms.has(room)) member.subscribeTopic(room);
+      throw err;
+    } finally {
+      holds.delete(hold);
+      if (holds.size === 0) this.holds.delete(room);
+    }
   }
 
   /** Resolves once the bus subscription for a joined room is live. */

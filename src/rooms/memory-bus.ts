@@ -1,4 +1,4 @@
-import type { Bus, HistoryResult, RoomMessage } from './bus.js';
+import { seqBase, type Bus, type HistoryResult, type RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
 
 /**
@@ -23,7 +23,8 @@ export class MemoryBus implements Bus {
   }
 
   async publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
-    const seq = (this.seqs.get(room) ?? 0) + 1;
+    const previous = this.seqs.get(room);
+    const seq = previous === undefined ? seqBase(Date.now()) : previous + 1;
     this.seqs.set(room, seq);
     const message: RoomMessage = { room, event, data, seq, ts: Date.now(), origin: this.nodeId };
     let history = this.histories.get(room);

@@ -7,6 +7,7 @@ export class RoomMetrics {
   readonly published: Counter;
   readonly received: Counter;
   readonly deliverLatency: Histogram;
+  readonly resumes: Counter<'result'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -20,5 +21,6 @@ export class RoomMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
+    this.resumes = new Counter({ name: 'livegate_resume_total', help: 'Room resumes: hit = missed events replayed, miss = beyond history (room:gap sent)', labelNames: ['result'] as const, registers });
   }
 }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Packr } from 'msgpackr';
 import { AppError } from '../gateway/errors.js';
-import type { Bus, HistoryResult, RoomMessage } from './bus.js';
+import { seqBase, type Bus, type HistoryResult, type RoomMessage } from './bus.js';
 import { LuaScript } from './lua.js';
 import type { RoomMetrics } from './metrics.js';
 import { shardOf } from './sharding.js';
@@ -31,10 +31,15 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: '
  * ARGV[2]  the message without seq: five msgpack key/value pairs (room, event, data, ts, origin), no map header
  * ARGV[3]  history size (entries kept)
  * ARGV[4]  idle expiry of counter and history, seconds
+ * ARGV[5]  first seq of a new counter (the publisher's clock in ms; see seqBase in bus.ts)
  * Returns the new seq. Stored and published: a msgpack map of six entries, seq first.
  */
 const PUBLISH = new LuaScript(`
 local seq = redis.call('INCR', KEYS[1])
+if seq == 1 then
+  seq = tonumber(ARGV[5])
+  redis.call('SET', KEYS[1], ARGV[5])
+end
 local msg = string.char(0x86) .. cmsgpack.pack('seq') .. cmsgpack.pack(seq) .. ARGV[2]
 redis.call('RPUSH', KEYS[2], msg)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
@@ -110,7 +115,7 @@ export class RedisBus implements Bus {
     const pairs = Buffer.concat(['room', room, 'event', event, 'data', data ?? null, 'ts', ts, 'origin', origin].map((v) => Buffer.from(packr.pack(v))));
     let seq: unknown;
     try {
-      seq = await PUBLISH.run(this.shardFor(room).pub, [seqKey(room), historyKey(room)], [channelOf(room), pairs, this.opts.historySize, this.opts.historyTtlSec]);
+      seq = await PUBLISH.run(this.shardFor(room).pub, [seqKey(room), historyKey(room)], [channelOf(room), pairs, this.opts.historySize, this.opts.historyTtlSec, seqBase(ts)]);
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message, room }, 'bus publish failed');
       throw new AppError('unavailable', 'the room bus is unavailable; retry');
@@ -142,6 +147,12 @@ export class RedisBus implements Bus {
     await Promise.all(this.shards.flatMap((s) => [s.sub.quit().catch(() => s.sub.disconnect()), s.pub.quit().catch(() => s.pub.disconnect())]));
   }
 
+  private countOnShard(index: number): number {
+    let n = 0;
+    for (const room of this.subscribed) if (shardOf(room, this.shards.length) === index) n++;
+    return n;
+  }
+
   private shardFor(room: string): Shard {
     return this.shards[shardOf(room, this.shards.length)]!;
   }
@@ -153,11 +164,20 @@ export class RedisBus implements Bus {
     for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
       client.on('error', (err: Error) => log.warn({ shard: index, role, err: err.message }, 'bus shard error'));
     }
-    // Logged so operators (and tests) see a shard come back; ioredis resubscribes on its own.
+    // ioredis re-sends SUBSCRIBE for every channel right after 'ready'; a PING queued behind
+    // them answers once they are all in place, so the log line means "restored".
     let connectedOnce = false;
     sub.on('ready', () => {
-      if (connectedOnce) log.info({ shard: index }, 'bus shard reconnected; subscriptions restored');
-      connectedOnce = true;
+      if (!connectedOnce) {
+        connectedOnce = true;
+        return;
+      }
+      setImmediate(() => {
+        sub.ping().then(
+          () => log.info({ shard: index, channels: this.countOnShard(index) }, 'bus shard reconnected; subscriptions restored'),
+          (err: Error) => log.warn({ shard: index, err: err.message }, 'bus shard reconnect check failed'),
+        );
+      });
     });
     sub.on('messageBuffer', (_channel: Buffer, raw: Buffer) => {
       for (const message of this.decode(raw)) {

@@ -46,19 +46,22 @@ for (const [name, make] of Object.entries(engines)) {
       await Promise.all(open.splice(0).map((b) => b.close()));
     });
 
-    it('numbers messages 1, 2, 3 per room and delivers them once, in order, to a subscriber', async () => {
+    it('numbers messages consecutively per room (from the clock) and delivers them once, in order', async () => {
+      const before = Date.now();
       const b = bus();
       const sink = collector(b);
       const room = `c:${randomUUID()}`;
       await b.subscribe(room);
       const sent = await Promise.all([1, 2, 3].map((i) => b.publish(room, 'test:event', { i, nested: { list: [1, 'x'] } })));
-      expect(sent.map((m) => m.seq).sort()).toEqual([1, 2, 3]);
+      const first = Math.min(...sent.map((m) => m.seq));
+      expect(first).toBeGreaterThanOrEqual(before);
+      expect(sent.map((m) => m.seq).sort()).toEqual([first, first + 1, first + 2]);
       const got = await sink.until(3);
-      expect(got.map((m) => m.seq)).toEqual([1, 2, 3]);
+      expect(got.map((m) => m.seq)).toEqual([first, first + 1, first + 2]);
       expect(got[0]).toMatchObject({ room, event: 'test:event', origin: 'node-a' });
       expect(got.find((m) => m.seq === sent[1]!.seq)?.data).toEqual(sent[1]!.data);
       const other = `c:${randomUUID()}`;
-      expect((await b.publish(other, 'x', null)).seq).toBe(1);
+      expect((await b.publish(other, 'x', null)).seq).toBeGreaterThanOrEqual(before);
     });
 
     it('does not deliver rooms it is not subscribed to', async () => {
@@ -79,18 +82,20 @@ for (const [name, make] of Object.entries(engines)) {
     it('returns missed messages from history, nothing when up to date, a gap beyond the window', async () => {
       const b = bus(5);
       const room = `c:${randomUUID()}`;
-      for (let i = 1; i <= 8; i++) await b.publish(room, 'n', i);
-      expect(await b.history(room, 8)).toEqual({ kind: 'messages', messages: [] });
-      const recent = await b.history(room, 5);
-      expect(recent.kind === 'messages' && recent.messages.map((m) => [m.seq, m.data])).toEqual([
+      const base = (await b.publish(room, 'n', 1)).seq - 1;
+      for (let i = 2; i <= 8; i++) expect((await b.publish(room, 'n', i)).seq).toBe(base + i);
+      expect(await b.history(room, base + 8)).toEqual({ kind: 'messages', messages: [] });
+      const recent = await b.history(room, base + 5);
+      expect(recent.kind === 'messages' && recent.messages.map((m) => [m.seq - base, m.data])).toEqual([
         [6, 6],
         [7, 7],
         [8, 8],
       ]);
-      const window = await b.history(room, 3);
-      expect(window.kind === 'messages' && window.messages.map((m) => m.seq)).toEqual([4, 5, 6, 7, 8]);
-      expect(await b.history(room, 2)).toEqual({ kind: 'gap', oldestSeq: 4, latestSeq: 8 });
-      expect(await b.history(room, 50)).toEqual({ kind: 'gap', oldestSeq: 4, latestSeq: 8 });
+      const window = await b.history(room, base + 3);
+      expect(window.kind === 'messages' && window.messages.map((m) => m.seq - base)).toEqual([4, 5, 6, 7, 8]);
+      expect(await b.history(room, base + 2)).toEqual({ kind: 'gap', oldestSeq: base + 4, latestSeq: base + 8 });
+      expect(await b.history(room, base + 50)).toEqual({ kind: 'gap', oldestSeq: base + 4, latestSeq: base + 8 });
+      expect(await b.history(room, 0)).toEqual({ kind: 'gap', oldestSeq: base + 4, latestSeq: base + 8 });
       expect(await b.history(`c:${randomUUID()}`, 0)).toEqual({ kind: 'messages', messages: [] });
     });
   });

@@ -26,7 +26,7 @@ describe('one wallet spent from 50 sockets on two nodes', () => {
     const sender = uid('whale');
     const creator = uid('creator');
     const stream = uid('stream');
-    await createLivestream(env.db, stream, creator);
+    await createLivestream(env, stream, creator);
     expect(await fund(env.admin, sender, N * GIFT.price)).toBe(N * GIFT.price);
 
     // Warm both nodes (catalogue, stream host lookup) so the burst races on Redis, not on caches.

@@ -20,7 +20,7 @@ describe('gift:send idempotency and refusals', () => {
     const sender = uid('fan');
     const creator = uid('creator');
     const stream = uid('stream');
-    await createLivestream(env.db, stream, creator);
+    await createLivestream(env, stream, creator);
     expect(await fund(env.admin, sender, 100)).toBe(100);
     const onA = await connect(a, sender);
     const onB = await connect(b, sender);
@@ -68,7 +68,7 @@ describe('gift:send idempotency and refusals', () => {
     const sender = uid('fan');
     const creator = uid('creator');
     const stream = uid('stream');
-    await createLivestream(env.db, stream, creator);
+    await createLivestream(env, stream, creator);
     await fund(env.admin, sender, 40);
     const client = await connect(gw, sender);
     const send = (over: Record<string, unknown>) => client.request('gift:send', { giftId: 'rose', quantity: 1, livestreamId: stream, idempotencyKey: uid('key'), ...over });

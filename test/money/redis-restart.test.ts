@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COLLECTIONS } from '../../src/handlers/money/collections.js';
 import { startRedis } from '../support/services.js';
-import { connect, createLivestream, errorCode, eventually, fund, ledgerOf, metric, ok, startMoneyEnv, uid, walletDoc, type MoneyEnv } from './support.js';
+import { connect, createUser, errorCode, eventually, fund, ledgerOf, metric, ok, startMoneyEnv, uid, walletDoc, type MoneyEnv } from './support.js';
 
 describe('Redis restart between two gifts', () => {
   let env: MoneyEnv;
@@ -22,11 +22,10 @@ describe('Redis restart between two gifts', () => {
     const [a, b] = [env.gateways[0]!, env.gateways[1]!];
     const sender = uid('fan');
     const creator = uid('creator');
-    const stream = uid('stream');
-    await createLivestream(env.db, stream, creator);
+    await createUser(env.db, creator); // profile gifts: stream state lives in Redis and would go with it
     await fund(env.admin, sender, 66); // exactly two stars
     const onA = await connect(a, sender);
-    const first = { giftId: 'star', quantity: 1, livestreamId: stream, idempotencyKey: uid('k1') };
+    const first = { giftId: 'star', quantity: 1, recipientId: creator, context: 'profile', idempotencyKey: uid('k1') };
     const ack1 = await ok(onA, 'gift:send', first);
     expect(ack1).toMatchObject({ balance: 33, creatorEarnings: 19 });
 

@@ -16,7 +16,7 @@ describe('live shopping', () => {
     const gw = env.gateways[0]!;
     const hostId = uid('host');
     const streamId = uid('stream');
-    await createLivestream(env.db, streamId, hostId);
+    await createLivestream(env, streamId, hostId);
     const host = await connect(gw, hostId);
     const buyer1 = await connect(gw, uid('buyer'));
     const buyer2 = await connect(gw, uid('buyer'));

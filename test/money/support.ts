@@ -91,9 +91,11 @@ export async function fund(admin: NativeClient, userId: string, amount: number):
   return ack.balance;
 }
 
-/** A livestream document as the livestream module stores it (host lookup for stream gifts). */
-export async function createLivestream(db: Db, livestreamId: string, hostId: string): Promise<void> {
-  await db.collection<{ _id: string }>(COLLECTIONS.livestreams).insertOne({ _id: livestreamId, hostId, status: 'live', createdAt: new Date() } as { _id: string });
+/** Starts a live stream hosted by `hostId` (through the livestream module) and leaves it running. */
+export async function createLivestream(env: MoneyEnv, streamId: string, hostId: string): Promise<void> {
+  const host = await connect(env.gateways[0]!, hostId);
+  await startStream(host, streamId);
+  await host.close();
 }
 
 /** A user account document (recipients of profile gifts must exist). */

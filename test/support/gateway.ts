@@ -90,7 +90,8 @@ export async function startGateway(env: Record<string, string | undefined> = {})
     });
   };
 
-  const listening = await waitForLog((l) => l.msg === 'listening');
+  // Generous: on a loaded 2-core machine a node can take several seconds to load and connect.
+  const listening = await waitForLog((l) => l.msg === 'listening', 60_000);
   const port = listening['port'] as number;
   const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
   return {

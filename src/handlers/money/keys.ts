@@ -37,5 +37,5 @@ export const moneyKeys = {
   shoppingOrders: (livestreamId: string) => `shop:{${livestreamId}}:orders`,
 } as const;
 
-/** The room of a livestream's viewers, `live:<streamId>` (owned by the livestream module; the same name as its streamRoom()). */
-export const livestreamRoom = (livestreamId: string): string => `live:${livestreamId}`;
+/** The room of a livestream's viewers, `live:<streamId>` (the livestream module's own name for it). */
+export { streamRoom as livestreamRoom } from '../../livestream/viewers.js';

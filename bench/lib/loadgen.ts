@@ -1,0 +1,140 @@
+/** Drives the Go loadgen (bench/loadgen): one process, line commands in, JSON lines out. */
+import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { spawnTracked } from './proc.js';
+import type { Sparse } from './stats.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const LOADGEN_BIN = join(ROOT, '.tools', 'bin', 'loadgen');
+
+export interface Ready {
+  type: 'ready';
+  open: number;
+  failed?: number;
+  error?: string;
+  setup_ms?: number;
+}
+
+export interface Report {
+  type: 'report';
+  count?: number;
+  hist?: Sparse;
+  max_us?: number;
+  dropped?: number;
+  sent?: number;
+  errors?: number;
+  error?: string;
+}
+
+type Message = Ready | Report | { type: 'ok' } | { type: 'fatal'; error: string };
+
+export interface LoadgenArgs {
+  mode: 'sub' | 'pub' | 'churn';
+  proto: string;
+  urls: string[];
+  secret: string;
+  n: number;
+  offset?: number;
+  rooms?: number;
+  prefix?: string;
+  join?: boolean;
+  readBuf?: number;
+  payload?: number;
+}
+
+export class Loadgen {
+  private readonly queue: Message[] = [];
+  private waiter: ((m: Message) => void) | undefined;
+  private exited = false;
+  private stderr = '';
+
+  private constructor(private readonly child: ChildProcess, readonly args: LoadgenArgs) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      let message: Message;
+      try {
+        message = JSON.parse(line) as Message;
+      } catch {
+        return;
+      }
+      if (this.waiter) {
+        const w = this.waiter;
+        this.waiter = undefined;
+        w(message);
+      } else this.queue.push(message);
+    });
+    child.stderr?.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-2000)));
+    child.once('exit', (code) => {
+      this.exited = true;
+      this.waiter?.({ type: 'fatal', error: `loadgen exited (${code}): ${this.stderr.trim()}` });
+      this.waiter = undefined;
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  static async start(args: LoadgenArgs, timeoutMs = 120_000): Promise<{ gen: Loadgen; ready: Ready }> {
+    const argv = [
+      `-mode=${args.mode}`, `-proto=${args.proto}`, `-urls=${args.urls.join(',')}`, `-secret=${args.secret}`, `-n=${args.n}`,
+      `-offset=${args.offset ?? 0}`, `-rooms=${args.rooms ?? 1}`, `-prefix=${args.prefix ?? 'bench:'}`, `-join=${args.join ?? true}`,
+      `-readbuf=${args.readBuf ?? 16384}`, `-payload=${args.payload ?? 64}`,
+    ];
+    const child = spawnTracked(LOADGEN_BIN, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GOGC: '400' } });
+    const gen = new Loadgen(child, args);
+    const first = await gen.next(timeoutMs);
+    if (first.type !== 'ready') {
+      await gen.quit();
+      throw new Error(`loadgen ${args.mode}: ${first.type === 'fatal' ? first.error : `unexpected ${first.type}`}`);
+    }
+    return { gen, ready: first };
+  }
+
+  private next(timeoutMs = 30_000): Promise<Message> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.exited) return Promise.resolve({ type: 'fatal', error: `loadgen exited: ${this.stderr.trim()}` });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve({ type: 'fatal', error: `loadgen did not answer in ${timeoutMs} ms` });
+      }, timeoutMs);
+      this.waiter = (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      };
+    });
+  }
+
+  private async command(line: string): Promise<Message> {
+    if (this.exited) throw new Error(`loadgen exited: ${this.stderr.trim()}`);
+    this.child.stdin!.write(`${line}\n`);
+    const reply = await this.next();
+    if (reply.type === 'fatal') throw new Error(reply.error);
+    return reply;
+  }
+
+  async reset(): Promise<void> {
+    await this.command('reset');
+  }
+
+  async rate(perSecond: number): Promise<void> {
+    await this.command(`rate ${Math.round(perSecond)}`);
+  }
+
+  async report(): Promise<Report> {
+    const reply = await this.command('report');
+    if (reply.type !== 'report') throw new Error(`loadgen: expected a report, got ${reply.type}`);
+    return reply;
+  }
+
+  async quit(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.stdin!.end('quit\n');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

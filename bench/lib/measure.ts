@@ -1,0 +1,45 @@
+/** One measured window of a load: CPU of every party, and who ran out of CPU first. */
+import type { Target } from './targets.js';
+
+export interface CpuSample {
+  wall: number;
+  /** CPU seconds per server process (one per node). */
+  servers: number[];
+  redis: number;
+  client: number;
+  machine: number;
+}
+
+export const CORES = (await import('node:os')).availableParallelism();
+
+export interface Utilisation {
+  /** Busiest server process, in cores. */
+  serverMax: number;
+  serverSum: number;
+  client: number;
+  redis: number;
+  /** Everything else on the box (other helpers' tests, the orchestrator). */
+  others: number;
+  machine: number;
+}
+
+export function utilisation(s: CpuSample): Utilisation {
+  const w = s.wall || 1;
+  const serverSum = s.servers.reduce((a, b) => a + b, 0) / w;
+  const client = s.client / w;
+  const redis = s.redis / w;
+  const machine = s.machine / w;
+  return { serverMax: Math.max(...s.servers) / w, serverSum, client, redis, machine, others: Math.max(0, machine - serverSum - client - redis) };
+}
+
+/** Names what limited a step: a saturated server thread, or a box with no CPU left (then the bigger user). */
+export function bottleneck(target: Target, u: Utilisation): string {
+  const parts = `server ${u.serverSum.toFixed(2)}, client ${u.client.toFixed(2)}${u.redis > 0.05 ? `, redis ${u.redis.toFixed(2)}` : ''}, others ${u.others.toFixed(2)} cores`;
+  if (!target.multiThreaded && u.serverMax >= 0.9) return `server CPU (one thread at ${(u.serverMax * 100).toFixed(0)}%; ${parts})`;
+  if (u.machine >= 0.9 * CORES) {
+    const server = u.serverSum + u.redis;
+    const who = u.client > server ? 'client CPU' : 'server CPU';
+    return `${who} (box saturated: ${parts})`;
+  }
+  return `neither CPU-bound (${parts})`;
+}

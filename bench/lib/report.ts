@@ -1,0 +1,195 @@
+/** Writes a run's rows as JSON lines and as its section of bench/RESULTS.md. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './loadgen.js';
+import type { Row } from './row.js';
+import { fmtMs, fmtRate, fmtSpread, type Spread } from './stats.js';
+
+export interface RunInfo {
+  suite: string;
+  command: string;
+  date: string;
+  durationS: number;
+  machine: string;
+  versions: Record<string, string>;
+  loadStart: number;
+  loadEnd: number;
+  notes: string[];
+}
+
+const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md');
+
+export function writeJsonLines(info: RunInfo, rows: Row[]): string {
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${info.suite}.jsonl`);
+  writeFileSync(file, [JSON.stringify({ type: 'run', ...info }), ...rows.map((r) => JSON.stringify({ type: 'row', ...r }))].join('\n') + '\n');
+  return file;
+}
+
+const ok = (rows: Row[], workload: Row['workload']): Row[] => rows.filter((r) => r.workload === workload);
+const find = (rows: Row[], workload: Row['workload'], target: string): Row | undefined => rows.find((r) => r.workload === workload && r.target === target && r.status === 'ok');
+const ratio = (a: number | undefined, b: number | undefined): string => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '—');
+const s = (row: Row, key: string, fmt: (x: number) => string): string => {
+  const sp: Spread | undefined = row.spreads[key];
+  return sp ? fmtSpread(sp, fmt) : row.metrics[key] !== undefined ? fmt(row.metrics[key]!) : '—';
+};
+const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const notRun = (r: Row): string => `${r.status}: ${cell(r.reason ?? '')}`;
+
+function sweepTable(rows: Row[], workload: 'fanout' | 'rooms'): string[] {
+  const raw = find(rows, workload, 'raw-uws');
+  const out = [
+    '| target | nodes | highest sustained rate msg/s | p99 < 50 ms up to msg/s | deliveries/s | p50 ms | p99 ms | max ms | server CPU-s per M deliveries | × raw uWS deliveries | × raw uWS CPU efficiency | peak deliveries/s seen | bottleneck | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of ok(rows, workload)) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${r.nodes} | ${notRun(r)} |  |  |  |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
+    const m = r.metrics;
+    out.push(
+      `| ${r.label} | ${r.nodes} | ${m['best_rate'] ?? '—'} | ${m['p99_ok_rate'] || '—'} | ${s(r, 'deliveries_per_s', fmtRate)} | ${s(r, 'p50_ms', fmtMs)} | ${s(r, 'p99_ms', fmtMs)} | ${fmtMs(m['max_ms'] ?? NaN)} | ${s(r, 'server_cpu_s_per_m', (x) => x.toFixed(2))} | ${r.target === 'raw-uws' ? '1' : ratio(m['deliveries_per_s'], raw?.metrics['deliveries_per_s'])} | ${r.target === 'raw-uws' ? '1' : ratio(raw?.metrics['server_cpu_s_per_m'], m['server_cpu_s_per_m'])} | ${fmtRate(m['peak_deliveries_per_s'] ?? NaN)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+function idleTable(rows: Row[]): string[] {
+  const out = ['| target | connections | server RSS per connection | × raw uWS | connects/s during setup | notes |', '|---|---|---|---|---|---|'];
+  for (const r of ok(rows, 'idle')) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${r.params['connections']} | ${notRun(r)} |  |  |  |`);
+      continue;
+    }
+    const raw = rows.find((x) => x.workload === 'idle' && x.target === 'raw-uws' && x.params['connections'] === r.params['connections'] && x.status === 'ok');
+    out.push(
+      `| ${r.label} | ${r.params['connections']} | ${s(r, 'kb_per_conn', (x) => `${x.toFixed(1)} KB`)} | ${r.target === 'raw-uws' ? '1' : ratio(r.metrics['kb_per_conn'], raw?.metrics['kb_per_conn'])} | ${s(r, 'setup_connects_per_s', fmtRate)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+function churnTable(rows: Row[]): string[] {
+  const raw = find(rows, 'churn', 'raw-uws');
+  const out = ['| target | connect+close per s | × raw uWS | cycle p99 ms | server CPU ms per cycle | bottleneck | notes |', '|---|---|---|---|---|---|---|'];
+  for (const r of ok(rows, 'churn')) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${notRun(r)} |  |  |  |  |  |`);
+      continue;
+    }
+    out.push(
+      `| ${r.label} | ${s(r, 'cycles_per_s', fmtRate)} | ${r.target === 'raw-uws' ? '1' : ratio(r.metrics['cycles_per_s'], raw?.metrics['cycles_per_s'])} | ${fmtMs(r.metrics['p99_ms'] ?? NaN)} | ${(r.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+function httpTable(rows: Row[]): string[] {
+  const out = ['| target | endpoint | requests/s | × raw uWS | p99 ms | server CPU µs per request | bottleneck | notes |', '|---|---|---|---|---|---|---|---|'];
+  for (const r of ok(rows, 'http')) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${r.params['endpoint']} | ${notRun(r)} |  |  |  |  |  |`);
+      continue;
+    }
+    const raw = rows.find((x) => x.workload === 'http' && x.target === 'raw-uws' && x.params['endpoint'] === r.params['endpoint'] && x.status === 'ok');
+    out.push(
+      `| ${r.label} | \`${r.params['endpoint']}\` | ${s(r, 'requests_per_s', fmtRate)} | ${r.target === 'raw-uws' ? '1' : ratio(r.metrics['requests_per_s'], raw?.metrics['requests_per_s'])} | ${fmtMs(r.metrics['p99_ms'] ?? NaN)} | ${(r.metrics['server_cpu_us_per_request'] ?? NaN).toFixed(0)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+/** The issue's targets, checked against this run's rows. */
+function goals(rows: Row[]): string[] {
+  const out: string[] = [];
+  const lg = find(rows, 'fanout', 'livegate');
+  const raw = find(rows, 'fanout', 'raw-uws');
+  const sioUws = find(rows, 'fanout', 'sio-uws');
+  if (lg && raw) {
+    const d = (lg.metrics['deliveries_per_s'] ?? 0) / (raw.metrics['deliveries_per_s'] ?? 1);
+    const eff = (raw.metrics['server_cpu_s_per_m'] ?? 0) / (lg.metrics['server_cpu_s_per_m'] ?? 1);
+    const vsSio = sioUws ? (lg.metrics['deliveries_per_s'] ?? 0) / (sioUws.metrics['deliveries_per_s'] ?? 1) : NaN;
+    const effSio = sioUws ? (sioUws.metrics['server_cpu_s_per_m'] ?? 0) / (lg.metrics['server_cpu_s_per_m'] ?? 1) : NaN;
+    out.push(
+      `- Single-room fan-out, one node, ≥ 0.8× raw uWS with p99 < 50 ms, not behind Socket.IO on uWS: deliveries ${d.toFixed(2)}× raw, server CPU efficiency ${eff.toFixed(2)}× raw, p99 ${fmtMs(lg.metrics['p99_ms'] ?? NaN)} ms; vs Socket.IO on uWS ${Number.isFinite(vsSio) ? `${vsSio.toFixed(2)}× deliveries, ${effSio.toFixed(2)}× CPU efficiency` : 'not measured'} → **${d >= 0.8 || eff >= 0.8 ? 'met' : `missed by ${((0.8 - Math.max(d, eff)) * 100).toFixed(0)} points`}** (see the bottleneck column: when both are client-bound the CPU ratio is the fair one).`,
+    );
+  } else out.push('- Single-room fan-out vs raw uWS: not measured in this run.');
+  const lg2 = find(rows, 'rooms', 'livegate-2n');
+  const sio2 = ['sio-uws-redis', 'sio-node-redis'].map((t) => find(rows, 'rooms', t)).filter((r): r is Row => Boolean(r));
+  const bestSio = sio2.sort((a, b) => (b.metrics['deliveries_per_s'] ?? 0) - (a.metrics['deliveries_per_s'] ?? 0))[0];
+  if (lg2 && bestSio) {
+    const x = (lg2.metrics['deliveries_per_s'] ?? 0) / (bestSio.metrics['deliveries_per_s'] ?? 1);
+    out.push(`- Many rooms over two nodes ≥ 2× the best Socket.IO variant (${bestSio.label}): ${x.toFixed(2)}× → **${x >= 2 ? 'met' : 'missed'}**.`);
+  } else {
+    const why = rows.find((r) => r.workload === 'rooms' && r.target === 'livegate-2n');
+    out.push(`- Many rooms over two nodes vs Socket.IO: livegate two-node ${why ? `${why.status}${why.reason ? ` (${why.reason})` : ''}` : 'not run'}; no ratio.`);
+  }
+  const lgIdle = rows.filter((r) => r.workload === 'idle' && r.target === 'livegate' && r.status === 'ok');
+  for (const r of lgIdle) {
+    const rawIdle = rows.find((x) => x.workload === 'idle' && x.target === 'raw-uws' && x.params['connections'] === r.params['connections'] && x.status === 'ok');
+    if (!rawIdle) continue;
+    const x = (r.metrics['kb_per_conn'] ?? 0) / (rawIdle.metrics['kb_per_conn'] ?? 1);
+    out.push(`- Idle memory per connection ≤ 1.5× raw uWS at ${r.params['connections']}: ${r.metrics['kb_per_conn']!.toFixed(1)} vs ${rawIdle.metrics['kb_per_conn']!.toFixed(1)} KB = ${x.toFixed(2)}× → **${x <= 1.5 ? 'met' : 'missed'}**.`);
+  }
+  out.push('- ≥ 20,000 gift debits/s on one node: not measured (the gift domain is not on this branch).');
+  return out;
+}
+
+export function section(info: RunInfo, rows: Row[]): string {
+  const lines = [
+    `## ${info.suite === 'full' ? 'Full suite' : info.suite === 'quick' ? 'Quick suite' : `Suite ${info.suite}`}`,
+    '',
+    `- command: \`${info.command}\``,
+    `- date: ${info.date}, took ${Math.round(info.durationS)} s`,
+    `- machine: ${info.machine}`,
+    `- versions: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- load average at start ${info.loadStart.toFixed(2)}, at end ${info.loadEnd.toFixed(2)}; "others" in the bottleneck column is CPU used by processes outside the benchmark (other helpers' tests) during the window`,
+    ...info.notes.map((n) => `- ${n}`),
+    '',
+    '### Against the targets',
+    '',
+    ...goals(rows),
+    '',
+    '### Fan-out: one room, one publisher',
+    '',
+    ...sweepTable(rows, 'fanout'),
+    '',
+    '### Many rooms',
+    '',
+    ...sweepTable(rows, 'rooms'),
+    '',
+    '### Idle connections',
+    '',
+    ...idleTable(rows),
+    '',
+    '### Connection churn (connect, authenticate, close)',
+    '',
+    ...churnTable(rows),
+    '',
+    '### HTTP (autocannon)',
+    '',
+    ...httpTable(rows),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+const HEADER = `# livegate benchmark results
+
+Produced by \`npm run bench\` (full suite, ≤ 10 min) and \`npm run bench:quick\` (≤ 2 min); see bench/README.md
+for what each workload does and how the bottleneck is named. Each section is rewritten by its own suite;
+the raw measurements of every window are in bench/results/<suite>.jsonl. Values are medians of the repeated
+runs with ± half the min–max range; ratios compare against raw uWebSockets.js from the same run.
+`;
+
+export function writeResultsMd(info: RunInfo, rows: Row[]): void {
+  const existing = existsSync(RESULTS_MD) ? readFileSync(RESULTS_MD, 'utf8') : '';
+  const sections = new Map<string, string>();
+  for (const m of existing.matchAll(/<!-- suite:(\w+) -->\n([\s\S]*?)<!-- \/suite:\1 -->/g)) sections.set(m[1]!, m[2]!);
+  sections.set(info.suite, section(info, rows));
+  const order = ['full', 'quick', ...[...sections.keys()].filter((k) => k !== 'full' && k !== 'quick')];
+  const body = order.filter((k) => sections.has(k)).map((k) => `<!-- suite:${k} -->\n${sections.get(k)!.trimEnd()}\n<!-- /suite:${k} -->`);
+  writeFileSync(RESULTS_MD, `${HEADER}\n${body.join('\n\n')}\n`);
+}

@@ -1,0 +1,3 @@
+module livegate/bench/loadgen
+
+go 1.22

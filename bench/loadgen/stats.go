@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"sync/atomic"
+)
+
+// Latency histogram in microseconds: 20 µs buckets up to 20 ms, 1 ms buckets up to 1 s, then
+// one overflow bucket (its bound is the exact maximum). Safe for concurrent recording.
+const (
+	fineStep   = 20
+	fineLimit  = 20_000
+	coarseStep = 1000
+	coarseEnd  = 1_000_000
+	nFine      = fineLimit / fineStep
+	nBuckets   = nFine + (coarseEnd-fineLimit)/coarseStep + 1
+)
+
+type Hist struct {
+	buckets [nBuckets]atomic.Uint64
+	count   atomic.Uint64
+	max     atomic.Int64
+}
+
+func bucketOf(us int64) int {
+	switch {
+	case us < 0:
+		return 0
+	case us < fineLimit:
+		return int(us / fineStep)
+	case us < coarseEnd:
+		return nFine + int((us-fineLimit)/coarseStep)
+	}
+	return nBuckets - 1
+}
+
+func upperBound(i int, max int64) int64 {
+	switch {
+	case i < nFine:
+		return int64(i+1) * fineStep
+	case i < nBuckets-1:
+		return fineLimit + int64(i-nFine+1)*coarseStep
+	}
+	return max
+}
+
+func (h *Hist) Record(us int64) {
+	h.buckets[bucketOf(us)].Add(1)
+	h.count.Add(1)
+	for {
+		m := h.max.Load()
+		if us <= m || h.max.CompareAndSwap(m, us) {
+			return
+		}
+	}
+}
+
+// Sparse returns [[upper bound µs, count], ...] for the non-empty buckets.
+func (h *Hist) Sparse() [][2]int64 {
+	out := [][2]int64{}
+	max := h.max.Load()
+	for i := range h.buckets {
+		if c := h.buckets[i].Load(); c > 0 {
+			ub := upperBound(i, max)
+			if ub > max {
+				ub = max
+			}
+			out = append(out, [2]int64{ub, int64(c)})
+		}
+	}
+	return out
+}
+
+var btKey = []byte(`"bt":`)
+
+// scanLatencies finds every `"bt":<unix ns>` in a frame (a frame may carry several messages)
+// and records now-bt. Returns how many it found.
+func scanLatencies(f []byte, now int64, h *Hist) int {
+	n := 0
+	for {
+		i := bytes.Index(f, btKey)
+		if i < 0 {
+			return n
+		}
+		f = f[i+len(btKey):]
+		var v int64
+		j := 0
+		for j < len(f) && f[j] >= '0' && f[j] <= '9' {
+			v = v*10 + int64(f[j]-'0')
+			j++
+		}
+		f = f[j:]
+		if j > 0 {
+			h.Record((now - v) / 1000)
+			n++
+		}
+	}
+}

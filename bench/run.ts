@@ -1,0 +1,233 @@
+/**
+ * The benchmark command. `npm run bench` (full, ≤ 10 min) or `npm run bench:quick` (≤ 2 min):
+ * builds the Go loadgen, starts its own Redis, runs every workload against every target that
+ * can run here, prints progress, and writes bench/results/<suite>.jsonl and bench/RESULTS.md.
+ * Options: --quick, --only=<target ids>, --workloads=<fanout,rooms,idle,churn,http>, --no-write,
+ * --profile (livegate only, under node --cpu-prof: writes bench/PROFILE.md instead of the results).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LOADGEN_BIN, ROOT } from './lib/loadgen.js';
+import { freePort, killAll, loadAverage, spawnTracked, stopProcess, waitForLine } from './lib/proc.js';
+import { progress, type Row } from './lib/row.js';
+import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
+import { profileMarkdown, summariseProfile } from './lib/profile.js';
+import { fmtMs, fmtRate } from './lib/stats.js';
+import { centrifugoBinary, TARGETS, type RunEnv, type Target } from './lib/targets.js';
+import { churn, http, idle, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
+
+interface Suite {
+  name: 'full' | 'quick';
+  fanout: SweepConfig & { targets: string[] };
+  rooms: SweepConfig & { targets: string[] };
+  idle: IdleConfig;
+  churn: ChurnConfig & { targets: string[] };
+  http: HttpConfig & { targets: string[]; endpoints: Endpoint[] };
+}
+
+const ALL = TARGETS.map((t) => t.id);
+const ONE_NODE = TARGETS.filter((t) => t.nodes === 1).map((t) => t.id);
+const ENDPOINTS: Endpoint[] = [
+  { name: 'healthz', method: 'GET', path: '/healthz' },
+  { name: 'echo', method: 'POST', path: '/api/bench/echo', body: JSON.stringify({ roomId: 'r1', text: 'hello', amount: 5 }) },
+];
+
+const SUITES: Record<Suite['name'], Suite> = {
+  full: {
+    name: 'full',
+    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [250, 500, 1000, 2000, 4000], warmMs: 500, windowMs: 1500, repeats: 3, subProcs: 2, pubConns: 1 },
+    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 5000, 10_000, 20_000], warmMs: 500, windowMs: 1500, repeats: 3, subProcs: 2, pubConns: 4 },
+    idle: {
+      plan: [
+        { size: 10_000, targets: ONE_NODE, repeats: 1 },
+        { size: 18_000, targets: ['livegate', 'raw-uws'], repeats: 2 },
+      ],
+      subProcs: 2,
+      settleMs: 1500,
+    },
+    churn: { targets: ONE_NODE, workers: 32, warmMs: 500, windowMs: 1500, repeats: 3 },
+    http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 3, repeats: 2 },
+  },
+  quick: {
+    name: 'quick',
+    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'sio-node', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [500, 2000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1 },
+    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws', 'sio-node', 'centrifugo'], subscribers: 2000, rooms: 200, rates: [2000, 8000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2 },
+    idle: { plan: [{ size: 2000, targets: ONE_NODE, repeats: 1 }], subProcs: 2, settleMs: 700 },
+    churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },
+    http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 2, repeats: 1 },
+  },
+};
+
+function arg(name: string): string | undefined {
+  const hit = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  return hit === undefined ? undefined : hit.includes('=') ? hit.slice(hit.indexOf('=') + 1) : '';
+}
+
+function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
+  try {
+    return execFileSync(cmd, args, { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function pkgVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'missing';
+  }
+}
+
+function buildLoadgen(): void {
+  progress('building the Go loadgen (bench/loadgen -> .tools/bin/loadgen)');
+  const r = spawnSync('go', ['build', '-trimpath', '-o', LOADGEN_BIN, '.'], { cwd: join(ROOT, 'bench', 'loadgen'), stdio: 'inherit', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' } });
+  if (r.status !== 0) throw new Error('go build of bench/loadgen failed');
+}
+
+function centrifugo(suite: Suite['name']): { bin: string | undefined; missing: string | undefined; note: string | undefined } {
+  const noteFile = join(ROOT, '.tools', 'centrifugo.note');
+  const readNote = (): string | undefined => (existsSync(noteFile) ? readFileSync(noteFile, 'utf8').trim() : undefined);
+  let bin = centrifugoBinary();
+  if (!bin && suite === 'full' && arg('no-centrifugo') === undefined) {
+    progress('building Centrifugo v6.9.1 from the Go module proxy (bench/build-centrifugo.sh; first time only)');
+    spawnSync('bash', [join(ROOT, 'bench', 'build-centrifugo.sh')], { stdio: 'inherit' });
+    bin = centrifugoBinary();
+  }
+  if (bin) return { bin, missing: undefined, note: readNote() };
+  const why = readNote() ?? (suite === 'quick' ? 'not built (the quick suite does not build it: run `bash bench/build-centrifugo.sh` or the full suite once)' : 'build failed (see bench/build-centrifugo.sh)');
+  return { bin: undefined, missing: `Centrifugo unavailable: ${why}`, note: undefined };
+}
+
+async function startRedis(): Promise<{ url: string; pid: number; stop: () => Promise<void> } | undefined> {
+  if (sh('which', ['redis-server']) === 'unknown') return undefined;
+  const port = await freePort();
+  const child = spawnTracked('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await waitForLine(child, (l) => l.includes('Ready to accept connections'), 'redis-server');
+  child.stdout?.resume();
+  return { url: `redis://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => stopProcess(child) };
+}
+
+async function main(): Promise<void> {
+  const suite = SUITES[arg('quick') !== undefined ? 'quick' : 'full'];
+  const only = arg('only')?.split(',').filter(Boolean);
+  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? ['fanout', 'rooms', 'idle', 'churn', 'http'];
+  const started = Date.now();
+  const loadStart = loadAverage();
+  progress(`${suite.name} suite: ${workloads.join(', ')}${only ? ` on ${only.join(', ')}` : ''}`);
+
+  buildLoadgen();
+  const cf = centrifugo(suite.name);
+  const redis = await startRedis();
+  const env: RunEnv = {
+    secret: randomBytes(24).toString('hex'),
+    redisUrl: redis?.url,
+    centrifugoBin: cf.bin,
+    centrifugoMissing: cf.missing,
+    profileDir: undefined,
+  };
+  const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid };
+  if (arg('profile') !== undefined) {
+    try {
+      await profileRun(ctx, suite, workloads.filter((w): w is 'fanout' | 'rooms' | 'churn' => w === 'fanout' || w === 'rooms' || w === 'churn'));
+    } finally {
+      await redis?.stop();
+    }
+    return;
+  }
+  const pick = (ids: string[]): Target[] => TARGETS.filter((t) => ids.includes(t.id) && (!only || only.includes(t.id)));
+  const rows: Row[] = [];
+  try {
+    if (workloads.includes('fanout')) for (const t of pick(suite.fanout.targets)) rows.push(await sweep(ctx, 'fanout', t, suite.fanout));
+    if (workloads.includes('rooms')) for (const t of pick(suite.rooms.targets)) rows.push(await sweep(ctx, 'rooms', t, suite.rooms));
+    if (workloads.includes('idle')) for (const step of suite.idle.plan) for (const t of pick(step.targets)) rows.push(await idle(ctx, t, suite.idle, step.size, step.repeats));
+    if (workloads.includes('churn')) for (const t of pick(suite.churn.targets)) rows.push(await churn(ctx, t, suite.churn));
+    if (workloads.includes('http')) for (const ep of suite.http.endpoints) for (const t of pick(suite.http.targets)) rows.push(await http(ctx, t, ep, suite.http));
+  } finally {
+    await redis?.stop();
+  }
+
+  const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+  const info: RunInfo = {
+    suite: suite.name,
+    command: suite.name === 'quick' ? 'npm run bench:quick' : 'npm run bench',
+    date: new Date(started).toISOString(),
+    durationS: (Date.now() - started) / 1000,
+    machine: `${cpus().length} cores (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Linux ${release()}`,
+    versions: {
+      livegate: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (uncommitted changes)' : ''}`,
+      node: process.version,
+      'uWebSockets.js': pkgVersion('uWebSockets.js'),
+      'socket.io': pkgVersion('socket.io'),
+      '@socket.io/redis-adapter': pkgVersion('@socket.io/redis-adapter'),
+      autocannon: pkgVersion('autocannon'),
+      redis: sh('redis-server', ['--version']).split(' ')[2]?.replace('v=', '') ?? 'unknown',
+      go: sh('go', ['env', 'GOVERSION']),
+      centrifugo: cf.bin ? sh(cf.bin, ['version']).replace(/^Centrifugo v?/i, '').split(' ')[0] ?? 'unknown' : 'not built',
+    },
+    loadStart,
+    loadEnd: loadAverage(),
+    notes: [
+      'clients: bench/loadgen (Go, one goroutine per socket, a minimal RFC 6455 reader that scans each frame for the `"bt"` send timestamp); 2 subscriber processes and 1 publisher process per run, all on this box over loopback, so client and server share the 2 cores',
+      'livegate runs with LOG_LEVEL=warn, BENCH_MODE=1 and rate limits raised; raw uWS does no token check; Socket.IO checks the JWT in a middleware; Centrifugo checks the JWT (hmac_secret_key) and allows client publish in the `bench` namespace',
+      ...(cf.note ? [`Centrifugo: ${cf.note}`] : []),
+      ...(cf.missing ? [cf.missing] : []),
+      ...(redis ? [] : ['redis-server not found: two-node rows skipped']),
+    ],
+  };
+  if (arg('no-write') === undefined) {
+    const file = writeJsonLines(info, rows);
+    writeResultsMd(info, rows);
+    progress(`wrote ${file} and bench/RESULTS.md (${rows.length} rows, ${Math.round(info.durationS)} s)`);
+  }
+}
+
+/** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
+async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn'>): Promise<void> {
+  const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
+  mkdirSync(dir, { recursive: true });
+  ctx.env.profileDir = dir;
+  const target = TARGETS.find((t) => t.id === 'livegate')!;
+  const parts: string[] = [];
+  const loadStart = loadAverage();
+  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn'] as const)) {
+    const before = new Set(readdirSync(dir));
+    const newProfiles = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+    if (workload === 'churn') {
+      const row = await churn(ctx, target, { ...suite.churn, repeats: 1 });
+      parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');
+      for (const f of newProfiles()) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+      continue;
+    }
+    const cfg = { ...suite[workload], repeats: 1 };
+    const row = await sweep(ctx, workload, target, cfg);
+    const files = newProfiles();
+    const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
+    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), one livegate node`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
+    for (const f of files) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+  }
+  const header = [
+    '# Where livegate spends its time (node --cpu-prof)',
+    '',
+    `Produced by \`node dist/bench/run.js${suite.name === 'quick' ? ' --quick' : ''} --profile\` on ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadStart.toFixed(2)} at start (other helpers' tests share the box).`,
+    'The profile covers the whole gateway process (connection setup, joins and every rate step); the raw .cpuprofile files are in .data/bench-profiles/ (not committed).',
+    'Self time is the time spent in a function itself; "native: ..." are calls into the uWebSockets.js addon or V8 builtins without a script URL.',
+    '',
+  ];
+  writeFileSync(join(ROOT, 'bench', 'PROFILE.md'), [...header, ...parts].join('\n'));
+  progress(`wrote bench/PROFILE.md from ${dir}`);
+}
+
+process.on('SIGINT', () => {
+  killAll();
+  process.exit(130);
+});
+process.on('exit', killAll);
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  killAll();
+  process.exit(1);
+});

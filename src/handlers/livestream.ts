@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { ModuleFactory } from '../core.js';
+import { AppError } from '../gateway/errors.js';
+import { userRoom } from '../gateway/connection.js';
+import { streamRecordOp, streamStoreFor } from '../livestream/directory.js';
+import type { StreamStore } from '../livestream/store.js';
+import { ViewerTracker, streamRoom } from '../livestream/viewers.js';
+import { defineHandler } from './types.js';
+
+const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
+const UserId = Type.String({ minLength: 1, maxLength: 128 });
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const ROOM_PREFIX = 'live:';
+
+/**
+ * Livestreams: start/end (host), join/leave (viewers, exact cluster-wide counts), live chat,
+ * co-hosts. Stream state lives in a StreamStore (Redis with REDIS_URL, memory otherwise); the
+ * stream's events go to the room `live:<streamId>`. Start and end are also queued for MongoDB
+ * (collection `livestreams`). Docs: docs/events/livestream.md.
+ */
+export const livestreamModule: ModuleFactory = (core) => {
+  const store: StreamStore = streamStoreFor(core);
+  const viewers = new ViewerTracker(store, core.hub, core.config.nodeId, core.log);
+
+  core.liveness.onNodeDead(async (deadNode) => {
+    for (const streamId of await store.removeNode(deadNode)) viewers.markDirty(streamId);
+  });
+  core.liveness.onResync(() => viewers.resync());
+
+  const live = async (streamId: string) => {
+    const info = await store.get(streamId);
+    if (!info || info.status !== 'live') throw new AppError('not_found', `livestream ${streamId} is not live`);
+    return info;
+  };
+
+  return {
+    name: 'livestream',
+    handlers: {
+      'livestream:start': defineHandler(Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), streamId: Type.Optional(StreamId) }), async (ctx, { title, streamId }) => {
+        const id = streamId ?? randomBytes(9).toString('base64url');
+        const info = await store.start(id, ctx.session.userId, title, Date.now());
+        // Durable in the write queue before the ack; MongoDB gets it asynchronously.
+        await core.queue.enqueue([streamRecordOp(info)]);
+        ctx.join(streamRoom(id));
+        await core.hub.ready(streamRoom(id));
+        return { streamId: id, room: streamRoom(id), startedAt: info.startedAt };
+      }),
+
+      'livestream:end': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
+        const info = await store.end(streamId, ctx.session.userId, Date.now());
+        await core.queue.enqueue([streamRecordOp(info)]);
+        const message = await core.hub.publish(streamRoom(streamId), 'livestream:ended', { streamId, endedBy: ctx.session.userId });
+        return { streamId, seq: message.seq };
+      }),
+
+      'livestream:join': defineHandler(Type.Object({ streamId: StreamId, lastSeq: Type.Optional(Seq) }), async (ctx, { streamId, lastSeq }) => {
+        const info = await live(streamId);
+        const room = streamRoom(streamId);
+        // With lastSeq the missed events are replayed (or room:gap is sent) before live ones.
+        let resume: { gap: boolean; latestSeq: number } | undefined;
+        if (lastSeq !== undefined) {
+          const result = await ctx.resume(room, lastSeq);
+          if (result.kind === 'left') throw new AppError('conflict', 'left the stream while joining');
+          resume = { gap: result.kind === 'gap', latestSeq: result.latestSeq };
+        } else {
+          ctx.join(room);
+          await core.hub.ready(room);
+        }
+        const total = await viewers.add(streamId, ctx.session.connectionId);
+        if (total === undefined) {
+          ctx.leave(room);
+          throw new AppError('not_found', `livestream ${streamId} is not live`);
+        }
+        return { streamId, title: info.title, hostId: info.hostId, cohosts: info.cohosts, viewers: total, ...(resume ? { resume } : {}) };
+      }),
+
+      'livestream:leave': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
+        ctx.leave(streamRoom(streamId));
+        await viewers.remove(streamId, ctx.session.connectionId);
+        return { streamId };
+      }),
+
+      'livestream:chat': defineHandler(Type.Object({ streamId: StreamId, text: Type.String({ minLength: 1, maxLength: 500 }) }), async (ctx, { streamId, text }) => {
+        if (!ctx.isMember(streamRoom(streamId))) throw new AppError('forbidden', 'join the livestream before chatting');
+        const message = await core.hub.publish(streamRoom(streamId), 'livestream:chat', { streamId, userId: ctx.session.userId, text, sentAt: Date.now() });
+        return { streamId, seq: message.seq };
+      }),
+
+      'livestream:cohost:invite': defineHandler(Type.Object({ streamId: StreamId, userId: UserId }), async (ctx, { streamId, userId }) => {
+        await store.cohost('invite', streamId, ctx.session.userId, userId);
+        await core.hub.publish(userRoom(userId), 'livestream:cohost:invited', { streamId, hostId: ctx.session.userId });
+        return { streamId, userId };
+      }),
+
+      'livestream:cohost:accept': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
+        await store.cohost('accept', streamId, ctx.session.userId, ctx.session.userId);
+        ctx.join(streamRoom(streamId));
+        await core.hub.ready(streamRoom(streamId));
+        await core.hub.publish(streamRoom(streamId), 'livestream:cohost:joined', { streamId, userId: ctx.session.userId });
+        return { streamId };
+      }),
+
+      'livestream:cohost:kick': defineHandler(Type.Object({ streamId: StreamId, userId: UserId }), async (ctx, { streamId, userId }) => {
+        await store.cohost('kick', streamId, ctx.session.userId, userId);
+        await core.hub.publish(streamRoom(streamId), 'livestream:cohost:removed', { streamId, userId });
+        return { streamId, userId };
+      }),
+    },
+
+    onDisconnect(session, rooms) {
+      for (const room of rooms) {
+        if (!room.startsWith(ROOM_PREFIX)) continue;
+        viewers.remove(room.slice(ROOM_PREFIX.length), session.connectionId).catch((err: unknown) => core.log.warn({ err: (err as Error).message, room }, 'viewer leave failed'));
+      }
+    },
+
+    async start() {
+      viewers.start();
+    },
+
+    async stop() {
+      await viewers.stop();
+      await store.close();
+    },
+  };
+};

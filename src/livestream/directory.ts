@@ -1,0 +1,51 @@
+import type { Core } from '../core.js';
+import { MemoryStreamStore } from './memory-store.js';
+import { RedisStreamStore } from './redis-store.js';
+import type { StreamInfo, StreamStore } from './store.js';
+import type { WriteOp } from '../store/write-queue.js';
+
+const stores = new WeakMap<Core, StreamStore>();
+
+/** The node's stream store (one per Core: Redis with REDIS_URL, memory otherwise). */
+export function streamStoreFor(core: Core): StreamStore {
+  let store = stores.get(core);
+  if (!store) stores.set(core, (store = core.redis ? new RedisStreamStore(core.redis) : new MemoryStreamStore()));
+  return store;
+}
+
+/**
+ * Who hosts a live stream, for other modules (the REST side of co-hosting takes a
+ * `StreamDirectory {hostOf}`): `multiHostModule(streamDirectoryFor)`.
+ */
+export function streamDirectoryFor(core: Core): { hostOf(streamId: string): Promise<string | undefined> } {
+  const store = streamStoreFor(core);
+  return {
+    async hostOf(streamId) {
+      const info = await store.get(streamId);
+      return info?.status === 'live' ? info.hostId : undefined;
+    },
+  };
+}
+
+export const LIVESTREAMS = 'livestreams';
+
+/**
+ * The stream record for MongoDB (collection `livestreams`, _id = streamId). Start is version 1 and
+ * end version 2, each carrying the whole record, so replays and out-of-order application settle on
+ * the newest state.
+ */
+export function streamRecordOp(info: StreamInfo): WriteOp {
+  return {
+    kind: 'setIfNewer',
+    collection: LIVESTREAMS,
+    id: info.streamId,
+    version: info.status === 'live' ? 1 : 2,
+    set: {
+      hostId: info.hostId,
+      title: info.title,
+      status: info.status,
+      startedAt: new Date(info.startedAt),
+      endedAt: info.endedAt === undefined ? null : new Date(info.endedAt),
+    },
+  };
+}

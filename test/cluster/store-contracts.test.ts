@@ -1,0 +1,115 @@
+/**
+ * The StreamStore and PresenceStore contracts, run against both engines through a factory:
+ * memory (single node) and Redis (real server; ids unique per run).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { MemoryStreamStore } from '../../src/livestream/memory-store.js';
+import { RedisStreamStore } from '../../src/livestream/redis-store.js';
+import type { StreamStore } from '../../src/livestream/store.js';
+import { MemoryPresenceStore } from '../../src/presence/memory-store.js';
+import { RedisPresenceStore } from '../../src/presence/redis-store.js';
+import type { PresenceStore } from '../../src/presence/store.js';
+import { MemoryContactDirectory, RedisContactDirectory, type ContactDirectory } from '../../src/presence/contacts.js';
+
+const redisClients: Redis[] = [];
+const redis = (): Redis => {
+  const client = new Redis(inject('redisUrl'));
+  redisClients.push(client);
+  return client;
+};
+afterAll(() => redisClients.forEach((c) => c.disconnect()));
+
+const engines: Record<string, { streams: () => StreamStore; presence: () => PresenceStore; contacts: () => ContactDirectory }> = {
+  memory: { streams: () => new MemoryStreamStore(), presence: () => new MemoryPresenceStore(), contacts: () => new MemoryContactDirectory() },
+  redis: { streams: () => new RedisStreamStore(redis()), presence: () => new RedisPresenceStore(redis()), contacts: () => new RedisContactDirectory(redis()) },
+};
+const uid = (p: string): string => `${p}-${randomUUID().slice(0, 8)}`;
+
+for (const [name, make] of Object.entries(engines)) {
+  describe(`StreamStore contract: ${name}`, () => {
+    it('start is idempotent for the host, conflicts for others, and ended ids are not reused', async () => {
+      const store = make.streams();
+      const id = uid('s');
+      const info = await store.start(id, 'host', 'Title', 1000);
+      expect(info).toMatchObject({ streamId: id, hostId: 'host', title: 'Title', status: 'live', startedAt: 1000, cohosts: [] });
+      await expect(store.start(id, 'host', 'Title', 2000)).resolves.toMatchObject({ startedAt: 1000 });
+      await expect(store.start(id, 'other', 'x', 2000)).rejects.toMatchObject({ code: 'conflict' });
+      await expect(store.end(id, 'other', 3000)).rejects.toMatchObject({ code: 'forbidden' });
+      await store.end(id, 'host', 3000);
+      expect(await store.get(id)).toMatchObject({ status: 'ended', endedAt: 3000 });
+      await expect(store.end(id, 'host', 4000)).rejects.toMatchObject({ code: 'not_found' });
+      await expect(store.start(id, 'host', 'again', 5000)).rejects.toMatchObject({ code: 'conflict' });
+      expect(await store.get(uid('none'))).toBeUndefined();
+    });
+
+    it('sums per-node viewer counts exactly, drops a node, and refuses counts for streams not live', async () => {
+      const store = make.streams();
+      const id = uid('s');
+      await store.start(id, 'host', 'T', 1);
+      expect(await store.setNodeViewers(id, 'n1', 3)).toBe(3);
+      expect(await store.setNodeViewers(id, 'n2', 4)).toBe(7);
+      expect(await store.setNodeViewers(id, 'n1', 3)).toBe(7); // absolute: a retry changes nothing
+      expect(await store.removeNode('n2')).toContain(id);
+      expect(await store.setNodeViewers(id, 'n1', 2)).toBe(2);
+      expect(await store.claimViewerBroadcast(id, 60_000)).toBe(2);
+      expect(await store.claimViewerBroadcast(id, 60_000)).toBe('same');
+      expect(await store.setNodeViewers(id, 'n1', 5)).toBe(5);
+      expect(await store.claimViewerBroadcast(id, 60_000)).toBe('later');
+      await store.end(id, 'host', 2);
+      expect(await store.setNodeViewers(id, 'n1', 1)).toBeUndefined();
+      expect(await store.claimViewerBroadcast(id, 1)).toBe('same');
+      expect(await store.setNodeViewers(uid('none'), 'n1', 1)).toBeUndefined();
+    });
+
+    it('co-hosts: only the host invites and kicks; only invitees accept', async () => {
+      const store = make.streams();
+      const id = uid('s');
+      await store.start(id, 'host', 'T', 1);
+      await expect(store.cohost('invite', id, 'guest', 'x')).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(store.cohost('invite', id, 'host', 'host')).rejects.toMatchObject({ code: 'conflict' });
+      await expect(store.cohost('accept', id, 'guest', 'guest')).rejects.toMatchObject({ code: 'not_found' });
+      await store.cohost('invite', id, 'host', 'guest');
+      await store.cohost('accept', id, 'guest', 'guest');
+      expect((await store.get(id))?.cohosts).toEqual(['guest']);
+      await expect(store.cohost('kick', id, 'guest', 'guest')).rejects.toMatchObject({ code: 'forbidden' });
+      await store.cohost('kick', id, 'host', 'guest');
+      await expect(store.cohost('kick', id, 'host', 'guest')).rejects.toMatchObject({ code: 'not_found' });
+      await expect(store.cohost('invite', uid('none'), 'host', 'guest')).rejects.toMatchObject({ code: 'not_found' });
+    });
+  });
+
+  describe(`PresenceStore contract: ${name}`, () => {
+    it('announces only changes of what others see, over devices on several nodes', async () => {
+      const store = make.presence();
+      const u = uid('u');
+      expect(await store.setNodeDevices(u, 'n1', 1, 10)).toEqual({ userId: u, status: 'online', lastSeen: null });
+      expect(await store.setNodeDevices(u, 'n2', 2, 11)).toBeUndefined();
+      expect(await store.setNodeDevices(u, 'n1', 0, 12)).toBeUndefined();
+      expect(await store.setStatus(u, 'away', 13)).toEqual({ userId: u, status: 'away', lastSeen: null });
+      expect(await store.setStatus(u, 'invisible', 14)).toEqual({ userId: u, status: 'offline', lastSeen: 14 });
+      expect(await store.removeNode('n2', 15)).toEqual([]); // invisible: going away changes nothing visible
+      expect(await store.get([u])).toEqual([{ userId: u, chosen: 'invisible', devices: 0, lastSeen: 14 }]);
+      expect(await store.setNodeDevices(u, 'n1', 1, 16)).toBeUndefined();
+      expect(await store.setStatus(u, 'busy', 17)).toEqual({ userId: u, status: 'busy', lastSeen: 14 });
+      expect(await store.removeNode('n1', 18)).toEqual([{ userId: u, status: 'offline', lastSeen: 18 }]);
+      expect(await store.get([uid('never')])).toEqual([expect.objectContaining({ chosen: 'online', devices: 0, lastSeen: null })]);
+    });
+  });
+
+  describe(`ContactDirectory contract: ${name}`, () => {
+    it('lets you see yourself, whom you follow, and your conversation contacts', async () => {
+      const dir = make.contacts();
+      const [me, star, friend, other] = [uid('me'), uid('star'), uid('friend'), uid('other')];
+      expect(await dir.canSee(me, [me, star, friend, other])).toEqual([true, false, false, false]);
+      await dir.follow(me, star);
+      await dir.addContacts([me, friend, friend]);
+      expect(await dir.canSee(me, [me, star, friend, other])).toEqual([true, true, true, false]);
+      expect(await dir.canSee(star, [me])).toEqual([false]); // following is one-way
+      expect(await dir.canSee(friend, [me])).toEqual([true]); // contacts are mutual
+      await dir.unfollow(me, star);
+      expect(await dir.canSee(me, [star])).toEqual([false]);
+    });
+  });
+}

@@ -119,7 +119,7 @@ export function giftAck(r: GiftRecord): GiftAck {
     giftTransactionId: r.giftTransactionId,
     giftId: r.giftId,
     recipientId: r.recipientId,
-    livestreamId: r.livestreamId,
+    livestreamId: r.livestreamId ?? null, // a record restored from MongoDB may lack null fields
     quantity: r.quantity,
     unitPrice: r.unitPrice,
     totalCost: r.totalCost,

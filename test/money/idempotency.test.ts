@@ -86,6 +86,12 @@ describe('gift:send idempotency and refusals', () => {
     expect(errorCode(await send({ giftId: 'fireworks' }))).toBe('insufficient_funds'); // 199 > 40
     expect(errorCode(await client.request('wallet:credit', { userId: sender, amount: 5, reason: 'x', idempotencyKey: uid('k') }))).toBe('forbidden');
 
+    // A stream that ended takes no more gifts.
+    const host = await connect(gw, creator);
+    await ok(host, 'livestream:end', { streamId: stream });
+    expect(errorCode(await send({}))).toBe('not_found');
+    await host.close();
+
     expect((await ok<{ balance: number }>(client, 'wallet:balance', {})).balance).toBe(40);
     const refused = await metric(gw, 'livegate_gifts_total', 'outcome="insufficient_funds"');
     expect(refused).toBeGreaterThanOrEqual(1);

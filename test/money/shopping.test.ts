@@ -1,7 +1,7 @@
 /** Live shopping: a session per stream, pins broadcast to the room, orders counted once, counters. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COLLECTIONS } from '../../src/handlers/money/collections.js';
-import { connect, createLivestream, errorCode, eventually, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
+import { connect, createLivestream, errorCode, eventually, joinStream, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
 
 describe('live shopping', () => {
   let env: MoneyEnv;
@@ -21,6 +21,7 @@ describe('live shopping', () => {
     const buyer1 = await connect(gw, uid('buyer'));
     const buyer2 = await connect(gw, uid('buyer'));
     const browser = await connect(gw, uid('viewer'));
+    await joinStream(browser, streamId);
 
     expect(errorCode(await buyer1.request('shopping:start', { livestreamId: streamId }))).toBe('forbidden');
     expect(errorCode(await host.request('shopping:pin', { livestreamId: streamId, productId: 'p1' }))).toBe('not_found');
@@ -33,6 +34,10 @@ describe('live shopping', () => {
     expect(both.products.map((p) => p.productId)).toEqual(['p1', 'p2']);
     const left = await ok<{ products: Array<{ productId: string }> }>(host, 'shopping:unpin', { livestreamId: streamId, productId: 'p2' });
     expect(left.products.map((p) => p.productId)).toEqual(['p1']);
+    // The room saw every change, each with the whole list and a growing version.
+    const pinnedFrame = await browser.waitFor((f) => f.event === 'shopping:pinned' && (f.data as { version: number }).version === 3);
+    expect(pinnedFrame.data).toMatchObject({ livestreamId: streamId, products: [{ productId: 'p1', displayOrder: 1 }] });
+    expect(browser.frames.filter((f) => f.event === 'shopping:pinned').map((f) => (f.data as { version: number }).version)).toEqual([1, 2, 3]);
 
     for (const c of [buyer1, buyer2, browser]) await ok(c, 'shopping:view', { livestreamId: streamId });
     await ok(buyer1, 'shopping:order', { livestreamId: streamId, orderId: 'o-1', total: 19.99 });
@@ -41,6 +46,7 @@ describe('live shopping', () => {
     expect(replay).toMatchObject({ totalOrders: 1, totalRevenue: 19.99 });
     expect(stats).toMatchObject({ totalOrders: 2, totalRevenue: 25, uniqueBuyers: 2, uniqueViewers: 3, conversionRate: 0.6667 });
     expect(await ok(host, 'shopping:stats', { livestreamId: streamId })).toEqual(stats);
+    expect((await browser.waitFor((f) => f.event === 'shopping:stats' && (f.data as { totalOrders: number }).totalOrders === 2)).data).toEqual(stats);
     expect((await host.waitFor((f) => f.event === 'shopping:order' && (f.data as { orderId: string }).orderId === 'o-2')).data).toMatchObject({ total: 5.01 });
 
     const session = await eventually(() => env.db.collection(COLLECTIONS.shoppingSessions).findOne({ _id: streamId as unknown as never }), (d) => d?.['totalOrders'] === 2);

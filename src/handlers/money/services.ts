@@ -16,7 +16,7 @@ import { MoneyMetrics } from './metrics.js';
 import { EmptyMoneyStore, MongoMoneyStore, type MoneyStore } from './money-store.js';
 import { moneyKeys } from './keys.js';
 import { Outbox } from './outbox.js';
-import { CachedStreamDirectory, type StreamDirectory } from './stream-directory.js';
+import type { StreamDirectory } from './stream-directory.js';
 import { streamDirectoryFor } from '../../livestream/directory.js';
 import { WalletService } from './wallet-service.js';
 
@@ -36,8 +36,6 @@ export interface MoneyServices {
 }
 
 const built = new WeakMap<Core, MoneyServices | null>();
-/** How long a node trusts a stream's host lookup (an ended stream stops taking gifts within this). */
-const STREAM_HOST_CACHE_MS = 5_000;
 
 /** The node's money services, or undefined without Redis (money state lives only in Redis). */
 export function moneyServices(core: Core): MoneyServices | undefined {
@@ -54,7 +52,8 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const queue = core.queue;
   const mongo = core.mongo;
   const store: MoneyStore = mongo ? new MongoMoneyStore(mongo) : new EmptyMoneyStore();
-  const streams: StreamDirectory = new CachedStreamDirectory(streamDirectoryFor(core), STREAM_HOST_CACHE_MS);
+  // Read per gift (one small Redis read): a stream that ended stops taking gifts at once.
+  const streams: StreamDirectory = streamDirectoryFor(core);
   const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000) });
   const metrics = new MoneyMetrics(core.metrics.registry, {
     outboxPending: () => redis.zcard(moneyKeys.outbox),

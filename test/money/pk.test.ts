@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COLLECTIONS } from '../../src/handlers/money/collections.js';
 import type { ServerFrame } from '../support/clients.js';
-import { connect, createUser, eventually, fund, metric, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
+import { connect, createUser, errorCode, eventually, fund, joinStream, metric, ok, startMoneyEnv, startStream, uid, type MoneyEnv } from './support.js';
 
 interface Battle {
   battleId: string;
@@ -85,5 +85,43 @@ describe('PK battle across a node crash', () => {
     expect(await metric(b, 'livegate_pk_battles_active')).toBe(0);
 
     for (const c of [h1OnB, h2OnB, f1, f2]) await c.close();
+  });
+
+  it('sends the battle to both stream rooms and calls equal scores a tie', async () => {
+    const b = env.gateways[1]!; // the first node was killed above
+    const [host1, host2] = [uid('host1'), uid('host2')];
+    const [stream1, stream2] = [uid('s1'), uid('s2')];
+    const h1 = await connect(b, host1);
+    const h2 = await connect(b, host2);
+    await startStream(h1, stream1);
+    await startStream(h2, stream2);
+    const viewer1 = await connect(b, uid('viewer'));
+    const viewer2 = await connect(b, uid('viewer'));
+    await joinStream(viewer1, stream1);
+    await joinStream(viewer2, stream2);
+    const fan = uid('fan');
+    const admin = await connect(b, uid('admin'), 'admin'); // env.admin was on the killed node
+    await fund(admin, fan, 100);
+    await admin.close();
+    const fanClient = await connect(b, fan);
+
+    const invited = await ok<Battle>(h1, 'pk:invite', { opponentId: host2, durationSec: 2, livestreamId: stream1 });
+    expect(errorCode(await viewer1.request('pk:accept', { battleId: invited.battleId }))).toBe('forbidden');
+    await ok(h2, 'pk:accept', { battleId: invited.battleId, livestreamId: stream2 });
+    for (const v of [viewer1, viewer2]) expect((await v.waitFor((f) => f.event === 'pk_battle:start')).data).toMatchObject({ battleId: invited.battleId, livestreamIds: [stream1, stream2] });
+
+    await ok(fanClient, 'gift:send', { giftId: 'coffee', quantity: 1, livestreamId: stream1, idempotencyKey: uid('k') });
+    await ok(fanClient, 'gift:send', { giftId: 'heart', quantity: 2, livestreamId: stream2, idempotencyKey: uid('k') });
+    for (const v of [viewer1, viewer2]) {
+      await v.waitFor((f) => f.event === 'pk_battle:score' && (f.data as Battle).host1Score === 10 && (f.data as Battle).host2Score === 10);
+      const end = await v.waitFor((f) => f.event === 'pk_battle:end', 8000);
+      expect(end.data).toMatchObject({ battleId: invited.battleId, result: 'tie', winnerId: null, host1Score: 10, host2Score: 10 });
+    }
+    const rankings = (await ok<{ entries: Array<{ userId: string }> }>(fanClient, 'pk:rankings', {})).entries.map((e) => e.userId);
+    expect(rankings).not.toContain(host1);
+    expect(rankings).not.toContain(host2);
+    // Both hosts are free again.
+    expect((await ok<Battle>(h2, 'pk:invite', { opponentId: host1, durationSec: 5 })).status).toBe('pending');
+    for (const c of [h1, h2, viewer1, viewer2, fanClient]) await c.close();
   });
 });

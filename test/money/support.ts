@@ -56,7 +56,7 @@ export async function startMoneyEnv(mongoUrl: string, nodes: number, extra: Reco
   for (let i = 0; i < nodes; i++) gateways.push(await startGateway(gatewayEnv(redis.url, mongoUrl, dbName, extra)));
   for (const gw of gateways) await eventually(async () => (await fetch(`${gw.http}/readyz`)).status, (status) => status === 200);
   const admin = await connect(gateways[0]!, uid('admin'), 'admin');
-  return {
+  const env: MoneyEnv = {
     redis,
     mongoUrl,
     dbName,
@@ -69,10 +69,12 @@ export async function startMoneyEnv(mongoUrl: string, nodes: number, extra: Reco
       for (const gw of gateways) await gw.stop();
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();
-      await redis.stop();
-      removeDir(redis.dir);
+      // env.redis, not `redis`: a suite may have replaced the server (restart tests).
+      await env.redis.stop();
+      removeDir(env.redis.dir);
     },
   };
+  return env;
 }
 
 export async function connect(gw: GatewayProcess, userId: string, role?: string): Promise<NativeClient> {

@@ -74,8 +74,9 @@ export class GiftService {
     if (!gift) refuse('not_found', `gift "${input.giftId}" does not exist`);
     if (!isGiftAvailable(gift, new Date())) refuse('conflict', `gift "${gift._id}" is not available now`);
 
+    if (input.recipientId === senderId) refuse('bad_request', 'you cannot send a gift to yourself');
     const recipientId = await this.resolveRecipient(input);
-    if (recipientId === senderId) refuse('bad_request', 'you cannot send a gift to yourself');
+    if (recipientId === senderId) refuse('bad_request', 'you cannot send a gift to yourself'); // your own stream
     const context: GiftContext = input.context ?? (input.livestreamId ? 'livestream' : 'profile');
 
     const meta: GiftMeta = {

@@ -20,6 +20,7 @@ import { RoomMetrics } from './rooms/metrics.js';
 import { RoomAccess } from './rooms/access.js';
 import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
 import { Mongo } from './store/mongo.js';
+import { createWebhooks } from './bridge/webhooks/service.js';
 import { createStore } from './store/store.js';
 
 const OPENAPI_INFO: OpenApiInfo = {
@@ -56,6 +57,16 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'), roomMetrics);
   const sockets: LocalSockets = {
     sessionsOf: (userId) => [...(gateway?.byUser.get(userId) ?? [])].map((c) => c.session()),
+    joinUser: (userId, room) => {
+      const conns = [...(gateway?.byUser.get(userId) ?? [])].filter((c) => !c.closed && !c.rooms.has(room));
+      for (const conn of conns) hub.join(conn, room);
+      return conns.length;
+    },
+    leaveUser: (userId, room) => {
+      const conns = [...(gateway?.byUser.get(userId) ?? [])].filter((c) => c.rooms.has(room));
+      for (const conn of conns) hub.leave(conn, room);
+      return conns.length;
+    },
     disconnectUser: (userId, reason, detail) => {
       const conns = [...(gateway?.byUser.get(userId) ?? [])];
       for (const conn of conns) conn.end(reason, detail);
@@ -68,7 +79,8 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const verifier = await createTokenVerifier(config.jwt);
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
-  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, queue: store.queue, sockets, verifier };
+  const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, queue: store.queue, sockets, verifier, webhooks };
 
   const modules: DomainModule[] = MODULES.map((factory) => factory(core));
   for (const module of modules) await module.start?.();
@@ -99,6 +111,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     },
   });
   const port = await gateway.listen();
+  webhooks.start();
   log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events(), routes: routes.map((r) => `${r.method === 'del' ? 'DELETE' : r.method.toUpperCase()} ${r.path}`) }, 'listening');
 
   const node = gateway;
@@ -113,6 +126,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
       }
       await liveness.stop().catch((err: unknown) => log.warn({ err }, 'liveness stop failed'));
       // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).
+      await webhooks.stop().catch((err: unknown) => log.warn({ err }, 'webhooks stop failed'));
       await store.stop().catch((err: unknown) => log.warn({ err }, 'write pipeline stop failed'));
       await bus.close().catch((err: unknown) => log.warn({ err }, 'bus close failed'));
       redis?.disconnect();

@@ -5,6 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { WEBHOOK_TYPES, isWebhookType } from './bridge/webhooks/types.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -102,6 +103,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  auth: { accessTtlSec: number; refreshTtlSec: number };
+  scheduler: { pollMs: number };
   writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number };
   benchMode: boolean;
   money: {
@@ -115,6 +118,39 @@ export interface Config {
     pkScoreIntervalMs: number;
     pkInviteTtlSec: number;
   };
+  bridge: BridgeConfig;
+  webhooks: WebhookConfig;
+}
+
+export interface BridgeConfig {
+  /** Largest `data` of one server publish, in bytes of JSON. */
+  maxEventBytes: number;
+  /** Most publishes in one batch request. */
+  maxBatch: number;
+  /** How long a cluster query (presence, occupancy) waits for the other nodes. */
+  queryTimeoutMs: number;
+  /** Accept events written by @socket.io/redis-emitter (only with REDIS_URL). */
+  emitter: boolean;
+  /** The emitter's `key` option (channel prefix). */
+  emitterKey: string;
+  /** Emitter room prefixes that mean "this user" (`<prefix><userId>` -> the user room). */
+  emitterUserPrefixes: string[];
+}
+
+export interface WebhookConfig {
+  /** Default receiver; webhooks are off when neither this nor a per-type URL is set. */
+  url: string | undefined;
+  secret: string | undefined;
+  /** Event types to deliver; empty = all. */
+  events: string[];
+  /** Per-type receivers (`type=url`). */
+  urls: Record<string, string>;
+  timeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxAttempts: number;
+  queueMax: number;
+  concurrency: number;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -193,7 +229,23 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS', '10000', 'Upper bound for graceful shutdown before the process exits anyway.', int(100, 300_000))!,
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
+    auth: {
+      accessTtlSec: v('AUTH_ACCESS_TTL_SEC', '900', 'Lifetime of access tokens issued by /api/auth (seconds).', int(30, 86_400))!,
+      refreshTtlSec: v('AUTH_REFRESH_TTL_SEC', '2592000', 'Lifetime of refresh tokens issued by /api/auth (seconds; each use rotates the token).', int(60, 365 * 86_400))!,
+    },
+    scheduler: {
+      pollMs: v('SCHEDULER_POLL_MS', '5000', 'How often each node looks for scheduled content that is due (0 disables the poller on this node).', int(0, 3_600_000))!,
+    },
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+    bridge: {
+      maxEventBytes: v('BRIDGE_MAX_EVENT_BYTES', '65536', 'Largest `data` (JSON bytes) of one server publish; larger is refused with 413.', int(64, 16 * 1024 * 1024))!,
+      maxBatch: v('BRIDGE_MAX_BATCH', '500', 'Most publishes in one batch request to /api/server/publish/batch.', int(1, 100_000))!,
+      queryTimeoutMs: v('BRIDGE_QUERY_TIMEOUT_MS', '1000', 'How long a server-API cluster command (join/leave, disconnect, presence, occupancy) waits for the other nodes.', int(50, 60_000))!,
+      emitter: v('BRIDGE_EMITTER', 'true', 'With REDIS_URL: deliver events written by @socket.io/redis-emitter to livegate clients.', bool)!,
+      emitterKey: v('BRIDGE_EMITTER_KEY', 'socket.io', 'The redis-emitter `key` option (Redis channel prefix) to listen to.', str)!,
+      emitterUserPrefixes: v('BRIDGE_EMITTER_USER_PREFIXES', 'user:,notifications:', 'Emitter room prefixes that address one user: `io.to("notifications:42")` reaches user 42\'s room.', list) ?? [],
+    },
+    webhooks: loadWebhookConfig(v),
     writeQueue: {
       stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,
       batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer applies in one bulk write.', int(1, 10_000))!,
@@ -219,6 +271,46 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return config;
 }
+
+type V = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) => T | undefined;
+
+function loadWebhookConfig(v: V): WebhookConfig {
+  const url = v('WEBHOOK_URL', undefined, 'Receiver of outbound webhooks (http or https). Unset, and no WEBHOOK_URLS: webhooks are off.', urlList(['http:', 'https:']))?.[0];
+  const urls = v('WEBHOOK_URLS', '', 'Per-type receivers overriding WEBHOOK_URL, comma list of `type=url` (e.g. `gift.sent=https://pay.example/hooks`).', typeUrls) ?? {};
+  const secret = v('WEBHOOK_SECRET', undefined, 'HMAC-SHA256 key signing webhook bodies (at least 16 characters); required when webhooks are on.', (raw, name) => {
+    if (raw.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+    return raw;
+  });
+  if ((url || Object.keys(urls).length > 0) && !secret) throw new ConfigError('WEBHOOK_SECRET', 'must be set when WEBHOOK_URL or WEBHOOK_URLS is set');
+  return {
+    url,
+    secret,
+    urls,
+    events: v('WEBHOOK_EVENTS', '', 'Comma list of webhook event types to deliver (see docs/BRIDGE.md). Empty: all types.', webhookTypes) ?? [],
+    timeoutMs: v('WEBHOOK_TIMEOUT_MS', '5000', 'Timeout of one webhook delivery attempt.', int(100, 120_000))!,
+    retryBaseMs: v('WEBHOOK_RETRY_BASE_MS', '1000', 'First retry delay of a failed webhook delivery; doubles per attempt (with jitter).', int(10, 3_600_000))!,
+    retryMaxMs: v('WEBHOOK_RETRY_MAX_MS', '60000', 'Upper bound of the webhook retry delay.', int(10, 3_600_000))!,
+    maxAttempts: v('WEBHOOK_MAX_ATTEMPTS', '30', 'Attempts before a webhook is moved to the dead-letter stream (about 25 minutes with the defaults).', int(1, 10_000))!,
+    queueMax: v('WEBHOOK_QUEUE_MAX', '100000', 'Most undelivered webhooks kept; beyond it new ones are refused and counted (livegate_webhook_emitted_total{outcome="queue_full"}).', int(10, 100_000_000))!,
+    concurrency: v('WEBHOOK_CONCURRENCY', '16', 'Deliveries in flight at once (each event source has at most one).', int(1, 1024))!,
+  };
+}
+
+const webhookType = (type: string, name: string): string => {
+  if (!isWebhookType(type)) throw new ConfigError(name, `unknown webhook type "${type}"; known: ${WEBHOOK_TYPES.join(', ')}`);
+  return type;
+};
+const webhookTypes: Parser<string[]> = (raw, name) => list(raw, name).map((t) => webhookType(t, name));
+const typeUrls: Parser<Record<string, string>> = (raw, name) => {
+  const out: Record<string, string> = {};
+  for (const pair of list(raw, name)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(name, `"${pair}" is not type=url`);
+    const [url] = urlList(['http:', 'https:'])(pair.slice(eq + 1), name);
+    out[webhookType(pair.slice(0, eq).trim(), name)] = url!;
+  }
+  return out;
+};
 
 /** `node dist/src/config.js --markdown` prints the README's configuration table. */
 export function variablesMarkdown(): string {

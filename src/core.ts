@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
+import type { WebhookSink } from './bridge/webhooks/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './gateway/health.js';
 import type { RouteDef } from './gateway/http/router.js';
@@ -23,6 +24,13 @@ import type { WriteQueue } from './store/write-queue.js';
 export interface LocalSockets {
   /** Sessions of a user connected to this node. */
   sessionsOf(userId: string): Session[];
+  /**
+   * Puts every local connection of a user into a room (server-managed membership, e.g. a team the
+   * backend authorised). Connections opened later are not included. Returns how many joined.
+   */
+  joinUser(userId: string, room: string): number;
+  /** Takes every local connection of a user out of a room. Returns how many left. */
+  leaveUser(userId: string, room: string): number;
   /** Closes every local connection of a user (ban, admin disconnect). Returns how many. */
   disconnectUser(userId: string, reason: CloseReason, detail?: string): number;
   connectionCount(): number;
@@ -48,6 +56,11 @@ export interface Core {
   readonly sockets: LocalSockets;
   /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
   readonly verifier: TokenVerifier;
+  /**
+   * Outbound webhooks to the backend: `webhooks.emit('gift.sent', {...}, 'livestream:<id>')`.
+   * Fire and forget (durable queue, signed, retried); see docs/BRIDGE.md for the types.
+   */
+  readonly webhooks: WebhookSink;
 }
 
 export interface DomainModule {

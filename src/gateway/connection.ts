@@ -57,6 +57,9 @@ export interface ConnectionDeps {
 /** Room of every connection of one user, on every node. */
 export const userRoom = (userId: string): string => `user:${userId}`;
 
+/** Room every authenticated connection joins: a publish here reaches everyone on every node. */
+export const BROADCAST_ROOM = 'broadcast';
+
 /**
  * One client socket, whatever its dialect: rooms, rate limits, backpressure, request handling.
  * The dialect-specific framing lives in ./dialects.
@@ -99,6 +102,7 @@ export class Connection implements RoomMember {
     this.principal = principal;
     this.userBucket = this.deps.userLimiter.acquire(principal.userId);
     this.deps.hub.join(this, userRoom(principal.userId));
+    this.deps.hub.join(this, BROADCAST_ROOM);
     this.deps.onAuthenticated(this);
   }
 

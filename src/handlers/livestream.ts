@@ -7,6 +7,7 @@ import { streamRecordOp, streamStoreFor } from '../livestream/directory.js';
 import type { StreamStore } from '../livestream/store.js';
 import { ViewerTracker, streamRoom } from '../livestream/viewers.js';
 import { defineHandler } from './types.js';
+import { createMilestones } from '../bridge/milestones.js';
 
 const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const UserId = Type.String({ minLength: 1, maxLength: 128 });
@@ -27,6 +28,8 @@ export const livestreamModule: ModuleFactory = (core) => {
     for (const streamId of await store.removeNode(deadNode)) viewers.markDirty(streamId);
   });
   core.liveness.onResync(() => viewers.resync());
+  const milestones = createMilestones(core.redis);
+  const source = (streamId: string): string => `livestream:${streamId}`;
 
   const live = async (streamId: string) => {
     const info = await store.get(streamId);
@@ -42,6 +45,7 @@ export const livestreamModule: ModuleFactory = (core) => {
         const info = await store.start(id, ctx.session.userId, title, Date.now());
         // Durable in the write queue before the ack; MongoDB gets it asynchronously.
         await core.queue.enqueue([streamRecordOp(info)]);
+        core.webhooks.emit('livestream.started', { streamId: id, hostId: ctx.session.userId, title, startedAt: info.startedAt }, source(id));
         ctx.join(streamRoom(id));
         await core.hub.ready(streamRoom(id));
         return { streamId: id, room: streamRoom(id), startedAt: info.startedAt };
@@ -50,6 +54,7 @@ export const livestreamModule: ModuleFactory = (core) => {
       'livestream:end': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
         const info = await store.end(streamId, ctx.session.userId, Date.now());
         await core.queue.enqueue([streamRecordOp(info)]);
+        core.webhooks.emit('livestream.ended', { streamId, hostId: ctx.session.userId, startedAt: info.startedAt, endedAt: info.endedAt }, source(streamId));
         const message = await core.hub.publish(streamRoom(streamId), 'livestream:ended', { streamId, endedBy: ctx.session.userId });
         return { streamId, seq: message.seq };
       }),
@@ -71,6 +76,12 @@ export const livestreamModule: ModuleFactory = (core) => {
         if (total === undefined) {
           ctx.leave(room);
           throw new AppError('not_found', `livestream ${streamId} is not live`);
+        }
+        if (core.webhooks.isEnabled('livestream.viewer_milestone')) {
+          milestones.reached(streamId, total).then(
+            (milestone) => milestone && core.webhooks.emit('livestream.viewer_milestone', { streamId, hostId: info.hostId, milestone, viewers: total }, source(streamId)),
+            (err: unknown) => core.log.warn({ err: (err as Error).message, streamId }, 'viewer milestone check failed'),
+          );
         }
         return { streamId, title: info.title, hostId: info.hostId, cohosts: info.cohosts, viewers: total, ...(resume ? { resume } : {}) };
       }),

@@ -18,6 +18,14 @@ export interface RoomMessage {
 }
 
 /**
+ * What a publish reports back: the sequenced message plus how many nodes the bus handed it to
+ * (Redis: the PUBLISH reply, i.e. the nodes subscribed to the room's channel; memory: 1 or 0).
+ */
+export interface Published extends RoomMessage {
+  nodes: number;
+}
+
+/**
  * The first seq of a room counter: the current time in milliseconds, not 1. A counter can be
  * lost (idle expiry, a shard restarted without persistence, a single node restarted); starting
  * the new one at the clock keeps seqs increasing across the loss as long as the room carried
@@ -37,9 +45,9 @@ export interface Bus {
   unsubscribe(room: string): Promise<void>;
   /**
    * Assigns the next sequence number, records the message in the room's bounded history and
-   * delivers it once to every subscribed node, this one included.
+   * delivers it once to every subscribed node, this one included. `nodes` counts those nodes.
    */
-  publish(room: string, event: string, data: unknown): Promise<RoomMessage>;
+  publish(room: string, event: string, data: unknown): Promise<Published>;
   /** Messages with seq > afterSeq, or a gap if some of them are no longer kept. */
   history(room: string, afterSeq: number): Promise<HistoryResult>;
   onMessage(listener: (message: RoomMessage) => void): void;

@@ -1,4 +1,4 @@
-import type { Bus, RoomMessage } from './bus.js';
+import type { Bus, Published, RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
 import { AppError } from '../gateway/errors.js';
 
@@ -21,13 +21,17 @@ export type ReplayResult = { kind: 'replayed'; count: number; latestSeq: number 
 /** Local fan-out of a room message (the gateway encodes once per wire format and publishes to uWS topics). */
 export type LocalFanout = (message: RoomMessage) => void;
 
+/** A server-side listener of a room (cluster control channels); not a socket, not a member. */
+export type RoomWatcher = (message: RoomMessage) => void;
+
 /**
  * This node's view of rooms: who is in which room locally, and the bus subscription that
- * exists exactly while a room has at least one local member. It knows nothing of domains.
+ * exists exactly while a room has at least one local member or watcher. It knows nothing of domains.
  */
 export class RoomHub {
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
+  private readonly watchers = new Map<string, Set<RoomWatcher>>();
   /** `<member id>\0<room>` of the replays running now (one per member and room). */
   private readonly replaying = new Set<string>();
   /** Live messages held back per room for members whose replay is running. */
@@ -40,6 +44,7 @@ export class RoomHub {
     private readonly metrics?: RoomMetrics,
   ) {
     bus.onMessage((message) => {
+      this.watchers.get(message.room)?.forEach((watcher) => this.notify(watcher, message));
       if (!this.counts.has(message.room)) return;
       this.metrics?.deliverLatency.observe(Math.max(0, Date.now() - message.ts) / 1000);
       for (const hold of this.holds.get(message.room) ?? []) hold.held.push(message);
@@ -56,7 +61,7 @@ export class RoomHub {
     this.counts.set(room, count);
     if (count === 1) {
       this.metrics?.rooms.set(this.counts.size);
-      this.track(room, this.bus.subscribe(room));
+      if (!this.watchers.has(room)) this.track(room, this.bus.subscribe(room));
     }
   }
 
@@ -142,7 +147,8 @@ export class RoomHub {
     await this.pending.get(room);
   }
 
-  publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
+  /** Publishes through the bus; `nodes` in the result says how many nodes it was handed to. */
+  publish(room: string, event: string, data: unknown): Promise<Published> {
     return this.bus.publish(room, event, data);
   }
 
@@ -162,7 +168,33 @@ export class RoomHub {
     }
     this.counts.delete(room);
     this.metrics?.rooms.set(this.counts.size);
-    this.track(room, this.bus.unsubscribe(room));
+    if (!this.watchers.has(room)) this.track(room, this.bus.unsubscribe(room));
+  }
+
+  /**
+   * Hands every message of `room` reaching this node to `watcher` (server-side code, no socket),
+   * keeping the bus subscription while watched. Returns the function that stops watching.
+   */
+  watch(room: string, watcher: RoomWatcher): () => void {
+    let set = this.watchers.get(room);
+    if (!set) {
+      this.watchers.set(room, (set = new Set()));
+      if (!this.counts.has(room)) this.track(room, this.bus.subscribe(room));
+    }
+    set.add(watcher);
+    return () => {
+      if (!set.delete(watcher) || set.size > 0) return;
+      this.watchers.delete(room);
+      if (!this.counts.has(room)) this.track(room, this.bus.unsubscribe(room));
+    };
+  }
+
+  private notify(watcher: RoomWatcher, message: RoomMessage): void {
+    try {
+      watcher(message);
+    } catch (err) {
+      this.onError(err, message.room);
+    }
   }
 
   private track(room: string, op: Promise<void>): void {

@@ -1,4 +1,4 @@
-import { seqBase, type Bus, type HistoryResult, type RoomMessage } from './bus.js';
+import { seqBase, type Bus, type HistoryResult, type Published, type RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
 
 /**
@@ -22,7 +22,7 @@ export class MemoryBus implements Bus {
     if (this.subscribed.delete(room)) this.metrics?.subscriptions.dec();
   }
 
-  async publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
+  async publish(room: string, event: string, data: unknown): Promise<Published> {
     const previous = this.seqs.get(room);
     const seq = previous === undefined ? seqBase(Date.now()) : previous + 1;
     this.seqs.set(room, seq);
@@ -32,11 +32,12 @@ export class MemoryBus implements Bus {
     history.push(message);
     if (history.length > this.historySize) history.shift();
     this.metrics?.published.inc();
-    if (this.subscribed.has(room)) {
+    const delivered = this.subscribed.has(room);
+    if (delivered) {
       this.metrics?.received.inc();
       this.listener(message);
     }
-    return message;
+    return { ...message, nodes: delivered ? 1 : 0 };
   }
 
   async history(room: string, afterSeq: number): Promise<HistoryResult> {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Packr } from 'msgpackr';
 import { AppError } from '../gateway/errors.js';
-import { seqBase, type Bus, type HistoryResult, type RoomMessage } from './bus.js';
+import { seqBase, type Bus, type HistoryResult, type Published, type RoomMessage } from './bus.js';
 import { LuaScript } from './lua.js';
 import type { RoomMetrics } from './metrics.js';
 import { shardOf } from './sharding.js';
@@ -32,7 +32,7 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: '
  * ARGV[3]  history size (entries kept)
  * ARGV[4]  idle expiry of counter and history, seconds
  * ARGV[5]  first seq of a new counter (the publisher's clock in ms; see seqBase in bus.ts)
- * Returns the new seq. Stored and published: a msgpack map of six entries, seq first.
+ * Returns {new seq, PUBLISH reply = nodes subscribed to the channel}. Stored and published: a msgpack map of six entries, seq first.
  */
 const PUBLISH = new LuaScript(`
 local seq = redis.call('INCR', KEYS[1])
@@ -45,8 +45,8 @@ redis.call('RPUSH', KEYS[2], msg)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', ARGV[1], msg)
-return seq
+local receivers = redis.call('PUBLISH', ARGV[1], msg)
+return {seq, receivers}
 `);
 
 /*
@@ -109,19 +109,19 @@ export class RedisBus implements Bus {
     await this.shardFor(room).sub.unsubscribe(channelOf(room));
   }
 
-  async publish(room: string, event: string, data: unknown): Promise<RoomMessage> {
+  async publish(room: string, event: string, data: unknown): Promise<Published> {
     const ts = Date.now();
     const origin = this.opts.nodeId;
     const pairs = Buffer.concat(['room', room, 'event', event, 'data', data ?? null, 'ts', ts, 'origin', origin].map((v) => Buffer.from(packr.pack(v))));
-    let seq: unknown;
+    let reply: [number, number];
     try {
-      seq = await PUBLISH.run(this.shardFor(room).pub, [seqKey(room), historyKey(room)], [channelOf(room), pairs, this.opts.historySize, this.opts.historyTtlSec, seqBase(ts)]);
+      reply = (await PUBLISH.run(this.shardFor(room).pub, [seqKey(room), historyKey(room)], [channelOf(room), pairs, this.opts.historySize, this.opts.historyTtlSec, seqBase(ts)])) as [number, number];
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message, room }, 'bus publish failed');
       throw new AppError('unavailable', 'the room bus is unavailable; retry');
     }
     this.opts.metrics.published.inc();
-    return { room, event, data, seq: Number(seq), ts, origin };
+    return { room, event, data, seq: Number(reply[0]), ts, origin, nodes: Number(reply[1]) };
   }
 
   async history(room: string, afterSeq: number): Promise<HistoryResult> {

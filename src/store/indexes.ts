@@ -21,6 +21,32 @@ export const INDEXES: IndexSpec[] = [
   { collection: 'notifications', key: { userId: 1, createdAt: -1 } },
   { collection: 'notifications', key: { userId: 1, isRead: 1, createdAt: -1 } },
   { collection: 'notifications', key: { expiresAt: 1 }, options: { expireAfterSeconds: 0, name: 'ttl_expiresAt' } },
+  // Auth (src/handlers/auth): unique email and case-insensitive username; refresh token families and expiry.
+  { collection: 'users', key: { email: 1 }, options: { unique: true, name: 'email_unique' } },
+  { collection: 'users', key: { usernameLower: 1 }, options: { unique: true, name: 'username_unique' } },
+  { collection: 'refresh_tokens', key: { familyId: 1 } },
+  { collection: 'refresh_tokens', key: { expiresAt: 1 }, options: { expireAfterSeconds: 0, name: 'ttl_expiresAt' } },
+  // Levels: one document per level number; lookups by XP.
+  { collection: 'levels', key: { level: 1 }, options: { unique: true, name: 'level_unique' } },
+  { collection: 'levels', key: { minXP: 1 } },
+  // Supporters: a creator's supporters by coins; the global ranking groups by supporterId.
+  { collection: 'supporters', key: { creatorId: 1, totalCoins: -1 } },
+  { collection: 'supporters', key: { supporterId: 1 } },
+  // Report: reporterId and reportedId indexed (seed); the moderation queue by status.
+  { collection: 'reports', key: { reporterId: 1, createdAt: -1 } },
+  { collection: 'reports', key: { reportedType: 1, reportedId: 1, status: 1 } },
+  { collection: 'reports', key: { status: 1, createdAt: 1 } },
+  // CustomerService: userId indexed, ticketNumber unique (seed).
+  { collection: 'support_tickets', key: { userId: 1, updatedAt: -1 } },
+  { collection: 'support_tickets', key: { ticketNumber: 1 }, options: { unique: true, name: 'ticket_number_unique' } },
+  { collection: 'support_tickets', key: { status: 1, updatedAt: -1 } },
+  { collection: 'support_messages', key: { ticketId: 1, timestamp: 1 } },
+  // ScheduledContent: userId and scheduledFor indexed (seed); the poller scans due items.
+  { collection: 'scheduled_content', key: { userId: 1, scheduledFor: 1 } },
+  { collection: 'scheduled_content', key: { status: 1, scheduledFor: 1 } },
+  // Payments: a user's history; a retried checkout finds the first one by idempotency key.
+  { collection: 'payments', key: { userId: 1, createdAt: -1 } },
+  { collection: 'payments', key: { userId: 1, idempotencyKey: 1 }, options: { unique: true, name: 'idempotency_unique', partialFilterExpression: { idempotencyKey: { $type: 'string' } } } },
 ];
 
 const NOT_SUPPORTED = new Set(['NotImplemented', 'CommandNotSupported', 'InvalidOptions']);

@@ -51,3 +51,14 @@ export class Mongo {
     await this.client.close();
   }
 }
+
+/** MongoDB errors that mean "the database is not reachable right now" (answered as 503, retry). */
+export function isMongoUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError'].includes(err.name);
+}
+
+/** A unique index refused the write (E11000). */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}

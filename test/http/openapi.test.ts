@@ -16,6 +16,7 @@ interface Operation {
   requestBody?: unknown;
   responses: Record<string, unknown>;
   'x-livegate-undocumented'?: boolean;
+  'x-livegate-rate-limited'?: false;
 }
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
@@ -81,7 +82,10 @@ describe('GET /openapi.json', () => {
     const expired = await makeToken({ sub: 'mallory', expiresIn: -60 });
     for (const { method, path, op } of operations) {
       if (!op.security || op.security.length === 0) continue;
-      expect(Object.keys(op.responses), op.operationId).toEqual(expect.arrayContaining(['401', '403', '429']));
+      // Operations exempt from per-caller rate limits (the backend's server API) say so and have no 429.
+      const limited = op['x-livegate-rate-limited'] !== false;
+      expect(Object.keys(op.responses), op.operationId).toEqual(expect.arrayContaining(limited ? ['401', '403', '429'] : ['401', '403']));
+      expect(Object.keys(op.responses).includes('429'), op.operationId).toBe(limited);
       for (const token of [undefined, forged, expired, 'not-a-jwt']) {
         const res = await http(gw, method.toUpperCase(), concrete(path), { token, body: {} });
         expect(res.status, `${op.operationId} with ${token ? 'a bad' : 'no'} token`).toBe(401);
@@ -102,5 +106,13 @@ describe('GET /openapi.json', () => {
       expect(broken.status, op.operationId).toBe(400);
       expect((broken.body as { error: { code: string } }).error.code).toBe('bad_request');
     }
+  });
+
+  it('offers no payment provider when DEV_PAYMENTS is off', async () => {
+    const token = await makeToken({ sub: 'payer' });
+    const providers = await http<{ items: unknown[]; total: number }>(gw, 'GET', '/api/payments/providers', { token });
+    expect(providers.body).toMatchObject({ items: [], total: 0 });
+    const checkout = await http(gw, 'POST', '/api/payments/checkout', { token, body: { provider: 'dev', packageId: 'any' } });
+    expect(checkout.status).toBe(404);
   });
 });

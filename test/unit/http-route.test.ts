@@ -57,6 +57,16 @@ describe('defineRoute', () => {
     expect((await failure(Promise.resolve(route.handler(request())))).message).toMatch(/body is required/);
   });
 
+  it('converts query strings strictly (no "true" as a number) and counts string lengths in code points', async () => {
+    expect((await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('page=true'), body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^query\/page:/);
+    expect((await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('flag=1'), body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^query\/flag:/);
+    // Five astral characters are 10 UTF-16 units but 5 code points: within maxLength 5.
+    const astral = '\u{1F600}'.repeat(5);
+    const ok = await route.handler(request({ body: Buffer.from(JSON.stringify({ amount: 1, note: astral })) }));
+    expect(ok.status).toBe(201);
+    expect((await failure(Promise.resolve(route.handler(request({ body: Buffer.from(JSON.stringify({ amount: 1, note: astral + 'x' })) }))))).code).toBe('validation_failed');
+  });
+
   it('answers 400 for unparsable JSON and for a non-JSON content type', async () => {
     expect((await failure(Promise.resolve(route.handler(request({ body: Buffer.from('{nope') }))))).code).toBe('bad_request');
     const form = await failure(Promise.resolve(route.handler(request({ headers: { 'content-type': 'text/plain' }, body: Buffer.from('{"amount":3}') }))));

@@ -3,7 +3,7 @@
  * while history is read are held back, duplicates are dropped by seq, the topic comes last.
  */
 import { describe, expect, it } from 'vitest';
-import type { Bus, HistoryResult, RoomMessage } from '../../src/rooms/bus.js';
+import type { Bus, HistoryResult, Published, RoomMessage } from '../../src/rooms/bus.js';
 import { RoomHub, type RoomMember } from '../../src/rooms/hub.js';
 
 const msg = (seq: number): RoomMessage => ({ room: 'r:1', event: 'e', data: seq, seq, ts: Date.now(), origin: 'n' });
@@ -19,7 +19,7 @@ class ScriptedBus implements Bus {
   async unsubscribe(room: string): Promise<void> {
     this.subscribed.delete(room);
   }
-  async publish(): Promise<RoomMessage> {
+  async publish(): Promise<Published> {
     throw new Error('not used');
   }
   async history(): Promise<HistoryResult> {

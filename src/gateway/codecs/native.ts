@@ -7,8 +7,9 @@ import { Packr } from 'msgpackr';
 import { AppError, type ErrorBody } from '../errors.js';
 import type { AckId, DecodeResult, EventMeta, Frame, FrameEncoder } from './types.js';
 
-const MAX_EVENT_NAME = 64;
-const EVENT_NAME = /^[A-Za-z0-9_:.-]+$/;
+/** Event names, the same rule for client frames and for server publishes (bridge). */
+export const MAX_EVENT_NAME = 64;
+export const EVENT_NAME = /^[A-Za-z0-9_:.-]+$/;
 
 // Plain maps and no record extension: frames are readable by any msgpack library (Dart, JS, Go).
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });

@@ -5,10 +5,12 @@
 import { FormatRegistry } from '@sinclair/typebox';
 
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const FORMATS: Record<string, (value: string) => boolean> = {
   'date-time': (value) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)),
+  uuid: (value) => UUID.test(value),
   email: (value) => value.length <= 254 && EMAIL.test(value),
   uri: (value) => {
     try {

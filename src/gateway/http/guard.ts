@@ -3,15 +3,18 @@
  *   none    anyone; rate limited per client address
  *   user    a valid Bearer token (role user or admin)
  *   admin   a valid Bearer token with role admin
- *   service an X-API-Key from SERVICE_API_KEYS, or a Bearer token with role service
+ *   service an API key from SERVICE_API_KEYS (X-API-Key or Authorization: Bearer <key>), or a
+ *           Bearer token with role service
  * Tokens go through the same jose verifier as the sockets. Authenticated callers are rate
  * limited per user id (per node), anonymous ones per address; over the limit answers 429.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { AuthError, type Principal, type Role, type TokenVerifier } from '../auth.js';
 import { AppError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { KeyedLimiter } from '../rate-limit.js';
+
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 export type AuthMode = 'none' | 'user' | 'admin' | 'service';
 
@@ -45,7 +48,7 @@ export class HttpGuard {
   private readonly apiKeys: Buffer[];
 
   constructor(private readonly deps: HttpGuardDeps) {
-    this.apiKeys = deps.serviceApiKeys.map((k) => Buffer.from(k));
+    this.apiKeys = deps.serviceApiKeys.map(digest);
   }
 
   /** Resolves the caller for a route, or throws 401/403/429 as AppError. */
@@ -56,7 +59,7 @@ export class HttpGuard {
   }
 
   private async authenticate(auth: Exclude<AuthMode, 'none'>, headers: Readonly<Record<string, string>>): Promise<Principal> {
-    if (auth === 'service' && this.isServiceKey(headers['x-api-key'])) {
+    if (auth === 'service' && (this.isServiceKey(headers['x-api-key']) || this.isServiceKey(bearer(headers['authorization'])))) {
       return { userId: 'service', role: 'service', expiresAt: Number.MAX_SAFE_INTEGER };
     }
     let principal: Principal;
@@ -79,10 +82,13 @@ export class HttpGuard {
     }
   }
 
+  /** Compares SHA-256 digests (equal lengths, so no length leak) against every key, without early exit. */
   private isServiceKey(given: string | undefined): boolean {
     if (!given) return false;
-    const candidate = Buffer.from(given);
-    return this.apiKeys.some((key) => key.length === candidate.length && timingSafeEqual(key, candidate));
+    const candidate = digest(given);
+    let found = false;
+    for (const key of this.apiKeys) found = timingSafeEqual(key, candidate) || found;
+    return found;
   }
 }
 

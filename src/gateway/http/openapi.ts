@@ -31,7 +31,7 @@ const AUTH_NOTE: Record<AuthMode, string> = {
   none: 'No authentication.',
   user: 'Bearer token of a user (or admin).',
   admin: 'Bearer token with role `admin`.',
-  service: 'X-API-Key from SERVICE_API_KEYS, or a Bearer token with role `service`.',
+  service: 'An API key from SERVICE_API_KEYS (X-API-Key or Authorization: Bearer <key>), or a Bearer token with role `service`.',
 };
 
 /** Error codes an operation can answer, implied by its auth and inputs plus the ones it declares. */
@@ -129,10 +129,15 @@ function operation(components: Components, route: RouteDef, api: ApiMeta): Json 
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(api.body ? { requestBody: { required: true, content: { 'application/json': { schema: components.ref(api.body) } } } } : {}),
     responses: {
-      [String(api.status)]: { description: 'success', content: { [api.contentType]: { schema: components.ref(api.response) } } },
+      [String(api.status)]: {
+        description: 'success',
+        content: { [api.contentType]: { schema: components.ref(api.response) } },
+        ...(api.links ? { links: api.links } : {}),
+      },
       ...errorResponses(components, api),
     },
     ...(route.auth === 'admin' ? { 'x-livegate-role': 'admin' } : {}),
+    ...(api.rateLimited ? {} : { 'x-livegate-rate-limited': false }),
   };
 }
 
@@ -164,6 +169,11 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Json {
     operationIds.add(opId);
     for (const tag of route.api?.tags ?? []) tags.add(tag);
     item[method] = op;
+  }
+  for (const route of routes) {
+    for (const [name, link] of Object.entries(route.api?.links ?? {})) {
+      if (!operationIds.has(link.operationId)) throw new Error(`link ${name} of ${route.api?.operationId} names unknown operation "${link.operationId}"`);
+    }
   }
   const errorSchema = components.schemas['Error'] as { properties: { error: { properties: { code: Json } } } };
   errorSchema.properties.error.properties.code = { type: 'string', enum: Object.keys(ERROR_CODES), description: 'stable error code' };

@@ -7,10 +7,12 @@
 import './formats.js';
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { Principal } from '../auth.js';
 import { AppError, type ErrorCode } from '../errors.js';
 import type { AuthMode } from './guard.js';
+import { isMongoUnavailable } from '../../store/mongo.js';
 import type { HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './router.js';
 
 /** Everything the OpenAPI document needs to describe one operation. */
@@ -31,6 +33,14 @@ export interface ApiMeta {
   rateLimited: boolean;
   /** Other statuses this operation answers with a body of its own (not the Error shape). */
   otherResponses?: Record<number, TSchema>;
+  links?: Record<string, ApiLink>;
+}
+
+/** An OpenAPI link: which operation can follow this one, fed from the response (`$response.body#/id`). */
+export interface ApiLink {
+  operationId: string;
+  parameters: Record<string, string>;
+  description?: string;
 }
 
 type Empty = TObject<{}>;
@@ -60,6 +70,8 @@ export interface RouteSpec<A extends AuthMode, P extends TSchema, Q extends TSch
   quiet?: boolean;
   /** Other statuses answered with a body of their own (e.g. /readyz's 503). */
   otherResponses?: Record<number, TSchema>;
+  /** Follow-up operations fed from the success response (OpenAPI links, used by clients and schemathesis). */
+  links?: Record<string, ApiLink>;
 }
 
 export interface RouteContext<A extends AuthMode, P extends TSchema, Q extends TSchema, B extends TSchema> {
@@ -81,44 +93,93 @@ interface Input {
 
 const compile = (schema: TSchema | undefined): Input | undefined => (schema ? { schema, check: TypeCompiler.Compile(schema) } : undefined);
 
+/**
+ * JSON Schema counts string length in code points, JavaScript (and TypeBox) in UTF-16 units.
+ * A maxLength failure that only exists in UTF-16 is dropped here; minLength is re-checked in
+ * code points by `codePointMinimums` after TypeBox accepted the value.
+ */
+const codePoints = (s: string): number => [...s].length;
+
+function realErrors(input: Input, value: unknown): ValueError[] {
+  return [...input.check.Errors(value)].filter(
+    (e) => !(e.type === ValueErrorType.StringMaxLength && typeof e.value === 'string' && codePoints(e.value) <= ((e.schema as { maxLength?: number }).maxLength ?? Infinity)),
+  );
+}
+
+function codePointMinimums(schema: TSchema, value: unknown, path: string): string | undefined {
+  const s = schema as { type?: unknown; minLength?: number; properties?: Record<string, TSchema>; items?: TSchema };
+  if (typeof value === 'string' && s.minLength !== undefined && codePoints(value) < s.minLength) return `${path}: Expected string length greater or equal to ${s.minLength}`;
+  if (s.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, sub] of Object.entries(s.properties)) {
+      const found = codePointMinimums(sub, (value as Record<string, unknown>)[key], `${path}/${key}`);
+      if (found) return found;
+    }
+  }
+  if (s.items && Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = codePointMinimums(s.items, item, `${path}/${i}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function rejectInvalid(where: 'params' | 'query' | 'body', input: Input, value: unknown): void {
-  if (input.check.Check(value)) return;
-  const first = input.check.Errors(value).First();
-  throw new AppError('validation_failed', `${where}${first?.path ?? ''}: ${first?.message ?? 'invalid value'}`);
+  if (!input.check.Check(value)) {
+    const first = realErrors(input, value)[0];
+    if (first) throw new AppError('validation_failed', `${where}${first.path}: ${first.message}`);
+  }
+  const short = codePointMinimums(input.schema, value, where);
+  if (short) throw new AppError('validation_failed', short);
+}
+
+/** Strict conversion of path and query strings: numbers only from numerals, booleans only from true/false. */
+function fromString(schema: TSchema | undefined, raw: string | string[]): unknown {
+  const s = (schema ?? {}) as { type?: unknown; items?: TSchema };
+  if (Array.isArray(raw)) return s.type === 'array' ? raw.map((v) => fromString(s.items, v)) : raw[raw.length - 1];
+  if (s.type === 'integer' || s.type === 'number') return /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(raw) ? Number(raw) : raw;
+  if (s.type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (s.type === 'array') return [fromString(s.items, raw)];
+  return raw;
 }
 
 /** Path params and query values arrive as strings; they are converted to the schema's types, then checked. */
 function readStrings(input: Input | undefined, where: 'params' | 'query', raw: Record<string, string | string[]>): unknown {
   if (!input) return {};
-  const value = Value.Default(input.schema, Value.Convert(input.schema, raw));
+  const properties = (input.schema as { properties?: Record<string, TSchema> }).properties ?? {};
+  const converted: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) converted[key] = fromString(properties[key], value);
+  const value = Value.Default(input.schema, converted);
   rejectInvalid(where, input, value);
   return value;
 }
 
-function queryObject(query: URLSearchParams, schema: TSchema | undefined): Record<string, string | string[]> {
+function queryObject(query: URLSearchParams): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const properties = (schema as { properties?: Record<string, { type?: string }> } | undefined)?.properties ?? {};
   for (const key of new Set(query.keys())) {
-    out[key] = properties[key]?.type === 'array' ? query.getAll(key) : (query.get(key) ?? '');
+    const all = query.getAll(key);
+    out[key] = all.length === 1 ? (all[0] ?? '') : all;
   }
   return out;
 }
 
-function readBody(input: Input | undefined, req: HttpRequestInfo): unknown {
+/** Syntax first: a body that is not JSON is a 400 whatever else is wrong with the request. */
+function parseBody(input: Input | undefined, req: HttpRequestInfo): unknown {
   if (!input) return undefined;
   const type = req.headers['content-type'] ?? '';
   if (type !== '' && !/^application\/([a-z.+-]*\+)?json\b/i.test(type)) throw new AppError('bad_request', `expected an application/json body, got ${type}`);
-  let value: unknown;
-  if (req.body.length === 0) value = undefined;
-  else {
-    try {
-      value = JSON.parse(req.body.toString('utf8'));
-    } catch {
-      throw new AppError('bad_request', 'body is not valid JSON');
-    }
+  if (req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8')) as unknown;
+  } catch {
+    throw new AppError('bad_request', 'body is not valid JSON');
   }
-  if (value === undefined) throw new AppError('validation_failed', 'body: a JSON body is required');
-  value = Value.Default(input.schema, value);
+}
+
+function checkBody(input: Input | undefined, parsed: unknown): unknown {
+  if (!input) return undefined;
+  if (parsed === undefined) throw new AppError('validation_failed', 'body: a JSON body is required');
+  const value = Value.Default(input.schema, parsed);
   rejectInvalid('body', input, value);
   return value;
 }
@@ -154,6 +215,7 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
     ...(spec.query ? { query: spec.query } : {}),
     ...(spec.body ? { body: spec.body } : {}),
     ...(spec.otherResponses ? { otherResponses: spec.otherResponses } : {}),
+    ...(spec.links ? { links: spec.links } : {}),
   };
 
   return {
@@ -164,14 +226,21 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
     ...(spec.quiet ? { quiet: true } : {}),
     api,
     handler: async (req): Promise<HttpResult> => {
+      const parsed = parseBody(body, req);
       const ctx = {
         principal: req.principal,
         params: readStrings(params, 'params', req.params),
-        query: readStrings(query, 'query', queryObject(req.query, spec.query)),
-        body: readBody(body, req),
+        query: readStrings(query, 'query', queryObject(req.query)),
+        body: checkBody(body, parsed),
         request: req,
       } as RouteContext<A, P, Q, B>;
-      const result = await handler(ctx);
+      let result: Static<R>;
+      try {
+        result = await handler(ctx);
+      } catch (err) {
+        if (isMongoUnavailable(err)) throw new AppError('unavailable', 'the database is not reachable; retry');
+        throw err;
+      }
       if (json) return { status, body: result };
       return { status, raw: String(result), contentType };
     },

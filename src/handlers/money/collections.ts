@@ -1,13 +1,13 @@
-/** MongoDB collection names of the money domains (mongoose's default plural names, as the backend uses). */
+/** MongoDB collection names of the money domains (shared with the HTTP modules: payments reads coin_packages, supporters reads supporter_badges). */
 export const COLLECTIONS = {
   wallets: 'wallets',
   transactions: 'transactions',
   gifts: 'gifts',
   giftTransactions: 'gifttransactions',
-  coinPackages: 'coinpackages',
+  coinPackages: 'coin_packages',
   currencies: 'currencies',
   levels: 'levels',
-  supporterBadges: 'supporterbadges',
+  supporterBadges: 'supporter_badges',
   pkBattles: 'pkbattles',
   shoppingSessions: 'liveshoppingsessions',
   shoppingOrders: 'liveshoppingorders',

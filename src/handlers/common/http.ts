@@ -1,0 +1,40 @@
+/**
+ * Small pieces every HTTP domain uses: the database handle (503 when MongoDB is not configured),
+ * id schemas and date formatting. Indexes go in src/store/indexes.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { Type, type TSchema, type TUnion, type TNull } from '@sinclair/typebox';
+import type { Principal } from '../../gateway/auth.js';
+import type { Db } from 'mongodb';
+import type { Core } from '../../core.js';
+import { AppError } from '../../gateway/errors.js';
+
+/** Ids are strings: user ids come from token `sub` claims, documents get UUIDs. */
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
+export const IdParams = Type.Object({ id: Id });
+/** Ids of documents livegate creates (UUID v4). */
+export const DocId = Type.String({ format: 'uuid' });
+export const DocIdParams = Type.Object({ id: DocId });
+
+export const Nullable = <T extends TSchema>(schema: T): TUnion<[T, TNull]> => Type.Union([schema, Type.Null()]);
+
+/** 403 unless the caller owns the resource or is an admin. */
+export function assertOwner(ownerId: string, principal: Principal, what: string): void {
+  if (ownerId !== principal.userId && principal.role !== 'admin') throw new AppError('forbidden', `${what} belongs to another user`);
+}
+
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
+export const DateTime = Type.String({ format: 'date-time' });
+
+export const newId = (): string => randomUUID();
+export const iso = (date: Date): string => date.toISOString();
+export const isoOrNull = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+
+/** The database, or 503 when this node runs without MONGO_URL. */
+export function dbOf(core: Core): Db {
+  if (!core.mongo) throw new AppError('unavailable', 'this node has no database configured');
+  return core.mongo.db;
+}
+
+/** Escapes a user string for use inside a RegExp (search by prefix). */
+export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

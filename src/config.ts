@@ -108,6 +108,17 @@ export interface Config {
   chat: { messageCacheSec: number; conversationCacheSec: number };
   writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number; writeTimeoutMs: number };
   benchMode: boolean;
+  money: {
+    idempotencyTtlSec: number;
+    outboxGraceMs: number;
+    outboxSweepMs: number;
+    giftCoalesceMs: number;
+    giftComboWindowMs: number;
+    catalogRefreshMs: number;
+    pkPollMs: number;
+    pkScoreIntervalMs: number;
+    pkInviteTtlSec: number;
+  };
   bridge: BridgeConfig;
   webhooks: WebhookConfig;
 }
@@ -249,6 +260,17 @@ export function loadConfig(env: Env = process.env): Config {
       writeTimeoutMs: v('WRITE_TIMEOUT_MS', '10000', 'Upper bound for one bulk write; a write that takes longer is abandoned and retried.', int(100, 600_000))!,
     },
     benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
+    money: {
+      idempotencyTtlSec: v('MONEY_IDEMPOTENCY_TTL_SEC', '604800', 'How long a gift/credit idempotency key is remembered (a replay inside it returns the first result).', int(60, 90 * 86400))!,
+      outboxGraceMs: v('MONEY_OUTBOX_GRACE_MS', '5000', 'After this long, a money record whose writes were not confirmed queued is re-queued by any node.', int(500, 600_000))!,
+      outboxSweepMs: v('MONEY_OUTBOX_SWEEP_MS', '1000', 'How often each node looks for overdue money outbox entries.', int(50, 60_000))!,
+      giftCoalesceMs: v('GIFT_COALESCE_MS', '150', 'Tick of the gift:sent coalescer: one frame per tick per sender and gift.', int(10, 5000))!,
+      giftComboWindowMs: v('GIFT_COMBO_WINDOW_MS', '3000', 'Longest gap between sends of one gift by one sender that still continues a combo.', int(100, 60_000))!,
+      catalogRefreshMs: v('CATALOG_REFRESH_MS', '5000', 'How often nodes check catalog:version in Redis and reload the catalogue when it changed.', int(100, 3_600_000))!,
+      pkPollMs: v('PK_POLL_MS', '250', 'How often each node checks for PK battles due to end.', int(20, 10_000))!,
+      pkScoreIntervalMs: v('PK_SCORE_INTERVAL_MS', '200', 'Least time between two pk_battle:score frames of one battle, cluster-wide (200 = 5/s).', int(50, 10_000))!,
+      pkInviteTtlSec: v('PK_INVITE_TTL_SEC', '60', 'How long a PK invitation waits for an answer.', int(5, 3600))!,
+    },
   };
   if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
     throw new ConfigError('NODE_TTL_MS', `must be at least twice NODE_HEARTBEAT_MS (${config.cluster.heartbeatMs}), got ${config.cluster.nodeTtlMs}`);

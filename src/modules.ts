@@ -7,6 +7,9 @@ import { notificationsModule } from './handlers/notifications.js';
 import { roomsModule } from './handlers/rooms.js';
 import { livestreamModule } from './handlers/livestream.js';
 import { presenceModule } from './handlers/presence.js';
+import { giftsModule } from './handlers/gifts/module.js';
+import { pkModule } from './handlers/pk/module.js';
+import { shoppingModule } from './handlers/shopping/module.js';
 import { authModule } from './handlers/auth/module.js';
 import { levelsModule } from './handlers/levels/module.js';
 import { supportersModule } from './handlers/supporters/module.js';
@@ -17,6 +20,7 @@ import { couponsModule } from './handlers/coupons/module.js';
 import { providersModule } from './handlers/providers/module.js';
 import { multiHostModule } from './handlers/multihost/module.js';
 import { paymentsModule } from './handlers/payments/module.js';
+import { moneyCreditor } from './handlers/money/creditor.js';
 
 /** Every domain module, in start order. A domain adds one line here. */
 export const MODULES: ModuleFactory[] = [
@@ -38,6 +42,9 @@ export const MODULES: ModuleFactory[] = [
   providersModule,
   // The REST side of co-hosting, on the livestream module's stream store.
   multiHostModule(),
-  // Wallet credits: pass { creditor: (core) => <the wallet module's WalletService> } once it is merged.
-  paymentsModule(),
+  // Coin purchases and admin credits go through the money WalletService (one ledger, one idempotency space).
+  paymentsModule({ creditor: moneyCreditor }),
+  giftsModule,
+  pkModule,
+  shoppingModule,
 ];

@@ -53,6 +53,10 @@ export class RedisStreamQueue implements QueueEngine {
   }
 
   async reclaim(max: number): Promise<Batch> {
+    return this.regroupOnLoss(() => this.reclaimFromGroup(max));
+  }
+
+  private async reclaimFromGroup(max: number): Promise<Batch> {
     await this.ensureGroup();
     const { stream, group, consumer, claimIdleMs } = this.opts;
     if (!this.ownPendingDone) {
@@ -70,6 +74,10 @@ export class RedisStreamQueue implements QueueEngine {
   }
 
   async next(max: number, blockMs: number): Promise<Batch> {
+    return this.regroupOnLoss(() => this.nextFromGroup(max, blockMs));
+  }
+
+  private async nextFromGroup(max: number, blockMs: number): Promise<Batch> {
     await this.ensureGroup();
     const { stream, group, consumer } = this.opts;
     const args: Array<string | number> = ['GROUP', group, consumer, 'COUNT', max];
@@ -130,6 +138,24 @@ export class RedisStreamQueue implements QueueEngine {
 
   async close(): Promise<void> {
     this.reader.disconnect();
+  }
+
+  /**
+   * A Redis that lost its data (restart without persistence) has no group any more: NOGROUP.
+   * Forget the cached group so the next call creates it again, and start over from the stream head.
+   */
+  private async regroupOnLoss(read: () => Promise<Batch>): Promise<Batch> {
+    try {
+      return await read();
+    } catch (err) {
+      if (err instanceof Error && err.message.includes('NOGROUP')) {
+        this.groupReady = undefined;
+        this.ownPendingDone = false;
+        this.ownCursor = '0';
+        this.claimCursor = '0-0';
+      }
+      throw err;
+    }
   }
 
   private ensureGroup(): Promise<void> {

@@ -1,0 +1,80 @@
+/** The default catalogue loaded by the seed command (`npm run seed`); stable _ids keep it idempotent. */
+import type { Catalogue, Gift, GiftAnimation, Rarity } from './catalog-types.js';
+
+const gift = (
+  _id: string,
+  name: string,
+  price: number,
+  rarity: Rarity,
+  animation: GiftAnimation,
+  icon: string,
+  category: string,
+  sortOrder: number,
+  extra: Partial<Gift> = {},
+): Gift => ({
+  _id,
+  name,
+  description: `${name} gift`,
+  price,
+  currency: 'coins',
+  icon,
+  animationUrl: animation === 'none' ? null : `https://cdn.example.invalid/gifts/${_id}.json`,
+  animation,
+  category,
+  rarity,
+  isActive: true,
+  isFeatured: false,
+  isLimitedEdition: false,
+  availableFrom: null,
+  availableUntil: null,
+  popularity: 0,
+  sortOrder,
+  creatorEarningsPercent: 50,
+  ...extra,
+});
+
+export const DEFAULT_CATALOGUE: Catalogue = {
+  gifts: [
+    gift('rose', 'Rose', 1, 'common', 'float', '🌹', 'basic', 1),
+    gift('heart', 'Heart', 5, 'common', 'pulse', '❤️', 'basic', 2),
+    gift('coffee', 'Coffee', 10, 'common', 'float', '☕', 'basic', 3),
+    gift('star', 'Star', 33, 'rare', 'sparkle', '⭐', 'popular', 4, { creatorEarningsPercent: 60 }),
+    gift('fireworks', 'Fireworks', 199, 'epic', 'burst', '🎆', 'popular', 5, { isFeatured: true, creatorEarningsPercent: 60 }),
+    gift('rocket', 'Rocket', 999, 'epic', 'fullscreen', '🚀', 'premium', 6, { creatorEarningsPercent: 70 }),
+    gift('castle', 'Castle', 4999, 'legendary', 'fullscreen', '🏰', 'premium', 7, { isFeatured: true, creatorEarningsPercent: 70 }),
+    gift('pumpkin', 'Pumpkin', 66, 'rare', 'rain', '🎃', 'seasonal', 8, {
+      isLimitedEdition: true,
+      availableFrom: new Date('2026-10-15T00:00:00Z'),
+      availableUntil: new Date('2026-11-01T00:00:00Z'),
+    }),
+    gift('retired-crown', 'Old Crown', 500, 'epic', 'sparkle', '👑', 'premium', 9, { isActive: false }),
+  ],
+  coinPackages: [
+    { _id: 'coins-100', name: '100 Coins', coins: 100, bonusCoins: 0, price: 0.99, currency: 'USD', isPopular: false, isBestValue: false, isActive: true, sortOrder: 1 },
+    { _id: 'coins-550', name: '550 Coins', coins: 500, bonusCoins: 50, price: 4.99, currency: 'USD', isPopular: true, isBestValue: false, isActive: true, sortOrder: 2 },
+    { _id: 'coins-1200', name: '1,200 Coins', coins: 1000, bonusCoins: 200, price: 9.99, currency: 'USD', isPopular: false, isBestValue: false, isActive: true, sortOrder: 3 },
+    { _id: 'coins-6500', name: '6,500 Coins', coins: 5000, bonusCoins: 1500, price: 49.99, currency: 'USD', isPopular: false, isBestValue: true, isActive: true, sortOrder: 4 },
+  ],
+  levels: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((level) => ({
+    _id: `level-${level}`,
+    level,
+    name: ['Newcomer', 'Fan', 'Regular', 'Supporter', 'Patron', 'Star Fan', 'Elite', 'Champion', 'Legend', 'Icon'][level - 1]!,
+    minXP: level === 1 ? 0 : 100 * 2 ** (level - 2),
+    maxXP: 100 * 2 ** (level - 1),
+    rewards: { coins: level * 10, badges: level % 5 === 0 ? [`level-${level}-badge`] : [], features: level >= 5 ? ['custom_entrance'] : [] },
+    icon: `level-${level}.png`,
+    color: ['#9E9E9E', '#8BC34A', '#4CAF50', '#03A9F4', '#3F51B5', '#9C27B0', '#E91E63', '#FF9800', '#FF5722', '#FFD700'][level - 1]!,
+  })),
+  supporterBadges: [
+    { _id: 'badge-first-gift', name: 'First Gift', description: 'Sent a first gift', icon: 'badge-first.png', color: '#8BC34A', requirement: 'gifts', threshold: 1, isActive: true, rarity: 'common' },
+    { _id: 'badge-generous', name: 'Generous', description: 'Gave 1,000 coins in gifts', icon: 'badge-generous.png', color: '#03A9F4', requirement: 'gifts', threshold: 1000, isActive: true, rarity: 'rare' },
+    { _id: 'badge-patron', name: 'Patron', description: 'Gave 10,000 coins in gifts', icon: 'badge-patron.png', color: '#9C27B0', requirement: 'gifts', threshold: 10000, isActive: true, rarity: 'epic' },
+    { _id: 'badge-loyal', name: 'Loyal Viewer', description: 'Watched for 100 hours', icon: 'badge-loyal.png', color: '#FF9800', requirement: 'duration', threshold: 100, isActive: true, rarity: 'rare' },
+    { _id: 'badge-founder', name: 'Founder', description: 'Supporter since launch', icon: 'badge-founder.png', color: '#FFD700', requirement: 'special', threshold: 0, isActive: true, rarity: 'legendary' },
+  ],
+  currencies: [
+    { _id: 'USD', code: 'USD', name: 'US Dollar', symbol: '$', exchangeRate: 1, baseCurrency: 'USD', isActive: true, isDefault: true, decimalPlaces: 2, country: 'United States', flag: '🇺🇸' },
+    { _id: 'EUR', code: 'EUR', name: 'Euro', symbol: '€', exchangeRate: 0.92, baseCurrency: 'USD', isActive: true, isDefault: false, decimalPlaces: 2, country: null, flag: '🇪🇺' },
+    { _id: 'GBP', code: 'GBP', name: 'Pound Sterling', symbol: '£', exchangeRate: 0.79, baseCurrency: 'USD', isActive: true, isDefault: false, decimalPlaces: 2, country: 'United Kingdom', flag: '🇬🇧' },
+  ],
+};

@@ -1,0 +1,165 @@
+/**
+ * Sending a gift: validate against the catalogue, resolve the recipient, run gift-send.lua (the one
+ * atomic step that moves coins), queue the MongoDB writes through the outbox, fold the send into
+ * the room's coalesced frame and tell the PK scorer. The ack carries the sender's new balance.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { AppError, type ErrorCode } from '../../gateway/errors.js';
+import { moneyKeys } from '../money/keys.js';
+import { giftAck, giftTransactionId, giftWrites, type GiftAck, type GiftContext, type GiftMeta, type GiftRecord } from '../money/ledger.js';
+import type { MoneyStore } from '../money/money-store.js';
+import type { StreamDirectory } from '../money/stream-directory.js';
+import type { MoneyMetrics } from '../money/metrics.js';
+import type { Outbox } from '../money/outbox.js';
+import { IDEMPOTENCY_KEY, type WalletService } from '../money/wallet-service.js';
+import { giftSendScript } from '../money/lua/gift-send.js';
+import type { CatalogService } from './catalog.js';
+import { isGiftAvailable } from './catalog-types.js';
+import type { GiftCoalescer } from './coalescer.js';
+
+export interface GiftSendInput {
+  giftId: string;
+  quantity: number;
+  livestreamId?: string;
+  recipientId?: string;
+  context?: GiftContext;
+  contentId?: string;
+  idempotencyKey: string;
+  message?: string;
+  isAnonymous?: boolean;
+}
+
+/** Told about every accepted gift that changed a PK battle's score. */
+export type PkScoreListener = (battleId: string) => void;
+
+export class GiftService {
+  private readonly knownUsers = new Set<string>();
+  private pkListener: PkScoreListener = () => {};
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly catalog: CatalogService,
+    private readonly wallets: WalletService,
+    private readonly store: MoneyStore,
+    private readonly streams: StreamDirectory,
+    private readonly outbox: Outbox,
+    private readonly coalescer: GiftCoalescer,
+    private readonly metrics: MoneyMetrics,
+    private readonly log: Logger,
+  ) {
+    outbox.register('money:idem:gift:', async (key) => {
+      const raw = await redis.get(key);
+      return raw ? giftWrites(JSON.parse(raw) as GiftRecord) : undefined;
+    });
+  }
+
+  onPkScore(listener: PkScoreListener): void {
+    this.pkListener = listener;
+  }
+
+  async send(senderId: string, input: GiftSendInput): Promise<GiftAck> {
+    try {
+      return await this.trySend(senderId, input);
+    } catch (err) {
+      this.metrics.gifts.inc({ outcome: err instanceof AppError ? err.code : 'internal' });
+      throw err;
+    }
+  }
+
+  private async trySend(senderId: string, input: GiftSendInput): Promise<GiftAck> {
+    if (!IDEMPOTENCY_KEY.test(input.idempotencyKey)) refuse('validation_failed', 'idempotencyKey must be 8-128 characters of A-Z a-z 0-9 _ . : -');
+    if (!Number.isSafeInteger(input.quantity) || input.quantity < 1) refuse('validation_failed', 'quantity must be a positive whole number');
+    const gift = this.catalog.gift(input.giftId);
+    if (!gift) refuse('not_found', `gift "${input.giftId}" does not exist`);
+    if (!isGiftAvailable(gift, new Date())) refuse('conflict', `gift "${gift._id}" is not available now`);
+
+    if (input.recipientId === senderId) refuse('bad_request', 'you cannot send a gift to yourself');
+    const recipientId = await this.resolveRecipient(input);
+    if (recipientId === senderId) refuse('bad_request', 'you cannot send a gift to yourself'); // your own stream
+    const context: GiftContext = input.context ?? (input.livestreamId ? 'livestream' : 'profile');
+
+    const meta: GiftMeta = {
+      giftTransactionId: giftTransactionId(senderId, input.idempotencyKey),
+      idempotencyKey: input.idempotencyKey,
+      giftName: gift.name,
+      giftIcon: gift.icon,
+      context,
+      livestreamId: input.livestreamId ?? null,
+      contentId: input.contentId ?? null,
+      message: input.message ?? null,
+      isAnonymous: input.isAnonymous ?? false,
+    };
+    const idem = moneyKeys.idem('gift', senderId, input.idempotencyKey);
+    const battleId = (await this.redis.get(moneyKeys.pkActive(recipientId))) ?? '';
+    const streamId = input.livestreamId ?? '';
+    const [status, payload] = await this.wallets.runWithWallets(() =>
+      giftSendScript.run(
+        this.redis,
+        [
+          idem,
+          moneyKeys.wallet(senderId),
+          moneyKeys.wallet(recipientId),
+          moneyKeys.streamTotals(streamId),
+          moneyKeys.streamBoard(streamId),
+          moneyKeys.creatorBoard(recipientId),
+          moneyKeys.outbox,
+          moneyKeys.pkActive(recipientId),
+          moneyKeys.pkBattle(battleId),
+        ],
+        [senderId, recipientId, gift._id, input.quantity, gift.price, gift.creatorEarningsPercent, battleId, this.wallets.opts.idempotencyTtlSec, streamId, this.wallets.opts.outboxGraceMs, JSON.stringify(meta)],
+      ),
+    );
+    if (status === 'insufficient_funds') refuse('insufficient_funds', `balance ${payload} does not cover ${input.quantity * gift.price} coins`);
+    const record = JSON.parse(payload) as GiftRecord;
+    if (status === 'replay') {
+      this.metrics.gifts.inc({ outcome: 'replayed' });
+      return giftAck(record);
+    }
+    this.metrics.gifts.inc({ outcome: 'accepted' });
+    this.metrics.coins.inc({ flow: 'gift_debit' }, record.totalCost);
+    this.metrics.coins.inc({ flow: 'creator_credit' }, record.creatorEarnings);
+    this.metrics.coins.inc({ flow: 'platform_fee' }, record.platformFee);
+    await this.outbox.commit(idem, giftWrites(record));
+    this.coalescer.add(record, gift);
+    if (record.pk) this.pkListener(record.pk.battleId);
+    return giftAck(record);
+  }
+
+  /** The stream's host for stream gifts, else the named recipient if the user is known. */
+  private async resolveRecipient(input: GiftSendInput): Promise<string> {
+    if (input.livestreamId) {
+      const host = await this.hostOf(input.livestreamId);
+      if (!host) refuse('not_found', `livestream "${input.livestreamId}" does not exist or has ended`);
+      if (input.recipientId && input.recipientId !== host) refuse('bad_request', 'recipientId must be the stream host (or left out)');
+      return host;
+    }
+    if (!input.recipientId) refuse('validation_failed', 'give livestreamId or recipientId');
+    const recipientId = input.recipientId;
+    if (!this.knownUsers.has(recipientId)) {
+      const exists = await this.store.userExists(recipientId).catch((err: unknown) => {
+        this.log.warn({ err: (err as Error).message }, 'user lookup failed');
+        throw new AppError('unavailable', 'cannot check the recipient now; retry');
+      });
+      if (!exists) refuse('not_found', `user "${recipientId}" does not exist`);
+      this.rememberUser(recipientId);
+    }
+    return recipientId;
+  }
+
+  private hostOf(livestreamId: string): Promise<string | undefined> {
+    return this.streams.hostOf(livestreamId).catch((err: unknown) => {
+      this.log.warn({ err: (err as Error).message }, 'livestream lookup failed');
+      throw new AppError('unavailable', 'cannot check the livestream now; retry');
+    });
+  }
+
+  private rememberUser(userId: string): void {
+    if (this.knownUsers.size > 100_000) this.knownUsers.clear();
+    this.knownUsers.add(userId);
+  }
+}
+
+function refuse(code: ErrorCode, message: string): never {
+  throw new AppError(code, message);
+}

@@ -1,0 +1,150 @@
+/** The gifts domain: sending gifts, wallets, the catalogue and supporter leaderboards. */
+import { Type } from '@sinclair/typebox';
+import type { ModuleFactory } from '../../core.js';
+import { AppError } from '../../gateway/errors.js';
+import { COLLECTIONS } from '../money/collections.js';
+import { moneyKeys } from '../money/keys.js';
+import { moneyServices, requireMoney } from '../money/services.js';
+import { defineHandler } from '../types.js';
+import { CATALOGUE_KINDS, giftView } from './catalog-types.js';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+const IdempotencyKey = Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
+const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 100 }));
+
+const GiftSend = Type.Object(
+  {
+    giftId: Type.String({ minLength: 1, maxLength: 64 }),
+    quantity: Type.Integer({ minimum: 1, maximum: 9999 }),
+    livestreamId: Type.Optional(Id),
+    recipientId: Type.Optional(Id),
+    context: Type.Optional(Type.Union([Type.Literal('livestream'), Type.Literal('video'), Type.Literal('profile'), Type.Literal('message')])),
+    contentId: Type.Optional(Id),
+    idempotencyKey: IdempotencyKey,
+    message: Type.Optional(Type.String({ maxLength: 200 })),
+    isAnonymous: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const WalletCredit = Type.Object(
+  {
+    userId: Id,
+    amount: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+    reason: Type.String({ minLength: 1, maxLength: 200 }),
+    idempotencyKey: IdempotencyKey,
+    type: Type.Optional(Type.Union([Type.Literal('bonus'), Type.Literal('purchase'), Type.Literal('refund'), Type.Literal('earning'), Type.Literal('commission')])),
+  },
+  { additionalProperties: false },
+);
+
+function board(flat: string[]): Array<{ userId: string; coins: number }> {
+  const out: Array<{ userId: string; coins: number }> = [];
+  for (let i = 0; i < flat.length; i += 2) out.push({ userId: flat[i]!, coins: Number(flat[i + 1]) });
+  return out;
+}
+
+export const giftsModule: ModuleFactory = (core) => {
+  const services = moneyServices(core);
+  return {
+    name: 'gifts',
+    handlers: {
+      'gift:send': defineHandler(GiftSend, (ctx, data) => requireMoney(services).gifts.send(ctx.session.userId, data)),
+
+      'gift:catalog': defineHandler(Type.Object({}, { additionalProperties: false }), () => {
+        const { catalog } = requireMoney(services);
+        const now = new Date();
+        return { version: catalog.currentVersion, gifts: catalog.list('gifts').filter((g) => g.isActive).map((g) => giftView(g, now)) };
+      }),
+
+      'catalog:get': defineHandler(
+        Type.Object({ kind: Type.Union(CATALOGUE_KINDS.map((k) => Type.Literal(k))) }, { additionalProperties: false }),
+        (_ctx, data) => {
+          const { catalog } = requireMoney(services);
+          const now = new Date();
+          const items = data.kind === 'gifts' ? catalog.list('gifts').map((g) => giftView(g, now)) : catalog.list(data.kind);
+          return { kind: data.kind, version: catalog.currentVersion, items };
+        },
+      ),
+
+      'wallet:balance': defineHandler(Type.Object({}, { additionalProperties: false }), async (ctx) => ({
+        userId: ctx.session.userId,
+        balance: await requireMoney(services).wallets.balance(ctx.session.userId),
+        currency: 'coins',
+      })),
+
+      'wallet:credit': defineHandler(WalletCredit, (ctx, data) => {
+        if (ctx.session.role !== 'admin' && ctx.session.role !== 'service') throw new AppError('forbidden', 'wallet:credit is for administrators');
+        ctx.log.info({ audit: 'wallet:credit', target: data.userId, amount: data.amount, reason: data.reason }, 'admin credit');
+        return requireMoney(services).wallets.credit(data.userId, data.amount, data.reason, data.idempotencyKey, data.type);
+      }),
+
+      'coins:purchase': defineHandler(
+        Type.Object({ packageId: Type.String({ minLength: 1, maxLength: 64 }), idempotencyKey: IdempotencyKey }, { additionalProperties: false }),
+        async (ctx, data) => {
+          if (!core.config.devPayments) throw new AppError('forbidden', 'no payment provider is configured (DEV_PAYMENTS is off)');
+          const { catalog, wallets } = requireMoney(services);
+          const pack = catalog.list('coinPackages').find((p) => p._id === data.packageId && p.isActive);
+          if (!pack) throw new AppError('not_found', `coin package "${data.packageId}" does not exist`);
+          const credit = await wallets.credit(ctx.session.userId, pack.coins + pack.bonusCoins, `Purchased ${pack.name} (development payment)`, data.idempotencyKey, 'purchase');
+          return { ...credit, packageId: pack._id, price: pack.price, currency: pack.currency };
+        },
+      ),
+
+      'gift:leaderboard': defineHandler(
+        Type.Object({ livestreamId: Type.Optional(Id), creatorId: Type.Optional(Id), limit: Limit }, { additionalProperties: false }),
+        async (_ctx, data) => {
+          const { redis } = requireMoney(services);
+          if (!data.livestreamId === !data.creatorId) throw new AppError('validation_failed', 'give exactly one of livestreamId or creatorId');
+          const key = data.livestreamId ? moneyKeys.streamBoard(data.livestreamId) : moneyKeys.creatorBoard(data.creatorId!);
+          return { ...data, entries: board(await redis.zrevrange(key, 0, (data.limit ?? 10) - 1, 'WITHSCORES')) };
+        },
+      ),
+
+      'gift:totals': defineHandler(Type.Object({ livestreamId: Id }, { additionalProperties: false }), async (_ctx, data) => {
+        const raw = await requireMoney(services).redis.hgetall(moneyKeys.streamTotals(data.livestreamId));
+        const gifts: Record<string, { count: number; coins: number }> = {};
+        for (const [field, value] of Object.entries(raw)) {
+          const m = /^(.*):([nc])$/.exec(field);
+          if (!m) continue;
+          const entry = (gifts[m[1]!] ??= { count: 0, coins: 0 });
+          if (m[2] === 'n') entry.count = Number(value);
+          else entry.coins = Number(value);
+        }
+        return { livestreamId: data.livestreamId, coins: Number(raw['coins'] ?? 0), gifts: Number(raw['gifts'] ?? 0), byGift: gifts };
+      }),
+    },
+    async start() {
+      if (!services) return;
+      await services.catalog.start();
+      services.outbox.start();
+      void ensureIndexes(core).catch((err: unknown) => core.log.warn({ err: (err as Error).message }, 'money indexes not created'));
+    },
+    async stop() {
+      if (!services) return;
+      services.coalescer.stop();
+      services.outbox.stop();
+      services.catalog.stop();
+    },
+  };
+};
+
+/** The indexes seed 000 lists for the money collections (created in the background, idempotent). */
+async function ensureIndexes(core: Parameters<ModuleFactory>[0]): Promise<void> {
+  const db = core.mongo?.db;
+  if (!db) return;
+  const specs: Array<[string, Record<string, 1 | -1>]> = [
+    [COLLECTIONS.transactions, { userId: 1, createdAt: -1 }],
+    [COLLECTIONS.transactions, { walletId: 1 }],
+    [COLLECTIONS.giftTransactions, { senderId: 1, ts: -1 }],
+    [COLLECTIONS.giftTransactions, { recipientId: 1, createdAt: -1 }],
+    [COLLECTIONS.giftTransactions, { livestreamId: 1 }],
+    [COLLECTIONS.giftTransactions, { giftId: 1 }],
+    [COLLECTIONS.gifts, { isActive: 1, category: 1 }],
+    [COLLECTIONS.coinPackages, { isActive: 1 }],
+    [COLLECTIONS.pkBattles, { status: 1 }],
+    [COLLECTIONS.pkBattles, { host1Id: 1 }],
+    [COLLECTIONS.pkBattles, { host2Id: 1 }],
+  ];
+  for (const [collection, keys] of specs) await db.collection(collection).createIndex(keys);
+}

@@ -1,0 +1,39 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Metrics of the money domains (gifts, wallets, PK, shopping), on the gateway's registry. */
+export class MoneyMetrics {
+  readonly gifts: Counter<'outcome'>;
+  readonly coins: Counter<'flow'>;
+  readonly giftSendsCoalesced: Counter;
+  readonly giftFrames: Counter;
+  readonly walletLoads: Counter<'source'>;
+  readonly pkEnded: Counter<'result'>;
+  readonly shoppingOrders: Counter;
+
+  constructor(registry: Registry, gauges: { outboxPending: () => Promise<number>; pkActive: () => Promise<number> }) {
+    const registers = [registry];
+    this.gifts = new Counter({ name: 'livegate_gifts_total', help: 'gift:send requests by outcome (accepted, replayed, or the refusal code)', labelNames: ['outcome'], registers });
+    this.coins = new Counter({ name: 'livegate_coins_moved_total', help: 'Coins moved by flow: gift_debit, creator_credit, platform_fee, credit', labelNames: ['flow'], registers });
+    this.giftSendsCoalesced = new Counter({ name: 'livegate_gift_sends_coalesced_total', help: 'Accepted gift sends folded into gift:sent frames (divide by frames for the coalescing ratio)', registers });
+    this.giftFrames = new Counter({ name: 'livegate_gift_frames_total', help: 'gift:sent frames published to rooms', registers });
+    this.walletLoads = new Counter({ name: 'livegate_wallet_loads_total', help: 'Hot wallets installed from MongoDB (cold start or after a Redis loss)', labelNames: ['source'], registers });
+    this.pkEnded = new Counter({ name: 'livegate_pk_battles_ended_total', help: 'PK battles ended by this node, by result (winner, tie)', labelNames: ['result'], registers });
+    this.shoppingOrders = new Counter({ name: 'livegate_shopping_orders_total', help: 'Live shopping orders recorded', registers });
+    new Gauge({
+      name: 'livegate_money_outbox_pending',
+      help: 'Money records whose MongoDB writes are not yet confirmed queued (cluster-wide)',
+      registers,
+      async collect() {
+        this.set(await gauges.outboxPending().catch(() => -1));
+      },
+    });
+    new Gauge({
+      name: 'livegate_pk_battles_active',
+      help: 'PK battles running now (cluster-wide)',
+      registers,
+      async collect() {
+        this.set(await gauges.pkActive().catch(() => -1));
+      },
+    });
+  }
+}

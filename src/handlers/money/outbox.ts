@@ -1,0 +1,84 @@
+/**
+ * The outbox closes the gap between a money script and the WriteQueue: every script that moves
+ * coins also adds its record's key to `money:outbox` (same atomic step). The node that ran it
+ * queues the record's MongoDB writes and removes the entry; if that node dies first, any node's
+ * sweeper claims the overdue entry (outbox-claim.lua, a lease) and queues the writes again.
+ * Writes have stable _ids, so a record queued twice is written once.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
+import { moneyKeys } from './keys.js';
+import { outboxClaimScript } from './lua/outbox-claim.js';
+
+/** Rebuilds the writes of one outbox entry from Redis; undefined when the record is gone. */
+export type OutboxHandler = (key: string) => Promise<WriteOp[] | undefined>;
+
+export interface OutboxOptions {
+  sweepMs: number;
+  leaseMs: number;
+}
+
+export class Outbox {
+  private readonly handlers: Array<{ prefix: string; handler: OutboxHandler }> = [];
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping = false;
+
+  constructor(private readonly redis: Redis, private readonly queue: WriteQueue, private readonly log: Logger, private readonly opts: OutboxOptions) {}
+
+  /** Entries whose key starts with `prefix` are rebuilt by `handler`. */
+  register(prefix: string, handler: OutboxHandler): void {
+    this.handlers.push({ prefix, handler });
+  }
+
+  /** Queues a record's writes and clears its outbox entry. Never throws: the sweeper retries. */
+  async commit(key: string, ops: WriteOp[]): Promise<boolean> {
+    try {
+      await this.queue.enqueue(ops);
+      await this.redis.zrem(moneyKeys.outbox, key);
+      return true;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, key }, 'outbox commit failed; the sweeper will retry');
+      return false;
+    }
+  }
+
+  pending(): Promise<number> {
+    return this.redis.zcard(moneyKeys.outbox);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep(), this.opts.sweepMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Claims overdue entries and queues their writes again. */
+  async sweep(): Promise<number> {
+    if (this.sweeping) return 0;
+    this.sweeping = true;
+    try {
+      const claimed = (await outboxClaimScript.run(this.redis, [moneyKeys.outbox], [Date.now(), this.opts.leaseMs, 100])) as string[];
+      for (const key of claimed) {
+        const entry = this.handlers.find((h) => key.startsWith(h.prefix));
+        const ops = entry ? await entry.handler(key) : undefined;
+        if (!ops) {
+          this.log.error({ key }, 'outbox entry has no record to rebuild; dropping it');
+          await this.redis.zrem(moneyKeys.outbox, key);
+          continue;
+        }
+        if (await this.commit(key, ops)) this.log.info({ key }, 'outbox entry re-queued');
+      }
+      return claimed.length;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'outbox sweep failed');
+      return 0;
+    } finally {
+      this.sweeping = false;
+    }
+  }
+}

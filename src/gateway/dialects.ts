@@ -2,7 +2,7 @@
  * Per-dialect framing on top of Connection: what happens on open and on each frame.
  * Chosen by route: /ws is native, /socket.io/ is Socket.IO v4. Both end in Connection.handle().
  */
-import { AuthError, type Principal, type TokenVerifier } from './auth.js';
+import { AuthError, type TokenVerifier } from './auth.js';
 import { decodeJson, decodeMsgpack, jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { parseSioFrame, sio, type SioPacket } from './codecs/socketio.js';
 import type { Connection } from './connection.js';
@@ -21,9 +21,8 @@ export interface DialectDeps {
 
 /** What the upgrade request established before the socket opened. */
 export interface UpgradeInfo {
+  /** The token the upgrade request carried (query `token` or `Authorization: Bearer`), if any. */
   token: string | undefined;
-  /** Native dialect: the outcome of verifying the token during the upgrade. */
-  auth: Principal | AuthError | undefined;
 }
 
 export interface Dialect {
@@ -40,26 +39,64 @@ function authFailed(deps: DialectDeps, conn: Connection, err: unknown): AuthErro
 }
 
 /** Native dialect: the token is checked during the upgrade; frames are JSON text or msgpack binary. */
+/** Frames a native client may send before its token is verified; they are handled once it is. */
+const MAX_EARLY_FRAMES = 32;
+
+/**
+ * Native dialect: the token from the upgrade request is verified right after the socket opens
+ * (the upgrade itself stays synchronous: upgrading from an asynchronous callback made uWS drop a
+ * fraction of fresh sockets with 1006). Frames that arrive before the verdict wait for it.
+ */
 export function nativeDialect(deps: DialectDeps): Dialect {
+  const early = new WeakMap<Connection, Array<{ message: ArrayBuffer; isBinary: boolean }>>();
+
+  function handleFrame(conn: Connection, message: ArrayBuffer, isBinary: boolean): void {
+    if (!conn.formatFixed) conn.switchEncoder(isBinary ? msgpackEncoder : jsonEncoder);
+    // Decode before returning: uWS reuses the message buffer afterwards.
+    const result = isBinary ? decodeMsgpack(new Uint8Array(message.slice(0))) : decodeJson(Buffer.from(message).toString('utf8'));
+    if (!result.ok) {
+      conn.replyError(result.ackId, result.error);
+      return;
+    }
+    conn.handle(result.request);
+  }
+
   return {
     open(conn, upgrade) {
-      if (upgrade.auth && !(upgrade.auth instanceof AuthError)) {
-        conn.authenticate(upgrade.auth);
-        return;
-      }
-      const authErr = authFailed(deps, conn, upgrade.auth ?? new AuthError('missing'));
-      conn.send(conn.encoder.error(undefined, { code: 'unauthorized', message: authErr.message }), 'error');
-      conn.end('unauthorized', `unauthorized: ${authErr.message}`);
+      early.set(conn, []);
+      deps.verifier.verify(upgrade.token).then(
+        (principal) => {
+          const queued = early.get(conn) ?? [];
+          early.delete(conn);
+          if (conn.closed) return;
+          conn.ws?.cork(() => {
+            conn.authenticate(principal);
+            for (const frame of queued) handleFrame(conn, frame.message, frame.isBinary);
+          });
+        },
+        (err: unknown) => {
+          early.delete(conn);
+          if (conn.closed) return;
+          const authErr = authFailed(deps, conn, err);
+          conn.ws?.cork(() => {
+            conn.send(conn.encoder.error(undefined, { code: 'unauthorized', message: authErr.message }), 'error');
+            conn.end('unauthorized', `unauthorized: ${authErr.message}`);
+          });
+        },
+      );
     },
     message(conn, message, isBinary) {
-      if (!conn.formatFixed) conn.switchEncoder(isBinary ? msgpackEncoder : jsonEncoder);
-      // Decode before returning: uWS reuses the message buffer afterwards.
-      const result = isBinary ? decodeMsgpack(new Uint8Array(message.slice(0))) : decodeJson(Buffer.from(message).toString('utf8'));
-      if (!result.ok) {
-        conn.replyError(result.ackId, result.error);
+      const queued = early.get(conn);
+      if (!queued) {
+        handleFrame(conn, message, isBinary);
         return;
       }
-      conn.handle(result.request);
+      if (queued.length >= MAX_EARLY_FRAMES) {
+        conn.replyError(undefined, new AppError('rate_limited', `at most ${MAX_EARLY_FRAMES} frames before authentication completes`));
+        return;
+      }
+      // Copied: the buffer is only valid during this call.
+      queued.push({ message: message.slice(0), isBinary });
     },
   };
 }

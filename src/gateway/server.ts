@@ -192,9 +192,8 @@ export class Gateway {
         }
         this.pendingConnections.add(conn);
         if (kind === 'sio') ws.subscribe(SIO_PING_TOPIC);
-        dialect.open(conn, { token: data.token, auth: data.auth });
+        dialect.open(conn, { token: data.token });
         delete data.token;
-        delete data.auth;
         if (!conn.closed) log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
       },
       message: (ws, message, isBinary) => {
@@ -221,12 +220,11 @@ export class Gateway {
     });
   }
 
+  /**
+   * Both dialects upgrade synchronously, inside uWS's own callback; authentication happens after
+   * open (native: the token from the request; Socket.IO: the CONNECT packet).
+   */
   private upgrade(res: HttpResponse, req: HttpRequest, context: us_socket_context_t, kind: 'native' | 'sio'): void {
-    let aborted = false;
-    res.onAborted(() => {
-      aborted = true;
-    });
-    // Copy everything from req now; it is invalid after this function returns or awaits.
     const key = req.getHeader('sec-websocket-key');
     const protocolHeader = req.getHeader('sec-websocket-protocol');
     const extensions = req.getHeader('sec-websocket-extensions');
@@ -236,7 +234,7 @@ export class Gateway {
     const token = query.get('token') ?? (authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined) ?? undefined;
 
     if (this.draining) {
-      res.cork(() => res.writeStatus('503 Service Unavailable').end('draining'));
+      res.writeStatus('503 Service Unavailable').end('draining');
       return;
     }
 
@@ -248,7 +246,7 @@ export class Gateway {
         return;
       }
       const conn = new Connection(randomId(), sioEncoder, true, remote, this.connDeps);
-      res.upgrade<PendingUpgrade>({ conn, token, auth: undefined }, key, protocolHeader, extensions, context);
+      res.upgrade<PendingUpgrade>({ conn, token }, key, protocolHeader, extensions, context);
       return;
     }
 
@@ -258,14 +256,8 @@ export class Gateway {
     const encoder = chosenProtocol ? SUBPROTOCOLS[chosenProtocol]! : queryEncoding === 'msgpack' ? msgpackEncoder : jsonEncoder;
     const fixed = chosenProtocol !== undefined || queryEncoding === 'msgpack' || queryEncoding === 'json';
     const conn = new Connection(randomId(), encoder, fixed, remote, this.connDeps);
-    this.deps.verifier.verify(token).then(
-      (principal) => finishUpgrade(principal),
-      (err: unknown) => finishUpgrade(err instanceof AuthError ? err : new AuthError('malformed')),
-    );
-    const finishUpgrade = (auth: UpgradeInfo['auth']): void => {
-      if (aborted) return;
-      res.cork(() => res.upgrade<PendingUpgrade>({ conn, token: undefined, auth }, key, chosenProtocol ?? '', extensions, context));
-    };
+    // Upgrade synchronously; the native dialect verifies the token right after open.
+    res.upgrade<PendingUpgrade>({ conn, token }, key, chosenProtocol ?? '', extensions, context);
   }
 
   private startTimers(): void {

@@ -38,6 +38,7 @@ export function bottleneck(target: Target, u: Utilisation): string {
   if (!target.multiThreaded && u.serverMax >= 0.9) return `server CPU (one thread at ${(u.serverMax * 100).toFixed(0)}%; ${parts})`;
   if (u.machine >= 0.9 * CORES) {
     const server = u.serverSum + u.redis;
+    if (u.others > Math.max(server, u.client)) return `box CPU taken by other processes (${parts})`;
     const who = u.client > server ? 'client CPU' : 'server CPU';
     return `${who} (box saturated: ${parts})`;
   }

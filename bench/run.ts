@@ -15,9 +15,10 @@ import { freePort, killAll, loadAverage, spawnTracked, stopProcess, waitForLine 
 import { progress, type Row } from './lib/row.js';
 import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
 import { profileMarkdown, summariseProfile } from './lib/profile.js';
+import { census, growthMarkdown } from './lib/heap.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
 import { centrifugoBinary, TARGETS, type RunEnv, type Target } from './lib/targets.js';
-import { churn, http, idle, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
+import { churn, http, idle, idleHeap, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
 
 interface Suite {
   name: 'full' | 'quick';
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid };
   if (arg('profile') !== undefined) {
     try {
-      await profileRun(ctx, suite, workloads.filter((w): w is 'fanout' | 'rooms' | 'churn' => w === 'fanout' || w === 'rooms' || w === 'churn'));
+      await profileRun(ctx, suite, workloads.filter((w): w is 'fanout' | 'rooms' | 'churn' | 'idle' => ['fanout', 'rooms', 'churn', 'idle'].includes(w)));
     } finally {
       await redis?.stop();
     }
@@ -186,16 +187,23 @@ async function main(): Promise<void> {
 }
 
 /** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
-async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn'>): Promise<void> {
+async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn' | 'idle'>): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
   mkdirSync(dir, { recursive: true });
   ctx.env.profileDir = dir;
   const target = TARGETS.find((t) => t.id === 'livegate')!;
   const parts: string[] = [];
   const loadStart = loadAverage();
-  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn'] as const)) {
+  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn', 'idle'] as const)) {
     const before = new Set(readdirSync(dir));
     const newProfiles = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+    if (workload === 'idle') {
+      const size = suite.idle.plan[0]!.size;
+      progress(`heap snapshots of livegate before and after ${size} idle connections`);
+      const snap = await idleHeap(ctx, target, size, dir);
+      parts.push(`### Idle connections: what the JS heap holds per connection (${snap.open} connections)`, '', growthMarkdown(census(snap.before), census(snap.after), snap.open));
+      continue;
+    }
     if (workload === 'churn') {
       const row = await churn(ctx, target, { ...suite.churn, repeats: 1 });
       parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');

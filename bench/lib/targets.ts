@@ -22,6 +22,8 @@ export interface RunEnv {
   centrifugoMissing: string | undefined;
   /** Directory for `node --cpu-prof` output of livegate nodes (profiling runs only). */
   profileDir: string | undefined;
+  /** Directory for heap snapshots taken on SIGUSR2 (memory profiling runs only). */
+  heapDir?: string | undefined;
 }
 
 export interface Deployment {
@@ -91,7 +93,11 @@ let nodeCounter = 0;
 async function startLivegate(env: RunEnv, redis: boolean): Promise<Server> {
   const port = await freePort();
   const nodeId = `bench-${process.pid}-${++nodeCounter}`;
-  const prof = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${nodeId}.cpuprofile`] : [];
+  const prof = env.heapDir
+    ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.heapDir}`]
+    : env.profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${nodeId}.cpuprofile`]
+      : [];
   const child = spawnTracked(process.execPath, [...prof, join(ROOT, 'dist', 'src', 'main.js')], {
     env: {
       PATH: process.env['PATH'],

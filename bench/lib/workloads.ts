@@ -2,6 +2,7 @@
  * The workloads: fan-out and many rooms (a rate sweep, then repeats at the best rate), idle
  * connections (server RSS per connection), connection churn, and HTTP (autocannon).
  */
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Loadgen, ROOT, type Report } from './loadgen.js';
 import { bottleneck, utilisation, type CpuSample, type Utilisation } from './measure.js';
@@ -337,6 +338,41 @@ async function heapUsed(dep: Deployment): Promise<number> {
   } catch {
     return Number.NaN;
   }
+}
+
+/** Heap snapshots of a livegate node before and after opening `size` idle connections. */
+export async function idleHeap(ctx: Ctx, target: Target, size: number, dir: string): Promise<{ before: string; after: string; open: number }> {
+  const dep = await target.start({ ...ctx.env, heapDir: dir });
+  const gens: Loadgen[] = [];
+  try {
+    await sleep(300);
+    const before = await snapshot(dep.pids[0]!, dir);
+    const started = await Promise.all(
+      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
+    );
+    gens.push(...started.map((s) => s.gen));
+    await sleep(1000);
+    const after = await snapshot(dep.pids[0]!, dir);
+    return { before, after, open: started.reduce((s, x) => s + x.ready.open, 0) };
+  } finally {
+    await Promise.all(gens.map((g) => g.quit()));
+    await dep.stop();
+  }
+}
+
+/** Sends SIGUSR2 and waits until the new .heapsnapshot file stops growing. */
+async function snapshot(pid: number, dir: string): Promise<string> {
+  const existing = new Set(readdirSync(dir));
+  process.kill(pid, 'SIGUSR2');
+  for (let i = 0; i < 600; i++) {
+    await sleep(200);
+    const file = readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !existing.has(f));
+    if (!file) continue;
+    const size1 = statSync(join(dir, file)).size;
+    await sleep(500);
+    if (size1 > 0 && statSync(join(dir, file)).size === size1) return join(dir, file);
+  }
+  throw new Error('heap snapshot did not appear');
 }
 
 // ---------------------------------------------------------------- connection churn

@@ -140,6 +140,7 @@ function goals(rows: Row[]): string[] {
     out.push(`- Idle memory per connection ≤ 1.5× raw uWS at ${r.params['connections']}: ${r.metrics['kb_per_conn']!.toFixed(1)} vs ${rawIdle.metrics['kb_per_conn']!.toFixed(1)} KB = ${x.toFixed(2)}× → **${x <= 1.5 ? 'met' : 'missed'}**.`);
   }
   out.push('- ≥ 20,000 gift debits/s on one node: not measured (the gift domain is not on this branch).');
+  out.push('- Where livegate\'s time and memory go (node --cpu-prof and heap snapshots, summarised): bench/PROFILE.md (`node dist/bench/run.js --profile`).');
   return out;
 }
 

@@ -17,7 +17,7 @@ import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
 import { profileMarkdown, summariseProfile } from './lib/profile.js';
 import { census, growthMarkdown } from './lib/heap.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
-import { centrifugoBinary, TARGETS, type RunEnv, type Target } from './lib/targets.js';
+import { centrifugoBinary, DIAGNOSTIC_TARGETS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
 import { churn, http, idle, idleHeap, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
 
 interface Suite {
@@ -139,7 +139,10 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const pick = (ids: string[]): Target[] => TARGETS.filter((t) => ids.includes(t.id) && (!only || only.includes(t.id)));
+  const pick = (ids: string[]): Target[] => [
+    ...TARGETS.filter((t) => ids.includes(t.id) && (!only || only.includes(t.id))),
+    ...DIAGNOSTIC_TARGETS.filter((t) => only?.includes(t.id) && ids.some((id) => t.id.startsWith(id))),
+  ];
   const rows: Row[] = [];
   try {
     if (workloads.includes('fanout')) for (const t of pick(suite.fanout.targets)) rows.push(await sweep(ctx, 'fanout', t, suite.fanout));

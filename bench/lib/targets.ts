@@ -233,6 +233,16 @@ export const RAW_UWS: Target = {
   start: async () => deployment([await startNodePeer('raw-uws.js', {})], ''),
 };
 
+/** Not part of the suites; selectable with --only (what one topic per socket costs raw uWS). */
+export const DIAGNOSTIC_TARGETS: Target[] = [
+  {
+    ...RAW_UWS,
+    id: 'raw-uws-usertopic',
+    label: 'raw uWS + one topic per socket (diagnostic)',
+    start: async () => deployment([await startNodePeer('raw-uws.js', { USER_TOPIC: '1' })], ''),
+  },
+];
+
 export const TARGETS: Target[] = [
   livegate(1),
   RAW_UWS,

@@ -107,6 +107,7 @@ interface Step {
 }
 
 const P99_LIMIT_MS = 50;
+let sweepCounter = 0;
 
 async function measureStep(rate: number, subs: Loadgen[], pub: Loadgen, meter: Meter, cfg: SweepConfig, open: number, target: Target, warmMs: number): Promise<Step> {
   await pub.rate(rate);
@@ -149,7 +150,8 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
   const row = baseRow(ctx, workload, target, { subscribers: cfg.subscribers, rooms: cfg.rooms, rates: cfg.rates.join(','), window_ms: cfg.windowMs, repeats: cfg.repeats });
   progress(`${workload} · ${target.label}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), rates ${cfg.rates.join('/')} msg/s`);
   return withDeployment(ctx, row, target, async (dep) => {
-    const prefix = `bench:${ctx.runId}:${workload}:${target.id}:`;
+    // Short room names: livegate and raw uWS put the room in every frame (Socket.IO does not).
+    const prefix = `bench:${ctx.runId}${(++sweepCounter).toString(36)}:`;
     const gens: Loadgen[] = [];
     try {
       if (target.nodes > 1) await probeCrossNode(ctx, target, dep, `${prefix}probe`);
@@ -476,8 +478,7 @@ export async function http(ctx: Ctx, target: Target, ep: Endpoint, cfg: HttpConf
       const cpu = meter.end();
       cpu.client = result.cpuS;
       serverUs.push(result.total > 0 ? (cpu.servers.reduce((a, b) => a + b, 0) * 1e6) / result.total : Number.NaN);
-      // Utilisation over the load itself, not autocannon's start-up.
-      util = utilisation({ ...cpu, wall: Math.min(cpu.wall, cfg.durationS) });
+      util = utilisation(cpu);
       rps.push(result.requestsPerSec);
       p99.push(result.p99Ms);
       if (result.errors || result.non2xx) row.notes.push(`${result.errors} errors, ${result.non2xx} non-2xx answers`);

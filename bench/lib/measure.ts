@@ -1,4 +1,5 @@
 /** One measured window of a load: CPU of every party, and who ran out of CPU first. */
+import { availableParallelism } from 'node:os';
 import type { Target } from './targets.js';
 
 export interface CpuSample {
@@ -10,7 +11,7 @@ export interface CpuSample {
   machine: number;
 }
 
-export const CORES = (await import('node:os')).availableParallelism();
+export const CORES = availableParallelism();
 
 export interface Utilisation {
   /** Busiest server process, in cores. */

@@ -22,7 +22,8 @@ describe('bench statistics', () => {
   it('summarises repeats as median with half the range', () => {
     expect(spread([3, 1, 2])).toEqual({ median: 2, min: 1, max: 3, n: 3 });
     expect(spread([4, 1, 2, 3]).median).toBe(2.5);
-    expect(fmtSpread(spread([90, 100, 110]), (x) => x.toFixed(0))).toBe('100 ±10.0%');
+    expect(fmtSpread(spread([95, 100, 105]), (x) => x.toFixed(0))).toBe('100 ±5.0%');
+    expect(fmtSpread(spread([80, 100, 120]), (x) => x.toFixed(0))).toBe('100 ±20%');
     expect(fmtSpread(spread([7]), (x) => x.toFixed(0))).toBe('7');
     expect(fmtSpread(spread([Number.NaN]), String)).toBe('—');
   });

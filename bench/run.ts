@@ -16,6 +16,7 @@ import { progress, type Row } from './lib/row.js';
 import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
 import { profileMarkdown, summariseProfile } from './lib/profile.js';
 import { census, growthMarkdown } from './lib/heap.js';
+import { InspectorProfiler } from './lib/inspector.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
 import { centrifugoBinary, DIAGNOSTIC_TARGETS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
 import { churn, http, idle, idleHeap, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
   const workloads = arg('workloads')?.split(',').filter(Boolean) ?? ['fanout', 'rooms', 'idle', 'churn', 'http'];
   const started = Date.now();
   const loadStart = loadAverage();
+  // The tree as built for this run (files edited while it runs do not count).
+  const revision = `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (uncommitted changes)' : ''}`;
   progress(`${suite.name} suite: ${workloads.join(', ')}${only ? ` on ${only.join(', ')}` : ''}`);
 
   buildLoadgen();
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
     durationS: (Date.now() - started) / 1000,
     machine: `${cpus().length} cores (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Linux ${release()}`,
     versions: {
-      livegate: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (uncommitted changes)' : ''}`,
+      livegate: revision,
       node: process.version,
       'uWebSockets.js': pkgVersion('uWebSockets.js'),
       'socket.io': pkgVersion('socket.io'),
@@ -193,13 +196,10 @@ async function main(): Promise<void> {
 async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn' | 'idle'>): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
   mkdirSync(dir, { recursive: true });
-  ctx.env.profileDir = dir;
   const target = TARGETS.find((t) => t.id === 'livegate')!;
   const parts: string[] = [];
   const loadStart = loadAverage();
   for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn', 'idle'] as const)) {
-    const before = new Set(readdirSync(dir));
-    const newProfiles = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
     if (workload === 'idle') {
       const size = suite.idle.plan[0]!.size;
       progress(`heap snapshots of livegate before and after ${size} idle connections`);
@@ -208,25 +208,49 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'r
       continue;
     }
     if (workload === 'churn') {
+      // The whole process is profiled (node --cpu-prof): connection work is all it does here.
+      const before = new Set(readdirSync(dir));
+      ctx.env.profileDir = dir;
       const row = await churn(ctx, target, { ...suite.churn, repeats: 1 });
-      parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');
-      for (const f of newProfiles()) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+      ctx.env.profileDir = undefined;
+      parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node (whole process)`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x))) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
       continue;
     }
-    const cfg = { ...suite[workload], repeats: 1 };
+    // Sweeps: profiled through the inspector from the first rate to the last, so connection setup is left out.
+    const profilers: InspectorProfiler[] = [];
+    const files: string[] = [];
+    ctx.env.inspect = true;
+    const cfg: SweepConfig = {
+      ...suite[workload],
+      repeats: 1,
+      hooks: {
+        loadStart: async (dep) => {
+          for (const port of dep.inspectPorts) profilers.push(await InspectorProfiler.connect(port));
+          await Promise.all(profilers.map((p) => p.start()));
+        },
+        loadEnd: async () => {
+          for (const [i, p] of profilers.entries()) {
+            const file = join(dir, `${workload}-node${i + 1}.cpuprofile`);
+            writeFileSync(file, await p.stop());
+            files.push(file);
+          }
+        },
+      },
+    };
     const row = await sweep(ctx, workload, target, cfg);
-    const files = newProfiles();
+    ctx.env.inspect = false;
     const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
-    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), one livegate node`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
-    for (const f of files) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), one livegate node (load only)`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
+    for (const f of files) parts.push(profileMarkdown(f.slice(dir.length + 1), summariseProfile(f)));
   }
   const header = [
     '# Where livegate spends its time (node --cpu-prof)',
     '',
     `Produced by \`node dist/bench/run.js${suite.name === 'quick' ? ' --quick' : ''} --profile\` on ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadStart.toFixed(2)} at start (other helpers' tests share the box).`,
-    'The profile covers the whole gateway process (connection setup, joins and every rate step); the raw .cpuprofile files are in .data/bench-profiles/ (not committed).',
+    'Sweeps are profiled through the inspector from the first rate step to the last (connection setup excluded); churn profiles the whole process. The raw .cpuprofile files are in .data/bench-profiles/ (not committed).',
     'Self time is the time spent in a function itself; time inside uWebSockets.js calls (app.publish, ws.send, ws.subscribe) counts as self time of the JS function that made the call (e.g. `fanout`).',
-    'Module loading at process start (wrapSafe, compileSourceTextModule, openFileHandle, realpathSync, fstat) is in every profile and is not per-message work.',
+    'In the churn profile, module loading at process start (wrapSafe, compileSourceTextModule, openFileHandle, realpathSync, fstat) is not per-connection work.',
     '',
   ];
   writeFileSync(join(ROOT, 'bench', 'PROFILE.md'), [...header, ...parts].join('\n'));

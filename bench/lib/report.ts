@@ -22,7 +22,7 @@ const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md');
 export function writeJsonLines(info: RunInfo, rows: Row[]): string {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${info.suite}.jsonl`);
+  const file = join(dir, `${info.suite}-${info.date.slice(0, 16).replace(':', '')}.jsonl`);
   writeFileSync(file, [JSON.stringify({ type: 'run', ...info }), ...rows.map((r) => JSON.stringify({ type: 'row', ...r }))].join('\n') + '\n');
   return file;
 }
@@ -151,7 +151,7 @@ export function section(info: RunInfo, rows: Row[]): string {
     `## ${info.suite === 'full' ? 'Full suite' : info.suite === 'quick' ? 'Quick suite' : `Suite ${info.suite}`}`,
     '',
     `- command: \`${info.command}\``,
-    `- date: ${info.date}, took ${Math.round(info.durationS)} s`,
+    `- date: ${info.date}, took ${Math.round(info.durationS)} s; every window: bench/results/${info.suite}-${info.date.slice(0, 16).replace(':', '')}.jsonl`,
     `- machine: ${info.machine}`,
     `- versions: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- load average at start ${info.loadStart.toFixed(2)}, at end ${info.loadEnd.toFixed(2)}; "others" in the bottleneck column is CPU used by processes outside the benchmark (other helpers' tests) during the window`,
@@ -189,7 +189,7 @@ const HEADER = `# livegate benchmark results
 
 Produced by \`npm run bench\` (full suite, ≤ 10 min) and \`npm run bench:quick\` (≤ 2 min); see bench/README.md
 for what each workload does and how the bottleneck is named. Each section is rewritten by its own suite;
-the raw measurements of every window are in bench/results/<suite>.jsonl. Values are medians of the repeated
+the raw measurements of every window are in bench/results/<suite>-<date>.jsonl (one file per run). Values are medians of the repeated
 runs with ± half the min–max range; ratios compare against raw uWebSockets.js from the same run.
 `;
 

@@ -86,6 +86,8 @@ export interface SweepConfig {
   pubConns: number;
   /** The sweep starts no new rate after this long (keeps the suite inside its time bound). */
   budgetMs: number;
+  /** Called once every socket is connected and joined, and after the last rate (profiling). */
+  hooks?: { loadStart(dep: Deployment): Promise<void>; loadEnd(dep: Deployment): Promise<void> };
 }
 
 interface Step {
@@ -172,6 +174,7 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       const { gen: pub } = await Loadgen.start({ mode: 'pub', proto: target.proto, urls: pubUrls, secret: ctx.env.secret, n: cfg.pubConns, offset: 1_000_000, rooms: cfg.rooms, prefix });
       gens.push(pub);
       const meter = new Meter(dep.pids, () => gens.map((g) => g.pid), target.nodes > 1 ? ctx.redisPid : undefined);
+      await cfg.hooks?.loadStart(dep);
 
       // Each rate is measured `repeats` times back to back; it is sustained when most windows were.
       // The sweep stops at the first rate that is not, so no backlog spills into a measured window.
@@ -200,6 +203,7 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
         runs = windows;
         if (spread(windows.map((w) => w.lat.p99Ms)).median < P99_LIMIT_MS) bestFast = rate;
       }
+      await cfg.hooks?.loadEnd(dep);
       const peakStep = row.samples.reduce((a, b) => (Number(b['deliveries_per_s']) > Number(a['deliveries_per_s']) ? b : a));
       row.metrics['peak_deliveries_per_s'] = Number(peakStep['deliveries_per_s']);
       row.metrics['peak_server_cpu_s_per_m'] = Number(peakStep['server_cpu_s_per_m']);

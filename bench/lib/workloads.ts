@@ -52,7 +52,7 @@ class Meter {
   private s0: number[] = [];
   private r0 = 0;
   private c0 = 0;
-  private m0 = 0;
+  private m0 = { busy: 0, softirq: 0 };
   constructor(private readonly servers: number[], private readonly clients: () => number[], private readonly redisPid: number | undefined) {}
   begin(): void {
     this.t0 = performance.now();
@@ -67,7 +67,7 @@ class Meter {
       servers: this.servers.map((p, i) => cpuSeconds(p) - this.s0[i]!),
       redis: this.redisPid ? cpuSeconds(this.redisPid) - this.r0 : 0,
       client: this.clients().reduce((s, p) => s + cpuSeconds(p), 0) - this.c0,
-      machine: machineBusySeconds() - this.m0,
+      ...((m) => ({ machine: m.busy - this.m0.busy, softirq: m.softirq - this.m0.softirq }))(machineBusySeconds()),
     };
   }
 }

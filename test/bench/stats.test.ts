@@ -30,7 +30,7 @@ describe('bench statistics', () => {
 });
 
 describe('bench bottleneck naming', () => {
-  const sample = (servers: number[], client: number, machine: number) => ({ wall: 1, servers, redis: 0, client, machine });
+  const sample = (servers: number[], client: number, machine: number, softirq = 0) => ({ wall: 1, servers, redis: 0, client, machine, softirq });
 
   it('names a saturated single-threaded server', () => {
     expect(bottleneck(RAW_UWS, utilisation(sample([0.95], 0.4, 1.5)))).toMatch(/^server CPU \(one thread at 95%/);
@@ -39,6 +39,8 @@ describe('bench bottleneck naming', () => {
   it('names the bigger user of a saturated box, or the other processes when they use more', () => {
     expect(bottleneck(RAW_UWS, utilisation(sample([0.5], 1.3, 1.95)))).toMatch(/^client CPU \(box saturated/);
     expect(bottleneck(RAW_UWS, utilisation(sample([0.3], 0.4, 1.95)))).toMatch(/^box CPU taken by other processes/);
+    // Softirq time may be our own loopback traffic: it does not count against other processes.
+    expect(bottleneck(RAW_UWS, utilisation(sample([0.5], 0.6, 1.95, 0.7)))).toMatch(/^client CPU \(box saturated/);
   });
 
   it('does not call a multi-threaded server saturated at one core', () => {

@@ -15,9 +15,11 @@ import { freePort, killAll, loadAverage, spawnTracked, stopProcess, waitForLine 
 import { progress, type Row } from './lib/row.js';
 import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
 import { profileMarkdown, summariseProfile } from './lib/profile.js';
+import { census, growthMarkdown } from './lib/heap.js';
+import { InspectorProfiler } from './lib/inspector.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
-import { centrifugoBinary, TARGETS, type RunEnv, type Target } from './lib/targets.js';
-import { churn, http, idle, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
+import { centrifugoBinary, DIAGNOSTIC_TARGETS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
+import { churn, http, idle, idleHeap, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
 
 interface Suite {
   name: 'full' | 'quick';
@@ -38,8 +40,8 @@ const ENDPOINTS: Endpoint[] = [
 const SUITES: Record<Suite['name'], Suite> = {
   full: {
     name: 'full',
-    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [250, 500, 1000, 2000, 4000], warmMs: 500, windowMs: 1500, repeats: 3, subProcs: 2, pubConns: 1 },
-    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 5000, 10_000, 20_000], warmMs: 500, windowMs: 1500, repeats: 3, subProcs: 2, pubConns: 4 },
+    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [100, 250, 600, 1500, 4000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 1, budgetMs: 30_000 },
+    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 6000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, budgetMs: 30_000 },
     idle: {
       plan: [
         { size: 10_000, targets: ONE_NODE, repeats: 1 },
@@ -53,11 +55,11 @@ const SUITES: Record<Suite['name'], Suite> = {
   },
   quick: {
     name: 'quick',
-    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'sio-node', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [500, 2000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1 },
-    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws', 'sio-node', 'centrifugo'], subscribers: 2000, rooms: 200, rates: [2000, 8000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2 },
-    idle: { plan: [{ size: 2000, targets: ONE_NODE, repeats: 1 }], subProcs: 2, settleMs: 700 },
+    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, budgetMs: 10_000 },
+    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, budgetMs: 10_000 },
+    idle: { plan: [{ size: 2000, targets: ['livegate', 'raw-uws', 'sio-uws'], repeats: 1 }], subProcs: 2, settleMs: 700 },
     churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },
-    http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 2, repeats: 1 },
+    http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS.slice(0, 1), connections: 50, durationS: 2, repeats: 1 },
   },
 };
 
@@ -117,6 +119,8 @@ async function main(): Promise<void> {
   const workloads = arg('workloads')?.split(',').filter(Boolean) ?? ['fanout', 'rooms', 'idle', 'churn', 'http'];
   const started = Date.now();
   const loadStart = loadAverage();
+  // The tree as built for this run (files edited while it runs do not count).
+  const revision = `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (uncommitted changes)' : ''}`;
   progress(`${suite.name} suite: ${workloads.join(', ')}${only ? ` on ${only.join(', ')}` : ''}`);
 
   buildLoadgen();
@@ -132,13 +136,16 @@ async function main(): Promise<void> {
   const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid };
   if (arg('profile') !== undefined) {
     try {
-      await profileRun(ctx, suite, workloads.filter((w): w is 'fanout' | 'rooms' | 'churn' => w === 'fanout' || w === 'rooms' || w === 'churn'));
+      await profileRun(ctx, suite, workloads.filter((w): w is 'fanout' | 'rooms' | 'churn' | 'idle' => ['fanout', 'rooms', 'churn', 'idle'].includes(w)));
     } finally {
       await redis?.stop();
     }
     return;
   }
-  const pick = (ids: string[]): Target[] => TARGETS.filter((t) => ids.includes(t.id) && (!only || only.includes(t.id)));
+  const pick = (ids: string[]): Target[] => [
+    ...TARGETS.filter((t) => ids.includes(t.id) && (!only || only.includes(t.id))),
+    ...DIAGNOSTIC_TARGETS.filter((t) => only?.includes(t.id) && ids.some((id) => t.id.startsWith(id))),
+  ];
   const rows: Row[] = [];
   try {
     if (workloads.includes('fanout')) for (const t of pick(suite.fanout.targets)) rows.push(await sweep(ctx, 'fanout', t, suite.fanout));
@@ -158,7 +165,7 @@ async function main(): Promise<void> {
     durationS: (Date.now() - started) / 1000,
     machine: `${cpus().length} cores (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(0)} GB RAM, Linux ${release()}`,
     versions: {
-      livegate: `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (uncommitted changes)' : ''}`,
+      livegate: revision,
       node: process.version,
       'uWebSockets.js': pkgVersion('uWebSockets.js'),
       'socket.io': pkgVersion('socket.io'),
@@ -171,7 +178,7 @@ async function main(): Promise<void> {
     loadStart,
     loadEnd: loadAverage(),
     notes: [
-      'clients: bench/loadgen (Go, one goroutine per socket, a minimal RFC 6455 reader that scans each frame for the `"bt"` send timestamp); 2 subscriber processes and 1 publisher process per run, all on this box over loopback, so client and server share the 2 cores',
+      'clients: bench/loadgen (Go; subscriber sockets read by one epoll loop per core with a minimal RFC 6455 parser that scans each frame for the `"bt"` send timestamp); 2 subscriber processes and 1 publisher process per run, all on this box over loopback, so clients, servers and Redis share the cores',
       'livegate runs with LOG_LEVEL=warn, BENCH_MODE=1 and rate limits raised; raw uWS does no token check; Socket.IO checks the JWT in a middleware; Centrifugo checks the JWT (hmac_secret_key) and allows client publish in the `bench` namespace',
       ...(cf.note ? [`Centrifugo: ${cf.note}`] : []),
       ...(cf.missing ? [cf.missing] : []),
@@ -186,35 +193,64 @@ async function main(): Promise<void> {
 }
 
 /** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
-async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn'>): Promise<void> {
+async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn' | 'idle'>): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
   mkdirSync(dir, { recursive: true });
-  ctx.env.profileDir = dir;
   const target = TARGETS.find((t) => t.id === 'livegate')!;
   const parts: string[] = [];
   const loadStart = loadAverage();
-  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn'] as const)) {
-    const before = new Set(readdirSync(dir));
-    const newProfiles = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
-    if (workload === 'churn') {
-      const row = await churn(ctx, target, { ...suite.churn, repeats: 1 });
-      parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');
-      for (const f of newProfiles()) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn', 'idle'] as const)) {
+    if (workload === 'idle') {
+      const size = suite.idle.plan[0]!.size;
+      progress(`heap snapshots of livegate before and after ${size} idle connections`);
+      const snap = await idleHeap(ctx, target, size, dir);
+      parts.push(`### Idle connections: what the JS heap holds per connection (${snap.open} connections)`, '', growthMarkdown(census(snap.before), census(snap.after), snap.open));
       continue;
     }
-    const cfg = { ...suite[workload], repeats: 1 };
+    if (workload === 'churn') {
+      // The whole process is profiled (node --cpu-prof): connection work is all it does here.
+      const before = new Set(readdirSync(dir));
+      ctx.env.profileDir = dir;
+      const row = await churn(ctx, target, { ...suite.churn, repeats: 1 });
+      ctx.env.profileDir = undefined;
+      parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node (whole process)`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x))) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+      continue;
+    }
+    // Sweeps: profiled through the inspector from the first rate to the last, so connection setup is left out.
+    const profilers: InspectorProfiler[] = [];
+    const files: string[] = [];
+    ctx.env.inspect = true;
+    const cfg: SweepConfig = {
+      ...suite[workload],
+      repeats: 1,
+      hooks: {
+        loadStart: async (dep) => {
+          for (const port of dep.inspectPorts) profilers.push(await InspectorProfiler.connect(port));
+          await Promise.all(profilers.map((p) => p.start()));
+        },
+        loadEnd: async () => {
+          for (const [i, p] of profilers.entries()) {
+            const file = join(dir, `${workload}-node${i + 1}.cpuprofile`);
+            writeFileSync(file, await p.stop());
+            files.push(file);
+          }
+        },
+      },
+    };
     const row = await sweep(ctx, workload, target, cfg);
-    const files = newProfiles();
+    ctx.env.inspect = false;
     const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
-    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), one livegate node`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
-    for (const f of files) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), one livegate node (load only)`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
+    for (const f of files) parts.push(profileMarkdown(f.slice(dir.length + 1), summariseProfile(f)));
   }
   const header = [
     '# Where livegate spends its time (node --cpu-prof)',
     '',
     `Produced by \`node dist/bench/run.js${suite.name === 'quick' ? ' --quick' : ''} --profile\` on ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadStart.toFixed(2)} at start (other helpers' tests share the box).`,
-    'The profile covers the whole gateway process (connection setup, joins and every rate step); the raw .cpuprofile files are in .data/bench-profiles/ (not committed).',
-    'Self time is the time spent in a function itself; "native: ..." are calls into the uWebSockets.js addon or V8 builtins without a script URL.',
+    'Sweeps are profiled through the inspector from the first rate step to the last (connection setup excluded); churn profiles the whole process. The raw .cpuprofile files are in .data/bench-profiles/ (not committed).',
+    'Self time is the time spent in a function itself; time inside uWebSockets.js calls (app.publish, ws.send, ws.subscribe) counts as self time of the JS function that made the call (e.g. `fanout`).',
+    'In the churn profile, module loading at process start (wrapSafe, compileSourceTextModule, openFileHandle, realpathSync, fstat) is not per-connection work.',
     '',
   ];
   writeFileSync(join(ROOT, 'bench', 'PROFILE.md'), [...header, ...parts].join('\n'));

@@ -82,39 +82,16 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** Busy CPU seconds of the whole machine (all processes, all cores). */
-export function machineBusySeconds(): number {
+/** Busy CPU seconds of the whole machine (all processes, all cores), and the softirq part of it. */
+export function machineBusySeconds(): { busy: number; softirq: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
   const v = line.trim().split(/\s+/).slice(1).map(Number);
   const total = v.slice(0, 8).reduce((s, x) => s + x, 0);
-  return (total - v[3]! - v[4]!) / CLK_TCK;
+  return { busy: (total - v[3]! - v[4]!) / CLK_TCK, softirq: v[6]! / CLK_TCK };
 }
 
 export function loadAverage(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
-}
-
-/** CPU seconds used by groups of processes and by the machine between start() and stop(). */
-export class CpuMeter {
-  private start = new Map<string, number>();
-  private machine0 = 0;
-  private t0 = 0;
-
-  constructor(private readonly groups: Record<string, number[]>) {}
-
-  begin(): void {
-    this.t0 = performance.now();
-    this.machine0 = machineBusySeconds();
-    for (const [name, pids] of Object.entries(this.groups)) this.start.set(name, pids.reduce((s, p) => s + cpuSeconds(p), 0));
-  }
-
-  /** Seconds of wall time, CPU seconds per group, the busiest single process of each group, machine CPU seconds. */
-  end(): { wall: number; cpu: Record<string, number>; machine: number } {
-    const wall = (performance.now() - this.t0) / 1000;
-    const cpu: Record<string, number> = {};
-    for (const [name, pids] of Object.entries(this.groups)) cpu[name] = pids.reduce((s, p) => s + cpuSeconds(p), 0) - (this.start.get(name) ?? 0);
-    return { wall, cpu, machine: machineBusySeconds() - this.machine0 };
-  }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

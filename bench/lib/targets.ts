@@ -22,6 +22,10 @@ export interface RunEnv {
   centrifugoMissing: string | undefined;
   /** Directory for `node --cpu-prof` output of livegate nodes (profiling runs only). */
   profileDir: string | undefined;
+  /** Directory for heap snapshots taken on SIGUSR2 (memory profiling runs only). */
+  heapDir?: string | undefined;
+  /** Start livegate nodes with the inspector on a free port (profiling of the measured load). */
+  inspect?: boolean;
 }
 
 export interface Deployment {
@@ -31,6 +35,8 @@ export interface Deployment {
   http: string;
   /** Server process ids, one per node. */
   pids: number[];
+  /** Inspector ports of livegate nodes started with RunEnv.inspect. */
+  inspectPorts: number[];
   /** What the servers logged at warn level or above (livegate), for the notes. */
   warnings: () => string[];
   stop(): Promise<void>;
@@ -52,6 +58,7 @@ interface Server {
   child: ChildProcess;
   port: number;
   lines: string[];
+  inspectPort?: number;
 }
 
 function keepLines(child: ChildProcess, lines: string[], filter: (line: string) => boolean): void {
@@ -91,7 +98,14 @@ let nodeCounter = 0;
 async function startLivegate(env: RunEnv, redis: boolean): Promise<Server> {
   const port = await freePort();
   const nodeId = `bench-${process.pid}-${++nodeCounter}`;
-  const prof = env.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${nodeId}.cpuprofile`] : [];
+  const inspectPort = env.inspect ? await freePort() : undefined;
+  const prof = inspectPort
+    ? [`--inspect=127.0.0.1:${inspectPort}`]
+    : env.heapDir
+    ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.heapDir}`]
+    : env.profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${nodeId}.cpuprofile`]
+      : [];
   const child = spawnTracked(process.execPath, [...prof, join(ROOT, 'dist', 'src', 'main.js')], {
     env: {
       PATH: process.env['PATH'],
@@ -109,7 +123,7 @@ async function startLivegate(env: RunEnv, redis: boolean): Promise<Server> {
   const lines: string[] = [];
   keepLines(child, lines, () => true);
   await waitHttp(`http://127.0.0.1:${port}/healthz`, child, 'livegate');
-  return { child, port, lines };
+  return { child, port, lines, ...(inspectPort ? { inspectPort } : {}) };
 }
 
 async function startNodePeer(script: string, extraEnv: Record<string, string>): Promise<Server> {
@@ -150,7 +164,8 @@ function deployment(servers: Server[], path: string): Deployment {
     urls: servers.map((s) => `ws://127.0.0.1:${s.port}`),
     http: `http://127.0.0.1:${servers[0]!.port}${path}`,
     pids: servers.map((s) => s.child.pid ?? 0),
-    warnings: () => servers.flatMap((s) => s.lines),
+    inspectPorts: servers.flatMap((s) => (s.inspectPort ? [s.inspectPort] : [])),
+    warnings: () => servers.flatMap((s) => s.lines.filter((l) => !l.startsWith('Debugger listening') && !l.startsWith('For help'))),
     stop: async () => {
       await Promise.all(servers.map((s) => stopProcess(s.child)));
     },
@@ -226,6 +241,16 @@ export const RAW_UWS: Target = {
   unavailable: () => undefined,
   start: async () => deployment([await startNodePeer('raw-uws.js', {})], ''),
 };
+
+/** Not part of the suites; selectable with --only (what one topic per socket costs raw uWS). */
+export const DIAGNOSTIC_TARGETS: Target[] = [
+  {
+    ...RAW_UWS,
+    id: 'raw-uws-usertopic',
+    label: 'raw uWS + one topic per socket (diagnostic)',
+    start: async () => deployment([await startNodePeer('raw-uws.js', { USER_TOPIC: '1' })], ''),
+  },
+];
 
 export const TARGETS: Target[] = [
   livegate(1),

@@ -3,6 +3,8 @@
  * native JSON envelope). No token check, no validation, no rate limits, no bus, no metrics:
  * join = ws.subscribe, publish = one JSON.stringify + app.publish. Single node only.
  * Usage: PORT=0 node dist/bench/peers/raw-uws.js   (prints "listening <port>")
+ * USER_TOPIC=1 also subscribes every socket to a topic of its own on open, as livegate does with
+ * each user's room (a diagnostic variant: what one extra topic per socket costs uWS).
  */
 import { loadNativeUws } from '../../src/gateway/uws.js';
 
@@ -15,11 +17,16 @@ interface Envelope {
 const uws = loadNativeUws();
 const app = uws.App();
 const seqs = new Map<string, number>();
+const userTopic = process.env['USER_TOPIC'] === '1';
+let socketCount = 0;
 
 app.ws<Record<string, never>>('/ws', {
   maxPayloadLength: 64 * 1024,
   idleTimeout: 60,
   maxBackpressure: 1024 * 1024,
+  open: (ws) => {
+    if (userTopic) ws.subscribe(`user:${++socketCount}`);
+  },
   message: (ws, message) => {
     let env: Envelope;
     try {

@@ -36,6 +36,7 @@ export type PkScoreListener = (battleId: string) => void;
 export class GiftService {
   private readonly knownUsers = new Set<string>();
   private pkListener: PkScoreListener = () => {};
+  private acceptedListener: (record: GiftRecord) => void = () => {};
 
   constructor(
     private readonly redis: Redis,
@@ -56,6 +57,11 @@ export class GiftService {
 
   onPkScore(listener: PkScoreListener): void {
     this.pkListener = listener;
+  }
+
+  /** Told once about every newly accepted gift (not about replays). */
+  onAccepted(listener: (record: GiftRecord) => void): void {
+    this.acceptedListener = listener;
   }
 
   async send(senderId: string, input: GiftSendInput): Promise<GiftAck> {
@@ -123,6 +129,7 @@ export class GiftService {
     await this.outbox.commit(idem, giftWrites(record));
     this.coalescer.add(record, gift);
     if (record.pk) this.pkListener(record.pk.battleId);
+    this.acceptedListener(record);
     return giftAck(record);
   }
 

@@ -68,6 +68,31 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const gifts = new GiftService(redis, catalog, wallets, store, streams, outbox, coalescer, metrics, log);
   const pk = new PkService(redis, outbox, publish, metrics, log, { pollMs: cfg.pkPollMs, scoreIntervalMs: cfg.pkScoreIntervalMs, inviteTtlSec: cfg.pkInviteTtlSec, outboxGraceMs: cfg.outboxGraceMs });
   gifts.onPkScore((battleId) => pk.scoreChanged(battleId));
+  // Backend webhooks (durable, signed; docs/BRIDGE.md), in order per sender / per battle.
+  gifts.onAccepted((r) =>
+    core.webhooks.emit(
+      'gift.sent',
+      {
+        giftTransactionId: r.giftTransactionId,
+        senderId: r.isAnonymous ? null : r.senderId,
+        receiverId: r.recipientId,
+        giftId: r.giftId,
+        quantity: r.quantity,
+        coins: r.totalCost,
+        creatorEarnings: r.creatorEarnings,
+        livestreamId: r.livestreamId,
+        context: r.context,
+      },
+      r.livestreamId ? `livestream:${r.livestreamId}` : `user:${r.recipientId}`,
+    ),
+  );
+  pk.onEnded((b) =>
+    core.webhooks.emit(
+      'pk_battle.ended',
+      { battleId: b.battleId, winnerId: b.winnerId, result: b.result, host1Id: b.host1Id, host2Id: b.host2Id, host1Score: b.host1Score, host2Score: b.host2Score },
+      `pk_battle:${b.battleId}`,
+    ),
+  );
   const shopping = new ShoppingService(redis, streams, queue, publish, metrics);
   const services: MoneyServices = { redis, queue, store, streams, outbox, metrics, catalog, wallets, coalescer, gifts, pk, shopping };
   built.set(core, services);

@@ -51,6 +51,7 @@ const POINTER_GRACE_MS = 60_000;
 
 export class PkService {
   private pollTimer: NodeJS.Timeout | undefined;
+  private endedListener: (battle: PkBattleView) => void = () => {};
   private polling = false;
   private readonly scoreTimers = new Map<string, NodeJS.Timeout>();
 
@@ -157,6 +158,11 @@ export class PkService {
     }
   }
 
+  /** Told once per battle when it ends on time (on the node that claimed the end). */
+  onEnded(listener: (battle: PkBattleView) => void): void {
+    this.endedListener = listener;
+  }
+
   start(): void {
     this.pollTimer = setInterval(() => void this.endDue(), this.opts.pollMs);
     this.pollTimer.unref();
@@ -189,6 +195,7 @@ export class PkService {
         this.metrics.pkEnded.inc({ result: battle.result ?? 'unknown' });
         this.log.info({ battleId, winnerId: battle.winnerId, host1Score: battle.host1Score, host2Score: battle.host2Score, lateMs: (battle.endedAt ?? 0) - (battle.endsAt ?? 0) }, 'pk battle ended');
         this.announce(battle, 'pk_battle:end', endFrame(battle));
+        this.endedListener(battle);
         await this.outbox.commit(key, battleWrites(battle, 3));
       }
     } catch (err) {

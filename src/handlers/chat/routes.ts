@@ -32,7 +32,10 @@ export function chatRoutes(chat: ChatService): RouteDef[] {
         summary: 'Send a message to a conversation, or to a user (`to`: their private conversation, created on first use)',
         description: 'Same as the socket event `message:send`: a retry with the same clientId gets the same ack and stores nothing twice; every participant\'s devices receive `message:new` and `conversation:update`.',
         errors: ['not_found', 'forbidden', 'conflict'],
-        links: { GetConversation: { operationId: 'getConversation', parameters: { id: '$response.body#/conversationId' } } },
+        links: {
+          GetConversation: { operationId: 'getConversation', parameters: { id: '$response.body#/conversationId' } },
+          DeleteMessage: { operationId: 'deleteMessage', parameters: { id: '$response.body#/id', conversationId: '$response.body#/conversationId' } },
+        },
       },
       async ({ principal, body }) => chat.send(principal.userId, body),
     ),

@@ -61,8 +61,6 @@ beforeAll(async () => {
   env = await domainEnv('msghttp', { REDIS_URL: inject('redisUrl') });
 });
 afterAll(async () => {
-  if (process.env['DEBUG_LOGS']) console.log('EXIT', env.gw.process.exitCode, env.gw.process.signalCode, env.gw.stderr().slice(-2000));
-  if (process.env['DEBUG_LOGS']) console.log(env.gw.logs.filter((l) => Number(l['level']) >= 40 || l.msg === 'http').slice(-40).map((l) => JSON.stringify(l)).join('\n'), env.gw.stderr());
   await Promise.all(sockets.map((s) => s.close()));
   await env.stop();
 });

@@ -24,7 +24,12 @@ export const chatModule: ModuleFactory = (core): DomainModule => {
   const state = core.redis
     ? new RedisChatState(core.redis, { messageTtlMs: config.chat.messageCacheSec * 1000, conversationTtlMs: config.chat.conversationCacheSec * 1000 })
     : new MemoryChatState();
-  const chat = new ChatService({ state, queue: core.queue, hub: core.hub, mongo: core.mongo, notifier: core.notifier,
+  const chat = new ChatService({
+    state,
+    queue: core.queue,
+    hub: core.hub,
+    mongo: core.mongo,
+    notifier: core.notifier,
     log: core.log.child({ module: 'chat' }),
     contacts: contactDirectoryFor(core),
     online: onlineCheckFor(core),

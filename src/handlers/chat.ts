@@ -1,7 +1,9 @@
 /**
  * Chat: private and group conversations, messages with receipts and reactions, typing, unread
  * counts, mute and archive, history. Every event reaches every device of every participant
- * through their user rooms. Events: docs/events/chat.md.
+ * through their user rooms. HTTP: /api/messaging/* (chat/routes.ts, same service). Participants
+ * become presence contacts; `message.offline` goes to the backend for recipients with no device.
+ * Events: docs/events/chat.md.
  */
 import type { DomainModule, ModuleFactory } from '../core.js';
 import { ChatService } from './chat/service.js';
@@ -9,6 +11,9 @@ import { RedisChatState } from './chat/state-redis.js';
 import { MemoryChatState } from './chat/state-memory.js';
 import * as S from './chat/schemas.js';
 import { conversationView } from './chat/model.js';
+import { chatRoutes } from './chat/routes.js';
+import { contactDirectoryFor } from '../presence/contacts.js';
+import { onlineCheckFor } from '../presence/online.js';
 import { defineHandler, type HandlerTable } from './types.js';
 
 /** A device's typing events go out at most this often per conversation. */
@@ -19,7 +24,17 @@ export const chatModule: ModuleFactory = (core): DomainModule => {
   const state = core.redis
     ? new RedisChatState(core.redis, { messageTtlMs: config.chat.messageCacheSec * 1000, conversationTtlMs: config.chat.conversationCacheSec * 1000 })
     : new MemoryChatState();
-  const chat = new ChatService({ state, queue: core.queue, hub: core.hub, mongo: core.mongo, notifier: core.notifier, log: core.log.child({ module: 'chat' }) });
+  const chat = new ChatService({
+    state,
+    queue: core.queue,
+    hub: core.hub,
+    mongo: core.mongo,
+    notifier: core.notifier,
+    log: core.log.child({ module: 'chat' }),
+    contacts: contactDirectoryFor(core),
+    online: onlineCheckFor(core),
+    webhooks: core.webhooks,
+  });
   /** connectionId -> conversationId -> last typing event sent (ms). */
   const typingSent = new Map<string, Map<string, number>>();
 
@@ -80,6 +95,7 @@ export const chatModule: ModuleFactory = (core): DomainModule => {
   return {
     name: 'chat',
     handlers,
+    routes: chatRoutes(chat),
     onDisconnect(session) {
       typingSent.delete(session.connectionId);
       state.setViewing(session.userId, session.connectionId, undefined).catch((err: unknown) => core.log.warn({ err }, 'chat: clearing view state failed'));

@@ -1,10 +1,12 @@
 /**
  * Notifications: the socket events of the service other modules reach through `core.notifier`
- * (created in app.ts, shared by every module). Events: docs/events/notifications.md.
+ * (created in app.ts, shared by every module), and its HTTP routes (notifications/routes.ts).
+ * Events: docs/events/notifications.md.
  */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../core.js';
 import { defineHandler } from './types.js';
+import { notificationRoutes } from './notifications/routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const strict = { additionalProperties: false } as const;
@@ -13,6 +15,7 @@ export const notificationsModule: ModuleFactory = (core) => {
   const notifications = core.notifier;
   return {
     name: 'notifications',
+    routes: notificationRoutes(notifications),
     handlers: {
       'notification:list': defineHandler(
         Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), before: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })) }, strict),

@@ -1,5 +1,9 @@
 import type { Logger } from 'pino';
 import type { Notifier } from '../../core.js';
+import type { WebhookSink } from '../../bridge/webhooks/types.js';
+import type { PageWindow } from '../../gateway/http/pagination.js';
+import type { ContactDirectory } from '../../presence/contacts.js';
+import type { OnlineCheck } from '../../presence/online.js';
 import { AppError } from '../../gateway/errors.js';
 import { userRoom } from '../../gateway/connection.js';
 import type { RoomHub } from '../../rooms/hub.js';
@@ -31,6 +35,11 @@ export interface ChatServiceDeps {
   mongo: Mongo | undefined;
   notifier: Notifier;
   log: Logger;
+  /** Participants of a conversation become presence contacts (they may see each other online). */
+  contacts: ContactDirectory;
+  /** Who has a device connected (for the `message.offline` webhook). */
+  online: OnlineCheck;
+  webhooks: WebhookSink;
 }
 
 export interface SendAck {
@@ -82,7 +91,12 @@ export class ChatService {
   async openPrivate(userId: string, otherId: string): Promise<ConversationState> {
     if (otherId === userId) throw new AppError('validation_failed', 'a private conversation needs another user');
     const id = privateConversationId(userId, otherId);
-    const cached = (await this.deps.state.getConversation(id)) ?? (await this.loadConversation(id));
+    const hot = await this.deps.state.getConversation(id);
+    if (hot) return hot;
+    // Not hot: created now or warmed from MongoDB. Either way (re-)register the pair as contacts
+    // (idempotent), so conversations older than the contact directory count too.
+    await this.registerContacts([userId, otherId]);
+    const cached = await this.loadConversation(id);
     if (cached) return cached;
     const now = Date.now();
     const fresh: ConversationState = {
@@ -121,6 +135,8 @@ export class ChatService {
       this.pushConversation(stored, stored.members.map((m) => m.userId));
     }
     if (!stored.members.some((m) => m.userId === userId)) throw new AppError('forbidden', 'not a participant of this conversation');
+    // Also on a retried create (same clientId): registration is idempotent.
+    await this.registerContacts(stored.members.map((m) => m.userId));
     return stored;
   }
 
@@ -129,6 +145,7 @@ export class ChatService {
     const result = await this.withConversation(conversationId, () => this.deps.state.changeMembers(conversationId, userId, change));
     const after = this.conversationOrThrow(result);
     await this.persistConversation(after);
+    if (change.kind === 'add') await this.registerContacts(after.members.map((m) => m.userId));
     const removed = before.members.map((m) => m.userId).filter((uid) => !after.members.some((m) => m.userId === uid));
     this.pushConversation(after, after.members.map((m) => m.userId));
     for (const uid of removed) this.publish(uid, 'conversation:removed', { conversationId });
@@ -163,6 +180,38 @@ export class ChatService {
     // The hot state is newer than MongoDB (the queue may lag): prefer it where present.
     const states = await Promise.all(docs.map(async (d) => (await this.deps.state.getConversation(d._id)) ?? conversationFromDoc(d)));
     return states.filter((c) => c.members.some((m) => m.userId === userId)).map((c) => conversationView(c, userId));
+  }
+
+  /** One page of the user's conversations, most recently active first, and how many there are. */
+  async page(userId: string, w: PageWindow): Promise<{ items: Array<Record<string, unknown>>; total: number }> {
+    const conversations = this.db().collection<{ _id: string }>('conversations');
+    const filter = { participants: userId };
+    const [docs, total] = await Promise.all([
+      this.mongoRead(() => conversations.find(filter).sort({ updatedAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray()),
+      this.mongoRead(() => conversations.countDocuments(filter)),
+    ]);
+    const states = await Promise.all(docs.map(async (d) => (await this.deps.state.getConversation(d._id)) ?? conversationFromDoc(d)));
+    return { items: states.filter((c) => c.members.some((m) => m.userId === userId)).map((c) => conversationView(c, userId)), total };
+  }
+
+  /** One page of a conversation's messages, newest first (participants only). */
+  async messagesPage(userId: string, conversationId: string, w: PageWindow): Promise<{ items: Array<Record<string, unknown>>; total: number }> {
+    await this.requireConversation(conversationId, userId);
+    const messages = this.db().collection<{ _id: string }>('messages');
+    const filter = { conversationId };
+    const [docs, total] = await Promise.all([
+      this.mongoRead(() => messages.find(filter).sort({ createdAt: -1, _id: -1 }).skip(w.skip).limit(w.limit).toArray()),
+      this.mongoRead(() => messages.countDocuments(filter)),
+    ]);
+    return { items: docs.map((d) => messageView(messageFromDoc(d))), total };
+  }
+
+  /** The conversation a stored message belongs to (MongoDB; a message still in the write queue is not found). */
+  async conversationOf(messageId: string): Promise<string | undefined> {
+    const db = this.db();
+    const doc = await this.mongoRead(() => db.collection<{ _id: string }>('messages').findOne({ _id: messageId }, { projection: { conversationId: 1 } }));
+    const id = (doc as { conversationId?: unknown } | null)?.conversationId;
+    return typeof id === 'string' ? id : undefined;
   }
 
   async get(userId: string, conversationId: string): Promise<ConversationState> {
@@ -214,6 +263,7 @@ export class ChatService {
     for (const m of conversation.members) this.publish(m.userId, 'message:new', view);
     this.pushConversation(conversation, conversation.members.map((m) => m.userId));
     void this.notifyRecipients(conversation, message).catch((err: unknown) => this.deps.log.warn({ err, conversationId: cid }, 'message notifications failed'));
+    void this.signalOffline(conversation, message).catch((err: unknown) => this.deps.log.warn({ err, conversationId: cid }, 'message.offline check failed'));
     return ack(base);
   }
 
@@ -336,6 +386,30 @@ export class ChatService {
         data: { conversationId: conversation.id, messageId: message.base.id },
         key: `message:${message.base.id}`,
       });
+    }
+  }
+
+  /**
+   * `message.offline` for each recipient with no device connected anywhere (a push cue for the
+   * backend). Muted recipients are skipped, as for notifications.
+   */
+  private async signalOffline(conversation: ConversationState, message: MessageState): Promise<void> {
+    if (!this.deps.webhooks.isEnabled('message.offline')) return;
+    const recipients = conversation.members.filter((m) => m.userId !== message.base.senderId && !m.isMuted).map((m) => m.userId);
+    if (recipients.length === 0) return;
+    const connected = await this.deps.online.connected(recipients);
+    recipients.forEach((recipientId, i) => {
+      if (connected[i]) return;
+      this.deps.webhooks.emit('message.offline', { messageId: message.base.id, conversationId: conversation.id, senderId: message.base.senderId, recipientId }, `conversation:${conversation.id}`);
+    });
+  }
+
+  /** Presence contacts; a failure is logged, never fails the chat operation (the next warm-up retries). */
+  private async registerContacts(userIds: string[]): Promise<void> {
+    try {
+      await this.deps.contacts.addContacts(userIds);
+    } catch (err) {
+      this.deps.log.warn({ err: (err as Error).message }, 'registering conversation contacts failed');
     }
   }
 

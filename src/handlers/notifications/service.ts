@@ -9,6 +9,7 @@ import type { Mongo } from '../../store/mongo.js';
 import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
 import { VERSION, fromDoc, toDoc, view, type NotificationInput, type NotificationRecord } from './model.js';
 import type { NotificationState } from './state.js';
+import type { PageWindow } from '../../gateway/http/pagination.js';
 
 const READ_TIMEOUT_MS = 5000;
 
@@ -71,6 +72,26 @@ export class NotificationService {
     // The hot state knows what was read even when the queue has not written it yet.
     const notifications = docs.map((d) => view(fromDoc(d), !unreadIds.has(String(d._id))));
     return { notifications, unreadCount: await this.deps.state.unreadCount(userId) };
+  }
+
+  /** One page of the user's live notifications, newest first, and how many there are. */
+  async page(userId: string, w: PageWindow): Promise<{ items: Array<Record<string, unknown>>; total: number }> {
+    const db = this.db();
+    const notifications = db.collection<{ _id: string }>('notifications');
+    const filter = { userId, deletedAt: { $exists: false }, expiresAt: { $gt: new Date() } };
+    const [docs, total, unreadIds] = await Promise.all([
+      this.mongoRead(() => notifications.find(filter).sort({ createdAt: -1, _id: -1 }).skip(w.skip).limit(w.limit).toArray()),
+      this.mongoRead(() => notifications.countDocuments(filter)),
+      this.deps.state.unreadIds(userId),
+    ]);
+    return { items: docs.map((d) => view(fromDoc(d), !unreadIds.has(String(d._id)))), total };
+  }
+
+  /** Whether the user has this notification (unread, or stored and not deleted). Others' ids are "no". */
+  async has(userId: string, id: string): Promise<boolean> {
+    if ((await this.deps.state.unreadIds(userId)).has(id)) return true;
+    const db = this.db();
+    return (await this.mongoRead(() => db.collection<{ _id: string }>('notifications').countDocuments({ _id: id, userId, deletedAt: { $exists: false } }, { limit: 1 }))) > 0;
   }
 
   unreadCount(userId: string): Promise<number> {

@@ -1,0 +1,91 @@
+/**
+ * Notifications over HTTP (`/api/notifications/*`, seed 001): the same NotificationService the
+ * socket events use, so a mark-read or delete publishes the same `notification:update` to the
+ * user's devices. A user only ever addresses their own notifications: another user's id is 404.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { AppError } from '../../gateway/errors.js';
+import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
+import { defineRoute } from '../../gateway/http/route.js';
+import type { RouteDef } from '../../gateway/http/router.js';
+import { DateTime, IdParams } from '../common/http.js';
+import { PRIORITIES } from './model.js';
+import type { NotificationService } from './service.js';
+
+const strict = { additionalProperties: false } as const;
+
+const NotificationSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.String(),
+    title: Type.String(),
+    body: Type.String(),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    imageUrl: Type.Optional(Type.String()),
+    senderId: Type.Optional(Type.String()),
+    priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
+    isRead: Type.Boolean(),
+    readAt: Type.Optional(DateTime),
+    createdAt: DateTime,
+  },
+  { $id: 'Notification', ...strict },
+);
+type NotificationBody = Static<typeof NotificationSchema>;
+/** model.ts's `view` has exactly this shape (schemathesis checks the responses). */
+const asNotification = (v: Record<string, unknown>): NotificationBody => v as NotificationBody;
+
+const UnreadCount = Type.Object({ unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationUnreadCount', ...strict });
+const ReadResult = Type.Object(
+  { id: Type.String(), updated: Type.Boolean({ description: 'false if it was already read' }), unreadCount: Type.Integer({ minimum: 0 }) },
+  { $id: 'NotificationReadResult', ...strict },
+);
+const ReadAllResult = Type.Object({ updated: Type.Integer({ minimum: 0 }), unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationReadAllResult', ...strict });
+const DeleteResult = Type.Object({ id: Type.String(), unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationDeleteResult', ...strict });
+
+const tags = ['notifications'];
+
+export function notificationRoutes(notifications: NotificationService): RouteDef[] {
+  return [
+    defineRoute(
+      {
+        method: 'get', path: '/api/notifications', operationId: 'listNotifications', summary: "The caller's notifications, newest first (expired and deleted ones left out)", tags, auth: 'user',
+        query: Type.Object(PageQuery), response: Paginated(NotificationSchema, 'NotificationPage'),
+      },
+      async ({ principal, query }) => {
+        const w = pageWindow(query);
+        const { items, total } = await notifications.page(principal.userId, w);
+        return pageOf(items.map(asNotification), total, w);
+      },
+    ),
+    defineRoute(
+      { method: 'get', path: '/api/notifications/unread-count', operationId: 'getUnreadNotificationCount', summary: "The caller's unread notifications", tags, auth: 'user', response: UnreadCount },
+      async ({ principal }) => ({ unreadCount: await notifications.unreadCount(principal.userId) }),
+    ),
+    defineRoute(
+      {
+        method: 'put', path: '/api/notifications/read-all', operationId: 'markAllNotificationsRead', tags, auth: 'user', response: ReadAllResult,
+        summary: 'Mark every notification read (same as `notification:read_all`; devices get `notification:update`)',
+      },
+      ({ principal }) => notifications.markAllRead(principal.userId),
+    ),
+    defineRoute(
+      {
+        method: 'put', path: '/api/notifications/:id/read', operationId: 'markNotificationRead', tags, auth: 'user', params: IdParams, response: ReadResult, errors: ['not_found'],
+        summary: 'Mark one notification read (same as `notification:read`; devices get `notification:update`)',
+      },
+      async ({ principal, params }) => {
+        const result = await notifications.markRead(principal.userId, params.id);
+        // Already read is fine (updated: false); an id the caller does not have is 404.
+        if (!result.updated && !(await notifications.has(principal.userId, params.id))) throw new AppError('not_found', 'notification not found');
+        return result;
+      },
+    ),
+    defineRoute(
+      {
+        method: 'del', path: '/api/notifications/:id', operationId: 'deleteNotification', tags, auth: 'user', params: IdParams, response: DeleteResult, errors: ['not_found'],
+        summary: 'Delete one notification (same as `notification:delete`; devices get `notification:update`)',
+      },
+      ({ principal, params }) => notifications.remove(principal.userId, params.id),
+    ),
+  ];
+}

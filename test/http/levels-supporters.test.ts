@@ -129,6 +129,15 @@ describe('supporters', () => {
     expect(top.body.items).toMatchObject([{ userId: `s1-${env.tag}`, rank: 1, totalCoins: 2050 }]);
   });
 
+  it('keeps totals exact past 2^31 coins (int64 increments; schemathesis found an int32 wrap on FerretDB)', async () => {
+    const creator = `creator-big-${env.tag}`;
+    const whale = `whale-${env.tag}`;
+    for (let i = 0; i < 3; i++) expect((await record({ creatorId: creator, supporterId: whale, coins: 1_000_000_000 })).status).toBe(200);
+    const viewer = await env.user('big-viewer');
+    const list = await env.call<Page<{ userId: string; totalCoins: number; giftCount: number }>>('GET', `/api/supporters/${creator}`, { token: viewer.token });
+    expect(list.body.items).toMatchObject([{ userId: whale, totalCoins: 3_000_000_000, giftCount: 3 }]);
+  });
+
   it('only the backend records support: 401 without credentials, 403 for a user token, 422 for bad input', async () => {
     const user = await env.user('sneaky');
     expect(outcome(await record({ creatorId: 'c', supporterId: user.id, coins: 1 }, {}))).toEqual([401, 'unauthorized']);

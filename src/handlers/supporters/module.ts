@@ -8,7 +8,7 @@
  * /api/supporters/record with service credentials. Anonymous gifts are not recorded here.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { Collection, Db } from 'mongodb';
+import { Long, type Collection, type Db } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
 import { AppError } from '../../gateway/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
@@ -43,7 +43,8 @@ export const BADGES = 'supporter_badges';
 export async function recordSupport(db: Db, creatorId: string, supporterId: string, coins: number, gifts: number, at: Date = new Date()): Promise<SupporterDoc> {
   const doc = await db.collection<SupporterDoc>(SUPPORTERS).findOneAndUpdate(
     { _id: `${creatorId}:${supporterId}` },
-    { $inc: { totalCoins: coins, giftCount: gifts }, $set: { lastGiftAt: at }, $setOnInsert: { creatorId, supporterId } },
+    // int64 increments: an int32 sum would wrap on servers that do not promote on overflow (FerretDB).
+    { $inc: { totalCoins: Long.fromNumber(coins), giftCount: Long.fromNumber(gifts) }, $set: { lastGiftAt: at }, $setOnInsert: { creatorId, supporterId } },
     { upsert: true, returnDocument: 'after' },
   );
   if (!doc) throw new Error('supporter upsert returned no document');

@@ -148,6 +148,8 @@ describe('webhooks on a single node (in-process queue)', () => {
     receiver.statuses = [503, 500, 204, 400];
     const token = await makeToken({ sub: 'wh-single' });
     const first = await NativeClient.connect(gw.ws, { token });
+    // A native socket is online once its token is verified (right after open): wait for that.
+    await first.request('session:info');
     await first.close();
     const second = await NativeClient.connect(gw.ws, { token });
     await receiver.waitForCount(2, 10_000);

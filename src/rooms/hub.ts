@@ -32,6 +32,14 @@ export class RoomHub {
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
   private readonly watchers = new Map<string, Set<RoomWatcher>>();
+  /**
+   * Members that resumed a room get its live messages directly from the bus listener instead of
+   * through the uWS topic. uWS applies topic publishes lazily (at the end of the loop iteration), so
+   * subscribing the topic right after a replay would also deliver messages published in that same
+   * iteration, which the replay has already sent: duplicates. Direct delivery hands over from the
+   * hold to live in one synchronous step. (Only resumed connections pay the per-socket encode.)
+   */
+  private readonly direct = new Map<string, Map<RoomMember, ReplaySink>>();
   /** `<member id>\0<room>` of the replays running now (one per member and room). */
   private readonly replaying = new Set<string>();
   /** Live messages held back per room for members whose replay is running. */
@@ -49,6 +57,7 @@ export class RoomHub {
       this.metrics?.deliverLatency.observe(Math.max(0, Date.now() - message.ts) / 1000);
       for (const hold of this.holds.get(message.room) ?? []) hold.held.push(message);
       this.fanout(message);
+      this.direct.get(message.room)?.forEach((sink) => sink.message(message));
     });
   }
 
@@ -67,13 +76,16 @@ export class RoomHub {
 
   leave(member: RoomMember, room: string): void {
     if (!member.rooms.delete(room)) return;
-    member.unsubscribeTopic(room);
+    if (!this.removeDirect(member, room)) member.unsubscribeTopic(room);
     this.release(room);
   }
 
   /** Called when a connection closes: uWS already dropped its topics. */
   leaveAll(member: RoomMember): void {
-    for (const room of member.rooms) this.release(room);
+    for (const room of member.rooms) {
+      this.removeDirect(member, room);
+      this.release(room);
+    }
     member.rooms.clear();
   }
 
@@ -98,7 +110,7 @@ export class RoomHub {
 
   private async replayOnce(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
     const wasMember = member.rooms.has(room);
-    if (wasMember) member.unsubscribeTopic(room);
+    if (wasMember && !this.removeDirect(member, room)) member.unsubscribeTopic(room);
     else this.join(member, room, { topic: false });
     const hold = { member, held: [] as RoomMessage[] };
     let holds = this.holds.get(room);
@@ -129,7 +141,10 @@ export class RoomHub {
         sink.message(message);
         last = message.seq;
       }
-      member.subscribeTopic(room);
+      // From here on, live messages go straight to the member (see `direct`).
+      let members = this.direct.get(room);
+      if (!members) this.direct.set(room, (members = new Map()));
+      members.set(member, sink);
       return result.kind === 'replayed' ? { ...result, latestSeq: last } : result;
     } catch (err) {
       // History unavailable: a new member leaves again, an existing one gets its live topic back.
@@ -158,6 +173,14 @@ export class RoomHub {
 
   roomCount(): number {
     return this.counts.size;
+  }
+
+  /** Stops direct delivery; true if the member had it. */
+  private removeDirect(member: RoomMember, room: string): boolean {
+    const members = this.direct.get(room);
+    if (!members?.delete(member)) return false;
+    if (members.size === 0) this.direct.delete(room);
+    return true;
   }
 
   private release(room: string): void {

@@ -45,6 +45,9 @@ export async function startGateway(env: Record<string, string | undefined> = {})
       NODE_ID: nodeId,
       JWT_SECRET: TEST_SECRET,
       LOG_LEVEL: 'info',
+      // Suites share one Redis: gateways writing to different databases must not drain each other's
+      // write queue (a writer applies what it reads to its own MONGO_DB). Same database, same queue.
+      WRITE_QUEUE_STREAM: `livegate:writes:${env['MONGO_DB'] ?? 'livegate'}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

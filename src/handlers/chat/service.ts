@@ -5,11 +5,10 @@ import type { PageWindow } from '../../gateway/http/pagination.js';
 import type { ContactDirectory } from '../../presence/contacts.js';
 import type { OnlineCheck } from '../../presence/online.js';
 import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
 import type { RoomHub } from '../../rooms/hub.js';
-import { bounded } from '../../store/bounded.js';
+import { DomainIo, stripId } from '../../store/domain-io.js';
 import type { Mongo } from '../../store/mongo.js';
-import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
+import type { WriteQueue } from '../../store/write-queue.js';
 import { groupConversationId, messageId, privateConversationId } from './ids.js';
 import {
   conversationFromDoc,
@@ -26,7 +25,6 @@ import {
 import type { CreateInput, SendInput } from './schemas.js';
 import type { ChatState, ConversationResult, MemberAction, MembersChange, MessageAction, MessageResult } from './state.js';
 
-const READ_TIMEOUT_MS = 5000;
 
 export interface ChatServiceDeps {
   state: ChatState;
@@ -76,7 +74,6 @@ const PREVIEW: Record<MessageType, string> = {
 
 const preview = (type: MessageType, text: string | undefined): string => (type === 'text' ? (text ?? '').slice(0, 200) : text ? text.slice(0, 200) : PREVIEW[type]);
 
-const stripId = ({ _id, ...rest }: { _id: string } & Record<string, unknown>): Record<string, unknown> => rest;
 
 /**
  * Chat's operations: the hot path (send, receipts, reactions) works on ChatState and the write
@@ -84,7 +81,11 @@ const stripId = ({ _id, ...rest }: { _id: string } & Record<string, unknown>): R
  * fell out of the hot state.
  */
 export class ChatService {
-  constructor(private readonly deps: ChatServiceDeps) {}
+  private readonly io: DomainIo;
+
+  constructor(private readonly deps: ChatServiceDeps) {
+    this.io = new DomainIo(deps);
+  }
 
   // ---- conversations -------------------------------------------------------------------------
 
@@ -148,7 +149,7 @@ export class ChatService {
     if (change.kind === 'add') await this.registerContacts(after.members.map((m) => m.userId));
     const removed = before.members.map((m) => m.userId).filter((uid) => !after.members.some((m) => m.userId === uid));
     this.pushConversation(after, after.members.map((m) => m.userId));
-    for (const uid of removed) this.publish(uid, 'conversation:removed', { conversationId });
+    for (const uid of removed) this.io.publishToUser(uid, 'conversation:removed', { conversationId });
     return after;
   }
 
@@ -157,26 +158,26 @@ export class ChatService {
     const conversation = this.conversationOrThrow(result);
     await this.persistConversation(conversation);
     // The member's own devices see their new unread count / flags.
-    this.publish(userId, 'conversation:update', conversationView(conversation, userId));
+    this.io.publishToUser(userId, 'conversation:update', conversationView(conversation, userId));
     const receipt = RECEIPTS[action.kind];
     if (receipt && (action.kind === 'read' || action.kind === 'delivered')) {
       const at = new Date().toISOString();
       for (const m of conversation.members) {
-        if (m.userId !== userId) this.publish(m.userId, receipt, { conversationId, userId, messageId: action.messageId, at });
+        if (m.userId !== userId) this.io.publishToUser(m.userId, receipt, { conversationId, userId, messageId: action.messageId, at });
       }
     }
     return conversation;
   }
 
   async list(userId: string, limit: number, before: string | undefined): Promise<Array<Record<string, unknown>>> {
-    const db = this.db();
+    const db = this.io.db();
     const filter: Record<string, unknown> = { participants: userId };
     if (before) {
       const t = Date.parse(before);
       if (Number.isNaN(t)) throw new AppError('validation_failed', 'before must be an ISO date');
       filter['updatedAt'] = { $lt: new Date(t) };
     }
-    const docs = await this.mongoRead(() => db.collection<{ _id: string }>('conversations').find(filter).sort({ updatedAt: -1 }).limit(limit).toArray());
+    const docs = await this.io.read(() => db.collection<{ _id: string }>('conversations').find(filter).sort({ updatedAt: -1 }).limit(limit).toArray());
     // The hot state is newer than MongoDB (the queue may lag): prefer it where present.
     const states = await Promise.all(docs.map(async (d) => (await this.deps.state.getConversation(d._id)) ?? conversationFromDoc(d)));
     return states.filter((c) => c.members.some((m) => m.userId === userId)).map((c) => conversationView(c, userId));
@@ -184,11 +185,11 @@ export class ChatService {
 
   /** One page of the user's conversations, most recently active first, and how many there are. */
   async page(userId: string, w: PageWindow): Promise<{ items: Array<Record<string, unknown>>; total: number }> {
-    const conversations = this.db().collection<{ _id: string }>('conversations');
+    const conversations = this.io.db().collection<{ _id: string }>('conversations');
     const filter = { participants: userId };
     const [docs, total] = await Promise.all([
-      this.mongoRead(() => conversations.find(filter).sort({ updatedAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray()),
-      this.mongoRead(() => conversations.countDocuments(filter)),
+      this.io.read(() => conversations.find(filter).sort({ updatedAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray()),
+      this.io.read(() => conversations.countDocuments(filter)),
     ]);
     const states = await Promise.all(docs.map(async (d) => (await this.deps.state.getConversation(d._id)) ?? conversationFromDoc(d)));
     return { items: states.filter((c) => c.members.some((m) => m.userId === userId)).map((c) => conversationView(c, userId)), total };
@@ -197,19 +198,19 @@ export class ChatService {
   /** One page of a conversation's messages, newest first (participants only). */
   async messagesPage(userId: string, conversationId: string, w: PageWindow): Promise<{ items: Array<Record<string, unknown>>; total: number }> {
     await this.requireConversation(conversationId, userId);
-    const messages = this.db().collection<{ _id: string }>('messages');
+    const messages = this.io.db().collection<{ _id: string }>('messages');
     const filter = { conversationId };
     const [docs, total] = await Promise.all([
-      this.mongoRead(() => messages.find(filter).sort({ createdAt: -1, _id: -1 }).skip(w.skip).limit(w.limit).toArray()),
-      this.mongoRead(() => messages.countDocuments(filter)),
+      this.io.read(() => messages.find(filter).sort({ createdAt: -1, _id: -1 }).skip(w.skip).limit(w.limit).toArray()),
+      this.io.read(() => messages.countDocuments(filter)),
     ]);
     return { items: docs.map((d) => messageView(messageFromDoc(d))), total };
   }
 
   /** The conversation a stored message belongs to (MongoDB; a message still in the write queue is not found). */
   async conversationOf(messageId: string): Promise<string | undefined> {
-    const db = this.db();
-    const doc = await this.mongoRead(() => db.collection<{ _id: string }>('messages').findOne({ _id: messageId }, { projection: { conversationId: 1 } }));
+    const db = this.io.db();
+    const doc = await this.io.read(() => db.collection<{ _id: string }>('messages').findOne({ _id: messageId }, { projection: { conversationId: 1 } }));
     const id = (doc as { conversationId?: unknown } | null)?.conversationId;
     return typeof id === 'string' ? id : undefined;
   }
@@ -251,16 +252,16 @@ export class ChatService {
       if (result.base.conversationId !== cid || result.base.senderId !== userId) throw new AppError('conflict', 'this clientId was already used for another message');
       // A retry: same ack. The insert is queued again (a no-op if it was applied) in case the
       // first attempt failed between the state change and the queue.
-      await this.enqueue([{ kind: 'insert', collection: 'messages', doc: messageToDoc({ base: result.base, text: message.text, version: 1, reactions: [] }) }]);
+      await this.io.enqueue([{ kind: 'insert', collection: 'messages', doc: messageToDoc({ base: result.base, text: message.text, version: 1, reactions: [] }) }]);
       return ack(result.base);
     }
     const { conversation } = result;
-    await this.enqueue([
+    await this.io.enqueue([
       { kind: 'insert', collection: 'messages', doc: messageToDoc(message) },
       { kind: 'setIfNewer', collection: 'conversations', id: conversation.id, version: conversation.version, set: stripId(conversationToDoc(conversation)) },
     ]);
     const view = messageView(message);
-    for (const m of conversation.members) this.publish(m.userId, 'message:new', view);
+    for (const m of conversation.members) this.io.publishToUser(m.userId, 'message:new', view);
     this.pushConversation(conversation, conversation.members.map((m) => m.userId));
     void this.notifyRecipients(conversation, message).catch((err: unknown) => this.deps.log.warn({ err, conversationId: cid }, 'message notifications failed'));
     void this.signalOffline(conversation, message).catch((err: unknown) => this.deps.log.warn({ err, conversationId: cid }, 'message.offline check failed'));
@@ -276,31 +277,31 @@ export class ChatService {
     const outcome = this.messageOrThrow(result);
     const view = messageView(outcome.message);
     if (outcome.changed) {
-      await this.enqueue([{ kind: 'setIfNewer', collection: 'messages', id, version: outcome.message.version, set: stripId(messageToDoc(outcome.message)) }]);
+      await this.io.enqueue([{ kind: 'setIfNewer', collection: 'messages', id, version: outcome.message.version, set: stripId(messageToDoc(outcome.message)) }]);
       const conversation = await this.deps.state.getConversation(conversationId);
-      for (const m of conversation?.members ?? []) this.publish(m.userId, 'message:update', { action: action.kind, userId, message: view });
+      for (const m of conversation?.members ?? []) this.io.publishToUser(m.userId, 'message:update', { action: action.kind, userId, message: view });
     }
     return view;
   }
 
   async history(userId: string, conversationId: string, before: string | undefined, limit: number): Promise<{ messages: Array<Record<string, unknown>>; hasMore: boolean }> {
     await this.requireConversation(conversationId, userId);
-    const messages = this.db().collection<{ _id: string }>('messages');
+    const messages = this.io.db().collection<{ _id: string }>('messages');
     const filter: Record<string, unknown> = { conversationId };
     if (before) {
-      const cursor = await this.mongoRead(() => messages.findOne({ _id: before, conversationId }, { projection: { createdAt: 1 } }));
+      const cursor = await this.io.read(() => messages.findOne({ _id: before, conversationId }, { projection: { createdAt: 1 } }));
       const at = (cursor as { createdAt?: unknown } | null)?.createdAt;
       if (!(at instanceof Date)) throw new AppError('not_found', 'the "before" message is not in this conversation');
       filter['$or'] = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: before } }];
     }
-    const docs = await this.mongoRead(() => messages.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).toArray());
+    const docs = await this.io.read(() => messages.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).toArray());
     return { messages: docs.slice(0, limit).map((d) => messageView(messageFromDoc(d))), hasMore: docs.length > limit };
   }
 
   async typing(userId: string, conversationId: string, isTyping: boolean): Promise<void> {
     const conversation = await this.requireConversation(conversationId, userId);
     for (const m of conversation.members) {
-      if (m.userId !== userId) this.publish(m.userId, 'typing', { conversationId, userId, isTyping });
+      if (m.userId !== userId) this.io.publishToUser(m.userId, 'typing', { conversationId, userId, isTyping });
     }
   }
 
@@ -325,7 +326,7 @@ export class ChatService {
   private async loadConversation(id: string): Promise<ConversationState | undefined> {
     if (!this.deps.mongo) return undefined;
     const db = this.deps.mongo.db;
-    const doc = await this.mongoRead(() => db.collection<{ _id: string }>('conversations').findOne({ _id: id }));
+    const doc = await this.io.read(() => db.collection<{ _id: string }>('conversations').findOne({ _id: id }));
     return doc ? this.deps.state.putConversation(conversationFromDoc(doc)) : undefined;
   }
 
@@ -333,13 +334,13 @@ export class ChatService {
     if (await this.deps.state.hasMessage(conversationId, id)) return true;
     if (!this.deps.mongo) return false;
     const db = this.deps.mongo.db;
-    return (await this.mongoRead(() => db.collection<{ _id: string }>('messages').countDocuments({ _id: id, conversationId }, { limit: 1 }))) > 0;
+    return (await this.io.read(() => db.collection<{ _id: string }>('messages').countDocuments({ _id: id, conversationId }, { limit: 1 }))) > 0;
   }
 
   private async loadMessage(conversationId: string, id: string): Promise<boolean> {
     if (!this.deps.mongo) return false;
     const db = this.deps.mongo.db;
-    const doc = await this.mongoRead(() => db.collection<{ _id: string }>('messages').findOne({ _id: id, conversationId }));
+    const doc = await this.io.read(() => db.collection<{ _id: string }>('messages').findOne({ _id: id, conversationId }));
     if (!doc) return false;
     await this.deps.state.putMessage(messageFromDoc(doc));
     return true;
@@ -414,42 +415,13 @@ export class ChatService {
   }
 
   private pushConversation(conversation: ConversationState, userIds: string[]): void {
-    for (const uid of userIds) this.publish(uid, 'conversation:update', conversationView(conversation, uid));
+    for (const uid of userIds) this.io.publishToUser(uid, 'conversation:update', conversationView(conversation, uid));
   }
 
   private persistConversation(c: ConversationState): Promise<void> {
-    return this.enqueue([{ kind: 'setIfNewer', collection: 'conversations', id: c.id, version: c.version, set: stripId(conversationToDoc(c)) }]);
+    return this.io.enqueue([{ kind: 'setIfNewer', collection: 'conversations', id: c.id, version: c.version, set: stripId(conversationToDoc(c)) }]);
   }
 
-  /** Durable before the client is acknowledged; a queue failure is `unavailable` (the client retries). */
-  private async enqueue(ops: WriteOp[]): Promise<void> {
-    try {
-      await this.deps.queue.enqueue(ops);
-    } catch (err) {
-      this.deps.log.error({ err }, 'write queue unavailable');
-      throw new AppError('unavailable', 'storage queue unavailable; retry');
-    }
-  }
-
-  private publish(userId: string, event: string, data: unknown): void {
-    this.deps.hub.publish(userRoom(userId), event, data).catch((err: unknown) => this.deps.log.warn({ err, event }, 'publish failed'));
-  }
-
-  private db(): NonNullable<Mongo['db']> {
-    if (!this.deps.mongo) throw new AppError('unavailable', 'no database configured');
-    return this.deps.mongo.db;
-  }
-
-  private async mongoRead<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      // A read never holds a socket request longer than this, even if the server hangs.
-      return await bounded(read(), READ_TIMEOUT_MS, 'mongodb read');
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      this.deps.log.warn({ err: (err as Error).message }, 'mongodb read failed');
-      throw new AppError('unavailable', 'database unavailable; retry');
-    }
-  }
 }
 
 const RECEIPTS: Partial<Record<MemberAction['kind'], string>> = { read: 'message:read', delivered: 'message:delivered' };

@@ -1,17 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
 import type { RoomHub } from '../../rooms/hub.js';
 import { NOTIFICATION_TTL_DAYS } from '../../store/indexes.js';
-import { bounded } from '../../store/bounded.js';
+import { DomainIo, stripId } from '../../store/domain-io.js';
 import type { Mongo } from '../../store/mongo.js';
 import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
 import { VERSION, fromDoc, toDoc, view, type NotificationInput, type NotificationRecord } from './model.js';
 import type { NotificationState } from './state.js';
 import type { PageWindow } from '../../gateway/http/pagination.js';
 
-const READ_TIMEOUT_MS = 5000;
 
 export interface NotificationDeps {
   state: NotificationState;
@@ -22,7 +20,6 @@ export interface NotificationDeps {
 }
 
 const DAY_MS = 86_400_000;
-const stripId = ({ _id, ...rest }: { _id: string } & Record<string, unknown>): Record<string, unknown> => rest;
 
 /**
  * Notifications: created by domain events through `notify`, delivered live to every device of
@@ -30,7 +27,11 @@ const stripId = ({ _id, ...rest }: { _id: string } & Record<string, unknown>): R
  * delete. Reads of the list go to MongoDB.
  */
 export class NotificationService {
-  constructor(private readonly deps: NotificationDeps) {}
+  private readonly io: DomainIo;
+
+  constructor(private readonly deps: NotificationDeps) {
+    this.io = new DomainIo(deps);
+  }
 
   /** Creates, stores and delivers one notification. Returns it, or undefined if `key` was used before. */
   async notify(userId: string, input: NotificationInput): Promise<Record<string, unknown> | undefined> {
@@ -51,14 +52,14 @@ export class NotificationService {
     };
     const { added, unread } = await this.deps.state.add(record, input.key);
     if (!added) return undefined;
-    await this.enqueue([{ kind: 'insert', collection: 'notifications', doc: { ...toDoc(record), version: VERSION.created } }]);
+    await this.io.enqueue([{ kind: 'insert', collection: 'notifications', doc: { ...toDoc(record), version: VERSION.created } }]);
     const notification = view(record, false);
-    this.publish(userId, 'notification:new', { notification, unreadCount: unread });
+    this.io.publishToUser(userId, 'notification:new', { notification, unreadCount: unread });
     return notification;
   }
 
   async list(userId: string, limit: number, before: string | undefined): Promise<{ notifications: Array<Record<string, unknown>>; unreadCount: number }> {
-    const db = this.db();
+    const db = this.io.db();
     const filter: Record<string, unknown> = { userId, deletedAt: { $exists: false }, expiresAt: { $gt: new Date() } };
     if (before) {
       const t = Date.parse(before);
@@ -66,7 +67,7 @@ export class NotificationService {
       filter['createdAt'] = { $lt: new Date(t) };
     }
     const [docs, unreadIds] = await Promise.all([
-      this.mongoRead(() => db.collection<{ _id: string }>('notifications').find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray()),
+      this.io.read(() => db.collection<{ _id: string }>('notifications').find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray()),
       this.deps.state.unreadIds(userId),
     ]);
     // The hot state knows what was read even when the queue has not written it yet.
@@ -76,12 +77,12 @@ export class NotificationService {
 
   /** One page of the user's live notifications, newest first, and how many there are. */
   async page(userId: string, w: PageWindow): Promise<{ items: Array<Record<string, unknown>>; total: number }> {
-    const db = this.db();
+    const db = this.io.db();
     const notifications = db.collection<{ _id: string }>('notifications');
     const filter = { userId, deletedAt: { $exists: false }, expiresAt: { $gt: new Date() } };
     const [docs, total, unreadIds] = await Promise.all([
-      this.mongoRead(() => notifications.find(filter).sort({ createdAt: -1, _id: -1 }).skip(w.skip).limit(w.limit).toArray()),
-      this.mongoRead(() => notifications.countDocuments(filter)),
+      this.io.read(() => notifications.find(filter).sort({ createdAt: -1, _id: -1 }).skip(w.skip).limit(w.limit).toArray()),
+      this.io.read(() => notifications.countDocuments(filter)),
       this.deps.state.unreadIds(userId),
     ]);
     return { items: docs.map((d) => view(fromDoc(d), !unreadIds.has(String(d._id)))), total };
@@ -90,8 +91,8 @@ export class NotificationService {
   /** Whether the user has this notification (unread, or stored and not deleted). Others' ids are "no". */
   async has(userId: string, id: string): Promise<boolean> {
     if ((await this.deps.state.unreadIds(userId)).has(id)) return true;
-    const db = this.db();
-    return (await this.mongoRead(() => db.collection<{ _id: string }>('notifications').countDocuments({ _id: id, userId, deletedAt: { $exists: false } }, { limit: 1 }))) > 0;
+    const db = this.io.db();
+    return (await this.io.read(() => db.collection<{ _id: string }>('notifications').countDocuments({ _id: id, userId, deletedAt: { $exists: false } }, { limit: 1 }))) > 0;
   }
 
   unreadCount(userId: string): Promise<number> {
@@ -101,8 +102,8 @@ export class NotificationService {
   async markRead(userId: string, id: string): Promise<{ id: string; updated: boolean; unreadCount: number }> {
     const { record, unread } = await this.deps.state.take(userId, id);
     if (record) {
-      await this.enqueue([this.versioned({ ...record, readAt: Date.now() }, VERSION.read)]);
-      this.publish(userId, 'notification:update', { action: 'read', ids: [id], unreadCount: unread });
+      await this.io.enqueue([this.versioned({ ...record, readAt: Date.now() }, VERSION.read)]);
+      this.io.publishToUser(userId, 'notification:update', { action: 'read', ids: [id], unreadCount: unread });
     }
     return { id, updated: record !== undefined, unreadCount: unread };
   }
@@ -111,8 +112,8 @@ export class NotificationService {
     const records = await this.deps.state.takeAll(userId);
     const now = Date.now();
     if (records.length > 0) {
-      await this.enqueue(records.map((r) => this.versioned({ ...r, readAt: now }, VERSION.read)));
-      this.publish(userId, 'notification:update', { action: 'read_all', ids: records.map((r) => r.id), unreadCount: 0 });
+      await this.io.enqueue(records.map((r) => this.versioned({ ...r, readAt: now }, VERSION.read)));
+      this.io.publishToUser(userId, 'notification:update', { action: 'read_all', ids: records.map((r) => r.id), unreadCount: 0 });
     }
     return { updated: records.length, unreadCount: 0 };
   }
@@ -120,13 +121,13 @@ export class NotificationService {
   async remove(userId: string, id: string): Promise<{ id: string; unreadCount: number }> {
     let { record, unread } = await this.deps.state.take(userId, id);
     if (!record) {
-      const db = this.db();
-      const doc = await this.mongoRead(() => db.collection<{ _id: string }>('notifications').findOne({ _id: id, userId, deletedAt: { $exists: false } }));
+      const db = this.io.db();
+      const doc = await this.io.read(() => db.collection<{ _id: string }>('notifications').findOne({ _id: id, userId, deletedAt: { $exists: false } }));
       if (!doc) throw new AppError('not_found', 'notification not found');
       record = fromDoc(doc);
     }
-    await this.enqueue([this.versioned({ ...record, deletedAt: Date.now() }, VERSION.deleted)]);
-    this.publish(userId, 'notification:update', { action: 'delete', ids: [id], unreadCount: unread });
+    await this.io.enqueue([this.versioned({ ...record, deletedAt: Date.now() }, VERSION.deleted)]);
+    this.io.publishToUser(userId, 'notification:update', { action: 'delete', ids: [id], unreadCount: unread });
     return { id, unreadCount: unread };
   }
 
@@ -135,31 +136,4 @@ export class NotificationService {
     return { kind: 'setIfNewer', collection: 'notifications', id: record.id, version, set: stripId(toDoc(record)) };
   }
 
-  private async enqueue(ops: WriteOp[]): Promise<void> {
-    try {
-      await this.deps.queue.enqueue(ops);
-    } catch (err) {
-      this.deps.log.error({ err }, 'write queue unavailable');
-      throw new AppError('unavailable', 'storage queue unavailable; retry');
-    }
-  }
-
-  private publish(userId: string, event: string, data: unknown): void {
-    this.deps.hub.publish(userRoom(userId), event, data).catch((err: unknown) => this.deps.log.warn({ err, event }, 'publish failed'));
-  }
-
-  private db(): NonNullable<Mongo['db']> {
-    if (!this.deps.mongo) throw new AppError('unavailable', 'no database configured');
-    return this.deps.mongo.db;
-  }
-
-  private async mongoRead<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      // A read never holds a socket request longer than this, even if the server hangs.
-      return await bounded(read(), READ_TIMEOUT_MS, 'mongodb read');
-    } catch (err) {
-      this.deps.log.warn({ err: (err as Error).message }, 'mongodb read failed');
-      throw new AppError('unavailable', 'database unavailable; retry');
-    }
-  }
 }

@@ -35,6 +35,11 @@ export interface LocalSockets {
   /** Closes every local connection of a user (ban, admin disconnect). Returns how many. */
   disconnectUser(userId: string, reason: CloseReason, detail?: string): number;
   connectionCount(): number;
+  /** How many connections of a user are open on this node (authenticated ones). */
+  countOf(userId: string): number;
+  /** Users with at least one connection on this node. */
+  users(): IterableIterator<string>;
+  userCount(): number;
 }
 
 export interface Core {

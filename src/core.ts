@@ -62,7 +62,7 @@ export interface Core {
   /** Notifications for every domain: `notifier.notify(userId, {type, title, body, data})` stores and delivers one. */
   readonly notifier: NotificationService;
   readonly sockets: LocalSockets;
-  /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
+  /** The token verifier the sockets use; HTTP routes are guarded by the same one. */
   readonly verifier: TokenVerifier;
   /**
    * Outbound webhooks to the backend: `webhooks.emit('gift.sent', {...}, 'livestream:<id>')`.

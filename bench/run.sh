@@ -3,7 +3,7 @@
 # then bench/run.ts (which builds the Go loadgen itself). Arguments go to bench/run.ts (--quick, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh redis
+bash scripts/deps.sh redis ferretdb
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # The lock file lacks entries for other platforms' optional packages, which npm ci refuses;
   # npm install resolves them (and leaves the lock file as it finds it on this platform).

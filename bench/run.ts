@@ -2,7 +2,7 @@
  * The benchmark command. `npm run bench` (full, ≤ 10 min) or `npm run bench:quick` (≤ 2 min):
  * builds the Go loadgen, starts its own Redis, runs every workload against every target that
  * can run here, prints progress, and writes bench/results/<suite>.jsonl and bench/RESULTS.md.
- * Options: --quick, --only=<target ids>, --workloads=<fanout,rooms,idle,churn,http>, --no-write,
+ * Options: --quick, --only=<target ids>, --workloads=<fanout,rooms,idle,gifts,churn,http>, --no-write,
  * --profile (livegate only, under node --cpu-prof: writes bench/PROFILE.md instead of the results).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,12 +20,16 @@ import { InspectorProfiler } from './lib/inspector.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
 import { centrifugoBinary, DIAGNOSTIC_TARGETS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
 import { churn, http, idle, idleHeap, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
+import { gifts, type GiftConfig } from './lib/gifts.js';
+import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
 
 interface Suite {
   name: 'full' | 'quick';
   fanout: SweepConfig & { targets: string[] };
   rooms: SweepConfig & { targets: string[] };
   idle: IdleConfig;
+  gifts: GiftConfig;
   churn: ChurnConfig & { targets: string[] };
   http: HttpConfig & { targets: string[]; endpoints: Endpoint[] };
 }
@@ -50,6 +54,7 @@ const SUITES: Record<Suite['name'], Suite> = {
       subProcs: 2,
       settleMs: 1500,
     },
+    gifts: { senders: 200, window: 8, viewers: 1000, rates: [1000, 2000, 4000, 8000, 16_000, 24_000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 25_000, ledgerGifts: 2000, ledgerRate: 2000, drainTimeoutMs: 60_000 },
     churn: { targets: ONE_NODE, workers: 32, warmMs: 500, windowMs: 1500, repeats: 3 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 3, repeats: 2 },
   },
@@ -58,6 +63,7 @@ const SUITES: Record<Suite['name'], Suite> = {
     fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, budgetMs: 10_000 },
     rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, budgetMs: 10_000 },
     idle: { plan: [{ size: 2000, targets: ['livegate', 'raw-uws', 'sio-uws'], repeats: 1 }], subProcs: 2, settleMs: 700 },
+    gifts: { senders: 100, window: 8, viewers: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 1000, ledgerRate: 1000, drainTimeoutMs: 30_000 },
     churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS.slice(0, 1), connections: 50, durationS: 2, repeats: 1 },
   },
@@ -113,10 +119,28 @@ async function startRedis(): Promise<{ url: string; pid: number; stop: () => Pro
   return { url: `redis://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => stopProcess(child) };
 }
 
+/** FerretDB (MongoDB wire protocol, SQLite files in a temp dir) for the gift workload. */
+async function startMongo(): Promise<{ url: string | undefined; missing: string | undefined; stop: () => Promise<void> }> {
+  const bin = join(ROOT, '.tools', 'bin', 'ferretdb');
+  if (!existsSync(bin)) return { url: undefined, missing: 'FerretDB not built (.tools/bin/ferretdb: run `bash scripts/deps.sh ferretdb`)', stop: async () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'livegate-bench-ferretdb-'));
+  const child = spawnTracked(bin, ['-listen', '127.0.0.1:0', '-data', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await waitForLine(child, (l) => l.startsWith('ready '), 'ferretdb');
+  child.stdout?.resume();
+  return {
+    url: line.slice('ready '.length).trim(),
+    missing: undefined,
+    stop: async () => {
+      await stopProcess(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const suite = SUITES[arg('quick') !== undefined ? 'quick' : 'full'];
   const only = arg('only')?.split(',').filter(Boolean);
-  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? ['fanout', 'rooms', 'idle', 'churn', 'http'];
+  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? ['fanout', 'rooms', 'idle', 'gifts', 'churn', 'http'];
   const started = Date.now();
   const loadStart = loadAverage();
   // The tree as built for this run (files edited while it runs do not count).
@@ -126,9 +150,13 @@ async function main(): Promise<void> {
   buildLoadgen();
   const cf = centrifugo(suite.name);
   const redis = await startRedis();
+  const wantsMongo = workloads.includes('gifts') && (!only || only.includes('livegate'));
+  const mongo = wantsMongo ? await startMongo() : undefined;
   const env: RunEnv = {
     secret: randomBytes(24).toString('hex'),
     redisUrl: redis?.url,
+    mongoUrl: mongo?.url,
+    mongoMissing: mongo?.missing,
     centrifugoBin: cf.bin,
     centrifugoMissing: cf.missing,
     profileDir: undefined,
@@ -136,9 +164,10 @@ async function main(): Promise<void> {
   const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid };
   if (arg('profile') !== undefined) {
     try {
-      await profileRun(ctx, suite, workloads.filter((w): w is 'fanout' | 'rooms' | 'churn' | 'idle' => ['fanout', 'rooms', 'churn', 'idle'].includes(w)));
+      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'churn', 'idle', 'gifts'].includes(w)));
     } finally {
       await redis?.stop();
+      await mongo?.stop();
     }
     return;
   }
@@ -151,10 +180,12 @@ async function main(): Promise<void> {
     if (workloads.includes('fanout')) for (const t of pick(suite.fanout.targets)) rows.push(await sweep(ctx, 'fanout', t, suite.fanout));
     if (workloads.includes('rooms')) for (const t of pick(suite.rooms.targets)) rows.push(await sweep(ctx, 'rooms', t, suite.rooms));
     if (workloads.includes('idle')) for (const step of suite.idle.plan) for (const t of pick(step.targets)) rows.push(await idle(ctx, t, suite.idle, step.size, step.repeats));
+    if (workloads.includes('gifts')) for (const t of pick(['livegate'])) rows.push(await gifts(ctx, t, suite.gifts));
     if (workloads.includes('churn')) for (const t of pick(suite.churn.targets)) rows.push(await churn(ctx, t, suite.churn));
     if (workloads.includes('http')) for (const ep of suite.http.endpoints) for (const t of pick(suite.http.targets)) rows.push(await http(ctx, t, ep, suite.http));
   } finally {
     await redis?.stop();
+    await mongo?.stop();
   }
 
   const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
@@ -183,6 +214,7 @@ async function main(): Promise<void> {
       ...(cf.note ? [`Centrifugo: ${cf.note}`] : []),
       ...(cf.missing ? [cf.missing] : []),
       ...(redis ? [] : ['redis-server not found: two-node rows skipped']),
+      ...(mongo?.missing ? [`gift workload skipped: ${mongo.missing}`] : []),
     ],
   };
   if (arg('no-write') === undefined) {
@@ -193,13 +225,50 @@ async function main(): Promise<void> {
 }
 
 /** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
-async function profileRun(ctx: Ctx, suite: Suite, workloads: Array<'fanout' | 'rooms' | 'churn' | 'idle'>): Promise<void> {
+type ProfiledWorkload = 'fanout' | 'rooms' | 'churn' | 'idle' | 'gifts';
+
+async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[]): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
   mkdirSync(dir, { recursive: true });
   const target = TARGETS.find((t) => t.id === 'livegate')!;
   const parts: string[] = [];
   const loadStart = loadAverage();
-  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn', 'idle'] as const)) {
+  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn', 'idle', 'gifts'] as const)) {
+    if (workload === 'gifts') {
+      // The load only, through the inspector (setup, funding and the ledger check left out).
+      const profilers: InspectorProfiler[] = [];
+      const files: string[] = [];
+      ctx.env.inspect = true;
+      const row = await gifts(ctx, target, {
+        ...suite.gifts,
+        repeats: 1,
+        hooks: {
+          loadStart: async (dep) => {
+            for (const port of dep.inspectPorts) profilers.push(await InspectorProfiler.connect(port));
+            await Promise.all(profilers.map((p) => p.start()));
+          },
+          loadEnd: async () => {
+            for (const [i, p] of profilers.entries()) {
+              const file = join(dir, `gifts-node${i + 1}.cpuprofile`);
+              writeFileSync(file, await p.stop());
+              files.push(file);
+            }
+          },
+        },
+      });
+      ctx.env.inspect = false;
+      const steps = row.samples.map((x) => `${x['rate']}/s offered → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
+      const perGift = row.metrics['peak_server_cpu_us_per_gift'];
+      const redisPerGift = row.metrics['peak_redis_cpu_us_per_gift'];
+      parts.push(
+        `### Gift bursts: ${suite.gifts.senders} senders into one stream in a PK battle, ${suite.gifts.viewers} viewers, one livegate node with Redis and MongoDB (load only)`,
+        '',
+        `Sweep under the profiler: ${steps.join('; ')}. At the busiest step: ${perGift?.toFixed(0) ?? '—'} µs of livegate CPU and ${redisPerGift?.toFixed(0) ?? '—'} µs of Redis CPU per accepted gift. Bottleneck: ${row.bottleneck || '—'}.`,
+        '',
+      );
+      for (const f of files) parts.push(profileMarkdown(f.slice(dir.length + 1), summariseProfile(f)));
+      continue;
+    }
     if (workload === 'idle') {
       const size = suite.idle.plan[0]!.size;
       progress(`heap snapshots of livegate before and after ${size} idle connections`);

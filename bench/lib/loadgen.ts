@@ -25,12 +25,21 @@ export interface Report {
   sent?: number;
   errors?: number;
   error?: string;
+  /** gift: requests a full window kept from being sent; acks since start; acks still awaited. */
+  skipped?: number;
+  ok_total?: number;
+  errors_total?: number;
+  waiting?: number;
+  /** sub: data frames, and with countGifts the gift:sent frames and the sends they fold in. */
+  frames?: number;
+  gift_frames?: number;
+  gift_sends?: number;
 }
 
 type Message = Ready | Report | { type: 'ok' } | { type: 'fatal'; error: string };
 
 export interface LoadgenArgs {
-  mode: 'sub' | 'pub' | 'churn';
+  mode: 'sub' | 'pub' | 'churn' | 'gift';
   proto: string;
   urls: string[];
   secret: string;
@@ -41,6 +50,14 @@ export interface LoadgenArgs {
   join?: boolean;
   readBuf?: number;
   payload?: number;
+  /** native sub: join with this event and data field instead of bench:join {room}. */
+  joinEvent?: string;
+  joinKey?: string;
+  countGifts?: boolean;
+  /** gift mode: the gift id, the livestream, and the most unacked requests per connection. */
+  gift?: string;
+  stream?: string;
+  window?: number;
 }
 
 export class Loadgen {
@@ -80,6 +97,9 @@ export class Loadgen {
       `-mode=${args.mode}`, `-proto=${args.proto}`, `-urls=${args.urls.join(',')}`, `-secret=${args.secret}`, `-n=${args.n}`,
       `-offset=${args.offset ?? 0}`, `-rooms=${args.rooms ?? 1}`, `-prefix=${args.prefix ?? 'bench:'}`, `-join=${args.join ?? true}`,
       `-readbuf=${args.readBuf ?? 16384}`, `-payload=${args.payload ?? 64}`,
+      ...(args.joinEvent ? [`-joinevent=${args.joinEvent}`, `-joinkey=${args.joinKey ?? 'room'}`] : []),
+      ...(args.countGifts ? ['-countgifts'] : []),
+      ...(args.mode === 'gift' ? [`-gift=${args.gift ?? 'heart'}`, `-stream=${args.stream ?? ''}`, `-window=${args.window ?? 16}`] : []),
     ];
     const child = spawnTracked(LOADGEN_BIN, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GOGC: '400' } });
     const gen = new Loadgen(child, args);

@@ -3,7 +3,7 @@ import type { Spread } from './stats.js';
 
 export interface Row {
   suite: string;
-  workload: 'fanout' | 'rooms' | 'idle' | 'churn' | 'http';
+  workload: 'fanout' | 'rooms' | 'idle' | 'churn' | 'http' | 'gifts';
   target: string;
   label: string;
   nodes: number;

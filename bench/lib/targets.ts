@@ -17,6 +17,10 @@ export interface RunEnv {
   secret: string;
   /** Redis for two-node targets (undefined: two-node targets are skipped). */
   redisUrl: string | undefined;
+  /** MongoDB (FerretDB) for the gift workload (undefined: it is skipped). */
+  mongoUrl?: string | undefined;
+  /** Why there is no MongoDB, when there is none. */
+  mongoMissing?: string | undefined;
   centrifugoBin: string | undefined;
   /** Why Centrifugo is not available, when it is not. */
   centrifugoMissing: string | undefined;
@@ -70,14 +74,14 @@ function keepLines(child: ChildProcess, lines: string[], filter: (line: string) 
   }
 }
 
-async function waitHttp(url: string, child: ChildProcess, what: string, timeoutMs = 30_000): Promise<void> {
+async function waitHttp(url: string, child: ChildProcess, what: string, timeoutMs = 30_000, status = 0): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     try {
       const res = await fetch(url);
       await res.arrayBuffer();
-      if (res.status < 500) return;
+      if (status ? res.status === status : res.status < 500) return;
     } catch {
       // not listening yet
     }
@@ -95,7 +99,7 @@ const BENCH_LIMITS = {
 
 let nodeCounter = 0;
 
-async function startLivegate(env: RunEnv, redis: boolean): Promise<Server> {
+async function startLivegate(env: RunEnv, redis: boolean, extraEnv: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const nodeId = `bench-${process.pid}-${++nodeCounter}`;
   const inspectPort = env.inspect ? await freePort() : undefined;
@@ -117,6 +121,7 @@ async function startLivegate(env: RunEnv, redis: boolean): Promise<Server> {
       LOG_LEVEL: 'warn',
       ...BENCH_LIMITS,
       ...(redis && env.redisUrl ? { REDIS_URL: env.redisUrl } : {}),
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -196,6 +201,23 @@ function livegate(nodes: 1 | 2): Target {
     unavailable: needsRedis(nodes),
     start: async (env) => deployment(await startMany(nodes, () => startLivegate(env, nodes > 1)), ''),
   };
+}
+
+/**
+ * One livegate node with Redis and MongoDB (database `db` on env.mongoUrl): the money domain
+ * (wallets, gifts, PK battles) runs only with both. Started by the gift workload.
+ */
+export async function startLivegateWithMoney(env: RunEnv, db: string, extraEnv: Record<string, string> = {}): Promise<Deployment> {
+  if (!env.redisUrl || !env.mongoUrl) throw new Error('the money domain needs Redis and MongoDB');
+  const server = await startLivegate(env, true, { MONGO_URL: env.mongoUrl, MONGO_DB: db, ...extraEnv });
+  const dep = deployment([server], '');
+  try {
+    await waitHttp(`http://127.0.0.1:${server.port}/readyz`, server.child, 'livegate /readyz', 30_000, 200);
+  } catch (err) {
+    await dep.stop();
+    throw err;
+  }
+  return dep;
 }
 
 function socketio(engine: 'node' | 'uws', nodes: 1 | 2): Target {

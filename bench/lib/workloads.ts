@@ -18,7 +18,7 @@ export interface Ctx {
   redisPid: number | undefined;
 }
 
-function baseRow(ctx: Ctx, workload: Row['workload'], target: Target, params: Row['params']): Row {
+export function baseRow(ctx: Ctx, workload: Row['workload'], target: Target, params: Row['params']): Row {
   return { suite: ctx.suite, workload, target: target.id, label: target.label, nodes: target.nodes, status: 'ok', params, metrics: {}, spreads: {}, bottleneck: '', notes: [], samples: [] };
 }
 
@@ -47,7 +47,7 @@ async function withDeployment(ctx: Ctx, row: Row, target: Target, body: (dep: De
   return row;
 }
 
-class Meter {
+export class Meter {
   private t0 = 0;
   private s0: number[] = [];
   private r0 = 0;
@@ -100,6 +100,8 @@ interface Step {
   cpu: CpuSample;
   util: Utilisation;
   serverCpuPerM: number;
+  /** The load generators' CPU (subscribers and publisher) per million deliveries. */
+  clientCpuPerM: number;
   dropped: number;
   /** The server kept up: the publisher could send, every subscriber got (≥ 95% of) every message. */
   ok: boolean;
@@ -136,6 +138,7 @@ async function measureStep(rate: number, subs: Loadgen[], pub: Loadgen, meter: M
   return {
     rate, sent, expected, delivered, deliveriesPerSec, lat, cpu, util,
     serverCpuPerM: delivered > 0 ? serverCpu / (delivered / 1e6) : Number.NaN,
+    clientCpuPerM: delivered > 0 ? cpu.client / (delivered / 1e6) : Number.NaN,
     dropped, ok: failures.length === 0, fastEnough, why: failures.join(', '),
   };
 }
@@ -143,7 +146,7 @@ async function measureStep(rate: number, subs: Loadgen[], pub: Loadgen, meter: M
 function stepSample(s: Step): Record<string, unknown> {
   return {
     rate: s.rate, sent: s.sent, expected: Math.round(s.expected), delivered: s.delivered, deliveries_per_s: Math.round(s.deliveriesPerSec),
-    p50_ms: s.lat.p50Ms, p99_ms: s.lat.p99Ms, max_ms: s.lat.maxMs, server_cpu_s_per_m: s.serverCpuPerM, wall_s: s.cpu.wall,
+    p50_ms: s.lat.p50Ms, p99_ms: s.lat.p99Ms, max_ms: s.lat.maxMs, server_cpu_s_per_m: s.serverCpuPerM, client_cpu_s_per_m: s.clientCpuPerM, wall_s: s.cpu.wall,
     cpu: s.cpu, ok: s.ok, p99_ok: s.fastEnough, why: s.why,
   };
 }
@@ -207,6 +210,8 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       const peakStep = row.samples.reduce((a, b) => (Number(b['deliveries_per_s']) > Number(a['deliveries_per_s']) ? b : a));
       row.metrics['peak_deliveries_per_s'] = Number(peakStep['deliveries_per_s']);
       row.metrics['peak_server_cpu_s_per_m'] = Number(peakStep['server_cpu_s_per_m']);
+      row.metrics['peak_client_cpu_s_per_m'] = Number(peakStep['client_cpu_s_per_m']);
+      row.metrics['peak_client_cores'] = utilisation(peakStep['cpu'] as CpuSample).client;
       if (!runs) {
         row.metrics['best_rate'] = 0;
         row.bottleneck = failing ? bottleneck(target, failing.util) : '';

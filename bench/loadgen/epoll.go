@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/binary"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -25,33 +26,61 @@ func (pc *pconn) WriteText(payload []byte) error {
 }
 
 type epollReaders struct {
-	workers  []*epollWorker
-	proto    Proto
-	hist     *atomic.Pointer[Hist]
-	dropped  *atomic.Int64
-	quitting *atomic.Bool
+	workers    []*epollWorker
+	proto      Proto
+	countGifts bool
+	dropped    *atomic.Int64
+	quitting   *atomic.Bool
 }
 
+// Each worker records into its own histogram under its own lock (taken once per wake-up), so
+// the loops never share a cache line; reports merge the workers' histograms.
 type epollWorker struct {
 	r     *epollReaders
 	epfd  int
 	conns map[int]*pconn
 	adds  chan *pconn
 	buf   []byte
+	mu    sync.Mutex
+	hist  *LocalHist
 }
 
-func newEpollReaders(p Proto, hist *atomic.Pointer[Hist], dropped *atomic.Int64, quitting *atomic.Bool) (*epollReaders, error) {
-	r := &epollReaders{proto: p, hist: hist, dropped: dropped, quitting: quitting}
+func newEpollReaders(p Proto, countGifts bool, dropped *atomic.Int64, quitting *atomic.Bool) (*epollReaders, error) {
+	r := &epollReaders{proto: p, countGifts: countGifts, dropped: dropped, quitting: quitting}
 	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
 		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 		if err != nil {
 			return nil, err
 		}
-		w := &epollWorker{r: r, epfd: epfd, conns: map[int]*pconn{}, adds: make(chan *pconn, 1024), buf: make([]byte, 256*1024)}
+		w := &epollWorker{r: r, epfd: epfd, conns: map[int]*pconn{}, adds: make(chan *pconn, 1024), buf: make([]byte, 256*1024), hist: &LocalHist{}}
 		r.workers = append(r.workers, w)
 		go w.loop()
 	}
 	return r, nil
+}
+
+// Snapshot merges the workers' histograms and counters.
+func (r *epollReaders) Snapshot() (*Hist, LocalHist) {
+	out := &Hist{}
+	var counts LocalHist
+	for _, w := range r.workers {
+		w.mu.Lock()
+		w.hist.AddTo(out)
+		counts.frames += w.hist.frames
+		counts.giftFrames += w.hist.giftFrames
+		counts.giftSends += w.hist.giftSends
+		w.mu.Unlock()
+	}
+	return out, counts
+}
+
+// Reset starts a new measurement window.
+func (r *epollReaders) Reset() {
+	for _, w := range r.workers {
+		w.mu.Lock()
+		w.hist = &LocalHist{}
+		w.mu.Unlock()
+	}
 }
 
 // Add takes over a connection after its handshake.
@@ -99,11 +128,13 @@ func (w *epollWorker) loop() {
 			return
 		}
 		now := time.Now().UnixNano()
+		w.mu.Lock()
 		for k := 0; k < n; k++ {
 			if pc := w.conns[int(events[k].Fd)]; pc != nil {
 				w.read(pc, now)
 			}
 		}
+		w.mu.Unlock()
 	}
 }
 
@@ -132,7 +163,7 @@ func (w *epollWorker) read(pc *pconn, now int64) {
 // parse handles every complete frame in b and returns how many bytes it used. Fragments are
 // scanned one by one (the servers under test do not fragment messages this small).
 func (w *epollWorker) parse(pc *pconn, b []byte, now int64) (int, bool) {
-	h := w.r.hist.Load()
+	h := w.hist
 	i := 0
 	for len(b)-i >= 2 {
 		b0, b1 := b[i], b[i+1]
@@ -169,7 +200,11 @@ func (w *epollWorker) parse(pc *pconn, b []byte, now int64) (int, bool) {
 			return i, true
 		default:
 			if !w.r.proto.Control(pc, p) {
-				scanLatencies(p, now, h)
+				h.frames++
+				scanLatenciesLocal(p, now, h)
+				if w.r.countGifts {
+					countGift(p, h)
+				}
 			}
 		}
 	}

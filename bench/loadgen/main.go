@@ -23,7 +23,10 @@ type options struct {
 	urls                       []string
 	n, offset, rooms, src      int
 	conc, readBuf, payload     int
-	join                       bool
+	join, countGifts           bool
+	// gift mode
+	gift, stream string
+	window       int
 }
 
 var out = struct {
@@ -59,6 +62,12 @@ func main() {
 	flag.IntVar(&o.readBuf, "readbuf", 16384, "read buffer per connection")
 	flag.IntVar(&o.payload, "payload", 64, "padding bytes in each published message")
 	flag.BoolVar(&o.join, "join", true, "sub: join a room after connecting (false: idle connections)")
+	flag.StringVar(&joinEvent, "joinevent", joinEvent, "native: the event that joins a room")
+	flag.StringVar(&joinKey, "joinkey", joinKey, "native: the data field of the join event that names the room")
+	flag.BoolVar(&o.countGifts, "countgifts", false, "sub: count gift:sent frames and the sends they fold in")
+	flag.StringVar(&o.gift, "gift", "heart", "gift: the gift id every gift:send sends")
+	flag.StringVar(&o.stream, "stream", "", "gift: the livestream the gifts go to")
+	flag.IntVar(&o.window, "window", 16, "gift: most requests a sender connection has waiting for their ack")
 	flag.Parse()
 	o.urls = strings.Split(urls, ",")
 	if urls == "" {
@@ -75,6 +84,8 @@ func main() {
 		runPub(o, proto)
 	case "churn":
 		runChurn(o, proto)
+	case "gift":
+		runGift(o)
 	default:
 		fatal("unknown mode %q", o.mode)
 	}
@@ -169,13 +180,11 @@ func commands(handle func(cmd string, arg string)) {
 }
 
 func runSub(o options, p Proto) {
-	var hist atomic.Pointer[Hist]
-	hist.Store(&Hist{})
 	var dropped atomic.Int64
 	var quitting atomic.Bool
 	started := time.Now()
 	conns, failed, firstErr := openAll(o, p, o.n, func(i int) string { return nodeURL(o, i) }, o.join)
-	readers, err := newEpollReaders(p, &hist, &dropped, &quitting)
+	readers, err := newEpollReaders(p, o.countGifts, &dropped, &quitting)
 	if err != nil {
 		fatal("epoll: %v", err)
 	}
@@ -188,11 +197,12 @@ func runSub(o options, p Proto) {
 	commands(func(cmd, _ string) {
 		switch cmd {
 		case "reset":
-			hist.Store(&Hist{})
+			readers.Reset()
 			emit(map[string]any{"type": "ok"})
 		case "report":
-			h := hist.Load()
-			emit(map[string]any{"type": "report", "count": h.count.Load(), "hist": h.Sparse(), "max_us": h.max.Load(), "dropped": dropped.Load()})
+			h, c := readers.Snapshot()
+			emit(map[string]any{"type": "report", "count": h.count.Load(), "hist": h.Sparse(), "max_us": h.max.Load(), "dropped": dropped.Load(),
+				"frames": c.frames, "gift_frames": c.giftFrames, "gift_sends": c.giftSends})
 		}
 	})
 	quitting.Store(true)

@@ -80,10 +80,14 @@ func awaitFrame(c *Conn, p Proto, what string, match func([]byte) (bool, error))
 
 type nativeProto struct{}
 
+// The native join: bench:join {room} by default; -joinevent/-joinkey name another (e.g.
+// livestream:join {streamId}) so viewers of a domain room can be driven the same way.
+var joinEvent, joinKey = "bench:join", "room"
+
 func (nativeProto) Path(token string) string { return "/ws?token=" + token }
 func (nativeProto) Handshake(*Conn, string) error { return nil }
 func (p nativeProto) Join(c *Conn, room string) error {
-	if err := c.WriteText([]byte(`{"event":"bench:join","id":1,"data":{"room":"` + room + `"}}`)); err != nil {
+	if err := c.WriteText([]byte(`{"event":"` + joinEvent + `","id":1,"data":{"` + joinKey + `":"` + room + `"}}`)); err != nil {
 		return err
 	}
 	return awaitFrame(c, p, "join", func(f []byte) (bool, error) {

@@ -96,3 +96,81 @@ func scanLatencies(f []byte, now int64, h *Hist) int {
 		}
 	}
 }
+
+// LocalHist is a Hist owned by one goroutine (an epoll worker, under its own lock): no atomics,
+// so workers on different cores never contend for the same cache lines. Reports merge them.
+type LocalHist struct {
+	buckets [nBuckets]uint64
+	count   uint64
+	max     int64
+	// Frames seen (data frames that are not heartbeats), and with -countgifts the gift:sent
+	// frames and the sends they fold in (their "count" fields).
+	frames, giftFrames, giftSends uint64
+}
+
+func (h *LocalHist) Record(us int64) {
+	h.buckets[bucketOf(us)]++
+	h.count++
+	if us > h.max {
+		h.max = us
+	}
+}
+
+// AddTo adds this histogram to a shared one.
+func (h *LocalHist) AddTo(dst *Hist) {
+	for i, c := range h.buckets {
+		if c > 0 {
+			dst.buckets[i].Add(c)
+		}
+	}
+	dst.count.Add(h.count)
+	for {
+		m := dst.max.Load()
+		if h.max <= m || dst.max.CompareAndSwap(m, h.max) {
+			return
+		}
+	}
+}
+
+// scanLatenciesLocal is scanLatencies into a LocalHist.
+func scanLatenciesLocal(f []byte, now int64, h *LocalHist) {
+	for {
+		i := bytes.Index(f, btKey)
+		if i < 0 {
+			return
+		}
+		f = f[i+len(btKey):]
+		var v int64
+		j := 0
+		for j < len(f) && f[j] >= '0' && f[j] <= '9' {
+			v = v*10 + int64(f[j]-'0')
+			j++
+		}
+		f = f[j:]
+		if j > 0 {
+			h.Record((now - v) / 1000)
+		}
+	}
+}
+
+var giftSentKey = []byte(`"event":"gift:sent"`)
+var countKey = []byte(`"count":`)
+
+// countGift adds a gift:sent frame and the sends it folds in ("count":N; its first occurrence is
+// the frame's own count, ahead of the nested combo and totals objects).
+func countGift(f []byte, h *LocalHist) {
+	if !bytes.Contains(f, giftSentKey) {
+		return
+	}
+	h.giftFrames++
+	i := bytes.Index(f, countKey)
+	if i < 0 {
+		return
+	}
+	f = f[i+len(countKey):]
+	var v uint64
+	for j := 0; j < len(f) && f[j] >= '0' && f[j] <= '9'; j++ {
+		v = v*10 + uint64(f[j]-'0')
+	}
+	h.giftSends += v
+}

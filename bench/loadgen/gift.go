@@ -1,0 +1,178 @@
+package main
+
+// Gift senders: n native connections (users b<offset+i>) send gift:send {giftId, quantity 1,
+// livestreamId} at a paced total rate, each connection with at most -window requests awaiting
+// their ack (a tick skips a connection that is full; what a tick could not send is not made up).
+// Acks are matched by id: ok acks count as accepted and their send-to-ack time goes to the
+// histogram; error acks are counted with the first error's text.
+
+import (
+	"bytes"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type giftConn struct {
+	c       *Conn
+	mu      sync.Mutex
+	waiting map[int64]int64 // request id -> send time (ns)
+	nextID  int64
+	buf     []byte
+}
+
+var ackKey = []byte(`"ack":`)
+var errorKey = []byte(`"error"`)
+
+func runGift(o options) {
+	p := nativeProto{}
+	conns, failed, firstErr := openAll(o, p, o.n, func(i int) string { return o.urls[i%len(o.urls)] }, false)
+	if len(conns) == 0 {
+		fatal("no sender connection: %s", firstErr)
+	}
+	var hist atomic.Pointer[Hist]
+	hist.Store(&Hist{})
+	var sent, skipped, ok, errs, okTotal, errTotal atomic.Int64
+	var lastErr atomic.Value
+	senders := make([]*giftConn, len(conns))
+	for k, c := range conns {
+		g := &giftConn{c: c, waiting: map[int64]int64{}}
+		senders[k] = g
+		go func() {
+			for {
+				_, f, err := g.c.ReadFrame()
+				if err != nil {
+					return
+				}
+				i := bytes.Index(f, ackKey)
+				if i < 0 {
+					continue
+				}
+				var id int64
+				for j := i + len(ackKey); j < len(f) && f[j] >= '0' && f[j] <= '9'; j++ {
+					id = id*10 + int64(f[j]-'0')
+				}
+				now := time.Now().UnixNano()
+				g.mu.Lock()
+				t0, found := g.waiting[id]
+				delete(g.waiting, id)
+				g.mu.Unlock()
+				if !found {
+					continue
+				}
+				if bytes.Contains(f, errorKey) {
+					errs.Add(1)
+					errTotal.Add(1)
+					lastErr.Store(string(f))
+					continue
+				}
+				ok.Add(1)
+				okTotal.Add(1)
+				hist.Load().Record((now - t0) / 1000)
+			}
+		}()
+	}
+	// Keys unique per process run: a replayed key would be answered from the idempotency record.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var rate atomic.Int64
+	go func() {
+		var seq, baseSent int64
+		base := time.Now()
+		lastRate := int64(0)
+		tick := time.NewTicker(time.Millisecond)
+		for now := range tick.C {
+			r := rate.Load()
+			if r != lastRate {
+				lastRate, base, baseSent = r, now, seq
+			}
+			if r == 0 {
+				continue
+			}
+			due := int64(now.Sub(base).Seconds()*float64(r)) - (seq - baseSent)
+			if max := r/50 + 1; due > max { // never burst more than 20 ms worth after a stall
+				base = base.Add(time.Duration(float64(due-max) / float64(r) * 1e9))
+				due = max
+			}
+			ts := time.Now().UnixNano()
+			for k := int64(0); k < due; k++ {
+				seq++
+				var g *giftConn
+				for tries := 0; tries < len(senders); tries++ {
+					cand := senders[int(seq+int64(tries))%len(senders)]
+					cand.mu.Lock()
+					if len(cand.waiting) < o.window {
+						g = cand
+						cand.nextID++
+						id := cand.nextID
+						cand.waiting[id] = ts
+						cand.buf = p.appendGift(cand.c, cand.buf, id, o.gift, o.stream, run, seq)
+						cand.mu.Unlock()
+						break
+					}
+					cand.mu.Unlock()
+				}
+				if g == nil {
+					skipped.Add(1)
+					continue
+				}
+				sent.Add(1)
+			}
+			for _, g := range senders {
+				g.mu.Lock()
+				b := g.buf
+				g.buf = nil
+				g.mu.Unlock()
+				if len(b) > 0 {
+					if err := g.c.Write(b); err != nil {
+						errs.Add(1)
+					}
+				}
+			}
+		}
+	}()
+	emit(map[string]any{"type": "ready", "open": len(conns), "failed": failed, "error": firstErr})
+	commands(func(cmd, arg string) {
+		switch cmd {
+		case "rate":
+			v, _ := strconv.ParseInt(arg, 10, 64)
+			rate.Store(v)
+			emit(map[string]any{"type": "ok"})
+		case "reset":
+			hist.Store(&Hist{})
+			sent.Store(0)
+			skipped.Store(0)
+			ok.Store(0)
+			errs.Store(0)
+			emit(map[string]any{"type": "ok"})
+		case "report":
+			h := hist.Load()
+			waiting := 0
+			for _, g := range senders {
+				g.mu.Lock()
+				waiting += len(g.waiting)
+				g.mu.Unlock()
+			}
+			msg, _ := lastErr.Load().(string)
+			emit(map[string]any{"type": "report", "sent": sent.Load(), "skipped": skipped.Load(), "count": ok.Load(), "errors": errs.Load(), "error": msg,
+				"hist": h.Sparse(), "max_us": h.max.Load(), "ok_total": okTotal.Load(), "errors_total": errTotal.Load(), "waiting": waiting})
+		}
+	})
+}
+
+// appendGift appends one framed gift:send request.
+func (nativeProto) appendGift(c *Conn, dst []byte, id int64, gift, stream, run string, seq int64) []byte {
+	msg := make([]byte, 0, 160)
+	msg = append(msg, `{"event":"gift:send","id":`...)
+	msg = strconv.AppendInt(msg, id, 10)
+	msg = append(msg, `,"data":{"giftId":"`...)
+	msg = append(msg, gift...)
+	msg = append(msg, `","quantity":1,"livestreamId":"`...)
+	msg = append(msg, stream...)
+	msg = append(msg, `","idempotencyKey":"bench-`...)
+	msg = append(msg, run...)
+	msg = append(msg, '-')
+	msg = strconv.AppendInt(msg, seq, 36)
+	msg = append(msg, `"}}`...)
+	return c.AppendFrame(dst, opText, msg)
+}

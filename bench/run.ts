@@ -15,11 +15,11 @@ import { freePort, killAll, loadAverage, spawnTracked, stopProcess, waitForLine 
 import { progress, type Row } from './lib/row.js';
 import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
 import { profileMarkdown, summariseProfile } from './lib/profile.js';
-import { census, growthMarkdown } from './lib/heap.js';
+import { census, growthMarkdown, ownersMarkdown } from './lib/heap.js';
 import { InspectorProfiler } from './lib/inspector.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
-import { centrifugoBinary, DIAGNOSTIC_TARGETS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
-import { churn, http, idle, idleHeap, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
+import { centrifugoBinary, DIAGNOSTIC_TARGETS, RAW_UWS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
+import { churn, http, idle, idleHeap, idleLive, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
 import { gifts, type GiftConfig } from './lib/gifts.js';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -273,7 +273,26 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
       const size = suite.idle.plan[0]!.size;
       progress(`heap snapshots of livegate before and after ${size} idle connections`);
       const snap = await idleHeap(ctx, target, size, dir);
-      parts.push(`### Idle connections: what the JS heap holds per connection (${snap.open} connections)`, '', growthMarkdown(census(snap.before), census(snap.after), snap.open));
+      const lives: string[] = [];
+      for (const t of [target, RAW_UWS]) {
+        for (const n of [size, suite.idle.plan[1]?.size ?? size * 2]) {
+          progress(`live memory of ${t.id} with ${n} idle connections (RSS after a full GC, before and after)`);
+          const live = await idleLive(ctx, t, n);
+          lives.push(`| ${t.label} | ${live.open} | ${(live.rssBefore / 2 ** 20).toFixed(1)} → ${(live.rssAfter / 2 ** 20).toFixed(1)} MB | ${live.kbPerConn.toFixed(2)} KB |`);
+        }
+      }
+      parts.push(
+        `### Idle connections: what the JS heap holds per connection (${snap.open} connections)`,
+        '',
+        'Live memory per connection: server RSS after a full GC (inspector `HeapProfiler.collectGarbage`) before the connections and again with them open. The idle workload reads RSS 1.5 s after connecting without a GC, so its figure also holds the connect path\'s garbage that V8 has not collected yet.',
+        '',
+        '| target | connections | RSS after GC | per connection |',
+        '|---|---|---|---|',
+        ...lives,
+        '',
+        growthMarkdown(census(snap.before), census(snap.after), snap.open),
+        ownersMarkdown(snap.before, snap.after, snap.open),
+      );
       continue;
     }
     if (workload === 'churn') {

@@ -52,6 +52,15 @@ export class InspectorProfiler {
     await this.call('Profiler.start');
   }
 
+  /** A full garbage collection (HeapProfiler.collectGarbage). */
+  async collectGarbage(): Promise<void> {
+    await this.call('HeapProfiler.collectGarbage');
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
   /** Stops profiling and returns the .cpuprofile JSON text. */
   async stop(): Promise<string> {
     const reply = await this.call('Profiler.stop');

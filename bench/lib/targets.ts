@@ -131,8 +131,9 @@ async function startLivegate(env: RunEnv, redis: boolean, extraEnv: Record<strin
   return { child, port, lines, ...(inspectPort ? { inspectPort } : {}) };
 }
 
-async function startNodePeer(script: string, extraEnv: Record<string, string>): Promise<Server> {
-  const child = spawnTracked(process.execPath, [join(ROOT, 'dist', 'bench', 'peers', script)], {
+async function startNodePeer(script: string, extraEnv: Record<string, string>, env?: RunEnv): Promise<Server> {
+  const inspectPort = env?.inspect ? await freePort() : undefined;
+  const child = spawnTracked(process.execPath, [...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : []), join(ROOT, 'dist', 'bench', 'peers', script)], {
     env: { PATH: process.env['PATH'], PORT: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -140,7 +141,7 @@ async function startNodePeer(script: string, extraEnv: Record<string, string>): 
   child.stderr?.on('data', (c: Buffer) => lines.length < 50 && lines.push(c.toString().slice(0, 300)));
   const line = await waitForLine(child, (l) => l.startsWith('listening '), script);
   child.stdout?.resume();
-  return { child, port: Number(line.split(' ')[1]), lines };
+  return { child, port: Number(line.split(' ')[1]), lines, ...(inspectPort ? { inspectPort } : {}) };
 }
 
 async function startCentrifugo(env: RunEnv, redis: boolean): Promise<Server> {
@@ -261,7 +262,7 @@ export const RAW_UWS: Target = {
   nodes: 1,
   multiThreaded: false,
   unavailable: () => undefined,
-  start: async () => deployment([await startNodePeer('raw-uws.js', {})], ''),
+  start: async (env) => deployment([await startNodePeer('raw-uws.js', {}, env)], ''),
 };
 
 /** Not part of the suites; selectable with --only (what one topic per socket costs raw uWS). */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Loadgen, ROOT, type Report } from './loadgen.js';
 import { bottleneck, utilisation, type CpuSample, type Utilisation } from './measure.js';
 import { cpuSeconds, machineBusySeconds, rssBytes, sleep, spawnTracked } from './proc.js';
+import { InspectorProfiler } from './inspector.js';
 import { progress, type Row } from './row.js';
 import { latency, mergeHistograms, spread, type Latency } from './stats.js';
 import type { Deployment, RunEnv, Target } from './targets.js';
@@ -343,6 +344,39 @@ async function heapUsed(dep: Deployment): Promise<number> {
     return m ? Number(m[1]) : Number.NaN;
   } catch {
     return Number.NaN;
+  }
+}
+
+/**
+ * Live memory per idle connection: RSS after a full GC (through the inspector) before the
+ * connections and again with them open. The idle workload's figure (RSS 1.5 s after connecting,
+ * no GC) also counts the connect path's garbage that V8 has not collected yet; this one does not.
+ * Node targets only (the GC is V8's).
+ */
+export async function idleLive(ctx: Ctx, target: Target, size: number): Promise<{ open: number; kbPerConn: number; rssBefore: number; rssAfter: number }> {
+  const dep = await target.start({ ...ctx.env, inspect: true });
+  const gens: Loadgen[] = [];
+  const inspector = await InspectorProfiler.connect(dep.inspectPorts[0]!);
+  const settledRss = async (): Promise<number> => {
+    await inspector.collectGarbage();
+    await sleep(300);
+    return rssBytes(dep.pids[0]!);
+  };
+  try {
+    await sleep(300);
+    const rssBefore = await settledRss();
+    const started = await Promise.all(
+      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
+    );
+    gens.push(...started.map((s) => s.gen));
+    await sleep(1500);
+    const rssAfter = await settledRss();
+    const open = started.reduce((s, x) => s + x.ready.open, 0);
+    return { open, kbPerConn: (rssAfter - rssBefore) / 1024 / open, rssBefore, rssAfter };
+  } finally {
+    inspector.close();
+    await Promise.all(gens.map((g) => g.quit()));
+    await dep.stop();
   }
 }
 

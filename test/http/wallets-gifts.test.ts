@@ -428,12 +428,16 @@ describe('gifts', () => {
     await eventually(async () => frames.length, (n) => n >= 1, 10_000);
     expect(frames[0]).toMatchObject({ livestreamId: streamId, sender: { userId: fan.id }, giftId: 'star', count: 2, coins: 66 });
 
-    // A retry is the first gift: same ack, nothing charged, no second frame.
+    // A retry is the first gift: same ack, nothing charged, no second frame (the rose sent after it
+    // is published after anything the retry could have caused).
     expect((await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body })).body).toEqual(sent.body);
-    expect((await wallet(fan)).balance).toBe(34);
-    expect((await wallet(host)).balance).toBe(39);
+    expect((await call('POST', '/api/gifts/send', { token: fan.token, body: { giftId: 'rose', quantity: 1, livestreamId: streamId, idempotencyKey: key('gift') } })).status).toBe(201);
+    await eventually(async () => frames.some((f) => f['giftId'] === 'rose'), (seen) => seen, 10_000);
+    expect(frames.filter((f) => f['giftId'] === 'star')).toHaveLength(1);
+    expect((await wallet(fan)).balance).toBe(33);
+    expect((await wallet(host)).balance).toBe(39); // a 1-coin rose at 50 % gives the host 0
     const totals = (await hostSocket.request('gift:totals', { livestreamId: streamId })).data as { coins: number; gifts: number };
-    expect(totals).toMatchObject({ coins: 66, gifts: 2 });
+    expect(totals).toMatchObject({ coins: 67, gifts: 3 });
   });
 
   it('POST /api/gifts/send to a user reaches their socket; keys are shared with gift:send; refusals charge nothing', async () => {
@@ -503,5 +507,51 @@ describe('gifts', () => {
     expect(outcome(await call('GET', '/api/gifts/popular?limit=1000', { token: fan.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await call('GET', '/api/gifts/popular'))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('GET', '/api/gifts/popular', { token: FORGED }))).toEqual([401, 'unauthorized']);
+  });
+});
+
+describe('after a Redis loss', () => {
+  it('wallets reload from the ledger with what was withdrawn; retried transfers and payouts move nothing', async () => {
+    const fan = await user('fan');
+    const creator = await user('creator');
+    const friend = await user('friend');
+    await fund(fan, 1250);
+    expect((await call('POST', '/api/gifts/send', { token: fan.token, body: { giftId: 'rocket', quantity: 1, recipientId: creator.id, idempotencyKey: key('gift') } })).status).toBe(201);
+    // Coins the creator holds but did not earn: withdrawable stays below the balance.
+    expect((await call('POST', '/api/wallets/transfer', { token: fan.token, body: { recipientId: creator.id, amount: 150, idempotencyKey: key('t') } })).status).toBe(201);
+    const transferBody = { recipientId: friend.id, amount: 100, idempotencyKey: key('t') };
+    const transfer = await call<Transfer>('POST', '/api/wallets/transfer', { token: fan.token, body: transferBody });
+    expect(transfer.status).toBe(201);
+    const withdrawBody = { amount: 300, idempotencyKey: key('w') };
+    const payout = await call<Payout>('POST', '/api/wallets/withdraw', { token: creator.token, body: withdrawBody });
+    expect(payout.body).toMatchObject({ status: 'succeeded', balance: 549 });
+    const before = { fan: await wallet(fan), creator: await wallet(creator), friend: await wallet(friend) };
+    expect(before.creator).toMatchObject({ balance: 549, totalEarnings: 699, withdrawn: 300, withdrawable: 399 });
+    expect(before.fan.balance).toBe(1);
+
+    // Everything is in MongoDB (ledger rows and versioned wallet documents) before Redis goes away.
+    const walletDoc = (id: string) => db.collection<{ _id: string; balance?: number }>(COLLECTIONS.wallets).findOne({ _id: id });
+    await eventually(() => walletDoc(creator.id), (w) => w?.balance === 549);
+    await eventually(() => walletDoc(fan.id), (w) => w?.balance === 1);
+    await eventually(() => walletDoc(friend.id), (w) => w?.balance === 100);
+    await eventually(() => db.collection(COLLECTIONS.walletTransfers).countDocuments({ senderId: fan.id }), (n) => n === 2);
+
+    const port = redis.port;
+    await redis.stop();
+    redis = await startRedis({ port, dir: redis.dir });
+    await eventually(async () => (await fetch(`${gw.http}/readyz`)).status, (status) => status === 200);
+
+    // Wallets come back from the ledger sums, withdrawn included (so nothing becomes withdrawable twice).
+    expect(await wallet(creator)).toEqual(before.creator);
+    expect(await wallet(fan)).toEqual(before.fan);
+    expect(await wallet(friend)).toEqual(before.friend);
+    // Retries after the loss are replays: the transfer record is restored with the sender's wallet.
+    expect((await call<Transfer>('POST', '/api/wallets/transfer', { token: fan.token, body: transferBody })).body).toEqual(transfer.body);
+    expect((await call<Payout>('POST', '/api/wallets/withdraw', { token: creator.token, body: withdrawBody })).body).toEqual(payout.body);
+    expect((await wallet(fan)).balance).toBe(1);
+    expect((await wallet(friend)).balance).toBe(100);
+    expect((await wallet(creator)).balance).toBe(549);
+    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 400, idempotencyKey: key('w') } }))).toEqual([422, 'insufficient_funds']);
+    expect((await call<Payout>('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 399, idempotencyKey: key('w') } })).body).toMatchObject({ status: 'succeeded', balance: 150 });
   });
 });

@@ -4,7 +4,8 @@
 # responses match their schemas, status codes and content types documented, auth enforced,
 # invalid input rejected, 405 for undocumented methods, stateful sequences).
 #
-# It starts its own FerretDB (temp dir) and one gateway on a free port, mints an admin token
+# It starts its own FerretDB (temp dir), its own Redis (the money endpoints need it; free port, no
+# persistence), seeds the catalogue, and one gateway on a free port, mints an admin token
 # (admins pass user and admin routes) plus a service API key, runs
 #
 #   st run http://127.0.0.1:$PORT/openapi.json --checks all -H "Authorization: Bearer $TOKEN" -H "X-API-Key: $KEY"
@@ -21,7 +22,7 @@ if [ ! -x .venv-st/bin/st ]; then
 fi
 [ -d node_modules ] || npm install --no-audit --no-fund
 npm run --silent build
-bash scripts/deps.sh ferretdb
+bash scripts/deps.sh ferretdb redis
 
 work=$(mktemp -d)
 pids=()
@@ -38,9 +39,20 @@ pids+=($!)
 read -r ready mongo_url <"$work/ferret.fifo"
 [ "$ready" = "ready" ] || { echo "schemathesis.sh: FerretDB did not start" >&2; exit 1; }
 
+redis_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --logfile "$work/redis.log" &
+pids+=($!)
+redis_url="redis://127.0.0.1:$redis_port"
+for _ in $(seq 1 100); do
+  grep -q 'Ready to accept connections' "$work/redis.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q 'Ready to accept connections' "$work/redis.log" || { echo "schemathesis.sh: Redis did not start" >&2; cat "$work/redis.log" >&2; exit 1; }
+MONGO_URL="$mongo_url" MONGO_DB=schemathesis REDIS_URL="$redis_url" node dist/src/store/seed.js >/dev/null
+
 export JWT_SECRET="schemathesis-secret-0123456789abcdef0123"
 SERVICE_KEY="schemathesis-service-key"
-PORT=0 HOST=127.0.0.1 NODE_ID=schemathesis MONGO_URL="$mongo_url" MONGO_DB=schemathesis \
+PORT=0 HOST=127.0.0.1 NODE_ID=schemathesis MONGO_URL="$mongo_url" MONGO_DB=schemathesis REDIS_URL="$redis_url" \
   SERVICE_API_KEYS="$SERVICE_KEY" DEV_PAYMENTS=true HTTP_RATE_LIMIT_PER_SEC=100000 HTTP_RATE_LIMIT_BURST=100000 LOG_LEVEL=info \
   node dist/src/main.js >"$work/gateway.log" 2>&1 &
 pids+=($!)

@@ -3,11 +3,11 @@
  * `gift:send` and `POST /api/gifts/send` (one schema, one set of rules), and the views clients see.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { DateTime, IdempotencyKey, Nullable } from '../common/http.js';
 import type { GiftAck } from '../money/ledger.js';
 import { isGiftAvailable, type Gift } from './catalog-types.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
-export const IdempotencyKey = Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
 
 export const GiftSend = Type.Object(
   {
@@ -33,21 +33,19 @@ export const GiftSendResult = Type.Object(
     giftTransactionId: Type.String(),
     giftId: Type.String(),
     recipientId: Type.String(),
-    livestreamId: Type.Union([Type.String(), Type.Null()]),
+    livestreamId: Nullable(Type.String()),
     quantity: Type.Integer({ minimum: 1 }),
     unitPrice: Type.Integer({ minimum: 0 }),
     totalCost: Type.Integer({ minimum: 0 }),
     creatorEarnings: Type.Integer({ minimum: 0 }),
     platformFee: Type.Integer({ minimum: 0 }),
     balance: Type.Integer({ description: "the sender's balance after the gift" }),
-    createdAt: Type.String({ format: 'date-time' }),
+    createdAt: DateTime,
   },
   { $id: 'GiftSendResult', additionalProperties: false },
 );
 
 export const giftSendResult = (ack: GiftAck): Static<typeof GiftSendResult> => ack;
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(s: T) => Type.Union([s, Type.Null()]);
 
 const giftProperties = {
   id: Type.String(),
@@ -63,8 +61,8 @@ const giftProperties = {
   isActive: Type.Boolean(),
   isFeatured: Type.Boolean(),
   isLimitedEdition: Type.Boolean(),
-  availableFrom: Nullable(Type.String({ format: 'date-time' })),
-  availableUntil: Nullable(Type.String({ format: 'date-time' })),
+  availableFrom: Nullable(DateTime),
+  availableUntil: Nullable(DateTime),
   popularity: Type.Number(),
   sortOrder: Type.Number(),
   creatorEarningsPercent: Type.Number({ minimum: 0, maximum: 100 }),

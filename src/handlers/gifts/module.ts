@@ -9,7 +9,8 @@ import { COLLECTIONS } from '../money/collections.js';
 import { moneyKeys } from '../money/keys.js';
 import { moneyServices, requireMoney } from '../money/services.js';
 import { defineHandler } from '../types.js';
-import { GiftSend, IdempotencyKey } from './api.js';
+import { IdempotencyKey } from '../common/http.js';
+import { GiftSend } from './api.js';
 import { CATALOGUE_KINDS, giftView } from './catalog-types.js';
 import { giftRoutes } from './routes.js';
 

@@ -1,7 +1,7 @@
 /**
  * What the money domains read from MongoDB, the system of record: a wallet's balance when it is
- * not hot in Redis, and the recent idempotency records that go with it. Reads only: every write
- * goes through the WriteQueue.
+ * not hot in Redis and the recent idempotency records that go with it, plus the HTTP reads (a
+ * wallet's ledger page, gift popularity). Reads only: every write goes through the WriteQueue.
  */
 import type { Db } from 'mongodb';
 import type { Mongo } from '../../store/mongo.js';

@@ -12,16 +12,12 @@ import { AppError } from '../../gateway/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import { DateTime, Id, Nullable, assertOwner } from '../common/http.js';
+import { DateTime, Id, IdempotencyKey, Nullable, assertOwner } from '../common/http.js';
 import { requireMoney, type MoneyServices } from './services.js';
 import { MAX_TRANSFER } from './wallet-service.js';
 
 const tags = ['wallets'];
 const Coins = Type.Integer({ minimum: 0 });
-const IdempotencyKey = Type.String({
-  minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$',
-  description: 'names the transfer per sender: a retry with the same key returns the first result and moves nothing twice',
-});
 
 const Wallet = Type.Object(
   {

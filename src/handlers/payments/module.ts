@@ -14,11 +14,11 @@ import { AppError } from '../../gateway/errors.js';
 import { userRoom } from '../../gateway/connection.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, DocIdParams, Id, Nullable, assertOwner, dbOf, iso, newId, notFound } from '../common/http.js';
+import { DateTime, DocIdParams, Id, IdempotencyKey, Nullable, assertOwner, dbOf, iso, newId, notFound } from '../common/http.js';
 import { defineHandler } from '../types.js';
 import { coinRoutes } from './coin-routes.js';
 import { DevPaymentProvider, type PaymentProvider, type WalletCreditor } from './providers.js';
-import { CreditStatusSchema, IdempotencyKey, Payment, paymentView } from './schemas.js';
+import { CreditStatusSchema, Payment, paymentView } from './schemas.js';
 import { PaymentService } from './service.js';
 
 type CreditStatus = 'credited' | 'awaiting_wallet_service' | 'not_applicable';

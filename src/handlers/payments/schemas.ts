@@ -1,15 +1,7 @@
 /** The payments domain's HTTP models (TypeBox, named components in /openapi.json) and their views. */
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, Nullable, iso } from '../common/http.js';
+import { DateTime, IdempotencyKey, Nullable, iso } from '../common/http.js';
 import { WITHDRAWAL, type CoinPackageDoc, type PaymentDoc, type PayoutDoc } from './service.js';
-
-/** Names one money request per user: a retry with the same key gets the first outcome (same rule as the socket events). */
-export const IdempotencyKey = Type.String({
-  minLength: 8,
-  maxLength: 128,
-  pattern: '^[A-Za-z0-9_.:-]+$',
-  description: 'names the request: a retry with the same key returns the first outcome and moves nothing twice',
-});
 
 export const CreditStatusSchema = Type.Union([Type.Literal('credited'), Type.Literal('awaiting_wallet_service'), Type.Literal('not_applicable')], {
   description: 'awaiting_wallet_service: no wallet ledger on this node yet; nothing was credited',

@@ -228,7 +228,11 @@ export class Connection implements RoomMember {
       isMember: (room) => this.rooms.has(room),
       resume: (room, afterSeq) => {
         // A resumed room's messages all pass through here (replay, held, then live): never send a
-        // seq twice or backwards, whichever path delivered it.
+        // seq twice or backwards, whichever path delivered it. This is needed, not defensive: the
+        // history is read on a shard's command connection and live messages arrive on its subscriber
+        // connection, so a message published while the history was read is in the history *and*
+        // may arrive on the subscription only after the replay finished (two sockets, no ordering
+        // between them), i.e. through the direct path.
         let last = afterSeq;
         return hub.replay(this, room, afterSeq, {
           message: (m) => {

@@ -94,8 +94,11 @@ export class RoomHub {
    * The race between replay and live delivery is closed by ordering: the member's uWS topic is
    * held off, the node's bus subscription is made live, live messages for the member are held
    * back, history is read (everything up to its latest seq), then held messages with a seq above
-   * the last one sent are flushed and the topic subscribed in the same tick. So each message is
-   * sent once, in seq order, and none falls between history and live.
+   * the last one sent are flushed and direct delivery starts in the same tick. None falls between
+   * history and live. A message can still reach the sink twice: one published while the history was
+   * read is in the history and may arrive on the bus subscription (another Redis connection) only
+   * after the replay returned. Sinks therefore drop seqs at or below the last one they sent (the
+   * connection's resume sink does, counting livegate_dropped_frames_total{reason="duplicate"}).
    */
   async replay(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
     const key = `${member.id}\u0000${room}`;

@@ -288,7 +288,7 @@ describe('message.offline webhook', () => {
     await Promise.all(clients.map((c) => c.close()));
     await gw?.stop();
     await redis?.stop();
-    await receiver.down();
+    await receiver.close();
   });
 
   interface Hook {

@@ -5,7 +5,7 @@
 # invalid input rejected, 405 for undocumented methods, stateful sequences).
 #
 # It starts its own FerretDB (temp dir), its own Redis (the money endpoints need it; free port, no
-# persistence), seeds the catalogue, and one gateway on a free port, mints an admin token
+# persistence) and one gateway on a free port, mints an admin token
 # (admins pass user and admin routes) plus a service API key, runs
 #
 #   st run http://127.0.0.1:$PORT/openapi.json --checks all -H "Authorization: Bearer $TOKEN" -H "X-API-Key: $KEY"
@@ -48,7 +48,6 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 grep -q 'Ready to accept connections' "$work/redis.log" || { echo "schemathesis.sh: Redis did not start" >&2; cat "$work/redis.log" >&2; exit 1; }
-MONGO_URL="$mongo_url" MONGO_DB=schemathesis REDIS_URL="$redis_url" node dist/src/store/seed.js >/dev/null
 
 export JWT_SECRET="schemathesis-secret-0123456789abcdef0123"
 SERVICE_KEY="schemathesis-service-key"

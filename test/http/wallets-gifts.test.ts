@@ -177,7 +177,12 @@ describe('wallets', () => {
     expect(outcome(await call('GET', `/api/wallets/nobody-${tag}/balance`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect((await call('GET', `/api/wallets/${alice.id}/balance`, { token: admin.token })).body).toEqual({ userId: alice.id, balance: 250, currency: 'coins' });
     expect(outcome(await call('GET', `/api/wallets/nobody-${tag}/balance`, { token: admin.token }))).toEqual([404, 'not_found']);
-    expect(outcome(await call('GET', '/api/wallets/bad%20id/balance', { token: alice.token }))).toEqual([422, 'validation_failed']);
+    // Any token sub is a user id (1-128 characters): an odd one is someone else's wallet, a longer one invalid.
+    expect(outcome(await call('GET', `/api/wallets/${encodeURIComponent('auth0|x y')}/balance`, { token: alice.token }))).toEqual([403, 'forbidden']);
+    expect(outcome(await call('GET', `/api/wallets/${'u'.repeat(129)}/balance`, { token: alice.token }))).toEqual([422, 'validation_failed']);
+    const odd = `auth0|${tag} x@y`;
+    const oddToken = await makeToken({ sub: odd });
+    expect((await call('GET', `/api/wallets/${encodeURIComponent(odd)}/balance`, { token: oddToken })).body).toEqual({ userId: odd, balance: 0, currency: 'coins' });
     expect(outcome(await call('GET', `/api/wallets/${alice.id}/balance`))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('GET', `/api/wallets/${alice.id}/balance`, { token: FORGED }))).toEqual([401, 'unauthorized']);
   });
@@ -252,6 +257,7 @@ describe('wallets', () => {
     expect(outcome(await call('GET', `${path}?limit=0`, { token: alice.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await call('GET', `${path}?limit=101`, { token: alice.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await call('GET', `${path}?page=abc`, { token: alice.token }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await call('GET', `/api/wallets/${'u'.repeat(129)}/transactions`, { token: alice.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await call('GET', path))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('GET', path, { token: FORGED }))).toEqual([401, 'unauthorized']);
   });

@@ -12,7 +12,7 @@ import { AppError } from '../../gateway/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import { DateTime, Id, IdempotencyKey, Nullable, assertOwner } from '../common/http.js';
+import { DateTime, IdempotencyKey, Nullable, UserId, assertOwner } from '../common/http.js';
 import { requireMoney, type MoneyServices } from './services.js';
 import { MAX_TRANSFER } from './wallet-service.js';
 
@@ -53,7 +53,7 @@ const WalletTransaction = Type.Object(
 
 const TransferInput = Type.Object(
   {
-    recipientId: Id,
+    recipientId: UserId,
     amount: Type.Integer({ minimum: 1, maximum: MAX_TRANSFER, description: `whole coins, 1-${MAX_TRANSFER}` }),
     idempotencyKey: IdempotencyKey,
     note: Type.Optional(Type.String({ maxLength: 200 })),
@@ -74,7 +74,7 @@ const WalletTransfer = Type.Object(
   { $id: 'WalletTransfer', additionalProperties: false },
 );
 
-const UserParams = Type.Object({ userId: Id });
+const UserParams = Type.Object({ userId: UserId });
 
 const int = (n: number): number => (Number.isFinite(n) ? Math.trunc(n) : 0);
 

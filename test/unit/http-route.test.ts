@@ -69,6 +69,8 @@ describe('defineRoute', () => {
     expect(await optional.handler(request({ route: '/y', path: '/y', params: {} }))).toEqual({ status: 200, body: { size: 7 } });
     expect(await optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":2}') }))).toEqual({ status: 200, body: { size: 2 } });
     expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":0}') }))))).code).toBe('validation_failed');
+    expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('null') }))))).code).toBe('validation_failed');
+    expect((await failure(Promise.resolve(route.handler(request({ body: Buffer.from('null') }))))).code).toBe('validation_failed');
     const doc = buildOpenApi([optional, route], { title: 't', version: '1' }) as { paths: Record<string, Record<string, { requestBody: { required: boolean } }>> };
     expect(doc.paths['/y']!['post']!.requestBody.required).toBe(false);
     expect(doc.paths['/x/{id}']!['post']!.requestBody.required).toBe(true);

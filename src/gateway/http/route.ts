@@ -183,7 +183,8 @@ function parseBody(input: Input | undefined, req: HttpRequestInfo): unknown {
 function checkBody(input: Input | undefined, parsed: unknown, optional: boolean): unknown {
   if (!input) return undefined;
   if (parsed === undefined && !optional) throw new AppError('validation_failed', 'body: a JSON body is required');
-  const value = Value.Default(input.schema, parsed ?? {});
+  // Only a missing body reads as {} (a JSON `null` body is a value, and checked as one).
+  const value = Value.Default(input.schema, parsed === undefined ? {} : parsed);
   rejectInvalid('body', input, value);
   return value;
 }

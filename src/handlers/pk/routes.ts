@@ -56,10 +56,8 @@ const PkRanking = Type.Object(
 );
 const BattleParams = Type.Object({ battleId: Id });
 
-const battleLinks = {
-  GetPkBattle: { operationId: 'getPkBattle', parameters: { battleId: '$response.body#/battleId' } },
-  AcceptPkBattle: { operationId: 'acceptPkBattle', parameters: { battleId: '$response.body#/battleId' } },
-};
+// The invited host accepts, never the caller who created the battle: no link to acceptPkBattle.
+const battleLinks = { GetPkBattle: { operationId: 'getPkBattle', parameters: { battleId: '$response.body#/battleId' } } };
 
 const battleBody = (b: PkBattleView): PkBattleBody => ({ ...b, livestreamIds: [...b.livestreamIds], result: b.result as PkBattleBody['result'] });
 

@@ -30,11 +30,15 @@ export class LivestreamService {
     return info;
   }
 
-  /** Goes live (see StreamStore.start); durable in the write queue before it resolves. */
+  /**
+   * Goes live (see StreamStore.start); durable in the write queue before it resolves. The
+   * `livestream.started` webhook goes out when this call started the stream, not for a repeat.
+   */
   async start(hostId: string, streamId: string, title: string): Promise<LiveStreamInfo> {
-    const info = asLive(await this.store.start(streamId, hostId, title, Date.now()), 'livestream:start');
+    const now = Date.now();
+    const info = asLive(await this.store.start(streamId, hostId, title, now), 'livestream:start');
     await this.queue.enqueue([streamRecordOp(info)]);
-    this.webhooks.emit('livestream.started', { streamId, hostId, title: info.title, startedAt: info.startedAt }, source(streamId));
+    if (info.startedAt === now) this.webhooks.emit('livestream.started', { streamId, hostId, title: info.title, startedAt: info.startedAt }, source(streamId));
     return info;
   }
 

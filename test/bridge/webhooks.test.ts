@@ -182,6 +182,8 @@ describe('livestream webhooks', () => {
     const host = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'wh-host' }) });
     const started = await host.request('livestream:start', { title: 'hello' });
     const streamId = (started.data as { streamId: string }).streamId;
+    // Starting your live stream again is a no-op: no second livestream.started.
+    expect((await host.request('livestream:start', { title: 'hello', streamId })).error).toBeUndefined();
     const viewers: NativeClient[] = [];
     for (let i = 0; i < 10; i++) {
       const viewer = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: `wh-viewer-${i}` }) });

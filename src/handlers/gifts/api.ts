@@ -3,7 +3,7 @@
  * `gift:send` and `POST /api/gifts/send` (one schema, one set of rules), and the views clients see.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, IdempotencyKey, Nullable } from '../common/http.js';
+import { DateTime, IdempotencyKey, Nullable, UserId } from '../common/http.js';
 import type { GiftAck } from '../money/ledger.js';
 import { isGiftAvailable, type Gift } from './catalog-types.js';
 
@@ -14,7 +14,7 @@ export const GiftSend = Type.Object(
     giftId: Type.String({ minLength: 1, maxLength: 64 }),
     quantity: Type.Integer({ minimum: 1, maximum: 9999 }),
     livestreamId: Type.Optional(Id),
-    recipientId: Type.Optional(Id),
+    recipientId: Type.Optional(UserId),
     context: Type.Optional(Type.Union([Type.Literal('livestream'), Type.Literal('video'), Type.Literal('profile'), Type.Literal('message')])),
     contentId: Type.Optional(Id),
     idempotencyKey: IdempotencyKey,

@@ -14,7 +14,7 @@ import { AppError } from '../../gateway/errors.js';
 import { userRoom } from '../../gateway/connection.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, DocIdParams, Id, IdempotencyKey, Nullable, assertOwner, dbOf, iso, newId, notFound } from '../common/http.js';
+import { DateTime, DocIdParams, Id, IdempotencyKey, Nullable, UserId, assertOwner, dbOf, iso, newId, notFound } from '../common/http.js';
 import { defineHandler } from '../types.js';
 import { coinRoutes } from './coin-routes.js';
 import { DevPaymentProvider, type PaymentProvider, type WalletCreditor } from './providers.js';
@@ -49,7 +49,7 @@ const CheckoutInput = Type.Object(
 );
 
 const CreditInput = Type.Object(
-  { userId: Id, coins: Type.Integer({ minimum: 1, maximum: 10_000_000 }), reason: Type.String({ minLength: 3, maxLength: 200 }) },
+  { userId: UserId, coins: Type.Integer({ minimum: 1, maximum: 10_000_000 }), reason: Type.String({ minLength: 3, maxLength: 200 }) },
   { $id: 'AdminCreditInput', additionalProperties: false },
 );
 const Adjustment = Type.Object(

@@ -9,7 +9,7 @@ import { AppError } from '../../gateway/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import { Id, Nullable } from '../common/http.js';
+import { Id, Nullable, UserId } from '../common/http.js';
 import type { GiftService } from '../gifts/gift-service.js';
 import { LiveGiftReceipt, StreamId, giftFields } from '../livestream/schemas.js';
 import type { PkBattleView, PkService } from './pk-service.js';
@@ -41,7 +41,7 @@ type PkBattleBody = Static<typeof PkBattle>;
 
 const PkBattleCreate = Type.Object(
   {
-    opponentId: Id,
+    opponentId: UserId,
     durationSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: 300 })),
     livestreamId: Type.Optional({ ...StreamId, description: 'your live stream: the battle frames go to its room' }),
   },

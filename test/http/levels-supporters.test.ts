@@ -1,7 +1,7 @@
 /** Levels and supporters over HTTP against a real gateway and FerretDB. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeClient } from '../support/clients.js';
-import { FORGED, SERVICE_KEY, domainEnv, outcome, type DomainEnv } from './helpers.js';
+import { FORGED, SERVICE_KEY, domainEnv, outcome, type DomainEnv, type Page } from './helpers.js';
 
 interface Level {
   id: string;
@@ -9,13 +9,6 @@ interface Level {
   name: string;
   minXP: number;
   maxXP: number;
-}
-interface Page<T> {
-  items: T[];
-  page: number;
-  limit: number;
-  total: number;
-  hasMore: boolean;
 }
 
 describe('levels', () => {

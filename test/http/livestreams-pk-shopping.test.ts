@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { removeDir, startRedis } from '../support/services.js';
 import { eventually, fund } from '../money/support.js';
-import { FORGED, domainEnv, outcome, type Actor, type DomainEnv } from './helpers.js';
+import { FORGED, domainEnv, outcome, type Actor, type DomainEnv, type Page } from './helpers.js';
 
 interface Livestream {
   streamId: string;
@@ -21,13 +21,6 @@ interface Livestream {
   cohosts: string[];
   viewers: number;
   room: string;
-}
-interface Page<T> {
-  items: T[];
-  page: number;
-  limit: number;
-  total: number;
-  hasMore: boolean;
 }
 interface Receipt {
   giftTransactionId: string;

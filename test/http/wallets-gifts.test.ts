@@ -14,18 +14,11 @@ import { makeToken, startGateway, type GatewayProcess } from '../support/gateway
 import { http, type HttpOptions, type HttpReply } from '../support/http.js';
 import { removeDir, startRedis } from '../support/services.js';
 import { eventually } from '../money/support.js';
-import { FORGED, outcome } from './helpers.js';
+import { FORGED, outcome, type Page } from './helpers.js';
 
 interface Actor {
   id: string;
   token: string;
-}
-interface Page<T> {
-  items: T[];
-  page: number;
-  limit: number;
-  total: number;
-  hasMore: boolean;
 }
 interface Wallet {
   userId: string;

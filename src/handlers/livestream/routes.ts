@@ -21,7 +21,8 @@ import type { LivestreamService } from '../../livestream/service.js';
 import type { StreamInfo } from '../../livestream/store.js';
 import { streamRoom } from '../../livestream/viewers.js';
 import type { GiftService } from '../gifts/gift-service.js';
-import { LiveGiftInput, LiveGiftReceipt, Livestream, LivestreamCreate, LivestreamJoin, LivestreamLeave, StreamParams, type LivestreamBody } from './schemas.js';
+import { GiftSendResult } from '../gifts/api.js';
+import { LiveGiftInput, Livestream, LivestreamCreate, LivestreamJoin, LivestreamLeave, StreamParams, type LivestreamBody } from './schemas.js';
 
 const tags = ['livestreams'];
 
@@ -145,7 +146,7 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/livestreams/:streamId/gift', operationId: 'sendLivestreamGift', tags, auth: 'user', params: StreamParams, body: LiveGiftInput, response: LiveGiftReceipt, status: 201,
+        method: 'post', path: '/api/livestreams/:streamId/gift', operationId: 'sendLivestreamGift', tags, auth: 'user', params: StreamParams, body: LiveGiftInput, response: GiftSendResult, status: 201,
         summary: "Send a gift to a live stream's host: debits the caller's coins; the room gets gift:sent",
         description:
           'The socket `gift:send` with this livestreamId: same money path (atomic debit, never below zero, idempotent by `idempotencyKey`), same `gift:sent` frames in the stream room, same PK scoring and `gift.sent` webhook. ' +

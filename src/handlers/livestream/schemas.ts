@@ -1,6 +1,7 @@
 /** HTTP schemas of the livestream routes, and the gift shapes the PK routes share with them. */
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, Nullable } from '../common/http.js';
+import { Nullable } from '../common/http.js';
+import { GiftSend } from '../gifts/api.js';
 
 export const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const StreamParams = Type.Object({ streamId: StreamId });
@@ -41,31 +42,13 @@ const socketStep = (event: string) =>
 export const LivestreamJoin = Type.Object({ stream: Livestream, socket: socketStep('livestream:join') }, { $id: 'LivestreamJoin', additionalProperties: false });
 export const LivestreamLeave = Type.Object({ stream: Livestream, socket: socketStep('livestream:leave') }, { $id: 'LivestreamLeave', additionalProperties: false });
 
-/** What every gift request says besides where it goes (same rules as the socket's `gift:send`). */
+/** What every gift request says besides where it goes: the fields of `gift:send` (GiftSend), same rules. */
 export const giftFields = {
-  giftId: Type.String({ minLength: 1, maxLength: 64 }),
-  quantity: Type.Integer({ minimum: 1, maximum: 9999 }),
-  idempotencyKey: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$', description: 'names the request: a retry with the same key returns the first receipt and moves no coins' }),
-  message: Type.Optional(Type.String({ maxLength: 200 })),
-  isAnonymous: Type.Optional(Type.Boolean()),
+  giftId: GiftSend.properties.giftId,
+  quantity: GiftSend.properties.quantity,
+  idempotencyKey: GiftSend.properties.idempotencyKey,
+  message: GiftSend.properties.message,
+  isAnonymous: GiftSend.properties.isAnonymous,
 };
 
 export const LiveGiftInput = Type.Object(giftFields, { $id: 'LiveGiftInput', additionalProperties: false });
-
-/** The `gift:send` ack. */
-export const LiveGiftReceipt = Type.Object(
-  {
-    giftTransactionId: Type.String(),
-    giftId: Type.String(),
-    recipientId: Type.String(),
-    livestreamId: Nullable(Type.String()),
-    quantity: Type.Integer({ minimum: 1 }),
-    unitPrice: Type.Integer({ minimum: 0 }),
-    totalCost: Type.Integer({ minimum: 0 }),
-    creatorEarnings: Type.Integer({ minimum: 0 }),
-    platformFee: Type.Integer({ minimum: 0 }),
-    balance: Type.Integer({ minimum: 0, description: "the sender's coins after the gift" }),
-    createdAt: DateTime,
-  },
-  { $id: 'LiveGiftReceipt', additionalProperties: false },
-);

@@ -11,7 +11,8 @@ import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
 import { Id, Nullable, UserId } from '../common/http.js';
 import type { GiftService } from '../gifts/gift-service.js';
-import { LiveGiftReceipt, StreamId, giftFields } from '../livestream/schemas.js';
+import { GiftSendResult } from '../gifts/api.js';
+import { StreamId, giftFields } from '../livestream/schemas.js';
 import type { PkBattleView, PkService } from './pk-service.js';
 
 const tags = ['pk-battles'];
@@ -49,7 +50,7 @@ const PkBattleCreate = Type.Object(
 );
 const PkBattleAccept = Type.Object({ livestreamId: Type.Optional({ ...StreamId, description: 'your live stream: the battle frames go to its room' }) }, { $id: 'PkBattleAccept', additionalProperties: false });
 const PkBattleGift = Type.Object({ recipientId: { ...Id, description: 'host1Id or host2Id of the battle' }, ...giftFields }, { $id: 'PkBattleGift', additionalProperties: false });
-const PkBattleGiftReceipt = Type.Object({ gift: LiveGiftReceipt, battle: PkBattle }, { $id: 'PkBattleGiftReceipt', additionalProperties: false });
+const PkBattleGiftReceipt = Type.Object({ gift: GiftSendResult, battle: PkBattle }, { $id: 'PkBattleGiftReceipt', additionalProperties: false });
 const PkRanking = Type.Object(
   { rank: Type.Integer({ minimum: 1, description: 'position over all pages' }), userId: Type.String(), wins: Type.Integer({ minimum: 0 }) },
   { $id: 'PkRanking', additionalProperties: false },

@@ -59,23 +59,26 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   let gateway: Gateway | undefined;
   const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'), roomMetrics);
   const sockets: LocalSockets = {
-    sessionsOf: (userId) => [...(gateway?.byUser.get(userId) ?? [])].map((c) => c.session()),
+    sessionsOf: (userId) => (gateway?.byUser.get(userId) ?? []).map((c) => c.session()),
     joinUser: (userId, room) => {
-      const conns = [...(gateway?.byUser.get(userId) ?? [])].filter((c) => !c.closed && !c.rooms.has(room));
+      const conns = (gateway?.byUser.get(userId) ?? []).filter((c) => !c.closed && !c.rooms.has(room));
       for (const conn of conns) hub.join(conn, room);
       return conns.length;
     },
     leaveUser: (userId, room) => {
-      const conns = [...(gateway?.byUser.get(userId) ?? [])].filter((c) => c.rooms.has(room));
+      const conns = (gateway?.byUser.get(userId) ?? []).filter((c) => c.rooms.has(room));
       for (const conn of conns) hub.leave(conn, room);
       return conns.length;
     },
     disconnectUser: (userId, reason, detail) => {
-      const conns = [...(gateway?.byUser.get(userId) ?? [])];
+      const conns = gateway?.byUser.get(userId) ?? [];
       for (const conn of conns) conn.end(reason, detail);
       return conns.length;
     },
     connectionCount: () => gateway?.connections.size ?? 0,
+    countOf: (userId) => gateway?.byUser.count(userId) ?? 0,
+    users: () => gateway?.byUser.keys() ?? [].values(),
+    userCount: () => gateway?.byUser.size ?? 0,
   };
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();

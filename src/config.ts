@@ -222,7 +222,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     rooms: {
       historySize: v('ROOM_HISTORY_SIZE', '200', 'Recent events kept per room for resume (older resumes get room:gap).', int(1, 100_000))!,
-      historyTtlSec: v('ROOM_HISTORY_TTL_SEC', '86400', 'Seconds an idle room keeps its seq counter and history in Redis.', int(10, 30 * 86400))!,
+      historyTtlSec: v('ROOM_HISTORY_TTL_SEC', '86400', 'Seconds an idle room keeps its seq counter and history (in Redis, or in process memory without REDIS_URL).', int(10, 30 * 86400))!,
     },
     cluster: {
       heartbeatMs: v('NODE_HEARTBEAT_MS', '1000', 'How often a node renews its heartbeat and reaps dead nodes (viewer counts, presence).', int(100, 60_000))!,

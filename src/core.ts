@@ -35,6 +35,11 @@ export interface LocalSockets {
   /** Closes every local connection of a user (ban, admin disconnect). Returns how many. */
   disconnectUser(userId: string, reason: CloseReason, detail?: string): number;
   connectionCount(): number;
+  /** How many connections of a user are open on this node (authenticated ones). */
+  countOf(userId: string): number;
+  /** Users with at least one connection on this node. */
+  users(): IterableIterator<string>;
+  userCount(): number;
 }
 
 export interface Core {
@@ -57,7 +62,7 @@ export interface Core {
   /** Notifications for every domain: `notifier.notify(userId, {type, title, body, data})` stores and delivers one. */
   readonly notifier: NotificationService;
   readonly sockets: LocalSockets;
-  /** The jose verifier the sockets use; HTTP routes are guarded by the same one. */
+  /** The token verifier the sockets use; HTTP routes are guarded by the same one. */
   readonly verifier: TokenVerifier;
   /**
    * Outbound webhooks to the backend: `webhooks.emit('gift.sent', {...}, 'livestream:<id>')`.

@@ -250,6 +250,12 @@ export const DIAGNOSTIC_TARGETS: Target[] = [
     label: 'raw uWS + one topic per socket (diagnostic)',
     start: async () => deployment([await startNodePeer('raw-uws.js', { USER_TOPIC: '1' })], ''),
   },
+  {
+    ...RAW_UWS,
+    id: 'raw-uws-sharedtopic',
+    label: 'raw uWS + one topic shared by all sockets (diagnostic)',
+    start: async () => deployment([await startNodePeer('raw-uws.js', { SHARED_TOPIC: '1' })], ''),
+  },
 ];
 
 export const TARGETS: Target[] = [

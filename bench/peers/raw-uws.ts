@@ -5,6 +5,8 @@
  * Usage: PORT=0 node dist/bench/peers/raw-uws.js   (prints "listening <port>")
  * USER_TOPIC=1 also subscribes every socket to a topic of its own on open, as livegate does with
  * each user's room (a diagnostic variant: what one extra topic per socket costs uWS).
+ * SHARED_TOPIC=1 subscribes every socket to one topic common to all (what a node-wide topic such
+ * as a broadcast room costs per socket).
  */
 import { loadNativeUws } from '../../src/gateway/uws.js';
 
@@ -18,6 +20,7 @@ const uws = loadNativeUws();
 const app = uws.App();
 const seqs = new Map<string, number>();
 const userTopic = process.env['USER_TOPIC'] === '1';
+const sharedTopic = process.env['SHARED_TOPIC'] === '1';
 let socketCount = 0;
 
 app.ws<Record<string, never>>('/ws', {
@@ -26,6 +29,7 @@ app.ws<Record<string, never>>('/ws', {
   maxBackpressure: 1024 * 1024,
   open: (ws) => {
     if (userTopic) ws.subscribe(`user:${++socketCount}`);
+    if (sharedTopic) ws.subscribe('broadcast');
   },
   message: (ws, message) => {
     let env: Envelope;

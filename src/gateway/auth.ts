@@ -1,9 +1,15 @@
 /**
- * Token verification with jose. A token's `sub` is the user id, `role: "admin"` marks
- * administrators (`role: "service"` marks backend credentials), `exp` is required.
+ * Token verification. A token's `sub` is the user id, `role: "admin"` marks administrators
+ * (`role: "service"` marks backend credentials), `exp` is required.
+ *
+ * HS256/384/512 with JWT_SECRET are checked with node:crypto (HMAC over a KeyObject made once,
+ * constant-time compare) and the same claim rules as jose; jose handles everything else
+ * (RS/ES/PS/EdDSA keys, JWKS, and any unusual HMAC token: `crit`, `b64`, padded or
+ * whitespace-laden base64). jose verifies HMAC through WebCrypto, which imports the key again
+ * on every call: a third of the CPU a connection costs, and most of its garbage.
  */
 import { readFileSync } from 'node:fs';
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import type { JwtConfig } from '../config.js';
 
@@ -48,11 +54,11 @@ export interface TokenVerifier {
   verify(token: string | undefined): Promise<Principal>;
 }
 
-type Key = KeyObject | CryptoKey | JWTVerifyGetKey;
+type Key = KeyObject | CryptoKey | JWTVerifyGetKey | HmacSecret;
 
 export async function createTokenVerifier(cfg: JwtConfig): Promise<TokenVerifier> {
   const keys: Key[] = [];
-  if (cfg.secret) keys.push(createSecretKey(Buffer.from(cfg.secret, 'utf8')));
+  if (cfg.secret) keys.push(new HmacSecret(createSecretKey(Buffer.from(cfg.secret, 'utf8'))));
   if (cfg.publicKey) {
     const asymmetric = cfg.algorithms.filter((a) => !a.startsWith('HS'));
     // A PEM key is bound to one algorithm family; try each configured one until it imports.
@@ -78,6 +84,7 @@ export async function createTokenVerifier(cfg: JwtConfig): Promise<TokenVerifier
   };
 
   async function verifyWith(key: Key, token: string): Promise<JWTPayload> {
+    if (key instanceof HmacSecret) return key.verify(token, options) ?? (await jwtVerify(token, key.key, options)).payload;
     // jose's overloads split on the key kind; both shapes take the same options.
     const result = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
     return result.payload;
@@ -123,4 +130,90 @@ function classify(err: unknown): AuthFailureReason {
   }
   if (err instanceof TypeError) return 'bad_signature';
   return 'malformed';
+}
+
+interface ClaimOptions {
+  algorithms: string[];
+  issuer?: string;
+  audience?: string;
+}
+
+const HMAC_HASH: Record<string, string> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The JWT_SECRET key with its own HS256/384/512 verification: the checks and errors of jose's
+ * jwtVerify (alg allowed, signature, then iss, aud, sub, exp present; iss, aud match; iat, nbf,
+ * exp numeric; nbf not in the future; exp in the future), so callers cannot tell the two apart.
+ */
+export class HmacSecret {
+  constructor(readonly key: KeyObject) {}
+
+  /**
+   * The verified payload; throws what jose would; undefined for a token this path does not
+   * take (not a plain compact HMAC JWS): the caller hands those to jose with `key`.
+   */
+  verify(token: string, options: ClaimOptions): JWTPayload | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3 || !parts.every(plainBase64url)) return undefined;
+    const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
+    let header: unknown;
+    try {
+      header = JSON.parse(strictUtf8.decode(Buffer.from(encodedHeader, 'base64url')));
+    } catch {
+      return undefined;
+    }
+    if (!isPlainObject(header) || 'crit' in header || 'b64' in header) return undefined;
+    const alg = header['alg'];
+    const hash = typeof alg === 'string' ? HMAC_HASH[alg] : undefined;
+    if (typeof alg !== 'string' || hash === undefined) return undefined;
+    if (!options.algorithms.includes(alg)) throw new joseErrors.JOSEAlgNotAllowed('"alg" (Algorithm) Header Parameter value not allowed');
+    const expected = createHmac(hash, this.key).update(`${encodedHeader}.${encodedPayload}`).digest();
+    const signature = Buffer.from(encodedSignature, 'base64url');
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) throw new joseErrors.JWSSignatureVerificationFailed();
+    let claims: unknown;
+    try {
+      claims = JSON.parse(strictUtf8.decode(Buffer.from(encodedPayload, 'base64url')));
+    } catch {
+      throw new joseErrors.JWTInvalid('JWT Claims Set must be a top-level JSON object');
+    }
+    if (!isPlainObject(claims)) throw new joseErrors.JWTInvalid('JWT Claims Set must be a top-level JSON object');
+    checkClaims(claims, options, Math.floor(Date.now() / 1000));
+    return claims as JWTPayload;
+  }
+}
+
+/** Unpadded base64url that atob-based decoders accept too (a length of 4n+1 is not). */
+function plainBase64url(part: string): boolean {
+  return part.length % 4 !== 1 && BASE64URL.test(part);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** jose's validateClaimsSet for the options used here, in its order. */
+function checkClaims(claims: Record<string, unknown>, options: ClaimOptions, now: number): void {
+  const fail = (claim: string, reason: string, message: string): never => {
+    throw new joseErrors.JWTClaimValidationFailed(message, claims, claim, reason);
+  };
+  const required = ['exp', 'sub', ...(options.audience !== undefined ? ['aud'] : []), ...(options.issuer !== undefined ? ['iss'] : [])].reverse();
+  for (const claim of required) if (!Object.hasOwn(claims, claim)) fail(claim, 'missing', `missing required "${claim}" claim`);
+  if (options.issuer !== undefined && claims['iss'] !== options.issuer) fail('iss', 'check_failed', 'unexpected "iss" claim value');
+  if (options.audience !== undefined) {
+    const aud = claims['aud'];
+    const ok = typeof aud === 'string' ? aud === options.audience : Array.isArray(aud) && aud.includes(options.audience);
+    if (!ok) fail('aud', 'check_failed', 'unexpected "aud" claim value');
+  }
+  for (const claim of ['iat', 'nbf']) {
+    if (claims[claim] !== undefined && typeof claims[claim] !== 'number') fail(claim, 'invalid', `"${claim}" claim must be a number`);
+  }
+  const nbf = claims['nbf'];
+  if (typeof nbf === 'number' && nbf > now) fail('nbf', 'check_failed', '"nbf" claim timestamp check failed');
+  const exp = claims['exp'];
+  if (exp !== undefined && typeof exp !== 'number') fail('exp', 'invalid', '"exp" claim must be a number');
+  if (typeof exp === 'number' && exp <= now) throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');
 }

@@ -4,39 +4,24 @@ import type { Principal } from './auth.js';
 import type { FrameEncoder, Frame, InboundRequest, WireFormat } from './codecs/types.js';
 import { AppError, toErrorBody } from './errors.js';
 import type { GatewayMetrics } from './metrics.js';
-import { TokenBucket } from './rate-limit.js';
+import { TokenBucket, type KeyedLimiter } from './rate-limit.js';
 import { CLOSE_CODES, type CloseReason } from './close-codes.js';
 import type { InFlight } from './inflight.js';
 import type { RoomHub, RoomMember } from '../rooms/hub.js';
+import { RoomSet } from '../rooms/room-set.js';
 import type { Dispatcher } from '../handlers/dispatcher.js';
 import type { HandlerContext, Session } from '../handlers/types.js';
 import type { Config } from '../config.js';
 
 export interface UserData {
   conn: Connection;
+  /** The token the upgrade request carried; cleared (not deleted: that would slow the object) once read. */
+  token: string | undefined;
 }
 
 /** The uWS send status codes (see uWebSockets.js docs: send()). */
 const SEND_BACKPRESSURE = 0;
 const SEND_DROPPED = 2;
-
-/** Per-user token buckets on this node, shared by all of the user's local connections. */
-export class UserLimiter {
-  private readonly buckets = new Map<string, { bucket: TokenBucket; refs: number }>();
-  constructor(private readonly perSecond: number, private readonly burst: number) {}
-
-  acquire(userId: string): TokenBucket {
-    let entry = this.buckets.get(userId);
-    if (!entry) this.buckets.set(userId, (entry = { bucket: new TokenBucket(this.perSecond, this.burst, Date.now()), refs: 0 }));
-    entry.refs++;
-    return entry.bucket;
-  }
-
-  release(userId: string): void {
-    const entry = this.buckets.get(userId);
-    if (entry && --entry.refs <= 0) this.buckets.delete(userId);
-  }
-}
 
 export interface ConnectionDeps {
   config: Config;
@@ -44,7 +29,8 @@ export interface ConnectionDeps {
   log: Logger;
   dispatcher: Dispatcher;
   hub: RoomHub;
-  userLimiter: UserLimiter;
+  /** Per-user token buckets, shared by all of a user's connections on this node. */
+  userLimiter: KeyedLimiter;
   inflight: InFlight;
   /** True once the node is shutting down: new requests are refused with `unavailable`. */
   isDraining(): boolean;
@@ -54,8 +40,10 @@ export interface ConnectionDeps {
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
 }
 
+export const USER_ROOM_PREFIX = 'user:';
+
 /** Room of every connection of one user, on every node. */
-export const userRoom = (userId: string): string => `user:${userId}`;
+export const userRoom = (userId: string): string => `${USER_ROOM_PREFIX}${userId}`;
 
 /** Room every authenticated connection joins: a publish here reaches everyone on every node. */
 export const BROADCAST_ROOM = 'broadcast';
@@ -63,19 +51,34 @@ export const BROADCAST_ROOM = 'broadcast';
 /**
  * One client socket, whatever its dialect: rooms, rate limits, backpressure, request handling.
  * The dialect-specific framing lives in ./dialects.
+ *
+ * Memory: an idle connection is most of what a node holds, so what is not needed until the
+ * client sends something (rate-limit bucket, handler context) is made on first use, and the two
+ * rooms every connection is in are delivered by the gateway without a uWS topic (see
+ * `ownRoomLive`): a topic subscription costs uWS about 0.2 KB per socket and a topic of its own
+ * (the user room) about 0.4 KB.
  */
 export class Connection implements RoomMember {
-  readonly rooms = new Set<string>();
+  readonly rooms = new RoomSet();
   ws: WebSocket<UserData> | undefined;
   principal: Principal | undefined;
   closed = false;
   /** When the send buffer first went over the backpressure limit (0 = not over). */
   overLimitSince = 0;
-  /** Socket.IO: last pong; native: unused. */
-  lastHeartbeat = Date.now();
+  /** Socket.IO: last pong (set on open); native: unused. */
+  lastHeartbeat = 0;
   readonly openedAt = Date.now();
-  private bucket: TokenBucket;
-  private userBucket: TokenBucket | undefined;
+  /**
+   * The rooms this connection receives without a uWS topic: its own user room and the broadcast
+   * room. The hub still sees ordinary membership and calls subscribeTopic/unsubscribeTopic (e.g.
+   * around a resume); these flags are that "topic", and Gateway.fanout honours them.
+   */
+  ownRoomLive = false;
+  broadcastLive = false;
+  /** `user:<id>` of the principal, once authenticated. */
+  private ownRoom: string | undefined;
+  /** Made on the first request. */
+  private bucket: TokenBucket | undefined;
   private context: HandlerContext | undefined;
 
   constructor(
@@ -83,10 +86,12 @@ export class Connection implements RoomMember {
     public encoder: FrameEncoder,
     /** True when the client chose the encoding explicitly (subprotocol or query). */
     readonly formatFixed: boolean,
-    readonly remoteAddress: string,
     private readonly deps: ConnectionDeps,
-  ) {
-    this.bucket = new TokenBucket(deps.config.rateLimit.connection.perSecond, deps.config.rateLimit.connection.burst, Date.now());
+  ) {}
+
+  /** The peer address, for logs; read from the socket when asked (undefined before open and after close). */
+  get remoteAddress(): string | undefined {
+    return this.ws && !this.closed ? Buffer.from(this.ws.getRemoteAddressAsText()).toString() : undefined;
   }
 
   get format(): WireFormat {
@@ -100,8 +105,8 @@ export class Connection implements RoomMember {
   /** Marks the connection authenticated and joins the user's own room. */
   authenticate(principal: Principal): void {
     this.principal = principal;
-    this.userBucket = this.deps.userLimiter.acquire(principal.userId);
-    this.deps.hub.join(this, userRoom(principal.userId));
+    this.ownRoom = userRoom(principal.userId);
+    this.deps.hub.join(this, this.ownRoom);
     this.deps.hub.join(this, BROADCAST_ROOM);
     this.deps.onAuthenticated(this);
   }
@@ -115,11 +120,25 @@ export class Connection implements RoomMember {
   }
 
   subscribeTopic(room: string): void {
-    this.ws?.subscribe(topicFor(this.encoder.name, room));
+    if (room === this.ownRoom) this.ownRoomLive = true;
+    else if (room === BROADCAST_ROOM) this.broadcastLive = true;
+    else this.ws?.subscribe(topicFor(this.encoder.name, room));
   }
 
   unsubscribeTopic(room: string): void {
-    if (!this.closed) this.ws?.unsubscribe(topicFor(this.encoder.name, room));
+    if (room === this.ownRoom) this.ownRoomLive = false;
+    else if (room === BROADCAST_ROOM) this.broadcastLive = false;
+    else if (!this.closed) this.ws?.unsubscribe(topicFor(this.encoder.name, room));
+  }
+
+  /**
+   * A room frame for a room delivered without a topic (see `ownRoomLive`): sent like a topic
+   * publish (no per-frame counter), skipped while the socket is over the backpressure limit.
+   */
+  deliverRoomFrame(frame: Frame): void {
+    const ws = this.ws;
+    if (!ws || this.closed) return;
+    ws.cork(() => this.write(ws, frame));
   }
 
   /** Sends one frame, honouring backpressure. Returns false if it was not sent. */
@@ -129,6 +148,13 @@ export class Connection implements RoomMember {
       this.deps.metrics.dropped.inc({ reason: 'closed' });
       return false;
     }
+    if (!this.write(ws, frame)) return false;
+    this.deps.metrics.framesOut.inc({ event: label });
+    return true;
+  }
+
+  /** ws.send with the backpressure bookkeeping; false when uWS dropped the frame. */
+  private write(ws: WebSocket<UserData>, frame: Frame): boolean {
     const status = ws.send(frame, this.encoder.binary || typeof frame !== 'string');
     if (status === SEND_DROPPED) {
       this.deps.metrics.dropped.inc({ reason: 'backpressure' });
@@ -138,7 +164,6 @@ export class Connection implements RoomMember {
     if (status === SEND_BACKPRESSURE && this.overLimitSince === 0 && ws.getBufferedAmount() > this.deps.config.ws.maxBackpressure) {
       this.overLimitSince = Date.now();
     }
-    this.deps.metrics.framesOut.inc({ event: label });
     return true;
   }
 
@@ -168,8 +193,11 @@ export class Connection implements RoomMember {
     const { dispatcher, metrics, log } = this.deps;
     metrics.framesIn.inc({ event: dispatcher.has(request.event) ? request.event : 'unknown' });
     const now = Date.now();
-    const limit = this.bucket.take(now);
-    const userLimit = limit.ok && this.userBucket ? this.userBucket.take(now) : limit;
+    const { perSecond, burst } = this.deps.config.rateLimit.connection;
+    // A bucket made now is full, exactly like one made at connect and refilled since.
+    const limit = (this.bucket ??= new TokenBucket(perSecond, burst, now)).take(now);
+    const userId = this.principal?.userId;
+    const userLimit = limit.ok && userId !== undefined ? this.deps.userLimiter.take(userId, now) : limit;
     if (!limit.ok || !userLimit.ok) {
       const retry = !limit.ok ? limit.retryAfterMs : userLimit.ok ? 0 : userLimit.retryAfterMs;
       metrics.rateLimited.inc({ scope: limit.ok ? 'user' : 'connection' });
@@ -204,10 +232,8 @@ export class Connection implements RoomMember {
     this.closed = true;
     const rooms = new Set(this.rooms);
     this.deps.hub.leaveAll(this);
-    if (this.principal) {
-      this.deps.userLimiter.release(this.principal.userId);
-      this.deps.onClosed(this, rooms);
-    }
+    this.ownRoomLive = this.broadcastLive = false;
+    if (this.principal) this.deps.onClosed(this, rooms);
   }
 
   session(): Session {

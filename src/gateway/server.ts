@@ -8,10 +8,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Uws } from './uws.js';
 import { AuthError, type TokenVerifier } from './auth.js';
-import { Connection, UserLimiter, topicFor, type ConnectionDeps, type UserData } from './connection.js';
+import { BROADCAST_ROOM, Connection, USER_ROOM_PREFIX, topicFor, type ConnectionDeps, type UserData } from './connection.js';
 import { jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { sio, sioEncoder } from './codecs/socketio.js';
-import type { FrameEncoder, WireFormat } from './codecs/types.js';
+import type { Frame, FrameEncoder, WireFormat } from './codecs/types.js';
 import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountRoutes, type RouteDef } from './http/router.js';
@@ -21,6 +21,7 @@ import { KeyedLimiter } from './rate-limit.js';
 import type { RoomHub } from '../rooms/hub.js';
 import type { RoomMessage } from '../rooms/bus.js';
 import type { Dispatcher } from '../handlers/dispatcher.js';
+import { MultiMap } from './multi-map.js';
 
 export interface GatewayDeps {
   uws: Uws;
@@ -35,10 +36,6 @@ export interface GatewayDeps {
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
 }
 
-interface PendingUpgrade extends UpgradeInfo {
-  conn: Connection;
-}
-
 const SIO_PING_TOPIC = 'eio:ping';
 const FORMATS: WireFormat[] = ['json', 'msgpack', 'sio'];
 const ENCODERS: Record<WireFormat, FrameEncoder> = { json: jsonEncoder, msgpack: msgpackEncoder, sio: sioEncoder };
@@ -47,7 +44,8 @@ const SUBPROTOCOLS: Record<string, FrameEncoder> = { 'livegate.json': jsonEncode
 export class Gateway {
   readonly app: TemplatedApp;
   readonly connections = new Set<Connection>();
-  readonly byUser = new Map<string, Set<Connection>>();
+  /** Authenticated connections by user id. */
+  readonly byUser = new MultiMap<string, Connection>();
   private listenSocket: us_listen_socket | undefined;
   private timers: NodeJS.Timeout[] = [];
   private draining = false;
@@ -56,17 +54,19 @@ export class Gateway {
   readonly inflight = new InFlight();
   private readonly dialectDeps: DialectDeps;
   private readonly httpLimiter: KeyedLimiter;
+  private readonly userLimiter: KeyedLimiter;
 
   constructor(private readonly deps: GatewayDeps) {
     const { uws, config } = deps;
     this.app = uws.App();
+    this.userLimiter = new KeyedLimiter(config.rateLimit.user.perSecond, config.rateLimit.user.burst);
     this.connDeps = {
       config,
       metrics: deps.metrics,
       log: deps.log,
       dispatcher: deps.dispatcher,
       hub: deps.hub,
-      userLimiter: new UserLimiter(config.rateLimit.user.perSecond, config.rateLimit.user.burst),
+      userLimiter: this.userLimiter,
       inflight: this.inflight,
       isDraining: () => this.draining,
       onAuthenticated: (conn) => this.track(conn),
@@ -93,14 +93,24 @@ export class Gateway {
     mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard, inflight: this.inflight });
   }
 
-  /** Local fan-out of one room message: encoded once per wire format that has subscribers here. */
+  /**
+   * Local fan-out of one room message: encoded once per wire format that has receivers here,
+   * published to the uWS topic of that format, and sent directly to the connections that get
+   * the room without a topic (their own user room, the broadcast room: see Connection.ownRoomLive).
+   */
   readonly fanout = (message: RoomMessage): void => {
     const meta = { room: message.room, seq: message.seq };
+    const frames: Partial<Record<WireFormat, Frame>> = {};
+    const frameFor = (format: WireFormat): Frame => (frames[format] ??= ENCODERS[format].event(message.event, message.data, meta));
     for (const format of FORMATS) {
       const topic = topicFor(format, message.room);
       if (this.app.numSubscribers(topic) === 0) continue;
-      const encoder = ENCODERS[format];
-      this.app.publish(topic, encoder.event(message.event, message.data, meta), encoder.binary);
+      this.app.publish(topic, frameFor(format), ENCODERS[format].binary);
+    }
+    if (message.room === BROADCAST_ROOM) {
+      for (const conn of this.connections) if (conn.broadcastLive) conn.deliverRoomFrame(frameFor(conn.format));
+    } else if (message.room.startsWith(USER_ROOM_PREFIX)) {
+      for (const conn of this.byUser.get(message.room.slice(USER_ROOM_PREFIX.length))) if (conn.ownRoomLive) conn.deliverRoomFrame(frameFor(conn.format));
     }
   };
 
@@ -151,20 +161,14 @@ export class Gateway {
     this.connections.add(conn);
     const userId = conn.principal?.userId;
     if (!userId) return;
-    let set = this.byUser.get(userId);
-    if (!set) this.byUser.set(userId, (set = new Set()));
-    set.add(conn);
+    this.byUser.add(userId, conn);
     this.deps.onAuthenticated(conn);
   }
 
   private untrack(conn: Connection, _rooms: ReadonlySet<string>): void {
     this.connections.delete(conn);
     const userId = conn.principal?.userId;
-    const set = userId ? this.byUser.get(userId) : undefined;
-    if (set && userId) {
-      set.delete(conn);
-      if (set.size === 0) this.byUser.delete(userId);
-    }
+    if (userId) this.byUser.delete(userId, conn);
     this.deps.onClosed(conn, _rooms);
   }
 
@@ -181,7 +185,7 @@ export class Gateway {
       closeOnBackpressureLimit: 0,
       upgrade: (res, req, context) => this.upgrade(res, req, context, kind),
       open: (ws) => {
-        const data = ws.getUserData() as UserData & Partial<PendingUpgrade>;
+        const data = ws.getUserData();
         const conn = data.conn;
         conn.ws = ws;
         metrics.connections.inc({ dialect: conn.format });
@@ -192,9 +196,10 @@ export class Gateway {
         }
         this.pendingConnections.add(conn);
         if (kind === 'sio') ws.subscribe(SIO_PING_TOPIC);
-        dialect.open(conn, { token: data.token });
-        delete data.token;
-        if (!conn.closed) log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
+        const upgrade: UpgradeInfo = { token: data.token };
+        data.token = undefined;
+        dialect.open(conn, upgrade);
+        if (!conn.closed && log.isLevelEnabled('info')) log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
       },
       message: (ws, message, isBinary) => {
         const conn = ws.getUserData().conn;
@@ -215,7 +220,7 @@ export class Gateway {
         this.pendingConnections.delete(conn);
         metrics.connections.dec({ dialect: conn.format });
         conn.markClosed();
-        log.info({ conn: conn.id, user: conn.principal?.userId, code, reason: Buffer.from(message).toString('utf8').slice(0, 120), ms: Date.now() - conn.openedAt }, 'connection closed');
+        if (log.isLevelEnabled('info')) log.info({ conn: conn.id, user: conn.principal?.userId, code, reason: Buffer.from(message).toString('utf8').slice(0, 120), ms: Date.now() - conn.openedAt }, 'connection closed');
       },
     });
   }
@@ -230,7 +235,6 @@ export class Gateway {
     const extensions = req.getHeader('sec-websocket-extensions');
     const query = new URLSearchParams(req.getQuery() ?? '');
     const authorization = req.getHeader('authorization');
-    const remote = Buffer.from(res.getRemoteAddressAsText()).toString();
     const token = query.get('token') ?? (authorization.startsWith('Bearer ') ? authorization.slice(7) : undefined) ?? undefined;
 
     if (this.draining) {
@@ -245,8 +249,8 @@ export class Gateway {
         );
         return;
       }
-      const conn = new Connection(randomId(), sioEncoder, true, remote, this.connDeps);
-      res.upgrade<PendingUpgrade>({ conn, token }, key, protocolHeader, extensions, context);
+      const conn = new Connection(randomId(), sioEncoder, true, this.connDeps);
+      res.upgrade<UserData>({ conn, token }, key, protocolHeader, extensions, context);
       return;
     }
 
@@ -255,15 +259,20 @@ export class Gateway {
     const queryEncoding = query.get('encoding');
     const encoder = chosenProtocol ? SUBPROTOCOLS[chosenProtocol]! : queryEncoding === 'msgpack' ? msgpackEncoder : jsonEncoder;
     const fixed = chosenProtocol !== undefined || queryEncoding === 'msgpack' || queryEncoding === 'json';
-    const conn = new Connection(randomId(), encoder, fixed, remote, this.connDeps);
+    const conn = new Connection(randomId(), encoder, fixed, this.connDeps);
     // Upgrade synchronously; the native dialect verifies the token right after open.
-    res.upgrade<PendingUpgrade>({ conn, token }, key, chosenProtocol ?? '', extensions, context);
+    res.upgrade<UserData>({ conn, token }, key, chosenProtocol ?? '', extensions, context);
   }
 
   private startTimers(): void {
     const { config, metrics } = this.deps;
-    // Idle HTTP rate-limit buckets are dropped once they would have refilled anyway.
-    this.timers.push(setInterval(() => this.httpLimiter.sweep(Date.now()), 30_000));
+    // Idle rate-limit buckets (HTTP clients, socket users) are dropped once they would have refilled anyway.
+    this.timers.push(
+      setInterval(() => {
+        this.httpLimiter.sweep(Date.now());
+        this.userLimiter.sweep(Date.now());
+      }, 30_000),
+    );
     // Engine.IO heartbeat: one publish reaches every Socket.IO socket.
     this.timers.push(setInterval(() => this.app.publish(SIO_PING_TOPIC, sio.ping, false), config.socketIo.pingIntervalMs));
     // Sweeper: slow consumers, missed heartbeats, Socket.IO sockets that never sent CONNECT.

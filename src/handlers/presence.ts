@@ -22,15 +22,15 @@ export const presenceModule: ModuleFactory = (core) => {
   const store: PresenceStore = core.redis ? new RedisPresenceStore(core.redis) : new MemoryPresenceStore();
   const contacts = contactDirectoryFor(core);
   const nodeId = core.config.nodeId;
-  /** This node's connections per user. */
-  const local = new Map<string, Set<string>>();
+  /** This node's connections per user: the gateway's own index (core.sockets). */
+  const local = core.sockets;
 
   new Gauge({
     name: 'livegate_presence_entries',
     help: 'Users with at least one device connected to this node',
     registers: [core.metrics.registry],
     collect() {
-      this.set(local.size);
+      this.set(local.userCount());
     },
   });
 
@@ -38,7 +38,7 @@ export const presenceModule: ModuleFactory = (core) => {
     if (change) await core.hub.publish(presenceRoom(change.userId), 'presence:update', change);
   };
   const syncDevices = (userId: string): Promise<void> =>
-    store.setNodeDevices(userId, nodeId, local.get(userId)?.size ?? 0, Date.now()).then(announce);
+    store.setNodeDevices(userId, nodeId, local.countOf(userId), Date.now()).then(announce);
   const report = (err: unknown, userId: string): void => core.log.warn({ err: (err as Error).message, user: userId }, 'presence update failed');
 
   core.roomAccess.register('presence', async (session, userId) => (await contacts.canSee(session.userId, [userId]))[0] === true);
@@ -46,7 +46,7 @@ export const presenceModule: ModuleFactory = (core) => {
     await Promise.all((await store.removeNode(deadNode, Date.now())).map(announce));
   });
   core.liveness.onResync(async () => {
-    for (const userId of local.keys()) await syncDevices(userId);
+    for (const userId of [...local.users()]) await syncDevices(userId);
   });
 
   return {
@@ -93,23 +93,16 @@ export const presenceModule: ModuleFactory = (core) => {
     },
 
     onConnect(session) {
-      let set = local.get(session.userId);
-      if (!set) local.set(session.userId, (set = new Set()));
-      set.add(session.connectionId);
       syncDevices(session.userId).catch((err: unknown) => report(err, session.userId));
     },
 
     onDisconnect(session) {
-      const set = local.get(session.userId);
-      if (!set?.delete(session.connectionId)) return;
-      if (set.size === 0) local.delete(session.userId);
       syncDevices(session.userId).catch((err: unknown) => report(err, session.userId));
     },
 
     async stop() {
       // Shutdown: this node's devices are gone (drain closed them); make sure the store agrees.
       for (const change of await store.removeNode(nodeId, Date.now())) await announce(change);
-      local.clear();
     },
   };
 };

@@ -2,8 +2,14 @@ import { publicStatus, type ChosenStatus, type PresenceChange, type PresenceReco
 
 interface Entry {
   chosen: ChosenStatus;
-  nodes: Map<string, number>;
   lastSeen: number | null;
+  /**
+   * Device counts per node. One node is the common case (this is the single-node engine), so its
+   * count sits inline and a Map is made only for a second node: one entry per user ever seen.
+   */
+  node: string | undefined;
+  count: number;
+  otherNodes: Map<string, number> | undefined;
 }
 
 /** Single-node engine: the same rules as the Redis scripts, in process memory. */
@@ -11,7 +17,7 @@ export class MemoryPresenceStore implements PresenceStore {
   private readonly users = new Map<string, Entry>();
 
   async setNodeDevices(userId: string, nodeId: string, count: number, now: number): Promise<PresenceChange | undefined> {
-    return this.change(userId, now, (e) => (count > 0 ? e.nodes.set(nodeId, count) : e.nodes.delete(nodeId)));
+    return this.change(userId, now, (e) => setDevices(e, nodeId, count));
   }
 
   async setStatus(userId: string, status: ChosenStatus, now: number): Promise<PresenceChange | undefined> {
@@ -36,7 +42,7 @@ export class MemoryPresenceStore implements PresenceStore {
 
   private change(userId: string, now: number, apply: (e: Entry) => unknown): PresenceChange | undefined {
     let e = this.users.get(userId);
-    if (!e) this.users.set(userId, (e = { chosen: 'online', nodes: new Map(), lastSeen: null }));
+    if (!e) this.users.set(userId, (e = { chosen: 'online', lastSeen: null, node: undefined, count: 0, otherNodes: undefined }));
     const before = publicStatus(e.chosen, devices(e));
     apply(e);
     const after = publicStatus(e.chosen, devices(e));
@@ -46,8 +52,18 @@ export class MemoryPresenceStore implements PresenceStore {
   }
 }
 
+function setDevices(e: Entry, nodeId: string, count: number): void {
+  if (e.node === nodeId || (e.node === undefined && count > 0 && !e.otherNodes?.has(nodeId))) {
+    e.node = count > 0 ? nodeId : undefined;
+    e.count = count > 0 ? count : 0;
+    return;
+  }
+  if (count > 0) (e.otherNodes ??= new Map()).set(nodeId, count);
+  else if (e.otherNodes?.delete(nodeId) && e.otherNodes.size === 0) e.otherNodes = undefined;
+}
+
 function devices(e: Entry): number {
-  let n = 0;
-  for (const c of e.nodes.values()) n += c;
+  let n = e.node === undefined ? 0 : e.count;
+  if (e.otherNodes) for (const c of e.otherNodes.values()) n += c;
   return n;
 }

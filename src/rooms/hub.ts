@@ -1,11 +1,12 @@
 import type { Bus, Published, RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
 import { AppError } from '../gateway/errors.js';
+import type { MemberRooms } from './room-set.js';
 
 /** A local connection as the room layer sees it: something that can join uWS topics. */
 export interface RoomMember {
   readonly id: string;
-  readonly rooms: Set<string>;
+  readonly rooms: MemberRooms;
   subscribeTopic(room: string): void;
   unsubscribeTopic(room: string): void;
 }

@@ -7,7 +7,7 @@ import { RedisBus } from './redis-bus.js';
 
 /** Picks the bus engine from configuration: memory without REDIS_URL, sharded Redis pub/sub with it. */
 export function createBus(config: Config, log: Logger, metrics: RoomMetrics): Bus {
-  if (config.redisUrls.length === 0) return new MemoryBus(config.nodeId, config.rooms.historySize, metrics);
+  if (config.redisUrls.length === 0) return new MemoryBus(config.nodeId, config.rooms.historySize, metrics, config.rooms.historyTtlSec);
   log.info({ shards: config.redisUrls.length }, 'room bus: redis');
   return new RedisBus({ urls: config.redisUrls, nodeId: config.nodeId, log, metrics, historySize: config.rooms.historySize, historyTtlSec: config.rooms.historyTtlSec });
 }

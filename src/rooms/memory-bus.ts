@@ -4,14 +4,29 @@ import type { RoomMetrics } from './metrics.js';
 /**
  * Single-node engine: sequencing, history and delivery in process memory.
  * Nothing survives a restart; with REDIS_URL set the Redis engine is used instead.
+ *
+ * A room's log is its recent messages, oldest first; the last one carries the room's latest
+ * seq, so one map holds counter and history (every connection's presence room has one). Like
+ * the Redis engine's keys, a log idle for `historyTtlSec` is dropped: its counter restarts
+ * from the clock (seqBase), and clients resuming from before get a gap.
  */
 export class MemoryBus implements Bus {
-  private readonly seqs = new Map<string, number>();
-  private readonly histories = new Map<string, RoomMessage[]>();
+  private readonly logs = new Map<string, RoomMessage[]>();
   private readonly subscribed = new Set<string>();
   private listener: (message: RoomMessage) => void = () => {};
+  private readonly sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly nodeId: string, private readonly historySize = 200, private readonly metrics?: RoomMetrics) {}
+  constructor(
+    private readonly nodeId: string,
+    private readonly historySize = 200,
+    private readonly metrics?: RoomMetrics,
+    private readonly historyTtlSec?: number,
+  ) {
+    if (historyTtlSec !== undefined) {
+      this.sweeper = setInterval(() => this.expire(Date.now()), Math.min(historyTtlSec * 1000, 60_000) / 2);
+      this.sweeper.unref();
+    }
+  }
 
   async subscribe(room: string): Promise<void> {
     if (!this.subscribed.has(room)) this.metrics?.subscriptions.inc();
@@ -23,14 +38,15 @@ export class MemoryBus implements Bus {
   }
 
   async publish(room: string, event: string, data: unknown): Promise<Published> {
-    const previous = this.seqs.get(room);
-    const seq = previous === undefined ? seqBase(Date.now()) : previous + 1;
-    this.seqs.set(room, seq);
-    const message: RoomMessage = { room, event, data, seq, ts: Date.now(), origin: this.nodeId };
-    let history = this.histories.get(room);
-    if (!history) this.histories.set(room, (history = []));
-    history.push(message);
-    if (history.length > this.historySize) history.shift();
+    const now = Date.now();
+    const log = this.logs.get(room);
+    const previous = log?.[log.length - 1];
+    const message: RoomMessage = { room, event, data, seq: previous === undefined ? seqBase(now) : previous.seq + 1, ts: now, origin: this.nodeId };
+    if (!log) this.logs.set(room, [message]);
+    else {
+      log.push(message);
+      if (log.length > this.historySize) log.shift();
+    }
     this.metrics?.published.inc();
     const delivered = this.subscribed.has(room);
     if (delivered) {
@@ -41,13 +57,13 @@ export class MemoryBus implements Bus {
   }
 
   async history(room: string, afterSeq: number): Promise<HistoryResult> {
-    const latestSeq = this.seqs.get(room) ?? 0;
-    const history = this.histories.get(room) ?? [];
-    const oldestSeq = history[0]?.seq ?? latestSeq + 1;
+    const log = this.logs.get(room) ?? [];
+    const latestSeq = log[log.length - 1]?.seq ?? 0;
+    const oldestSeq = log[0]?.seq ?? latestSeq + 1;
     if (afterSeq === latestSeq) return { kind: 'messages', messages: [] };
     // Older than the window, or newer than anything (the counter was reset): refetch.
     if (afterSeq > latestSeq || afterSeq + 1 < oldestSeq) return { kind: 'gap', oldestSeq, latestSeq };
-    return { kind: 'messages', messages: history.filter((m) => m.seq > afterSeq) };
+    return { kind: 'messages', messages: log.filter((m) => m.seq > afterSeq) };
   }
 
   onMessage(listener: (message: RoomMessage) => void): void {
@@ -55,6 +71,13 @@ export class MemoryBus implements Bus {
   }
 
   async close(): Promise<void> {
+    if (this.sweeper) clearInterval(this.sweeper);
     this.subscribed.clear();
+  }
+
+  /** Drops the logs of rooms that published nothing for historyTtlSec. */
+  private expire(now: number): void {
+    const cutoff = now - (this.historyTtlSec ?? Infinity) * 1000;
+    for (const [room, log] of this.logs) if ((log[log.length - 1]?.ts ?? 0) < cutoff) this.logs.delete(room);
   }
 }

@@ -123,6 +123,15 @@ describe('livestreams across two nodes', () => {
       [lastSeq + 1, more[0]],
       [lastSeq + 2, more[1]],
     ]);
+    // Live again after the resume: each later invitation exactly once, in seq order (the resumed
+    // room is delivered by the resume's sink, not also by the gateway's own-user-room path).
+    const later = [`${streamId}-4`, `${streamId}-5`];
+    for (const id of later) {
+      ok(await host.request('livestream:start', { title: 'Later', streamId: id }));
+      ok(await host.request('livestream:cohost:invite', { streamId: id, userId: `guest-${streamId}` }));
+    }
+    await back.waitFor((f) => f.event === 'livestream:cohost:invited' && (f.data as { streamId: string }).streamId === later[1]);
+    expect(back.frames.filter((f) => f.event === 'livestream:cohost:invited').map((f) => f.seq)).toEqual([lastSeq + 1, lastSeq + 2, lastSeq + 3, lastSeq + 4]);
     expect((await back.request('room:resume', { room: `user:host-${streamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
     expect((await back.request('room:resume', { room: `live:${streamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
     expect((await stranger.request('livestream:chat', { streamId: 'x', text: 'hi' })).error?.code).toBe('forbidden');

@@ -4,7 +4,8 @@
 # responses match their schemas, status codes and content types documented, auth enforced,
 # invalid input rejected, 405 for undocumented methods, stateful sequences).
 #
-# It starts its own FerretDB (temp dir) and one gateway on a free port, mints an admin token
+# It starts its own FerretDB (temp dir), its own Redis (the money-backed routes - gifts, PK battles,
+# live shopping - need it) and one gateway on free ports, mints an admin token
 # (admins pass user and admin routes) plus a service API key, runs
 #
 #   st run http://127.0.0.1:$PORT/openapi.json --checks all -H "Authorization: Bearer $TOKEN" -H "X-API-Key: $KEY"
@@ -21,7 +22,7 @@ if [ ! -x .venv-st/bin/st ]; then
 fi
 [ -d node_modules ] || npm install --no-audit --no-fund
 npm run --silent build
-bash scripts/deps.sh ferretdb
+bash scripts/deps.sh ferretdb redis
 
 work=$(mktemp -d)
 pids=()
@@ -38,9 +39,18 @@ pids+=($!)
 read -r ready mongo_url <"$work/ferret.fifo"
 [ "$ready" = "ready" ] || { echo "schemathesis.sh: FerretDB did not start" >&2; exit 1; }
 
+redis_port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no >"$work/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+redis-cli -p "$redis_port" ping >/dev/null 2>&1 || { echo "schemathesis.sh: Redis did not start" >&2; cat "$work/redis.log" >&2; exit 1; }
+
 export JWT_SECRET="schemathesis-secret-0123456789abcdef0123"
 SERVICE_KEY="schemathesis-service-key"
-PORT=0 HOST=127.0.0.1 NODE_ID=schemathesis MONGO_URL="$mongo_url" MONGO_DB=schemathesis \
+PORT=0 HOST=127.0.0.1 NODE_ID=schemathesis MONGO_URL="$mongo_url" MONGO_DB=schemathesis REDIS_URL="redis://127.0.0.1:$redis_port" \
   SERVICE_API_KEYS="$SERVICE_KEY" DEV_PAYMENTS=true HTTP_RATE_LIMIT_PER_SEC=100000 HTTP_RATE_LIMIT_BURST=100000 LOG_LEVEL=info \
   node dist/src/main.js >"$work/gateway.log" 2>&1 &
 pids+=($!)

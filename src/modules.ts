@@ -21,6 +21,7 @@ import { providersModule } from './handlers/providers/module.js';
 import { multiHostModule } from './handlers/multihost/module.js';
 import { paymentsModule } from './handlers/payments/module.js';
 import { moneyCreditor } from './handlers/money/creditor.js';
+import { walletsModule } from './handlers/money/module.js';
 
 /** Every domain module, in start order. A domain adds one line here. */
 export const MODULES: ModuleFactory[] = [
@@ -45,6 +46,8 @@ export const MODULES: ModuleFactory[] = [
   // Coin purchases and admin credits go through the money WalletService (one ledger, one idempotency space).
   paymentsModule({ creditor: moneyCreditor }),
   giftsModule,
+  // Balances, ledger and transfers over HTTP, on the same money services as the socket events.
+  walletsModule,
   pkModule,
   shoppingModule,
 ];

@@ -252,25 +252,11 @@ export class Connection implements RoomMember {
       join: (room) => hub.join(this, room),
       leave: (room) => hub.leave(this, room),
       isMember: (room) => this.rooms.has(room),
-      resume: (room, afterSeq) => {
-        // A resumed room's messages all pass through here (replay, held, then live): never send a
-        // seq twice or backwards, whichever path delivered it.
-        let last = afterSeq;
-        return hub.replay(this, room, afterSeq, {
-          message: (m) => {
-            if (m.seq <= last) {
-              this.deps.metrics.dropped.inc({ reason: 'duplicate' });
-              return;
-            }
-            last = m.seq;
-            this.sendLater(this.encoder.event(m.event, m.data, { room: m.room, seq: m.seq }), m.event);
-          },
-          gap: (gap) => {
-            last = Math.max(last, gap.latestSeq);
-            this.emit('room:gap', gap);
-          },
-        });
-      },
+      resume: (room, afterSeq) =>
+        hub.replay(this, room, afterSeq, {
+          message: (m) => this.sendLater(this.encoder.event(m.event, m.data, { room: m.room, seq: m.seq }), m.event),
+          gap: (gap) => this.emit('room:gap', gap),
+        }),
       emit: (event, data) => this.emit(event, data),
     };
     return this.context;

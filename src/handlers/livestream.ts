@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../core.js';
 import { AppError } from '../gateway/errors.js';
 import { userRoom } from '../gateway/connection.js';
-import { streamRecordOp, streamStoreFor } from '../livestream/directory.js';
+import { streamStoreFor } from '../livestream/directory.js';
+import { LivestreamService, newStreamId } from '../livestream/service.js';
 import type { StreamStore } from '../livestream/store.js';
 import { ViewerTracker, streamRoom } from '../livestream/viewers.js';
 import { defineHandler } from './types.js';
 import { createMilestones } from '../bridge/milestones.js';
+import { livestreamRoutes } from './livestream/routes.js';
+import { moneyServices, requireMoney } from './money/services.js';
 
 const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const UserId = Type.String({ minLength: 1, maxLength: 128 });
@@ -17,11 +19,13 @@ const ROOM_PREFIX = 'live:';
 /**
  * Livestreams: start/end (host), join/leave (viewers, exact cluster-wide counts), live chat,
  * co-hosts. Stream state lives in a StreamStore (Redis with REDIS_URL, memory otherwise); the
- * stream's events go to the room `live:<streamId>`. Start and end are also queued for MongoDB
- * (collection `livestreams`). Docs: docs/events/livestream.md.
+ * stream's events go to the room `live:<streamId>`. Create, start and end are also queued for
+ * MongoDB (collection `livestreams`). HTTP: /api/livestreams/* (livestream/routes.ts, the same
+ * LivestreamService). Docs: docs/events/livestream.md, docs/HTTP.md.
  */
 export const livestreamModule: ModuleFactory = (core) => {
   const store: StreamStore = streamStoreFor(core);
+  const service = new LivestreamService(store, core.queue, core.hub, core.webhooks);
   const viewers = new ViewerTracker(store, core.hub, core.config.nodeId, core.log);
 
   core.liveness.onNodeDead(async (deadNode) => {
@@ -39,24 +43,20 @@ export const livestreamModule: ModuleFactory = (core) => {
 
   return {
     name: 'livestream',
+    routes: livestreamRoutes({ service, gifts: () => requireMoney(moneyServices(core)).gifts }),
     handlers: {
       'livestream:start': defineHandler(Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), streamId: Type.Optional(StreamId) }), async (ctx, { title, streamId }) => {
-        const id = streamId ?? randomBytes(9).toString('base64url');
-        const info = await store.start(id, ctx.session.userId, title, Date.now());
+        const id = streamId ?? newStreamId();
         // Durable in the write queue before the ack; MongoDB gets it asynchronously.
-        await core.queue.enqueue([streamRecordOp(info)]);
-        core.webhooks.emit('livestream.started', { streamId: id, hostId: ctx.session.userId, title, startedAt: info.startedAt }, source(id));
+        const info = await service.start(ctx.session.userId, id, title);
         ctx.join(streamRoom(id));
         await core.hub.ready(streamRoom(id));
         return { streamId: id, room: streamRoom(id), startedAt: info.startedAt };
       }),
 
       'livestream:end': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
-        const info = await store.end(streamId, ctx.session.userId, Date.now());
-        await core.queue.enqueue([streamRecordOp(info)]);
-        core.webhooks.emit('livestream.ended', { streamId, hostId: ctx.session.userId, startedAt: info.startedAt, endedAt: info.endedAt }, source(streamId));
-        const message = await core.hub.publish(streamRoom(streamId), 'livestream:ended', { streamId, endedBy: ctx.session.userId });
-        return { streamId, seq: message.seq };
+        const { seq } = await service.end(ctx.session.userId, streamId);
+        return { streamId, seq };
       }),
 
       'livestream:join': defineHandler(Type.Object({ streamId: StreamId, lastSeq: Type.Optional(Seq) }), async (ctx, { streamId, lastSeq }) => {

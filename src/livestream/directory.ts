@@ -29,23 +29,27 @@ export function streamDirectoryFor(core: Core): { hostOf(streamId: string): Prom
 
 export const LIVESTREAMS = 'livestreams';
 
+const RECORD_VERSION: Record<StreamInfo['status'], number> = { created: 0, live: 1, ended: 2 };
+
 /**
- * The stream record for MongoDB (collection `livestreams`, _id = streamId). Start is version 1 and
- * end version 2, each carrying the whole record, so replays and out-of-order application settle on
- * the newest state.
+ * The stream record for MongoDB (collection `livestreams`, _id = streamId). Create is version 0,
+ * start version 1 and end version 2, each carrying the whole record, so replays and out-of-order
+ * application settle on the newest state.
  */
 export function streamRecordOp(info: StreamInfo): WriteOp {
+  const date = (ms: number | undefined): Date | null => (ms === undefined ? null : new Date(ms));
   return {
     kind: 'setIfNewer',
     collection: LIVESTREAMS,
     id: info.streamId,
-    version: info.status === 'live' ? 1 : 2,
+    version: RECORD_VERSION[info.status],
     set: {
       hostId: info.hostId,
       title: info.title,
       status: info.status,
-      startedAt: new Date(info.startedAt),
-      endedAt: info.endedAt === undefined ? null : new Date(info.endedAt),
+      createdAt: new Date(info.createdAt),
+      startedAt: date(info.startedAt),
+      endedAt: date(info.endedAt),
     },
   };
 }

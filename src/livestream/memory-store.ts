@@ -1,4 +1,4 @@
-import { check, type CohostOp, type StoreOutcome, type StreamInfo, type StreamStore } from './store.js';
+import { check, type CohostOp, type LivePage, type StoreOutcome, type StreamInfo, type StreamStore } from './store.js';
 
 interface Stream {
   info: Omit<StreamInfo, 'cohosts'>;
@@ -9,20 +9,31 @@ interface Stream {
   lastBroadcastAt: number;
 }
 
-/** Single-node engine: the same rules as the Redis scripts, in process memory. */
+/** Single-node engine: the same rules as the Redis scripts, in process memory (records do not expire). */
 export class MemoryStreamStore implements StreamStore {
   private readonly streams = new Map<string, Stream>();
 
+  async create(streamId: string, hostId: string, title: string, now: number): Promise<StreamInfo> {
+    check(this.streams.has(streamId) ? 'conflict' : 'ok', 'livestream:create');
+    this.streams.set(streamId, fresh({ streamId, hostId, title, status: 'created', createdAt: now, startedAt: undefined, endedAt: undefined }));
+    return (await this.get(streamId))!;
+  }
+
   async start(streamId: string, hostId: string, title: string, now: number): Promise<StreamInfo> {
     const existing = this.streams.get(streamId);
-    if (existing) check(existing.info.status === 'live' && existing.info.hostId === hostId ? 'ok' : 'conflict', 'livestream:start');
-    else this.streams.set(streamId, { info: { streamId, hostId, title, status: 'live', startedAt: now, endedAt: undefined }, cohosts: new Set(), invites: new Set(), viewers: new Map(), lastBroadcast: undefined, lastBroadcastAt: 0 });
+    if (!existing) this.streams.set(streamId, fresh({ streamId, hostId, title, status: 'live', createdAt: now, startedAt: now, endedAt: undefined }));
+    else {
+      const status = existing.info.status;
+      check(existing.info.hostId !== hostId || status === 'ended' ? 'conflict' : 'ok', 'livestream:start');
+      if (status === 'created') Object.assign(existing.info, { status: 'live', startedAt: now });
+    }
     return (await this.get(streamId))!;
   }
 
   async end(streamId: string, userId: string, now: number): Promise<StreamInfo> {
-    const s = this.live(streamId);
-    check(!s ? 'not_found' : s.info.hostId !== userId ? 'forbidden' : 'ok', 'livestream:end');
+    const s = this.streams.get(streamId);
+    const outcome: StoreOutcome = !s || s.info.status === 'ended' ? 'not_found' : s.info.hostId !== userId ? 'forbidden' : s.info.status === 'created' ? 'conflict' : 'ok';
+    check(outcome, 'livestream:end');
     s!.info.status = 'ended';
     s!.info.endedAt = now;
     s!.viewers.clear();
@@ -33,6 +44,19 @@ export class MemoryStreamStore implements StreamStore {
   async get(streamId: string): Promise<StreamInfo | undefined> {
     const s = this.streams.get(streamId);
     return s ? { ...s.info, cohosts: [...s.cohosts] } : undefined;
+  }
+
+  async listLive(offset: number, limit: number): Promise<LivePage> {
+    // Newest start first; equal starts by id, descending (the order of Redis ZREVRANGE).
+    const live = [...this.streams.values()]
+      .filter((s) => s.info.status === 'live')
+      .sort((a, b) => (b.info.startedAt ?? 0) - (a.info.startedAt ?? 0) || (a.info.streamId < b.info.streamId ? 1 : a.info.streamId > b.info.streamId ? -1 : 0));
+    return { streams: live.slice(offset, offset + limit).map((s) => ({ ...s.info, cohosts: [...s.cohosts] })), total: live.length };
+  }
+
+  async viewerCount(streamId: string): Promise<number> {
+    const s = this.live(streamId);
+    return s ? total(s) : 0;
   }
 
   async cohost(op: CohostOp, streamId: string, actorId: string, targetId: string): Promise<void> {
@@ -76,6 +100,10 @@ export class MemoryStreamStore implements StreamStore {
     const s = this.streams.get(streamId);
     return s?.info.status === 'live' ? s : undefined;
   }
+}
+
+function fresh(info: Omit<StreamInfo, 'cohosts'>): Stream {
+  return { info, cohosts: new Set(), invites: new Set(), viewers: new Map(), lastBroadcast: undefined, lastBroadcastAt: 0 };
 }
 
 function total(s: Stream): number {

@@ -1,16 +1,17 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../rooms/lua.js';
-import { check, type CohostOp, type StreamInfo, type StreamStore } from './store.js';
+import { CREATED_TTL_SEC, check, type CohostOp, type LivePage, type StreamInfo, type StreamStore } from './store.js';
 
 /*
  * Key layout (all on the shared-state Redis, core.redis):
- *   lg:ls:<id>            hash   hostId, title, status (live|ended), startedAt, endedAt
+ *   lg:ls:<id>            hash   hostId, title, status (created|live|ended), createdAt, startedAt, endedAt
  *   lg:ls:<id>:cohosts    set    accepted co-hosts
  *   lg:ls:<id>:invites    set    pending co-host invitations
  *   lg:ls:<id>:viewers    hash   nodeId -> that node's viewer count (the total is the sum)
  *   lg:ls:<id>:vlast      string total of the last livestream:viewers broadcast
  *   lg:ls:<id>:vlock      string present while a broadcast happened less than a second ago
  *   lg:node:<node>:streams set   streams a node has a viewer count in (for the reaper)
+ *   lg:streams:live       zset   streamId -> startedAt of every live stream (the "live now" list)
  */
 const k = {
   stream: (id: string) => `lg:ls:${id}`,
@@ -20,6 +21,7 @@ const k = {
   vlast: (id: string) => `lg:ls:${id}:vlast`,
   vlock: (id: string) => `lg:ls:${id}:vlock`,
   nodeStreams: (node: string) => `lg:node:${node}:streams`,
+  live: 'lg:streams:live',
 };
 const keysOf = (id: string): string[] => [k.stream(id), k.cohosts(id), k.invites(id), k.viewers(id)];
 
@@ -27,33 +29,56 @@ const keysOf = (id: string): string[] => [k.stream(id), k.cohosts(id), k.invites
 const ENDED_TTL_SEC = 86_400;
 
 /*
- * Starts a stream.
+ * Creates a stream record that is not live yet (expires unless started).
  * KEYS[1] stream hash  KEYS[2] cohosts  KEYS[3] invites  KEYS[4] viewers
- * ARGV[1] hostId  ARGV[2] title  ARGV[3] now (ms)
- * Returns 'ok' (started, or already live by the same host) or 'conflict'.
+ * ARGV[1] hostId  ARGV[2] title  ARGV[3] now (ms)  ARGV[4] seconds to keep it unstarted
+ * Returns 'ok' or 'conflict' (the id exists).
+ */
+const CREATE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 'conflict' end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('HSET', KEYS[1], 'hostId', ARGV[1], 'title', ARGV[2], 'status', 'created', 'createdAt', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 'ok'
+`);
+
+/*
+ * Starts a stream: a new id starts at once, the host's own created stream goes live (its title
+ * kept), the host's own live stream is left as it is.
+ * KEYS[1] stream hash  KEYS[2] cohosts  KEYS[3] invites  KEYS[4] viewers  KEYS[5] live zset
+ * ARGV[1] hostId  ARGV[2] title  ARGV[3] now (ms)  ARGV[4] streamId
+ * Returns 'ok' or 'conflict' (someone else's id, or ended).
  */
 const START = new LuaScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if status then
-  if status == 'live' and redis.call('HGET', KEYS[1], 'hostId') == ARGV[1] then return 'ok' end
-  return 'conflict'
+  if redis.call('HGET', KEYS[1], 'hostId') ~= ARGV[1] or status == 'ended' then return 'conflict' end
+  if status == 'live' then return 'ok' end
+  redis.call('HSET', KEYS[1], 'status', 'live', 'startedAt', ARGV[3])
+  redis.call('PERSIST', KEYS[1])
+else
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('HSET', KEYS[1], 'hostId', ARGV[1], 'title', ARGV[2], 'status', 'live', 'createdAt', ARGV[3], 'startedAt', ARGV[3])
 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-redis.call('HSET', KEYS[1], 'hostId', ARGV[1], 'title', ARGV[2], 'status', 'live', 'startedAt', ARGV[3])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[4])
 return 'ok'
 `);
 
 /*
  * Ends a live stream (host only).
- * KEYS[1] stream hash  KEYS[2] cohosts  KEYS[3] invites  KEYS[4] viewers
- * ARGV[1] userId  ARGV[2] now (ms)  ARGV[3] seconds to keep the ended record
- * Returns 'ok', 'not_found' (not live) or 'forbidden' (not the host).
+ * KEYS[1] stream hash  KEYS[2] cohosts  KEYS[3] invites  KEYS[4] viewers  KEYS[5] live zset
+ * ARGV[1] userId  ARGV[2] now (ms)  ARGV[3] seconds to keep the ended record  ARGV[4] streamId
+ * Returns 'ok', 'not_found' (no such stream, or ended), 'forbidden' (not the host) or
+ * 'conflict' (created but never started).
  */
 const END = new LuaScript(`
-if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return 'not_found' end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'live' and status ~= 'created' then return 'not_found' end
 if redis.call('HGET', KEYS[1], 'hostId') ~= ARGV[1] then return 'forbidden' end
+if status == 'created' then return 'conflict' end
 redis.call('HSET', KEYS[1], 'status', 'ended', 'endedAt', ARGV[2])
 redis.call('DEL', KEYS[3], KEYS[4])
+redis.call('ZREM', KEYS[5], ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 'ok'
@@ -139,31 +164,52 @@ redis.call('SET', KEYS[3], total, 'EX', ARGV[2])
 return total
 `);
 
+const STATUSES: Record<string, StreamInfo['status']> = { created: 'created', live: 'live', ended: 'ended' };
+
 export class RedisStreamStore implements StreamStore {
   constructor(private readonly redis: Redis) {}
 
+  async create(streamId: string, hostId: string, title: string, now: number): Promise<StreamInfo> {
+    check(String(await CREATE.run(this.redis, keysOf(streamId), [hostId, title, now, CREATED_TTL_SEC])), 'livestream:create');
+    return (await this.get(streamId))!;
+  }
+
   async start(streamId: string, hostId: string, title: string, now: number): Promise<StreamInfo> {
-    check(String(await START.run(this.redis, keysOf(streamId), [hostId, title, now])), 'livestream:start');
+    check(String(await START.run(this.redis, [...keysOf(streamId), k.live], [hostId, title, now, streamId])), 'livestream:start');
     return (await this.get(streamId))!;
   }
 
   async end(streamId: string, userId: string, now: number): Promise<StreamInfo> {
-    check(String(await END.run(this.redis, keysOf(streamId), [userId, now, ENDED_TTL_SEC])), 'livestream:end');
+    check(String(await END.run(this.redis, [...keysOf(streamId), k.live], [userId, now, ENDED_TTL_SEC, streamId])), 'livestream:end');
     return (await this.get(streamId))!;
   }
 
   async get(streamId: string): Promise<StreamInfo | undefined> {
     const [[, hash], [, cohosts]] = ((await this.redis.multi().hgetall(k.stream(streamId)).smembers(k.cohosts(streamId)).exec()) ?? []) as [[unknown, Record<string, string>], [unknown, string[]]];
     if (!hash || !hash['status']) return undefined;
+    const startedAt = hash['startedAt'] ? Number(hash['startedAt']) : undefined;
     return {
       streamId,
       hostId: hash['hostId'] ?? '',
       title: hash['title'] ?? '',
-      status: hash['status'] === 'live' ? 'live' : 'ended',
-      startedAt: Number(hash['startedAt']),
+      status: STATUSES[hash['status']] ?? 'ended',
+      // Records written before `created` existed have no createdAt: they were created when they started.
+      createdAt: Number(hash['createdAt'] ?? startedAt ?? 0),
+      startedAt,
       endedAt: hash['endedAt'] ? Number(hash['endedAt']) : undefined,
       cohosts: cohosts ?? [],
     };
+  }
+
+  async listLive(offset: number, limit: number): Promise<LivePage> {
+    const [[, ids], [, total]] = ((await this.redis.multi().zrevrange(k.live, offset, offset + limit - 1).zcard(k.live).exec()) ?? []) as [[unknown, string[]], [unknown, number]];
+    const streams = (await Promise.all((ids ?? []).map((id) => this.get(id)))).filter((s): s is StreamInfo => s?.status === 'live');
+    return { streams, total: Number(total ?? 0) };
+  }
+
+  async viewerCount(streamId: string): Promise<number> {
+    const [[, status], [, counts]] = ((await this.redis.multi().hget(k.stream(streamId), 'status').hvals(k.viewers(streamId)).exec()) ?? []) as [[unknown, string | null], [unknown, string[]]];
+    return status === 'live' ? (counts ?? []).reduce((sum, c) => sum + Number(c), 0) : 0;
   }
 
   async cohost(op: CohostOp, streamId: string, actorId: string, targetId: string): Promise<void> {

@@ -11,6 +11,12 @@ export interface RoomMember {
   unsubscribeTopic(room: string): void;
 }
 
+/** A resumed member's live delivery, and the last seq it was sent. */
+interface DirectSink {
+  sink: ReplaySink;
+  last: number;
+}
+
 /** Where a replay sends what it finds: missed messages in seq order, or the refetch signal. */
 export interface ReplaySink {
   message(message: RoomMessage): void;
@@ -40,7 +46,7 @@ export class RoomHub {
    * iteration, which the replay has already sent: duplicates. Direct delivery hands over from the
    * hold to live in one synchronous step. (Only resumed connections pay the per-socket encode.)
    */
-  private readonly direct = new Map<string, Map<RoomMember, ReplaySink>>();
+  private readonly direct = new Map<string, Map<RoomMember, DirectSink>>();
   /** `<member id>\0<room>` of the replays running now (one per member and room). */
   private readonly replaying = new Set<string>();
   /** Live messages held back per room for members whose replay is running. */
@@ -58,7 +64,7 @@ export class RoomHub {
       this.metrics?.deliverLatency.observe(Math.max(0, Date.now() - message.ts) / 1000);
       for (const hold of this.holds.get(message.room) ?? []) hold.held.push(message);
       this.fanout(message);
-      this.direct.get(message.room)?.forEach((sink) => sink.message(message));
+      this.direct.get(message.room)?.forEach((direct) => this.deliverDirect(direct, message));
     });
   }
 
@@ -95,8 +101,11 @@ export class RoomHub {
    * The race between replay and live delivery is closed by ordering: the member's uWS topic is
    * held off, the node's bus subscription is made live, live messages for the member are held
    * back, history is read (everything up to its latest seq), then held messages with a seq above
-   * the last one sent are flushed and the topic subscribed in the same tick. So each message is
-   * sent once, in seq order, and none falls between history and live.
+   * the last one sent are flushed and direct delivery starts in the same tick. None falls between
+   * history and live. A message published while the history was read is in the history *and* may
+   * arrive on the bus subscription (another Redis connection, no ordering between the two) only
+   * after the replay returned; direct delivery therefore drops seqs at or below the last one sent.
+   * So each message is sent once, in seq order.
    */
   async replay(member: RoomMember, room: string, afterSeq: number, sink: ReplaySink): Promise<ReplayResult> {
     const key = `${member.id}\u0000${room}`;
@@ -145,7 +154,7 @@ export class RoomHub {
       // From here on, live messages go straight to the member (see `direct`).
       let members = this.direct.get(room);
       if (!members) this.direct.set(room, (members = new Map()));
-      members.set(member, sink);
+      members.set(member, { sink, last });
       return result.kind === 'replayed' ? { ...result, latestSeq: last } : result;
     } catch (err) {
       // History unavailable: a new member leaves again, an existing one gets its live topic back.
@@ -174,6 +183,15 @@ export class RoomHub {
 
   roomCount(): number {
     return this.counts.size;
+  }
+
+  private deliverDirect(direct: DirectSink, message: RoomMessage): void {
+    if (message.seq <= direct.last) {
+      this.metrics?.duplicates.inc();
+      return;
+    }
+    direct.last = message.seq;
+    direct.sink.message(message);
   }
 
   /** Stops direct delivery; true if the member had it. */

@@ -8,6 +8,7 @@ export class RoomMetrics {
   readonly received: Counter;
   readonly deliverLatency: Histogram;
   readonly resumes: Counter<'result'>;
+  readonly duplicates: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -22,5 +23,10 @@ export class RoomMetrics {
       registers,
     });
     this.resumes = new Counter({ name: 'livegate_resume_total', help: 'Room resumes: hit = missed events replayed, miss = beyond history (room:gap sent)', labelNames: ['result'] as const, registers });
+    this.duplicates = new Counter({
+      name: 'livegate_resume_duplicates_dropped_total',
+      help: 'Live messages a resumed member had already been sent by its replay (published while the history was read, received late on the subscription)',
+      registers,
+    });
   }
 }

@@ -47,6 +47,8 @@ export const INDEXES: IndexSpec[] = [
   // Payments: a user's history; a retried checkout finds the first one by idempotency key.
   { collection: 'payments', key: { userId: 1, createdAt: -1 } },
   { collection: 'payments', key: { userId: 1, idempotencyKey: 1 }, options: { unique: true, name: 'idempotency_unique', partialFilterExpression: { idempotencyKey: { $type: 'string' } } } },
+  // Payouts (withdrawals): _id is derived from (user, idempotency key); a user's history.
+  { collection: 'payouts', key: { userId: 1, createdAt: -1 } },
 ];
 
 const NOT_SUPPORTED = new Set(['NotImplemented', 'CommandNotSupported', 'InvalidOptions']);

@@ -1,4 +1,9 @@
-/** A webhook receiver for tests: records every request (raw body and headers); can go down and come back on the same port. */
+/**
+ * A webhook receiver for tests: records every request (raw body and headers); can go down and come
+ * back on the same port. While down it keeps the port bound and resets every connection, so no
+ * other process on the machine can take the port in the meantime (a closed port was once reused
+ * by another test's listener within the 30 s outage).
+ */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { once } from 'node:events';
 
@@ -21,7 +26,12 @@ export class WebhookReceiver {
     return `http://127.0.0.1:${this.port}/hooks`;
   }
 
+  private available = false;
+
+  /** Starts listening (port 0 the first time), or accepts connections again after down(). */
   async up(): Promise<void> {
+    this.available = true;
+    if (this.server) return;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -38,6 +48,10 @@ export class WebhookReceiver {
         }
       });
     });
+    // Down: the TCP connection is reset at once, as a client sees a receiver that is not there.
+    server.on('connection', (socket) => {
+      if (!this.available) socket.resetAndDestroy();
+    });
     server.keepAliveTimeout = 1000;
     server.listen(this.port, '127.0.0.1');
     await once(server, 'listening');
@@ -46,11 +60,18 @@ export class WebhookReceiver {
     this.server = server;
   }
 
-  /** Stops listening and drops open keep-alive connections: the receiver is down. */
+  /** The receiver is down: open keep-alive connections are dropped, new ones reset; the port stays bound. */
   async down(): Promise<void> {
+    this.available = false;
+    this.server?.closeAllConnections();
+  }
+
+  /** Stops listening for good. */
+  async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.available = false;
     const closed = once(server, 'close');
     server.close();
     server.closeAllConnections();

@@ -106,7 +106,7 @@ describe('chat across two nodes sharing Redis and MongoDB', () => {
     expect(await refused(malloryOnB, 'message:history', { conversationId: conv.id })).toBe('forbidden');
     expect(await refused(malloryOnB, 'message:send', { conversationId: conv.id, type: 'text', text: 'let me in' })).toBe('forbidden');
     expect(await refused(malloryOnB, 'conversation:read', conv.id)).toBe('forbidden');
-    expect(malloryOnB.frames.filter((f) => f.event !== undefined && f.event !== 'session:welcome')).toEqual([]);
+    expect(malloryOnB.frames.filter((f) => f.event !== undefined && f.event !== 'session:ready')).toEqual([]);
 
     await Promise.all(nodes.map((n) => queueDrained(n)));
     const stored = await db.collection<{ _id: string; participantStatus: Array<{ userId: string; unreadCount: number }> }>('conversations').findOne({ _id: conv.id });

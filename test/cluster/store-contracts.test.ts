@@ -14,8 +14,10 @@ import type { PresenceStore } from '../../src/presence/store.js';
 import { MemoryContactDirectory, RedisContactDirectory, type ContactDirectory } from '../../src/presence/contacts.js';
 
 const redisClients: Redis[] = [];
-const redis = (): Redis => {
-  const client = new Redis(inject('redisUrl'));
+// The stream store's "live now" list is one global key: its tests use a database of their own
+// (no other suite uses db 1), so gateways of other suites cannot change the totals they check.
+const redis = (db = 0): Redis => {
+  const client = new Redis(inject('redisUrl'), { db });
   redisClients.push(client);
   return client;
 };
@@ -23,7 +25,7 @@ afterAll(() => redisClients.forEach((c) => c.disconnect()));
 
 const engines: Record<string, { streams: () => StreamStore; presence: () => PresenceStore; contacts: () => ContactDirectory }> = {
   memory: { streams: () => new MemoryStreamStore(), presence: () => new MemoryPresenceStore(), contacts: () => new MemoryContactDirectory() },
-  redis: { streams: () => new RedisStreamStore(redis()), presence: () => new RedisPresenceStore(redis()), contacts: () => new RedisContactDirectory(redis()) },
+  redis: { streams: () => new RedisStreamStore(redis(1)), presence: () => new RedisPresenceStore(redis()), contacts: () => new RedisContactDirectory(redis()) },
 };
 const uid = (p: string): string => `${p}-${randomUUID().slice(0, 8)}`;
 
@@ -33,7 +35,7 @@ for (const [name, make] of Object.entries(engines)) {
       const store = make.streams();
       const id = uid('s');
       const info = await store.start(id, 'host', 'Title', 1000);
-      expect(info).toMatchObject({ streamId: id, hostId: 'host', title: 'Title', status: 'live', startedAt: 1000, cohosts: [] });
+      expect(info).toMatchObject({ streamId: id, hostId: 'host', title: 'Title', status: 'live', createdAt: 1000, startedAt: 1000, cohosts: [] });
       await expect(store.start(id, 'host', 'Title', 2000)).resolves.toMatchObject({ startedAt: 1000 });
       await expect(store.start(id, 'other', 'x', 2000)).rejects.toMatchObject({ code: 'conflict' });
       await expect(store.end(id, 'other', 3000)).rejects.toMatchObject({ code: 'forbidden' });
@@ -42,6 +44,45 @@ for (const [name, make] of Object.entries(engines)) {
       await expect(store.end(id, 'host', 4000)).rejects.toMatchObject({ code: 'not_found' });
       await expect(store.start(id, 'host', 'again', 5000)).rejects.toMatchObject({ code: 'conflict' });
       expect(await store.get(uid('none'))).toBeUndefined();
+    });
+
+    it('create makes a draft only its host can start; ending a draft conflicts; start keeps the draft title', async () => {
+      const store = make.streams();
+      const id = uid('s');
+      expect(await store.create(id, 'host', 'Draft', 1000)).toMatchObject({ streamId: id, hostId: 'host', title: 'Draft', status: 'created', createdAt: 1000, startedAt: undefined, endedAt: undefined });
+      await expect(store.create(id, 'host', 'Again', 1100)).rejects.toMatchObject({ code: 'conflict' });
+      await expect(store.start(id, 'other', 'x', 1200)).rejects.toMatchObject({ code: 'conflict' });
+      await expect(store.end(id, 'other', 1200)).rejects.toMatchObject({ code: 'forbidden' });
+      await expect(store.end(id, 'host', 1200)).rejects.toMatchObject({ code: 'conflict' });
+      expect(await store.setNodeViewers(id, 'n1', 1)).toBeUndefined(); // not live: no viewers
+      await expect(store.cohost('invite', id, 'host', 'guest')).rejects.toMatchObject({ code: 'not_found' });
+      expect(await store.start(id, 'host', 'New title', 2000)).toMatchObject({ status: 'live', title: 'Draft', createdAt: 1000, startedAt: 2000 });
+      expect(await store.start(id, 'host', 'x', 3000)).toMatchObject({ status: 'live', startedAt: 2000 });
+      expect(await store.setNodeViewers(id, 'n1', 2)).toBe(2);
+      expect(await store.viewerCount(id)).toBe(2);
+      await store.end(id, 'host', 4000);
+      expect(await store.viewerCount(id)).toBe(0);
+      expect(await store.viewerCount(uid('none'))).toBe(0);
+    });
+
+    it('lists the live streams newest first, with their total, and drops ended ones', async () => {
+      const store = make.streams();
+      const base = 9_000_000_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
+      const [a, b, c, draft] = [uid('a'), uid('b'), uid('c'), uid('d')];
+      await store.start(a, 'h1', 'A', base + 1);
+      await store.start(b, 'h2', 'B', base + 3);
+      await store.start(c, 'h3', 'C', base + 2);
+      await store.create(draft, 'h4', 'D', base + 4);
+      const before = (await store.listLive(0, 1000)).total;
+      const first = await store.listLive(0, 2);
+      expect(first.streams.map((s) => s.streamId)).toEqual([b, c]);
+      expect(first.total).toBe(before);
+      expect((await store.listLive(2, 1)).streams.map((s) => s.streamId)).toEqual([a]);
+      await store.end(c, 'h3', base + 5);
+      const after = await store.listLive(0, 2);
+      expect(after.streams.map((s) => s.streamId)).toEqual([b, a]);
+      expect(after.total).toBe(before - 1);
+      for (const [id, host] of [[a, 'h1'], [b, 'h2']] as const) await store.end(id, host, base + 6);
     });
 
     it('sums per-node viewer counts exactly, drops a node, and refuses counts for streams not live', async () => {

@@ -12,7 +12,7 @@ describe('native dialect', () => {
     await gw.stop();
   });
 
-  it('answers session:info over JSON text frames', async () => {
+  it('announces the verified session with session:ready, then answers session:info over JSON text frames', async () => {
     const client = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'alice' }) });
     const reply = await client.request('session:info');
     expect(reply.error).toBeUndefined();
@@ -20,6 +20,8 @@ describe('native dialect', () => {
     const info = reply.data as { connectionId: string; serverTime: string };
     expect(info.connectionId).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(Number.isNaN(Date.parse(info.serverTime))).toBe(false);
+    // The first frame the socket got: the session, before any reply.
+    expect(client.frames[0]).toMatchObject({ event: 'session:ready', data: { userId: 'alice', nodeId: gw.nodeId, connectionId: info.connectionId } });
     await client.close();
   });
 
@@ -27,6 +29,7 @@ describe('native dialect', () => {
     const client = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'bob' }), encoding: 'msgpack' });
     const reply = await client.request('session:info', {});
     expect(reply.data).toMatchObject({ userId: 'bob' });
+    expect(client.frames[0]).toMatchObject({ event: 'session:ready', data: { userId: 'bob' } });
     await client.close();
   });
 

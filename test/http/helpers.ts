@@ -47,3 +47,12 @@ export async function domainEnv(name: string, env: Record<string, string> = {}):
 export const outcome = (reply: HttpReply): [number, string | undefined] => [reply.status, errorCode(reply)];
 
 export const FORGED = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4IiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJlLWlzLWZvcmdlZA';
+
+/** One page of a paginated list (src/gateway/http/pagination.ts). */
+export interface Page<T> {
+  items: T[];
+  page: number;
+  limit: number;
+  total: number;
+  hasMore: boolean;
+}

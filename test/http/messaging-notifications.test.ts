@@ -9,7 +9,7 @@ import { startGateway, makeToken, type GatewayProcess } from '../support/gateway
 import { http } from '../support/http.js';
 import { startRedis } from '../support/services.js';
 import { WebhookReceiver } from '../bridge/webhook-receiver.js';
-import { FORGED, domainEnv, outcome, type Actor, type DomainEnv } from './helpers.js';
+import { FORGED, domainEnv, outcome, type Actor, type DomainEnv, type Page } from './helpers.js';
 
 interface Ack {
   id: string;
@@ -35,13 +35,6 @@ interface Notification {
   type: string;
   isRead: boolean;
   data?: { conversationId?: string; messageId?: string };
-}
-interface Page<T> {
-  items: T[];
-  page: number;
-  limit: number;
-  total: number;
-  hasMore: boolean;
 }
 
 const dataOf = <T>(frame: ServerFrame): T => frame.data as T;
@@ -288,7 +281,7 @@ describe('message.offline webhook', () => {
     await Promise.all(clients.map((c) => c.close()));
     await gw?.stop();
     await redis?.stop();
-    await receiver.down();
+    await receiver.close();
   });
 
   interface Hook {

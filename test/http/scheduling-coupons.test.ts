@@ -120,6 +120,15 @@ describe('coupons', () => {
     expect(outcome(await env.call('GET', `/api/coupons/nope-${env.tag}`, { token: alice.token }))).toEqual([404, 'not_found']);
   });
 
+  it('hides a switched-off coupon from users (404) but not from admins', async () => {
+    const admin = await env.user('shop-admin', 'admin');
+    const alice = await env.user('alice');
+    const code = `OFF-${env.tag}`;
+    expect((await env.call('POST', '/api/coupons', { token: admin.token, body: { code, type: 'fixed', value: 5, isActive: false } })).status).toBe(201);
+    expect(outcome(await env.call('GET', `/api/coupons/${code}`, { token: alice.token }))).toEqual([404, 'not_found']);
+    expect((await env.call('GET', `/api/coupons/${code.toLowerCase()}`, { token: admin.token })).body).toMatchObject({ code: code.toUpperCase(), isActive: false });
+  });
+
   it('validates a coupon against an order: discount, caps and every reason it does not apply', async () => {
     const alice = await env.user('alice');
     const check = async (code: string, orderTotal: number, extra: Record<string, unknown> = {}) =>

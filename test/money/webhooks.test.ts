@@ -23,7 +23,7 @@ describe('money webhooks', () => {
   });
   afterAll(async () => {
     await env.close();
-    await receiver.down();
+    await receiver.close();
   });
 
   it('delivers gift.sent once per accepted gift and pk_battle.ended with the winner, signed', async () => {

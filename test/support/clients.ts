@@ -40,7 +40,10 @@ export class NativeClient {
     this.closed = new Promise((resolve) => socket.on('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
   }
 
-  /** Opens a socket; resolves once open (the server may still close it right after, see `closed`). */
+  /**
+   * Opens a socket; with a token, resolves once the session is ready (`session:ready`) or the token
+   * was refused (then see `closed`).
+   */
   static async connect(baseWs: string, opts: { token?: string; encoding?: 'json' | 'msgpack'; protocol?: string; query?: Record<string, string> } = {}): Promise<NativeClient> {
     const url = new URL('/ws', baseWs);
     if (opts.token) url.searchParams.set('token', opts.token);
@@ -51,6 +54,9 @@ export class NativeClient {
       socket.once('open', () => resolve());
       socket.once('error', reject);
     });
+    // With a token, the session is ready (the user's pushes reach this socket) once the server says
+    // so, or the token was refused (an error frame, then the close the caller may check).
+    if (opts.token) await Promise.race([client.waitFor((f) => f.event === 'session:ready' || (f.error !== undefined && f.ack === undefined)), client.closed]);
     return client;
   }
 

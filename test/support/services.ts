@@ -26,6 +26,26 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A free port below the kernel's ephemeral range (32768-60999 on Linux), for servers a test stops
+ * and starts again on the same port: no listener on port 0 and no outgoing connection can be
+ * handed this port while the server is down (an ephemeral port was once taken during an outage).
+ */
+export async function restartablePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    server.close();
+    await once(server, 'close');
+    return port;
+  }
+}
+
 export interface Service {
   url: string;
   process: ChildProcess;
@@ -66,10 +86,10 @@ export function waitForLine(child: ChildProcess, match: (line: string) => boolea
   });
 }
 
-/** redis-server on a free port; `port` reuses a port (restart tests). */
+/** redis-server on a free port below the ephemeral range; `port` reuses a port (restart tests). */
 export async function startRedis(opts: { port?: number; dir?: string } = {}): Promise<Service & { port: number; dir: string }> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'livegate-redis-'));
-  const port = opts.port ?? (await freePort());
+  const port = opts.port ?? (await restartablePort());
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'notice', '--logfile', ''], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -85,10 +105,11 @@ export async function startRedis(opts: { port?: number; dir?: string } = {}): Pr
   };
 }
 
-/** FerretDB (SQLite backend) on a free port, or on `listen` (restart tests). */
+/** FerretDB (SQLite backend) on a free port below the ephemeral range, or on `listen` (restart tests). */
 export async function startFerretDb(opts: { listen?: string; dir?: string } = {}): Promise<Service & { dir: string }> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'livegate-ferretdb-'));
-  const child = spawn(FERRETDB_BIN, ['-listen', opts.listen ?? '127.0.0.1:0', '-data', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const listen = opts.listen ?? `127.0.0.1:${await restartablePort()}`;
+  const child = spawn(FERRETDB_BIN, ['-listen', listen, '-data', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await waitForLine(child, (l) => l.startsWith('ready '), 'ferretdb');
   child.stdout?.resume();
   return {

@@ -57,6 +57,25 @@ describe('defineRoute', () => {
     expect((await failure(Promise.resolve(route.handler(request())))).message).toMatch(/body is required/);
   });
 
+  it('lets an optional body be left out (read as {} with defaults) and documents it as not required', async () => {
+    const optional = defineRoute(
+      {
+        method: 'post', path: '/y', operationId: 'postY', summary: 'optional body', tags: ['test'], auth: 'user',
+        body: Type.Object({ size: Type.Optional(Type.Integer({ minimum: 1, default: 7 })) }, { additionalProperties: false }), bodyOptional: true,
+        response: Type.Object({ size: Type.Integer() }),
+      },
+      ({ body }) => ({ size: body.size ?? 0 }),
+    );
+    expect(await optional.handler(request({ route: '/y', path: '/y', params: {} }))).toEqual({ status: 200, body: { size: 7 } });
+    expect(await optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":2}') }))).toEqual({ status: 200, body: { size: 2 } });
+    expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":0}') }))))).code).toBe('validation_failed');
+    expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('null') }))))).code).toBe('validation_failed');
+    expect((await failure(Promise.resolve(route.handler(request({ body: Buffer.from('null') }))))).code).toBe('validation_failed');
+    const doc = buildOpenApi([optional, route], { title: 't', version: '1' }) as { paths: Record<string, Record<string, { requestBody: { required: boolean } }>> };
+    expect(doc.paths['/y']!['post']!.requestBody.required).toBe(false);
+    expect(doc.paths['/x/{id}']!['post']!.requestBody.required).toBe(true);
+  });
+
   it('converts query strings strictly (no "true" as a number) and counts string lengths in code points', async () => {
     expect((await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('page=true'), body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^query\/page:/);
     expect((await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('flag=1'), body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^query\/flag:/);

@@ -61,6 +61,18 @@ describe('RoomHub.replay', () => {
     expect(log).toEqual(['send 4', 'send 5', 'send 6', 'send 7']);
   });
 
+  it('drops a message the history already had when the subscription delivers it after the replay', async () => {
+    const log: string[] = [];
+    // 5 was published while the history was read: it is in the history, but the subscriber
+    // connection hands it over only after the replay returned.
+    const bus = new ScriptedBus(() => ({ kind: 'messages', messages: [msg(4), msg(5)] }));
+    const hub = new RoomHub(bus, () => {}, () => {});
+    await hub.replay(member(log), 'r:1', 3, { message: (x) => log.push(`send ${x.seq}`), gap: () => log.push('gap') });
+    bus.listener(msg(5));
+    bus.listener(msg(6));
+    expect(log).toEqual(['send 4', 'send 5', 'send 6']);
+  });
+
   it('signals a gap, then flushes only live messages after the window', async () => {
     const log: string[] = [];
     const bus = new ScriptedBus((b) => {

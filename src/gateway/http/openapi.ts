@@ -127,7 +127,7 @@ function operation(components: Components, route: RouteDef, api: ApiMeta): Json 
     tags: api.tags,
     security: SECURITY[api.auth],
     ...(params.length > 0 ? { parameters: params } : {}),
-    ...(api.body ? { requestBody: { required: true, content: { 'application/json': { schema: components.ref(api.body) } } } } : {}),
+    ...(api.body ? { requestBody: { required: !api.bodyOptional, content: { 'application/json': { schema: components.ref(api.body) } } } } : {}),
     responses: {
       [String(api.status)]: {
         description: 'success',

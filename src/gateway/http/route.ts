@@ -25,6 +25,8 @@ export interface ApiMeta {
   params?: TSchema;
   query?: TSchema;
   body?: TSchema;
+  /** The body may be left out (it then reads as `{}` with the schema's defaults). */
+  bodyOptional?: boolean;
   response: TSchema;
   status: number;
   /** Error codes this operation may answer besides the ones its auth and schemas imply. */
@@ -58,6 +60,8 @@ export interface RouteSpec<A extends AuthMode, P extends TSchema, Q extends TSch
   params?: P;
   query?: Q;
   body?: B;
+  /** The body may be left out (the handler then sees `{}` with the schema's defaults); default false. */
+  bodyOptional?: boolean;
   response: R;
   /** Success status (default 200). */
   status?: 200 | 201 | 202;
@@ -176,10 +180,11 @@ function parseBody(input: Input | undefined, req: HttpRequestInfo): unknown {
   }
 }
 
-function checkBody(input: Input | undefined, parsed: unknown): unknown {
+function checkBody(input: Input | undefined, parsed: unknown, optional: boolean): unknown {
   if (!input) return undefined;
-  if (parsed === undefined) throw new AppError('validation_failed', 'body: a JSON body is required');
-  const value = Value.Default(input.schema, parsed);
+  if (parsed === undefined && !optional) throw new AppError('validation_failed', 'body: a JSON body is required');
+  // Only a missing body reads as {} (a JSON `null` body is a value, and checked as one).
+  const value = Value.Default(input.schema, parsed === undefined ? {} : parsed);
   rejectInvalid('body', input, value);
   return value;
 }
@@ -214,6 +219,7 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
     ...(spec.params ? { params: spec.params } : {}),
     ...(spec.query ? { query: spec.query } : {}),
     ...(spec.body ? { body: spec.body } : {}),
+    ...(spec.body && spec.bodyOptional ? { bodyOptional: true } : {}),
     ...(spec.otherResponses ? { otherResponses: spec.otherResponses } : {}),
     ...(spec.links ? { links: spec.links } : {}),
   };
@@ -231,7 +237,7 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
         principal: req.principal,
         params: readStrings(params, 'params', req.params),
         query: readStrings(query, 'query', queryObject(req.query)),
-        body: checkBody(body, parsed),
+        body: checkBody(body, parsed, spec.bodyOptional ?? false),
         request: req,
       } as RouteContext<A, P, Q, B>;
       let result: Static<R>;

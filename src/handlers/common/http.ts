@@ -12,6 +12,19 @@ import { AppError } from '../../gateway/errors.js';
 /** Ids are strings: user ids come from token `sub` claims, documents get UUIDs. */
 export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
 export const IdParams = Type.Object({ id: Id });
+/** A user id as tokens carry it (`sub`: 1-128 characters, any of them; src/gateway/auth.ts). */
+export const UserId = Type.String({ minLength: 1, maxLength: 128, description: "a user id (the token's sub)" });
+/**
+ * Names one money request per user (gift send, transfer, purchase, withdrawal): a retry with the
+ * same key returns the first outcome. Same rule as the socket events (WalletService's IDEMPOTENCY_KEY).
+ */
+export const IdempotencyKey = Type.String({
+  minLength: 8,
+  maxLength: 128,
+  pattern: '^[A-Za-z0-9_.:-]+$',
+  description: 'names the request: a retry with the same key returns the first outcome and moves nothing twice',
+});
+
 /** Ids of documents livegate creates (UUID v4). */
 export const DocId = Type.String({ format: 'uuid' });
 export const DocIdParams = Type.Object({ id: DocId });

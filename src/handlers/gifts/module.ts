@@ -1,4 +1,7 @@
-/** The gifts domain: sending gifts, wallets, the catalogue and supporter leaderboards. */
+/**
+ * The gifts domain: sending gifts, wallets, the catalogue and supporter leaderboards, over the
+ * socket and (routes.ts) over HTTP, on the same money services. Starts and stops those services.
+ */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
 import { AppError } from '../../gateway/errors.js';
@@ -6,26 +9,13 @@ import { COLLECTIONS } from '../money/collections.js';
 import { moneyKeys } from '../money/keys.js';
 import { moneyServices, requireMoney } from '../money/services.js';
 import { defineHandler } from '../types.js';
+import { IdempotencyKey } from '../common/http.js';
+import { GiftSend } from './api.js';
 import { CATALOGUE_KINDS, giftView } from './catalog-types.js';
+import { giftRoutes } from './routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
-const IdempotencyKey = Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 100 }));
-
-const GiftSend = Type.Object(
-  {
-    giftId: Type.String({ minLength: 1, maxLength: 64 }),
-    quantity: Type.Integer({ minimum: 1, maximum: 9999 }),
-    livestreamId: Type.Optional(Id),
-    recipientId: Type.Optional(Id),
-    context: Type.Optional(Type.Union([Type.Literal('livestream'), Type.Literal('video'), Type.Literal('profile'), Type.Literal('message')])),
-    contentId: Type.Optional(Id),
-    idempotencyKey: IdempotencyKey,
-    message: Type.Optional(Type.String({ maxLength: 200 })),
-    isAnonymous: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
 
 const WalletCredit = Type.Object(
   {
@@ -48,6 +38,7 @@ export const giftsModule: ModuleFactory = (core) => {
   const services = moneyServices(core);
   return {
     name: 'gifts',
+    routes: giftRoutes(services),
     handlers: {
       'gift:send': defineHandler(GiftSend, (ctx, data) => requireMoney(services).gifts.send(ctx.session.userId, data)),
 
@@ -78,18 +69,6 @@ export const giftsModule: ModuleFactory = (core) => {
         ctx.log.info({ audit: 'wallet:credit', target: data.userId, amount: data.amount, reason: data.reason }, 'admin credit');
         return requireMoney(services).wallets.credit(data.userId, data.amount, data.reason, data.idempotencyKey, data.type);
       }),
-
-      'coins:purchase': defineHandler(
-        Type.Object({ packageId: Type.String({ minLength: 1, maxLength: 64 }), idempotencyKey: IdempotencyKey }, { additionalProperties: false }),
-        async (ctx, data) => {
-          if (!core.config.devPayments) throw new AppError('forbidden', 'no payment provider is configured (DEV_PAYMENTS is off)');
-          const { catalog, wallets } = requireMoney(services);
-          const pack = catalog.list('coinPackages').find((p) => p._id === data.packageId && p.isActive);
-          if (!pack) throw new AppError('not_found', `coin package "${data.packageId}" does not exist`);
-          const credit = await wallets.credit(ctx.session.userId, pack.coins + pack.bonusCoins, `Purchased ${pack.name} (development payment)`, data.idempotencyKey, 'purchase');
-          return { ...credit, packageId: pack._id, price: pack.price, currency: pack.currency };
-        },
-      ),
 
       'gift:leaderboard': defineHandler(
         Type.Object({ livestreamId: Type.Optional(Id), creatorId: Type.Optional(Id), limit: Limit }, { additionalProperties: false }),
@@ -140,6 +119,8 @@ async function ensureIndexes(core: Parameters<ModuleFactory>[0]): Promise<void> 
     [COLLECTIONS.giftTransactions, { recipientId: 1, createdAt: -1 }],
     [COLLECTIONS.giftTransactions, { livestreamId: 1 }],
     [COLLECTIONS.giftTransactions, { giftId: 1 }],
+    [COLLECTIONS.giftTransactions, { ts: -1 }],
+    [COLLECTIONS.walletTransfers, { senderId: 1, ts: -1 }],
     [COLLECTIONS.gifts, { isActive: 1, category: 1 }],
     [COLLECTIONS.coinPackages, { isActive: 1 }],
     [COLLECTIONS.pkBattles, { status: 1 }],

@@ -11,7 +11,7 @@ import { userRoom } from '../../gateway/connection.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { isDuplicateKey } from '../../store/mongo.js';
-import { DocIdParams, Id, Nullable, dbOf, newId, notFound } from '../common/http.js';
+import { DocIdParams, Nullable, UserId, dbOf, newId, notFound } from '../common/http.js';
 
 export interface LevelDoc {
   _id: string;
@@ -82,7 +82,7 @@ const MyLevel = Type.Object(
 );
 
 const XpGrant = Type.Object(
-  { userId: Id, amount: Type.Integer({ minimum: 1, maximum: 1_000_000 }), reason: Type.Optional(Type.String({ maxLength: 120 })) },
+  { userId: UserId, amount: Type.Integer({ minimum: 1, maximum: 1_000_000 }), reason: Type.Optional(Type.String({ maxLength: 120 })) },
   { $id: 'XpGrant', additionalProperties: false },
 );
 const XpResult = Type.Object({ userId: Type.String(), xp: Type.Integer(), level: Nullable(Type.Integer()), leveledUp: Type.Boolean() }, { $id: 'XpResult', additionalProperties: false });

@@ -4,6 +4,7 @@ export const COLLECTIONS = {
   transactions: 'transactions',
   gifts: 'gifts',
   giftTransactions: 'gifttransactions',
+  walletTransfers: 'wallettransfers',
   coinPackages: 'coin_packages',
   currencies: 'currencies',
   levels: 'levels',

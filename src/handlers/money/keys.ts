@@ -4,10 +4,13 @@
  * TTL unless stated: Redis must run with `maxmemory-policy noeviction` (docs/MONEY.md).
  */
 export const moneyKeys = {
-  /** hash {b: balance, e: lifetime earnings, v: version}: the hot wallet. */
+  /** hash {b: balance, e: lifetime earnings, w: coins withdrawn (net of reversals), v: version}: the hot wallet. */
   wallet: (userId: string) => `wallet:{${userId}}`,
-  /** string (JSON record, TTL = idempotency window): the outcome of one gift / credit. */
-  idem: (kind: 'gift' | 'credit', userId: string, key: string) => `money:idem:${kind}:${userId}:${key}`,
+  /**
+   * string (JSON record, TTL = idempotency window): the outcome of one gift, one-wallet entry
+   * (credit, or the debit of a withdrawal) or transfer, per (user, key).
+   */
+  idem: (kind: 'gift' | 'credit' | 'transfer', userId: string, key: string) => `money:idem:${kind}:${userId}:${key}`,
   /** zset idem key -> due ms: records whose MongoDB writes are not yet confirmed queued. */
   outbox: 'money:outbox',
   /** hash {<giftId>:n, <giftId>:c, coins, gifts}: exact per-gift totals of a stream. */

@@ -57,13 +57,23 @@ export interface GiftRecord extends GiftMeta {
 
 export type CreditType = 'bonus' | 'purchase' | 'refund' | 'earning' | 'commission';
 
+/**
+ * Ledger types of one-wallet entries: the credits, plus the payout pair. A `withdrawal` takes
+ * earned coins out (negative amount); a `withdrawal_reversal` gives a failed payout's coins back.
+ */
+export type EntryType = CreditType | 'withdrawal' | 'withdrawal_reversal';
+
 export interface CreditMeta {
   transactionId: string;
   idempotencyKey: string;
-  type: CreditType;
+  type: EntryType;
   description: string;
+  /** What caused the entry (a payment, a payout, an adjustment), copied into the ledger row. */
+  referenceId?: string;
+  referenceType?: string;
 }
 
+/** One wallet's credit or debit (`amount` is negative for a debit). */
 export interface CreditRecord extends CreditMeta {
   userId: string;
   amount: number;
@@ -72,6 +82,38 @@ export interface CreditRecord extends CreditMeta {
   earnings: number;
   version: number;
   ts: number;
+}
+
+/** Fields the node fixes before wallet-transfer.lua runs (copied into the record). */
+export interface TransferMeta {
+  transferId: string;
+  idempotencyKey: string;
+  note: string | null;
+}
+
+/** What wallet-transfer.lua returns for an accepted transfer (and replays verbatim). */
+export interface TransferRecord extends TransferMeta {
+  senderId: string;
+  recipientId: string;
+  amount: number;
+  senderBalanceBefore: number;
+  senderBalanceAfter: number;
+  senderVersion: number;
+  recipientBalanceBefore: number;
+  recipientBalanceAfter: number;
+  recipientVersion: number;
+  ts: number;
+}
+
+/** The answer to a transfer; a replay returns the same object. `balance` is the sender's. */
+export interface TransferAck {
+  transferId: string;
+  senderId: string;
+  recipientId: string;
+  amount: number;
+  note: string | null;
+  balance: number;
+  createdAt: string;
 }
 
 /** The ack of `gift:send`; a replay returns the same object. */
@@ -104,6 +146,7 @@ export function stableId(userId: string, idempotencyKey: string): string {
 
 export const giftTransactionId = (senderId: string, key: string): string => `gift_${stableId(senderId, key)}`;
 export const creditTransactionId = (userId: string, key: string): string => `credit_${stableId(userId, key)}`;
+export const transferId = (senderId: string, key: string): string => `transfer_${stableId(senderId, key)}`;
 
 /**
  * The creator's share: floor(total * percent / 100) whole coins; the platform keeps the rest
@@ -132,6 +175,10 @@ export function giftAck(r: GiftRecord): GiftAck {
 
 export function creditAck(r: CreditRecord): CreditAck {
   return { transactionId: r.transactionId, userId: r.userId, amount: r.amount, balance: r.balanceAfter, createdAt: new Date(r.ts).toISOString() };
+}
+
+export function transferAck(r: TransferRecord): TransferAck {
+  return { transferId: r.transferId, senderId: r.senderId, recipientId: r.recipientId, amount: r.amount, note: r.note ?? null, balance: r.senderBalanceAfter, createdAt: new Date(r.ts).toISOString() };
 }
 
 /** The wallet document's balance, written only if this version is newer than the stored one. */
@@ -195,6 +242,7 @@ export function creditWrites(r: CreditRecord): WriteOp[] {
         balanceBefore: r.balanceBefore,
         balanceAfter: r.balanceAfter,
         idempotencyKey: r.idempotencyKey,
+        ...(r.referenceId !== undefined ? { referenceId: r.referenceId, referenceType: r.referenceType ?? null } : {}),
         version: r.version,
         earnings: r.earnings,
         ts: r.ts,
@@ -203,5 +251,39 @@ export function creditWrites(r: CreditRecord): WriteOp[] {
       },
     },
     walletOp(r.userId, r.version, r.balanceAfter, r.earnings, at),
+  ];
+}
+
+/** The transfer document + a ledger row per wallet (type `transfer`) + both wallets' balances (versioned). */
+export function transferWrites(r: TransferRecord): WriteOp[] {
+  const at = new Date(r.ts);
+  const { transferId: id, ...fields } = r;
+  const ledger = (suffix: string, userId: string, amount: number, before: number, after: number, description: string): WriteOp => ({
+    kind: 'insert',
+    collection: COLLECTIONS.transactions,
+    doc: {
+      _id: `${id}:${suffix}`,
+      userId,
+      walletId: userId,
+      type: 'transfer',
+      amount,
+      currency: 'coins',
+      description,
+      status: 'completed',
+      balanceBefore: before,
+      balanceAfter: after,
+      referenceId: id,
+      referenceType: 'transfer',
+      ts: r.ts,
+      createdAt: at,
+      updatedAt: at,
+    },
+  });
+  return [
+    { kind: 'insert', collection: COLLECTIONS.walletTransfers, doc: { _id: id, ...fields, status: 'completed', createdAt: at, updatedAt: at } },
+    ledger('sent', r.senderId, -r.amount, r.senderBalanceBefore, r.senderBalanceAfter, `Transfer to ${r.recipientId}`),
+    ledger('received', r.recipientId, r.amount, r.recipientBalanceBefore, r.recipientBalanceAfter, `Transfer from ${r.senderId}`),
+    walletOp(r.senderId, r.senderVersion, r.senderBalanceAfter, undefined, at),
+    walletOp(r.recipientId, r.recipientVersion, r.recipientBalanceAfter, undefined, at),
   ];
 }

@@ -17,11 +17,11 @@ import { defineRoute } from '../../gateway/http/route.js';
 import { streamStoreFor } from '../../livestream/directory.js';
 import type { StreamInfo, StreamStore } from '../../livestream/store.js';
 import { streamRoom } from '../../livestream/viewers.js';
-import { Id } from '../common/http.js';
+import { UserId } from '../common/http.js';
 
 const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const Params = Type.Object({ streamId: StreamId });
-const Target = Type.Object({ userId: Id }, { $id: 'CohostTarget', additionalProperties: false });
+const Target = Type.Object({ userId: UserId }, { $id: 'CohostTarget', additionalProperties: false });
 const CohostList = Type.Object(
   {
     streamId: Type.String(),

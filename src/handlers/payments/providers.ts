@@ -1,11 +1,12 @@
 /**
- * The payment-provider seam. Real providers (Stripe, app stores) implement PaymentProvider;
- * the only one shipped is DevPaymentProvider, which charges nothing and is enabled solely by
- * DEV_PAYMENTS=true.
+ * The payment-provider seam. Real providers (Stripe, app stores, payout services) implement
+ * PaymentProvider: `charge` for coin purchases, `payout` for withdrawals. The only one shipped is
+ * DevPaymentProvider, which moves no money and is enabled solely by DEV_PAYMENTS=true.
  *
- * Crediting coins is the wallet ledger's job (the money module's WalletService): it plugs in
- * as a WalletCreditor. Without one, payments and admin credits are recorded with
- * `creditStatus: "awaiting_wallet_service"` and nothing is credited.
+ * Crediting and debiting coins is the wallet ledger's job (the money module's WalletService): it
+ * plugs in as a WalletCreditor. Without one, checkouts and admin credits are recorded with
+ * `creditStatus: "awaiting_wallet_service"` and nothing is credited; purchases through the coin
+ * shop / top-up and withdrawals are refused (503) instead.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -20,12 +21,24 @@ export interface ChargeRequest {
 
 export type ChargeResult = { status: 'succeeded'; providerRef: string } | { status: 'failed'; providerRef: string | null; reason: string };
 
+export interface PayoutRequest {
+  /** Stable per (user, idempotency key): a provider must pay one payoutId at most once. */
+  payoutId: string;
+  userId: string;
+  /** Coins taken from the wallet; converting them to cash is the provider's (the backend's) rule. */
+  coins: number;
+  description: string;
+}
+
+export type PayoutResult = ChargeResult;
+
 export interface PaymentProvider {
   readonly id: string;
   readonly displayName: string;
   /** True for providers that move no real money. */
   readonly development: boolean;
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  payout(request: PayoutRequest): Promise<PayoutResult>;
 }
 
 export interface CreditRequest {
@@ -39,8 +52,20 @@ export interface CreditRequest {
   description: string;
 }
 
+export interface PayoutEntryRequest {
+  userId: string;
+  coins: number;
+  /** The payout: the ledger debits (and reverses) it once. */
+  payoutId: string;
+  description: string;
+}
+
 export interface WalletCreditor {
   credit(request: CreditRequest): Promise<{ transactionId: string; balance: number | null }>;
+  /** Takes earned coins out for a payout (ledger type withdrawal); throws AppError insufficient_funds. */
+  debitForPayout(request: PayoutEntryRequest): Promise<{ transactionId: string; balance: number }>;
+  /** Gives a failed payout's coins back (ledger type withdrawal_reversal). */
+  reversePayout(request: PayoutEntryRequest): Promise<{ transactionId: string; balance: number }>;
 }
 
 /** DEVELOPMENT ONLY: every charge succeeds at once and no money moves. Never enable in production. */
@@ -51,5 +76,9 @@ export class DevPaymentProvider implements PaymentProvider {
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     return { status: 'succeeded', providerRef: `dev_${request.paymentId}_${randomUUID().slice(0, 8)}` };
+  }
+
+  async payout(request: PayoutRequest): Promise<PayoutResult> {
+    return { status: 'succeeded', providerRef: `devpayout_${request.payoutId}` };
   }
 }

@@ -116,10 +116,15 @@ export class PkService {
   }
 
   async rankings(limit: number): Promise<Array<{ userId: string; wins: number }>> {
-    const flat = await this.redis.zrevrange(moneyKeys.pkWins, 0, limit - 1, 'WITHSCORES');
-    const out: Array<{ userId: string; wins: number }> = [];
-    for (let i = 0; i < flat.length; i += 2) out.push({ userId: flat[i]!, wins: Number(flat[i + 1]) });
-    return out;
+    return (await this.rankingsPage(0, limit)).entries.map(({ userId, wins }) => ({ userId, wins }));
+  }
+
+  /** Hosts by wins, most first (`rank` 1-based over all pages), `limit` after `offset`, and how many hosts have a win. */
+  async rankingsPage(offset: number, limit: number): Promise<{ entries: Array<{ rank: number; userId: string; wins: number }>; total: number }> {
+    const [[, flat], [, total]] = ((await this.redis.multi().zrevrange(moneyKeys.pkWins, offset, offset + limit - 1, 'WITHSCORES').zcard(moneyKeys.pkWins).exec()) ?? []) as [[unknown, string[]], [unknown, number]];
+    const entries: Array<{ rank: number; userId: string; wins: number }> = [];
+    for (let i = 0; i < (flat ?? []).length; i += 2) entries.push({ rank: offset + i / 2 + 1, userId: flat[i]!, wins: Number(flat[i + 1]) });
+    return { entries, total: Number(total ?? 0) };
   }
 
   activeCount(): Promise<number> {

@@ -80,6 +80,12 @@ const view = (d: ProviderDoc): ProviderView => ({
 export const providersModule: ModuleFactory = (core: Core) => {
   const providers = (): Collection<ProviderDoc> => dbOf(core).collection<ProviderDoc>(PROVIDERS);
   const tags = ['livestreaming'];
+  const list = async ({ query }: { query: { page?: number; limit?: number } }) => {
+    const w = pageWindow(query);
+    const filter = { enabled: true, status: { $ne: 'inactive' as const } };
+    const [items, total] = await Promise.all([providers().find(filter).sort({ priority: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), providers().countDocuments(filter)]);
+    return pageOf(items.map(view), total, w);
+  };
   return {
     name: 'stream-providers',
     routes: [
@@ -88,12 +94,15 @@ export const providersModule: ModuleFactory = (core: Core) => {
           method: 'get', path: '/api/livestreaming/providers', operationId: 'listStreamProviders', summary: 'Usable stream providers, preferred first', tags, auth: 'user',
           query: Type.Object(PageQuery), response: Paginated(Provider, 'StreamProviderPage'),
         },
-        async ({ query }) => {
-          const w = pageWindow(query);
-          const filter = { enabled: true, status: { $ne: 'inactive' as const } };
-          const [items, total] = await Promise.all([providers().find(filter).sort({ priority: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), providers().countDocuments(filter)]);
-          return pageOf(items.map(view), total, w);
+        list,
+      ),
+      // The same list under the livestreams catalogue path (seed 001 names both).
+      defineRoute(
+        {
+          method: 'get', path: '/api/livestreams/providers', operationId: 'listLivestreamProviders', summary: 'Usable stream providers, preferred first (same as /api/livestreaming/providers)', tags: ['livestreams'], auth: 'user',
+          query: Type.Object(PageQuery), response: Paginated(Provider, 'StreamProviderPage'),
         },
+        list,
       ),
       defineRoute(
         {

@@ -1,8 +1,9 @@
-/** The live shopping domain: a session per stream, pinned products, live orders, counters. */
+/** The live shopping domain: a session per stream, pinned products, live orders, counters; HTTP: /api/live-shopping (routes.ts). */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
 import { moneyServices, requireMoney } from '../money/services.js';
 import { defineHandler } from '../types.js';
+import { shoppingRoutes } from './routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Stream = Type.Object({ livestreamId: Id }, { additionalProperties: false });
@@ -12,6 +13,7 @@ export const shoppingModule: ModuleFactory = (core) => {
   const shopping = () => requireMoney(services).shopping;
   return {
     name: 'shopping',
+    routes: shoppingRoutes(shopping),
     handlers: {
       'shopping:start': defineHandler(Stream, (ctx, data) => shopping().start(ctx.session.userId, data.livestreamId)),
       'shopping:pin': defineHandler(

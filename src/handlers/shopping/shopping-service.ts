@@ -94,6 +94,11 @@ export class ShoppingService {
   }
 
   async order(buyerId: string, livestreamId: string, orderId: string, total: number): Promise<ShoppingStats> {
+    return (await this.recordOrder(buyerId, livestreamId, orderId, total)).stats;
+  }
+
+  /** Counts an order once per session (`counted` is false for an orderId already counted) and returns the counters. */
+  async recordOrder(buyerId: string, livestreamId: string, orderId: string, total: number): Promise<{ counted: boolean; stats: ShoppingStats }> {
     const cents = Math.round(total * 100);
     const reply = (await shoppingOrderScript.run(
       this.redis,
@@ -112,7 +117,12 @@ export class ShoppingService {
       if (host) this.publish(userRoom(host), 'shopping:order', { livestreamId, orderId, buyerId, total: cents / 100, stats });
       this.publish(livestreamRoom(livestreamId), 'shopping:stats', stats);
     }
-    return stats;
+    return { counted: reply[0] === 'ok', stats };
+  }
+
+  /** The host who runs the stream's shopping session, or undefined when it has none. */
+  async hostOf(livestreamId: string): Promise<string | undefined> {
+    return (await this.redis.hget(moneyKeys.shopping(livestreamId), 'hostId')) ?? undefined;
   }
 
   async stats(livestreamId: string): Promise<ShoppingStats> {

@@ -13,7 +13,7 @@ import type { Core, ModuleFactory } from '../../core.js';
 import { AppError } from '../../gateway/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, Id, Nullable, dbOf, iso } from '../common/http.js';
+import { DateTime, Nullable, UserId, dbOf, iso } from '../common/http.js';
 
 export interface SupporterDoc {
   _id: string;
@@ -77,7 +77,7 @@ const Supporter = Type.Object(
 );
 
 const RecordInput = Type.Object(
-  { creatorId: Id, supporterId: Id, coins: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), gifts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) },
+  { creatorId: UserId, supporterId: UserId, coins: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), gifts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) },
   { $id: 'SupportRecordInput', additionalProperties: false },
 );
 const RecordResult = Type.Object(
@@ -124,7 +124,7 @@ export const supportersModule: ModuleFactory = (core: Core) => {
       defineRoute(
         {
           method: 'get', path: '/api/supporters/:userId', operationId: 'listSupporters', summary: "A creator's supporters, biggest first", tags, auth: 'user',
-          params: Type.Object({ userId: Id }), query: Type.Object(PageQuery), response: Paginated(Supporter, 'SupporterPage'),
+          params: Type.Object({ userId: UserId }), query: Type.Object(PageQuery), response: Paginated(Supporter, 'SupporterPage'),
         },
         async ({ params, query }) => {
           const w = pageWindow(query);

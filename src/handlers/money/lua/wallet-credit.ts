@@ -4,11 +4,11 @@ import { LuaScript } from '../script.js';
 export const walletCreditScript = new LuaScript('wallet-credit', `
 --[[ wallet-credit
 KEYS[1] idem    money:idem:credit:<userId>:<key>   string, JSON record (TTL ARGV[3] s)
-KEYS[2] wallet  wallet:{<userId>}                  hash {b, e, v}
+KEYS[2] wallet  wallet:{<userId>}                  hash {b, e, w, v}
 KEYS[3] outbox  money:outbox                       zset idem key -> due ms
 ARGV[1] userId  ARGV[2] amount (integer >= 1)  ARGV[3] idempotency TTL seconds
 ARGV[4] outbox grace ms  ARGV[5] meta JSON copied into the record
-ARGV[6] '1' when the amount also counts as earnings
+ARGV[6] '1' when the amount also counts as earnings; 'r' when it reverses a withdrawal (w -= amount)
 Returns {'ok', record} | {'replay', record} | {'no_wallet', userId}
 ]]
 local existing = redis.call('GET', KEYS[1])
@@ -21,6 +21,7 @@ local before = tonumber(redis.call('HGET', KEYS[2], 'b') or '0')
 local after = redis.call('HINCRBY', KEYS[2], 'b', amount)
 local earned = tonumber(redis.call('HGET', KEYS[2], 'e') or '0')
 if ARGV[6] == '1' then earned = redis.call('HINCRBY', KEYS[2], 'e', amount) end
+if ARGV[6] == 'r' then redis.call('HINCRBY', KEYS[2], 'w', -amount) end
 local v = tonumber(redis.call('HGET', KEYS[2], 'v') or '0')
 local nv = math.max(v + 1, now)
 redis.call('HSET', KEYS[2], 'v', string.format('%d', nv))

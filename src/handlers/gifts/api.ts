@@ -1,0 +1,108 @@
+/**
+ * The gift models shared by the socket events and the HTTP routes: `GiftSendInput` validates both
+ * `gift:send` and `POST /api/gifts/send` (one schema, one set of rules), and the views clients see.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { DateTime, IdempotencyKey, Nullable, UserId } from '../common/http.js';
+import type { GiftAck } from '../money/ledger.js';
+import { isGiftAvailable, type Gift } from './catalog-types.js';
+
+const Id = Type.String({ minLength: 1, maxLength: 128 });
+
+export const GiftSend = Type.Object(
+  {
+    giftId: Type.String({ minLength: 1, maxLength: 64 }),
+    quantity: Type.Integer({ minimum: 1, maximum: 9999 }),
+    livestreamId: Type.Optional(Id),
+    recipientId: Type.Optional(UserId),
+    context: Type.Optional(Type.Union([Type.Literal('livestream'), Type.Literal('video'), Type.Literal('profile'), Type.Literal('message')])),
+    contentId: Type.Optional(Id),
+    idempotencyKey: IdempotencyKey,
+    message: Type.Optional(Type.String({ maxLength: 200 })),
+    isAnonymous: Type.Optional(Type.Boolean()),
+  },
+  {
+    $id: 'GiftSendInput',
+    additionalProperties: false,
+    description: 'livestreamId (the gift goes to the stream host) or recipientId (a user); idempotencyKey names the request per sender',
+  },
+);
+
+export const GiftSendResult = Type.Object(
+  {
+    giftTransactionId: Type.String(),
+    giftId: Type.String(),
+    recipientId: Type.String(),
+    livestreamId: Nullable(Type.String()),
+    quantity: Type.Integer({ minimum: 1 }),
+    unitPrice: Type.Integer({ minimum: 0 }),
+    totalCost: Type.Integer({ minimum: 0 }),
+    creatorEarnings: Type.Integer({ minimum: 0 }),
+    platformFee: Type.Integer({ minimum: 0 }),
+    balance: Type.Integer({ description: "the sender's balance after the gift" }),
+    createdAt: DateTime,
+  },
+  { $id: 'GiftSendResult', additionalProperties: false },
+);
+
+export const giftSendResult = (ack: GiftAck): Static<typeof GiftSendResult> => ack;
+
+const giftProperties = {
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  price: Type.Integer({ minimum: 0, description: 'coins per gift' }),
+  currency: Type.String(),
+  icon: Type.String(),
+  animationUrl: Nullable(Type.String()),
+  animation: Type.String(),
+  category: Type.String(),
+  rarity: Type.String(),
+  isActive: Type.Boolean(),
+  isFeatured: Type.Boolean(),
+  isLimitedEdition: Type.Boolean(),
+  availableFrom: Nullable(DateTime),
+  availableUntil: Nullable(DateTime),
+  popularity: Type.Number(),
+  sortOrder: Type.Number(),
+  creatorEarningsPercent: Type.Number({ minimum: 0, maximum: 100 }),
+  available: Type.Boolean({ description: 'active and inside its availability window now: gift:send / POST /api/gifts/send accept it' }),
+};
+
+export const GiftSchema = Type.Object(giftProperties, { $id: 'Gift', additionalProperties: false });
+
+export const PopularGift = Type.Object(
+  { ...giftProperties, sentLastWeek: Type.Integer({ minimum: 0, description: 'units sent in the last 7 days (all senders)' }) },
+  { $id: 'PopularGift', additionalProperties: false },
+);
+
+export type GiftBody = Static<typeof GiftSchema>;
+
+const str = (v: unknown, fallback: string): string => (typeof v === 'string' ? v : fallback);
+const num = (v: unknown, fallback = 0): number => (typeof v === 'number' && Number.isFinite(v) ? v : fallback);
+const date = (d: Date | null): string | null => (d && !Number.isNaN(d.getTime()) ? d.toISOString() : null);
+
+/** What clients see of a catalogue gift (every field present and typed, whatever the stored document lacks). */
+export function giftBody(g: Gift, now: Date): GiftBody {
+  return {
+    id: g._id,
+    name: str(g.name, g._id),
+    description: str(g.description, ''),
+    price: Math.max(0, Math.trunc(num(g.price))),
+    currency: str(g.currency, 'coins'),
+    icon: str(g.icon, ''),
+    animationUrl: typeof g.animationUrl === 'string' ? g.animationUrl : null,
+    animation: str(g.animation, 'none'),
+    category: str(g.category, ''),
+    rarity: str(g.rarity, 'common'),
+    isActive: g.isActive === true,
+    isFeatured: g.isFeatured === true,
+    isLimitedEdition: g.isLimitedEdition === true,
+    availableFrom: date(g.availableFrom),
+    availableUntil: date(g.availableUntil),
+    popularity: num(g.popularity),
+    sortOrder: num(g.sortOrder),
+    creatorEarningsPercent: Math.min(100, Math.max(0, num(g.creatorEarningsPercent))),
+    available: isGiftAvailable(g, now),
+  };
+}

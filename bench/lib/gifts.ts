@@ -117,14 +117,14 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     }
 
     const viewersGen = cfg.viewers
-      ? await Loadgen.start({ mode: 'sub', proto: 'native', urls: dep.urls, secret: env.secret, n: cfg.viewers, offset: VIEWER_OFFSET, rooms: 1, prefix: stream.slice(0, -1), joinEvent: 'livestream:join', joinKey: 'streamId', countGifts: true, readBuf: 4096 })
+      ? await Loadgen.start({ mode: 'sub', proto: 'native', readyEvent: 'session:ready', urls: dep.urls, secret: env.secret, n: cfg.viewers, offset: VIEWER_OFFSET, rooms: 1, prefix: stream.slice(0, -1), joinEvent: 'livestream:join', joinKey: 'streamId', countGifts: true, readBuf: 4096 })
       : undefined;
     if (viewersGen) {
       gens.push(viewersGen.gen);
       if ((viewersGen.ready.failed ?? 0) > 0) row.notes.push(`${viewersGen.ready.failed} viewers failed to join: ${viewersGen.ready.error}`);
     }
     const viewerCount = viewersGen?.ready.open ?? 0;
-    const { gen: senders, ready } = await Loadgen.start({ mode: 'gift', proto: 'native', urls: dep.urls, secret: env.secret, n: cfg.senders, offset: SENDER_OFFSET, gift: GIFT.id, stream, window: cfg.window });
+    const { gen: senders, ready } = await Loadgen.start({ mode: 'gift', proto: 'native', readyEvent: 'session:ready', urls: dep.urls, secret: env.secret, n: cfg.senders, offset: SENDER_OFFSET, gift: GIFT.id, stream, window: cfg.window });
     gens.push(senders);
     if ((ready.failed ?? 0) > 0) row.notes.push(`${ready.failed} senders failed to connect: ${ready.error}`);
     const meter = new Meter(dep.pids, () => gens.map((g) => g.pid), ctx.redisPid);

@@ -54,6 +54,8 @@ export interface LoadgenArgs {
   joinEvent?: string;
   joinKey?: string;
   countGifts?: boolean;
+  /** native: wait for this event after connecting (livegate: session:ready, sent once the token is verified). */
+  readyEvent?: string;
   /** gift mode: the gift id, the livestream, and the most unacked requests per connection. */
   gift?: string;
   stream?: string;
@@ -99,6 +101,7 @@ export class Loadgen {
       `-readbuf=${args.readBuf ?? 16384}`, `-payload=${args.payload ?? 64}`,
       ...(args.joinEvent ? [`-joinevent=${args.joinEvent}`, `-joinkey=${args.joinKey ?? 'room'}`] : []),
       ...(args.countGifts ? ['-countgifts'] : []),
+      ...(args.readyEvent ? [`-readyevent=${args.readyEvent}`] : []),
       ...(args.mode === 'gift' ? [`-gift=${args.gift ?? 'heart'}`, `-stream=${args.stream ?? ''}`, `-window=${args.window ?? 16}`] : []),
     ];
     const child = spawnTracked(LOADGEN_BIN, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GOGC: '400' } });

@@ -19,6 +19,9 @@ export interface Ctx {
   redisPid: number | undefined;
 }
 
+/** livegate says when a native connection's token is verified (session:ready); clients wait for it. */
+const readyFor = (target: Target): { readyEvent?: string } => (target.family === 'livegate' ? { readyEvent: 'session:ready' } : {});
+
 export function baseRow(ctx: Ctx, workload: Row['workload'], target: Target, params: Row['params']): Row {
   return { suite: ctx.suite, workload, target: target.id, label: target.label, nodes: target.nodes, status: 'ok', params, metrics: {}, spreads: {}, bottleneck: '', notes: [], samples: [] };
 }
@@ -164,7 +167,7 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       const per = Math.ceil(cfg.subscribers / cfg.subProcs);
       const started = await Promise.all(
         Array.from({ length: cfg.subProcs }, (_, k) =>
-          Loadgen.start({ mode: 'sub', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, cfg.subscribers - k * per), offset: k * per, rooms: cfg.rooms, prefix }),
+          Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, cfg.subscribers - k * per), offset: k * per, rooms: cfg.rooms, prefix }),
         ),
       );
       const subs = started.map((s) => s.gen);
@@ -175,7 +178,7 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       if (open === 0) throw new Error('no subscriber connected');
       // Fan-out publishes from node 1; many rooms publishes from every node.
       const pubUrls = workload === 'fanout' ? dep.urls.slice(0, 1) : dep.urls;
-      const { gen: pub } = await Loadgen.start({ mode: 'pub', proto: target.proto, urls: pubUrls, secret: ctx.env.secret, n: cfg.pubConns, offset: 1_000_000, rooms: cfg.rooms, prefix });
+      const { gen: pub } = await Loadgen.start({ mode: 'pub', proto: target.proto, ...readyFor(target), urls: pubUrls, secret: ctx.env.secret, n: cfg.pubConns, offset: 1_000_000, rooms: cfg.rooms, prefix });
       gens.push(pub);
       const meter = new Meter(dep.pids, () => gens.map((g) => g.pid), target.nodes > 1 ? ctx.redisPid : undefined);
       await cfg.hooks?.loadStart(dep);
@@ -251,8 +254,8 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
 
 /** Two-node runs must really cross nodes: one subscriber per node, publisher on node 1. */
 async function probeCrossNode(ctx: Ctx, target: Target, dep: Deployment, room: string): Promise<void> {
-  const { gen: sub } = await Loadgen.start({ mode: 'sub', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: 2, offset: 0, rooms: 1, prefix: room });
-  const { gen: pub } = await Loadgen.start({ mode: 'pub', proto: target.proto, urls: dep.urls.slice(0, 1), secret: ctx.env.secret, n: 1, offset: 500_000, rooms: 1, prefix: room });
+  const { gen: sub } = await Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: 2, offset: 0, rooms: 1, prefix: room });
+  const { gen: pub } = await Loadgen.start({ mode: 'pub', proto: target.proto, ...readyFor(target), urls: dep.urls.slice(0, 1), secret: ctx.env.secret, n: 1, offset: 500_000, rooms: 1, prefix: room });
   try {
     await pub.rate(100);
     await sleep(1000);
@@ -295,7 +298,7 @@ export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: numb
         const t0 = performance.now();
         const started = await Promise.all(
           Array.from({ length: cfg.subProcs }, (_, k) =>
-            Loadgen.start({ mode: 'sub', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, size - k * per), offset: k * per, join: false, readBuf: 4096 }),
+            Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, size - k * per), offset: k * per, join: false, readBuf: 4096 }),
           ),
         );
         const setupS = (performance.now() - t0) / 1000;
@@ -366,7 +369,7 @@ export async function idleLive(ctx: Ctx, target: Target, size: number): Promise<
     await sleep(300);
     const rssBefore = await settledRss();
     const started = await Promise.all(
-      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
+      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
     );
     gens.push(...started.map((s) => s.gen));
     await sleep(1500);
@@ -388,7 +391,7 @@ export async function idleHeap(ctx: Ctx, target: Target, size: number, dir: stri
     await sleep(300);
     const before = await snapshot(dep.pids[0]!, dir);
     const started = await Promise.all(
-      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
+      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
     );
     gens.push(...started.map((s) => s.gen));
     await sleep(1000);
@@ -428,7 +431,7 @@ export async function churn(ctx: Ctx, target: Target, cfg: ChurnConfig): Promise
   const row = baseRow(ctx, 'churn', target, { workers: cfg.workers, window_ms: cfg.windowMs, repeats: cfg.repeats });
   progress(`churn · ${target.label}: ${cfg.workers} workers connect+authenticate+close in a loop`);
   return withDeployment(ctx, row, target, async (dep) => {
-    const { gen } = await Loadgen.start({ mode: 'churn', proto: target.proto, urls: dep.urls, secret: ctx.env.secret, n: cfg.workers });
+    const { gen } = await Loadgen.start({ mode: 'churn', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: cfg.workers });
     try {
       const meter = new Meter(dep.pids, () => [gen.pid], undefined);
       await sleep(cfg.warmMs);

@@ -64,6 +64,7 @@ func main() {
 	flag.BoolVar(&o.join, "join", true, "sub: join a room after connecting (false: idle connections)")
 	flag.StringVar(&joinEvent, "joinevent", joinEvent, "native: the event that joins a room")
 	flag.StringVar(&joinKey, "joinkey", joinKey, "native: the data field of the join event that names the room")
+	flag.StringVar(&readyEvent, "readyevent", readyEvent, "native: wait for this server event after connecting (livegate: session:ready)")
 	flag.BoolVar(&o.countGifts, "countgifts", false, "sub: count gift:sent frames and the sends they fold in")
 	flag.StringVar(&o.gift, "gift", "heart", "gift: the gift id every gift:send sends")
 	flag.StringVar(&o.stream, "stream", "", "gift: the livestream the gifts go to")

@@ -84,8 +84,24 @@ type nativeProto struct{}
 // livestream:join {streamId}) so viewers of a domain room can be driven the same way.
 var joinEvent, joinKey = "bench:join", "room"
 
+// readyEvent, when set (-readyevent=session:ready for livegate), is the frame that says the
+// server has verified the token: the handshake waits for it, so a connection counts as open only
+// once it is authenticated (as Socket.IO's CONNECT and Centrifugo's connect reply already do).
+var readyEvent = ""
+
 func (nativeProto) Path(token string) string { return "/ws?token=" + token }
-func (nativeProto) Handshake(*Conn, string) error { return nil }
+func (p nativeProto) Handshake(c *Conn, _ string) error {
+	if readyEvent == "" {
+		return nil
+	}
+	want := []byte(`"event":"` + readyEvent + `"`)
+	return awaitFrame(c, p, "ready", func(f []byte) (bool, error) {
+		if bytes.Contains(f, []byte(`"error"`)) && !bytes.Contains(f, want) {
+			return false, fmt.Errorf("refused: %s", f)
+		}
+		return bytes.Contains(f, want), nil
+	})
+}
 func (p nativeProto) Join(c *Conn, room string) error {
 	if err := c.WriteText([]byte(`{"event":"` + joinEvent + `","id":1,"data":{"` + joinKey + `":"` + room + `"}}`)); err != nil {
 		return err

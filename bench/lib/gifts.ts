@@ -280,7 +280,7 @@ async function queueLength(dep: Deployment): Promise<number> {
 async function queueLag(dep: Deployment): Promise<string> {
   try {
     const get = await metricsOf(dep);
-    return `${get('livegate_write_queue_length') ?? '?'} entries queued, lag ${Number(get('livegate_write_queue_lag_seconds') ?? NaN).toFixed(1)} s (FerretDB applies a few hundred gifts/s)`;
+    return `${get('livegate_write_queue_length') ?? '?'} entries queued, lag ${Number(get('livegate_write_queue_lag_seconds') ?? NaN).toFixed(1)} s (FerretDB applies about 100 gifts/s)`;
   } catch {
     return 'unknown';
   }

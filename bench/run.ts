@@ -45,7 +45,7 @@ const SUITES: Record<Suite['name'], Suite> = {
   full: {
     name: 'full',
     fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [100, 250, 600, 1500, 4000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 1, budgetMs: 30_000 },
-    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 6000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, budgetMs: 30_000 },
+    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 6000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, budgetMs: 30_000, layout: 'room' },
     idle: {
       plan: [
         { size: 10_000, targets: ONE_NODE, repeats: 1 },
@@ -54,16 +54,16 @@ const SUITES: Record<Suite['name'], Suite> = {
       subProcs: 2,
       settleMs: 1500,
     },
-    gifts: { senders: 200, window: 8, viewers: 1000, rates: [1000, 2000, 4000, 8000, 16_000, 24_000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 25_000, ledgerGifts: 2000, ledgerRate: 2000, drainTimeoutMs: 60_000 },
+    gifts: { senders: 200, window: 8, viewers: 200, rates: [500, 1000, 2000, 4000, 8000, 16_000, 24_000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 25_000, ledgerGifts: 2000, ledgerRate: 2000, drainTimeoutMs: 60_000 },
     churn: { targets: ONE_NODE, workers: 32, warmMs: 500, windowMs: 1500, repeats: 3 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 3, repeats: 2 },
   },
   quick: {
     name: 'quick',
     fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, budgetMs: 10_000 },
-    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, budgetMs: 10_000 },
+    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, budgetMs: 10_000, layout: 'room' },
     idle: { plan: [{ size: 2000, targets: ['livegate', 'raw-uws', 'sio-uws'], repeats: 1 }], subProcs: 2, settleMs: 700 },
-    gifts: { senders: 100, window: 8, viewers: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 1000, ledgerRate: 1000, drainTimeoutMs: 30_000 },
+    gifts: { senders: 100, window: 8, viewers: 100, rates: [500, 1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 1000, ledgerRate: 1000, drainTimeoutMs: 30_000 },
     churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS.slice(0, 1), connections: 50, durationS: 2, repeats: 1 },
   },
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid };
   if (arg('profile') !== undefined) {
     try {
-      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'churn', 'idle', 'gifts'].includes(w)));
+      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts'].includes(w)));
     } finally {
       await redis?.stop();
       await mongo?.stop();
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
 }
 
 /** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
-type ProfiledWorkload = 'fanout' | 'rooms' | 'churn' | 'idle' | 'gifts';
+type ProfiledWorkload = 'fanout' | 'rooms' | 'rooms2n' | 'churn' | 'idle' | 'gifts';
 
 async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[]): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
@@ -233,7 +233,7 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
   const target = TARGETS.find((t) => t.id === 'livegate')!;
   const parts: string[] = [];
   const loadStart = loadAverage();
-  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'churn', 'idle', 'gifts'] as const)) {
+  for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts'] as const)) {
     if (workload === 'gifts') {
       // The load only, through the inspector (setup, funding and the ledger check left out).
       const profilers: InspectorProfiler[] = [];
@@ -306,11 +306,14 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
       continue;
     }
     // Sweeps: profiled through the inspector from the first rate to the last, so connection setup is left out.
+    // rooms2n: the many-room sweep on two livegate nodes over Redis (both nodes profiled).
+    const sweepWorkload = workload === 'rooms2n' ? 'rooms' : workload;
+    const sweepTarget = workload === 'rooms2n' ? TARGETS.find((t) => t.id === 'livegate-2n')! : target;
     const profilers: InspectorProfiler[] = [];
     const files: string[] = [];
     ctx.env.inspect = true;
     const cfg: SweepConfig = {
-      ...suite[workload],
+      ...suite[sweepWorkload],
       repeats: 1,
       hooks: {
         loadStart: async (dep) => {
@@ -326,10 +329,10 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
         },
       },
     };
-    const row = await sweep(ctx, workload, target, cfg);
+    const row = await sweep(ctx, sweepWorkload, sweepTarget, cfg);
     ctx.env.inspect = false;
     const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
-    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), one livegate node (load only)`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
+    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), ${workload === 'rooms2n' ? 'two livegate nodes over Redis (each publishes to its rooms, subscribers alternate nodes)' : 'one livegate node'} (load only)`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
     for (const f of files) parts.push(profileMarkdown(f.slice(dir.length + 1), summariseProfile(f)));
   }
   const header = [

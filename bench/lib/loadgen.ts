@@ -56,6 +56,8 @@ export interface LoadgenArgs {
   countGifts?: boolean;
   /** native: wait for this event after connecting (livegate: session:ready, sent once the token is verified). */
   readyEvent?: string;
+  /** sub: 'spread' (a room's subscribers alternate nodes) or 'room' (all on the room's node). */
+  layout?: 'spread' | 'room';
   /** gift mode: the gift id, the livestream, and the most unacked requests per connection. */
   gift?: string;
   stream?: string;
@@ -102,6 +104,7 @@ export class Loadgen {
       ...(args.joinEvent ? [`-joinevent=${args.joinEvent}`, `-joinkey=${args.joinKey ?? 'room'}`] : []),
       ...(args.countGifts ? ['-countgifts'] : []),
       ...(args.readyEvent ? [`-readyevent=${args.readyEvent}`] : []),
+      ...(args.layout ? [`-layout=${args.layout}`] : []),
       ...(args.mode === 'gift' ? [`-gift=${args.gift ?? 'heart'}`, `-stream=${args.stream ?? ''}`, `-window=${args.window ?? 16}`] : []),
     ];
     const child = spawnTracked(LOADGEN_BIN, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GOGC: '400' } });

@@ -90,6 +90,8 @@ export interface SweepConfig {
   pubConns: number;
   /** The sweep starts no new rate after this long (keeps the suite inside its time bound). */
   budgetMs: number;
+  /** Two nodes: how subscribers of a room spread over the nodes (default: alternating). */
+  layout?: 'spread' | 'room';
   /** Called once every socket is connected and joined, and after the last rate (profiling). */
   hooks?: { loadStart(dep: Deployment): Promise<void>; loadEnd(dep: Deployment): Promise<void> };
 }
@@ -167,7 +169,7 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       const per = Math.ceil(cfg.subscribers / cfg.subProcs);
       const started = await Promise.all(
         Array.from({ length: cfg.subProcs }, (_, k) =>
-          Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, cfg.subscribers - k * per), offset: k * per, rooms: cfg.rooms, prefix }),
+          Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, cfg.subscribers - k * per), offset: k * per, rooms: cfg.rooms, prefix, ...(cfg.layout ? { layout: cfg.layout } : {}) }),
         ),
       );
       const subs = started.map((s) => s.gen);

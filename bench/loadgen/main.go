@@ -27,6 +27,7 @@ type options struct {
 	// gift mode
 	gift, stream string
 	window       int
+	layout       string
 }
 
 var out = struct {
@@ -65,6 +66,7 @@ func main() {
 	flag.StringVar(&joinEvent, "joinevent", joinEvent, "native: the event that joins a room")
 	flag.StringVar(&joinKey, "joinkey", joinKey, "native: the data field of the join event that names the room")
 	flag.StringVar(&readyEvent, "readyevent", readyEvent, "native: wait for this server event after connecting (livegate: session:ready)")
+	flag.StringVar(&o.layout, "layout", "spread", "sub: spread (a room's subscribers alternate nodes) | room (a room's subscribers on one node)")
 	flag.BoolVar(&o.countGifts, "countgifts", false, "sub: count gift:sent frames and the sends they fold in")
 	flag.StringVar(&o.gift, "gift", "heart", "gift: the gift id every gift:send sends")
 	flag.StringVar(&o.stream, "stream", "", "gift: the livestream the gifts go to")
@@ -100,7 +102,13 @@ func sourceIP(o options, i int) net.IP {
 }
 
 func room(o options, i int) string { return o.prefix + strconv.Itoa(i%o.rooms) }
+// nodeURL: with -layout=spread (default) the subscribers of each room alternate between the
+// nodes; with -layout=room all subscribers of a room are on one node (room r on node r%nodes), the
+// case where a per-room bus subscription spares the other nodes.
 func nodeURL(o options, i int) string {
+	if o.layout == "room" {
+		return o.urls[(i%o.rooms)%len(o.urls)]
+	}
 	return o.urls[(i/o.rooms)%len(o.urls)]
 }
 

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
+interface BufferEval {
+  evalshaBuffer(sha: string, numKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
+  evalBuffer(script: string, numKeys: number, ...args: Array<string | number | Buffer>): Promise<unknown>;
+}
+
 /**
  * A Lua script run by EVALSHA, loaded with EVAL the first time a server does not know it
  * (after a restart or on a new shard). Each script's source opens with its KEYS/ARGV header.
@@ -23,8 +28,19 @@ export class LuaScript {
   }
 
   private async exec(redis: Redis, keys: string[], args: Array<string | number | Buffer>, binary: boolean): Promise<unknown> {
+    // The dedicated methods, not call()/callBuffer(): with ioredis's auto-pipelining (the bus's
+    // publish connection) those lose the command name. ioredis has evalshaBuffer/evalBuffer (every
+    // command gets a *Buffer twin) but its types omit them.
+    const withBuffers = redis as Redis & BufferEval;
+    const rest = [keys.length, ...keys, ...args] as const;
     const call = (command: 'evalsha' | 'eval', first: string): Promise<unknown> =>
-      binary ? redis.callBuffer(command, [first, keys.length, ...keys, ...args]) : redis.call(command, [first, keys.length, ...keys, ...args]);
+      command === 'evalsha'
+        ? binary
+          ? withBuffers.evalshaBuffer(first, ...rest)
+          : redis.evalsha(first, ...rest)
+        : binary
+          ? withBuffers.evalBuffer(first, ...rest)
+          : redis.eval(first, ...rest);
     try {
       return await call('evalsha', this.sha);
     } catch (err) {

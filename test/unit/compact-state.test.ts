@@ -89,3 +89,21 @@ describe('MemoryBus room logs', () => {
     await bus.close();
   });
 });
+
+describe('RedisBus message pairs', () => {
+  it('are the five key/value pairs packed one by one, as the publish script expects', async () => {
+    const { Packr } = await import('msgpackr');
+    const { messagePairs } = await import('../../src/rooms/redis-bus.js');
+    const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+    const oneByOne = (values: unknown[]): Buffer => Buffer.concat(values.map((v) => Buffer.from(packr.pack(v))));
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ['live:1', 'chat:message', { text: 'hi', n: [1, 'x', null], nested: { ok: true } }, 1_763_789_123_456, 'node-a'],
+      ['r', 'e', undefined, 1, 'n'],
+      ['é😀'.repeat(20), 'x'.repeat(300), 's'.repeat(70_000), Date.now(), 'node'],
+      ['r', 'e', { big: 2 ** 60, neg: -5, f: 0.1, list: new Array(40).fill('z') }, 2.5, 'o'],
+    ];
+    for (const [room, event, data, ts, origin] of cases) {
+      expect(messagePairs(room, event, data, ts, origin).equals(oneByOne(['room', room, 'event', event, 'data', data ?? null, 'ts', ts, 'origin', origin]))).toBe(true);
+    }
+  });
+});

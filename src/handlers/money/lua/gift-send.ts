@@ -1,4 +1,5 @@
 import { LuaScript } from '../script.js';
+import { NOW_AND_BUMP } from './fragments.js';
 
 /**
  * gift-send: one gift, all or nothing: idempotency check, debit (never below zero), credit of the
@@ -40,14 +41,7 @@ local fee = total - earnings
 local senderBefore = tonumber(redis.call('HGET', KEYS[2], 'b') or '0')
 if senderBefore < total then return {'insufficient_funds', senderBefore} end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function bump(key)
-  local v = tonumber(redis.call('HGET', key, 'v') or '0')
-  local nv = math.max(v + 1, now)
-  redis.call('HSET', key, 'v', string.format('%d', nv))
-  return nv
-end
+${NOW_AND_BUMP}
 
 local senderAfter = redis.call('HINCRBY', KEYS[2], 'b', -total)
 local senderVersion = bump(KEYS[2])

@@ -1,4 +1,5 @@
 import { LuaScript } from '../script.js';
+import { NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-credit: adds coins to a wallet once per idempotency key (funding, refunds, admin). */
 export const walletCreditScript = new LuaScript('wallet-credit', `
@@ -15,16 +16,13 @@ local existing = redis.call('GET', KEYS[1])
 if existing then return {'replay', existing} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'no_wallet', ARGV[1]} end
 local amount = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${NOW_AND_BUMP}
 local before = tonumber(redis.call('HGET', KEYS[2], 'b') or '0')
 local after = redis.call('HINCRBY', KEYS[2], 'b', amount)
 local earned = tonumber(redis.call('HGET', KEYS[2], 'e') or '0')
 if ARGV[6] == '1' then earned = redis.call('HINCRBY', KEYS[2], 'e', amount) end
 if ARGV[6] == 'r' then redis.call('HINCRBY', KEYS[2], 'w', -amount) end
-local v = tonumber(redis.call('HGET', KEYS[2], 'v') or '0')
-local nv = math.max(v + 1, now)
-redis.call('HSET', KEYS[2], 'v', string.format('%d', nv))
+local nv = bump(KEYS[2])
 local record = cjson.decode(ARGV[5])
 record.userId = ARGV[1]
 record.amount = amount

@@ -1,4 +1,5 @@
 import { LuaScript } from '../script.js';
+import { NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-debit: takes earned coins out of a wallet for a payout, once per idempotency key. */
 export const walletDebitScript = new LuaScript('wallet-debit', `
@@ -25,13 +26,10 @@ local withdrawable = math.max(0, math.min(before, earned - withdrawn))
 if withdrawable < amount then
   return {'insufficient_funds', cjson.encode({balance = before, withdrawable = withdrawable})}
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+${NOW_AND_BUMP}
 local after = redis.call('HINCRBY', KEYS[2], 'b', -amount)
 redis.call('HINCRBY', KEYS[2], 'w', amount)
-local v = tonumber(redis.call('HGET', KEYS[2], 'v') or '0')
-local nv = math.max(v + 1, now)
-redis.call('HSET', KEYS[2], 'v', string.format('%d', nv))
+local nv = bump(KEYS[2])
 local record = cjson.decode(ARGV[5])
 record.userId = ARGV[1]
 record.amount = -amount

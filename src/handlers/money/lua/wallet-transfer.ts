@@ -1,4 +1,5 @@
 import { LuaScript } from '../script.js';
+import { NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-transfer: moves coins from one wallet to another, all or nothing, once per idempotency key. */
 export const walletTransferScript = new LuaScript('wallet-transfer', `
@@ -19,14 +20,7 @@ if redis.call('EXISTS', KEYS[3]) == 0 then return {'no_wallet', ARGV[2]} end
 local amount = tonumber(ARGV[3])
 local senderBefore = tonumber(redis.call('HGET', KEYS[2], 'b') or '0')
 if senderBefore < amount then return {'insufficient_funds', senderBefore} end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function bump(key)
-  local v = tonumber(redis.call('HGET', key, 'v') or '0')
-  local nv = math.max(v + 1, now)
-  redis.call('HSET', key, 'v', string.format('%d', nv))
-  return nv
-end
+${NOW_AND_BUMP}
 local senderAfter = redis.call('HINCRBY', KEYS[2], 'b', -amount)
 local senderVersion = bump(KEYS[2])
 local recipientBefore = tonumber(redis.call('HGET', KEYS[3], 'b') or '0')

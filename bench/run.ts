@@ -144,7 +144,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadStart = loadAverage();
   // The tree as built for this run (files edited while it runs do not count).
-  const revision = `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (uncommitted changes)' : ''}`;
+  const revision = `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' (uncommitted changes)' : ''}`;
   progress(`${suite.name} suite: ${workloads.join(', ')}${only ? ` on ${only.join(', ')}` : ''}`);
 
   buildLoadgen();

@@ -140,11 +140,11 @@ async function startMongo(): Promise<{ url: string | undefined; missing: string 
 async function main(): Promise<void> {
   const suite = SUITES[arg('quick') !== undefined ? 'quick' : 'full'];
   const only = arg('only')?.split(',').filter(Boolean);
-  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? ['fanout', 'rooms', 'idle', 'gifts', 'churn', 'http'];
+  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? (arg('profile') !== undefined ? ['fanout', 'rooms', 'rooms2n', 'idle', 'gifts', 'churn'] : ['fanout', 'rooms', 'idle', 'gifts', 'churn', 'http']);
   const started = Date.now();
   const loadStart = loadAverage();
   // The tree as built for this run (files edited while it runs do not count).
-  const revision = `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain']) ? ' (uncommitted changes)' : ''}`;
+  const revision = `${sh('git', ['rev-parse', '--short', 'HEAD'])}${sh('git', ['status', '--porcelain', '--untracked-files=no']) ? ' (uncommitted changes)' : ''}`;
   progress(`${suite.name} suite: ${workloads.join(', ')}${only ? ` on ${only.join(', ')}` : ''}`);
 
   buildLoadgen();
@@ -332,7 +332,7 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
     const row = await sweep(ctx, sweepWorkload, sweepTarget, cfg);
     ctx.env.inspect = false;
     const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
-    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), ${workload === 'rooms2n' ? 'two livegate nodes over Redis (each publishes to its rooms, subscribers alternate nodes)' : 'one livegate node'} (load only)`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
+    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), ${workload === 'rooms2n' ? 'two livegate nodes over Redis (publishers on both nodes, each room’s subscribers on one node)' : 'one livegate node'} (load only)`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
     for (const f of files) parts.push(profileMarkdown(f.slice(dir.length + 1), summariseProfile(f)));
   }
   const header = [

@@ -114,6 +114,7 @@ export interface Config {
     outboxSweepMs: number;
     giftCoalesceMs: number;
     giftComboWindowMs: number;
+    giftBatchMax: number;
     catalogRefreshMs: number;
     pkPollMs: number;
     pkScoreIntervalMs: number;
@@ -265,6 +266,7 @@ export function loadConfig(env: Env = process.env): Config {
       outboxGraceMs: v('MONEY_OUTBOX_GRACE_MS', '5000', 'After this long, a money record whose writes were not confirmed queued is re-queued by any node.', int(500, 600_000))!,
       outboxSweepMs: v('MONEY_OUTBOX_SWEEP_MS', '1000', 'How often each node looks for overdue money outbox entries.', int(50, 60_000))!,
       giftCoalesceMs: v('GIFT_COALESCE_MS', '150', 'Tick of the gift:sent coalescer: one frame per tick per sender and gift.', int(10, 5000))!,
+      giftBatchMax: v('GIFT_BATCH_MAX', '256', 'Most gift:send requests applied by one gift-send.lua call; the sends that arrive while a batch is in Redis form the next one.', int(1, 1000))!,
       giftComboWindowMs: v('GIFT_COMBO_WINDOW_MS', '3000', 'Longest gap between sends of one gift by one sender that still continues a combo.', int(100, 60_000))!,
       catalogRefreshMs: v('CATALOG_REFRESH_MS', '5000', 'How often nodes check catalog:version in Redis and reload the catalogue when it changed.', int(100, 3_600_000))!,
       pkPollMs: v('PK_POLL_MS', '250', 'How often each node checks for PK battles due to end.', int(20, 10_000))!,

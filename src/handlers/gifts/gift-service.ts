@@ -1,22 +1,20 @@
 /**
- * Sending a gift: validate against the catalogue, resolve the recipient, run gift-send.lua (the one
- * atomic step that moves coins), queue the MongoDB writes through the outbox, fold the send into
- * the room's coalesced frame and tell the PK scorer. The ack carries the sender's new balance.
+ * Sending a gift: validate against the catalogue, check a profile gift's recipient, hand the gift
+ * to the batcher (gift-batch.ts: the stream host lookup, gift-send.lua, the one atomic step that
+ * moves coins, and the outbox commit of the MongoDB writes), then fold the send into the room's
+ * coalesced frame and tell the PK scorer. The ack carries the sender's new balance.
  */
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError, type ErrorCode } from '../../gateway/errors.js';
-import { moneyKeys } from '../money/keys.js';
 import { giftAck, giftTransactionId, giftWrites, type GiftAck, type GiftContext, type GiftMeta, type GiftRecord } from '../money/ledger.js';
 import type { MoneyStore } from '../money/money-store.js';
-import type { StreamDirectory } from '../money/stream-directory.js';
 import type { MoneyMetrics } from '../money/metrics.js';
 import type { Outbox } from '../money/outbox.js';
-import { IDEMPOTENCY_KEY, type WalletService } from '../money/wallet-service.js';
-import { giftSendScript } from '../money/lua/gift-send.js';
+import { IDEMPOTENCY_KEY } from '../money/wallet-service.js';
 import type { CatalogService } from './catalog.js';
 import { isGiftAvailable } from './catalog-types.js';
 import type { GiftCoalescer } from './coalescer.js';
+import type { GiftBatcher } from './gift-batch.js';
 
 export interface GiftSendInput {
   giftId: string;
@@ -39,15 +37,14 @@ export class GiftService {
   private acceptedListener: (record: GiftRecord) => void = () => {};
 
   constructor(
-    private readonly redis: Redis,
     private readonly catalog: CatalogService,
-    private readonly wallets: WalletService,
+    private readonly batcher: GiftBatcher,
     private readonly store: MoneyStore,
-    private readonly streams: StreamDirectory,
-    private readonly outbox: Outbox,
+    outbox: Outbox,
     private readonly coalescer: GiftCoalescer,
     private readonly metrics: MoneyMetrics,
     private readonly log: Logger,
+    redis: { get(key: string): Promise<string | null> },
   ) {
     outbox.register('money:idem:gift:', async (key) => {
       const raw = await redis.get(key);
@@ -81,10 +78,7 @@ export class GiftService {
     if (!isGiftAvailable(gift, new Date())) refuse('conflict', `gift "${gift._id}" is not available now`);
 
     if (input.recipientId === senderId) refuse('bad_request', 'you cannot send a gift to yourself');
-    const recipientId = await this.resolveRecipient(input);
-    if (recipientId === senderId) refuse('bad_request', 'you cannot send a gift to yourself'); // your own stream
     const context: GiftContext = input.context ?? (input.livestreamId ? 'livestream' : 'profile');
-
     const meta: GiftMeta = {
       giftTransactionId: giftTransactionId(senderId, input.idempotencyKey),
       idempotencyKey: input.idempotencyKey,
@@ -96,28 +90,16 @@ export class GiftService {
       message: input.message ?? null,
       isAnonymous: input.isAnonymous ?? false,
     };
-    const idem = moneyKeys.idem('gift', senderId, input.idempotencyKey);
-    const battleId = (await this.redis.get(moneyKeys.pkActive(recipientId))) ?? '';
-    const streamId = input.livestreamId ?? '';
-    const [status, payload] = await this.wallets.runWithWallets(() =>
-      giftSendScript.run(
-        this.redis,
-        [
-          idem,
-          moneyKeys.wallet(senderId),
-          moneyKeys.wallet(recipientId),
-          moneyKeys.streamTotals(streamId),
-          moneyKeys.streamBoard(streamId),
-          moneyKeys.creatorBoard(recipientId),
-          moneyKeys.outbox,
-          moneyKeys.pkActive(recipientId),
-          moneyKeys.pkBattle(battleId),
-        ],
-        [senderId, recipientId, gift._id, input.quantity, gift.price, gift.creatorEarningsPercent, battleId, this.wallets.opts.idempotencyTtlSec, streamId, this.wallets.opts.outboxGraceMs, JSON.stringify(meta)],
-      ),
-    );
-    if (status === 'insufficient_funds') refuse('insufficient_funds', `balance ${payload} does not cover ${input.quantity * gift.price} coins`);
-    const record = JSON.parse(payload) as GiftRecord;
+    const { status, record } = await this.batcher.submit({
+      senderId,
+      to: input.livestreamId ? { stream: input.livestreamId, named: input.recipientId } : { user: await this.knownRecipient(input.recipientId) },
+      idempotencyKey: input.idempotencyKey,
+      giftId: gift._id,
+      quantity: input.quantity,
+      unitPrice: gift.price,
+      creatorEarningsPercent: gift.creatorEarningsPercent,
+      meta,
+    });
     if (status === 'replay') {
       this.metrics.gifts.inc({ outcome: 'replayed' });
       return giftAck(record);
@@ -126,23 +108,20 @@ export class GiftService {
     this.metrics.coins.inc({ flow: 'gift_debit' }, record.totalCost);
     this.metrics.coins.inc({ flow: 'creator_credit' }, record.creatorEarnings);
     this.metrics.coins.inc({ flow: 'platform_fee' }, record.platformFee);
-    await this.outbox.commit(idem, giftWrites(record));
     this.coalescer.add(record, gift);
     if (record.pk) this.pkListener(record.pk.battleId);
     this.acceptedListener(record);
     return giftAck(record);
   }
 
-  /** The stream's host for stream gifts, else the named recipient if the user is known. */
-  private async resolveRecipient(input: GiftSendInput): Promise<string> {
-    if (input.livestreamId) {
-      const host = await this.hostOf(input.livestreamId);
-      if (!host) refuse('not_found', `livestream "${input.livestreamId}" does not exist or has ended`);
-      if (input.recipientId && input.recipientId !== host) refuse('bad_request', 'recipientId must be the stream host (or left out)');
-      return host;
-    }
-    if (!input.recipientId) refuse('validation_failed', 'give livestreamId or recipientId');
-    const recipientId = input.recipientId;
+  /** Waits until every gift sent so far is answered and its MongoDB writes are queued. */
+  idle(): Promise<void> {
+    return this.batcher.idle();
+  }
+
+  /** The named recipient of a profile gift, if the user is known. */
+  private async knownRecipient(recipientId: string | undefined): Promise<string> {
+    if (!recipientId) refuse('validation_failed', 'give livestreamId or recipientId');
     if (!this.knownUsers.has(recipientId)) {
       const exists = await this.store.userExists(recipientId).catch((err: unknown) => {
         this.log.warn({ err: (err as Error).message }, 'user lookup failed');
@@ -152,13 +131,6 @@ export class GiftService {
       this.rememberUser(recipientId);
     }
     return recipientId;
-  }
-
-  private hostOf(livestreamId: string): Promise<string | undefined> {
-    return this.streams.hostOf(livestreamId).catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'livestream lookup failed');
-      throw new AppError('unavailable', 'cannot check the livestream now; retry');
-    });
   }
 
   private rememberUser(userId: string): void {

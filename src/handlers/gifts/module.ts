@@ -101,6 +101,7 @@ export const giftsModule: ModuleFactory = (core) => {
     },
     async stop() {
       if (!services) return;
+      await services.gifts.idle();
       services.coalescer.stop();
       services.outbox.stop();
       services.catalog.stop();

@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Metrics of the money domains (gifts, wallets, PK, shopping), on the gateway's registry. */
 export class MoneyMetrics {
@@ -6,6 +6,7 @@ export class MoneyMetrics {
   readonly coins: Counter<'flow'>;
   readonly giftSendsCoalesced: Counter;
   readonly giftFrames: Counter;
+  readonly giftBatchSize: Histogram;
   readonly walletLoads: Counter<'source'>;
   readonly pkEnded: Counter<'result'>;
   readonly shoppingOrders: Counter;
@@ -16,6 +17,7 @@ export class MoneyMetrics {
     this.coins = new Counter({ name: 'livegate_coins_moved_total', help: 'Coins moved by flow: gift_debit, creator_credit, platform_fee, credit, withdrawal, transfer', labelNames: ['flow'], registers });
     this.giftSendsCoalesced = new Counter({ name: 'livegate_gift_sends_coalesced_total', help: 'Accepted gift sends folded into gift:sent frames (divide by frames for the coalescing ratio)', registers });
     this.giftFrames = new Counter({ name: 'livegate_gift_frames_total', help: 'gift:sent frames published to rooms', registers });
+    this.giftBatchSize = new Histogram({ name: 'livegate_gift_batch_size', help: 'gift:send requests per gift-send.lua call (batches grow with the load)', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers });
     this.walletLoads = new Counter({ name: 'livegate_wallet_loads_total', help: 'Hot wallets installed from MongoDB (cold start or after a Redis loss)', labelNames: ['source'], registers });
     this.pkEnded = new Counter({ name: 'livegate_pk_battles_ended_total', help: 'PK battles ended by this node, by result (winner, tie)', labelNames: ['result'], registers });
     this.shoppingOrders = new Counter({ name: 'livegate_shopping_orders_total', help: 'Live shopping orders recorded', registers });

@@ -32,13 +32,18 @@ export class Outbox {
   }
 
   /** Queues a record's writes and clears its outbox entry. Never throws: the sweeper retries. */
-  async commit(key: string, ops: WriteOp[]): Promise<boolean> {
+  commit(key: string, ops: WriteOp[]): Promise<boolean> {
+    return this.commitMany([key], ops);
+  }
+
+  /** Queues the writes of several records (one append) and clears their entries. Never throws. */
+  async commitMany(keys: string[], ops: WriteOp[]): Promise<boolean> {
     try {
       await this.queue.enqueue(ops);
-      await this.redis.zrem(moneyKeys.outbox, key);
+      await this.redis.zrem(moneyKeys.outbox, ...keys);
       return true;
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, key }, 'outbox commit failed; the sweeper will retry');
+      this.log.warn({ err: (err as Error).message, keys: keys.length > 3 ? `${keys.slice(0, 3).join(', ')} and ${keys.length - 3} more` : keys.join(', ') }, 'outbox commit failed; the sweeper will retry');
       return false;
     }
   }

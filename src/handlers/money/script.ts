@@ -8,12 +8,13 @@ import type { Redis } from 'ioredis';
 export class LuaScript {
   readonly sha: string;
 
-  constructor(readonly name: string, readonly source: string, readonly numberOfKeys: number) {
+  /** `numberOfKeys`: how many KEYS every call passes, or 'variadic' when that depends on the call. */
+  constructor(readonly name: string, readonly source: string, readonly numberOfKeys: number | 'variadic') {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
   async run(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
-    if (keys.length !== this.numberOfKeys) throw new Error(`${this.name}: expected ${this.numberOfKeys} keys, got ${keys.length}`);
+    if (this.numberOfKeys !== 'variadic' && keys.length !== this.numberOfKeys) throw new Error(`${this.name}: expected ${this.numberOfKeys} keys, got ${keys.length}`);
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (err) {

@@ -9,6 +9,7 @@ import { AppError } from '../../gateway/errors.js';
 import type { WriteQueue } from '../../store/write-queue.js';
 import { CatalogService } from '../gifts/catalog.js';
 import { GiftCoalescer } from '../gifts/coalescer.js';
+import { GiftBatcher } from '../gifts/gift-batch.js';
 import { GiftService } from '../gifts/gift-service.js';
 import { PkService } from '../pk/pk-service.js';
 import { ShoppingService } from '../shopping/shopping-service.js';
@@ -52,7 +53,7 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const queue = core.queue;
   const mongo = core.mongo;
   const store: MoneyStore = mongo ? new MongoMoneyStore(mongo) : new EmptyMoneyStore();
-  // Read per gift (one small Redis read): a stream that ended stops taking gifts at once.
+  // Read per gift batch (one small Redis read per stream): a stream that ended stops taking gifts at once.
   const streams: StreamDirectory = streamDirectoryFor(core);
   const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000) });
   const metrics = new MoneyMetrics(core.metrics.registry, {
@@ -65,7 +66,8 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const catalog = new CatalogService(core.mongo, redis, log, cfg.catalogRefreshMs);
   const wallets = new WalletService(redis, store, outbox, metrics, log, { idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs });
   const coalescer = new GiftCoalescer(publish, cfg.giftCoalesceMs, cfg.giftComboWindowMs, metrics);
-  const gifts = new GiftService(redis, catalog, wallets, store, streams, outbox, coalescer, metrics, log);
+  const batcher = new GiftBatcher(redis, streams, wallets, outbox, metrics, log, { maxBatch: cfg.giftBatchMax, idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs });
+  const gifts = new GiftService(catalog, batcher, store, outbox, coalescer, metrics, log, redis);
   const pk = new PkService(redis, outbox, publish, metrics, log, { pollMs: cfg.pkPollMs, scoreIntervalMs: cfg.pkScoreIntervalMs, inviteTtlSec: cfg.pkInviteTtlSec, outboxGraceMs: cfg.outboxGraceMs });
   gifts.onPkScore((battleId) => pk.scoreChanged(battleId));
   // Backend webhooks (durable, signed; docs/BRIDGE.md), in order per sender / per battle.

@@ -53,7 +53,13 @@ export class PkService {
   private pollTimer: NodeJS.Timeout | undefined;
   private endedListener: (battle: PkBattleView) => void = () => {};
   private polling = false;
-  private readonly scoreTimers = new Map<string, NodeJS.Timeout>();
+  /**
+   * Battles whose score this node owes a frame: a publish is under way or waits for the lease.
+   * `dirty`: a gift changed the score after the last read. Redis is asked at most once per
+   * interval per battle, however many gifts arrive.
+   */
+  private readonly scoring = new Map<string, { timer: NodeJS.Timeout | undefined; dirty: boolean }>();
+  private stopped = false;
 
   constructor(
     private readonly redis: Redis,
@@ -133,34 +139,45 @@ export class PkService {
 
   /**
    * A gift changed a battle's score. Publishes now if this node gets the battle's lease, else
-   * retries when the lease runs out, so the last score always goes out and never more than
-   * once per interval cluster-wide.
+   * when the lease runs out, so the last score always goes out and never more than once per
+   * interval cluster-wide.
    */
   scoreChanged(battleId: string): void {
-    if (this.scoreTimers.has(battleId)) return;
-    void this.tryPublishScore(battleId);
+    const state = this.scoring.get(battleId);
+    if (state) {
+      state.dirty = true;
+      return;
+    }
+    this.scoring.set(battleId, { timer: undefined, dirty: false });
+    void this.publishScore(battleId);
   }
 
-  private async tryPublishScore(battleId: string): Promise<void> {
+  private async publishScore(battleId: string): Promise<void> {
+    const state = this.scoring.get(battleId);
+    if (!state) return;
+    let wait = this.opts.scoreIntervalMs;
     try {
       const got = await this.redis.set(moneyKeys.pkScoreLease(battleId), '1', 'PX', this.opts.scoreIntervalMs, 'NX');
-      if (got !== 'OK') {
+      if (got === 'OK') {
+        state.dirty = false;
+        const battle = await this.get(battleId);
+        if (battle.status === 'active') this.announce(battle, 'pk_battle:score', { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt });
+      } else {
         const ttl = await this.redis.pttl(moneyKeys.pkScoreLease(battleId));
-        this.scoreTimers.set(
-          battleId,
-          setTimeout(() => {
-            this.scoreTimers.delete(battleId);
-            void this.tryPublishScore(battleId);
-          }, Math.max(5, ttl > 0 ? ttl : this.opts.scoreIntervalMs)),
-        );
-        return;
+        wait = Math.max(5, ttl > 0 ? ttl : this.opts.scoreIntervalMs);
+        state.dirty = true;
       }
-      const battle = await this.get(battleId);
-      if (battle.status !== 'active') return;
-      this.announce(battle, 'pk_battle:score', { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt });
     } catch (err) {
       this.log.warn({ err: (err as Error).message, battleId }, 'pk score publish failed');
+      state.dirty = true;
     }
+    if (this.stopped) return;
+    // Once the lease has run out: publish again if the score changed since, else forget the battle.
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      if (!state.dirty) this.scoring.delete(battleId);
+      else void this.publishScore(battleId);
+    }, wait);
   }
 
   /** Told once per battle when it ends on time (on the node that claimed the end). */
@@ -175,8 +192,9 @@ export class PkService {
 
   stop(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
-    for (const t of this.scoreTimers.values()) clearTimeout(t);
-    this.scoreTimers.clear();
+    this.stopped = true;
+    for (const { timer } of this.scoring.values()) clearTimeout(timer);
+    this.scoring.clear();
   }
 
   /** Ends every battle that is due; several nodes may race, pk-end.lua lets exactly one win. */

@@ -8,7 +8,9 @@ import type { WriteOp } from './write-queue.js';
  */
 export function collapseNewer(ops: WriteOp[]): WriteOp[] {
   const newest = new Map<string, number>();
-  const keyOf = (op: Extract<WriteOp, { kind: 'setIfNewer' }>): string => `${op.collection}\u0000${op.id}\u0000${Object.keys(op.set).sort().join(',')}`;
+  // Field names in insertion order: one producer builds them in one order; a different order only
+  // means two ops are both kept.
+  const keyOf = (op: Extract<WriteOp, { kind: 'setIfNewer' }>): string => `${op.collection}\u0000${op.id}\u0000${Object.keys(op.set).join(',')}`;
   for (const op of ops) {
     if (op.kind !== 'setIfNewer') continue;
     const key = keyOf(op);

@@ -115,8 +115,18 @@ export class GiftBatcher {
       const battleId = battleIds.get(recipientId) ?? '';
       const total = j.quantity * j.unitPrice;
       const earnings = Math.floor((total * j.creatorEarningsPercent) / 100);
+      const m = j.meta;
+      // The record's fixed fields, spelled out (a spread of the meta costs more per gift).
       const fixed: Omit<GiftRecord, 'senderBalanceBefore' | 'senderBalanceAfter' | 'senderVersion' | 'recipientBalanceBefore' | 'recipientBalanceAfter' | 'recipientEarnings' | 'recipientVersion' | 'ts'> = {
-        ...j.meta,
+        giftTransactionId: m.giftTransactionId,
+        idempotencyKey: m.idempotencyKey,
+        giftName: m.giftName,
+        giftIcon: m.giftIcon,
+        context: m.context,
+        livestreamId: m.livestreamId,
+        contentId: m.contentId,
+        message: m.message,
+        isAnonymous: m.isAnonymous,
         senderId: j.senderId,
         recipientId,
         giftId: j.giftId,

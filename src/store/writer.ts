@@ -113,7 +113,9 @@ export class Writer {
       try {
         // After a failure, make sure MongoDB answers before taking locks other writers may be waiting for.
         if (attempt > 1) await this.bounded(this.db.command({ ping: 1 }));
-        // Every write below is bounded by writeTimeoutMs, so the locks outlive this attempt only if we die.
+        // Every write below is bounded by writeTimeoutMs and the locks last that + 1 s: enough for an
+        // attempt that is one slow write, not for several (collections, chunks, per-op fallback) that
+        // are each nearly that slow; then a lock can expire while this writer still writes.
         unlock = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
         // One collection, and one chunk of at most maxBulkOps ops, after the other: fewer concurrent
         // write transactions on the server, and queue order kept for ops on one document.

@@ -148,10 +148,10 @@ export class Writer {
   }
 
   /**
-   * One bulkWrite of (a chunk of) a collection's ops. When it reports per-op errors, the ops are applied again one by
-   * one (all are idempotent): servers differ in what an unordered bulk executes after an error
-   * (FerretDB stops at the first one and misreports its index), so only single-op results are
-   * trusted. Duplicate key = a stale version or a lost race (expected); other per-op errors are
+   * One bulkWrite of (a chunk of) a collection's ops. When it reports per-op errors, the ops are
+   * applied again one by one (all are idempotent): servers differ in what an unordered bulk
+   * executes after an error (FerretDB stops at the first one and misreports its index), so only
+   * single-op results are trusted. Duplicate key = a stale version or a lost race (expected); other per-op errors are
    * permanent rejections; anything else throws (transient: the whole batch is retried).
    */
   private async applyCollection(cb: CollectionBatch): Promise<Rejected[]> {

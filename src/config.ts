@@ -106,7 +106,7 @@ export interface Config {
   auth: { accessTtlSec: number; refreshTtlSec: number };
   scheduler: { pollMs: number };
   chat: { messageCacheSec: number; conversationCacheSec: number };
-  writeQueue: { stream: string; batchSize: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number; writeTimeoutMs: number };
+  writeQueue: { stream: string; batchSize: number; maxBulkOps: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number; writeTimeoutMs: number };
   benchMode: boolean;
   money: {
     idempotencyTtlSec: number;
@@ -254,7 +254,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     writeQueue: {
       stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,
-      batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer applies in one bulk write.', int(1, 10_000))!,
+      batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer reads and applies as one batch (acknowledged together).', int(1, 10_000))!,
+      maxBulkOps: v('WRITE_MAX_BULK_OPS', '50', 'Most ops in one MongoDB bulk write: a batch is sent per collection in chunks of this size, one after the other (FerretDB 1.24 deadlocks on an update of more than ~100 statements).', int(1, 10_000))!,
       claimIdleMs: v('WRITE_CLAIM_IDLE_MS', '30000', 'A queued write left unacknowledged this long by a crashed writer is taken over by another node.', int(100, 3_600_000))!,
       flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,

@@ -89,10 +89,9 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     await mongo.connect();
     const db = mongo.db(dbName);
     await seedCatalogue(db);
-    // FerretDB 1.24 (SQLite) deadlocks on an `update` command of more than ~100 statements on
-    // distinct documents (each holds a pooled connection until the command ends; the pool has
-    // 100). A writer batch of 40 queue entries touches at most 80 wallets.
-    dep = await startLivegateWithMoney(env, dbName, { WRITE_BATCH_SIZE: '40' });
+    // Default writer settings: WRITE_MAX_BULK_OPS (50) keeps every bulk write below the ~100
+    // statements on which FerretDB 1.24 deadlocks, so no smaller WRITE_BATCH_SIZE is needed.
+    dep = await startLivegateWithMoney(env, dbName);
     const ws = dep.urls[0]!;
     const rpc = async (user: string, claims: Record<string, unknown> = {}): Promise<Rpc> => {
       const client = await Rpc.connect(ws, hs256Token(env.secret, user, claims));

@@ -89,5 +89,22 @@ export function planBatch(input: WriteOp[]): CollectionBatch[] {
   return [...byCollection.values()];
 }
 
+/**
+ * Splits one collection's batch into bulk writes of at most `maxOps` models, in queue order, each
+ * keeping the batch's `ordered` flag. The writer applies them one after the other, so ops on one
+ * document still run in queue order across chunks. Bounded commands keep a server from holding
+ * resources per statement for the whole batch: FerretDB 1.24 deadlocks on an `update` of more than
+ * ~100 statements on distinct documents (each holds one of its 100 pooled SQLite connections).
+ */
+export function chunkBatch(cb: CollectionBatch, maxOps: number): CollectionBatch[] {
+  if (!Number.isInteger(maxOps) || maxOps < 1) throw new RangeError(`maxOps must be a positive integer, got ${maxOps}`);
+  if (cb.models.length <= maxOps) return [cb];
+  const chunks: CollectionBatch[] = [];
+  for (let i = 0; i < cb.models.length; i += maxOps) {
+    chunks.push({ collection: cb.collection, ops: cb.ops.slice(i, i + maxOps), models: cb.models.slice(i, i + maxOps), ordered: cb.ordered });
+  }
+  return chunks;
+}
+
 /** Duplicate key: a stale setIfNewer, or an insert/upsert that raced another writer. */
 export const DUPLICATE_KEY = 11000;

@@ -50,6 +50,7 @@ export function createStore(deps: StoreDeps): Store {
   const metrics = new QueueMetrics(deps.registry, engine);
   const writer = new Writer(engine, mongo.db, metrics, log, {
     batchSize: config.writeQueue.batchSize,
+    maxBulkOps: config.writeQueue.maxBulkOps,
     blockMs: 1000,
     claimEveryMs: Math.max(250, Math.min(5000, Math.floor(config.writeQueue.claimIdleMs / 2))),
     maxBackoffMs: config.writeQueue.maxBackoffMs,

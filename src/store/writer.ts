@@ -1,7 +1,7 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type WriteError } from 'mongodb';
 import type { Logger } from 'pino';
 import { bounded } from './bounded.js';
-import { DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
+import { chunkBatch, DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
 import { encodeOps, type Batch, type QueueEngine } from './queue-engine.js';
 import type { QueueMetrics } from './queue-metrics.js';
 import type { WriteOp } from './write-queue.js';
@@ -9,6 +9,8 @@ import type { WriteOp } from './write-queue.js';
 export interface WriterOptions {
   /** Most entries read per batch. */
   batchSize: number;
+  /** Most ops (statements) in one bulk write: a collection's share of a batch is sent in chunks of this size. */
+  maxBulkOps: number;
   /** How long one read waits for new entries. */
   blockMs: number;
   /** How often to look for entries a crashed writer left pending. */
@@ -111,11 +113,14 @@ export class Writer {
       try {
         // After a failure, make sure MongoDB answers before taking locks other writers may be waiting for.
         if (attempt > 1) await this.bounded(this.db.command({ ping: 1 }));
-        // Every write below is bounded by writeTimeoutMs, so the locks outlive this attempt only if we die.
+        // Every write below is bounded by writeTimeoutMs and the locks last that + 1 s: enough for an
+        // attempt that is one slow write, not for several (collections, chunks, per-op fallback) that
+        // are each nearly that slow; then a lock can expire while this writer still writes.
         unlock = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
-        // One collection after the other: fewer concurrent write transactions on the server.
+        // One collection, and one chunk of at most maxBulkOps ops, after the other: fewer concurrent
+        // write transactions on the server, and queue order kept for ops on one document.
         rejected = [];
-        for (const cb of plan) rejected.push(...(await this.applyCollection(cb)));
+        for (const cb of plan) for (const chunk of chunkBatch(cb, this.opts.maxBulkOps)) rejected.push(...(await this.applyCollection(chunk)));
         await unlock();
         break;
       } catch (err) {
@@ -143,10 +148,10 @@ export class Writer {
   }
 
   /**
-   * One collection's bulkWrite. When it reports per-op errors, the ops are applied again one by
-   * one (all are idempotent): servers differ in what an unordered bulk executes after an error
-   * (FerretDB stops at the first one and misreports its index), so only single-op results are
-   * trusted. Duplicate key = a stale version or a lost race (expected); other per-op errors are
+   * One bulkWrite of (a chunk of) a collection's ops. When it reports per-op errors, the ops are
+   * applied again one by one (all are idempotent): servers differ in what an unordered bulk
+   * executes after an error (FerretDB stops at the first one and misreports its index), so only
+   * single-op results are trusted. Duplicate key = a stale version or a lost race (expected); other per-op errors are
    * permanent rejections; anything else throws (transient: the whole batch is retried).
    */
   private async applyCollection(cb: CollectionBatch): Promise<Rejected[]> {

@@ -27,7 +27,7 @@ describe('concurrent writers', () => {
     };
     const engines = [engine('w1'), engine('w2'), engine('w3')];
     const writers = engines.map(
-      (e) => new Writer(e, db, new QueueMetrics(new Registry(), e), pino({ level: 'silent' }), { batchSize: 3, blockMs: 50, claimEveryMs: 60_000, maxBackoffMs: 200, writeTimeoutMs: 10_000 }),
+      (e) => new Writer(e, db, new QueueMetrics(new Registry(), e), pino({ level: 'silent' }), { batchSize: 3, maxBulkOps: 50, blockMs: 50, claimEveryMs: 60_000, maxBackoffMs: 200, writeTimeoutMs: 10_000 }),
     );
     writers.forEach((w) => w.start());
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coalesce, planBatch } from '../../src/store/bulk.js';
+import { chunkBatch, coalesce, planBatch } from '../../src/store/bulk.js';
 import { decodeOps, encodeOps } from '../../src/store/queue-engine.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
 
@@ -27,6 +27,27 @@ describe('write plan', () => {
     ]);
     expect(plan[0]!.models[0]).toEqual({ insertOne: { document: { _id: '1', t: 'a' } } });
     expect(plan[0]!.models[2]).toEqual({ deleteOne: { filter: { _id: '1' } } });
+  });
+
+  it('splits a collection batch into bulk writes of at most maxOps ops, queue order and ordering kept', () => {
+    // 120 wallets, one of them updated twice (at the end): the batch is ordered.
+    const ops = [...Array.from({ length: 120 }, (_, i) => snap(`w${i}`, 2, { [`f${i}`]: i })), snap('w0', 3, { other: 1 })];
+    const [cb] = planBatch(ops);
+    expect(cb!.ordered).toBe(true);
+    const chunks = chunkBatch(cb!, 50);
+    expect(chunks.map((c) => [c.collection, c.ops.length, c.models.length, c.ordered])).toEqual([
+      ['c', 50, 50, true],
+      ['c', 50, 50, true],
+      ['c', 21, 21, true],
+    ]);
+    // Concatenated, the chunks are the batch: same ops and models, same order, each model beside its op.
+    expect(chunks.flatMap((c) => c.ops)).toEqual(cb!.ops);
+    expect(chunks.flatMap((c) => c.models)).toEqual(cb!.models);
+    expect(chunks[2]!.ops.at(-1)).toEqual(snap('w0', 3, { other: 1 }));
+    // A batch within the bound is one write; a bound of 1 is one op per write; no bound is refused.
+    expect(chunkBatch(cb!, 121)).toEqual([cb]);
+    expect(chunkBatch(cb!, 1).map((c) => c.ops.length)).toEqual(Array(121).fill(1));
+    expect(() => chunkBatch(cb!, 0)).toThrow(RangeError);
   });
 
   it('guards setIfNewer by version and creates the document when absent', () => {

@@ -66,6 +66,8 @@ interface Window {
   cpu: ReturnType<Meter['end']>;
   ok: boolean;
   why: string;
+  /** Mean gift:send requests per gift-send.lua call in the window (livegate_gift_batch_size). */
+  perBatch: number;
 }
 
 export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<Row> {
@@ -159,16 +161,18 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
       const atRate: Window[] = [];
       for (let r = 0; r < cfg.repeats; r++) {
         await senders.reset();
+        const b0 = await batchCounts(dep);
         meter.begin();
         await sleep(cfg.windowMs);
         const rep = await senders.report();
         const cpu = meter.end();
-        const w = measure(rate, rep, cpu);
+        const b1 = await batchCounts(dep);
+        const w = { ...measure(rate, rep, cpu), perBatch: (b1.sum - b0.sum) / Math.max(1, b1.count - b0.count) };
         atRate.push(w);
         windows.push(w);
-        row.samples.push({ phase: `${rate}#${r + 1}`, rate, sent: w.sent, skipped: w.skipped, accepted: w.accepted, errors: w.errors, accepted_per_s: w.perSec, p50_ms: w.p50, p99_ms: w.p99, max_ms: w.max, cpu, ok: w.ok, why: w.why });
+        row.samples.push({ phase: `${rate}#${r + 1}`, rate, sent: w.sent, skipped: w.skipped, accepted: w.accepted, errors: w.errors, accepted_per_s: w.perSec, gifts_per_batch: w.perBatch, p50_ms: w.p50, p99_ms: w.p99, max_ms: w.max, cpu, ok: w.ok, why: w.why });
         const u = utilisation(cpu);
-        progress(`  gifts @ ${rate}/s${cfg.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(w.perSec)} accepted/s, p99 ${w.p99.toFixed(1)} ms, server ${u.serverSum.toFixed(2)} / redis ${u.redis.toFixed(2)} / client ${u.client.toFixed(2)} / box ${u.machine.toFixed(2)} cores${w.ok ? '' : ` — not sustained: ${w.why}`}`);
+        progress(`  gifts @ ${rate}/s${cfg.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(w.perSec)} accepted/s (${w.perBatch.toFixed(1)} per script call), p99 ${w.p99.toFixed(1)} ms, server ${u.serverSum.toFixed(2)} / redis ${u.redis.toFixed(2)} / client ${u.client.toFixed(2)} / box ${u.machine.toFixed(2)} cores${w.ok ? '' : ` — not sustained: ${w.why}`}`);
         if (atRate.filter((x) => !x.ok).length > cfg.repeats / 2) break;
       }
       if (atRate.filter((x) => x.ok).length <= cfg.repeats / 2) {
@@ -193,6 +197,7 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     if (peak && peak.accepted > 0) {
       row.metrics['peak_server_cpu_us_per_gift'] = (serverCpu(peak) * 1e6) / peak.accepted;
       row.metrics['peak_redis_cpu_us_per_gift'] = (peak.cpu.redis * 1e6) / peak.accepted;
+      row.metrics['peak_gifts_per_batch'] = peak.perBatch;
     }
     if (sustained) {
       const put = (key: string, values: number[]): void => {
@@ -265,6 +270,16 @@ async function settle(senders: Loadgen): Promise<Report> {
 async function metricsOf(dep: Deployment): Promise<(name: string) => string | undefined> {
   const text = await (await fetch(`${dep.http}/metrics`)).text();
   return (name) => new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1];
+}
+
+/** Sum and count of the node's livegate_gift_batch_size histogram (gifts per gift-send.lua call). */
+async function batchCounts(dep: Deployment): Promise<{ sum: number; count: number }> {
+  try {
+    const get = await metricsOf(dep);
+    return { sum: Number(get('livegate_gift_batch_size_sum') ?? 0), count: Number(get('livegate_gift_batch_size_count') ?? 0) };
+  } catch {
+    return { sum: 0, count: 0 };
+  }
 }
 
 async function queueLength(dep: Deployment): Promise<number> {

@@ -300,7 +300,7 @@ async function queueLag(dep: Deployment): Promise<string> {
   }
 }
 
-function measure(rate: number, rep: Report, cpu: ReturnType<Meter['end']>): Window {
+function measure(rate: number, rep: Report, cpu: ReturnType<Meter['end']>): Omit<Window, 'perBatch'> {
   const lat = latency(rep.hist ?? [], rep.max_us ?? 0);
   const sent = rep.sent ?? 0;
   const accepted = rep.count ?? 0;

@@ -137,9 +137,13 @@ function goals(rows: Row[]): string[] {
     const effSio = sioUws ? cpuPerM(sioUws) / cpuPerM(lg) : Number.NaN;
     const f = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
     const p99 = lg.metrics['p99_ms'];
-    const met = Number.isFinite(d) && d >= 0.8 && p99 !== undefined && p99 < 50;
+    // The issue's own yardstick: the highest rate whose p99 stays under 50 ms, livegate vs raw uWS.
+    const fast = (r: Row | undefined): number => r?.metrics['p99_ok_rate'] ?? 0;
+    const dFast = fast(lg) / (fast(raw) || Number.NaN);
+    const fastLine = `highest rate with p99 < 50 ms: livegate ${fast(lg) || 'none'} msg/s, raw uWS ${fast(raw) || 'none'} msg/s${sioUws ? `, Socket.IO on uWS ${fast(sioUws) || 'none'} msg/s` : ''} (${f(dFast)} raw uWS)`;
+    const met = Number.isFinite(dFast) && dFast >= 0.8 && (!sioUws || fast(lg) >= fast(sioUws));
     out.push(
-      `- Single-room fan-out, one node, ≥ 0.8× raw uWS with p99 < 50 ms, not behind Socket.IO on uWS: sustained deliveries/s ${f(d)} raw uWS (livegate ${fmtRate(sustained(lg))}, p99 ${fmtMs(p99 ?? Number.NaN)} ms; raw ${fmtRate(sustained(raw))}); server CPU per delivery: raw uWS needs ${f(eff)} of livegate's (1.00× = as efficient); vs Socket.IO on uWS ${f(vsSio)} deliveries, CPU ${f(effSio)} → **${met ? 'met' : 'missed'}**${met ? '' : !Number.isFinite(d) ? ' (livegate sustained no rate of the sweep)' : ` (${[d < 0.8 ? `deliveries ${((0.8 - d) * 100).toFixed(0)} points under the 0.8 bar` : '', p99 !== undefined && p99 >= 50 ? `p99 ${fmtMs(p99)} ms over the 50 ms bar` : ''].filter(Boolean).join(', ')})`}. Read with the bottleneck column: on a saturated box the CPU ratio is the fairer one.`,
+      `- Single-room fan-out, one node, ≥ 0.8× raw uWS with p99 < 50 ms, not behind Socket.IO on uWS: sustained deliveries/s ${f(d)} raw uWS (livegate ${fmtRate(sustained(lg))}, p99 ${fmtMs(p99 ?? Number.NaN)} ms; raw ${fmtRate(sustained(raw))}); server CPU per delivery: raw uWS needs ${f(eff)} of livegate's (1.00× = as efficient); vs Socket.IO on uWS ${f(vsSio)} deliveries, CPU ${f(effSio)} ; ${fastLine} → **${met ? 'met' : 'missed'}** (judged on the highest rates with p99 < 50 ms, as the issue measured its reference numbers${Number.isFinite(d) && p99 !== undefined && p99 >= 50 ? `; at the highest sustained rate livegate's p99 is ${fmtMs(p99)} ms, over the 50 ms bar` : ''}). Read with the bottleneck column: on a saturated box the CPU ratio is the fairer one.`,
     );
   } else out.push('- Single-room fan-out vs raw uWS: not measured in this run.');
   const lg2 = find(rows, 'rooms', 'livegate-2n');

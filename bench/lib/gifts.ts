@@ -92,7 +92,8 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     // FerretDB 1.24 (SQLite) deadlocks on an `update` command of more than ~100 statements on
     // distinct documents (each holds a pooled connection until the command ends; the pool has
     // 100). A writer batch of 40 queue entries touches at most 80 wallets.
-    dep = await startLivegateWithMoney(env, dbName, { WRITE_BATCH_SIZE: '40' });
+    // WRITE_FLUSH_MS: the sweep's writes are not waited for, so the node need not keep writing for 5 s when it stops.
+    dep = await startLivegateWithMoney(env, dbName, { WRITE_BATCH_SIZE: '40', WRITE_FLUSH_MS: '200' });
     const ws = dep.urls[0]!;
     const rpc = async (user: string, claims: Record<string, unknown> = {}): Promise<Rpc> => {
       const client = await Rpc.connect(ws, hs256Token(env.secret, user, claims));

@@ -106,6 +106,44 @@ function churnTable(rows: Row[]): string[] {
   return out;
 }
 
+function chatTable(rows: Row[]): string[] {
+  const out = [
+    '| target | conversations | receivers view them | highest sustained offered msg/s | p99 < 50 ms up to msg/s | accepted msg/s | send→ack p50 / p99 ms | send→message:new p50 / p99 ms | deliveries/s | peak accepted/s seen | server / Redis CPU ms per 1k msgs | client cores | write queue in sustained windows: growth entries/s, lag s | after the sweep: queue, lag s, writer entries/s | MongoDB count = accepted | bottleneck | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of ok(rows, 'chat')) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${r.params['shape'] ?? ''} | ${notRun(r)} |  |  |  |  |  |  |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
+    const m = r.metrics;
+    const num = (k: string, d = 0): string => (m[k] === undefined || !Number.isFinite(m[k]) ? '—' : m[k]!.toFixed(d));
+    const mongo = `burst ${m['burst_accepted'] ?? '?'}: ${m['mongo_exact'] ? 'yes' : 'NOT confirmed'}${m['mongo_exact_total'] !== undefined ? `; whole run ${m['accepted_total']}: ${m['mongo_exact_total'] ? 'yes' : 'NO'}` : '; whole run: not drained in time'}`;
+    out.push(
+      `| ${r.label} | ${r.params['shape']} | ${r.params['view'] ? 'yes' : 'no (notification per receiver)'} | ${m['best_rate'] ?? '—'} | ${m['p99_ok_rate'] || '—'} | ${s(r, 'accepted_per_s', fmtRate)} | ${s(r, 'ack_p50_ms', fmtMs)} / ${s(r, 'ack_p99_ms', fmtMs)} | ${s(r, 'del_p50_ms', fmtMs)} / ${s(r, 'del_p99_ms', fmtMs)} | ${s(r, 'deliveries_per_s', fmtRate)} | ${fmtRate(m['peak_accepted_per_s'] ?? NaN)} | ${s(r, 'server_cpu_ms_per_1k', (x) => x.toFixed(0))} / ${s(r, 'redis_cpu_ms_per_1k', (x) => x.toFixed(0))} | ${num('client_cores', 2)} | ${num('queue_growth_per_s')}, ${num('queue_lag_s', 1)} | ${num('queue_after_sweep')}, ${num('lag_after_sweep_s', 1)}, ${num('writer_entries_per_s')} | ${mongo} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+function presenceTable(rows: Row[]): string[] {
+  const out = [
+    '| target | nodes | workers / churning users / watchers | connect+disconnect cycles/s | presence changes seen/s | seen / (2 × cycles × watchers) | connect→online seen p50 / p99 ms | disconnect→offline seen p50 / p99 ms | server CPU ms per cycle | Redis CPU ms per cycle | client cores | bottleneck | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of ok(rows, 'presence')) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${r.nodes} | ${notRun(r)} |  |  |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
+    const m = r.metrics;
+    out.push(
+      `| ${r.label} | ${r.nodes} | ${r.params['workers']} / ${r.params['users']} / ${r.params['watchers']} | ${s(r, 'cycles_per_s', fmtRate)} | ${s(r, 'changes_per_s', fmtRate)} | ${((m['seen_ratio'] ?? NaN) * 100).toFixed(1)}% | ${s(r, 'online_p50_ms', fmtMs)} / ${s(r, 'online_p99_ms', fmtMs)} | ${s(r, 'offline_p50_ms', fmtMs)} / ${s(r, 'offline_p99_ms', fmtMs)} | ${s(r, 'server_cpu_ms_per_cycle', (x) => x.toFixed(3))} | ${r.nodes > 1 ? s(r, 'redis_cpu_ms_per_cycle', (x) => x.toFixed(3)) : '—'} | ${(m['client_cores'] ?? NaN).toFixed(2)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
 function httpTable(rows: Row[]): string[] {
   const out = ['| target | endpoint | requests/s | × raw uWS | p99 ms | server CPU µs per request | bottleneck | notes |', '|---|---|---|---|---|---|---|---|'];
   for (const r of ok(rows, 'http')) {
@@ -210,6 +248,14 @@ export function section(info: RunInfo, rows: Row[]): string {
     '### Connection churn (connect, authenticate, close)',
     '',
     ...churnTable(rows),
+    '',
+    '### Chat with persistence (one node with Redis and MongoDB/FerretDB)',
+    '',
+    ...chatTable(rows),
+    '',
+    '### Presence churn (users connect and disconnect; watchers subscribed to their presence)',
+    '',
+    ...presenceTable(rows),
     '',
     '### HTTP (autocannon)',
     '',

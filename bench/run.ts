@@ -185,7 +185,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid, mongoPid: mongo?.pid };
   if (arg('profile') !== undefined) {
     try {
-      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts'].includes(w)));
+      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts', 'chat'].includes(w)));
     } finally {
       await redis?.stop();
       await mongo?.stop();
@@ -249,7 +249,7 @@ async function main(): Promise<void> {
 }
 
 /** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
-type ProfiledWorkload = 'fanout' | 'rooms' | 'rooms2n' | 'churn' | 'idle' | 'gifts';
+type ProfiledWorkload = 'fanout' | 'rooms' | 'rooms2n' | 'churn' | 'idle' | 'gifts' | 'chat';
 
 async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[]): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
@@ -317,6 +317,19 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
         growthMarkdown(census(snap.before), census(snap.after), snap.open),
         ownersMarkdown(snap.before, snap.after, snap.open),
       );
+      continue;
+    }
+    if (workload === 'chat') {
+      // Each chat shape's node under node --cpu-prof (whole process: setup, burst, sweep, drain).
+      for (const shape of suite.chat.shapes) {
+        const before = new Set(readdirSync(dir));
+        ctx.env.profileDir = dir;
+        const row = await chat(ctx, target, suite.chat, { ...shape, repeats: 1 });
+        ctx.env.profileDir = undefined;
+        const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
+        parts.push(`### Chat, ${String(row.params['shape'])}, one livegate node with Redis and MongoDB (whole process)`, '', `Sweep under the profiler: ${steps.join('; ')}. Server CPU per 1,000 messages at the peak: ${(row.metrics['peak_server_cpu_ms_per_1k'] ?? NaN).toFixed(0)} ms. Bottleneck: ${row.bottleneck || '—'}.`, '');
+        for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x))) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+      }
       continue;
     }
     if (workload === 'churn') {

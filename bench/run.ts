@@ -80,7 +80,7 @@ const SUITES: Record<Suite['name'], Suite> = {
     chat: {
       writeBatch: 50,
       shapes: [
-        { kind: 'dm', conversations: 100, members: 2, senders: 2, window: 8, view: false, rates: [100, 400], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 5000, burst: 100, burstRate: 100, drainTimeoutMs: 10_000, finalDrainMs: 1000 },
+        { kind: 'dm', conversations: 50, members: 2, senders: 2, window: 8, view: false, rates: [100, 400], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 5000, burst: 60, burstRate: 120, drainTimeoutMs: 10_000, finalDrainMs: 1000 },
         { kind: 'group', conversations: 5, members: 20, senders: 2, window: 8, view: true, rates: [20, 100], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 5000, burst: 40, burstRate: 40, drainTimeoutMs: 10_000, finalDrainMs: 1000 },
       ],
     },

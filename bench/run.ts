@@ -231,6 +231,7 @@ async function main(): Promise<void> {
     },
     loadStart,
     loadEnd: loadAverage(),
+    ...(arg('workloads') !== undefined || only ? { fileTag: [...(arg('workloads') !== undefined ? workloads : []), ...(only ?? [])].join('-') } : {}),
     notes: [
       ...(arg('workloads') !== undefined || only ? [`partial run: workloads ${workloads.join(', ')}${only ? ` on ${only.join(', ')}` : ''}`] : []),
       'clients: bench/loadgen (Go; subscriber sockets read by one epoll loop per core with a minimal RFC 6455 parser that scans each frame for the `"bt"` send timestamp); 2 subscriber processes and 1 publisher process per run, all on this box over loopback, so clients, servers and Redis share the cores',

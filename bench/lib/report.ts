@@ -15,14 +15,18 @@ export interface RunInfo {
   loadStart: number;
   loadEnd: number;
   notes: string[];
+  /** Partial runs (--workloads, --only): appended to the JSON lines file name, e.g. `chat-presence`. */
+  fileTag?: string;
 }
+
+const jsonlName = (info: RunInfo): string => `${info.suite}-${info.date.slice(0, 16).replace(':', '')}${info.fileTag ? `-${info.fileTag}` : ''}.jsonl`;
 
 const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md');
 
 export function writeJsonLines(info: RunInfo, rows: Row[]): string {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${info.suite}-${info.date.slice(0, 16).replace(':', '')}.jsonl`);
+  const file = join(dir, jsonlName(info));
   writeFileSync(file, [JSON.stringify({ type: 'run', ...info }), ...rows.map((r) => JSON.stringify({ type: 'row', ...r }))].join('\n') + '\n');
   return file;
 }
@@ -219,7 +223,7 @@ export function section(info: RunInfo, rows: Row[]): string {
     `## ${info.suite === 'full' ? 'Full suite' : info.suite === 'quick' ? 'Quick suite' : `Suite ${info.suite}`}`,
     '',
     `- command: \`${info.command}\``,
-    `- date: ${info.date}, took ${Math.round(info.durationS)} s; every window: bench/results/${info.suite}-${info.date.slice(0, 16).replace(':', '')}.jsonl`,
+    `- date: ${info.date}, took ${Math.round(info.durationS)} s; every window: bench/results/${jsonlName(info)}`,
     `- machine: ${info.machine}`,
     `- versions: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- load average at start ${info.loadStart.toFixed(2)}, at end ${info.loadEnd.toFixed(2)}; "others" in the bottleneck column is CPU used by processes outside the benchmark (other helpers' tests) during the window`,

@@ -194,8 +194,7 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
     }
     await gen.rate(0);
     await settle(gen);
-    await sleep(300); // the last acked messages' deliveries
-    const final = await gen.report();
+    const final = await deliveriesDone(gen);
     const accepted = final.ok_total ?? 0;
     row.metrics['accepted_total'] = accepted;
     if ((final.errors_total ?? 0) > 0) row.notes.push(`${final.errors_total} message:send requests refused (${(final.error ?? '').slice(0, 160)})`);
@@ -328,6 +327,21 @@ async function settle(gen: Loadgen): Promise<Report> {
   for (let i = 0; i < 200 && (rep.waiting ?? 0) > 0; i++) {
     await sleep(100);
     rep = await gen.report();
+  }
+  return rep;
+}
+
+/** Waits until the receivers got every acked message's deliveries, or no more arrive for 1 s (at most 8 s). */
+async function deliveriesDone(gen: Loadgen): Promise<Report> {
+  let rep = await gen.report();
+  let last = -1;
+  let still = 0;
+  for (let i = 0; i < 80 && (rep.delivered_total ?? 0) < (rep.expected_total ?? 0); i++) {
+    await sleep(100);
+    rep = await gen.report();
+    still = rep.delivered_total === last ? still + 1 : 0;
+    if (still >= 10) break;
+    last = rep.delivered_total ?? 0;
   }
   return rep;
 }

@@ -421,5 +421,5 @@ function chatBottleneck(u: Utilisation): string {
     const top = who.reduce((a, b) => (b[1] > a[1] ? b : a));
     return `${top[0]} (box saturated: ${parts})`;
   }
-  return `neither CPU-bound (${parts})`;
+  return `neither CPU-bound (server thread at ${(u.serverMax * 100).toFixed(0)}%; ${parts})`;
 }

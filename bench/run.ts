@@ -63,8 +63,8 @@ const SUITES: Record<Suite['name'], Suite> = {
     chat: {
       writeBatch: 50,
       shapes: [
-        { kind: 'dm', conversations: 200, members: 2, senders: 2, window: 8, view: false, rates: [100, 250, 500, 1000, 2000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 200, burstRate: 200, drainTimeoutMs: 20_000, finalDrainMs: 5000 },
-        { kind: 'group', conversations: 10, members: 30, senders: 3, window: 8, view: true, rates: [10, 25, 50, 100, 200], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 100, burstRate: 50, drainTimeoutMs: 20_000, finalDrainMs: 5000 },
+        { kind: 'dm', conversations: 200, members: 2, senders: 2, window: 8, view: false, rates: [100, 250, 500, 1000, 2000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 200, burstRate: 200, drainTimeoutMs: 20_000, finalDrainMs: 3000 },
+        { kind: 'group', conversations: 10, members: 30, senders: 3, window: 8, view: true, rates: [10, 25, 50, 100, 200], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 100, burstRate: 50, drainTimeoutMs: 20_000, finalDrainMs: 3000 },
       ],
     },
     presence: { targets: ['livegate', 'livegate-2n'], workers: 16, users: 800, watchers: 10, holdMs: 0, warmMs: 500, windowMs: 1500, repeats: 3 },

@@ -174,7 +174,9 @@ func runChat(o options, convFile string, view bool) {
 				continue
 			}
 			due := int64(now.Sub(base).Seconds()*float64(r)) - (seq - baseSent)
-			if max := r/50 + 1; due > max { // never burst more than 20 ms worth after a stall
+			// Catch up after a stall of up to 250 ms (a loaded box deschedules the client; at the
+			// low rates chat runs at, a 20 ms cap as in pub/gift mode lost a sixth of a 1 s window).
+			if max := r/4 + 1; due > max {
 				base = base.Add(time.Duration(float64(due-max) / float64(r) * 1e9))
 				due = max
 			}

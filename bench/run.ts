@@ -2,7 +2,7 @@
  * The benchmark command. `npm run bench` (full, ≤ 10 min) or `npm run bench:quick` (≤ 2 min):
  * builds the Go loadgen, starts its own Redis, runs every workload against every target that
  * can run here, prints progress, and writes bench/results/<suite>.jsonl and bench/RESULTS.md.
- * Options: --quick, --only=<target ids>, --workloads=<fanout,rooms,idle,gifts,churn,http>, --no-write,
+ * Options: --quick, --only=<target ids>, --workloads=<fanout,rooms,idle,gifts,churn,chat,presence,http>, --no-write,
  * --profile (livegate only, under node --cpu-prof: writes bench/PROFILE.md instead of the results).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,6 +21,8 @@ import { fmtMs, fmtRate } from './lib/stats.js';
 import { centrifugoBinary, DIAGNOSTIC_TARGETS, RAW_UWS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
 import { churn, http, idle, idleHeap, idleLive, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
 import { gifts, type GiftConfig } from './lib/gifts.js';
+import { chat, type ChatConfig } from './lib/chat.js';
+import { presence, type PresenceConfig } from './lib/presence.js';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 
@@ -31,6 +33,8 @@ interface Suite {
   idle: IdleConfig;
   gifts: GiftConfig;
   churn: ChurnConfig & { targets: string[] };
+  chat: ChatConfig;
+  presence: PresenceConfig & { targets: string[] };
   http: HttpConfig & { targets: string[]; endpoints: Endpoint[] };
 }
 
@@ -56,6 +60,14 @@ const SUITES: Record<Suite['name'], Suite> = {
     },
     gifts: { senders: 200, window: 8, viewers: 200, rates: [500, 1000, 2000, 4000, 8000, 16_000, 24_000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 25_000, ledgerGifts: 2000, ledgerRate: 2000, drainTimeoutMs: 60_000 },
     churn: { targets: ONE_NODE, workers: 32, warmMs: 500, windowMs: 1500, repeats: 3 },
+    chat: {
+      writeBatch: 500,
+      shapes: [
+        { kind: 'dm', conversations: 200, members: 2, senders: 2, window: 8, view: false, rates: [100, 250, 500, 1000, 2000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 200, burstRate: 200, drainTimeoutMs: 20_000, finalDrainMs: 3000 },
+        { kind: 'group', conversations: 10, members: 30, senders: 3, window: 8, view: true, rates: [10, 25, 50, 100, 200], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 100, burstRate: 50, drainTimeoutMs: 20_000, finalDrainMs: 3000 },
+      ],
+    },
+    presence: { targets: ['livegate', 'livegate-2n'], workers: 16, users: 800, watchers: 10, holdMs: 0, warmMs: 500, windowMs: 1500, repeats: 3 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS, connections: 50, durationS: 3, repeats: 2 },
   },
   quick: {
@@ -63,8 +75,16 @@ const SUITES: Record<Suite['name'], Suite> = {
     fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, budgetMs: 10_000 },
     rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, budgetMs: 10_000, layout: 'room' },
     idle: { plan: [{ size: 2000, targets: ['livegate', 'raw-uws', 'sio-uws'], repeats: 1 }], subProcs: 2, settleMs: 700 },
-    gifts: { senders: 100, window: 8, viewers: 100, rates: [500, 1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 1000, ledgerRate: 1000, drainTimeoutMs: 30_000 },
+    gifts: { senders: 100, window: 8, viewers: 100, rates: [500, 1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 500, ledgerRate: 1000, drainTimeoutMs: 30_000 },
     churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },
+    chat: {
+      writeBatch: 500,
+      shapes: [
+        { kind: 'dm', conversations: 50, members: 2, senders: 2, window: 8, view: false, rates: [100, 400], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 5000, burst: 60, burstRate: 120, drainTimeoutMs: 10_000, finalDrainMs: 1000 },
+        { kind: 'group', conversations: 5, members: 20, senders: 2, window: 8, view: true, rates: [20, 100], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 5000, burst: 40, burstRate: 40, drainTimeoutMs: 10_000, finalDrainMs: 1000 },
+      ],
+    },
+    presence: { targets: ['livegate', 'livegate-2n'], workers: 8, users: 200, watchers: 5, holdMs: 0, warmMs: 300, windowMs: 1000, repeats: 1 },
     http: { targets: ['livegate', 'raw-uws'], endpoints: ENDPOINTS.slice(0, 1), connections: 50, durationS: 2, repeats: 1 },
   },
 };
@@ -91,7 +111,7 @@ function pkgVersion(name: string): string {
 }
 
 function buildLoadgen(): void {
-  progress('building the Go loadgen (bench/loadgen -> .tools/bin/loadgen)');
+  progress('building the Go loadgen (bench/loadgen -> .data/bin/loadgen)');
   const r = spawnSync('go', ['build', '-trimpath', '-o', LOADGEN_BIN, '.'], { cwd: join(ROOT, 'bench', 'loadgen'), stdio: 'inherit', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' } });
   if (r.status !== 0) throw new Error('go build of bench/loadgen failed');
 }
@@ -120,7 +140,7 @@ async function startRedis(): Promise<{ url: string; pid: number; stop: () => Pro
 }
 
 /** FerretDB (MongoDB wire protocol, SQLite files in a temp dir) for the gift workload. */
-async function startMongo(): Promise<{ url: string | undefined; missing: string | undefined; stop: () => Promise<void> }> {
+async function startMongo(): Promise<{ url: string | undefined; missing: string | undefined; pid?: number; stop: () => Promise<void> }> {
   const bin = join(ROOT, '.tools', 'bin', 'ferretdb');
   if (!existsSync(bin)) return { url: undefined, missing: 'FerretDB not built (.tools/bin/ferretdb: run `bash scripts/deps.sh ferretdb`)', stop: async () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'livegate-bench-ferretdb-'));
@@ -130,6 +150,7 @@ async function startMongo(): Promise<{ url: string | undefined; missing: string 
   return {
     url: line.slice('ready '.length).trim(),
     missing: undefined,
+    pid: child.pid,
     stop: async () => {
       await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
@@ -140,7 +161,7 @@ async function startMongo(): Promise<{ url: string | undefined; missing: string 
 async function main(): Promise<void> {
   const suite = SUITES[arg('quick') !== undefined ? 'quick' : 'full'];
   const only = arg('only')?.split(',').filter(Boolean);
-  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? (arg('profile') !== undefined ? ['fanout', 'rooms', 'rooms2n', 'idle', 'gifts', 'churn'] : ['fanout', 'rooms', 'idle', 'gifts', 'churn', 'http']);
+  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? (arg('profile') !== undefined ? ['fanout', 'rooms', 'rooms2n', 'idle', 'gifts', 'churn'] : ['fanout', 'rooms', 'idle', 'gifts', 'churn', 'chat', 'presence', 'http']);
   const started = Date.now();
   const loadStart = loadAverage();
   // The tree as built for this run (files edited while it runs do not count).
@@ -150,7 +171,7 @@ async function main(): Promise<void> {
   buildLoadgen();
   const cf = centrifugo(suite.name);
   const redis = await startRedis();
-  const wantsMongo = workloads.includes('gifts') && (!only || only.includes('livegate'));
+  const wantsMongo = (workloads.includes('gifts') || workloads.includes('chat')) && (!only || only.includes('livegate'));
   const mongo = wantsMongo ? await startMongo() : undefined;
   const env: RunEnv = {
     secret: randomBytes(24).toString('hex'),
@@ -161,10 +182,10 @@ async function main(): Promise<void> {
     centrifugoMissing: cf.missing,
     profileDir: undefined,
   };
-  const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid };
+  const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid, mongoPid: mongo?.pid };
   if (arg('profile') !== undefined) {
     try {
-      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts'].includes(w)));
+      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts', 'chat'].includes(w)));
     } finally {
       await redis?.stop();
       await mongo?.stop();
@@ -182,6 +203,8 @@ async function main(): Promise<void> {
     if (workloads.includes('idle')) for (const step of suite.idle.plan) for (const t of pick(step.targets)) rows.push(await idle(ctx, t, suite.idle, step.size, step.repeats));
     if (workloads.includes('gifts')) for (const t of pick(['livegate'])) rows.push(await gifts(ctx, t, suite.gifts));
     if (workloads.includes('churn')) for (const t of pick(suite.churn.targets)) rows.push(await churn(ctx, t, suite.churn));
+    if (workloads.includes('chat')) for (const t of pick(['livegate'])) for (const shape of suite.chat.shapes) rows.push(await chat(ctx, t, suite.chat, shape));
+    if (workloads.includes('presence')) for (const t of pick(suite.presence.targets)) rows.push(await presence(ctx, t, suite.presence));
     if (workloads.includes('http')) for (const ep of suite.http.endpoints) for (const t of pick(suite.http.targets)) rows.push(await http(ctx, t, ep, suite.http));
   } finally {
     await redis?.stop();
@@ -208,13 +231,15 @@ async function main(): Promise<void> {
     },
     loadStart,
     loadEnd: loadAverage(),
+    ...(arg('workloads') !== undefined || only ? { fileTag: [...(arg('workloads') !== undefined ? workloads : []), ...(only ?? [])].join('-') } : {}),
     notes: [
+      ...(arg('workloads') !== undefined || only ? [`partial run: workloads ${workloads.join(', ')}${only ? ` on ${only.join(', ')}` : ''}`] : []),
       'clients: bench/loadgen (Go; subscriber sockets read by one epoll loop per core with a minimal RFC 6455 parser that scans each frame for the `"bt"` send timestamp); 2 subscriber processes and 1 publisher process per run, all on this box over loopback, so clients, servers and Redis share the cores',
       'livegate runs with LOG_LEVEL=warn, BENCH_MODE=1 and rate limits raised; raw uWS does no token check; Socket.IO checks the JWT in a middleware; Centrifugo checks the JWT (hmac_secret_key) and allows client publish in the `bench` namespace',
       ...(cf.note ? [`Centrifugo: ${cf.note}`] : []),
       ...(cf.missing ? [cf.missing] : []),
       ...(redis ? [] : ['redis-server not found: two-node rows skipped']),
-      ...(mongo?.missing ? [`gift workload skipped: ${mongo.missing}`] : []),
+      ...(mongo?.missing ? [`gift and chat workloads skipped: ${mongo.missing}`] : []),
     ],
   };
   if (arg('no-write') === undefined) {
@@ -225,7 +250,7 @@ async function main(): Promise<void> {
 }
 
 /** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
-type ProfiledWorkload = 'fanout' | 'rooms' | 'rooms2n' | 'churn' | 'idle' | 'gifts';
+type ProfiledWorkload = 'fanout' | 'rooms' | 'rooms2n' | 'churn' | 'idle' | 'gifts' | 'chat';
 
 async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[]): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
@@ -293,6 +318,19 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
         growthMarkdown(census(snap.before), census(snap.after), snap.open),
         ownersMarkdown(snap.before, snap.after, snap.open),
       );
+      continue;
+    }
+    if (workload === 'chat') {
+      // Each chat shape's node under node --cpu-prof (whole process: setup, burst, sweep, drain).
+      for (const shape of suite.chat.shapes) {
+        const before = new Set(readdirSync(dir));
+        ctx.env.profileDir = dir;
+        const row = await chat(ctx, target, suite.chat, { ...shape, repeats: 1 });
+        ctx.env.profileDir = undefined;
+        const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
+        parts.push(`### Chat, ${String(row.params['shape'])}, one livegate node with Redis and MongoDB (whole process)`, '', `Sweep under the profiler: ${steps.join('; ')}. Server CPU per 1,000 messages at the peak: ${(row.metrics['peak_server_cpu_ms_per_1k'] ?? NaN).toFixed(0)} ms. Bottleneck: ${row.bottleneck || '—'}.`, '');
+        for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x))) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+      }
       continue;
     }
     if (workload === 'churn') {

@@ -93,7 +93,8 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     await seedCatalogue(db);
     // Default writer settings: WRITE_MAX_BULK_OPS (50) keeps every bulk write below the ~100
     // statements on which FerretDB 1.24 deadlocks, so no smaller WRITE_BATCH_SIZE is needed.
-    dep = await startLivegateWithMoney(env, dbName);
+    // WRITE_FLUSH_MS: the sweep's writes are not waited for, so the node need not keep writing for 5 s when it stops.
+    dep = await startLivegateWithMoney(env, dbName, { WRITE_FLUSH_MS: '200' });
     const ws = dep.urls[0]!;
     const rpc = async (user: string, claims: Record<string, unknown> = {}): Promise<Rpc> => {
       const client = await Rpc.connect(ws, hs256Token(env.secret, user, claims));

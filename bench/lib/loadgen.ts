@@ -6,7 +6,8 @@ import { spawnTracked } from './proc.js';
 import type { Sparse } from './stats.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
-export const LOADGEN_BIN = join(ROOT, '.tools', 'bin', 'loadgen');
+/** Built per checkout (.data is not shared): worktrees that share a linked .tools cannot replace each other's client mid-run. */
+export const LOADGEN_BIN = join(ROOT, '.data', 'bin', 'loadgen');
 
 export interface Ready {
   type: 'ready';
@@ -34,12 +35,29 @@ export interface Report {
   frames?: number;
   gift_frames?: number;
   gift_sends?: number;
+  /** chat: message:new seen by receivers (own echo excluded), what the acked messages should reach, their latencies; bytes read. */
+  delivered?: number;
+  expected?: number;
+  dhist?: Sparse;
+  dmax_us?: number;
+  bytes?: number;
+  sent_total?: number;
+  delivered_total?: number;
+  expected_total?: number;
+  /** presence: presence:update online/offline seen by watchers, changes of an earlier cycle, latencies. */
+  online?: number;
+  offline?: number;
+  stale?: number;
+  on_hist?: Sparse;
+  on_max_us?: number;
+  off_hist?: Sparse;
+  off_max_us?: number;
 }
 
 type Message = Ready | Report | { type: 'ok' } | { type: 'fatal'; error: string };
 
 export interface LoadgenArgs {
-  mode: 'sub' | 'pub' | 'churn' | 'gift';
+  mode: 'sub' | 'pub' | 'churn' | 'gift' | 'chat' | 'presence';
   proto: string;
   urls: string[];
   secret: string;
@@ -62,6 +80,14 @@ export interface LoadgenArgs {
   gift?: string;
   stream?: string;
   window?: number;
+  /** chat mode: the conversations file, and whether each connection views its first conversation. */
+  convs?: string;
+  view?: boolean;
+  /** presence mode: watcher connections (on watchUrls), churning users, time connected per cycle. */
+  watchers?: number;
+  users?: number;
+  watchUrls?: string[];
+  holdMs?: number;
 }
 
 export class Loadgen {
@@ -106,6 +132,8 @@ export class Loadgen {
       ...(args.readyEvent ? [`-readyevent=${args.readyEvent}`] : []),
       ...(args.layout ? [`-layout=${args.layout}`] : []),
       ...(args.mode === 'gift' ? [`-gift=${args.gift ?? 'heart'}`, `-stream=${args.stream ?? ''}`, `-window=${args.window ?? 16}`] : []),
+      ...(args.mode === 'chat' ? [`-convs=${args.convs ?? ''}`, `-window=${args.window ?? 16}`, `-view=${args.view ?? false}`] : []),
+      ...(args.mode === 'presence' ? [`-watchers=${args.watchers ?? 10}`, `-users=${args.users ?? 400}`, `-hold=${args.holdMs ?? 0}ms`, ...(args.watchUrls ? [`-watchurls=${args.watchUrls.join(',')}`] : [])] : []),
     ];
     const child = spawnTracked(LOADGEN_BIN, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GOGC: '400' } });
     const gen = new Loadgen(child, args);

@@ -7,6 +7,8 @@ export interface CpuSample {
   /** CPU seconds per server process (one per node). */
   servers: number[];
   redis: number;
+  /** MongoDB (FerretDB) process, when a workload persists (chat); absent otherwise. */
+  mongo?: number;
   client: number;
   machine: number;
   /** Kernel softirq time (loopback TCP processing lands here, for our traffic as for anyone's). */
@@ -21,6 +23,7 @@ export interface Utilisation {
   serverSum: number;
   client: number;
   redis: number;
+  mongo: number;
   /** Everything else on the box (other helpers' tests, the orchestrator, kernel softirq work). */
   others: number;
   softirq: number;
@@ -32,13 +35,14 @@ export function utilisation(s: CpuSample): Utilisation {
   const serverSum = s.servers.reduce((a, b) => a + b, 0) / w;
   const client = s.client / w;
   const redis = s.redis / w;
+  const mongo = (s.mongo ?? 0) / w;
   const machine = s.machine / w;
-  return { serverMax: Math.max(...s.servers) / w, serverSum, client, redis, machine, softirq: s.softirq / w, others: Math.max(0, machine - serverSum - client - redis) };
+  return { serverMax: Math.max(...s.servers) / w, serverSum, client, redis, mongo, machine, softirq: s.softirq / w, others: Math.max(0, machine - serverSum - client - redis - mongo) };
 }
 
 /** Names what limited a step: a saturated server thread, or a box with no CPU left (then the bigger user). */
 export function bottleneck(target: Target, u: Utilisation): string {
-  const parts = `server ${u.serverSum.toFixed(2)}, client ${u.client.toFixed(2)}${u.redis > 0.05 ? `, redis ${u.redis.toFixed(2)}` : ''}, others ${u.others.toFixed(2)} (softirq ${u.softirq.toFixed(2)}) cores`;
+  const parts = `server ${u.serverSum.toFixed(2)}, client ${u.client.toFixed(2)}${u.redis > 0.05 ? `, redis ${u.redis.toFixed(2)}` : ''}${u.mongo > 0.05 ? `, FerretDB ${u.mongo.toFixed(2)}` : ''}, others ${u.others.toFixed(2)} (softirq ${u.softirq.toFixed(2)}) cores`;
   if (!target.multiThreaded && u.serverMax >= 0.9) return `server CPU (one thread at ${(u.serverMax * 100).toFixed(0)}%; ${parts})`;
   if (u.machine >= 0.9 * CORES) {
     const server = u.serverSum + u.redis;

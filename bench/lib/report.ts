@@ -15,14 +15,18 @@ export interface RunInfo {
   loadStart: number;
   loadEnd: number;
   notes: string[];
+  /** Partial runs (--workloads, --only): appended to the JSON lines file name, e.g. `chat-presence`. */
+  fileTag?: string;
 }
+
+const jsonlName = (info: RunInfo): string => `${info.suite}-${info.date.slice(0, 16).replace(':', '')}${info.fileTag ? `-${info.fileTag}` : ''}.jsonl`;
 
 const RESULTS_MD = join(ROOT, 'bench', 'RESULTS.md');
 
 export function writeJsonLines(info: RunInfo, rows: Row[]): string {
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${info.suite}-${info.date.slice(0, 16).replace(':', '')}.jsonl`);
+  const file = join(dir, jsonlName(info));
   writeFileSync(file, [JSON.stringify({ type: 'run', ...info }), ...rows.map((r) => JSON.stringify({ type: 'row', ...r }))].join('\n') + '\n');
   return file;
 }
@@ -101,6 +105,44 @@ function churnTable(rows: Row[]): string[] {
     }
     out.push(
       `| ${r.label} | ${s(r, 'cycles_per_s', fmtRate)} | ${r.target === 'raw-uws' ? '1' : ratio(r.metrics['cycles_per_s'], raw?.metrics['cycles_per_s'])} | ${fmtMs(r.metrics['p99_ms'] ?? NaN)} | ${(r.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+function chatTable(rows: Row[]): string[] {
+  const out = [
+    '| target | conversations | receivers view them | highest sustained offered msg/s | p99 < 50 ms up to msg/s | accepted msg/s | send→ack p50 / p99 ms | send→message:new p50 / p99 ms | deliveries/s | peak accepted/s seen | server / Redis CPU ms per 1k msgs | client cores | write queue in sustained windows: growth entries/s, lag s | after the sweep: queue, lag s, writer entries/s | MongoDB count = accepted | bottleneck | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of ok(rows, 'chat')) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${r.params['shape'] ?? ''} | ${notRun(r)} |  |  |  |  |  |  |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
+    const m = r.metrics;
+    const num = (k: string, d = 0): string => (m[k] === undefined || !Number.isFinite(m[k]) ? '—' : m[k]!.toFixed(d));
+    const mongo = `burst ${m['burst_accepted'] ?? '?'}: ${m['mongo_exact'] ? 'yes' : 'NOT confirmed'}${m['mongo_exact_total'] !== undefined ? `; whole run ${m['accepted_total']}: ${m['mongo_exact_total'] ? 'yes' : 'NO'}` : '; whole run: not drained in time'}`;
+    out.push(
+      `| ${r.label} | ${r.params['shape']} | ${r.params['view'] ? 'yes' : 'no (notification per receiver)'} | ${m['best_rate'] ?? '—'} | ${m['p99_ok_rate'] || '—'} | ${s(r, 'accepted_per_s', fmtRate)} | ${s(r, 'ack_p50_ms', fmtMs)} / ${s(r, 'ack_p99_ms', fmtMs)} | ${s(r, 'del_p50_ms', fmtMs)} / ${s(r, 'del_p99_ms', fmtMs)} | ${s(r, 'deliveries_per_s', fmtRate)} | ${fmtRate(m['peak_accepted_per_s'] ?? NaN)} | ${s(r, 'server_cpu_ms_per_1k', (x) => x.toFixed(0))} / ${s(r, 'redis_cpu_ms_per_1k', (x) => x.toFixed(0))} | ${num('client_cores', 2)} | ${num('queue_growth_per_s')}, ${num('queue_lag_s', 1)} | ${num('queue_after_sweep')}, ${num('lag_after_sweep_s', 1)}, ${num('writer_entries_per_s')} | ${mongo} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
+    );
+  }
+  return out;
+}
+
+function presenceTable(rows: Row[]): string[] {
+  const out = [
+    '| target | nodes | workers / churning users / watchers | connect+disconnect cycles/s | presence changes seen/s | seen / (2 × cycles × watchers) | connect→online seen p50 / p99 ms | disconnect→offline seen p50 / p99 ms | server CPU ms per cycle | Redis CPU ms per cycle | client cores | bottleneck | notes |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of ok(rows, 'presence')) {
+    if (r.status !== 'ok') {
+      out.push(`| ${r.label} | ${r.nodes} | ${notRun(r)} |  |  |  |  |  |  |  |  |  |  |`);
+      continue;
+    }
+    const m = r.metrics;
+    out.push(
+      `| ${r.label} | ${r.nodes} | ${r.params['workers']} / ${r.params['users']} / ${r.params['watchers']} | ${s(r, 'cycles_per_s', fmtRate)} | ${s(r, 'changes_per_s', fmtRate)} | ${((m['seen_ratio'] ?? NaN) * 100).toFixed(1)}% | ${s(r, 'online_p50_ms', fmtMs)} / ${s(r, 'online_p99_ms', fmtMs)} | ${s(r, 'offline_p50_ms', fmtMs)} / ${s(r, 'offline_p99_ms', fmtMs)} | ${s(r, 'server_cpu_ms_per_cycle', (x) => x.toFixed(3))} | ${r.nodes > 1 ? s(r, 'redis_cpu_ms_per_cycle', (x) => x.toFixed(3)) : '—'} | ${(m['client_cores'] ?? NaN).toFixed(2)} | ${cell(r.bottleneck)} | ${cell(r.notes.join('; '))} |`,
     );
   }
   return out;
@@ -185,7 +227,7 @@ export function section(info: RunInfo, rows: Row[]): string {
     `## ${info.suite === 'full' ? 'Full suite' : info.suite === 'quick' ? 'Quick suite' : `Suite ${info.suite}`}`,
     '',
     `- command: \`${info.command}\``,
-    `- date: ${info.date}, took ${Math.round(info.durationS)} s; every window: bench/results/${info.suite}-${info.date.slice(0, 16).replace(':', '')}.jsonl`,
+    `- date: ${info.date}, took ${Math.round(info.durationS)} s; every window: bench/results/${jsonlName(info)}`,
     `- machine: ${info.machine}`,
     `- versions: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `- load average at start ${info.loadStart.toFixed(2)}, at end ${info.loadEnd.toFixed(2)}; "others" in the bottleneck column is CPU used by processes outside the benchmark (other helpers' tests) during the window`,
@@ -214,6 +256,14 @@ export function section(info: RunInfo, rows: Row[]): string {
     '### Connection churn (connect, authenticate, close)',
     '',
     ...churnTable(rows),
+    '',
+    '### Chat with persistence (one node with Redis and MongoDB/FerretDB)',
+    '',
+    ...chatTable(rows),
+    '',
+    '### Presence churn (users connect and disconnect; watchers subscribed to their presence)',
+    '',
+    ...presenceTable(rows),
     '',
     '### HTTP (autocannon)',
     '',

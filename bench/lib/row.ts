@@ -3,7 +3,7 @@ import type { Spread } from './stats.js';
 
 export interface Row {
   suite: string;
-  workload: 'fanout' | 'rooms' | 'idle' | 'churn' | 'http' | 'gifts';
+  workload: 'fanout' | 'rooms' | 'idle' | 'churn' | 'http' | 'gifts' | 'chat' | 'presence';
   target: string;
   label: string;
   nodes: number;

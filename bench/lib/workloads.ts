@@ -17,17 +17,19 @@ export interface Ctx {
   env: RunEnv;
   runId: string;
   redisPid: number | undefined;
+  /** The FerretDB process (MongoDB for gifts and chat), when one runs. */
+  mongoPid?: number | undefined;
 }
 
 /** livegate says when a native connection's token is verified (session:ready); clients wait for it. */
-const readyFor = (target: Target): { readyEvent?: string } => (target.family === 'livegate' ? { readyEvent: 'session:ready' } : {});
+export const readyFor = (target: Target): { readyEvent?: string } => (target.family === 'livegate' ? { readyEvent: 'session:ready' } : {});
 
 export function baseRow(ctx: Ctx, workload: Row['workload'], target: Target, params: Row['params']): Row {
   return { suite: ctx.suite, workload, target: target.id, label: target.label, nodes: target.nodes, status: 'ok', params, metrics: {}, spreads: {}, bottleneck: '', notes: [], samples: [] };
 }
 
 /** Starts a target, runs `body`, always stops the servers; failures become a failed row. */
-async function withDeployment(ctx: Ctx, row: Row, target: Target, body: (dep: Deployment) => Promise<void>): Promise<Row> {
+export async function withDeployment(ctx: Ctx, row: Row, target: Target, body: (dep: Deployment) => Promise<void>): Promise<Row> {
   const why = target.unavailable(ctx.env);
   if (why) {
     row.status = 'skipped';
@@ -57,12 +59,14 @@ export class Meter {
   private r0 = 0;
   private c0 = 0;
   private m0 = { busy: 0, softirq: 0 };
-  constructor(private readonly servers: number[], private readonly clients: () => number[], private readonly redisPid: number | undefined) {}
+  private g0 = 0;
+  constructor(private readonly servers: number[], private readonly clients: () => number[], private readonly redisPid: number | undefined, private readonly mongoPid?: number) {}
   begin(): void {
     this.t0 = performance.now();
     this.s0 = this.servers.map(cpuSeconds);
     this.r0 = this.redisPid ? cpuSeconds(this.redisPid) : 0;
     this.c0 = this.clients().reduce((s, p) => s + cpuSeconds(p), 0);
+    this.g0 = this.mongoPid ? cpuSeconds(this.mongoPid) : 0;
     this.m0 = machineBusySeconds();
   }
   end(): CpuSample {
@@ -70,6 +74,7 @@ export class Meter {
       wall: (performance.now() - this.t0) / 1000,
       servers: this.servers.map((p, i) => cpuSeconds(p) - this.s0[i]!),
       redis: this.redisPid ? cpuSeconds(this.redisPid) - this.r0 : 0,
+      ...(this.mongoPid ? { mongo: cpuSeconds(this.mongoPid) - this.g0 } : {}),
       client: this.clients().reduce((s, p) => s + cpuSeconds(p), 0) - this.c0,
       ...((m) => ({ machine: m.busy - this.m0.busy, softirq: m.softirq - this.m0.softirq }))(machineBusySeconds()),
     };

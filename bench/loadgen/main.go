@@ -28,6 +28,13 @@ type options struct {
 	gift, stream string
 	window       int
 	layout       string
+	// chat mode
+	convs string
+	view  bool
+	// presence mode
+	watchers, users, follow int
+	watchURLs               []string
+	hold                    time.Duration
 }
 
 var out = struct {
@@ -71,7 +78,17 @@ func main() {
 	flag.StringVar(&o.gift, "gift", "heart", "gift: the gift id every gift:send sends")
 	flag.StringVar(&o.stream, "stream", "", "gift: the livestream the gifts go to")
 	flag.IntVar(&o.window, "window", 16, "gift: most requests a sender connection has waiting for their ack")
+	flag.StringVar(&o.convs, "convs", "", "chat: JSON file of conversations [{id, members: [k], senders: [k]}] (k = connection index)")
+	flag.BoolVar(&o.view, "view", false, "chat: each connection views its first conversation (no notifications for it)")
+	flag.IntVar(&o.watchers, "watchers", 10, "presence: watcher connections (users b<offset+users+j>)")
+	flag.IntVar(&o.users, "users", 400, "presence: churning users b<offset..offset+users>, cycled by -n workers")
+	var watchURLs string
+	flag.StringVar(&watchURLs, "watchurls", "", "presence: where the watchers connect (default -urls)")
+	flag.DurationVar(&o.hold, "hold", 0, "presence: how long a churning user stays connected after session:ready")
 	flag.Parse()
+	if watchURLs != "" {
+		o.watchURLs = strings.Split(watchURLs, ",")
+	}
 	o.urls = strings.Split(urls, ",")
 	if urls == "" {
 		fatal("-urls is required")
@@ -89,6 +106,10 @@ func main() {
 		runChurn(o, proto)
 	case "gift":
 		runGift(o)
+	case "chat":
+		runChat(o, o.convs, o.view)
+	case "presence":
+		runPresence(o)
 	default:
 		fatal("unknown mode %q", o.mode)
 	}
@@ -102,6 +123,7 @@ func sourceIP(o options, i int) net.IP {
 }
 
 func room(o options, i int) string { return o.prefix + strconv.Itoa(i%o.rooms) }
+
 // nodeURL: with -layout=spread (default) the subscribers of each room alternate between the
 // nodes; with -layout=room all subscribers of a room are on one node (room r on node r%nodes), the
 // case where a per-room bus subscription spares the other nodes.

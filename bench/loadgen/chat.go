@@ -1,0 +1,305 @@
+package main
+
+// Chat: n native connections (users b<offset+k>) in conversations set up beforehand (file -convs,
+// JSON [{"id": conversationId, "members": [k...], "senders": [k...]}], k = connection index in
+// this process). Every connection both sends and receives. message:send requests are paced at
+// a total rate over the (sender, conversation) slots, each connection with at most -window
+// requests awaiting their ack (a tick skips a full connection; what it could not send is not
+// made up). The text carries the send time and the sender ("@bt<unix ns>@s<k>"): receivers
+// record send -> message:new (their own echo excluded), senders send -> ack. With -view each
+// connection marks its first conversation as viewed (conversation:view), so no notification is
+// raised for it.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type chatConv struct {
+	ID      string `json:"id"`
+	Members []int  `json:"members"`
+	Senders []int  `json:"senders"`
+}
+
+type chatSlot struct {
+	conn int
+	conv *chatConv
+}
+
+type chatConn struct {
+	c       *Conn
+	k       int
+	mu      sync.Mutex
+	waiting map[int64]chatWait
+	nextID  int64
+	buf     []byte
+}
+
+type chatWait struct {
+	t0        int64
+	receivers int64
+}
+
+var (
+	newMsgKey = []byte(`"event":"message:new"`)
+	btMark    = []byte(`@bt`)
+	senderTag = []byte(`@s`)
+)
+
+// chatCounters are one window's figures (reset by "reset") and the run's totals.
+type chatCounters struct {
+	sent, skipped, ok, errs, delivered, expected, frames, bytes atomic.Int64
+}
+
+func runChat(o options, convFile string, view bool) {
+	p := nativeProto{}
+	raw, err := os.ReadFile(convFile)
+	if err != nil {
+		fatal("convs: %v", err)
+	}
+	var convs []chatConv
+	if err := json.Unmarshal(raw, &convs); err != nil {
+		fatal("convs: %v", err)
+	}
+	conns, failed, firstErr := openAllOrdered(o, p, o.n)
+	if failed > 0 {
+		fatal("%d chat connections failed: %s", failed, firstErr)
+	}
+	cs := make([]*chatConn, len(conns))
+	for k, c := range conns {
+		cs[k] = &chatConn{c: c, k: k, waiting: map[int64]chatWait{}, nextID: 1000} // ids below 1000: setup requests
+	}
+	var slots []chatSlot
+	viewed := map[int]bool{}
+	for i := range convs {
+		cv := &convs[i]
+		for _, s := range cv.Senders {
+			slots = append(slots, chatSlot{conn: s, conv: cv})
+		}
+		if view {
+			for _, m := range cv.Members {
+				if !viewed[m] {
+					viewed[m] = true
+					if err := cs[m].c.WriteText([]byte(`{"event":"conversation:view","id":1,"data":{"conversationId":"` + cv.ID + `"}}`)); err != nil {
+						fatal("view: %v", err)
+					}
+				}
+			}
+		}
+	}
+	if len(slots) == 0 {
+		fatal("no sender slots")
+	}
+	// Interleave the slots so consecutive sends go to different conversations and connections.
+	var ackHist, delHist atomic.Pointer[Hist]
+	ackHist.Store(&Hist{})
+	delHist.Store(&Hist{})
+	var win, total chatCounters
+	var lastErr atomic.Value
+	var dropped atomic.Int64
+	for _, g := range cs {
+		go func(g *chatConn) {
+			me := int64(g.k)
+			for {
+				_, f, err := g.c.ReadFrame()
+				if err != nil {
+					dropped.Add(1)
+					return
+				}
+				now := time.Now().UnixNano()
+				win.frames.Add(1)
+				win.bytes.Add(int64(len(f)))
+				if bytes.Contains(f, newMsgKey) {
+					i := bytes.Index(f, btMark)
+					if i < 0 {
+						continue
+					}
+					t0, j := readInt(f, i+len(btMark))
+					if !bytes.HasPrefix(f[j:], senderTag) {
+						continue
+					}
+					s, _ := readInt(f, j+len(senderTag))
+					if s == me {
+						continue // the sender's own copy
+					}
+					delHist.Load().Record((now - t0) / 1000)
+					win.delivered.Add(1)
+					total.delivered.Add(1)
+					continue
+				}
+				i := bytes.Index(f, ackKey)
+				if i < 0 || i > 2 {
+					continue
+				}
+				id, _ := readInt(f, i+len(ackKey))
+				g.mu.Lock()
+				w, found := g.waiting[id]
+				delete(g.waiting, id)
+				g.mu.Unlock()
+				if !found {
+					continue
+				}
+				if bytes.Contains(f, errorKey) {
+					win.errs.Add(1)
+					total.errs.Add(1)
+					lastErr.Store(string(f))
+					continue
+				}
+				win.ok.Add(1)
+				total.ok.Add(1)
+				win.expected.Add(w.receivers)
+				total.expected.Add(w.receivers)
+				ackHist.Load().Record((now - w.t0) / 1000)
+			}
+		}(g)
+	}
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	var rate atomic.Int64
+	go func() {
+		var seq, baseSent int64
+		base := time.Now()
+		lastRate := int64(0)
+		tick := time.NewTicker(time.Millisecond)
+		for now := range tick.C {
+			r := rate.Load()
+			if r != lastRate {
+				lastRate, base, baseSent = r, now, seq
+			}
+			if r == 0 {
+				continue
+			}
+			due := int64(now.Sub(base).Seconds()*float64(r)) - (seq - baseSent)
+			// Catch up after a stall of up to 250 ms (a loaded box deschedules the client; at the
+			// low rates chat runs at, a 20 ms cap as in pub/gift mode lost a sixth of a 1 s window).
+			if max := r/4 + 1; due > max {
+				base = base.Add(time.Duration(float64(due-max) / float64(r) * 1e9))
+				due = max
+			}
+			for k := int64(0); k < due; k++ {
+				seq++
+				sentOne := false
+				for tries := 0; tries < len(slots) && !sentOne; tries++ {
+					sl := slots[int(seq+int64(tries))%len(slots)]
+					g := cs[sl.conn]
+					g.mu.Lock()
+					if len(g.waiting) < o.window {
+						g.nextID++
+						id := g.nextID
+						ts := time.Now().UnixNano()
+						g.waiting[id] = chatWait{t0: ts, receivers: int64(len(sl.conv.Members) - 1)}
+						g.buf = appendChatSend(g.c, g.buf, id, sl.conv.ID, run, seq, ts, g.k)
+						sentOne = true
+					}
+					g.mu.Unlock()
+				}
+				if !sentOne {
+					win.skipped.Add(1)
+					continue
+				}
+				win.sent.Add(1)
+				total.sent.Add(1)
+			}
+			for _, g := range cs {
+				g.mu.Lock()
+				b := g.buf
+				g.buf = nil
+				g.mu.Unlock()
+				if len(b) > 0 {
+					if err := g.c.Write(b); err != nil {
+						win.errs.Add(1)
+					}
+				}
+			}
+		}
+	}()
+	emit(map[string]any{"type": "ready", "open": len(conns), "failed": failed, "error": firstErr, "slots": len(slots)})
+	commands(func(cmd, arg string) {
+		switch cmd {
+		case "rate":
+			v, _ := strconv.ParseInt(arg, 10, 64)
+			rate.Store(v)
+			emit(map[string]any{"type": "ok"})
+		case "reset":
+			ackHist.Store(&Hist{})
+			delHist.Store(&Hist{})
+			for _, c := range []*atomic.Int64{&win.sent, &win.skipped, &win.ok, &win.errs, &win.delivered, &win.expected, &win.frames, &win.bytes} {
+				c.Store(0)
+			}
+			emit(map[string]any{"type": "ok"})
+		case "report":
+			a, d := ackHist.Load(), delHist.Load()
+			waiting := 0
+			for _, g := range cs {
+				g.mu.Lock()
+				waiting += len(g.waiting)
+				g.mu.Unlock()
+			}
+			msg, _ := lastErr.Load().(string)
+			emit(map[string]any{"type": "report", "sent": win.sent.Load(), "skipped": win.skipped.Load(), "count": win.ok.Load(), "errors": win.errs.Load(), "error": msg,
+				"hist": a.Sparse(), "max_us": a.max.Load(), "delivered": win.delivered.Load(), "expected": win.expected.Load(), "dhist": d.Sparse(), "dmax_us": d.max.Load(),
+				"frames": win.frames.Load(), "bytes": win.bytes.Load(), "dropped": dropped.Load(),
+				"ok_total": total.ok.Load(), "errors_total": total.errs.Load(), "sent_total": total.sent.Load(), "delivered_total": total.delivered.Load(), "expected_total": total.expected.Load(), "waiting": waiting})
+		}
+	})
+}
+
+// readInt parses the decimal digits at f[i:]; returns the value and the index after them.
+func readInt(f []byte, i int) (int64, int) {
+	var v int64
+	for ; i < len(f) && f[i] >= '0' && f[i] <= '9'; i++ {
+		v = v*10 + int64(f[i]-'0')
+	}
+	return v, i
+}
+
+// appendChatSend appends one framed message:send request.
+func appendChatSend(c *Conn, dst []byte, id int64, conv, run string, seq, ts int64, k int) []byte {
+	msg := make([]byte, 0, 200)
+	msg = append(msg, `{"event":"message:send","id":`...)
+	msg = strconv.AppendInt(msg, id, 10)
+	msg = append(msg, `,"data":{"conversationId":"`...)
+	msg = append(msg, conv...)
+	msg = append(msg, `","type":"text","clientId":"`...)
+	msg = append(msg, run...)
+	msg = append(msg, '-')
+	msg = strconv.AppendInt(msg, seq, 36)
+	msg = append(msg, `","text":"@bt`...)
+	msg = strconv.AppendInt(msg, ts, 10)
+	msg = append(msg, `@s`...)
+	msg = strconv.AppendInt(msg, int64(k), 10)
+	msg = append(msg, ` hello, how are you?"}}`...)
+	return c.AppendFrame(dst, opText, msg)
+}
+
+// openAllOrdered opens n connections (users b<offset+k>) keeping their order: conns[k] is user
+// b<offset+k> (openAll drops failed ones and so shifts indexes).
+func openAllOrdered(o options, p Proto, n int) ([]*Conn, int, string) {
+	conns := make([]*Conn, n)
+	sem := make(chan struct{}, o.conc)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	for k := 0; k < n; k++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(k int) {
+			defer func() { <-sem; wg.Done() }()
+			i := o.offset + k
+			c, err := open(o, p, i, o.urls[k%len(o.urls)], false)
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+				return
+			}
+			conns[k] = c
+		}(k)
+	}
+	wg.Wait()
+	msg, _ := firstErr.Load().(string)
+	return conns, int(failed.Load()), msg
+}

@@ -44,9 +44,17 @@ describe('levels', () => {
     const alice = await env.user('alice');
     expect(outcome(await env.call('GET', '/api/levels?limit=1000', { token: alice.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/levels?page=true', { token: alice.token }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('GET', '/api/levels/not-a-uuid', { token: alice.token }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('GET', '/api/levels/not%20an%20id', { token: alice.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/levels'))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/levels/my-level', { token: FORGED }))).toEqual([401, 'unauthorized']);
+  });
+
+  it('reads a seeded level by its readable id (npm run seed writes level-1 ... level-10)', async () => {
+    const alice = await env.user('alice');
+    const id = `level-${env.tag}`;
+    await env.db.collection('levels').insertOne({ _id: id as never, level: 90, name: 'Seeded', minXP: 90_000, maxXP: 91_000, rewards: { coins: 0, badges: [], features: [] }, icon: null, color: null, createdAt: new Date() });
+    expect((await env.call<Level>('GET', `/api/levels/${id}`, { token: alice.token })).body).toMatchObject({ id, level: 90, name: 'Seeded' });
+    expect(outcome(await env.call('GET', '/api/levels/level-404', { token: alice.token }))).toEqual([404, 'not_found']);
   });
 
   it('only admins create levels: 403 for users, 409 for a duplicate number, 422 for minXP >= maxXP', async () => {

@@ -52,7 +52,7 @@ function setup(hosts: Record<string, string>, cold: Record<string, number> = {})
   };
   const streams = { hostOf: async (id: string) => hosts[id] };
   const batcher = new GiftBatcher(redis, streams, wallets, outbox, metrics, log, { maxBatch: 256, idempotencyTtlSec: 600, outboxGraceMs: 60_000 });
-  const batches = async (): Promise<number> => (await registry.getSingleMetric('livegate_gift_batch_size')!.get()).values.find((v) => v.metricName === 'livegate_gift_batch_size_count')!.value;
+  const batches = async (): Promise<number> => (await registry.getSingleMetric('livegate_gift_batch_size')!.get()).values.find((v) => (v as { metricName?: string }).metricName === 'livegate_gift_batch_size_count')!.value;
   return { batcher, queue, loads, batches };
 }
 
@@ -108,8 +108,8 @@ describe('gift batcher', () => {
     await batcher.idle();
     expect(await batches()).toBe(1);
 
-    const ok = (r: GiftOutcome | string): GiftOutcome => {
-      if (typeof r === 'string') throw new Error(`refused: ${r}`);
+    const ok = (r: GiftOutcome | string | undefined): GiftOutcome => {
+      if (r === undefined || typeof r === 'string') throw new Error(`refused: ${String(r)}`);
       return r;
     };
     const [a1, a2, a1again, b1, a3, a4, a5, gone, wrongHost, self, bToA] = results;

@@ -28,6 +28,9 @@ export const IdempotencyKey = Type.String({
 /** Ids of documents livegate creates (UUID v4). */
 export const DocId = Type.String({ format: 'uuid' });
 export const DocIdParams = Type.Object({ id: DocId });
+/** Ids of catalogue documents: a UUID when made over the API, a readable id when seeded (`level-1`). */
+export const CatalogId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'a UUID, or a seeded id such as level-1' });
+export const CatalogIdParams = Type.Object({ id: CatalogId });
 
 export const Nullable = <T extends TSchema>(schema: T): TUnion<[T, TNull]> => Type.Union([schema, Type.Null()]);
 

@@ -11,7 +11,7 @@ import { userRoom } from '../../gateway/connection.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { isDuplicateKey } from '../../store/mongo.js';
-import { DocIdParams, Nullable, UserId, dbOf, newId, notFound } from '../common/http.js';
+import { CatalogIdParams, Nullable, UserId, dbOf, newId, notFound } from '../common/http.js';
 
 export interface LevelDoc {
   _id: string;
@@ -122,7 +122,7 @@ export const levelsModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'get', path: '/api/levels/:id', operationId: 'getLevel', summary: 'One level', tags, auth: 'user', params: DocIdParams, response: Level, errors: ['not_found'] },
+        { method: 'get', path: '/api/levels/:id', operationId: 'getLevel', summary: 'One level (seeded levels have ids level-1, level-2, …)', tags, auth: 'user', params: CatalogIdParams, response: Level, errors: ['not_found'] },
         async ({ params }) => {
           const doc = await levels().findOne({ _id: params.id });
           if (!doc) throw notFound('level');

@@ -95,7 +95,8 @@ export class GiftBatcher {
       try {
         await this.apply(batch);
       } catch (err) {
-        // Redis refused or failed the call: nothing in the batch was applied.
+        // The lookups or the script call failed. Gifts not yet answered get the error; Redis may
+        // still have applied the script, and a client's retry with the same key then replays it.
         for (const p of batch) p.reject(err);
       }
     }
@@ -103,9 +104,9 @@ export class GiftBatcher {
   }
 
   private async apply(batch: Pending[]): Promise<void> {
-    this.metrics.giftBatchSize.observe(batch.length);
     const ready = await this.recipients(batch);
     if (ready.length === 0) return;
+    this.metrics.giftBatchSize.observe(ready.length);
     const battleIds = await this.activeBattles(ready);
     const keys: string[] = [moneyKeys.outbox];
     const args: Array<string | number> = [this.opts.idempotencyTtlSec, this.opts.outboxGraceMs, ready.length];

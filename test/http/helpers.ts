@@ -23,7 +23,9 @@ export interface DomainEnv {
 
 export async function domainEnv(name: string, env: Record<string, string> = {}): Promise<DomainEnv> {
   const dbName = `${name}_${process.pid}`;
-  const gw = await startGateway({ MONGO_URL: inject('mongoUrl'), MONGO_DB: dbName, SERVICE_API_KEYS: SERVICE_KEY, ...env });
+  // The per-user HTTP rate limit (60 burst, 20/s) is raised: a test calling quickly with one token would
+  // otherwise get a 429 on a fast machine only. test/http/rate-limit.test.ts covers the limit itself.
+  const gw = await startGateway({ MONGO_URL: inject('mongoUrl'), MONGO_DB: dbName, SERVICE_API_KEYS: SERVICE_KEY, HTTP_RATE_LIMIT_PER_SEC: '1000', HTTP_RATE_LIMIT_BURST: '1000', ...env });
   const mongo = await new MongoClient(inject('mongoUrl')).connect();
   const tag = Math.random().toString(36).slice(2, 8);
   return {

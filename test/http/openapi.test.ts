@@ -32,7 +32,16 @@ describe('GET /openapi.json', () => {
   const operations: Array<{ method: string; path: string; op: Operation }> = [];
 
   beforeAll(async () => {
-    gw = await startGateway({ MONGO_URL: inject('mongoUrl'), MONGO_DB: `openapi_${process.pid}`, SERVICE_API_KEYS: SERVICE_KEY });
+    // Each test below sends two or more requests per operation with one token: far past the per-user
+    // HTTP rate limit (60 burst, 20/s) when the machine is fast. What they check is not rate limiting
+    // (test/http/rate-limit.test.ts covers that), so the limit is raised out of the way.
+    gw = await startGateway({
+      MONGO_URL: inject('mongoUrl'),
+      MONGO_DB: `openapi_${process.pid}`,
+      SERVICE_API_KEYS: SERVICE_KEY,
+      HTTP_RATE_LIMIT_PER_SEC: '100000',
+      HTTP_RATE_LIMIT_BURST: '100000',
+    });
     const res = await http(gw, 'GET', '/openapi.json');
     expect(res.status).toBe(200);
     doc = res.body as Doc;

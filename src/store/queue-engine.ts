@@ -33,6 +33,13 @@ export interface QueueStats {
   oldestAgeMs: number;
 }
 
+/** Locks one writer holds on documents. */
+export interface DocumentLocks {
+  /** Gives every lock a full `ttlMs` again; throws if one was lost (expired and taken by another writer). */
+  extend(): Promise<void>;
+  release(): Promise<void>;
+}
+
 export interface QueueEngine {
   readonly name: 'redis' | 'memory';
   append(ops: WriteOp[]): Promise<void>;
@@ -51,13 +58,14 @@ export interface QueueEngine {
   deadLetter(items: Array<{ id: string; raw: string; reason: string }>): Promise<void>;
   stats(): Promise<QueueStats>;
   /**
-   * Excludes other writers from these documents until the returned release runs (or `ttlMs`
-   * passes). Taken in the given (sorted) order, so writers never deadlock. Needed because not
-   * every server applies a conditional update atomically under concurrency: FerretDB 1.x loses
-   * updates when two writers race on one document (measured: 16 of 30 rounds ended on an older
-   * version). MongoDB does not need it; it costs one Redis round trip per locked document.
+   * Excludes other writers from these documents until the locks are released (or `ttlMs` passes
+   * without an `extend`). Taken in the given (sorted) order, so writers never deadlock. Needed
+   * because not every server applies a conditional update atomically under concurrency: FerretDB
+   * 1.x loses updates when two writers race on one document (measured: 16 of 30 rounds ended on an
+   * older version). MongoDB does not need it; it costs one Redis round trip per contended document
+   * (one for all of them when none is contended).
    */
-  lockDocuments(keys: string[], ttlMs: number): Promise<() => Promise<void>>;
+  lockDocuments(keys: string[], ttlMs: number): Promise<DocumentLocks>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import type { Batch, QueueEngine, QueueEntry, QueueStats } from './queue-engine.js';
+import type { Batch, DocumentLocks, QueueEngine, QueueEntry, QueueStats } from './queue-engine.js';
 import type { WriteOp } from './write-queue.js';
 
 /**
@@ -49,8 +49,8 @@ export class MemoryQueue implements QueueEngine {
   async keepClaimed(): Promise<void> {}
 
   /** One writer per process: nothing to exclude. */
-  async lockDocuments(): Promise<() => Promise<void>> {
-    return async () => {};
+  async lockDocuments(): Promise<DocumentLocks> {
+    return { extend: async () => {}, release: async () => {} };
   }
 
   async ack(ids: string[]): Promise<void> {

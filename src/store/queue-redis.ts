@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RedisScript } from './redis-script.js';
-import type { Batch, QueueEngine, QueueStats } from './queue-engine.js';
+import type { Batch, DocumentLocks, QueueEngine, QueueStats } from './queue-engine.js';
 import { decodeOps, encodeOps } from './queue-engine.js';
 import type { WriteOp } from './write-queue.js';
 
@@ -13,6 +13,33 @@ const RELEASE = new RedisScript(
 local n = 0
 for _, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[1] then n = n + redis.call('DEL', key) end
+end
+return n`,
+);
+
+const TAKE = new RedisScript(
+  'writer_lock',
+  `-- Takes document locks in order, stopping at the first one another writer holds.
+-- KEYS[1..n] lock keys (sorted)
+-- ARGV[1] the holder's token   ARGV[2] lock TTL ms
+-- Returns how many of KEYS are now held (n when all).
+for i, key in ipairs(KEYS) do
+  if not redis.call('SET', key, ARGV[1], 'PX', ARGV[2], 'NX') then return i - 1 end
+end
+return #KEYS`,
+);
+
+const EXTEND = new RedisScript(
+  'writer_lock_extend',
+  `-- Gives one writer's locks a full TTL again.
+-- KEYS[1..n] lock keys   ARGV[1] the holder's token   ARGV[2] lock TTL ms
+-- Returns how many were still held by that token.
+local n = 0
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+    n = n + 1
+  end
 end
 return n`,
 );
@@ -92,26 +119,36 @@ export class RedisStreamQueue implements QueueEngine {
     await this.redis.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID');
   }
 
-  async lockDocuments(keys: string[], ttlMs: number): Promise<() => Promise<void>> {
+  async lockDocuments(keys: string[], ttlMs: number): Promise<DocumentLocks> {
     const token = `${this.opts.consumer}:${Math.random().toString(36).slice(2)}`;
     const held: string[] = [];
+    const lockKeys = (): string[] => held.map((k) => this.lockKey(k));
     const release = async (): Promise<void> => {
-      if (held.length > 0) await RELEASE.run(this.redis, held.map((k) => this.lockKey(k)), [token]);
+      if (held.length > 0) await RELEASE.run(this.redis, lockKeys(), [token]);
     };
     const deadline = Date.now() + ttlMs;
     try {
-      for (const key of keys) {
-        for (let wait = 2; (await this.redis.set(this.lockKey(key), token, 'PX', ttlMs, 'NX')) !== 'OK'; wait = Math.min(wait * 2, 50)) {
-          if (Date.now() > deadline) throw new Error(`document ${key} stayed locked by another writer`);
-          await new Promise((r) => setTimeout(r, wait));
-        }
-        held.push(key);
+      // One round trip takes every free lock; a contended one is waited for, then the rest follow.
+      for (let wait = 2; held.length < keys.length; wait = Math.min(wait * 2, 50)) {
+        const rest = keys.slice(held.length);
+        const taken = Number(await TAKE.run(this.redis, rest.map((k) => this.lockKey(k)), [token, ttlMs]));
+        held.push(...rest.slice(0, taken));
+        if (held.length === keys.length) break;
+        if (Date.now() > deadline) throw new Error(`document ${keys[held.length]} stayed locked by another writer`);
+        await new Promise((r) => setTimeout(r, wait));
       }
     } catch (err) {
       await release().catch(() => undefined);
       throw err;
     }
-    return release;
+    return {
+      release,
+      extend: async () => {
+        if (held.length === 0) return;
+        const still = Number(await EXTEND.run(this.redis, lockKeys(), [token, ttlMs]));
+        if (still < held.length) throw new Error(`${held.length - still} document locks expired while this writer held them`);
+      },
+    };
   }
 
   private lockKey = (key: string): string => `${this.opts.stream}:lock:${key}`;

@@ -2,7 +2,7 @@ import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type 
 import type { Logger } from 'pino';
 import { bounded } from './bounded.js';
 import { chunkBatch, DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
-import { encodeOps, type Batch, type QueueEngine } from './queue-engine.js';
+import { encodeOps, type Batch, type DocumentLocks, type QueueEngine } from './queue-engine.js';
 import type { QueueMetrics } from './queue-metrics.js';
 import type { WriteOp } from './write-queue.js';
 
@@ -109,22 +109,26 @@ export class Writer {
 
     let rejected: Rejected[];
     for (let attempt = 1; ; attempt++) {
-      let unlock: (() => Promise<void>) | undefined;
+      let locks: DocumentLocks | undefined;
       try {
         // After a failure, make sure MongoDB answers before taking locks other writers may be waiting for.
         if (attempt > 1) await this.bounded(this.db.command({ ping: 1 }));
-        // Every write below is bounded by writeTimeoutMs and the locks last that + 1 s: enough for an
-        // attempt that is one slow write, not for several (collections, chunks, per-op fallback) that
-        // are each nearly that slow; then a lock can expire while this writer still writes.
-        unlock = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
+        // Every write below is bounded by writeTimeoutMs and the locks last that + 1 s; they are
+        // extended after every chunk, so a batch of many slow writes keeps them to the end.
+        locks = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
         // One collection, and one chunk of at most maxBulkOps ops, after the other: fewer concurrent
         // write transactions on the server, and queue order kept for ops on one document.
         rejected = [];
-        for (const cb of plan) for (const chunk of chunkBatch(cb, this.opts.maxBulkOps)) rejected.push(...(await this.applyCollection(chunk)));
-        await unlock();
+        for (const cb of plan) {
+          for (const chunk of chunkBatch(cb, this.opts.maxBulkOps)) {
+            rejected.push(...(await this.applyCollection(chunk)));
+            await locks.extend();
+          }
+        }
+        await locks.release();
         break;
       } catch (err) {
-        await unlock?.().catch(() => undefined);
+        await locks?.release().catch(() => undefined);
         this.metrics.retries.inc();
         this.metrics.failures.inc({ reason: 'mongodb' });
         if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err: (err as Error).message, attempt, ops: entryOf.size }, 'mongodb write failed; batch kept and retried');

@@ -87,4 +87,33 @@ describe('Redis Stream engine', () => {
     expect((await q.stats()).length).toBe(0);
     expect(await redisConns[redisConns.length - 2]!.xlen(`${stream}:dead`)).toBe(1);
   });
+
+  it('document locks: all free ones in one go, a contended one waited for, extended while held, lost ones reported', async () => {
+    const stream = `lg-test:${uid('locks')}`;
+    const a = redisEngine(stream, 'a');
+    const b = redisEngine(stream, 'b');
+    const redis = redisConns[redisConns.length - 2]!;
+    const held = await a.lockDocuments(['c:1', 'c:2', 'c:3'], 5000);
+    expect(await redis.exists(`${stream}:lock:c:1`, `${stream}:lock:c:2`, `${stream}:lock:c:3`)).toBe(3);
+
+    // b needs c:0 (free) and c:2 (a's): it takes c:0 and waits for c:2 until a releases.
+    let bHas = false;
+    const waiting = b.lockDocuments(['c:0', 'c:2'], 5000).then((l) => {
+      bHas = true;
+      return l;
+    });
+    await expect(b.lockDocuments(['c:3'], 50)).rejects.toThrow(/stayed locked/);
+    expect(bHas).toBe(false);
+    await held.extend();
+    await held.release();
+    const bLocks = await waiting;
+    expect(await redis.exists(`${stream}:lock:c:0`, `${stream}:lock:c:2`)).toBe(2);
+    await bLocks.release();
+    expect(await redis.exists(`${stream}:lock:c:0`, `${stream}:lock:c:2`)).toBe(0);
+
+    // A lock that ran out while its writer still worked is reported by extend.
+    const short = await a.lockDocuments(['c:9'], 30);
+    while ((await redis.exists(`${stream}:lock:c:9`)) === 1) await new Promise((r) => setTimeout(r, 10)); // wait for the expiry under test
+    await expect(short.extend()).rejects.toThrow(/expired/);
+  });
 });

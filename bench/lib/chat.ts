@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { Loadgen, type Report } from './loadgen.js';
+import { Loadgen, settled, type Report } from './loadgen.js';
 import { CORES, utilisation, type CpuSample, type Utilisation } from './measure.js';
 import { sleep } from './proc.js';
 import { progress, type Row } from './row.js';
 import { hs256Token, Rpc } from './rpc.js';
-import { latency, spread, type Latency } from './stats.js';
+import { P99_LIMIT_MS, latency, spread, type Latency } from './stats.js';
 import { startLivegateWithMoney, type Deployment, type Target } from './targets.js';
 import { baseRow, Meter, type Ctx } from './workloads.js';
 
@@ -81,7 +81,6 @@ interface Win {
   why: string;
 }
 
-const P99_LIMIT_MS = 50;
 let chatRuns = 0;
 
 export const shapeLabel = (s: ChatShape): string =>
@@ -132,7 +131,7 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
     await gen.rate(shape.burstRate);
     await sleep((shape.burst / shape.burstRate) * 1000);
     await gen.rate(0);
-    const burst = await settle(gen);
+    const burst = await settled(gen, 20_000);
     const burstAccepted = burst.ok_total ?? 0;
     const qAfterBurst = await queueLength();
     const drain = await drainQueue(queueLength, shape.drainTimeoutMs);
@@ -193,7 +192,7 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
       if (spread(atRate.map((x) => x.ack.p99Ms)).median < P99_LIMIT_MS && spread(atRate.map((x) => x.del.p99Ms)).median < P99_LIMIT_MS) bestFast = rate;
     }
     await gen.rate(0);
-    await settle(gen);
+    await settled(gen, 20_000);
     const final = await deliveriesDone(gen);
     const accepted = final.ok_total ?? 0;
     row.metrics['accepted_total'] = accepted;
@@ -321,15 +320,6 @@ async function createConversations(url: string, secret: string, shape: ChatShape
   return out;
 }
 
-/** Waits (at most 20 s) until every request sent has its ack; the last report. */
-async function settle(gen: Loadgen): Promise<Report> {
-  let rep = await gen.report();
-  for (let i = 0; i < 200 && (rep.waiting ?? 0) > 0; i++) {
-    await sleep(100);
-    rep = await gen.report();
-  }
-  return rep;
-}
 
 /** Waits until the receivers got every acked message's deliveries, or no more arrive for 1 s (at most 8 s). */
 async function deliveriesDone(gen: Loadgen): Promise<Report> {

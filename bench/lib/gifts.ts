@@ -13,12 +13,12 @@
  */
 import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
-import { Loadgen, type Report } from './loadgen.js';
+import { Loadgen, settled, type Report } from './loadgen.js';
 import { bottleneck, utilisation } from './measure.js';
 import { sleep } from './proc.js';
 import { progress, type Row } from './row.js';
 import { hs256Token, Rpc } from './rpc.js';
-import { latency, spread } from './stats.js';
+import { P99_LIMIT_MS, latency, spread } from './stats.js';
 import { startLivegateWithMoney, type Deployment, type Target } from './targets.js';
 import { baseRow, Meter, type Ctx } from './workloads.js';
 import { seedCatalogue } from '../../src/store/seed.js';
@@ -50,7 +50,6 @@ const GIFT = { id: 'heart', price: 5, earnings: 2 };
 const FUNDING = 1_000_000;
 const SENDER_OFFSET = 3_000_000;
 const VIEWER_OFFSET = 2_000_000;
-const P99_LIMIT_MS = 50;
 let giftRuns = 0;
 
 interface Window {
@@ -136,7 +135,7 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     await senders.rate(cfg.ledgerRate);
     await sleep((cfg.ledgerGifts / cfg.ledgerRate) * 1000);
     await senders.rate(0);
-    const burst = await settle(senders);
+    const burst = await settled(senders, 10_000);
     const burstBooks = await checkLedger(redis, mongoDb, { stream, host1, battleId: battle.battleId, senders: senderIds, accepted: burst.ok_total ?? 0, drainTimeoutMs: cfg.drainTimeoutMs, mongo: true, queueLength: () => queueLength(dep!) });
     row.metrics['ledger_burst_gifts'] = burst.ok_total ?? 0;
     row.metrics['mongo_ledger_exact'] = burstBooks.mongo.ok ? 1 : 0;
@@ -187,7 +186,7 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     await cfg.hooks?.loadEnd(dep);
 
     // 3. Everything sent is answered before the books are checked.
-    const final = await settle(senders);
+    const final = await settled(senders, 10_000);
     const accepted = final.ok_total ?? 0;
     row.metrics['accepted_total'] = accepted;
     if ((final.errors_total ?? 0) > 0) row.notes.push(`${final.errors_total} gift:send requests refused (${(final.error ?? '').slice(0, 160)})`);
@@ -258,15 +257,6 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
   return row;
 }
 
-/** Waits (at most 10 s) until every request sent has its ack; the last report. */
-async function settle(senders: Loadgen): Promise<Report> {
-  let rep = await senders.report();
-  for (let i = 0; i < 100 && (rep.waiting ?? 0) > 0; i++) {
-    await sleep(100);
-    rep = await senders.report();
-  }
-  return rep;
-}
 
 async function metricsOf(dep: Deployment): Promise<(name: string) => string | undefined> {
   const text = await (await fetch(`${dep.http}/metrics`)).text();

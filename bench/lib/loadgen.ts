@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { spawnTracked } from './proc.js';
+import { sleep, spawnTracked } from './proc.js';
 import type { Sparse } from './stats.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..', '..');
@@ -191,4 +191,14 @@ export class Loadgen {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** Waits (at most `maxMs`) until every request the generator sent has its ack; its last report. */
+export async function settled(gen: Loadgen, maxMs: number): Promise<Report> {
+  let rep = await gen.report();
+  for (let waited = 0; waited < maxMs && (rep.waiting ?? 0) > 0; waited += 100) {
+    await sleep(100);
+    rep = await gen.report();
+  }
+  return rep;
 }

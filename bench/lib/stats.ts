@@ -67,3 +67,6 @@ export function fmtMs(x: number): string {
   if (!Number.isFinite(x)) return '—';
   return x < 10 ? x.toFixed(2) : x.toFixed(0);
 }
+
+/** The latency bar: a rate counts as fast while its p99 stays under this. */
+export const P99_LIMIT_MS = 50;

@@ -9,7 +9,7 @@ import { bottleneck, utilisation, type CpuSample, type Utilisation } from './mea
 import { cpuSeconds, machineBusySeconds, rssBytes, sleep, spawnTracked } from './proc.js';
 import { InspectorProfiler } from './inspector.js';
 import { progress, type Row } from './row.js';
-import { latency, mergeHistograms, spread, type Latency } from './stats.js';
+import { P99_LIMIT_MS, latency, mergeHistograms, spread, type Latency } from './stats.js';
 import type { Deployment, RunEnv, Target } from './targets.js';
 
 export interface Ctx {
@@ -121,7 +121,6 @@ interface Step {
   why: string;
 }
 
-const P99_LIMIT_MS = 50;
 let sweepCounter = 0;
 
 async function measureStep(rate: number, subs: Loadgen[], pub: Loadgen, meter: Meter, cfg: SweepConfig, open: number, target: Target, warmMs: number): Promise<Step> {

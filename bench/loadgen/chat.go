@@ -160,63 +160,43 @@ func runChat(o options, convFile string, view bool) {
 	}
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	var rate atomic.Int64
-	go func() {
-		var seq, baseSent int64
-		base := time.Now()
-		lastRate := int64(0)
-		tick := time.NewTicker(time.Millisecond)
-		for now := range tick.C {
-			r := rate.Load()
-			if r != lastRate {
-				lastRate, base, baseSent = r, now, seq
+	go pace(&rate, func(r int64) int64 { return r/4 + 1 }, func(from, due int64) {
+		for k := int64(0); k < due; k++ {
+			seq := from + k + 1
+			sentOne := false
+			for tries := 0; tries < len(slots) && !sentOne; tries++ {
+				sl := slots[int(seq+int64(tries))%len(slots)]
+				g := cs[sl.conn]
+				g.mu.Lock()
+				if len(g.waiting) < o.window {
+					g.nextID++
+					id := g.nextID
+					ts := time.Now().UnixNano()
+					g.waiting[id] = chatWait{t0: ts, receivers: int64(len(sl.conv.Members) - 1)}
+					g.buf = appendChatSend(g.c, g.buf, id, sl.conv.ID, run, seq, ts, g.k)
+					sentOne = true
+				}
+				g.mu.Unlock()
 			}
-			if r == 0 {
+			if !sentOne {
+				win.skipped.Add(1)
 				continue
 			}
-			due := int64(now.Sub(base).Seconds()*float64(r)) - (seq - baseSent)
-			// Catch up after a stall of up to 250 ms (a loaded box deschedules the client; at the
-			// low rates chat runs at, a 20 ms cap as in pub/gift mode lost a sixth of a 1 s window).
-			if max := r/4 + 1; due > max {
-				base = base.Add(time.Duration(float64(due-max) / float64(r) * 1e9))
-				due = max
-			}
-			for k := int64(0); k < due; k++ {
-				seq++
-				sentOne := false
-				for tries := 0; tries < len(slots) && !sentOne; tries++ {
-					sl := slots[int(seq+int64(tries))%len(slots)]
-					g := cs[sl.conn]
-					g.mu.Lock()
-					if len(g.waiting) < o.window {
-						g.nextID++
-						id := g.nextID
-						ts := time.Now().UnixNano()
-						g.waiting[id] = chatWait{t0: ts, receivers: int64(len(sl.conv.Members) - 1)}
-						g.buf = appendChatSend(g.c, g.buf, id, sl.conv.ID, run, seq, ts, g.k)
-						sentOne = true
-					}
-					g.mu.Unlock()
-				}
-				if !sentOne {
-					win.skipped.Add(1)
-					continue
-				}
-				win.sent.Add(1)
-				total.sent.Add(1)
-			}
-			for _, g := range cs {
-				g.mu.Lock()
-				b := g.buf
-				g.buf = nil
-				g.mu.Unlock()
-				if len(b) > 0 {
-					if err := g.c.Write(b); err != nil {
-						win.errs.Add(1)
-					}
+			win.sent.Add(1)
+			total.sent.Add(1)
+		}
+		for _, g := range cs {
+			g.mu.Lock()
+			b := g.buf
+			g.buf = nil
+			g.mu.Unlock()
+			if len(b) > 0 {
+				if err := g.c.Write(b); err != nil {
+					win.errs.Add(1)
 				}
 			}
 		}
-	}()
+	})
 	emit(map[string]any{"type": "ready", "open": len(conns), "failed": failed, "error": firstErr, "slots": len(slots)})
 	commands(func(cmd, arg string) {
 		switch cmd {

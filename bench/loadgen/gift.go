@@ -76,61 +76,43 @@ func runGift(o options) {
 	// Keys unique per process run: a replayed key would be answered from the idempotency record.
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	var rate atomic.Int64
-	go func() {
-		var seq, baseSent int64
-		base := time.Now()
-		lastRate := int64(0)
-		tick := time.NewTicker(time.Millisecond)
-		for now := range tick.C {
-			r := rate.Load()
-			if r != lastRate {
-				lastRate, base, baseSent = r, now, seq
+	go pace(&rate, burst20ms, func(from, due int64) {
+		ts := time.Now().UnixNano()
+		for k := int64(0); k < due; k++ {
+			seq := from + k + 1
+			var g *giftConn
+			for tries := 0; tries < len(senders); tries++ {
+				cand := senders[int(seq+int64(tries))%len(senders)]
+				cand.mu.Lock()
+				if len(cand.waiting) < o.window {
+					g = cand
+					cand.nextID++
+					id := cand.nextID
+					cand.waiting[id] = ts
+					cand.buf = p.appendGift(cand.c, cand.buf, id, o.gift, o.stream, run, seq)
+					cand.mu.Unlock()
+					break
+				}
+				cand.mu.Unlock()
 			}
-			if r == 0 {
+			if g == nil {
+				skipped.Add(1)
 				continue
 			}
-			due := int64(now.Sub(base).Seconds()*float64(r)) - (seq - baseSent)
-			if max := r/50 + 1; due > max { // never burst more than 20 ms worth after a stall
-				base = base.Add(time.Duration(float64(due-max) / float64(r) * 1e9))
-				due = max
-			}
-			ts := time.Now().UnixNano()
-			for k := int64(0); k < due; k++ {
-				seq++
-				var g *giftConn
-				for tries := 0; tries < len(senders); tries++ {
-					cand := senders[int(seq+int64(tries))%len(senders)]
-					cand.mu.Lock()
-					if len(cand.waiting) < o.window {
-						g = cand
-						cand.nextID++
-						id := cand.nextID
-						cand.waiting[id] = ts
-						cand.buf = p.appendGift(cand.c, cand.buf, id, o.gift, o.stream, run, seq)
-						cand.mu.Unlock()
-						break
-					}
-					cand.mu.Unlock()
-				}
-				if g == nil {
-					skipped.Add(1)
-					continue
-				}
-				sent.Add(1)
-			}
-			for _, g := range senders {
-				g.mu.Lock()
-				b := g.buf
-				g.buf = nil
-				g.mu.Unlock()
-				if len(b) > 0 {
-					if err := g.c.Write(b); err != nil {
-						errs.Add(1)
-					}
+			sent.Add(1)
+		}
+		for _, g := range senders {
+			g.mu.Lock()
+			b := g.buf
+			g.buf = nil
+			g.mu.Unlock()
+			if len(b) > 0 {
+				if err := g.c.Write(b); err != nil {
+					errs.Add(1)
 				}
 			}
 		}
-	}()
+	})
 	emit(map[string]any{"type": "ready", "open": len(conns), "failed": failed, "error": firstErr})
 	commands(func(cmd, arg string) {
 		switch cmd {

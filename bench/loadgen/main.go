@@ -258,50 +258,32 @@ func runPub(o options, p Proto) {
 	var rate atomic.Int64
 	var sent, errs atomic.Int64
 	pad := strings.Repeat("x", o.payload)
-	go func() {
-		bufs := make([][]byte, len(conns))
-		var seq, baseSent int64
-		var id int = 100
-		base := time.Now()
-		lastRate := int64(0)
-		tick := time.NewTicker(time.Millisecond)
-		for now := range tick.C {
-			r := rate.Load()
-			if r != lastRate {
-				lastRate, base, baseSent = r, now, seq
-			}
-			if r == 0 {
+	bufs := make([][]byte, len(conns))
+	id := 100
+	go pace(&rate, burst20ms, func(from, due int64) {
+		for k := int64(0); k < due; k++ {
+			seq := from + k
+			ci := int(seq % int64(len(conns)))
+			data := make([]byte, 0, 48+len(pad))
+			data = append(data, `{"bt":`...)
+			data = strconv.AppendInt(data, time.Now().UnixNano(), 10)
+			data = append(data, `,"p":"`...)
+			data = append(data, pad...)
+			data = append(data, `"}`...)
+			id++
+			bufs[ci] = p.AppendPublish(conns[ci], bufs[ci], o.prefix+strconv.FormatInt(seq%int64(o.rooms), 10), data, id)
+		}
+		for ci, b := range bufs {
+			if len(b) == 0 {
 				continue
 			}
-			due := int64(now.Sub(base).Seconds()*float64(r)) - (seq - baseSent)
-			if max := r/50 + 1; due > max { // never burst more than 20 ms worth after a stall
-				base = base.Add(time.Duration(float64(due-max) / float64(r) * 1e9))
-				due = max
+			if err := conns[ci].Write(b); err != nil {
+				errs.Add(1)
 			}
-			for k := int64(0); k < due; k++ {
-				ci := int(seq % int64(len(conns)))
-				data := make([]byte, 0, 48+len(pad))
-				data = append(data, `{"bt":`...)
-				data = strconv.AppendInt(data, time.Now().UnixNano(), 10)
-				data = append(data, `,"p":"`...)
-				data = append(data, pad...)
-				data = append(data, `"}`...)
-				id++
-				bufs[ci] = p.AppendPublish(conns[ci], bufs[ci], o.prefix+strconv.FormatInt(seq%int64(o.rooms), 10), data, id)
-				seq++
-			}
-			for ci, b := range bufs {
-				if len(b) == 0 {
-					continue
-				}
-				if err := conns[ci].Write(b); err != nil {
-					errs.Add(1)
-				}
-				bufs[ci] = b[:0]
-			}
-			sent.Store(seq)
+			bufs[ci] = b[:0]
 		}
-	}()
+		sent.Store(from + max(due, 0))
+	})
 	emit(map[string]any{"type": "ready", "open": len(conns), "failed": failed, "error": firstErr})
 	var sentAtReset int64
 	commands(func(cmd, arg string) {

@@ -66,7 +66,7 @@ func runChat(o options, convFile string, view bool) {
 	if err := json.Unmarshal(raw, &convs); err != nil {
 		fatal("convs: %v", err)
 	}
-	conns, failed, firstErr := openAllOrdered(o, p, o.n)
+	conns, failed, firstErr := openEach(o, p, o.n, func(i int) string { return o.urls[(i-o.offset)%len(o.urls)] }, false)
 	if failed > 0 {
 		fatal("%d chat connections failed: %s", failed, firstErr)
 	}
@@ -254,32 +254,4 @@ func appendChatSend(c *Conn, dst []byte, id int64, conv, run string, seq, ts int
 	msg = strconv.AppendInt(msg, int64(k), 10)
 	msg = append(msg, ` hello, how are you?"}}`...)
 	return c.AppendFrame(dst, opText, msg)
-}
-
-// openAllOrdered opens n connections (users b<offset+k>) keeping their order: conns[k] is user
-// b<offset+k> (openAll drops failed ones and so shifts indexes).
-func openAllOrdered(o options, p Proto, n int) ([]*Conn, int, string) {
-	conns := make([]*Conn, n)
-	sem := make(chan struct{}, o.conc)
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	var firstErr atomic.Value
-	for k := 0; k < n; k++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(k int) {
-			defer func() { <-sem; wg.Done() }()
-			i := o.offset + k
-			c, err := open(o, p, i, o.urls[k%len(o.urls)], false)
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, err.Error())
-				return
-			}
-			conns[k] = c
-		}(k)
-	}
-	wg.Wait()
-	msg, _ := firstErr.Load().(string)
-	return conns, int(failed.Load()), msg
 }

@@ -159,6 +159,19 @@ func open(o options, p Proto, i int, base string, join bool) (*Conn, error) {
 
 // openAll opens n connections with bounded concurrency; returns the open ones and the first error.
 func openAll(o options, p Proto, n int, url func(i int) string, join bool) ([]*Conn, int, string) {
+	conns, failed, msg := openEach(o, p, n, url, join)
+	open := conns[:0]
+	for _, c := range conns {
+		if c != nil {
+			open = append(open, c)
+		}
+	}
+	return open, failed, msg
+}
+
+// openEach opens n connections (users b<offset+k>) with bounded concurrency, keeping their order:
+// conns[k] is user b<offset+k>, nil if it failed. Returns the failures and the first error.
+func openEach(o options, p Proto, n int, url func(i int) string, join bool) ([]*Conn, int, string) {
 	conns := make([]*Conn, n)
 	sem := make(chan struct{}, o.conc)
 	var wg sync.WaitGroup
@@ -180,14 +193,8 @@ func openAll(o options, p Proto, n int, url func(i int) string, join bool) ([]*C
 		}(k)
 	}
 	wg.Wait()
-	open := conns[:0]
-	for _, c := range conns {
-		if c != nil {
-			open = append(open, c)
-		}
-	}
 	msg, _ := firstErr.Load().(string)
-	return open, int(failed.Load()), msg
+	return conns, int(failed.Load()), msg
 }
 
 // commands reads stdin lines and hands them to handle until "quit" or EOF.

@@ -18,7 +18,7 @@ import { MongoClient } from 'mongodb';
 import { Loadgen, settled, type Report } from './loadgen.js';
 import { CORES, utilisation, type CpuSample, type Utilisation } from './measure.js';
 import { sleep } from './proc.js';
-import { progress, type Row } from './row.js';
+import { progress, putSpread, type Row } from './row.js';
 import { hs256Token, Rpc } from './rpc.js';
 import { P99_LIMIT_MS, latency, spread, type Latency } from './stats.js';
 import { startLivegateWithMoney, type Deployment, type Target } from './targets.js';
@@ -212,10 +212,7 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
     }
     // How the writer kept up: queue growth per second over the sustained windows.
     if (sustained) {
-      const put = (key: string, values: number[]): void => {
-        row.spreads[key] = spread(values);
-        row.metrics[key] = row.spreads[key]!.median;
-      };
+      const put = (key: string, values: number[]): void => putSpread(row, key, values);
       row.metrics['best_rate'] = sustained[0]!.rate;
       row.metrics['p99_ok_rate'] = bestFast;
       put('accepted_per_s', sustained.map((w) => w.perSec));

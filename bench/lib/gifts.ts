@@ -16,7 +16,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { Loadgen, settled, type Report } from './loadgen.js';
 import { bottleneck, utilisation } from './measure.js';
 import { sleep } from './proc.js';
-import { progress, type Row } from './row.js';
+import { progress, putSpread, type Row } from './row.js';
 import { hs256Token, Rpc } from './rpc.js';
 import { P99_LIMIT_MS, latency, spread } from './stats.js';
 import { startLivegateWithMoney, type Deployment, type Target } from './targets.js';
@@ -200,10 +200,7 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
       row.metrics['peak_gifts_per_batch'] = peak.perBatch;
     }
     if (sustained) {
-      const put = (key: string, values: number[]): void => {
-        row.spreads[key] = spread(values);
-        row.metrics[key] = row.spreads[key]!.median;
-      };
+      const put = (key: string, values: number[]): void => putSpread(row, key, values);
       row.metrics['best_rate'] = sustained[0]!.rate;
       row.metrics['p99_ok_rate'] = bestFast;
       put('accepted_per_s', sustained.map((w) => w.perSec));

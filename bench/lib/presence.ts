@@ -7,7 +7,7 @@
 import { Loadgen } from './loadgen.js';
 import { bottleneck, utilisation, type Utilisation } from './measure.js';
 import { sleep } from './proc.js';
-import { progress, type Row } from './row.js';
+import { progress, putSpread, type Row } from './row.js';
 import { latency, spread } from './stats.js';
 import type { Target } from './targets.js';
 import { baseRow, Meter, withDeployment, type Ctx } from './workloads.js';
@@ -74,10 +74,7 @@ export async function presence(ctx: Ctx, target: Target, cfg: PresenceConfig): P
         row.samples.push({ cycles, cycles_per_s: cycles / cpu.wall, online_seen: rep.online ?? 0, offline_seen: rep.offline ?? 0, expected, stale: rep.stale ?? 0, on_p50_ms: on.p50Ms, on_p99_ms: on.p99Ms, off_p50_ms: off.p50Ms, off_p99_ms: off.p99Ms, cycle_p99_ms: cyc.p99Ms, errors: rep.errors ?? 0, cpu });
         progress(`  ${target.id}: ${Math.round(cycles / cpu.wall)} connect+disconnect/s, ${Math.round(seen / cpu.wall)} presence changes/s seen (${((seen / Math.max(1, expected)) * 100).toFixed(1)}% of 2 × cycles × watchers), online p99 ${on.p99Ms.toFixed(1)} ms, offline p99 ${off.p99Ms.toFixed(1)} ms, server ${util.serverSum.toFixed(2)} / redis ${util.redis.toFixed(2)} / client ${util.client.toFixed(2)} / box ${util.machine.toFixed(2)} cores`);
       }
-      const put = (key: string, values: number[]): void => {
-        row.spreads[key] = spread(values);
-        row.metrics[key] = row.spreads[key]!.median;
-      };
+      const put = (key: string, values: number[]): void => putSpread(row, key, values);
       put('cycles_per_s', cols.cycles);
       put('changes_per_s', cols.changes);
       put('seen_ratio', cols.seen);

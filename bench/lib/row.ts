@@ -1,5 +1,5 @@
 /** One result row: a workload against one target, as written to the JSON lines and the table. */
-import type { Spread } from './stats.js';
+import { spread, type Spread } from './stats.js';
 
 export interface Row {
   suite: string;
@@ -23,4 +23,10 @@ export interface Row {
 export function progress(message: string): void {
   const t = new Date().toISOString().slice(11, 19);
   process.stderr.write(`[bench ${t}] ${message}\n`);
+}
+
+/** Records the spread of a metric's repeated values and its median as the row's figure. */
+export function putSpread(row: Row, key: string, values: number[]): void {
+  row.spreads[key] = spread(values);
+  row.metrics[key] = row.spreads[key]!.median;
 }

@@ -8,7 +8,7 @@ import { Loadgen, ROOT, type Report } from './loadgen.js';
 import { bottleneck, utilisation, type CpuSample, type Utilisation } from './measure.js';
 import { cpuSeconds, machineBusySeconds, rssBytes, sleep, spawnTracked } from './proc.js';
 import { InspectorProfiler } from './inspector.js';
-import { progress, type Row } from './row.js';
+import { progress, putSpread, type Row } from './row.js';
 import { P99_LIMIT_MS, latency, mergeHistograms, spread, type Latency } from './stats.js';
 import type { Deployment, RunEnv, Target } from './targets.js';
 
@@ -229,10 +229,7 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
         return;
       }
       const best = runs[0]!;
-      const put = (key: string, values: number[]): void => {
-        row.spreads[key] = spread(values);
-        row.metrics[key] = row.spreads[key]!.median;
-      };
+      const put = (key: string, values: number[]): void => putSpread(row, key, values);
       row.metrics['best_rate'] = best.rate;
       row.metrics['p99_ok_rate'] = bestFast ?? 0;
       put('deliveries_per_s', runs.map((s) => s.deliveriesPerSec));

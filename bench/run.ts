@@ -18,7 +18,7 @@ import { profileMarkdown, summariseProfile } from './lib/profile.js';
 import { census, growthMarkdown, ownersMarkdown } from './lib/heap.js';
 import { InspectorProfiler } from './lib/inspector.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
-import { centrifugoBinary, DIAGNOSTIC_TARGETS, RAW_UWS, TARGETS, type RunEnv, type Target } from './lib/targets.js';
+import { centrifugoBinary, DIAGNOSTIC_TARGETS, RAW_UWS, TARGETS, type Deployment, type RunEnv, type Target } from './lib/targets.js';
 import { churn, http, idle, idleHeap, idleLive, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
 import { gifts, type GiftConfig } from './lib/gifts.js';
 import { chat, type ChatConfig } from './lib/chat.js';
@@ -252,6 +252,27 @@ async function main(): Promise<void> {
 /** livegate's fan-out and many-room sweeps under node --cpu-prof, summarised into bench/PROFILE.md. */
 type ProfiledWorkload = 'fanout' | 'rooms' | 'rooms2n' | 'churn' | 'idle' | 'gifts' | 'chat';
 
+/**
+ * Load hooks that run the CPU profiler on every node of the deployment through the inspector while
+ * the load runs (setup left out), then write `<name>-node<i>.cpuprofile` into `dir` and list it in `files`.
+ */
+function profileHooks(dir: string, name: string, files: string[]): { loadStart(dep: Deployment): Promise<void>; loadEnd(): Promise<void> } {
+  const profilers: InspectorProfiler[] = [];
+  return {
+    async loadStart(dep) {
+      for (const port of dep.inspectPorts) profilers.push(await InspectorProfiler.connect(port));
+      await Promise.all(profilers.map((p) => p.start()));
+    },
+    async loadEnd() {
+      for (const [i, p] of profilers.entries()) {
+        const file = join(dir, `${name}-node${i + 1}.cpuprofile`);
+        writeFileSync(file, await p.stop());
+        files.push(file);
+      }
+    },
+  };
+}
+
 async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[]): Promise<void> {
   const dir = join(ROOT, '.data', 'bench-profiles', ctx.runId);
   mkdirSync(dir, { recursive: true });
@@ -261,26 +282,9 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
   for (const workload of workloads.length ? workloads : (['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts'] as const)) {
     if (workload === 'gifts') {
       // The load only, through the inspector (setup, funding and the ledger check left out).
-      const profilers: InspectorProfiler[] = [];
       const files: string[] = [];
       ctx.env.inspect = true;
-      const row = await gifts(ctx, target, {
-        ...suite.gifts,
-        repeats: 1,
-        hooks: {
-          loadStart: async (dep) => {
-            for (const port of dep.inspectPorts) profilers.push(await InspectorProfiler.connect(port));
-            await Promise.all(profilers.map((p) => p.start()));
-          },
-          loadEnd: async () => {
-            for (const [i, p] of profilers.entries()) {
-              const file = join(dir, `gifts-node${i + 1}.cpuprofile`);
-              writeFileSync(file, await p.stop());
-              files.push(file);
-            }
-          },
-        },
-      });
+      const row = await gifts(ctx, target, { ...suite.gifts, repeats: 1, hooks: profileHooks(dir, 'gifts', files) });
       ctx.env.inspect = false;
       const steps = row.samples.map((x) => `${x['rate']}/s offered → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
       const perGift = row.metrics['peak_server_cpu_us_per_gift'];
@@ -347,26 +351,9 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
     // rooms2n: the many-room sweep on two livegate nodes over Redis (both nodes profiled).
     const sweepWorkload = workload === 'rooms2n' ? 'rooms' : workload;
     const sweepTarget = workload === 'rooms2n' ? TARGETS.find((t) => t.id === 'livegate-2n')! : target;
-    const profilers: InspectorProfiler[] = [];
     const files: string[] = [];
     ctx.env.inspect = true;
-    const cfg: SweepConfig = {
-      ...suite[sweepWorkload],
-      repeats: 1,
-      hooks: {
-        loadStart: async (dep) => {
-          for (const port of dep.inspectPorts) profilers.push(await InspectorProfiler.connect(port));
-          await Promise.all(profilers.map((p) => p.start()));
-        },
-        loadEnd: async () => {
-          for (const [i, p] of profilers.entries()) {
-            const file = join(dir, `${workload}-node${i + 1}.cpuprofile`);
-            writeFileSync(file, await p.stop());
-            files.push(file);
-          }
-        },
-      },
-    };
+    const cfg: SweepConfig = { ...suite[sweepWorkload], repeats: 1, hooks: profileHooks(dir, workload, files) };
     const row = await sweep(ctx, sweepWorkload, sweepTarget, cfg);
     ctx.env.inspect = false;
     const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);

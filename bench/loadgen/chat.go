@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"os"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -31,13 +30,10 @@ type chatSlot struct {
 	conv *chatConv
 }
 
+// chatConn is user b<offset+k>'s connection.
 type chatConn struct {
-	c       *Conn
-	k       int
-	mu      sync.Mutex
-	waiting map[int64]chatWait
-	nextID  int64
-	buf     []byte
+	*requester[chatWait]
+	k int
 }
 
 type chatWait struct {
@@ -72,7 +68,7 @@ func runChat(o options, convFile string, view bool) {
 	}
 	cs := make([]*chatConn, len(conns))
 	for k, c := range conns {
-		cs[k] = &chatConn{c: c, k: k, waiting: map[int64]chatWait{}, nextID: 1000} // ids below 1000: setup requests
+		cs[k] = &chatConn{requester: newRequester[chatWait](c, 1000), k: k} // ids below 1000: setup requests
 	}
 	var slots []chatSlot
 	viewed := map[int]bool{}
@@ -137,10 +133,7 @@ func runChat(o options, convFile string, view bool) {
 					continue
 				}
 				id, _ := readInt(f, i+len(ackKey))
-				g.mu.Lock()
-				w, found := g.waiting[id]
-				delete(g.waiting, id)
-				g.mu.Unlock()
+				w, found := g.take(id)
 				if !found {
 					continue
 				}
@@ -167,16 +160,10 @@ func runChat(o options, convFile string, view bool) {
 			for tries := 0; tries < len(slots) && !sentOne; tries++ {
 				sl := slots[int(seq+int64(tries))%len(slots)]
 				g := cs[sl.conn]
-				g.mu.Lock()
-				if len(g.waiting) < o.window {
-					g.nextID++
-					id := g.nextID
-					ts := time.Now().UnixNano()
-					g.waiting[id] = chatWait{t0: ts, receivers: int64(len(sl.conv.Members) - 1)}
-					g.buf = appendChatSend(g.c, g.buf, id, sl.conv.ID, run, seq, ts, g.k)
-					sentOne = true
-				}
-				g.mu.Unlock()
+				ts := time.Now().UnixNano()
+				sentOne = g.send(o.window, chatWait{t0: ts, receivers: int64(len(sl.conv.Members) - 1)}, func(dst []byte, id int64) []byte {
+					return appendChatSend(g.c, dst, id, sl.conv.ID, run, seq, ts, g.k)
+				})
 			}
 			if !sentOne {
 				win.skipped.Add(1)
@@ -186,14 +173,8 @@ func runChat(o options, convFile string, view bool) {
 			total.sent.Add(1)
 		}
 		for _, g := range cs {
-			g.mu.Lock()
-			b := g.buf
-			g.buf = nil
-			g.mu.Unlock()
-			if len(b) > 0 {
-				if err := g.c.Write(b); err != nil {
-					win.errs.Add(1)
-				}
+			if err := g.flush(); err != nil {
+				win.errs.Add(1)
 			}
 		}
 	})
@@ -201,9 +182,7 @@ func runChat(o options, convFile string, view bool) {
 	commands(func(cmd, arg string) {
 		switch cmd {
 		case "rate":
-			v, _ := strconv.ParseInt(arg, 10, 64)
-			rate.Store(v)
-			emit(map[string]any{"type": "ok"})
+			setRate(&rate, arg)
 		case "reset":
 			ackHist.Store(&Hist{})
 			delHist.Store(&Hist{})
@@ -215,9 +194,7 @@ func runChat(o options, convFile string, view bool) {
 			a, d := ackHist.Load(), delHist.Load()
 			waiting := 0
 			for _, g := range cs {
-				g.mu.Lock()
-				waiting += len(g.waiting)
-				g.mu.Unlock()
+				waiting += g.pending()
 			}
 			msg, _ := lastErr.Load().(string)
 			emit(map[string]any{"type": "report", "sent": win.sent.Load(), "skipped": win.skipped.Load(), "count": win.ok.Load(), "errors": win.errs.Load(), "error": msg,

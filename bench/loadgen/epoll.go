@@ -213,7 +213,7 @@ func (w *epollWorker) parse(pc *pconn, b []byte, now int64) (int, bool) {
 		default:
 			if !w.r.proto.Control(pc, p) {
 				h.frames++
-				scanLatenciesLocal(p, now, h)
+				scanLatencies(p, now, h)
 				if w.r.countGifts {
 					countGift(p, h)
 				}

@@ -9,18 +9,12 @@ package main
 import (
 	"bytes"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
-type giftConn struct {
-	c       *Conn
-	mu      sync.Mutex
-	waiting map[int64]int64 // request id -> send time (ns)
-	nextID  int64
-	buf     []byte
-}
+// giftConn waits for acks keyed by request id, keeping each request's send time (ns).
+type giftConn = requester[int64]
 
 var ackKey = []byte(`"ack":`)
 var errorKey = []byte(`"error"`)
@@ -37,7 +31,7 @@ func runGift(o options) {
 	var lastErr atomic.Value
 	senders := make([]*giftConn, len(conns))
 	for k, c := range conns {
-		g := &giftConn{c: c, waiting: map[int64]int64{}}
+		g := newRequester[int64](c, 0)
 		senders[k] = g
 		go func() {
 			for {
@@ -49,15 +43,9 @@ func runGift(o options) {
 				if i < 0 {
 					continue
 				}
-				var id int64
-				for j := i + len(ackKey); j < len(f) && f[j] >= '0' && f[j] <= '9'; j++ {
-					id = id*10 + int64(f[j]-'0')
-				}
+				id, _ := readInt(f, i+len(ackKey))
 				now := time.Now().UnixNano()
-				g.mu.Lock()
-				t0, found := g.waiting[id]
-				delete(g.waiting, id)
-				g.mu.Unlock()
+				t0, found := g.take(id)
 				if !found {
 					continue
 				}
@@ -80,36 +68,22 @@ func runGift(o options) {
 		ts := time.Now().UnixNano()
 		for k := int64(0); k < due; k++ {
 			seq := from + k + 1
-			var g *giftConn
-			for tries := 0; tries < len(senders); tries++ {
+			sentOne := false
+			for tries := 0; tries < len(senders) && !sentOne; tries++ {
 				cand := senders[int(seq+int64(tries))%len(senders)]
-				cand.mu.Lock()
-				if len(cand.waiting) < o.window {
-					g = cand
-					cand.nextID++
-					id := cand.nextID
-					cand.waiting[id] = ts
-					cand.buf = p.appendGift(cand.c, cand.buf, id, o.gift, o.stream, run, seq)
-					cand.mu.Unlock()
-					break
-				}
-				cand.mu.Unlock()
+				sentOne = cand.send(o.window, ts, func(dst []byte, id int64) []byte {
+					return p.appendGift(cand.c, dst, id, o.gift, o.stream, run, seq)
+				})
 			}
-			if g == nil {
+			if !sentOne {
 				skipped.Add(1)
 				continue
 			}
 			sent.Add(1)
 		}
 		for _, g := range senders {
-			g.mu.Lock()
-			b := g.buf
-			g.buf = nil
-			g.mu.Unlock()
-			if len(b) > 0 {
-				if err := g.c.Write(b); err != nil {
-					errs.Add(1)
-				}
+			if err := g.flush(); err != nil {
+				errs.Add(1)
 			}
 		}
 	})
@@ -117,9 +91,7 @@ func runGift(o options) {
 	commands(func(cmd, arg string) {
 		switch cmd {
 		case "rate":
-			v, _ := strconv.ParseInt(arg, 10, 64)
-			rate.Store(v)
-			emit(map[string]any{"type": "ok"})
+			setRate(&rate, arg)
 		case "reset":
 			hist.Store(&Hist{})
 			sent.Store(0)
@@ -131,9 +103,7 @@ func runGift(o options) {
 			h := hist.Load()
 			waiting := 0
 			for _, g := range senders {
-				g.mu.Lock()
-				waiting += len(g.waiting)
-				g.mu.Unlock()
+				waiting += g.pending()
 			}
 			msg, _ := lastErr.Load().(string)
 			emit(map[string]any{"type": "report", "sent": sent.Load(), "skipped": skipped.Load(), "count": ok.Load(), "errors": errs.Load(), "error": msg,

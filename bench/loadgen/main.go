@@ -296,9 +296,7 @@ func runPub(o options, p Proto) {
 	commands(func(cmd, arg string) {
 		switch cmd {
 		case "rate":
-			v, _ := strconv.ParseInt(arg, 10, 64)
-			rate.Store(v)
-			emit(map[string]any{"type": "ok"})
+			setRate(&rate, arg)
 		case "reset":
 			sentAtReset = sent.Load()
 			emit(map[string]any{"type": "ok"})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -36,3 +37,10 @@ func pace(rate *atomic.Int64, catchUp func(r int64) int64, send func(from, due i
 
 // burst20ms is the catch-up of the pub and gift modes: never more than 20 ms worth after a stall.
 func burst20ms(r int64) int64 { return r/50 + 1 }
+
+// setRate answers the "rate <requests/s>" command: the pacer picks the new rate up on its next tick.
+func setRate(rate *atomic.Int64, arg string) {
+	v, _ := strconv.ParseInt(arg, 10, 64)
+	rate.Store(v)
+	emit(map[string]any{"type": "ok"})
+}

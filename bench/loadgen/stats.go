@@ -73,30 +73,6 @@ func (h *Hist) Sparse() [][2]int64 {
 
 var btKey = []byte(`"bt":`)
 
-// scanLatencies finds every `"bt":<unix ns>` in a frame (a frame may carry several messages)
-// and records now-bt. Returns how many it found.
-func scanLatencies(f []byte, now int64, h *Hist) int {
-	n := 0
-	for {
-		i := bytes.Index(f, btKey)
-		if i < 0 {
-			return n
-		}
-		f = f[i+len(btKey):]
-		var v int64
-		j := 0
-		for j < len(f) && f[j] >= '0' && f[j] <= '9' {
-			v = v*10 + int64(f[j]-'0')
-			j++
-		}
-		f = f[j:]
-		if j > 0 {
-			h.Record((now - v) / 1000)
-			n++
-		}
-	}
-}
-
 // LocalHist is a Hist owned by one goroutine (an epoll worker, under its own lock): no atomics,
 // so workers on different cores never contend for the same cache lines. Reports merge them.
 type LocalHist struct {
@@ -132,8 +108,9 @@ func (h *LocalHist) AddTo(dst *Hist) {
 	}
 }
 
-// scanLatenciesLocal is scanLatencies into a LocalHist.
-func scanLatenciesLocal(f []byte, now int64, h *LocalHist) {
+// scanLatencies finds every `"bt":<unix ns>` in a frame (a frame may carry several messages)
+// and records now-bt.
+func scanLatencies(f []byte, now int64, h *LocalHist) {
 	for {
 		i := bytes.Index(f, btKey)
 		if i < 0 {

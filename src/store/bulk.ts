@@ -43,10 +43,11 @@ export function toModel(op: WriteOp): AnyBulkWriteOperation<StoredDoc> {
 }
 
 /**
- * Drops a setIfNewer that a later op of the batch supersedes: same document, higher version,
- * and a `set` covering every field it sets. Applying both in order can only end in the later
- * one's values, so the earlier write is skipped (a burst of snapshots of one conversation
- * becomes one write).
+ * Drops a setIfNewer that another op of the batch supersedes: same document, higher version (or
+ * the same version, queued earlier: a replay of one state), and a `set` covering every field it
+ * sets. Applying both can only end in the newer one's values, so the superseded write is skipped
+ * (a burst of snapshots of one conversation, or one wallet's balance after each gift of a batch,
+ * becomes one write). Used by the writer per batch and by producers that queue many versions at once.
  */
 export function coalesce(ops: WriteOp[]): WriteOp[] {
   const byDoc = new Map<string, Array<Extract<WriteOp, { kind: 'setIfNewer' }>>>();
@@ -63,7 +64,7 @@ export function coalesce(ops: WriteOp[]): WriteOp[] {
     const newestFirst = [...list].sort((a, b) => b.version - a.version);
     newestFirst.forEach((op, i) => {
       const keys = Object.keys(op.set);
-      const covered = newestFirst.slice(0, i).some((later) => later.version > op.version && keys.every((k) => Object.hasOwn(later.set, k)));
+      const covered = newestFirst.slice(0, i).some((newer) => newer.version >= op.version && keys.every((k) => Object.hasOwn(newer.set, k)));
       if (covered) dropped.add(op);
     });
   }

@@ -16,7 +16,7 @@ import { GIFT_ARGS, GIFT_KEYS, giftSendScript } from '../money/lua/gift-send.js'
 import type { MoneyMetrics } from '../money/metrics.js';
 import type { Outbox } from '../money/outbox.js';
 import type { StreamDirectory } from '../money/stream-directory.js';
-import { collapseNewer } from '../../store/collapse.js';
+import { coalesce } from '../../store/bulk.js';
 
 /** One gift:send, validated against the catalogue. */
 export interface GiftJob {
@@ -242,7 +242,7 @@ export class GiftBatcher {
 
   /** Queues the accepted gifts' MongoDB writes (one append) and clears their outbox entries. */
   private commit(idems: string[], records: GiftRecord[]): void {
-    const done = this.outbox.commitMany(idems, collapseNewer(records.flatMap(giftWrites)));
+    const done = this.outbox.commitMany(idems, coalesce(records.flatMap(giftWrites)));
     this.commits.add(done);
     void done.finally(() => this.commits.delete(done));
   }

@@ -48,8 +48,8 @@ const ENDPOINTS: Endpoint[] = [
 const SUITES: Record<Suite['name'], Suite> = {
   full: {
     name: 'full',
-    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [100, 250, 600, 1500, 4000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 1, budgetMs: 30_000 },
-    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 6000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, budgetMs: 30_000, layout: 'room' },
+    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [250, 500, 1000, 1250, 1500, 2000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 1, pollMs: 2, budgetMs: 30_000 },
+    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 6000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, pollMs: 2, budgetMs: 30_000, layout: 'room' },
     idle: {
       plan: [
         { size: 10_000, targets: ONE_NODE, repeats: 1 },
@@ -72,8 +72,8 @@ const SUITES: Record<Suite['name'], Suite> = {
   },
   quick: {
     name: 'quick',
-    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, budgetMs: 10_000 },
-    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, budgetMs: 10_000, layout: 'room' },
+    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000, 2000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, pollMs: 2, budgetMs: 10_000 },
+    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, pollMs: 2, budgetMs: 10_000, layout: 'room' },
     idle: { plan: [{ size: 2000, targets: ['livegate', 'raw-uws', 'sio-uws'], repeats: 1 }], subProcs: 2, settleMs: 700 },
     gifts: { senders: 100, window: 8, viewers: 100, rates: [500, 1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 500, ledgerRate: 1000, drainTimeoutMs: 30_000 },
     churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },

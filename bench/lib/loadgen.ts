@@ -68,6 +68,8 @@ export interface LoadgenArgs {
   join?: boolean;
   readBuf?: number;
   payload?: number;
+  /** sub: least milliseconds between two reads of a socket (frames batch per read; adds at most that to latency). */
+  pollMs?: number;
   /** native sub: join with this event and data field instead of bench:join {room}. */
   joinEvent?: string;
   joinKey?: string;
@@ -126,7 +128,7 @@ export class Loadgen {
     const argv = [
       `-mode=${args.mode}`, `-proto=${args.proto}`, `-urls=${args.urls.join(',')}`, `-secret=${args.secret}`, `-n=${args.n}`,
       `-offset=${args.offset ?? 0}`, `-rooms=${args.rooms ?? 1}`, `-prefix=${args.prefix ?? 'bench:'}`, `-join=${args.join ?? true}`,
-      `-readbuf=${args.readBuf ?? 16384}`, `-payload=${args.payload ?? 64}`,
+      `-readbuf=${args.readBuf ?? 16384}`, `-payload=${args.payload ?? 64}`, `-poll=${args.pollMs ?? 0}ms`,
       ...(args.joinEvent ? [`-joinevent=${args.joinEvent}`, `-joinkey=${args.joinKey ?? 'room'}`] : []),
       ...(args.countGifts ? ['-countgifts'] : []),
       ...(args.readyEvent ? [`-readyevent=${args.readyEvent}`] : []),

@@ -32,6 +32,9 @@ type epollReaders struct {
 	countGifts bool
 	dropped    *atomic.Int64
 	quitting   *atomic.Bool
+	// poll is the least time between two wake-ups of a worker: frames pile up in the socket
+	// buffers meanwhile, so one read(2) (and the ACK the kernel sends for it) serves several.
+	poll time.Duration
 }
 
 // Each worker records into its own histogram under its own lock (taken once per wake-up), so
@@ -46,8 +49,8 @@ type epollWorker struct {
 	hist  *LocalHist
 }
 
-func newEpollReaders(p Proto, countGifts bool, dropped *atomic.Int64, quitting *atomic.Bool) (*epollReaders, error) {
-	r := &epollReaders{proto: p, countGifts: countGifts, dropped: dropped, quitting: quitting}
+func newEpollReaders(p Proto, countGifts bool, poll time.Duration, dropped *atomic.Int64, quitting *atomic.Bool) (*epollReaders, error) {
+	r := &epollReaders{proto: p, countGifts: countGifts, poll: poll, dropped: dropped, quitting: quitting}
 	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
 		epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 		if err != nil {
@@ -136,6 +139,11 @@ func (w *epollWorker) loop() {
 			}
 		}
 		w.mu.Unlock()
+		if w.r.poll > 0 {
+			if rest := w.r.poll - time.Duration(time.Now().UnixNano()-now); rest > 0 {
+				time.Sleep(rest)
+			}
+		}
 	}
 }
 

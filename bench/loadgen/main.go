@@ -23,6 +23,7 @@ type options struct {
 	urls                       []string
 	n, offset, rooms, src      int
 	conc, readBuf, payload     int
+	poll                       time.Duration
 	join, countGifts           bool
 	// gift mode
 	gift, stream string
@@ -68,6 +69,7 @@ func main() {
 	flag.IntVar(&o.src, "src", 8, "source addresses 127.0.0.1..N to spread connections over (ephemeral ports)")
 	flag.IntVar(&o.conc, "conc", 64, "connections opened concurrently during setup")
 	flag.IntVar(&o.readBuf, "readbuf", 16384, "read buffer per connection")
+	flag.DurationVar(&o.poll, "poll", 0, "sub: least time between two reads of a socket (batches frames per read)")
 	flag.IntVar(&o.payload, "payload", 64, "padding bytes in each published message")
 	flag.BoolVar(&o.join, "join", true, "sub: join a room after connecting (false: idle connections)")
 	flag.StringVar(&joinEvent, "joinevent", joinEvent, "native: the event that joins a room")
@@ -222,7 +224,7 @@ func runSub(o options, p Proto) {
 	var quitting atomic.Bool
 	started := time.Now()
 	conns, failed, firstErr := openAll(o, p, o.n, func(i int) string { return nodeURL(o, i) }, o.join)
-	readers, err := newEpollReaders(p, o.countGifts, &dropped, &quitting)
+	readers, err := newEpollReaders(p, o.countGifts, o.poll, &dropped, &quitting)
 	if err != nil {
 		fatal("epoll: %v", err)
 	}

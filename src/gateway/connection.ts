@@ -38,6 +38,8 @@ export interface ConnectionDeps {
   onAuthenticated(conn: Connection): void;
   /** Called once when an authenticated connection goes away. */
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
+  /** Asks for flushRoomFrames() at the end of this event-loop iteration. */
+  flushLater(conn: Connection): void;
 }
 
 export const USER_ROOM_PREFIX = 'user:';
@@ -77,6 +79,8 @@ export class Connection implements RoomMember {
   broadcastLive = false;
   /** `user:<id>` of the principal, once authenticated. */
   private ownRoom: string | undefined;
+  /** Room frames of this iteration waiting for flushRoomFrames (see deliverRoomFrame). */
+  private outbox: Frame[] | undefined;
   /** Made on the first request. */
   private bucket: TokenBucket | undefined;
   private context: HandlerContext | undefined;
@@ -134,11 +138,30 @@ export class Connection implements RoomMember {
   /**
    * A room frame for a room delivered without a topic (see `ownRoomLive`): sent like a topic
    * publish (no per-frame counter), skipped while the socket is over the backpressure limit.
+   * Like uWS's own topic publishes, the frames of one event-loop iteration go out together at its
+   * end: a group chat message and the conversation update that follows it are one write to each
+   * member, not two (a loopback write costs far more than the frame). Order is kept: a direct
+   * send, a close, or a topic publish (Gateway.fanout) flushes what is queued first.
    */
   deliverRoomFrame(frame: Frame): void {
+    if (!this.ws || this.closed) return;
+    if (this.outbox) {
+      this.outbox.push(frame);
+      return;
+    }
+    this.outbox = [frame];
+    this.deps.flushLater(this);
+  }
+
+  /** Sends the queued room frames in one corked write, in the order they were delivered. */
+  flushRoomFrames(): void {
+    const frames = this.outbox;
+    this.outbox = undefined;
     const ws = this.ws;
-    if (!ws || this.closed) return;
-    ws.cork(() => this.write(ws, frame));
+    if (!frames || !ws || this.closed) return;
+    ws.cork(() => {
+      for (const frame of frames) this.write(ws, frame);
+    });
   }
 
   /** Sends one frame, honouring backpressure. Returns false if it was not sent. */
@@ -148,6 +171,7 @@ export class Connection implements RoomMember {
       this.deps.metrics.dropped.inc({ reason: 'closed' });
       return false;
     }
+    if (this.outbox) this.flushRoomFrames(); // frames leave in the order they were issued
     if (!this.write(ws, frame)) return false;
     this.deps.metrics.framesOut.inc({ event: label });
     return true;
@@ -183,6 +207,7 @@ export class Connection implements RoomMember {
 
   end(reason: CloseReason, detail?: string): void {
     if (this.closed || !this.ws) return;
+    this.flushRoomFrames();
     const { code, description } = CLOSE_CODES[reason];
     // The close reason must fit in a control frame (123 bytes).
     this.ws.end(code, (detail ?? description).slice(0, 120));

@@ -71,6 +71,10 @@ export class Gateway {
       isDraining: () => this.draining,
       onAuthenticated: (conn) => this.track(conn),
       onClosed: (conn, rooms) => this.untrack(conn, rooms),
+      flushLater: (conn) => {
+        if (this.outboxes.size === 0) setImmediate(this.flushOutboxes);
+        this.outboxes.add(conn);
+      },
     };
     this.dialectDeps = {
       verifier: deps.verifier,
@@ -98,6 +102,14 @@ export class Gateway {
    * published to the uWS topic of that format, and sent directly to the connections that get
    * the room without a topic (their own user room, the broadcast room: see Connection.ownRoomLive).
    */
+  /** Connections with room frames waiting for the end of this iteration (Connection.deliverRoomFrame). */
+  private readonly outboxes = new Set<Connection>();
+
+  private readonly flushOutboxes = (): void => {
+    for (const conn of this.outboxes) conn.flushRoomFrames();
+    this.outboxes.clear();
+  };
+
   readonly fanout = (message: RoomMessage): void => {
     const meta = { room: message.room, seq: message.seq };
     const frames: Partial<Record<WireFormat, Frame>> = {};
@@ -105,6 +117,8 @@ export class Gateway {
     for (const format of FORMATS) {
       const topic = topicFor(format, message.room);
       if (this.app.numSubscribers(topic) === 0) continue;
+      // Room frames queued earlier (deliverRoomFrame) go out ahead of this publish, as they were issued.
+      if (this.outboxes.size > 0) this.flushOutboxes();
       this.app.publish(topic, frameFor(format), ENCODERS[format].binary);
     }
     if (message.room === BROADCAST_ROOM) {

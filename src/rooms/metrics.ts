@@ -5,6 +5,7 @@ export class RoomMetrics {
   readonly rooms: Gauge;
   readonly subscriptions: Gauge;
   readonly published: Counter;
+  readonly publishBatch: Histogram;
   readonly received: Counter;
   readonly deliverLatency: Histogram;
   readonly resumes: Counter<'result'>;
@@ -15,6 +16,12 @@ export class RoomMetrics {
     this.rooms = new Gauge({ name: 'livegate_rooms', help: 'Rooms with at least one member on this node', registers });
     this.subscriptions = new Gauge({ name: 'livegate_bus_subscriptions', help: 'Room channels this node is subscribed to on the bus', registers });
     this.published = new Counter({ name: 'livegate_bus_published_total', help: 'Room messages this node published to the bus', registers });
+    this.publishBatch = new Histogram({
+      name: 'livegate_bus_publish_batch_size',
+      help: 'Room messages per publish call to a Redis shard (the publishes of one event-loop iteration)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+      registers,
+    });
     this.received = new Counter({ name: 'livegate_bus_received_total', help: 'Room messages this node received from the bus', registers });
     this.deliverLatency = new Histogram({
       name: 'livegate_bus_deliver_latency_seconds',

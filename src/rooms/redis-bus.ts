@@ -37,30 +37,39 @@ export function messagePairs(room: string, event: string, data: unknown, ts: num
 }
 
 /*
- * Sequences, records and publishes one room message.
- * KEYS[1]  the room's seq counter (string)
- * KEYS[2]  the room's history (list, oldest first)
- * ARGV[1]  channel
- * ARGV[2]  the message without seq: five msgpack key/value pairs (room, event, data, ts, origin), no map header
- * ARGV[3]  history size (entries kept)
- * ARGV[4]  idle expiry of counter and history, seconds
- * ARGV[5]  first seq of a new counter (the publisher's clock in ms; see seqBase in bus.ts)
- * Returns {new seq, PUBLISH reply = nodes subscribed to the channel}. Stored and published: a msgpack map of six entries, seq first.
+ * Sequences, records and publishes a batch of room messages, in order (rooms may repeat).
+ * KEYS     per message: the room's seq counter (string), then its history (list, oldest first)
+ * ARGV[1]  history size (entries kept)
+ * ARGV[2]  idle expiry of counters and histories, seconds
+ * ARGV[3 + 3i ..] per message i (from 0): channel; the message without seq as five msgpack
+ *          key/value pairs (room, event, data, ts, origin), no map header; the first seq of a new
+ *          counter (the publisher's clock in ms; see seqBase in bus.ts)
+ * Returns {seq, PUBLISH reply = nodes subscribed to the channel} per message, flattened.
+ * Stored and published: a msgpack map of six entries, seq first.
  */
 const PUBLISH = new LuaScript(`
-local seq = redis.call('INCR', KEYS[1])
-if seq == 1 then
-  seq = tonumber(ARGV[5])
-  redis.call('SET', KEYS[1], ARGV[5])
+local keep = -tonumber(ARGV[1])
+local out = {}
+for i = 0, #KEYS / 2 - 1 do
+  local seqKey, histKey, a = KEYS[2 * i + 1], KEYS[2 * i + 2], 3 + 3 * i
+  local seq = redis.call('INCR', seqKey)
+  if seq == 1 then
+    seq = tonumber(ARGV[a + 2])
+    redis.call('SET', seqKey, ARGV[a + 2])
+  end
+  local msg = string.char(0x86) .. cmsgpack.pack('seq') .. cmsgpack.pack(seq) .. ARGV[a + 1]
+  redis.call('RPUSH', histKey, msg)
+  redis.call('LTRIM', histKey, keep, -1)
+  redis.call('EXPIRE', seqKey, ARGV[2])
+  redis.call('EXPIRE', histKey, ARGV[2])
+  out[2 * i + 1] = seq
+  out[2 * i + 2] = redis.call('PUBLISH', ARGV[a], msg)
 end
-local msg = string.char(0x86) .. cmsgpack.pack('seq') .. cmsgpack.pack(seq) .. ARGV[2]
-redis.call('RPUSH', KEYS[2], msg)
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-local receivers = redis.call('PUBLISH', ARGV[1], msg)
-return {seq, receivers}
+return out
 `);
+
+/** Most messages one publish script carries (a bound on how long one call holds the shard). */
+export const BUS_BATCH_MAX = 128;
 
 /*
  * Reads what a client missed.
@@ -94,6 +103,15 @@ interface Shard {
   url: string;
   pub: Redis;
   sub: Redis;
+  /** Publishes waiting for the next batch (sent at the end of this event-loop iteration). */
+  queue: Queued[];
+}
+
+interface Queued {
+  message: Omit<Published, 'seq' | 'nodes'>;
+  pairs: Buffer;
+  resolve(published: Published): void;
+  reject(err: unknown): void;
 }
 
 const channelOf = (room: string): string => `lg:room:${room}`;
@@ -122,19 +140,47 @@ export class RedisBus implements Bus {
     await this.shardFor(room).sub.unsubscribe(channelOf(room));
   }
 
-  async publish(room: string, event: string, data: unknown): Promise<Published> {
+  /**
+   * Publishes of one event-loop iteration go to each shard as one script call (up to
+   * BUS_BATCH_MAX messages): a group chat message to 30 members, or the frames of many clients
+   * read in one iteration, cost one command and one reply instead of one each. In order: a batch
+   * is applied in the order of its publishes, and batches go out on one connection in order.
+   */
+  publish(room: string, event: string, data: unknown): Promise<Published> {
     const ts = Date.now();
     const origin = this.opts.nodeId;
     const pairs = messagePairs(room, event, data, ts, origin);
-    let reply: [number, number];
-    try {
-      reply = (await PUBLISH.run(this.shardFor(room).pub, [seqKey(room), historyKey(room)], [channelOf(room), pairs, this.opts.historySize, this.opts.historyTtlSec, seqBase(ts)])) as [number, number];
-    } catch (err) {
-      this.opts.log.warn({ err: (err as Error).message, room }, 'bus publish failed');
-      throw new AppError('unavailable', 'the room bus is unavailable; retry');
+    const shard = this.shardFor(room);
+    return new Promise<Published>((resolve, reject) => {
+      shard.queue.push({ message: { room, event, data, ts, origin }, pairs, resolve, reject });
+      if (shard.queue.length >= BUS_BATCH_MAX) this.flush(shard);
+      else if (shard.queue.length === 1) setImmediate(() => this.flush(shard));
+    });
+  }
+
+  private flush(shard: Shard): void {
+    const batch = shard.queue;
+    if (batch.length === 0) return;
+    shard.queue = [];
+    const keys: string[] = [];
+    const args: Array<string | number | Buffer> = [this.opts.historySize, this.opts.historyTtlSec];
+    for (const { message, pairs } of batch) {
+      keys.push(seqKey(message.room), historyKey(message.room));
+      args.push(channelOf(message.room), pairs, seqBase(message.ts));
     }
-    this.opts.metrics.published.inc();
-    return { room, event, data, seq: Number(reply[0]), ts, origin, nodes: Number(reply[1]) };
+    this.opts.metrics.publishBatch.observe(batch.length);
+    PUBLISH.run(shard.pub, keys, args).then(
+      (reply) => {
+        const r = reply as number[];
+        this.opts.metrics.published.inc(batch.length);
+        for (const [i, { message, resolve }] of batch.entries()) resolve({ ...message, seq: Number(r[2 * i]), nodes: Number(r[2 * i + 1]) });
+      },
+      (err: unknown) => {
+        this.opts.log.warn({ err: (err as Error).message, messages: batch.length, rooms: [...new Set(batch.map((q) => q.message.room))].slice(0, 5) }, 'bus publish failed');
+        const failure = new AppError('unavailable', 'the room bus is unavailable; retry');
+        for (const { reject } of batch) reject(failure);
+      },
+    );
   }
 
   async history(room: string, afterSeq: number): Promise<HistoryResult> {
@@ -156,6 +202,7 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
+    for (const shard of this.shards) this.flush(shard); // ahead of QUIT on the same connection
     this.subscribed.clear();
     await Promise.all(this.shards.flatMap((s) => [s.sub.quit().catch(() => s.sub.disconnect()), s.pub.quit().catch(() => s.pub.disconnect())]));
   }
@@ -200,7 +247,7 @@ export class RedisBus implements Bus {
         this.listener(message);
       }
     });
-    return { url, pub, sub };
+    return { url, pub, sub, queue: [] };
   }
 
   /** Decodes one stored/published entry; a malformed one is logged and skipped. */

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { RoomMessage } from '../../src/rooms/bus.js';
 import { RoomMetrics } from '../../src/rooms/metrics.js';
-import { RedisBus } from '../../src/rooms/redis-bus.js';
+import { BUS_BATCH_MAX, RedisBus } from '../../src/rooms/redis-bus.js';
 import { removeDir, startRedis, type Service } from '../support/services.js';
 import { waitUntil } from './helpers.js';
 
@@ -37,6 +37,45 @@ describe('redis bus across nodes', () => {
     expect(new Set(a.got.map((m) => m.origin))).toEqual(new Set(['a', 'b']));
     await Promise.all([a.bus.close(), b.bus.close()]);
     expect(a.got.length).toBe(100);
+  });
+});
+
+describe('redis bus batches', () => {
+  it('sends the publishes of one iteration as batches of at most BUS_BATCH_MAX, numbering each room in publish order', async () => {
+    const registry = new Registry();
+    const bus = new RedisBus({ urls: [inject('redisUrl')], nodeId: 'a', log, metrics: new RoomMetrics(registry), historySize: 500, historyTtlSec: 60 });
+    const got: RoomMessage[] = [];
+    bus.onMessage((m) => got.push(m));
+    const rooms = Array.from({ length: 7 }, () => `r:${randomUUID()}`);
+    await Promise.all(rooms.map((r) => bus.subscribe(r)));
+    const total = 2 * BUS_BATCH_MAX + 30;
+    const published = await Promise.all(Array.from({ length: total }, (_, i) => bus.publish(rooms[i % rooms.length]!, 'e', { i })));
+    for (const room of rooms) {
+      const seqs = published.filter((p) => p.room === room).map((p) => p.seq);
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, k) => seqs[0]! + k));
+    }
+    expect(published.every((p, i) => (p.data as { i: number }).i === i && p.nodes === 1)).toBe(true);
+    const exposition = await registry.metrics();
+    expect(exposition).toContain('livegate_bus_publish_batch_size_count 3\n');
+    expect(exposition).toContain(`livegate_bus_publish_batch_size_sum ${total}\n`);
+    await waitUntil(() => got.length === total);
+    expect(got.map((m) => `${m.room}/${m.seq}`)).toEqual(published.map((p) => `${p.room}/${p.seq}`));
+    // History holds each room's messages in the same order.
+    const history = await bus.history(rooms[0]!, published[0]!.seq - 1);
+    expect(history.kind === 'messages' && history.messages.map((m) => m.seq)).toEqual(published.filter((p) => p.room === rooms[0]).map((p) => p.seq));
+    await bus.close();
+  });
+
+  it('fails every publish of a batch with a typed error when the shard is unreachable', async () => {
+    const dead = await startRedis();
+    const bus = new RedisBus({ urls: [dead.url], nodeId: 'a', log, metrics: new RoomMetrics(new Registry()), historySize: 10, historyTtlSec: 60 });
+    await bus.publish('r:warm', 'e', 1);
+    await dead.kill();
+    removeDir(dead.dir);
+    const results = await Promise.allSettled([bus.publish('r:1', 'e', 1), bus.publish('r:2', 'e', 2), bus.publish('r:1', 'e', 3)]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'unavailable' });
+    await bus.close();
   });
 });
 

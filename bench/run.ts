@@ -49,7 +49,7 @@ const SUITES: Record<Suite['name'], Suite> = {
   full: {
     name: 'full',
     fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [250, 500, 1000, 1250, 1500, 2000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 1, pollMs: 2, budgetMs: 30_000 },
-    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 2500, 6000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, pollMs: 2, budgetMs: 30_000, layout: 'room' },
+    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 3000, 6000, 9000, 12_000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, pollMs: 2, budgetMs: 36_000, layout: 'room' },
     idle: {
       plan: [
         { size: 10_000, targets: ONE_NODE, repeats: 1 },

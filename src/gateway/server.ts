@@ -97,11 +97,6 @@ export class Gateway {
     mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard, inflight: this.inflight });
   }
 
-  /**
-   * Local fan-out of one room message: encoded once per wire format that has receivers here,
-   * published to the uWS topic of that format, and sent directly to the connections that get
-   * the room without a topic (their own user room, the broadcast room: see Connection.ownRoomLive).
-   */
   /** Connections with room frames waiting for the end of this iteration (Connection.deliverRoomFrame). */
   private readonly outboxes = new Set<Connection>();
 
@@ -110,6 +105,11 @@ export class Gateway {
     this.outboxes.clear();
   };
 
+  /**
+   * Local fan-out of one room message: encoded once per wire format that has receivers here,
+   * published to the uWS topic of that format, and sent directly to the connections that get
+   * the room without a topic (their own user room, the broadcast room: see Connection.ownRoomLive).
+   */
   readonly fanout = (message: RoomMessage): void => {
     const meta = { room: message.room, seq: message.seq };
     const frames: Partial<Record<WireFormat, Frame>> = {};

@@ -149,9 +149,9 @@ export class RedisBus implements Bus {
   publish(room: string, event: string, data: unknown): Promise<Published> {
     const ts = Date.now();
     const origin = this.opts.nodeId;
-    const pairs = messagePairs(room, event, data, ts, origin);
     const shard = this.shardFor(room);
     return new Promise<Published>((resolve, reject) => {
+      const pairs = messagePairs(room, event, data, ts, origin); // a throw here rejects
       shard.queue.push({ message: { room, event, data, ts, origin }, pairs, resolve, reject });
       if (shard.queue.length >= BUS_BATCH_MAX) this.flush(shard);
       else if (shard.queue.length === 1) setImmediate(() => this.flush(shard));

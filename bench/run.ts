@@ -72,7 +72,7 @@ const SUITES: Record<Suite['name'], Suite> = {
   },
   quick: {
     name: 'quick',
-    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000, 2000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, pollMs: 2, budgetMs: 10_000 },
+    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000, 1500, 2000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, pollMs: 2, budgetMs: 10_000 },
     rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, pollMs: 2, budgetMs: 10_000, layout: 'room' },
     idle: { plan: [{ size: 2000, targets: ['livegate', 'raw-uws', 'sio-uws'], repeats: 1 }], subProcs: 2, settleMs: 700 },
     gifts: { senders: 100, window: 8, viewers: 100, rates: [500, 1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 500, ledgerRate: 1000, drainTimeoutMs: 30_000 },

@@ -167,10 +167,7 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
       for (let r = 0; r < shape.repeats; r++) {
         await gen.reset();
         const queueStart = await queueLength();
-        meter.begin();
-        await sleep(shape.windowMs);
-        const rep = await gen.report();
-        const cpu = meter.end();
+        const { value: rep, cpu } = await meter.window(shape.windowMs, () => gen.report());
         const queueEnd = await queueLength();
         const lagS = await queueLag(dep);
         const w = measure(rate, rep, cpu, queueStart, queueEnd, lagS);

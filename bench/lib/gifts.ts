@@ -162,10 +162,7 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
       for (let r = 0; r < cfg.repeats; r++) {
         await senders.reset();
         const b0 = await batchCounts(dep);
-        meter.begin();
-        await sleep(cfg.windowMs);
-        const rep = await senders.report();
-        const cpu = meter.end();
+        const { value: rep, cpu } = await meter.window(cfg.windowMs, () => senders.report());
         const b1 = await batchCounts(dep);
         const w = { ...measure(rate, rep, cpu), perBatch: (b1.sum - b0.sum) / Math.max(1, b1.count - b0.count) };
         atRate.push(w);

@@ -44,10 +44,7 @@ export async function presence(ctx: Ctx, target: Target, cfg: PresenceConfig): P
       let lastUtil: Utilisation | undefined;
       for (let r = 0; r < cfg.repeats; r++) {
         await gen.reset();
-        meter.begin();
-        await sleep(cfg.windowMs);
-        const rep = await gen.report();
-        const cpu = meter.end();
+        const { value: rep, cpu } = await meter.window(cfg.windowMs, () => gen.report());
         const util = utilisation(cpu);
         lastUtil = util;
         const cycles = rep.count ?? 0;

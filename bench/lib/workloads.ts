@@ -79,6 +79,13 @@ export class Meter {
       ...((m) => ({ machine: m.busy - this.m0.busy, softirq: m.softirq - this.m0.softirq }))(machineBusySeconds()),
     };
   }
+  /** One measured window: CPU from now, `ms` of load, then `collect` (the load generators' reports) inside it. */
+  async window<T>(ms: number, collect: () => Promise<T>): Promise<{ value: T; cpu: CpuSample }> {
+    this.begin();
+    await sleep(ms);
+    const value = await collect();
+    return { value, cpu: this.end() };
+  }
 }
 
 // ---------------------------------------------------------------- fan-out and many rooms
@@ -134,11 +141,8 @@ async function measureStep(rate: number, subs: Loadgen[], pub: Loadgen, meter: M
   await pub.rate(rate);
   await sleep(warmMs);
   await Promise.all([...subs.map((g) => g.reset()), pub.reset()]);
-  meter.begin();
-  await sleep(cfg.windowMs);
-  const reports: Report[] = await Promise.all(subs.map((g) => g.report()));
-  const pr = await pub.report();
-  const cpu = meter.end();
+  const { value, cpu } = await meter.window(cfg.windowMs, async (): Promise<[Report[], Report]> => [await Promise.all(subs.map((g) => g.report())), await pub.report()]);
+  const [reports, pr] = value;
   const delivered = reports.reduce((s, r) => s + (r.count ?? 0), 0);
   const lat = latency(mergeHistograms(reports.map((r) => r.hist ?? [])), Math.max(...reports.map((r) => r.max_us ?? 0)));
   const sent = pr.sent ?? 0;
@@ -451,10 +455,7 @@ export async function churn(ctx: Ctx, target: Target, cfg: ChurnConfig): Promise
       let lastUtil: Utilisation | undefined;
       for (let r = 0; r < cfg.repeats; r++) {
         await gen.reset();
-        meter.begin();
-        await sleep(cfg.windowMs);
-        const rep = await gen.report();
-        const cpu = meter.end();
+        const { value: rep, cpu } = await meter.window(cfg.windowMs, () => gen.report());
         const count = rep.count ?? 0;
         const lat = latency(rep.hist ?? [], rep.max_us ?? 0);
         const util = utilisation(cpu);

@@ -9,18 +9,20 @@ import type { Core, DomainModule, LocalSockets } from './core.js';
 import { createTokenVerifier } from './gateway/auth.js';
 import { Gateway } from './gateway/server.js';
 import { GatewayMetrics } from './gateway/metrics.js';
-import { Readiness, operationalRoutes } from './gateway/health.js';
+import { operationalRoutes } from './gateway/health.js';
+import { Readiness } from './kernel/readiness.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import type { Uws } from './gateway/uws.js';
-import { Dispatcher } from './handlers/dispatcher.js';
-import { MODULES } from './modules.js';
-import { createBus } from './rooms/index.js';
+import { Dispatcher } from './gateway/dispatcher.js';
+import { createModules } from './modules.js';
+import { createBus } from './rooms/create-bus.js';
 import { RoomHub } from './rooms/hub.js';
 import { RoomMetrics } from './rooms/metrics.js';
 import { RoomAccess } from './rooms/access.js';
 import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
 import { Mongo } from './store/mongo.js';
-import { createWebhooks } from './bridge/webhooks/service.js';
+import { Documents } from './store/documents.js';
+import { createWebhooks } from './handlers/bridge/webhooks/service.js';
 import { createStore } from './store/store.js';
 import { NotificationService } from './handlers/notifications/service.js';
 import { MemoryNotificationState } from './handlers/notifications/state-memory.js';
@@ -57,7 +59,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const roomMetrics = new RoomMetrics(metrics.registry);
   const bus = createBus(config, log, roomMetrics);
   let gateway: Gateway | undefined;
-  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room) => log.error({ err, room }, 'room subscription failed'), roomMetrics);
+  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room, what, event) => log.warn({ err: (err as Error).message, room, event }, `room ${what} failed`), roomMetrics);
   const sockets: LocalSockets = {
     sessionsOf: (userId) => (gateway?.byUser.get(userId) ?? []).map((c) => c.session()),
     joinUser: (userId, room) => {
@@ -80,22 +82,23 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     users: () => gateway?.byUser.keys() ?? [].values(),
     userCount: () => gateway?.byUser.size ?? 0,
   };
+  const documents = new Documents(mongo, log.child({ component: 'documents' }));
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();
   const notifier = new NotificationService({
     state: redis ? new RedisNotificationState(redis) : new MemoryNotificationState(),
     queue: store.queue,
     hub,
-    mongo,
+    documents,
     log: log.child({ module: 'notifications' }),
   });
   const verifier = await createTokenVerifier(config.jwt);
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
-  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, mongo, queue: store.queue, notifier, sockets, verifier, webhooks };
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, documents, queue: store.queue, notifier, sockets, verifier, webhooks };
 
-  const modules: DomainModule[] = MODULES.map((factory) => factory(core));
+  const modules: DomainModule[] = createModules(core);
   for (const module of modules) await module.start?.();
   // After the modules registered their dead-node cleanups (the first beat runs them for our own id).
   await liveness.start();

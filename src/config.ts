@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { WEBHOOK_TYPES, isWebhookType } from './bridge/webhooks/types.js';
+import { WEBHOOK_TYPES, isWebhookType } from './handlers/bridge/webhooks/types.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {

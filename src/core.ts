@@ -6,18 +6,19 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import type { WebhookSink } from './bridge/webhooks/types.js';
+import type { WebhookSink } from './handlers/bridge/webhooks/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
-import type { Readiness } from './gateway/health.js';
+import type { Readiness } from './kernel/readiness.js';
 import type { RouteDef } from './gateway/http/router.js';
 import type { TokenVerifier } from './gateway/auth.js';
 import type { CloseReason } from './gateway/close-codes.js';
-import type { HandlerTable, Session } from './handlers/types.js';
+import type { HandlerTable } from './gateway/handler.js';
+import type { Session } from './kernel/session.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
 import type { RoomAccess } from './rooms/access.js';
 import type { NodeLiveness } from './rooms/liveness.js';
-import type { Mongo } from './store/mongo.js';
+import type { Documents } from './store/documents.js';
 import type { WriteQueue } from './store/write-queue.js';
 import type { NotificationService } from './handlers/notifications/service.js';
 
@@ -55,8 +56,8 @@ export interface Core {
   readonly liveness: NodeLiveness;
   /** Redis for shared state and scripts (the first REDIS_URL); undefined in single-node mode. */
   readonly redis: Redis | undefined;
-  /** MongoDB, the system of record; undefined when MONGO_URL is not set. */
-  readonly mongo: Mongo | undefined;
+  /** MongoDB reads, the one seam to the system of record (writes go through `queue`). */
+  readonly documents: Documents;
   /** The durable write pipeline to MongoDB: enqueue idempotent ops, never wait for the database. */
   readonly queue: WriteQueue;
   /** Notifications for every domain: `notifier.notify(userId, {type, title, body, data})` stores and delivers one. */

@@ -1,12 +1,12 @@
-import type { ModuleFactory } from './core.js';
-import { benchModule } from './handlers/bench.js';
-import { sessionModule } from './handlers/session.js';
-import { bridgeModule } from './bridge/module.js';
-import { chatModule } from './handlers/chat.js';
-import { notificationsModule } from './handlers/notifications.js';
-import { roomsModule } from './handlers/rooms.js';
-import { livestreamModule } from './handlers/livestream.js';
-import { presenceModule } from './handlers/presence.js';
+import type { DomainModule, ModuleFactory, Core } from './core.js';
+import { benchModule } from './handlers/bench/module.js';
+import { sessionModule } from './handlers/session/module.js';
+import { bridgeModule } from './handlers/bridge/module.js';
+import { chatModule } from './handlers/chat/module.js';
+import { notificationsModule } from './handlers/notifications/module.js';
+import { roomsModule } from './handlers/rooms/module.js';
+import { livestreamModule } from './handlers/livestream/module.js';
+import { presenceModule } from './handlers/presence/module.js';
 import { giftsModule } from './handlers/gifts/module.js';
 import { pkModule } from './handlers/pk/module.js';
 import { shoppingModule } from './handlers/shopping/module.js';
@@ -20,34 +20,42 @@ import { couponsModule } from './handlers/coupons/module.js';
 import { providersModule } from './handlers/providers/module.js';
 import { multiHostModule } from './handlers/multihost/module.js';
 import { paymentsModule } from './handlers/payments/module.js';
-import { moneyCreditor } from './handlers/money/creditor.js';
-import { walletsModule } from './handlers/money/module.js';
+import { moneyCreditor } from './handlers/wallets/creditor.js';
+import { walletsModule } from './handlers/wallets/module.js';
+import { createMoneyServices } from './handlers/wallets/services.js';
 
-/** Every domain module, in start order. A domain adds one line here. */
-export const MODULES: ModuleFactory[] = [
-  sessionModule,
-  roomsModule,
-  presenceModule,
-  livestreamModule,
-  notificationsModule,
-  chatModule,
-  benchModule,
-  bridgeModule,
-  authModule,
-  levelsModule,
-  supportersModule,
-  moderationModule,
-  supportModule,
-  schedulingModule,
-  couponsModule,
-  providersModule,
-  // The REST side of co-hosting, on the livestream module's stream store.
-  multiHostModule(),
-  // Coin purchases and admin credits go through the money WalletService (one ledger, one idempotency space).
-  paymentsModule({ creditor: moneyCreditor }),
-  giftsModule,
-  // Balances, ledger and transfers over HTTP, on the same money services as the socket events.
-  walletsModule,
-  pkModule,
-  shoppingModule,
-];
+/**
+ * Every domain module, in start order (stopped in reverse). A domain adds one line here. The money
+ * wiring (wallets, catalogue, gifts, PK, shopping) is built once, here, and handed to the modules
+ * that use it; the wallets module starts it, so it comes before every module that spends coins.
+ */
+export function createModules(core: Core): DomainModule[] {
+  const money = createMoneyServices(core);
+  const factories: ModuleFactory[] = [
+    sessionModule,
+    roomsModule,
+    presenceModule,
+    livestreamModule(money),
+    notificationsModule,
+    chatModule,
+    benchModule,
+    bridgeModule,
+    authModule,
+    levelsModule,
+    supportersModule,
+    moderationModule,
+    supportModule,
+    schedulingModule,
+    couponsModule,
+    providersModule,
+    // The REST side of co-hosting, on the livestream module's stream store.
+    multiHostModule(),
+    walletsModule(money),
+    // Coin purchases and admin credits go through the money WalletService (one ledger, one idempotency space).
+    paymentsModule({ creditor: moneyCreditor(money) }),
+    giftsModule(money),
+    pkModule(money),
+    shoppingModule(money),
+  ];
+  return factories.map((factory) => factory(core));
+}

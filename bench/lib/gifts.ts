@@ -21,9 +21,9 @@ import { hs256Token, Rpc } from './rpc.js';
 import { P99_LIMIT_MS, latency, spread } from './stats.js';
 import { startLivegateWithMoney, type Deployment, type Target } from './targets.js';
 import { baseRow, Meter, type Ctx } from './workloads.js';
-import { seedCatalogue } from '../../src/store/seed.js';
-import { moneyKeys } from '../../src/handlers/money/keys.js';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
+import { seedCatalogue } from '../../src/tools/seed.js';
+import { moneyKeys } from '../../src/handlers/wallets/keys.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 
 export interface GiftConfig {
   senders: number;

@@ -11,16 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
+import type { Principal } from '../kernel/session.js';
 import type { JwtConfig } from '../config.js';
-
-export type Role = 'user' | 'admin' | 'service';
-
-export interface Principal {
-  userId: string;
-  role: Role;
-  /** Seconds since epoch. */
-  expiresAt: number;
-}
 
 export type AuthFailureReason =
   | 'missing'

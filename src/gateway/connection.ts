@@ -1,17 +1,20 @@
 import type { WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import type { Principal } from './auth.js';
-import type { FrameEncoder, Frame, InboundRequest, WireFormat } from './codecs/types.js';
-import { AppError, toErrorBody } from './errors.js';
+import type { Principal } from '../kernel/session.js';
+import type { FrameEncoder, Frame, InboundRequest } from './codecs/types.js';
+import type { WireFormat } from '../kernel/session.js';
+import { AppError, toErrorBody } from '../kernel/errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import { TokenBucket, type KeyedLimiter } from './rate-limit.js';
 import { CLOSE_CODES, type CloseReason } from './close-codes.js';
 import type { InFlight } from './inflight.js';
 import type { RoomHub, RoomMember } from '../rooms/hub.js';
 import { RoomSet } from '../rooms/room-set.js';
-import type { Dispatcher } from '../handlers/dispatcher.js';
-import type { HandlerContext, Session } from '../handlers/types.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { HandlerContext } from './handler.js';
+import type { Session } from '../kernel/session.js';
 import type { Config } from '../config.js';
+import { BROADCAST_ROOM, userRoom } from '../kernel/rooms.js';
 
 export interface UserData {
   conn: Connection;
@@ -42,13 +45,6 @@ export interface ConnectionDeps {
   flushLater(conn: Connection): void;
 }
 
-export const USER_ROOM_PREFIX = 'user:';
-
-/** Room of every connection of one user, on every node. */
-export const userRoom = (userId: string): string => `${USER_ROOM_PREFIX}${userId}`;
-
-/** Room every authenticated connection joins: a publish here reaches everyone on every node. */
-export const BROADCAST_ROOM = 'broadcast';
 
 /**
  * One client socket, whatever its dialect: rooms, rate limits, backpressure, request handling.

@@ -6,7 +6,7 @@ import { AuthError, type TokenVerifier } from './auth.js';
 import { decodeJson, decodeMsgpack, jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { parseSioFrame, sio, type SioPacket } from './codecs/socketio.js';
 import type { Connection } from './connection.js';
-import { AppError } from './errors.js';
+import { AppError } from '../kernel/errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Logger } from 'pino';
 

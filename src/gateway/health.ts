@@ -2,38 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineRoute } from './http/route.js';
 import type { RouteDef } from './http/router.js';
 import type { GatewayMetrics } from './metrics.js';
-
-/** A named readiness check: Redis reachable, MongoDB reachable, writer running, ... */
-export type ReadinessCheck = () => Promise<boolean>;
-
-export class Readiness {
-  private readonly checks = new Map<string, ReadinessCheck>();
-  private draining = false;
-
-  register(name: string, check: ReadinessCheck): void {
-    this.checks.set(name, check);
-  }
-
-  setDraining(): void {
-    this.draining = true;
-  }
-
-  async report(timeoutMs = 2000): Promise<{ ready: boolean; checks: Record<string, boolean> }> {
-    const results: Record<string, boolean> = {};
-    await Promise.all(
-      [...this.checks].map(async ([name, check]) => {
-        results[name] = await withTimeout(check(), timeoutMs).catch(() => false);
-      }),
-    );
-    const ready = !this.draining && Object.values(results).every(Boolean);
-    return { ready, checks: { ...results, accepting: !this.draining } };
-  }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(timer));
-}
+import type { Readiness } from '../kernel/readiness.js';
 
 const Health = Type.Object({ status: Type.Literal('ok'), nodeId: Type.String() }, { $id: 'Health', additionalProperties: false });
 const Readyz = Type.Object(

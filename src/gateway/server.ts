@@ -8,10 +8,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Uws } from './uws.js';
 import { AuthError, type TokenVerifier } from './auth.js';
-import { BROADCAST_ROOM, Connection, USER_ROOM_PREFIX, topicFor, type ConnectionDeps, type UserData } from './connection.js';
+import { Connection, topicFor, type ConnectionDeps, type UserData } from './connection.js';
+import { BROADCAST_ROOM, USER_ROOM_PREFIX } from '../kernel/rooms.js';
 import { jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { sio, sioEncoder } from './codecs/socketio.js';
-import type { Frame, FrameEncoder, WireFormat } from './codecs/types.js';
+import type { Frame, FrameEncoder } from './codecs/types.js';
+import type { WireFormat } from '../kernel/session.js';
 import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
 import type { GatewayMetrics } from './metrics.js';
 import { mountRoutes, type RouteDef } from './http/router.js';
@@ -20,7 +22,7 @@ import { HttpGuard } from './http/guard.js';
 import { KeyedLimiter } from './rate-limit.js';
 import type { RoomHub } from '../rooms/hub.js';
 import type { RoomMessage } from '../rooms/bus.js';
-import type { Dispatcher } from '../handlers/dispatcher.js';
+import type { Dispatcher } from './dispatcher.js';
 import { MultiMap } from './multi-map.js';
 
 export interface GatewayDeps {

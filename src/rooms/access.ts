@@ -1,4 +1,4 @@
-import type { Session } from '../handlers/types.js';
+import type { Session } from '../kernel/session.js';
 
 /** Decides whether a session may read a room (`<kind>:<id>`), e.g. to resume it. */
 export type RoomReadCheck = (session: Session, id: string) => boolean | Promise<boolean>;

@@ -1,6 +1,6 @@
 import type { Bus, Published, RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
-import { AppError } from '../gateway/errors.js';
+import { AppError } from '../kernel/errors.js';
 import type { MemberRooms } from './room-set.js';
 
 /** A local connection as the room layer sees it: something that can join uWS topics. */
@@ -35,6 +35,9 @@ export type RoomWatcher = (message: RoomMessage) => void;
  * This node's view of rooms: who is in which room locally, and the bus subscription that
  * exists exactly while a room has at least one local member or watcher. It knows nothing of domains.
  */
+/** `RoomHub.send` as a function value: publish without waiting, a failure logged. */
+export type RoomSend = (room: string, event: string, data: unknown) => void;
+
 export class RoomHub {
   private readonly counts = new Map<string, number>();
   private readonly pending = new Map<string, Promise<void>>();
@@ -55,7 +58,8 @@ export class RoomHub {
   constructor(
     private readonly bus: Bus,
     private readonly fanout: LocalFanout,
-    private readonly onError: (err: unknown, room: string) => void,
+    /** A subscription, watcher or fire-and-forget publish that failed (logged by the composition root). */
+    private readonly onError: (err: unknown, room: string, what: 'subscribe' | 'watch' | 'publish', event?: string) => void,
     private readonly metrics?: RoomMetrics,
   ) {
     bus.onMessage((message) => {
@@ -177,6 +181,15 @@ export class RoomHub {
     return this.bus.publish(room, event, data);
   }
 
+  /**
+   * Publishes and does not wait: for events that report a change already made (a balance moved,
+   * a message stored), where a failed publish must not fail the request. The failure is logged;
+   * clients catch up on resume or refetch.
+   */
+  send(room: string, event: string, data: unknown): void {
+    this.bus.publish(room, event, data).catch((err: unknown) => this.onError(err, room, 'publish', event));
+  }
+
   localMembers(room: string): number {
     return this.counts.get(room) ?? 0;
   }
@@ -235,12 +248,12 @@ export class RoomHub {
     try {
       watcher(message);
     } catch (err) {
-      this.onError(err, message.room);
+      this.onError(err, message.room, 'watch', message.event);
     }
   }
 
   private track(room: string, op: Promise<void>): void {
-    const chained = (this.pending.get(room) ?? Promise.resolve()).then(() => op).catch((err: unknown) => this.onError(err, room));
+    const chained = (this.pending.get(room) ?? Promise.resolve()).then(() => op).catch((err: unknown) => this.onError(err, room, 'subscribe'));
     this.pending.set(room, chained);
     void chained.finally(() => {
       if (this.pending.get(room) === chained) this.pending.delete(room);

@@ -36,7 +36,7 @@ const reapKey = (nodeId: string): string => `lg:node:${nodeId}:reaping`;
  * ARGV[1]  node id        ARGV[2] heartbeat TTL in ms
  * Returns 1 if the heartbeat had lapsed (this node may have been reaped), else 0.
  */
-const BEAT = new LuaScript(`
+const BEAT = new LuaScript('liveness-beat', `
 local lapsed = redis.call('EXISTS', KEYS[2]) == 0
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 redis.call('SADD', KEYS[1], ARGV[1])
@@ -49,7 +49,7 @@ return 0
  * KEYS[1]  the node set   KEYS[2] the node's heartbeat key   KEYS[3] its reaping lock
  * ARGV[1]  node id
  */
-const FORGET = new LuaScript(`
+const FORGET = new LuaScript('liveness-forget', `
 if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SREM', KEYS[1], ARGV[1]) end
 redis.call('DEL', KEYS[3])
 return 0

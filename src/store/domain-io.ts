@@ -4,17 +4,16 @@
  * (the client retries), and a read never holds a request longer than `readTimeoutMs`.
  */
 import type { Logger } from 'pino';
-import { AppError } from '../gateway/errors.js';
-import { userRoom } from '../gateway/connection.js';
+import { AppError } from '../kernel/errors.js';
+import { userRoom } from '../kernel/rooms.js';
 import type { RoomHub } from '../rooms/hub.js';
-import { bounded } from './bounded.js';
-import type { Mongo } from './mongo.js';
+import type { Documents } from './documents.js';
 import type { WriteOp, WriteQueue } from './write-queue.js';
 
 export interface DomainIoDeps {
   queue: WriteQueue;
   hub: RoomHub;
-  mongo: Mongo | undefined;
+  documents: Documents;
   log: Logger;
 }
 
@@ -22,7 +21,7 @@ export interface DomainIoDeps {
 export const stripId = ({ _id, ...rest }: { _id: string } & Record<string, unknown>): Record<string, unknown> => rest;
 
 export class DomainIo {
-  constructor(private readonly deps: DomainIoDeps, private readonly readTimeoutMs = 5000) {}
+  constructor(private readonly deps: DomainIoDeps) {}
 
   /** Durable before the client is acknowledged. */
   async enqueue(ops: WriteOp[]): Promise<void> {
@@ -36,21 +35,14 @@ export class DomainIo {
 
   /** To every device of the user on every node; fire and forget. */
   publishToUser(userId: string, event: string, data: unknown): void {
-    this.deps.hub.publish(userRoom(userId), event, data).catch((err: unknown) => this.deps.log.warn({ err, event }, 'publish failed'));
+    this.deps.hub.send(userRoom(userId), event, data);
   }
 
-  db(): Mongo['db'] {
-    if (!this.deps.mongo) throw new AppError('unavailable', 'no database configured');
-    return this.deps.mongo.db;
+  db(): ReturnType<Documents['db']> {
+    return this.deps.documents.db();
   }
 
-  async read<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      return await bounded(read(), this.readTimeoutMs, 'mongodb read');
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      this.deps.log.warn({ err: (err as Error).message }, 'mongodb read failed');
-      throw new AppError('unavailable', 'database unavailable; retry');
-    }
+  read<T>(read: () => Promise<T>): Promise<T> {
+    return this.deps.documents.read(read);
   }
 }

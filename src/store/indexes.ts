@@ -1,5 +1,6 @@
 import type { CreateIndexesOptions, Db, IndexSpecification } from 'mongodb';
 import type { Logger } from 'pino';
+import { COLLECTIONS } from './collections.js';
 
 export interface IndexSpec {
   collection: string;
@@ -49,6 +50,20 @@ export const INDEXES: IndexSpec[] = [
   { collection: 'payments', key: { userId: 1, idempotencyKey: 1 }, options: { unique: true, name: 'idempotency_unique', partialFilterExpression: { idempotencyKey: { $type: 'string' } } } },
   // Payouts (withdrawals): _id is derived from (user, idempotency key); a user's history.
   { collection: 'payouts', key: { userId: 1, createdAt: -1 } },
+  // Money (seed 000: Transaction, GiftTransaction, Gift, CoinPackage, PKBattle): ledgers by user and time.
+  { collection: COLLECTIONS.transactions, key: { userId: 1, createdAt: -1 } },
+  { collection: COLLECTIONS.transactions, key: { walletId: 1 } },
+  { collection: COLLECTIONS.giftTransactions, key: { senderId: 1, ts: -1 } },
+  { collection: COLLECTIONS.giftTransactions, key: { recipientId: 1, createdAt: -1 } },
+  { collection: COLLECTIONS.giftTransactions, key: { livestreamId: 1 } },
+  { collection: COLLECTIONS.giftTransactions, key: { giftId: 1 } },
+  { collection: COLLECTIONS.giftTransactions, key: { ts: -1 } },
+  { collection: COLLECTIONS.walletTransfers, key: { senderId: 1, ts: -1 } },
+  { collection: COLLECTIONS.gifts, key: { isActive: 1, category: 1 } },
+  { collection: COLLECTIONS.coinPackages, key: { isActive: 1 } },
+  { collection: COLLECTIONS.pkBattles, key: { status: 1 } },
+  { collection: COLLECTIONS.pkBattles, key: { host1Id: 1 } },
+  { collection: COLLECTIONS.pkBattles, key: { host2Id: 1 } },
 ];
 
 const NOT_SUPPORTED = new Set(['NotImplemented', 'CommandNotSupported', 'InvalidOptions']);

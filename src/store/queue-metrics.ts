@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { QueueEngine, QueueStats } from './queue-engine.js';
+import type { QueueEngine, QueueStats } from './stream-queue.js';
 
 /** The write pipeline's metrics; queue length and lag are read from the engine at scrape time. */
 export class QueueMetrics {

@@ -7,13 +7,13 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
-import type { Readiness } from '../gateway/health.js';
+import type { Readiness } from '../kernel/readiness.js';
 import { INDEXES, ensureIndexes } from './indexes.js';
 import type { Mongo } from './mongo.js';
-import type { QueueEngine } from './queue-engine.js';
-import { MemoryQueue } from './queue-memory.js';
+import type { QueueEngine } from './stream-queue.js';
+import { MemoryQueue } from './stream-queue-memory.js';
 import { QueueMetrics } from './queue-metrics.js';
-import { RedisStreamQueue } from './queue-redis.js';
+import { RedisStreamQueue } from './stream-queue-redis.js';
 import { Writer } from './writer.js';
 import type { WriteOp, WriteQueue } from './write-queue.js';
 

@@ -1,8 +1,8 @@
 import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type Db, type WriteError } from 'mongodb';
 import type { Logger } from 'pino';
-import { bounded } from './bounded.js';
+import { bounded } from '../kernel/bounded.js';
 import { chunkBatch, DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
-import { encodeOps, type Batch, type DocumentLocks, type QueueEngine } from './queue-engine.js';
+import { encodeOps, type Batch, type DocumentLocks, type QueueEngine } from './stream-queue.js';
 import type { QueueMetrics } from './queue-metrics.js';
 import type { WriteOp } from './write-queue.js';
 

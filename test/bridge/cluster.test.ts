@@ -1,6 +1,6 @@
 /**
  * The server API and the emitter path across a two-node cluster. Needs the Redis bus engine
- * (src/rooms/redis-bus.ts): with the in-process bus a node cannot reach the other node's sockets.
+ * (src/rooms/bus-redis.ts): with the in-process bus a node cannot reach the other node's sockets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';

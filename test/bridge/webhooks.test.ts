@@ -3,8 +3,8 @@ import { Redis } from 'ioredis';
 import { NativeClient } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startRedis } from '../support/services.js';
-import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/bridge/webhooks/signature.js';
-import type { WebhookEvent } from '../../src/bridge/webhooks/types.js';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/handlers/bridge/webhooks/signature.js';
+import type { WebhookEvent } from '../../src/handlers/bridge/webhooks/types.js';
 import { metric } from './helpers.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 

@@ -7,9 +7,9 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { Bus, RoomMessage } from '../../src/rooms/bus.js';
-import { MemoryBus } from '../../src/rooms/memory-bus.js';
+import { MemoryBus } from '../../src/rooms/bus-memory.js';
 import { RoomMetrics } from '../../src/rooms/metrics.js';
-import { RedisBus } from '../../src/rooms/redis-bus.js';
+import { RedisBus } from '../../src/rooms/bus-redis.js';
 
 type Factory = (historySize: number) => Bus;
 const log = pino({ level: 'silent' });

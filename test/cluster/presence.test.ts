@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { RedisContactDirectory } from '../../src/presence/contacts.js';
+import { RedisContactDirectory } from '../../src/handlers/presence/contacts.js';
 import { metricValue, waitUntil } from './helpers.js';
 
 interface Update {

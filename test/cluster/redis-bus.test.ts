@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { RoomMessage } from '../../src/rooms/bus.js';
 import { RoomMetrics } from '../../src/rooms/metrics.js';
-import { BUS_BATCH_MAX, RedisBus } from '../../src/rooms/redis-bus.js';
+import { BUS_BATCH_MAX, RedisBus } from '../../src/rooms/bus-redis.js';
 import { removeDir, startRedis, type Service } from '../support/services.js';
 import { waitUntil } from './helpers.js';
 

@@ -5,13 +5,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { MemoryStreamStore } from '../../src/livestream/memory-store.js';
-import { RedisStreamStore } from '../../src/livestream/redis-store.js';
-import type { StreamStore } from '../../src/livestream/store.js';
-import { MemoryPresenceStore } from '../../src/presence/memory-store.js';
-import { RedisPresenceStore } from '../../src/presence/redis-store.js';
-import type { PresenceStore } from '../../src/presence/store.js';
-import { MemoryContactDirectory, RedisContactDirectory, type ContactDirectory } from '../../src/presence/contacts.js';
+import { MemoryStreamStore } from '../../src/handlers/livestream/streams-memory.js';
+import { RedisStreamStore } from '../../src/handlers/livestream/streams-redis.js';
+import type { StreamStore } from '../../src/handlers/livestream/streams.js';
+import { MemoryPresenceStore } from '../../src/rooms/presence-memory.js';
+import { RedisPresenceStore } from '../../src/rooms/presence-redis.js';
+import type { PresenceStore } from '../../src/rooms/presence.js';
+import { MemoryContactDirectory, RedisContactDirectory, type ContactDirectory } from '../../src/handlers/presence/contacts.js';
 
 const redisClients: Redis[] = [];
 // The stream store's "live now" list is one global key: its tests use a database of their own

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient, type Db } from 'mongodb';
 import type { Socket } from 'socket.io-client';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
-import { seedCatalogue } from '../../src/store/seed.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
+import { seedCatalogue } from '../../src/tools/seed.js';
 import { NativeClient, sioConnect, sioConnected, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { http, type HttpOptions, type HttpReply } from '../support/http.js';

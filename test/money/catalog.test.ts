@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 import { ROOT } from '../support/services.js';
 import { connect, errorCode, eventually, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
 

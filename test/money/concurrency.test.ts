@@ -4,7 +4,7 @@
  * MongoDB holds exactly N GiftTransactions and matching ledger rows, and the creator holds the split.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 import type { NativeClient } from '../support/clients.js';
 import { connect, createLivestream, eventually, fund, ledgerOf, metric, ok, startMoneyEnv, uid, walletDoc, type MoneyEnv } from './support.js';
 

@@ -8,12 +8,12 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { GiftBatcher, type GiftJob, type GiftOutcome } from '../../src/handlers/gifts/gift-batch.js';
-import { moneyKeys } from '../../src/handlers/money/keys.js';
-import { walletLoadScript } from '../../src/handlers/money/lua/wallet-load.js';
-import { MoneyMetrics } from '../../src/handlers/money/metrics.js';
-import { Outbox } from '../../src/handlers/money/outbox.js';
+import { moneyKeys } from '../../src/handlers/wallets/keys.js';
+import { walletLoadScript } from '../../src/handlers/wallets/lua/wallet-load.js';
+import { MoneyMetrics } from '../../src/handlers/wallets/metrics.js';
+import { Outbox } from '../../src/handlers/wallets/outbox.js';
 import type { WriteOp, WriteQueue } from '../../src/store/write-queue.js';
-import { AppError } from '../../src/gateway/errors.js';
+import { AppError } from '../../src/kernel/errors.js';
 import { startRedis } from '../support/services.js';
 import { uid, type RedisServer } from './support.js';
 

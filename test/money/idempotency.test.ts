@@ -3,7 +3,7 @@
  * on any node, concurrently; and the typed refusals of gift:send.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 import { connect, createLivestream, errorCode, eventually, fund, ledgerOf, metric, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
 
 describe('gift:send idempotency and refusals', () => {

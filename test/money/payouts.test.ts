@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AppError } from '../../src/gateway/errors.js';
+import { AppError } from '../../src/kernel/errors.js';
 import type { PaymentProvider, PayoutEntryRequest, WalletCreditor } from '../../src/handlers/payments/providers.js';
 import { PAYOUTS, PaymentService, payoutIdOf, type PayoutDoc } from '../../src/handlers/payments/service.js';
 

@@ -3,7 +3,7 @@
  * winner; each host's score is the coin value of the gifts they received during the battle.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 import type { ServerFrame } from '../support/clients.js';
 import { connect, createUser, errorCode, eventually, fund, joinStream, metric, ok, startMoneyEnv, startStream, uid, type MoneyEnv } from './support.js';
 

@@ -5,8 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
-import { moneyKeys } from '../../src/handlers/money/keys.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
+import { moneyKeys } from '../../src/handlers/wallets/keys.js';
 import { startRedis } from '../support/services.js';
 import { connect, createUser, errorCode, eventually, fund, ledgerOf, metric, ok, startMoneyEnv, uid, walletDoc, type MoneyEnv } from './support.js';
 

@@ -1,6 +1,6 @@
 /** Live shopping: a session per stream, pins broadcast to the room, orders counted once, counters. */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 import { connect, createLivestream, errorCode, eventually, joinStream, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
 
 describe('live shopping', () => {

@@ -9,8 +9,8 @@ import { MongoClient, type Db } from 'mongodb';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startRedis } from '../support/services.js';
-import { seedCatalogue } from '../../src/store/seed.js';
-import { COLLECTIONS } from '../../src/handlers/money/collections.js';
+import { seedCatalogue } from '../../src/tools/seed.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 
 export type RedisServer = Awaited<ReturnType<typeof startRedis>>;
 

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { QueueMetrics } from '../../src/store/queue-metrics.js';
-import { RedisStreamQueue } from '../../src/store/queue-redis.js';
+import { RedisStreamQueue } from '../../src/store/stream-queue-redis.js';
 import { Writer } from '../../src/store/writer.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
 import { openDb, uid, waitUntil } from '../support/chat.js';

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RoomSet } from '../../src/rooms/room-set.js';
 import { MultiMap } from '../../src/gateway/multi-map.js';
-import { MemoryBus } from '../../src/rooms/memory-bus.js';
+import { MemoryBus } from '../../src/rooms/bus-memory.js';
 
 describe('RoomSet', () => {
   it('matches a Set through adds and deletes past its two inline slots', () => {
@@ -93,7 +93,7 @@ describe('MemoryBus room logs', () => {
 describe('RedisBus message pairs', () => {
   it('are the five key/value pairs packed one by one, as the publish script expects', async () => {
     const { Packr } = await import('msgpackr');
-    const { messagePairs } = await import('../../src/rooms/redis-bus.js');
+    const { messagePairs } = await import('../../src/rooms/bus-redis.js');
     const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
     const oneByOne = (values: unknown[]): Buffer => Buffer.concat(values.map((v) => Buffer.from(packr.pack(v))));
     const cases: Array<[string, string, unknown, number, string]> = [

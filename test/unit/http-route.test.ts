@@ -7,7 +7,7 @@ import { HttpGuard, RateLimitError, bearer } from '../../src/gateway/http/guard.
 import type { HttpRequestInfo } from '../../src/gateway/http/router.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../src/gateway/http/pagination.js';
 import { buildOpenApi } from '../../src/gateway/http/openapi.js';
-import { AppError } from '../../src/gateway/errors.js';
+import { AppError } from '../../src/kernel/errors.js';
 import { createTokenVerifier } from '../../src/gateway/auth.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
 import { KeyedLimiter } from '../../src/gateway/rate-limit.js';

@@ -2,10 +2,10 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { GiftCoalescer, type GiftSentFrame } from '../../src/handlers/gifts/coalescer.js';
-import { isGiftAvailable } from '../../src/handlers/gifts/catalog-types.js';
+import { isGiftAvailable } from '../../src/handlers/gifts/model.js';
 import { DEFAULT_CATALOGUE } from '../../src/handlers/gifts/catalog-defaults.js';
-import { giftTransactionId, giftWrites, splitEarnings, type GiftRecord } from '../../src/handlers/money/ledger.js';
-import { MoneyMetrics } from '../../src/handlers/money/metrics.js';
+import { giftTransactionId, giftWrites, splitEarnings, type GiftRecord } from '../../src/handlers/wallets/ledger.js';
+import { MoneyMetrics } from '../../src/handlers/wallets/metrics.js';
 
 const gift = (id: string) => DEFAULT_CATALOGUE.gifts.find((g) => g._id === id)!;
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/gateway/errors.js';
+import { ERROR_CODES } from '../../src/kernel/errors.js';
 import { CLOSE_CODES } from '../../src/gateway/close-codes.js';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'PROTOCOL.md'), 'utf8');

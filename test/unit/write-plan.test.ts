@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chunkBatch, coalesce, planBatch } from '../../src/store/bulk.js';
-import { decodeOps, encodeOps } from '../../src/store/queue-engine.js';
+import { decodeOps, encodeOps } from '../../src/store/stream-queue.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
 
 const snap = (id: string, version: number, set: Record<string, unknown>): WriteOp => ({ kind: 'setIfNewer', collection: 'c', id, version, set });

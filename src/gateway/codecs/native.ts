@@ -4,7 +4,7 @@
  *   server -> client  {ack, data} | {ack, error} | {event, data, room?, seq?} | {error}
  */
 import { Packr } from 'msgpackr';
-import { AppError, type ErrorBody } from '../errors.js';
+import { AppError, type ErrorBody } from '../../kernel/errors.js';
 import type { AckId, DecodeResult, EventMeta, Frame, FrameEncoder } from './types.js';
 
 /** Event names, the same rule for client frames and for server publishes (bridge). */

@@ -7,7 +7,7 @@
  * Socket.IO packet (inside an Engine.IO message): <type>[<nsp>,][<ack id>][<json>]
  *   0 CONNECT, 1 DISCONNECT, 2 EVENT, 3 ACK, 4 CONNECT_ERROR, 5/6 binary variants
  */
-import type { ErrorBody } from '../errors.js';
+import type { ErrorBody } from '../../kernel/errors.js';
 import type { AckId, EventMeta, Frame, FrameEncoder } from './types.js';
 
 export type SioPacket =

@@ -1,4 +1,5 @@
-import type { AppError, ErrorBody } from '../errors.js';
+import type { WireFormat } from '../../kernel/session.js';
+import type { AppError, ErrorBody } from '../../kernel/errors.js';
 
 export type AckId = number | string;
 
@@ -26,7 +27,5 @@ export interface FrameEncoder {
   ack(ackId: AckId, result: unknown): Frame;
   error(ackId: AckId | undefined, error: ErrorBody): Frame;
 }
-
-export type WireFormat = 'json' | 'msgpack' | 'sio';
 
 export type DecodeResult = { ok: true; request: InboundRequest } | { ok: false; error: AppError; ackId: AckId | undefined };

@@ -4,7 +4,7 @@
  * (`#/components/schemas/<id>`), which gives generated clients (Flutter) stable model names.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, type ErrorCode } from '../../kernel/errors.js';
 import type { AuthMode } from './guard.js';
 import { ErrorResponse, defineRoute, type ApiMeta } from './route.js';
 import type { RouteDef } from './router.js';

@@ -9,8 +9,8 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import type { Principal } from '../auth.js';
-import { AppError, type ErrorCode } from '../errors.js';
+import type { Principal } from '../../kernel/session.js';
+import { AppError, type ErrorCode } from '../../kernel/errors.js';
 import type { AuthMode } from './guard.js';
 import { isMongoUnavailable } from '../../store/mongo.js';
 import type { HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './router.js';

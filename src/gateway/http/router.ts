@@ -5,9 +5,9 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import type { Principal } from '../auth.js';
+import type { Principal } from '../../kernel/session.js';
 import type { InFlight } from '../inflight.js';
-import { AppError, toErrorBody } from '../errors.js';
+import { AppError, toErrorBody } from '../../kernel/errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { RateLimitError, type AuthMode, type HttpGuard } from './guard.js';
 import type { ApiMeta } from './route.js';

@@ -10,11 +10,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import type { Role } from '../../gateway/auth.js';
-import { AppError } from '../../gateway/errors.js';
+import type { Role } from '../../kernel/session.js';
+import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { isDuplicateKey } from '../../store/mongo.js';
-import { DateTime, dbOf, iso, newId } from '../common/http.js';
+import { DateTime, iso, newId } from '../../kernel/schemas.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { TokenIssuer } from './tokens.js';
 
@@ -86,8 +86,8 @@ const view = (u: UserDoc): UserView => ({
 });
 
 export const authModule: ModuleFactory = (core: Core) => {
-  const users = (): Collection<UserDoc> => dbOf(core).collection<UserDoc>(USERS);
-  const tokens = new TokenIssuer(core.config, () => dbOf(core));
+  const users = (): Collection<UserDoc> => core.documents.db().collection<UserDoc>(USERS);
+  const tokens = new TokenIssuer(core.config, () => core.documents.db());
   const tags = ['auth'];
 
   const routes = [

@@ -12,9 +12,9 @@ import { createHash, createSecretKey, randomBytes, timingSafeEqual, type KeyObje
 import { SignJWT } from 'jose';
 import type { Collection, Db } from 'mongodb';
 import type { Config } from '../../config.js';
-import type { Role } from '../../gateway/auth.js';
-import { AppError } from '../../gateway/errors.js';
-import { newId } from '../common/http.js';
+import type { Role } from '../../kernel/session.js';
+import { AppError } from '../../kernel/errors.js';
+import { newId } from '../../kernel/schemas.js';
 
 export interface RefreshTokenDoc {
   _id: string;

@@ -3,7 +3,7 @@
  * inputs of schemas.ts, named for /openapi.json. Schemas only.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime } from '../common/http.js';
+import { DateTime } from '../../kernel/schemas.js';
 import { MESSAGE_TYPES } from './model.js';
 import { CreateSchema, SendSchema } from './schemas.js';
 

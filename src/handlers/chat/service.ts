@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Notifier } from '../../core.js';
-import type { WebhookSink } from '../../bridge/webhooks/types.js';
+import type { WebhookSink } from '../bridge/webhooks/types.js';
 import type { PageWindow } from '../../gateway/http/pagination.js';
-import type { ContactDirectory } from '../../presence/contacts.js';
-import type { OnlineCheck } from '../../presence/online.js';
-import { AppError } from '../../gateway/errors.js';
+import type { ContactDirectory } from '../presence/contacts.js';
+import type { OnlineCheck } from '../../rooms/online.js';
+import { AppError } from '../../kernel/errors.js';
 import type { RoomHub } from '../../rooms/hub.js';
 import { DomainIo, stripId } from '../../store/domain-io.js';
-import type { Mongo } from '../../store/mongo.js';
+import type { Documents } from '../../store/documents.js';
 import type { WriteQueue } from '../../store/write-queue.js';
 import { groupConversationId, messageId, privateConversationId } from './ids.js';
 import {
@@ -30,7 +30,7 @@ export interface ChatServiceDeps {
   state: ChatState;
   queue: WriteQueue;
   hub: RoomHub;
-  mongo: Mongo | undefined;
+  documents: Documents;
   notifier: Notifier;
   log: Logger;
   /** Participants of a conversation become presence contacts (they may see each other online). */
@@ -324,22 +324,22 @@ export class ChatService {
   }
 
   private async loadConversation(id: string): Promise<ConversationState | undefined> {
-    if (!this.deps.mongo) return undefined;
-    const db = this.deps.mongo.db;
+    if (!this.deps.documents.configured) return undefined;
+    const db = this.deps.documents.db();
     const doc = await this.io.read(() => db.collection<{ _id: string }>('conversations').findOne({ _id: id }));
     return doc ? this.deps.state.putConversation(conversationFromDoc(doc)) : undefined;
   }
 
   private async messageExists(conversationId: string, id: string): Promise<boolean> {
     if (await this.deps.state.hasMessage(conversationId, id)) return true;
-    if (!this.deps.mongo) return false;
-    const db = this.deps.mongo.db;
+    if (!this.deps.documents.configured) return false;
+    const db = this.deps.documents.db();
     return (await this.io.read(() => db.collection<{ _id: string }>('messages').countDocuments({ _id: id, conversationId }, { limit: 1 }))) > 0;
   }
 
   private async loadMessage(conversationId: string, id: string): Promise<boolean> {
-    if (!this.deps.mongo) return false;
-    const db = this.deps.mongo.db;
+    if (!this.deps.documents.configured) return false;
+    const db = this.deps.documents.db();
     const doc = await this.io.read(() => db.collection<{ _id: string }>('messages').findOne({ _id: id, conversationId }));
     if (!doc) return false;
     await this.deps.state.putMessage(messageFromDoc(doc));

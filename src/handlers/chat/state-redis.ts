@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript, pairs } from '../../store/redis-script.js';
+import { LuaScript, pairs } from '../../rooms/lua.js';
 import { conversationFromHash, conversationToHash, messageFromHash, messageToHash, type ConversationState, type MessageBase, type MessageState } from './model.js';
 import type { ChatState, ConversationResult, MemberAction, MembersChange, MessageAction, MessageResult, SendResult } from './state.js';
 
@@ -12,7 +12,7 @@ import type { ChatState, ConversationResult, MemberAction, MembersChange, Messag
  *   lg:chat:view:<uid>   hash connectionId -> conversation a device is looking at
  */
 
-const PUT_IF_ABSENT = new RedisScript(
+const PUT_IF_ABSENT = new LuaScript(
   'put_if_absent',
   `-- Stores a hash unless the key exists.
 -- KEYS[1] hash key
@@ -25,7 +25,7 @@ end
 return redis.call('HGETALL', KEYS[1])`,
 );
 
-const SEND = new RedisScript(
+const SEND = new LuaScript(
   'chat_send',
   `-- One message sent: checks membership, deduplicates by message id, bumps every other member's
 -- unread count, sets the sender's read watermark, the last message, the count and the version.
@@ -51,7 +51,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[7])
 return {'sent', redis.call('HGETALL', KEYS[1])}`,
 );
 
-const MUTATE_MESSAGE = new RedisScript(
+const MUTATE_MESSAGE = new LuaScript(
   'chat_mutate_message',
   `-- Edit or delete (sender only), react or unreact (members only) one message; bumps its version.
 -- KEYS[1] message hash, KEYS[2] conversation hash
@@ -83,7 +83,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return {'ok', redis.call('HGETALL', KEYS[1])}`,
 );
 
-const UPDATE_MEMBER = new RedisScript(
+const UPDATE_MEMBER = new LuaScript(
   'chat_update_member',
   `-- One member's own state: read or delivered watermark, mute, archive; bumps the version.
 -- KEYS[1] conversation hash
@@ -105,7 +105,7 @@ redis.call('HINCRBY', KEYS[1], 'v', 1)
 return {'ok', redis.call('HGETALL', KEYS[1])}`,
 );
 
-const CHANGE_MEMBERS = new RedisScript(
+const CHANGE_MEMBERS = new LuaScript(
   'chat_change_members',
   `-- Adds or removes group members. The admin adds and removes; any member may remove itself
 -- (leave); an admin who leaves hands the role to the longest-standing remaining member.

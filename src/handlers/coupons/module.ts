@@ -6,11 +6,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { isDuplicateKey } from '../../store/mongo.js';
-import { DateTime, Id, Nullable, dbOf, isoOrNull, notFound } from '../common/http.js';
+import { DateTime, Id, Nullable, isoOrNull, notFound } from '../../kernel/schemas.js';
 import { evaluate, type CouponRules } from './discount.js';
 
 export interface CouponDoc extends CouponRules {
@@ -92,7 +92,7 @@ const view = (d: CouponDoc): CouponView => ({
 });
 
 export const couponsModule: ModuleFactory = (core: Core) => {
-  const coupons = (): Collection<CouponDoc> => dbOf(core).collection<CouponDoc>(COUPONS);
+  const coupons = (): Collection<CouponDoc> => core.documents.db().collection<CouponDoc>(COUPONS);
   const tags = ['coupons'];
 
   return {

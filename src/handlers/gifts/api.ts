@@ -3,9 +3,9 @@
  * `gift:send` and `POST /api/gifts/send` (one schema, one set of rules), and the views clients see.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, IdempotencyKey, Nullable, UserId } from '../common/http.js';
-import type { GiftAck } from '../money/ledger.js';
-import { isGiftAvailable, type Gift } from './catalog-types.js';
+import { DateTime, IdempotencyKey, Nullable, UserId } from '../../kernel/schemas.js';
+import type { GiftAck } from '../wallets/ledger.js';
+import { isGiftAvailable, type Gift } from './model.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 

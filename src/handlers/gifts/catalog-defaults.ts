@@ -1,5 +1,5 @@
 /** The default catalogue loaded by the seed command (`npm run seed`); stable _ids keep it idempotent. */
-import type { Catalogue, Gift, GiftAnimation, Rarity } from './catalog-types.js';
+import type { Catalogue, Gift, GiftAnimation, Rarity } from './model.js';
 
 const gift = (
   _id: string,

@@ -5,10 +5,10 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Mongo } from '../../store/mongo.js';
-import { COLLECTIONS } from '../money/collections.js';
-import { moneyKeys } from '../money/keys.js';
-import { CATALOGUE_KINDS, type Catalogue, type CatalogueKind, type Gift } from './catalog-types.js';
+import type { Documents } from '../../store/documents.js';
+import { COLLECTIONS } from '../../store/collections.js';
+import { moneyKeys } from '../wallets/keys.js';
+import { CATALOGUE_KINDS, type Catalogue, type CatalogueKind, type Gift } from './model.js';
 import { DEFAULT_CATALOGUE } from './catalog-defaults.js';
 
 export const CATALOGUE_COLLECTIONS: Record<CatalogueKind, string> = {
@@ -27,7 +27,7 @@ export class CatalogService {
   private version = '';
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly mongo: Mongo | undefined, private readonly redis: Redis | undefined, private readonly log: Logger, private readonly refreshMs: number) {
+  constructor(private readonly documents: Documents, private readonly redis: Redis | undefined, private readonly log: Logger, private readonly refreshMs: number) {
     this.index();
   }
 
@@ -55,13 +55,13 @@ export class CatalogService {
 
   /** Reloads when the version key moved (or on first call). Keeps the old catalogue on failure. */
   async refresh(): Promise<boolean> {
-    if (!this.mongo) return false;
+    if (!this.documents.configured) return false;
     try {
       const version = (await this.redis?.get(moneyKeys.catalogVersion)) ?? 'static';
       if (version === this.version && this.giftsById.size > 0) return false;
       const loaded = {} as Record<CatalogueKind, unknown[]>;
       for (const kind of CATALOGUE_KINDS) {
-        loaded[kind] = await this.mongo.db.collection(CATALOGUE_COLLECTIONS[kind]).find({}).sort({ [SORT_FIELD[kind]]: 1 }).toArray();
+        loaded[kind] = await this.documents.collection(CATALOGUE_COLLECTIONS[kind]).find({}).sort({ [SORT_FIELD[kind]]: 1 }).toArray();
       }
       const catalogue = loaded as unknown as Catalogue;
       if (catalogue.gifts.length === 0) {

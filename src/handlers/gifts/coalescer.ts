@@ -5,11 +5,12 @@
  * and each frame carries the latest ones it saw, so a client shows max(totals) and is exact.
  */
 import { randomBytes } from 'node:crypto';
-import { userRoom } from '../../gateway/connection.js';
-import type { GiftRecord } from '../money/ledger.js';
-import { livestreamRoom } from '../money/keys.js';
-import type { MoneyMetrics } from '../money/metrics.js';
-import type { Gift } from './catalog-types.js';
+import { userRoom } from '../../kernel/rooms.js';
+import type { GiftRecord } from '../wallets/ledger.js';
+import { livestreamRoom } from '../wallets/keys.js';
+import type { MoneyMetrics } from '../wallets/metrics.js';
+import type { Gift } from './model.js';
+import type { RoomSend } from '../../rooms/hub.js';
 
 export interface GiftSentFrame {
   livestreamId: string | null;
@@ -41,14 +42,13 @@ interface Combo {
   lastTs: number;
 }
 
-export type RoomPublisher = (room: string, event: string, data: unknown) => void;
 
 export class GiftCoalescer {
   private readonly pending = new Map<string, { room: string; frame: GiftSentFrame }>();
   private readonly combos = new Map<string, Combo>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly publish: RoomPublisher, private readonly tickMs: number, private readonly comboWindowMs: number, private readonly metrics: MoneyMetrics) {}
+  constructor(private readonly publish: RoomSend, private readonly tickMs: number, private readonly comboWindowMs: number, private readonly metrics: MoneyMetrics) {}
 
   add(record: GiftRecord, gift: Gift): void {
     const room = record.livestreamId ? livestreamRoom(record.livestreamId) : userRoom(record.recipientId);

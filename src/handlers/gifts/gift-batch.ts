@@ -9,13 +9,13 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AppError } from '../../gateway/errors.js';
-import { moneyKeys } from '../money/keys.js';
-import { giftWrites, type GiftMeta, type GiftRecord } from '../money/ledger.js';
-import { GIFT_ARGS, GIFT_KEYS, giftSendScript } from '../money/lua/gift-send.js';
-import type { MoneyMetrics } from '../money/metrics.js';
-import type { Outbox } from '../money/outbox.js';
-import type { StreamDirectory } from '../money/stream-directory.js';
+import { AppError } from '../../kernel/errors.js';
+import { moneyKeys } from '../wallets/keys.js';
+import { giftWrites, type GiftMeta, type GiftRecord } from '../wallets/ledger.js';
+import { GIFT_ARGS, GIFT_KEYS, giftSendScript } from '../wallets/lua/gift-send.js';
+import type { MoneyMetrics } from '../wallets/metrics.js';
+import type { Outbox } from '../wallets/outbox.js';
+import type { StreamDirectory } from '../wallets/stream-directory.js';
 import { coalesce } from '../../store/bulk.js';
 
 /** One gift:send, validated against the catalogue. */

@@ -1,17 +1,17 @@
 /**
  * The gifts domain: sending gifts, wallets, the catalogue and supporter leaderboards, over the
- * socket and (routes.ts) over HTTP, on the same money services. Starts and stops those services.
+ * socket and (routes.ts) over HTTP, on the node's money services (started and stopped by the wallets module).
  */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
-import { COLLECTIONS } from '../money/collections.js';
-import { moneyKeys } from '../money/keys.js';
-import { moneyServices, requireMoney } from '../money/services.js';
-import { defineHandler } from '../types.js';
-import { IdempotencyKey } from '../common/http.js';
+import { AppError } from '../../kernel/errors.js';
+import { COLLECTIONS } from '../../store/collections.js';
+import { moneyKeys } from '../wallets/keys.js';
+import { requireMoney, type MoneyServices } from '../wallets/services.js';
+import { defineHandler } from '../../gateway/handler.js';
+import { IdempotencyKey } from '../../kernel/schemas.js';
 import { GiftSend } from './api.js';
-import { CATALOGUE_KINDS, giftView } from './catalog-types.js';
+import { CATALOGUE_KINDS, giftView } from './model.js';
 import { giftRoutes } from './routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -34,8 +34,7 @@ function board(flat: string[]): Array<{ userId: string; coins: number }> {
   return out;
 }
 
-export const giftsModule: ModuleFactory = (core) => {
-  const services = moneyServices(core);
+export const giftsModule = (services: MoneyServices | undefined): ModuleFactory => () => {
   return {
     name: 'gifts',
     routes: giftRoutes(services),
@@ -93,40 +92,5 @@ export const giftsModule: ModuleFactory = (core) => {
         return { livestreamId: data.livestreamId, coins: Number(raw['coins'] ?? 0), gifts: Number(raw['gifts'] ?? 0), byGift: gifts };
       }),
     },
-    async start() {
-      if (!services) return;
-      await services.catalog.start();
-      services.outbox.start();
-      void ensureIndexes(core).catch((err: unknown) => core.log.warn({ err: (err as Error).message }, 'money indexes not created'));
-    },
-    async stop() {
-      if (!services) return;
-      await services.gifts.idle();
-      services.coalescer.stop();
-      services.outbox.stop();
-      services.catalog.stop();
-    },
   };
 };
-
-/** The indexes seed 000 lists for the money collections (created in the background, idempotent). */
-async function ensureIndexes(core: Parameters<ModuleFactory>[0]): Promise<void> {
-  const db = core.mongo?.db;
-  if (!db) return;
-  const specs: Array<[string, Record<string, 1 | -1>]> = [
-    [COLLECTIONS.transactions, { userId: 1, createdAt: -1 }],
-    [COLLECTIONS.transactions, { walletId: 1 }],
-    [COLLECTIONS.giftTransactions, { senderId: 1, ts: -1 }],
-    [COLLECTIONS.giftTransactions, { recipientId: 1, createdAt: -1 }],
-    [COLLECTIONS.giftTransactions, { livestreamId: 1 }],
-    [COLLECTIONS.giftTransactions, { giftId: 1 }],
-    [COLLECTIONS.giftTransactions, { ts: -1 }],
-    [COLLECTIONS.walletTransfers, { senderId: 1, ts: -1 }],
-    [COLLECTIONS.gifts, { isActive: 1, category: 1 }],
-    [COLLECTIONS.coinPackages, { isActive: 1 }],
-    [COLLECTIONS.pkBattles, { status: 1 }],
-    [COLLECTIONS.pkBattles, { host1Id: 1 }],
-    [COLLECTIONS.pkBattles, { host2Id: 1 }],
-  ];
-  for (const [collection, keys] of specs) await db.collection(collection).createIndex(keys);
-}

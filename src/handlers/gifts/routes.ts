@@ -6,15 +6,15 @@
  * frames to the stream room or the recipient's user room.
  */
 import { Type } from '@sinclair/typebox';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import { IdParams } from '../common/http.js';
-import type { MoneyStore } from '../money/money-store.js';
-import { requireMoney, type MoneyServices } from '../money/services.js';
+import { IdParams } from '../../kernel/schemas.js';
+import type { MoneyStore } from '../wallets/money-store.js';
+import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { GiftSchema, GiftSend, GiftSendResult, PopularGift, giftBody, giftSendResult } from './api.js';
-import { isGiftAvailable } from './catalog-types.js';
+import { isGiftAvailable } from './model.js';
 
 const tags = ['gifts'];
 const POPULAR_WINDOW_MS = 7 * 86_400_000;

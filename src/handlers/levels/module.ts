@@ -6,12 +6,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { isDuplicateKey } from '../../store/mongo.js';
-import { CatalogIdParams, Nullable, UserId, dbOf, newId, notFound } from '../common/http.js';
+import { CatalogIdParams, Nullable, UserId, newId, notFound } from '../../kernel/schemas.js';
 
 export interface LevelDoc {
   _id: string;
@@ -94,8 +94,8 @@ const view = (d: LevelDoc): LevelView => ({
 });
 
 export const levelsModule: ModuleFactory = (core: Core) => {
-  const levels = (): Collection<LevelDoc> => dbOf(core).collection<LevelDoc>(LEVELS);
-  const xps = (): Collection<XpDoc> => dbOf(core).collection<XpDoc>(USER_XP);
+  const levels = (): Collection<LevelDoc> => core.documents.db().collection<LevelDoc>(LEVELS);
+  const xps = (): Collection<XpDoc> => core.documents.db().collection<XpDoc>(USER_XP);
   const levelFor = async (xp: number): Promise<LevelDoc | null> => levels().findOne({ minXP: { $lte: xp } }, { sort: { minXP: -1 } });
   const tags = ['levels'];
 

@@ -12,15 +12,15 @@
  * A `created` stream is its host's draft: others (not admins) get 404 for it.
  */
 import { Type } from '@sinclair/typebox';
-import type { Principal } from '../../gateway/auth.js';
-import { AppError } from '../../gateway/errors.js';
+import type { Principal } from '../../kernel/session.js';
+import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import type { LivestreamService } from '../../livestream/service.js';
-import type { StreamInfo } from '../../livestream/store.js';
-import { streamRoom } from '../../livestream/viewers.js';
-import type { GiftService } from '../gifts/gift-service.js';
+import type { LivestreamService } from './service.js';
+import type { StreamInfo } from './streams.js';
+import { streamRoom } from './viewers.js';
+import type { GiftService } from '../gifts/service.js';
 import { GiftSendResult } from '../gifts/api.js';
 import { LiveGiftInput, Livestream, LivestreamCreate, LivestreamJoin, LivestreamLeave, StreamParams, type LivestreamBody } from './schemas.js';
 

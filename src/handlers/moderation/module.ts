@@ -8,11 +8,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection, Filter } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, DocIdParams, Id, Nullable, assertOwner, dbOf, iso, isoOrNull, newId, notFound } from '../common/http.js';
+import { DateTime, DocIdParams, Id, Nullable, assertOwner, iso, isoOrNull, newId, notFound } from '../../kernel/schemas.js';
 
 const lit = <T extends string>(values: readonly T[], description?: string) => Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
 
@@ -104,7 +104,7 @@ const view = (d: ReportDoc): ReportView => ({
 });
 
 export const moderationModule: ModuleFactory = (core: Core) => {
-  const reports = (): Collection<ReportDoc> => dbOf(core).collection<ReportDoc>(REPORTS);
+  const reports = (): Collection<ReportDoc> => core.documents.db().collection<ReportDoc>(REPORTS);
   const page = async (filter: Filter<ReportDoc>, query: { page?: number; limit?: number }, sort: 1 | -1) => {
     const w = pageWindow(query);
     const [items, total] = await Promise.all([reports().find(filter).sort({ createdAt: sort, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), reports().countDocuments(filter)]);

@@ -11,13 +11,13 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { streamStoreFor } from '../../livestream/directory.js';
-import type { StreamInfo, StreamStore } from '../../livestream/store.js';
-import { streamRoom } from '../../livestream/viewers.js';
-import { UserId } from '../common/http.js';
+import { streamStoreFor } from '../livestream/directory.js';
+import type { StreamInfo, StreamStore } from '../livestream/streams.js';
+import { streamRoom } from '../livestream/viewers.js';
+import { UserId } from '../../kernel/schemas.js';
 
 const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const Params = Type.Object({ streamId: StreamId });

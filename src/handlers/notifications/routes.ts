@@ -4,11 +4,11 @@
  * user's devices. A user only ever addresses their own notifications: another user's id is 404.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import { DateTime, IdParams } from '../common/http.js';
+import { DateTime, IdParams } from '../../kernel/schemas.js';
 import { PRIORITIES } from './model.js';
 import type { NotificationService } from './service.js';
 

@@ -1,10 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import type { RoomHub } from '../../rooms/hub.js';
 import { NOTIFICATION_TTL_DAYS } from '../../store/indexes.js';
 import { DomainIo, stripId } from '../../store/domain-io.js';
-import type { Mongo } from '../../store/mongo.js';
+import type { Documents } from '../../store/documents.js';
 import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
 import { VERSION, fromDoc, toDoc, view, type NotificationInput, type NotificationRecord } from './model.js';
 import type { NotificationState } from './state.js';
@@ -15,7 +15,7 @@ export interface NotificationDeps {
   state: NotificationState;
   queue: WriteQueue;
   hub: RoomHub;
-  mongo: Mongo | undefined;
+  documents: Documents;
   log: Logger;
 }
 

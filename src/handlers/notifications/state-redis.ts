@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../../store/redis-script.js';
+import { LuaScript } from '../../rooms/lua.js';
 import type { NotificationRecord } from './model.js';
 import type { NotificationState } from './state.js';
 
@@ -10,7 +10,7 @@ import type { NotificationState } from './state.js';
  *   lg:notif:{u}:key:<k>  dedupe marker for notify(key)
  */
 
-const ADD = new RedisScript(
+const ADD = new LuaScript(
   'notif_add',
   `-- Adds an unread notification once per dedupe key, dropping expired ones.
 -- KEYS[1] unread hash, KEYS[2] order zset, KEYS[3] dedupe key ('' = none)
@@ -29,7 +29,7 @@ redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return {1, redis.call('HLEN', KEYS[1])}`,
 );
 
-const TAKE = new RedisScript(
+const TAKE = new LuaScript(
   'notif_take',
   `-- Removes one notification from the unread set.
 -- KEYS[1] unread hash, KEYS[2] order zset
@@ -43,7 +43,7 @@ end
 return {record or '', redis.call('HLEN', KEYS[1])}`,
 );
 
-const TAKE_ALL = new RedisScript(
+const TAKE_ALL = new LuaScript(
   'notif_take_all',
   `-- Removes and returns every unread notification.
 -- KEYS[1] unread hash, KEYS[2] order zset

@@ -10,12 +10,12 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, DocIdParams, Id, IdempotencyKey, Nullable, UserId, assertOwner, dbOf, iso, newId, notFound } from '../common/http.js';
-import { defineHandler } from '../types.js';
+import { DateTime, DocIdParams, Id, IdempotencyKey, Nullable, UserId, assertOwner, iso, newId, notFound } from '../../kernel/schemas.js';
+import { defineHandler } from '../../gateway/handler.js';
 import { coinRoutes } from './coin-routes.js';
 import { DevPaymentProvider, type PaymentProvider, type WalletCreditor } from './providers.js';
 import { CreditStatusSchema, Payment, paymentView } from './schemas.js';
@@ -59,7 +59,7 @@ const Adjustment = Type.Object(
 
 export interface PaymentsOptions {
   /** The wallet ledger; undefined until the wallet module provides one. */
-  creditor?: (core: Core) => WalletCreditor | undefined;
+  creditor?: WalletCreditor | undefined;
   /** Extra (real) providers. */
   providers?: (core: Core) => PaymentProvider[];
 }
@@ -69,8 +69,8 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
     const providers = new Map<string, PaymentProvider>();
     if (core.config.devPayments) providers.set('dev', new DevPaymentProvider());
     for (const p of options.providers?.(core) ?? []) providers.set(p.id, p);
-    const creditor = options.creditor?.(core);
-    const service = new PaymentService(() => dbOf(core), providers, creditor, async (userId, event, data) => {
+    const creditor = options.creditor;
+    const service = new PaymentService(() => core.documents.db(), providers, creditor, async (userId, event, data) => {
       await core.hub.publish(userRoom(userId), event, data);
     });
     const payments = (): ReturnType<PaymentService['payments']> => service.payments();
@@ -147,7 +147,7 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
               const credit = await creditor.credit({ userId: body.userId, coins: body.coins, reason: 'admin_credit', referenceId: doc._id, actorId: principal.userId, description: body.reason });
               Object.assign(doc, { creditStatus: 'credited', transactionId: credit.transactionId });
             }
-            await dbOf(core).collection<AdjustmentDoc>(ADJUSTMENTS).insertOne(doc);
+            await core.documents.db().collection<AdjustmentDoc>(ADJUSTMENTS).insertOne(doc);
             core.log.info({ audit: true, actor: principal.userId, action: 'wallet.admin_credit', userId: body.userId, coins: body.coins, adjustmentId: doc._id, creditStatus: doc.creditStatus }, 'admin action');
             return { id: doc._id, userId: doc.userId, coins: doc.coins, reason: doc.reason, actorId: doc.actorId, creditStatus: doc.creditStatus, transactionId: doc.transactionId, createdAt: iso(doc.createdAt) };
           },

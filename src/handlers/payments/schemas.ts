@@ -1,6 +1,6 @@
 /** The payments domain's HTTP models (TypeBox, named components in /openapi.json) and their views. */
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, IdempotencyKey, Nullable, iso } from '../common/http.js';
+import { DateTime, IdempotencyKey, Nullable, iso } from '../../kernel/schemas.js';
 import { WITHDRAWAL, type CoinPackageDoc, type PaymentDoc, type PayoutDoc } from './service.js';
 
 export const CreditStatusSchema = Type.Union([Type.Literal('credited'), Type.Literal('awaiting_wallet_service'), Type.Literal('not_applicable')], {

@@ -11,9 +11,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import { isDuplicateKey } from '../../store/mongo.js';
-import { newId, notFound } from '../common/http.js';
+import { newId, notFound } from '../../kernel/schemas.js';
 import type { PaymentProvider, WalletCreditor } from './providers.js';
 
 type CreditStatus = 'credited' | 'awaiting_wallet_service' | 'not_applicable';

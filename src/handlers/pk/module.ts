@@ -1,16 +1,15 @@
 /** The PK battles domain: invite, accept (starts the battle), decline, read, rankings; HTTP: /api/pk-battles (routes.ts). */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
-import { streamDirectoryFor } from '../../livestream/directory.js';
-import { moneyServices, requireMoney } from '../money/services.js';
-import { defineHandler } from '../types.js';
+import { AppError } from '../../kernel/errors.js';
+import { streamDirectoryFor } from '../livestream/directory.js';
+import { requireMoney, type MoneyServices } from '../wallets/services.js';
+import { defineHandler } from '../../gateway/handler.js';
 import { pkRoutes } from './routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 
-export const pkModule: ModuleFactory = (core) => {
-  const services = moneyServices(core);
+export const pkModule = (services: MoneyServices | undefined): ModuleFactory => (core) => {
   const streams = streamDirectoryFor(core);
   /** A battle's frames go to the stream a host names: it must be that host's live stream. */
   const assertOwnStream = async (userId: string, livestreamId: string | undefined): Promise<void> => {

@@ -5,15 +5,15 @@
  * scores (and sends `pk_battle:score`) exactly like `gift:send` during a battle.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import { Id, Nullable, UserId } from '../common/http.js';
-import type { GiftService } from '../gifts/gift-service.js';
+import { Id, Nullable, UserId } from '../../kernel/schemas.js';
+import type { GiftService } from '../gifts/service.js';
 import { GiftSendResult } from '../gifts/api.js';
 import { StreamId, giftFields } from '../livestream/schemas.js';
-import type { PkBattleView, PkService } from './pk-service.js';
+import type { PkBattleView, PkService } from './service.js';
 
 const tags = ['pk-battles'];
 const Ms = Type.Integer({ minimum: 0, description: 'milliseconds since the Unix epoch (as in the pk_battle:* events)' });

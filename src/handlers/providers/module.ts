@@ -9,7 +9,7 @@ import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, Nullable, dbOf, iso, isoOrNull } from '../common/http.js';
+import { DateTime, Nullable, iso, isoOrNull } from '../../kernel/schemas.js';
 
 const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
@@ -78,7 +78,7 @@ const view = (d: ProviderDoc): ProviderView => ({
 });
 
 export const providersModule: ModuleFactory = (core: Core) => {
-  const providers = (): Collection<ProviderDoc> => dbOf(core).collection<ProviderDoc>(PROVIDERS);
+  const providers = (): Collection<ProviderDoc> => core.documents.db().collection<ProviderDoc>(PROVIDERS);
   const tags = ['livestreaming'];
   const list = async ({ query }: { query: { page?: number; limit?: number } }) => {
     const w = pageWindow(query);

@@ -9,12 +9,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import type { Principal } from '../../gateway/auth.js';
-import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
+import type { Principal } from '../../kernel/session.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, DocId, Nullable, assertOwner, dbOf, iso, isoOrNull, newId, notFound } from '../common/http.js';
+import { DateTime, DocId, Nullable, assertOwner, iso, isoOrNull, newId, notFound } from '../../kernel/schemas.js';
 
 const lit = <T extends string>(values: readonly T[], description?: string) => Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
 
@@ -106,7 +106,7 @@ function contentJson(data: Record<string, unknown>): string {
 }
 
 export const schedulingModule: ModuleFactory = (core: Core) => {
-  const items = (): Collection<ScheduledDoc> => dbOf(core).collection<ScheduledDoc>(SCHEDULED);
+  const items = (): Collection<ScheduledDoc> => core.documents.db().collection<ScheduledDoc>(SCHEDULED);
   const tags = ['scheduling'];
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
@@ -130,7 +130,7 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
 
   /** Claims and fires due items; each claim is one conditional update, so two nodes never fire the same item. */
   async function fireDue(): Promise<void> {
-    if (polling || !core.mongo?.isConnected) return;
+    if (polling || !core.documents.connected) return;
     polling = true;
     try {
       const now = new Date();
@@ -150,7 +150,7 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
   return {
     name: 'scheduling',
     start: async () => {
-      if (core.mongo && core.config.scheduler.pollMs > 0) timer = setInterval(() => void fireDue(), core.config.scheduler.pollMs);
+      if (core.documents.configured && core.config.scheduler.pollMs > 0) timer = setInterval(() => void fireDue(), core.config.scheduler.pollMs);
     },
     stop: async () => {
       if (timer) clearInterval(timer);

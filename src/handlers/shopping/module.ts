@@ -1,15 +1,14 @@
 /** The live shopping domain: a session per stream, pinned products, live orders, counters; HTTP: /api/live-shopping (routes.ts). */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
-import { moneyServices, requireMoney } from '../money/services.js';
-import { defineHandler } from '../types.js';
+import { requireMoney, type MoneyServices } from '../wallets/services.js';
+import { defineHandler } from '../../gateway/handler.js';
 import { shoppingRoutes } from './routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Stream = Type.Object({ livestreamId: Id }, { additionalProperties: false });
 
-export const shoppingModule: ModuleFactory = (core) => {
-  const services = moneyServices(core);
+export const shoppingModule = (services: MoneyServices | undefined): ModuleFactory => () => {
   const shopping = () => requireMoney(services).shopping;
   return {
     name: 'shopping',

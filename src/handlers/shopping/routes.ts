@@ -5,12 +5,12 @@
  * and the room as `shopping:stats`, exactly as with the socket events.
  */
 import { Type } from '@sinclair/typebox';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/router.js';
-import { DateTime, Id, assertOwner } from '../common/http.js';
+import { DateTime, Id, assertOwner } from '../../kernel/schemas.js';
 import { StreamId } from '../livestream/schemas.js';
-import type { ShoppingService } from './shopping-service.js';
+import type { ShoppingService } from './service.js';
 
 const tags = ['live-shopping'];
 const SessionParams = Type.Object({ sessionId: StreamId });

@@ -10,12 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection, Filter } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import type { Principal } from '../../gateway/auth.js';
-import { AppError } from '../../gateway/errors.js';
-import { userRoom } from '../../gateway/connection.js';
+import type { Principal } from '../../kernel/session.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, DocIdParams, Nullable, assertOwner, dbOf, iso, isoOrNull, newId, notFound } from '../common/http.js';
+import { DateTime, DocIdParams, Nullable, assertOwner, iso, isoOrNull, newId, notFound } from '../../kernel/schemas.js';
 
 const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
@@ -103,8 +103,8 @@ function ticketNumber(now: Date): string {
 }
 
 export const supportModule: ModuleFactory = (core: Core) => {
-  const tickets = (): Collection<TicketDoc> => dbOf(core).collection<TicketDoc>(TICKETS);
-  const messages = (): Collection<TicketMessage> => dbOf(core).collection<TicketMessage>(TICKET_MESSAGES);
+  const tickets = (): Collection<TicketDoc> => core.documents.db().collection<TicketDoc>(TICKETS);
+  const messages = (): Collection<TicketMessage> => core.documents.db().collection<TicketMessage>(TICKET_MESSAGES);
   /** A ticket with its whole thread, oldest message first. */
   const full = async (doc: TicketDoc): Promise<TicketView> =>
     view(doc, await messages().find({ ticketId: doc._id }).sort({ timestamp: 1, _id: 1 }).limit(1000).toArray());

@@ -10,10 +10,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Long, type Collection, type Db } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../gateway/errors.js';
+import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { DateTime, Nullable, UserId, dbOf, iso } from '../common/http.js';
+import { DateTime, Nullable, UserId, iso } from '../../kernel/schemas.js';
 
 export interface SupporterDoc {
   _id: string;
@@ -90,12 +90,12 @@ type BadgeView = Static<typeof Badge>;
 const badgeView = (b: BadgeDoc): BadgeView => ({ id: b._id, name: b.name, description: b.description, icon: b.icon, color: b.color, threshold: b.threshold, rarity: b.rarity });
 
 export const supportersModule: ModuleFactory = (core: Core) => {
-  const supporters = (): Collection<SupporterDoc> => dbOf(core).collection<SupporterDoc>(SUPPORTERS);
+  const supporters = (): Collection<SupporterDoc> => core.documents.db().collection<SupporterDoc>(SUPPORTERS);
   const tags = ['supporters'];
 
   /** Gift badges, highest threshold first; a supporter holds the first one their coins reach. */
   const giftBadges = async (): Promise<BadgeDoc[]> =>
-    dbOf(core).collection<BadgeDoc>(BADGES).find({ isActive: true, requirement: 'gifts' }).sort({ threshold: -1 }).limit(100).toArray();
+    core.documents.db().collection<BadgeDoc>(BADGES).find({ isActive: true, requirement: 'gifts' }).sort({ threshold: -1 }).limit(100).toArray();
   const badgeFor = (badges: BadgeDoc[], coins: number): BadgeView | null => {
     const badge = badges.find((b) => coins >= b.threshold);
     return badge ? badgeView(badge) : null;
@@ -145,7 +145,7 @@ export const supportersModule: ModuleFactory = (core: Core) => {
         },
         async ({ body }) => {
           if (body.creatorId === body.supporterId) throw new AppError('validation_failed', 'body/supporterId: a creator does not support themselves');
-          const doc = await recordSupport(dbOf(core), body.creatorId, body.supporterId, body.coins, body.gifts ?? 1);
+          const doc = await recordSupport(core.documents.db(), body.creatorId, body.supporterId, body.coins, body.gifts ?? 1);
           return { creatorId: doc.creatorId, supporterId: doc.supporterId, totalCoins: doc.totalCoins, giftCount: doc.giftCount };
         },
       ),

@@ -1,0 +1,49 @@
+/**
+ * Benchmark-only events (BENCH_MODE=1): a generic room join and room publish, so bench/ can
+ * drive the real pipeline (dispatcher -> RoomHub -> Bus -> Gateway.fanout) the way every domain
+ * does, and an HTTP echo route for the POST benchmark. Disabled by default; rooms are confined
+ * to the `bench:` prefix so even an enabled node cannot be used to write into domain rooms.
+ */
+import { Type } from '@sinclair/typebox';
+import type { ModuleFactory } from '../../core.js';
+import { AppError } from '../../kernel/errors.js';
+import { defineHandler } from '../../gateway/handler.js';
+
+const BenchRoom = Type.String({ pattern: '^bench:[A-Za-z0-9_.:-]{1,120}$' });
+
+export const BENCH_EVENT = 'bench:msg';
+
+export const benchModule: ModuleFactory = (core) => {
+  if (!core.config.benchMode) return { name: 'bench' };
+  const { hub } = core;
+  return {
+    name: 'bench',
+    handlers: {
+      'bench:join': defineHandler(Type.Object({ room: BenchRoom }), async (ctx, { room }) => {
+        ctx.join(room);
+        await hub.ready(room);
+        return { room };
+      }),
+      'bench:publish': defineHandler(Type.Object({ room: BenchRoom, data: Type.Unknown() }), async (_ctx, { room, data }) => {
+        const message = await hub.publish(room, BENCH_EVENT, data);
+        return { seq: message.seq };
+      }),
+    },
+    routes: [
+      {
+        method: 'post',
+        path: '/api/bench/echo',
+        quiet: true,
+        handler: (req) => {
+          let body: unknown;
+          try {
+            body = JSON.parse(req.body.toString('utf8'));
+          } catch {
+            throw new AppError('bad_request', 'body is not valid JSON');
+          }
+          return { status: 200, body: { echo: body } };
+        },
+      },
+    ],
+  };
+};

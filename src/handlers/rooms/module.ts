@@ -1,0 +1,29 @@
+import { Type } from '@sinclair/typebox';
+import type { ModuleFactory } from '../../core.js';
+import { AppError } from '../../kernel/errors.js';
+import { defineHandler } from '../../gateway/handler.js';
+
+const RoomName = Type.String({ minLength: 3, maxLength: 160, pattern: '^[A-Za-z0-9_-]+:[^\\s]+$' });
+const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+/**
+ * Generic room operations for clients: `room:resume` (catch up on a readable room after a
+ * reconnect). Who may read a room is decided by the domain that owns its
+ * kind (core.roomAccess); this module owns only the `user` kind (your own user room).
+ */
+export const roomsModule: ModuleFactory = (core) => {
+  core.roomAccess.register('user', (session, id) => id === session.userId);
+  return {
+    name: 'rooms',
+    handlers: {
+      'room:resume': defineHandler(Type.Object({ room: RoomName, lastSeq: Seq }), async (ctx, { room, lastSeq }) => {
+        if (!(await core.roomAccess.canRead(ctx.session, room))) throw new AppError('forbidden', `you may not read ${room}`);
+        const result = await ctx.resume(room, lastSeq);
+        if (result.kind === 'left') throw new AppError('conflict', `left ${room} while resuming`);
+        return result.kind === 'gap'
+          ? { room, gap: true, oldestSeq: result.oldestSeq, latestSeq: result.latestSeq }
+          : { room, gap: false, replayed: result.count, latestSeq: result.latestSeq };
+      }),
+    },
+  };
+};

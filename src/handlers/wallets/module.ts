@@ -1,0 +1,28 @@
+/**
+ * The wallets domain: balances, ledger and transfers over HTTP, and the lifecycle of the node's
+ * money services (catalogue, outbox, gift coalescer) that gifts, PK, shopping and payments use.
+ * It is listed before those modules in src/modules.ts, so it starts before and stops after them.
+ */
+import type { ModuleFactory } from '../../core.js';
+import { walletRoutes } from './routes.js';
+import type { MoneyServices } from './services.js';
+
+export const walletsModule =
+  (services: MoneyServices | undefined): ModuleFactory =>
+  (core) => ({
+    name: 'wallets',
+    // The coins have moved when an event is published: a failed publish is logged, not answered as an error.
+    routes: walletRoutes(services, (room, event, data) => core.hub.send(room, event, data)),
+    async start() {
+      if (!services) return;
+      await services.catalog.start();
+      services.outbox.start();
+    },
+    async stop() {
+      if (!services) return;
+      await services.gifts.idle();
+      services.coalescer.stop();
+      services.outbox.stop();
+      services.catalog.stop();
+    },
+  });

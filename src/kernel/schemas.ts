@@ -1,0 +1,48 @@
+/**
+ * The wire atoms every domain uses: id, key and time schemas, and the small helpers around them
+ * (docs/PROTOCOL.md, "Wire convention").
+ */
+import { randomUUID } from 'node:crypto';
+import { Type, type TSchema, type TUnion, type TNull } from '@sinclair/typebox';
+import type { Principal } from './session.js';
+import { AppError } from './errors.js';
+
+/** Ids are strings: user ids come from token `sub` claims, documents get UUIDs. */
+export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });
+export const IdParams = Type.Object({ id: Id });
+/** A user id as tokens carry it (`sub`: 1-128 characters, any of them; src/gateway/auth.ts). */
+export const UserId = Type.String({ minLength: 1, maxLength: 128, description: "a user id (the token's sub)" });
+/**
+ * Names one money request per user (gift send, transfer, purchase, withdrawal): a retry with the
+ * same key returns the first outcome. Same rule as the socket events (WalletService's IDEMPOTENCY_KEY).
+ */
+export const IdempotencyKey = Type.String({
+  minLength: 8,
+  maxLength: 128,
+  pattern: '^[A-Za-z0-9_.:-]+$',
+  description: 'names the request: a retry with the same key returns the first outcome and moves nothing twice',
+});
+
+/** Ids of documents livegate creates (UUID v4). */
+export const DocId = Type.String({ format: 'uuid' });
+export const DocIdParams = Type.Object({ id: DocId });
+/** Ids of catalogue documents: a UUID when made over the API, a readable id when seeded (`level-1`). */
+export const CatalogId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'a UUID, or a seeded id such as level-1' });
+export const CatalogIdParams = Type.Object({ id: CatalogId });
+
+export const Nullable = <T extends TSchema>(schema: T): TUnion<[T, TNull]> => Type.Union([schema, Type.Null()]);
+
+/** 403 unless the caller owns the resource or is an admin. */
+export function assertOwner(ownerId: string, principal: Principal, what: string): void {
+  if (ownerId !== principal.userId && principal.role !== 'admin') throw new AppError('forbidden', `${what} belongs to another user`);
+}
+
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);
+export const DateTime = Type.String({ format: 'date-time' });
+
+export const newId = (): string => randomUUID();
+export const iso = (date: Date): string => date.toISOString();
+export const isoOrNull = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+
+/** Escapes a user string for use inside a RegExp (search by prefix). */
+export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -103,6 +103,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  devTokens: boolean;
   auth: { accessTtlSec: number; refreshTtlSec: number };
   scheduler: { pollMs: number };
   chat: { messageCacheSec: number; conversationCacheSec: number };
@@ -239,6 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: v('SCHEDULER_POLL_MS', '5000', 'How often each node looks for scheduled content that is due (0 disables the poller on this node).', int(0, 3_600_000))!,
     },
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+    devTokens: v('DEV_TOKENS', 'false', 'Enable POST /api/dev/token, which signs an HS256 token for any user id without a password (demo sign-in). Never in production.', bool)!,
     bridge: {
       maxEventBytes: v('BRIDGE_MAX_EVENT_BYTES', '65536', 'Largest `data` (JSON bytes) of one server publish; larger is refused with 413.', int(64, 16 * 1024 * 1024))!,
       maxBatch: v('BRIDGE_MAX_BATCH', '500', 'Most publishes in one batch request to /api/server/publish/batch.', int(1, 100_000))!,

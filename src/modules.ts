@@ -1,5 +1,6 @@
 import type { ModuleFactory } from './core.js';
 import { benchModule } from './handlers/bench.js';
+import { devModule } from './handlers/dev/module.js';
 import { sessionModule } from './handlers/session.js';
 import { bridgeModule } from './bridge/module.js';
 import { chatModule } from './handlers/chat.js';
@@ -32,6 +33,7 @@ export const MODULES: ModuleFactory[] = [
   notificationsModule,
   chatModule,
   benchModule,
+  devModule,
   bridgeModule,
   authModule,
   levelsModule,

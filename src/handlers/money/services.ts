@@ -55,11 +55,11 @@ export function moneyServices(core: Core): MoneyServices | undefined {
   const store: MoneyStore = mongo ? new MongoMoneyStore(mongo) : new EmptyMoneyStore();
   // Read per gift batch (one small Redis read per stream): a stream that ended stops taking gifts at once.
   const streams: StreamDirectory = streamDirectoryFor(core);
-  const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000) });
   const metrics = new MoneyMetrics(core.metrics.registry, {
     outboxPending: () => redis.zcard(moneyKeys.outbox),
     pkActive: () => redis.zcard(moneyKeys.pkEnds),
   });
+  const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000), onError: (reason) => metrics.ledgerErrors.inc({ reason }) });
   const publish = (room: string, event: string, data: unknown): void => {
     core.hub.publish(room, event, data).catch((err: unknown) => log.warn({ err: (err as Error).message, room, event }, 'room publish failed'));
   };

@@ -28,6 +28,8 @@ export class MoneyMetrics {
       labelNames: ['reason'],
       registers,
     });
+    // Zero series from the start: the alert on increase() must see the first error.
+    for (const reason of ['commit', 'sweep', 'orphan']) this.ledgerErrors.inc({ reason }, 0);
     new Gauge({
       name: 'livegate_money_outbox_pending',
       help: 'Money records whose MongoDB writes are not yet confirmed queued (cluster-wide)',

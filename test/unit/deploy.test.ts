@@ -11,6 +11,15 @@ describe('deployment files', () => {
     expect(out).toContain('SUCCESS');
   });
 
+  it('the alert rules pass their promtool unit tests (each alert fires on its trigger and not on normal series)', () => {
+    const out = execFileSync('promtool', ['test', 'rules', join(ROOT, 'deploy', 'prometheus', 'alerts.test.yml')], { encoding: 'utf8' });
+    expect(out).toContain('SUCCESS');
+    const tested = new Set([...readFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.test.yml'), 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
+    const defined = [...readFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.yml'), 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    // Every rule on gateway metrics has a unit test (LivegateNodeDown is on Prometheus' own `up`).
+    expect(defined.filter((a) => !tested.has(a))).toEqual(['LivegateNodeDown']);
+  });
+
   it('the README configuration table is the one the config module generates', () => {
     const table = execFileSync(process.execPath, [join(ROOT, 'dist', 'src', 'tools', 'config-table.js')], { encoding: 'utf8' }).trim();
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -43,7 +43,9 @@ if [ -z "${REDIS_URL:-}" ]; then
   mkdir -p "$redis_dir"
   redis_port=$(free_port)
   # Append-only file: wallets, rooms and the write queue survive a restart of `npm start`.
-  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --appendonly yes --save "" \
+  # setsid: Ctrl-C goes to the terminal's process group; the databases must outlive the gateway's
+  # graceful shutdown (it flushes queued writes), so they get their own session and cleanup stops them.
+  setsid redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --appendonly yes --save "" \
     --logfile "$redis_dir/redis.log" --daemonize no >/dev/null &
   redis_pid=$!
   for _ in $(seq 1 100); do
@@ -63,7 +65,7 @@ if [ -z "${MONGO_URL:-}" ]; then
   ferret_dir="$data_root/ferretdb"
   mkdir -p "$ferret_dir"
   fifo=$(mktemp -u); mkfifo "$fifo"
-  .tools/bin/ferretdb -listen 127.0.0.1:0 -data "$ferret_dir" >"$fifo" &
+  setsid .tools/bin/ferretdb -listen 127.0.0.1:0 -data "$ferret_dir" >"$fifo" &
   ferret_pid=$!
   read -r ready url <"$fifo"; rm -f "$fifo"
   [ "$ready" = "ready" ] || { say "FerretDB did not start"; exit 1; }

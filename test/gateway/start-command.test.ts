@@ -19,7 +19,9 @@ interface Started {
   child: ChildProcess;
   port: number;
   stderr: () => string;
-  stop(): Promise<number | null>;
+  stdout: string[];
+  /** SIGTERM to the script; 'ctrl-c' sends SIGINT to its whole process group, as a terminal does. */
+  stop(how?: 'sigterm' | 'ctrl-c'): Promise<number | null>;
 }
 
 /**
@@ -31,12 +33,16 @@ async function runStart(env: Record<string, string>): Promise<Started> {
   const child = spawn('bash', [join(ROOT, 'scripts', 'start.sh')], {
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], PORT: '0', HOST: '127.0.0.1', LIVEGATE_SKIP_BUILD: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, like a terminal's foreground job.
+    detached: true,
   });
   let stderr = '';
+  const stdout: string[] = [];
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`start.sh exited with ${code}: ${stderr}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
+      stdout.push(line);
       if (line.includes('"msg":"listening"')) resolve((JSON.parse(line) as { port: number }).port);
     });
   });
@@ -44,9 +50,11 @@ async function runStart(env: Record<string, string>): Promise<Started> {
     child,
     port,
     stderr: () => stderr,
-    async stop() {
+    stdout,
+    async stop(how = 'sigterm') {
       const exited = once(child, 'exit');
-      child.kill('SIGTERM');
+      if (how === 'ctrl-c') process.kill(-child.pid!, 'SIGINT');
+      else child.kill('SIGTERM');
       const [code] = (await exited) as [number | null];
       return code;
     },
@@ -73,7 +81,7 @@ async function readyLine(started: Started): Promise<string> {
 }
 
 describe('npm start (scripts/start.sh)', () => {
-  it('on a machine without REDIS_URL / MONGO_URL: starts Redis and FerretDB under the data dir, seeds, and every feature answers; SIGTERM stops all three', async () => {
+  it('on a machine without REDIS_URL / MONGO_URL: starts Redis and FerretDB under the data dir, seeds, and every feature answers; Ctrl-C stops all three', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'livegate-start-'));
     const started = await runStart({ LIVEGATE_DATA_DIR: dataDir });
     const { port } = started;
@@ -115,7 +123,11 @@ describe('npm start (scripts/start.sh)', () => {
       expect(result.gift.balance).toBe(result.purchase.balance - result.gift.totalCost);
       expect(result.giftSent).toEqual({ giftId: result.gift.giftId, count: 1, coins: result.gift.totalCost, recipientId: result.hostId });
 
-      expect(await started.stop()).toBe(0);
+      // Ctrl-C reaches every process of the job; the databases (own sessions) outlive the gateway's
+      // graceful shutdown, which flushes its queued writes, and are stopped after it.
+      expect(await started.stop('ctrl-c')).toBe(0);
+      expect(started.stdout.some((l) => l.includes('"msg":"write queue flushed"'))).toBe(true);
+      expect(started.stdout.some((l) => l.includes('"msg":"shutdown complete"'))).toBe(true);
       // Both databases were stopped with the gateway, and their data stays in the data dir.
       expect(await listening(redisPort)).toBe(false);
       expect(await listening(mongoPort)).toBe(false);

@@ -97,7 +97,7 @@ export interface Config {
   };
   socketIo: { pingIntervalMs: number; pingTimeoutMs: number };
   rateLimit: { connection: RateLimit; user: RateLimit };
-  http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit };
+  http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit; trustProxy: boolean };
   rooms: { historySize: number; historyTtlSec: number };
   cluster: { heartbeatMs: number; nodeTtlMs: number };
   shutdownTimeoutMs: number;
@@ -217,6 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       maxBody: v('HTTP_MAX_BODY', '1048576', 'Largest accepted HTTP request body in bytes (413 beyond).', int(1024, 64 * 1024 * 1024))!,
       corsOrigins: v('CORS_ORIGINS', '', 'Comma list of allowed CORS origins, or * for any. Empty: no CORS headers.', list) ?? [],
+      trustProxy: v('TRUST_PROXY', 'false', 'Behind a reverse proxy that appends X-Forwarded-For (the compose entry point): the last entry is the client address for the anonymous HTTP rate limit. Never when clients reach the node directly.', bool)!,
       rateLimit: {
         perSecond: v('HTTP_RATE_LIMIT_PER_SEC', '20', 'HTTP requests per second per user (per client address when anonymous) on one node; 429 beyond.', int(1, 1_000_000))!,
         burst: v('HTTP_RATE_LIMIT_BURST', '60', 'HTTP token bucket size per user or address.', int(1, 1_000_000))!,

@@ -67,7 +67,7 @@ describe('deployment files', () => {
       expect(gw.healthcheck?.test.join(' '), name).toContain('http://127.0.0.1:8080/readyz');
       expect(gw.depends_on, name).toMatchObject({ seed: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' }, mongo: { condition: 'service_healthy' } });
     }
-    expect(services['gateway-2']!.environment?.['NODE_ID']).toBe('gateway-2');
+    expect(services['gateway-2']!.environment).toMatchObject({ NODE_ID: 'gateway-2', TRUST_PROXY: 'true' });
     const seed = services['seed']!;
     expect(seed.command).toEqual(['node', 'dist/src/store/seed.js']);
     expect(seed.restart).toBe('no');

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests and the local run need when it is missing:
-#   redis-server (Debian package), promtool (Debian package prometheus, for the compose config check),
-#   and FerretDB v1.24.2 built from the Go module proxy into .tools/bin/ferretdb.
-# Usage: scripts/deps.sh [redis] [ferretdb] [promtool]   (no argument: all of them)
+#   redis-server (Debian package), promtool (Debian package prometheus, for the Prometheus config and
+#   alert rule checks), docker-compose (Debian package, for `docker-compose config` of docker-compose.yml;
+#   not needed when the docker client has the compose plugin), nginx (Debian package, to run the compose
+#   entry point's deploy/nginx/nginx.conf in front of test gateways), and FerretDB v1.24.2 built from the Go
+#   module proxy into .tools/bin/ferretdb.
+# Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx]   (no argument: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool)
+[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool compose nginx)
 
 apt_updated=0
 apt_install() {
@@ -32,6 +35,12 @@ for dep in "${want[@]}"; do
       ;;
     promtool)
       command -v promtool >/dev/null 2>&1 || apt_install prometheus
+      ;;
+    nginx)
+      command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx
+      ;;
+    compose)
+      docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose
       ;;
     ferretdb)
       if [ ! -x .tools/bin/ferretdb ]; then

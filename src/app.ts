@@ -11,6 +11,7 @@ import { Gateway } from './gateway/server.js';
 import { GatewayMetrics } from './gateway/metrics.js';
 import { operationalRoutes } from './gateway/health.js';
 import { Readiness } from './kernel/readiness.js';
+import { registerReadinessGauge } from './gateway/readiness-metrics.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import type { Uws } from './gateway/uws.js';
 import { Dispatcher } from './gateway/dispatcher.js';
@@ -44,6 +45,7 @@ export interface Node {
 export async function startNode(config: Config, uws: Uws, log: Logger): Promise<Node> {
   const metrics = new GatewayMetrics(config.nodeId);
   const readiness = new Readiness();
+  registerReadinessGauge(metrics.registry, readiness);
 
   const redis = config.redisUrls.length > 0 ? new Redis(config.redisUrls[0]!, { maxRetriesPerRequest: 2, connectionName: `livegate:${config.nodeId}:data` }) : undefined;
   if (redis) {

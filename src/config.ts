@@ -97,12 +97,13 @@ export interface Config {
   };
   socketIo: { pingIntervalMs: number; pingTimeoutMs: number };
   rateLimit: { connection: RateLimit; user: RateLimit };
-  http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit };
+  http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit; trustProxy: boolean };
   rooms: { historySize: number; historyTtlSec: number };
   cluster: { heartbeatMs: number; nodeTtlMs: number };
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
   devPayments: boolean;
+  devTokens: boolean;
   auth: { accessTtlSec: number; refreshTtlSec: number };
   scheduler: { pollMs: number };
   chat: { messageCacheSec: number; conversationCacheSec: number };
@@ -216,6 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       maxBody: v('HTTP_MAX_BODY', '1048576', 'Largest accepted HTTP request body in bytes (413 beyond).', int(1024, 64 * 1024 * 1024))!,
       corsOrigins: v('CORS_ORIGINS', '', 'Comma list of allowed CORS origins, or * for any. Empty: no CORS headers.', list) ?? [],
+      trustProxy: v('TRUST_PROXY', 'false', 'Behind a reverse proxy that appends X-Forwarded-For (the compose entry point): the last entry is the client address for the anonymous HTTP rate limit. Never when clients reach the node directly.', bool)!,
       rateLimit: {
         perSecond: v('HTTP_RATE_LIMIT_PER_SEC', '20', 'HTTP requests per second per user (per client address when anonymous) on one node; 429 beyond.', int(1, 1_000_000))!,
         burst: v('HTTP_RATE_LIMIT_BURST', '60', 'HTTP token bucket size per user or address.', int(1, 1_000_000))!,
@@ -239,6 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
       pollMs: v('SCHEDULER_POLL_MS', '5000', 'How often each node looks for scheduled content that is due (0 disables the poller on this node).', int(0, 3_600_000))!,
     },
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
+    devTokens: v('DEV_TOKENS', 'false', 'Enable POST /api/dev/token, which signs an HS256 token for any user id without a password (demo sign-in). Never in production.', bool)!,
     bridge: {
       maxEventBytes: v('BRIDGE_MAX_EVENT_BYTES', '65536', 'Largest `data` (JSON bytes) of one server publish; larger is refused with 413.', int(64, 16 * 1024 * 1024))!,
       maxBatch: v('BRIDGE_MAX_BATCH', '500', 'Most publishes in one batch request to /api/server/publish/batch.', int(1, 100_000))!,

@@ -1,5 +1,6 @@
 import type { DomainModule, ModuleFactory, Core } from './core.js';
 import { benchModule } from './handlers/bench/module.js';
+import { devModule } from './handlers/dev/module.js';
 import { sessionModule } from './handlers/session/module.js';
 import { bridgeModule } from './handlers/bridge/module.js';
 import { chatModule } from './handlers/chat/module.js';
@@ -39,6 +40,7 @@ export function createModules(core: Core): DomainModule[] {
     notificationsModule,
     chatModule,
     benchModule,
+    devModule,
     bridgeModule,
     authModule,
     levelsModule,

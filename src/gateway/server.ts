@@ -96,7 +96,7 @@ export class Gateway {
     });
     this.httpLimiter = new KeyedLimiter(config.http.rateLimit.perSecond, config.http.rateLimit.burst);
     const guard = new HttpGuard({ verifier: deps.verifier, serviceApiKeys: config.serviceApiKeys, limiter: this.httpLimiter, metrics: deps.metrics });
-    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, metrics: deps.metrics, log: deps.log, guard, inflight: this.inflight });
+    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, trustProxy: config.http.trustProxy, metrics: deps.metrics, log: deps.log, guard, inflight: this.inflight });
   }
 
   /** Connections with room frames waiting for the end of this iteration (Connection.deliverRoomFrame). */

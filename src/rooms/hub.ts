@@ -64,8 +64,10 @@ export class RoomHub {
   ) {
     bus.onMessage((message) => {
       this.watchers.get(message.room)?.forEach((watcher) => this.notify(watcher, message));
-      if (!this.counts.has(message.room)) return;
+      const members = this.counts.get(message.room);
+      if (members === undefined) return;
       this.metrics?.deliverLatency.observe(Math.max(0, Date.now() - message.ts) / 1000);
+      this.metrics?.deliveries.inc(members);
       for (const hold of this.holds.get(message.room) ?? []) hold.held.push(message);
       this.fanout(message);
       this.direct.get(message.room)?.forEach((direct) => this.deliverDirect(direct, message));

@@ -7,6 +7,7 @@ export class RoomMetrics {
   readonly published: Counter;
   readonly publishBatch: Histogram;
   readonly received: Counter;
+  readonly deliveries: Counter;
   readonly deliverLatency: Histogram;
   readonly resumes: Counter<'result'>;
   readonly duplicates: Counter;
@@ -23,6 +24,7 @@ export class RoomMetrics {
       registers,
     });
     this.received = new Counter({ name: 'livegate_bus_received_total', help: 'Room messages this node received from the bus', registers });
+    this.deliveries = new Counter({ name: 'livegate_room_deliveries_total', help: 'Room messages handed to local members (one per member of the room on this node per message)', registers });
     this.deliverLatency = new Histogram({
       name: 'livegate_bus_deliver_latency_seconds',
       help: 'From publish (RoomMessage.ts) to local fan-out on this node',

@@ -3,6 +3,7 @@
  * levels, supporter badges, currencies) into MongoDB. Idempotent: every document has a stable _id
  * and is upserted; running it twice leaves the same data. With REDIS_URL set it bumps
  * `catalog:version`, so running gateways reload the catalogue within CATALOG_REFRESH_MS.
+ * `--if-empty` seeds only a database without any catalogue document.
  */
 import { pathToFileURL } from 'node:url';
 import { MongoClient, type Db } from 'mongodb';
@@ -25,6 +26,14 @@ export async function seedCatalogue(db: Db): Promise<Record<string, number>> {
   return counts;
 }
 
+/** True when any catalogue collection has a document. */
+export async function catalogueExists(db: Db): Promise<boolean> {
+  for (const kind of CATALOGUE_KINDS) {
+    if ((await db.collection(CATALOGUE_COLLECTIONS[kind]).countDocuments({}, { limit: 1 })) > 0) return true;
+  }
+  return false;
+}
+
 /** Tells running gateways the catalogue changed. */
 export async function bumpCatalogueVersion(redis: Redis): Promise<number> {
   return redis.incr(moneyKeys.catalogVersion);
@@ -36,7 +45,13 @@ async function main(): Promise<void> {
   const client = new MongoClient(mongoUrl, { serverSelectionTimeoutMS: 5000 });
   await client.connect();
   try {
-    const counts = await seedCatalogue(client.db(process.env['MONGO_DB'] || 'livegate'));
+    const db = client.db(process.env['MONGO_DB'] || 'livegate');
+    // --if-empty (npm start with an outside MONGO_URL): leave a catalogue that is there alone.
+    if (process.argv.includes('--if-empty') && (await catalogueExists(db))) {
+      process.stdout.write(`${JSON.stringify({ msg: 'seed skipped: the catalogue exists (npm run seed overwrites it)' })}\n`);
+      return;
+    }
+    const counts = await seedCatalogue(db);
     let version: number | undefined;
     const redisUrl = process.env['REDIS_URL']?.split(',')[0]?.trim();
     if (redisUrl) {

@@ -11,6 +11,7 @@ import { AppError, toErrorBody } from '../../kernel/errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { RateLimitError, type AuthMode, type HttpGuard } from './guard.js';
 import type { ApiMeta } from './route.js';
+import { clientAddress } from './client-address.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'del';
 
@@ -57,6 +58,8 @@ export interface RouteDef {
 export interface RouterOptions {
   maxBody: number;
   corsOrigins: string[];
+  /** Take the client address from X-Forwarded-For (TRUST_PROXY). */
+  trustProxy?: boolean;
   metrics: GatewayMetrics;
   log: Logger;
   guard: HttpGuard;
@@ -156,7 +159,7 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
     query: new URLSearchParams(req.getQuery() ?? ''),
     params,
     headers,
-    remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    remoteAddress: clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), headers['x-forwarded-for'], opts.trustProxy ?? false),
   };
 
   const finish = (result: HttpResult): void => {

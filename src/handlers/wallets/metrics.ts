@@ -10,6 +10,7 @@ export class MoneyMetrics {
   readonly walletLoads: Counter<'source'>;
   readonly pkEnded: Counter<'result'>;
   readonly shoppingOrders: Counter;
+  readonly ledgerErrors: Counter<'reason'>;
 
   constructor(registry: Registry, gauges: { outboxPending: () => Promise<number>; pkActive: () => Promise<number> }) {
     const registers = [registry];
@@ -21,6 +22,14 @@ export class MoneyMetrics {
     this.walletLoads = new Counter({ name: 'livegate_wallet_loads_total', help: 'Hot wallets installed from MongoDB (cold start or after a Redis loss)', labelNames: ['source'], registers });
     this.pkEnded = new Counter({ name: 'livegate_pk_battles_ended_total', help: 'PK battles ended by this node, by result (winner, tie)', labelNames: ['result'], registers });
     this.shoppingOrders = new Counter({ name: 'livegate_shopping_orders_total', help: 'Live shopping orders recorded', registers });
+    this.ledgerErrors = new Counter({
+      name: 'livegate_money_ledger_errors_total',
+      help: 'Money outbox failures by reason: commit (ledger writes not confirmed queued; the sweeper retries), sweep (a sweep failed), orphan (entry without its record, dropped)',
+      labelNames: ['reason'],
+      registers,
+    });
+    // Zero series from the start: the alert on increase() must see the first error.
+    for (const reason of ['commit', 'sweep', 'orphan']) this.ledgerErrors.inc({ reason }, 0);
     new Gauge({
       name: 'livegate_money_outbox_pending',
       help: 'Money records whose MongoDB writes are not yet confirmed queued (cluster-wide)',

@@ -17,7 +17,12 @@ export type OutboxHandler = (key: string) => Promise<WriteOp[] | undefined>;
 export interface OutboxOptions {
   sweepMs: number;
   leaseMs: number;
+  /** Called on every failure the outbox recovers from or gives up on (counted as ledger errors). */
+  onError?: (reason: OutboxErrorReason) => void;
 }
+
+/** commit: writes not confirmed queued (the sweeper retries); sweep: a sweep failed; orphan: an entry without its record, dropped. */
+export type OutboxErrorReason = 'commit' | 'sweep' | 'orphan';
 
 export class Outbox {
   private readonly handlers: Array<{ prefix: string; handler: OutboxHandler }> = [];
@@ -43,6 +48,7 @@ export class Outbox {
       await this.redis.zrem(moneyKeys.outbox, ...keys);
       return true;
     } catch (err) {
+      this.opts.onError?.('commit');
       this.log.warn({ err: (err as Error).message, keys: keys.length > 3 ? `${keys.slice(0, 3).join(', ')} and ${keys.length - 3} more` : keys.join(', ') }, 'outbox commit failed; the sweeper will retry');
       return false;
     }
@@ -72,6 +78,7 @@ export class Outbox {
         const entry = this.handlers.find((h) => key.startsWith(h.prefix));
         const ops = entry ? await entry.handler(key) : undefined;
         if (!ops) {
+          this.opts.onError?.('orphan');
           this.log.error({ key }, 'outbox entry has no record to rebuild; dropping it');
           await this.redis.zrem(moneyKeys.outbox, key);
           continue;
@@ -80,6 +87,7 @@ export class Outbox {
       }
       return claimed.length;
     } catch (err) {
+      this.opts.onError?.('sweep');
       this.log.warn({ err: (err as Error).message }, 'outbox sweep failed');
       return 0;
     } finally {

@@ -49,11 +49,11 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
   const store: MoneyStore = core.documents.configured ? new MongoMoneyStore(core.documents) : new EmptyMoneyStore();
   // Read per gift batch (one small Redis read per stream): a stream that ended stops taking gifts at once.
   const streams: StreamDirectory = streamDirectoryFor(core);
-  const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000) });
   const metrics = new MoneyMetrics(core.metrics.registry, {
     outboxPending: () => redis.zcard(moneyKeys.outbox),
     pkActive: () => redis.zcard(moneyKeys.pkEnds),
   });
+  const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000), onError: (reason) => metrics.ledgerErrors.inc({ reason }) });
   const publish = (room: string, event: string, data: unknown): void => core.hub.send(room, event, data);
   const catalog = new CatalogService(core.documents, redis, log, cfg.catalogRefreshMs);
   const wallets = new WalletService(redis, store, outbox, metrics, log, { idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs });

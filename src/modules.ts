@@ -1,6 +1,7 @@
 import type { ModuleFactory } from './core.js';
 import { benchModule } from './handlers/bench.js';
 import { sessionModule } from './handlers/session.js';
+import { sessionsModule } from './handlers/sessions/module.js';
 import { bridgeModule } from './bridge/module.js';
 import { chatModule } from './handlers/chat.js';
 import { notificationsModule } from './handlers/notifications.js';
@@ -26,6 +27,8 @@ import { walletsModule } from './handlers/money/module.js';
 /** Every domain module, in start order. A domain adds one line here. */
 export const MODULES: ModuleFactory[] = [
   sessionModule,
+  // session:refresh and revocations (token lifetime on live sockets).
+  sessionsModule,
   roomsModule,
   presenceModule,
   livestreamModule,

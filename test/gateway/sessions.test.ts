@@ -94,6 +94,31 @@ describe('token lifetime on a live socket', () => {
   });
 });
 
+describe('revocation on a single node (no Redis: kept in process memory)', () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await startGateway({ SERVICE_API_KEYS: API_KEY });
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it('closes older sessions with 4105, keeps newer ones, and refuses the older token', async () => {
+    const user = `solo-${Date.now()}`;
+    const before = nowSec();
+    const older = await NativeClient.connect(gw.ws, { token: await token(user, before + 600, before - 60) });
+    const newer = await NativeClient.connect(gw.ws, { token: await token(user, before + 600, before + 5) });
+    // Tokens issued before a moment one second from now are revoked: the newer session (iat + 5 s) stays.
+    const revoked = await api(gw.http, 'POST', `/api/server/users/${user}/revoke`, { issuedBefore: new Date((before + 1) * 1000).toISOString() });
+    expect(revoked.body).toMatchObject({ userId: user, closed: 1, nodes: 1, issuedBefore: new Date((before + 1) * 1000).toISOString() });
+    expect((await older.closed).code).toBe(4105);
+    expect((await newer.request('session:info')).data).toMatchObject({ userId: user });
+    const again = await NativeClient.connect(gw.ws, { token: await token(user, before + 600, before - 60) });
+    expect((await again.closed).reason).toMatch(/revoked/);
+    await newer.close();
+  });
+});
+
 describe('revocation on two nodes', () => {
   let a: GatewayProcess;
   let b: GatewayProcess;

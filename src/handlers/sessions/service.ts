@@ -106,7 +106,11 @@ export class SessionService {
       throw new AppError('unavailable', 'the revocation could not be stored; retry');
     }
     const closed = this.apply(stored, 'api');
-    const published = await this.deps.hub.publish(REVOCATIONS_ROOM, 'revoke', stored);
+    // Stored already: a node the publish does not reach applies it at its next re-read (RESYNC_MS).
+    const published = await this.deps.hub.publish(REVOCATIONS_ROOM, 'revoke', stored).catch((err: unknown) => {
+      this.deps.log.warn({ err: (err as Error).message, user: userId }, 'revocation not published; other nodes apply it at their next re-read');
+      return { nodes: 1 };
+    });
     this.deps.log.info({ user: userId, notBefore: stored.notBefore, until: stored.until, closed, nodes: published.nodes }, 'user sessions revoked');
     return {
       userId,

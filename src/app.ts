@@ -7,6 +7,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Core, DomainModule, LocalSockets } from './core.js';
 import { createTokenVerifier } from './gateway/auth.js';
+import { AuthMetrics } from './gateway/auth/metrics.js';
+import { RemoteKeySets } from './gateway/auth/jwks.js';
+import { RevocationList, isOlderToken } from './gateway/auth/revocations.js';
+import { endSession } from './gateway/dialects.js';
 import { Gateway } from './gateway/server.js';
 import { GatewayMetrics } from './gateway/metrics.js';
 import { operationalRoutes } from './gateway/health.js';
@@ -79,6 +83,16 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
       for (const conn of conns) conn.end(reason, detail);
       return conns.length;
     },
+    closeRevoked: (userId, notBefore) => {
+      const conns = (gateway?.byUser.get(userId) ?? []).filter((c) => !c.closed && isOlderToken(c.principal?.issuedAt, notBefore));
+      for (const conn of conns) endSession(conn, 'revoked');
+      return conns.length;
+    },
+    reauthenticate: (userId, connectionId, principal) => {
+      const conn = (gateway?.byUser.get(userId) ?? []).find((c) => c.id === connectionId && !c.closed);
+      conn?.reauthenticate(principal);
+      return conn !== undefined;
+    },
     connectionCount: () => gateway?.connections.size ?? 0,
     countOf: (userId) => gateway?.byUser.count(userId) ?? 0,
     users: () => gateway?.byUser.keys() ?? [].values(),
@@ -94,11 +108,18 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     documents,
     log: log.child({ module: 'notifications' }),
   });
-  const verifier = await createTokenVerifier(config.jwt);
+  const authMetrics = new AuthMetrics(metrics.registry);
+  const remoteKeys = config.jwt.jwksUrls.length > 0 ? new RemoteKeySets(config.jwt.jwksUrls, { config: config.jwt.jwks, metrics: authMetrics, log: log.child({ component: 'jwks' }) }) : undefined;
+  if (remoteKeys) {
+    await remoteKeys.start();
+    readiness.register('jwks', async () => remoteKeys.loaded);
+  }
+  const revocations = new RevocationList();
+  const verifier = await createTokenVerifier(config.jwt, { keySets: remoteKeys ? [remoteKeys.getKey] : [], isRevoked: (userId, issuedAt) => revocations.refuses(userId, issuedAt) });
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
-  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, documents, queue: store.queue, notifier, sockets, verifier, webhooks };
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, documents, queue: store.queue, notifier, sockets, verifier, webhooks, authMetrics, revocations };
 
   const modules: DomainModule[] = createModules(core);
   for (const module of modules) await module.start?.();
@@ -119,6 +140,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     dispatcher,
     hub,
     routes,
+    authMetrics,
     onAuthenticated: (conn) => {
       const session = conn.session();
       for (const module of modules) module.onConnect?.(session);
@@ -143,6 +165,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
       await liveness.stop().catch((err: unknown) => log.warn({ err }, 'liveness stop failed'));
+      remoteKeys?.stop();
       // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).
       await webhooks.stop().catch((err: unknown) => log.warn({ err }, 'webhooks stop failed'));
       await store.stop().catch((err: unknown) => log.warn({ err }, 'write pipeline stop failed'));

@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { WEBHOOK_TYPES, isWebhookType } from './handlers/bridge/webhooks/types.js';
+import type { ClaimMapping } from './gateway/auth/claims.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -73,6 +74,32 @@ export interface JwtConfig {
   algorithms: string[];
   issuer: string | undefined;
   audience: string | undefined;
+  /** Remote key sets (JWT_JWKS_URL), fetched and refreshed by src/gateway/auth/jwks.ts. */
+  jwksUrls: string[];
+  jwks: JwksFetchConfig;
+  /** Seconds of clock skew allowed for `nbf`, `exp` and `iat`. */
+  clockToleranceSec: number;
+  claims: ClaimMapping;
+}
+
+export interface JwksFetchConfig {
+  /** Cache lifetime when the response has no Cache-Control max-age or Expires. */
+  cacheSec: number;
+  /** Bounds of the cache lifetime a response may ask for. */
+  minCacheSec: number;
+  maxCacheSec: number;
+  /** Least time between two fetches of one URL outside the schedule (unknown `kid`, retries). */
+  refetchIntervalMs: number;
+  timeoutMs: number;
+}
+
+export interface SessionConfig {
+  /** How long before `exp` a connection is sent `session:expiring`. */
+  expiringLeadMs: number;
+  /** How long past `exp` a connection that did not refresh stays open. */
+  expiryGraceMs: number;
+  /** How long a revocation is kept: the longest lifetime of an accepted token. */
+  revocationTtlSec: number;
 }
 
 export interface RateLimit {
@@ -86,6 +113,7 @@ export interface Config {
   nodeId: string;
   logLevel: LogLevel;
   jwt: JwtConfig;
+  sessions: SessionConfig;
   redisUrls: string[];
   mongoUrl: string | undefined;
   mongoDb: string;
@@ -161,7 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     variable(env, name, fallback, description, parse);
 
   const jwt: JwtConfig = {
-    secret: v('JWT_SECRET', undefined, 'HS256 shared secret (at least 32 characters). One of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE is required.', (raw, name) => {
+    secret: v('JWT_SECRET', undefined, 'HS256 shared secret (at least 32 characters). One of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE, JWT_JWKS_URL is required.', (raw, name) => {
       if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
       return raw;
     }),
@@ -170,9 +198,27 @@ export function loadConfig(env: Env = process.env): Config {
     algorithms: v('JWT_ALGORITHMS', undefined, 'Accepted algorithms (comma list). Default: HS256 with a secret, RS256,ES256 with a key.', list) ?? [],
     issuer: v('JWT_ISSUER', undefined, 'Required `iss` claim, if set.', str),
     audience: v('JWT_AUDIENCE', undefined, 'Required `aud` claim, if set.', str),
+    jwksUrls: v('JWT_JWKS_URL', undefined, 'JWKS URL of the identity provider, or a comma list (keys fetched at start, cached per Cache-Control, refreshed in the background; docs/AUTH.md).', urlList(['https:', 'http:'])) ?? [],
+    jwks: {
+      cacheSec: v('JWT_JWKS_CACHE_SEC', '600', 'How long a fetched key set is used before a background refresh, when the response has no Cache-Control max-age or Expires.', int(1, 7 * 86_400))!,
+      minCacheSec: v('JWT_JWKS_MIN_CACHE_SEC', '60', 'Shortest cache lifetime a JWKS response may ask for (no-cache or max-age=0 mean this).', int(1, 86_400))!,
+      maxCacheSec: v('JWT_JWKS_MAX_CACHE_SEC', '86400', 'Longest cache lifetime a JWKS response may ask for.', int(1, 30 * 86_400))!,
+      refetchIntervalMs: v('JWT_JWKS_REFETCH_INTERVAL_MS', '30000', 'Least time between two unscheduled fetches of one JWKS URL (a token with an unknown `kid`, a retry while the provider is down).', int(100, 3_600_000))!,
+      timeoutMs: v('JWT_JWKS_TIMEOUT_MS', '5000', 'Timeout of one JWKS fetch.', int(100, 60_000))!,
+    },
+    clockToleranceSec: v('JWT_CLOCK_TOLERANCE_SEC', '30', 'Clock skew allowed between the token issuer and this node for `nbf`, `exp` and `iat` (an `iat` further in the future is refused).', int(0, 600))!,
+    claims: {
+      userClaim: v('JWT_USER_CLAIM', 'sub', 'Claim holding the user id: a name, or a dotted path into nested claims (e.g. `https://app.example.com/user_id`, `app_metadata.uid`).', str)!,
+      roleClaim: v('JWT_ROLE_CLAIM', 'role', 'Claim holding the role, a string or an array of groups (e.g. `cognito:groups`, `app_metadata.role`).', str)!,
+      adminRoles: v('JWT_ADMIN_ROLES', 'admin', 'Role claim values (comma list) that make an administrator.', list) ?? [],
+      serviceRoles: v('JWT_SERVICE_ROLES', 'service', 'Role claim values (comma list) that make a backend (service) credential.', list) ?? [],
+    },
   };
-  if (!jwt.secret && !jwt.publicKey && !jwt.jwksFile) {
-    throw new ConfigError('JWT_SECRET', 'one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_FILE must be set');
+  if (!jwt.secret && !jwt.publicKey && !jwt.jwksFile && jwt.jwksUrls.length === 0) {
+    throw new ConfigError('JWT_SECRET', 'one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE or JWT_JWKS_URL must be set');
+  }
+  if (jwt.jwks.minCacheSec > jwt.jwks.maxCacheSec) {
+    throw new ConfigError('JWT_JWKS_MIN_CACHE_SEC', `must not exceed JWT_JWKS_MAX_CACHE_SEC (${jwt.jwks.maxCacheSec}), got ${jwt.jwks.minCacheSec}`);
   }
   if (jwt.algorithms.length === 0) jwt.algorithms = jwt.secret ? ['HS256'] : ['RS256', 'ES256'];
   for (const alg of jwt.algorithms) {
@@ -191,6 +237,11 @@ export function loadConfig(env: Env = process.env): Config {
       }) ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
     logLevel: v('LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.', oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))!,
     jwt,
+    sessions: {
+      expiringLeadMs: v('SESSION_EXPIRING_LEAD_MS', '60000', 'How long before its token\'s `exp` a connection is sent `session:expiring` (answer with `session:refresh`).', int(0, 86_400_000))!,
+      expiryGraceMs: v('SESSION_EXPIRY_GRACE_MS', '30000', 'How long past its token\'s `exp` a connection that did not refresh stays open before it is closed with 4104.', int(0, 86_400_000))!,
+      revocationTtlSec: v('SESSION_REVOCATION_TTL_SEC', '86400', 'How long a revocation (POST /api/server/users/:userId/revoke) is kept; at least the longest lifetime of the tokens you accept.', int(60, 365 * 86_400))!,
+    },
     redisUrls: v('REDIS_URL', undefined, 'Redis URL, or a comma list of URLs used as pub/sub shards. Unset: single node, in-process bus.', urlList(['redis:', 'rediss:'])) ?? [],
     mongoUrl: v('MONGO_URL', undefined, 'MongoDB connection string (system of record).', urlList(['mongodb:', 'mongodb+srv:']))?.[0],
     mongoDb: v('MONGO_DB', 'livegate', 'MongoDB database name.', str)!,

@@ -11,6 +11,9 @@ import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './kernel/readiness.js';
 import type { RouteDef } from './gateway/http/router.js';
 import type { TokenVerifier } from './gateway/auth.js';
+import type { Principal } from './kernel/session.js';
+import type { AuthMetrics } from './gateway/auth/metrics.js';
+import type { RevocationList } from './gateway/auth/revocations.js';
 import type { CloseReason } from './gateway/close-codes.js';
 import type { HandlerTable } from './gateway/handler.js';
 import type { Session } from './kernel/session.js';
@@ -35,6 +38,10 @@ export interface LocalSockets {
   leaveUser(userId: string, room: string): number;
   /** Closes every local connection of a user (ban, admin disconnect). Returns how many. */
   disconnectUser(userId: string, reason: CloseReason, detail?: string): number;
+  /** Closes (4105 `revoked`) the user's local connections whose token has an `iat` before `notBefore`, or none. Returns how many. */
+  closeRevoked(userId: string, notBefore: number): number;
+  /** Replaces the verified token of one local connection of the user (`session:refresh`). False if it is gone. */
+  reauthenticate(userId: string, connectionId: string, principal: Principal): boolean;
   connectionCount(): number;
   /** How many connections of a user are open on this node (authenticated ones). */
   countOf(userId: string): number;
@@ -70,6 +77,10 @@ export interface Core {
    * Fire and forget (durable queue, signed, retried); see docs/BRIDGE.md for the types.
    */
   readonly webhooks: WebhookSink;
+  /** Key fetch, refresh, expiry and revocation metrics (src/gateway/auth/metrics.ts). */
+  readonly authMetrics: AuthMetrics;
+  /** Revoked tokens per user; the verifier refuses them (kept in step by the sessions module). */
+  readonly revocations: RevocationList;
 }
 
 export interface DomainModule {

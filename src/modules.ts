@@ -2,6 +2,7 @@ import type { DomainModule, ModuleFactory, Core } from './core.js';
 import { benchModule } from './handlers/bench/module.js';
 import { devModule } from './handlers/dev/module.js';
 import { sessionModule } from './handlers/session/module.js';
+import { sessionsModule } from './handlers/session/lifetime.js';
 import { bridgeModule } from './handlers/bridge/module.js';
 import { chatModule } from './handlers/chat/module.js';
 import { notificationsModule } from './handlers/notifications/module.js';
@@ -34,6 +35,7 @@ export function createModules(core: Core): DomainModule[] {
   const money = createMoneyServices(core);
   const factories: ModuleFactory[] = [
     sessionModule,
+    sessionsModule,
     roomsModule,
     presenceModule,
     livestreamModule(money),

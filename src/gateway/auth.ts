@@ -1,6 +1,8 @@
 /**
  * Token verification. A token's `sub` is the user id, `role: "admin"` marks administrators
- * (`role: "service"` marks backend credentials), `exp` is required.
+ * (`role: "service"` marks backend credentials), `exp` is required. Which claims hold the user id
+ * and the role is configurable (src/gateway/auth/claims.ts); remote key sets (JWT_JWKS_URL) come
+ * from src/gateway/auth/jwks.ts, revocations from src/gateway/auth/revocations.ts.
  *
  * HS256/384/512 with JWT_SECRET are checked with node:crypto (HMAC over a KeyObject made once,
  * constant-time compare) and the same claim rules as jose; jose handles everything else
@@ -13,6 +15,7 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import { createLocalJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import type { Principal } from '../kernel/session.js';
 import type { JwtConfig } from '../config.js';
+import { MAX_USER_ID_LENGTH, readClaim, roleOf, type ClaimMapping } from './auth/claims.js';
 
 export type AuthFailureReason =
   | 'missing'
@@ -22,7 +25,12 @@ export type AuthFailureReason =
   | 'alg_not_allowed'
   | 'wrong_issuer'
   | 'wrong_audience'
-  | 'missing_claim';
+  | 'missing_claim'
+  | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'claim_too_long'
+  | 'unknown_key'
+  | 'revoked';
 
 const REASON_TEXT: Record<AuthFailureReason, string> = {
   missing: 'no token given',
@@ -32,7 +40,12 @@ const REASON_TEXT: Record<AuthFailureReason, string> = {
   alg_not_allowed: 'token algorithm is not allowed',
   wrong_issuer: 'token issuer is not accepted',
   wrong_audience: 'token audience is not accepted',
-  missing_claim: 'token lacks a required claim (sub, exp)',
+  missing_claim: 'token lacks a required claim (user id, exp)',
+  not_yet_valid: 'token is not valid yet (nbf in the future)',
+  issued_in_future: 'token issued in the future (iat beyond the clock tolerance)',
+  claim_too_long: `token user id is longer than ${MAX_USER_ID_LENGTH} characters`,
+  unknown_key: 'token key id (kid) is not in the key set',
+  revoked: 'token was revoked (issued before the user\'s sessions were revoked)',
 };
 
 export class AuthError extends Error {
@@ -48,7 +61,15 @@ export interface TokenVerifier {
 
 type Key = KeyObject | CryptoKey | JWTVerifyGetKey | HmacSecret;
 
-export async function createTokenVerifier(cfg: JwtConfig): Promise<TokenVerifier> {
+/** What the verifier gets beside its configuration. */
+export interface VerifierExtras {
+  /** Remote key sets (RemoteKeySets.getKey): tried after the secret, the PEM key and the JWKS file. */
+  keySets?: JWTVerifyGetKey[];
+  /** True when the user's tokens issued at `issuedAt` (or without `iat`) are revoked. */
+  isRevoked?: (userId: string, issuedAt: number | undefined) => boolean;
+}
+
+export async function createTokenVerifier(cfg: JwtConfig, extras: VerifierExtras = {}): Promise<TokenVerifier> {
   const keys: Key[] = [];
   if (cfg.secret) keys.push(new HmacSecret(createSecretKey(Buffer.from(cfg.secret, 'utf8'))));
   if (cfg.publicKey) {
@@ -67,19 +88,35 @@ export async function createTokenVerifier(cfg: JwtConfig): Promise<TokenVerifier
     keys.push(imported);
   }
   if (cfg.jwksFile) keys.push(createLocalJWKSet(JSON.parse(readFileSync(cfg.jwksFile, 'utf8'))));
+  keys.push(...(extras.keySets ?? []));
 
-  const options = {
+  const options: ClaimOptions = {
     algorithms: cfg.algorithms,
-    requiredClaims: ['exp', 'sub'],
+    requiredClaims: ['exp', ...(cfg.claims.userClaim === 'sub' ? ['sub'] : [])],
+    clockTolerance: cfg.clockToleranceSec,
     ...(cfg.issuer ? { issuer: cfg.issuer } : {}),
     ...(cfg.audience ? { audience: cfg.audience } : {}),
   };
 
   async function verifyWith(key: Key, token: string): Promise<JWTPayload> {
     if (key instanceof HmacSecret) return key.verify(token, options) ?? (await jwtVerify(token, key.key, options)).payload;
-    // jose's overloads split on the key kind; both shapes take the same options.
-    const result = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
-    return result.payload;
+    if (typeof key !== 'function') return (await jwtVerify(token, key, options)).payload;
+    try {
+      return (await jwtVerify(token, key, options)).payload;
+    } catch (err) {
+      // A token without `kid` that several keys of a set fit: jose hands back the candidates.
+      if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+      let lastError: unknown = err;
+      for await (const candidate of err) {
+        try {
+          return (await jwtVerify(token, candidate, options)).payload;
+        } catch (e) {
+          lastError = e;
+          if (!(e instanceof joseErrors.JWSSignatureVerificationFailed)) break;
+        }
+      }
+      throw lastError;
+    }
   }
 
   return {
@@ -89,7 +126,9 @@ export async function createTokenVerifier(cfg: JwtConfig): Promise<TokenVerifier
       for (const key of keys) {
         try {
           const payload = await verifyWith(key, token);
-          return toPrincipal(payload);
+          const principal = toPrincipal(payload, cfg.claims, cfg.clockToleranceSec);
+          if (extras.isRevoked?.(principal.userId, principal.issuedAt)) throw new AuthError('revoked');
+          return principal;
         } catch (err) {
           lastError = err;
           // With several keys configured, a signature or key-selection failure may be another key's token.
@@ -101,22 +140,28 @@ export async function createTokenVerifier(cfg: JwtConfig): Promise<TokenVerifier
   };
 }
 
-function toPrincipal(payload: JWTPayload): Principal {
-  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128 || typeof payload.exp !== 'number') {
-    throw new AuthError('missing_claim');
-  }
-  const role = payload['role'] === 'admin' ? 'admin' : payload['role'] === 'service' ? 'service' : 'user';
-  return { userId: payload.sub, role, expiresAt: payload.exp };
+/** The principal of a verified claim set (signature, iss, aud, nbf and exp already checked). */
+function toPrincipal(payload: JWTPayload, claims: ClaimMapping, toleranceSec: number): Principal {
+  const userId = readClaim(payload, claims.userClaim);
+  if (typeof userId !== 'string' || userId.length === 0 || typeof payload.exp !== 'number') throw new AuthError('missing_claim');
+  if (userId.length > MAX_USER_ID_LENGTH) throw new AuthError('claim_too_long');
+  const iat = payload.iat;
+  if (typeof iat === 'number' && iat > Date.now() / 1000 + toleranceSec) throw new AuthError('issued_in_future');
+  const principal: Principal = { userId, role: roleOf(readClaim(payload, claims.roleClaim), claims), expiresAt: payload.exp };
+  if (typeof iat === 'number') principal.issuedAt = iat;
+  return principal;
 }
 
 function classify(err: unknown): AuthFailureReason {
   if (err instanceof AuthError) return err.reason;
   if (err instanceof joseErrors.JWTExpired) return 'expired';
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed || err instanceof joseErrors.JWKSNoMatchingKey) return 'bad_signature';
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'unknown_key';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'bad_signature';
   if (err instanceof joseErrors.JOSEAlgNotAllowed || err instanceof joseErrors.JOSENotSupported) return 'alg_not_allowed';
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     if (err.claim === 'iss') return 'wrong_issuer';
     if (err.claim === 'aud') return 'wrong_audience';
+    if (err.claim === 'nbf' && err.reason === 'check_failed') return 'not_yet_valid';
     if (err.claim === 'exp' || err.claim === 'sub') return 'missing_claim';
     return 'malformed';
   }
@@ -124,8 +169,12 @@ function classify(err: unknown): AuthFailureReason {
   return 'malformed';
 }
 
-interface ClaimOptions {
+export interface ClaimOptions {
   algorithms: string[];
+  /** Claims that must be present (jose's `requiredClaims`). */
+  requiredClaims: string[];
+  /** Seconds of skew allowed for `nbf` and `exp` (jose's `clockTolerance`). */
+  clockTolerance: number;
   issuer?: string;
   audience?: string;
 }
@@ -136,8 +185,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The JWT_SECRET key with its own HS256/384/512 verification: the checks and errors of jose's
- * jwtVerify (alg allowed, signature, then iss, aud, sub, exp present; iss, aud match; iat, nbf,
- * exp numeric; nbf not in the future; exp in the future), so callers cannot tell the two apart.
+ * jwtVerify (alg allowed, signature, then the required claims, iss, aud present; iss, aud match;
+ * iat, nbf, exp numeric; nbf not in the future, exp in the future, both with the clock tolerance),
+ * so callers cannot tell the two apart.
  */
 export class HmacSecret {
   constructor(readonly key: KeyObject) {}
@@ -192,7 +242,7 @@ function checkClaims(claims: Record<string, unknown>, options: ClaimOptions, now
   const fail = (claim: string, reason: string, message: string): never => {
     throw new joseErrors.JWTClaimValidationFailed(message, claims, claim, reason);
   };
-  const required = ['exp', 'sub', ...(options.audience !== undefined ? ['aud'] : []), ...(options.issuer !== undefined ? ['iss'] : [])].reverse();
+  const required = new Set([...options.requiredClaims, ...(options.audience !== undefined ? ['aud'] : []), ...(options.issuer !== undefined ? ['iss'] : [])].reverse());
   for (const claim of required) if (!Object.hasOwn(claims, claim)) fail(claim, 'missing', `missing required "${claim}" claim`);
   if (options.issuer !== undefined && claims['iss'] !== options.issuer) fail('iss', 'check_failed', 'unexpected "iss" claim value');
   if (options.audience !== undefined) {
@@ -204,8 +254,8 @@ function checkClaims(claims: Record<string, unknown>, options: ClaimOptions, now
     if (claims[claim] !== undefined && typeof claims[claim] !== 'number') fail(claim, 'invalid', `"${claim}" claim must be a number`);
   }
   const nbf = claims['nbf'];
-  if (typeof nbf === 'number' && nbf > now) fail('nbf', 'check_failed', '"nbf" claim timestamp check failed');
+  if (typeof nbf === 'number' && nbf > now + options.clockTolerance) fail('nbf', 'check_failed', '"nbf" claim timestamp check failed');
   const exp = claims['exp'];
   if (exp !== undefined && typeof exp !== 'number') fail('exp', 'invalid', '"exp" claim must be a number');
-  if (typeof exp === 'number' && exp <= now) throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');
+  if (typeof exp === 'number' && exp <= now - options.clockTolerance) throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');
 }

@@ -13,6 +13,10 @@ export const CLOSE_CODES = {
   kicked: { code: 4103, reconnect: false, description: 'Disconnected by an administrator or the backend.' },
   /** Authentication failed; the reason names which check. */
   unauthorized: { code: 4101, reconnect: false, description: 'Token missing, expired, forged, or wrong issuer/audience.' },
+  /** The token's `exp` plus SESSION_EXPIRY_GRACE_MS passed without a `session:refresh`. */
+  token_expired: { code: 4104, reconnect: false, description: 'Token expired and was not refreshed in time; reconnect with a fresh token.' },
+  /** The user's sessions were revoked (server API); tokens issued before the revocation are refused. */
+  revoked: { code: 4105, reconnect: false, description: 'Sessions revoked by the backend; sign in again for a new token.' },
   /** Protocol violation the connection cannot recover from (e.g. garbage Engine.IO packets). */
   protocol_error: { code: 4102, reconnect: false, description: 'Unparseable transport framing; the connection is closed.' },
   /** Frame larger than WS_MAX_PAYLOAD (frames over twice the limit are cut off by the transport: 1006). */

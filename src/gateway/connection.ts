@@ -66,6 +66,8 @@ export class Connection implements RoomMember {
   /** Socket.IO: last pong (set on open); native: unused. */
   lastHeartbeat = 0;
   readonly openedAt = Date.now();
+  /** The token `exp` that `session:expiring` was sent for (0: none yet); see SessionLifetime. */
+  expiryNoticeFor = 0;
   /**
    * The rooms this connection receives without a uWS topic: its own user room and the broadcast
    * room. The hub still sees ordinary membership and calls subscribeTopic/unsubscribeTopic (e.g.
@@ -109,6 +111,15 @@ export class Connection implements RoomMember {
     this.deps.hub.join(this, this.ownRoom);
     this.deps.hub.join(this, BROADCAST_ROOM);
     this.deps.onAuthenticated(this);
+  }
+
+  /** Adopts a refreshed token of the same user (`session:refresh`): later `exp`, rooms kept. */
+  reauthenticate(principal: Principal): void {
+    if (principal.userId !== this.principal?.userId) throw new AppError('forbidden', 'a refreshed token must be for the same user');
+    if (principal.expiresAt <= this.principal.expiresAt) throw new AppError('conflict', 'a refreshed token must expire later than the current one');
+    this.principal = principal;
+    // Handlers made from now on see the new role.
+    this.context = undefined;
   }
 
   /** Switches between JSON and msgpack (first-frame detection), moving topic subscriptions along. */

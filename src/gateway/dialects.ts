@@ -6,6 +6,7 @@ import { AuthError, type TokenVerifier } from './auth.js';
 import { decodeJson, decodeMsgpack, jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { parseSioFrame, sio, type SioPacket } from './codecs/socketio.js';
 import type { Connection } from './connection.js';
+import type { CloseReason } from './close-codes.js';
 import { AppError } from '../kernel/errors.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Logger } from 'pino';
@@ -198,4 +199,14 @@ export function socketIoDialect(deps: DialectDeps): Dialect {
       dispatch(conn, parseSioFrame(Buffer.from(message).toString('utf8')));
     },
   };
+}
+
+/**
+ * Ends a session the server closes for a reason of its own (token expired, revoked). On the
+ * Socket.IO dialect a DISCONNECT packet (`41`) goes first, so socket.io-client reports
+ * `io server disconnect` (and does not reconnect by itself) before the WebSocket close arrives.
+ */
+export function endSession(conn: Connection, reason: CloseReason, detail?: string): void {
+  if (conn.format === 'sio' && !conn.closed) conn.send(sio.disconnect, 'sio:disconnect');
+  conn.end(reason, detail);
 }

@@ -24,6 +24,8 @@ import type { RoomHub } from '../rooms/hub.js';
 import type { RoomMessage } from '../rooms/bus.js';
 import type { Dispatcher } from './dispatcher.js';
 import { MultiMap } from './multi-map.js';
+import type { AuthMetrics } from './auth/metrics.js';
+import { SessionLifetime } from './session-lifetime.js';
 
 export interface GatewayDeps {
   uws: Uws;
@@ -34,6 +36,7 @@ export interface GatewayDeps {
   dispatcher: Dispatcher;
   hub: RoomHub;
   routes: RouteDef[];
+  authMetrics: AuthMetrics;
   onAuthenticated(conn: Connection): void;
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
 }
@@ -57,10 +60,12 @@ export class Gateway {
   private readonly dialectDeps: DialectDeps;
   private readonly httpLimiter: KeyedLimiter;
   private readonly userLimiter: KeyedLimiter;
+  private readonly lifetime: SessionLifetime;
 
   constructor(private readonly deps: GatewayDeps) {
     const { uws, config } = deps;
     this.app = uws.App();
+    this.lifetime = new SessionLifetime(config.sessions, deps.authMetrics);
     this.userLimiter = new KeyedLimiter(config.rateLimit.user.perSecond, config.rateLimit.user.burst);
     this.connDeps = {
       config,
@@ -314,6 +319,7 @@ export class Gateway {
             conn.overLimitSince = 0;
           }
           if (conn.format === 'sio' && now - conn.lastHeartbeat > heartbeatDeadline) conn.end('heartbeat_timeout');
+          this.lifetime.check(conn, now);
         }
         metrics.overBackpressure.set(over);
         for (const conn of this.pendingConnections) {

@@ -11,6 +11,8 @@ export interface Principal {
   role: Role;
   /** Seconds since epoch. */
   expiresAt: number;
+  /** The token's `iat` (seconds since epoch), when it has one. */
+  issuedAt?: number;
 }
 
 /** Who is on the other end of a socket; what a handler may know about the connection. */

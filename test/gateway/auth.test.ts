@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
 import { NativeClient, sioConnect, sioConnected } from '../support/clients.js';
-import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
+import { TEST_SECRET, makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 
 function unsecuredToken(sub: string): string {
   const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -36,7 +36,26 @@ describe('token refusals (HS256, issuer and audience required)', () => {
     { name: 'wrong audience', reason: 'wrong_audience', token: () => makeToken({ issuer: 'livegate-tests', audience: 'other-app' }) },
     { name: 'no sub claim', reason: 'missing_claim', token: () => makeToken({ ...good, sub: '' }) },
     { name: 'garbage', reason: 'malformed', token: async () => 'not-a-jwt' },
+    { name: 'nbf an hour ahead', reason: 'not_yet_valid', token: () => makeToken({ ...good, claims: { nbf: Math.floor(Date.now() / 1000) + 3600 } }) },
+    {
+      name: 'iat a year ahead',
+      reason: 'issued_in_future',
+      token: () =>
+        new SignJWT({ iat: Math.floor(Date.now() / 1000) + 365 * 86_400 }).setProtectedHeader({ alg: 'HS256' }).setSubject('time-traveller').setIssuer(good.issuer).setAudience(good.audience).setExpirationTime('2y').sign(new TextEncoder().encode(TEST_SECRET)),
+    },
+    // 2,000 characters: a 10,000-character sub does not fit in an upgrade URL (see the Socket.IO case below).
+    { name: 'a 2,000-character sub', reason: 'claim_too_long', token: () => makeToken({ ...good, sub: 'x'.repeat(2000) }) },
   ];
+
+  it('socket.io: a 10,000-character sub -> CONNECT_ERROR with reason claim_too_long', async () => {
+    const socket = sioConnect(gw.http, { token: await makeToken({ ...good, sub: 'x'.repeat(10_000) }) });
+    const err = (await sioConnected(socket).then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { data?: { reason: string } };
+    socket.close();
+    expect(err?.data?.reason).toBe('claim_too_long');
+  });
 
   for (const c of cases) {
     it(`native: ${c.name} -> error frame and close 4101`, async () => {

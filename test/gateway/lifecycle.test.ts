@@ -13,11 +13,13 @@ describe('process lifecycle', () => {
   it('refuses invalid configuration, naming the variable', async () => {
     const cases: Array<[Record<string, string>, RegExp]> = [
       [{ PORT: 'eighty' }, /PORT: expected an integer/],
-      [{ JWT_SECRET: '' }, /JWT_SECRET: one of JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_FILE must be set/],
+      [{ JWT_SECRET: '' }, /JWT_SECRET: one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE or JWT_JWKS_URL must be set/],
       [{ JWT_SECRET: 'short' }, /JWT_SECRET: must be at least 32 characters/],
       [{ REDIS_URL: 'http://localhost:6379' }, /REDIS_URL: "http:\/\/localhost:6379" must use redis: or rediss:/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: must be one of/],
       [{ WS_MAX_PAYLOAD: '10' }, /WS_MAX_PAYLOAD: must be between/],
+      [{ JWT_JWKS_URL: 'ftp://idp.example/jwks' }, /JWT_JWKS_URL: "ftp:\/\/idp.example\/jwks" must use https: or http:/],
+      [{ JWT_JWKS_MIN_CACHE_SEC: '7200', JWT_JWKS_MAX_CACHE_SEC: '3600' }, /JWT_JWKS_MIN_CACHE_SEC: must not exceed JWT_JWKS_MAX_CACHE_SEC/],
     ];
     const results = await Promise.all(cases.map(([env]) => startGatewayExpectingFailure(env)));
     results.forEach(({ code, stderr }, i) => {

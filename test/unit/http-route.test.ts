@@ -1,5 +1,6 @@
 /** defineRoute's input handling, the guard's auth and rate-limit decisions, and the pagination helpers. */
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { Type } from '@sinclair/typebox';
 import { SignJWT } from 'jose';
 import { defineRoute } from '../../src/gateway/http/route.js';
@@ -104,7 +105,7 @@ describe('HttpGuard', () => {
     new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
 
   async function guard(burst = 100) {
-    const verifier = await createTokenVerifier({ secret: SECRET, publicKey: undefined, jwksFile: undefined, algorithms: ['HS256'], issuer: undefined, audience: undefined });
+    const verifier = await createTokenVerifier(loadConfig({ JWT_SECRET: SECRET }).jwt);
     return new HttpGuard({ verifier, serviceApiKeys: ['svc-key'], limiter: new KeyedLimiter(1, burst), metrics: new GatewayMetrics('unit') });
   }
 

@@ -29,9 +29,6 @@ import { Mongo } from './store/mongo.js';
 import { Documents } from './store/documents.js';
 import { createWebhooks } from './handlers/bridge/webhooks/service.js';
 import { createStore } from './store/store.js';
-import { NotificationService } from './handlers/notifications/service.js';
-import { MemoryNotificationState } from './handlers/notifications/state-memory.js';
-import { RedisNotificationState } from './handlers/notifications/state-redis.js';
 
 const OPENAPI_INFO: OpenApiInfo = {
   title: 'livegate HTTP API',
@@ -101,13 +98,6 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const documents = new Documents(mongo, log.child({ component: 'documents' }));
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();
-  const notifier = new NotificationService({
-    state: redis ? new RedisNotificationState(redis) : new MemoryNotificationState(),
-    queue: store.queue,
-    hub,
-    documents,
-    log: log.child({ module: 'notifications' }),
-  });
   const authMetrics = new AuthMetrics(metrics.registry);
   const remoteKeys = config.jwt.jwksUrls.length > 0 ? new RemoteKeySets(config.jwt.jwksUrls, { config: config.jwt.jwks, metrics: authMetrics, log: log.child({ component: 'jwks' }) }) : undefined;
   if (remoteKeys) {
@@ -119,7 +109,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
-  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, documents, queue: store.queue, notifier, sockets, verifier, webhooks, authMetrics, revocations };
+  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, documents, queue: store.queue, sockets, verifier, webhooks, authMetrics, revocations };
 
   const modules: DomainModule[] = createModules(core);
   for (const module of modules) await module.start?.();

@@ -5,8 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { WEBHOOK_TYPES, isWebhookType } from './handlers/bridge/webhooks/types.js';
-import type { ClaimMapping } from './gateway/auth/claims.js';
+import { WEBHOOK_TYPES, isWebhookType } from './kernel/webhooks.js';
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -66,6 +65,17 @@ const bool: Parser<boolean> = (raw, name) => {
 };
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface ClaimMapping {
+  /** Claim holding the user id (default `sub`). */
+  userClaim: string;
+  /** Claim holding the role: a string, or an array of strings (groups). */
+  roleClaim: string;
+  /** Role claim values that make an administrator. */
+  adminRoles: string[];
+  /** Role claim values that make a backend (service) credential. */
+  serviceRoles: string[];
+}
 
 export interface JwtConfig {
   secret: string | undefined;

@@ -6,10 +6,10 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import type { WebhookSink } from './handlers/bridge/webhooks/types.js';
+import type { WebhookSink } from './kernel/webhooks.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './kernel/readiness.js';
-import type { RouteDef } from './gateway/http/router.js';
+import type { RouteDef } from './gateway/http/types.js';
 import type { TokenVerifier } from './gateway/auth.js';
 import type { Principal } from './kernel/session.js';
 import type { AuthMetrics } from './gateway/auth/metrics.js';
@@ -23,7 +23,6 @@ import type { RoomAccess } from './rooms/access.js';
 import type { NodeLiveness } from './rooms/liveness.js';
 import type { Documents } from './store/documents.js';
 import type { WriteQueue } from './store/write-queue.js';
-import type { NotificationService } from './handlers/notifications/service.js';
 
 /** This node's sockets, as domains may address them. */
 export interface LocalSockets {
@@ -67,8 +66,6 @@ export interface Core {
   readonly documents: Documents;
   /** The durable write pipeline to MongoDB: enqueue idempotent ops, never wait for the database. */
   readonly queue: WriteQueue;
-  /** Notifications for every domain: `notifier.notify(userId, {type, title, body, data})` stores and delivers one. */
-  readonly notifier: NotificationService;
   readonly sockets: LocalSockets;
   /** The token verifier the sockets use; HTTP routes are guarded by the same one. */
   readonly verifier: TokenVerifier;
@@ -98,7 +95,5 @@ export interface DomainModule {
   stop?(): Promise<void>;
 }
 
-/** What a domain needs to raise a notification. */
-export type Notifier = Pick<NotificationService, 'notify'>;
 
 export type ModuleFactory = (core: Core) => DomainModule;

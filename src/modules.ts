@@ -25,13 +25,15 @@ import { paymentsModule } from './handlers/payments/module.js';
 import { moneyCreditor } from './handlers/wallets/creditor.js';
 import { walletsModule } from './handlers/wallets/module.js';
 import { createMoneyServices } from './handlers/wallets/services.js';
+import { createNotificationService } from './handlers/notifications/service.js';
 
 /**
- * Every domain module, in start order (stopped in reverse). A domain adds one line here. The money
- * wiring (wallets, catalogue, gifts, PK, shopping) is built once, here, and handed to the modules
- * that use it; the wallets module starts it, so it comes before every module that spends coins.
+ * Every domain module, in start order (stopped in reverse). A domain adds one line here. The shared
+ * domain services (notifications; the money wiring of wallets, catalogue, gifts, PK, shopping) are
+ * built once, here, and handed to the modules that use them; the wallets module starts it, so it comes before every module that spends coins.
  */
 export function createModules(core: Core): DomainModule[] {
+  const notifications = createNotificationService(core);
   const money = createMoneyServices(core);
   const factories: ModuleFactory[] = [
     sessionModule,
@@ -39,8 +41,8 @@ export function createModules(core: Core): DomainModule[] {
     roomsModule,
     presenceModule,
     livestreamModule(money),
-    notificationsModule,
-    chatModule,
+    notificationsModule(notifications),
+    chatModule(notifications),
     benchModule,
     devModule,
     bridgeModule,

@@ -15,7 +15,8 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import { createLocalJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
 import type { Principal } from '../kernel/session.js';
 import type { JwtConfig } from '../config.js';
-import { MAX_USER_ID_LENGTH, readClaim, roleOf, type ClaimMapping } from './auth/claims.js';
+import { MAX_USER_ID_LENGTH, readClaim, roleOf } from './auth/claims.js';
+import { type ClaimMapping } from '../config.js';
 
 export type AuthFailureReason =
   | 'missing'

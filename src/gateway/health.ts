@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineRoute } from './http/route.js';
-import type { RouteDef } from './http/router.js';
+import type { RouteDef } from './http/types.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Readiness } from '../kernel/readiness.js';
 

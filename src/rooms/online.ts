@@ -1,4 +1,4 @@
-import type { Core } from '../core.js';
+import type { Redis } from 'ioredis';
 import { RedisPresenceStore } from './presence-redis.js';
 
 /**
@@ -13,10 +13,11 @@ export interface OnlineCheck {
   connected(userIds: string[]): Promise<boolean[]>;
 }
 
-export function onlineCheckFor(core: Core): OnlineCheck {
-  if (core.redis) {
-    const store = new RedisPresenceStore(core.redis);
+/** `localConnections(userId)`: how many devices of the user this node holds (the single-node answer). */
+export function onlineCheck(redis: Redis | undefined, localConnections: (userId: string) => number): OnlineCheck {
+  if (redis) {
+    const store = new RedisPresenceStore(redis);
     return { connected: async (userIds) => (userIds.length === 0 ? [] : (await store.get(userIds)).map((r) => r.devices > 0)) };
   }
-  return { connected: async (userIds) => userIds.map((u) => core.sockets.sessionsOf(u).length > 0) };
+  return { connected: async (userIds) => userIds.map((u) => localConnections(u) > 0) };
 }

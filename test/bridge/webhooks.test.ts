@@ -4,7 +4,7 @@ import { NativeClient } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startRedis } from '../support/services.js';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/handlers/bridge/webhooks/signature.js';
-import type { WebhookEvent } from '../../src/handlers/bridge/webhooks/types.js';
+import type { WebhookEvent } from '../../src/kernel/webhooks.js';
 import { metric } from './helpers.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 

@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { SignJWT } from 'jose';
 import { defineRoute } from '../../src/gateway/http/route.js';
 import { HttpGuard, RateLimitError, bearer } from '../../src/gateway/http/guard.js';
-import type { HttpRequestInfo } from '../../src/gateway/http/router.js';
+import type { HttpRequestInfo } from '../../src/gateway/http/types.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../src/gateway/http/pagination.js';
 import { buildOpenApi } from '../../src/gateway/http/openapi.js';
 import { AppError } from '../../src/kernel/errors.js';

@@ -6,17 +6,8 @@
  * works), then as a dotted path into nested objects.
  */
 import type { Role } from '../../kernel/session.js';
+import type { ClaimMapping } from '../../config.js';
 
-export interface ClaimMapping {
-  /** Claim holding the user id (default `sub`). */
-  userClaim: string;
-  /** Claim holding the role: a string, or an array of strings (groups). */
-  roleClaim: string;
-  /** Role claim values that make an administrator. */
-  adminRoles: string[];
-  /** Role claim values that make a backend (service) credential. */
-  serviceRoles: string[];
-}
 
 /** Longest accepted user id (a longer one is refused as `claim_too_long`). */
 export const MAX_USER_ID_LENGTH = 128;

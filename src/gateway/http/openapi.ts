@@ -6,8 +6,9 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ERROR_CODES, type ErrorCode } from '../../kernel/errors.js';
 import type { AuthMode } from './guard.js';
-import { ErrorResponse, defineRoute, type ApiMeta } from './route.js';
-import type { RouteDef } from './router.js';
+import { ErrorResponse, defineRoute } from './route.js';
+import { type ApiMeta } from './types.js';
+import type { RouteDef } from './types.js';
 import { Type } from '@sinclair/typebox';
 
 type Json = Record<string, unknown>;

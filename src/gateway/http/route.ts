@@ -13,37 +13,7 @@ import type { Principal } from '../../kernel/session.js';
 import { AppError, type ErrorCode } from '../../kernel/errors.js';
 import type { AuthMode } from './guard.js';
 import { isMongoUnavailable } from '../../store/mongo.js';
-import type { HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './router.js';
-
-/** Everything the OpenAPI document needs to describe one operation. */
-export interface ApiMeta {
-  operationId: string;
-  summary: string;
-  description?: string;
-  tags: string[];
-  auth: AuthMode;
-  params?: TSchema;
-  query?: TSchema;
-  body?: TSchema;
-  /** The body may be left out (it then reads as `{}` with the schema's defaults). */
-  bodyOptional?: boolean;
-  response: TSchema;
-  status: number;
-  /** Error codes this operation may answer besides the ones its auth and schemas imply. */
-  errors: ErrorCode[];
-  contentType: string;
-  rateLimited: boolean;
-  /** Other statuses this operation answers with a body of its own (not the Error shape). */
-  otherResponses?: Record<number, TSchema>;
-  links?: Record<string, ApiLink>;
-}
-
-/** An OpenAPI link: which operation can follow this one, fed from the response (`$response.body#/id`). */
-export interface ApiLink {
-  operationId: string;
-  parameters: Record<string, string>;
-  description?: string;
-}
+import type { ApiLink, ApiMeta, HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './types.js';
 
 type Empty = TObject<{}>;
 

@@ -5,55 +5,12 @@
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import type { Principal } from '../../kernel/session.js';
 import type { InFlight } from '../inflight.js';
 import { AppError, toErrorBody } from '../../kernel/errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { RateLimitError, type AuthMode, type HttpGuard } from './guard.js';
-import type { ApiMeta } from './route.js';
+import type { HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './types.js';
 import { clientAddress } from './client-address.js';
-
-export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'del';
-
-export interface HttpRequestInfo {
-  method: string;
-  /** The route pattern, e.g. /api/wallets/:id (the metric label). */
-  route: string;
-  path: string;
-  query: URLSearchParams;
-  params: Record<string, string>;
-  headers: Record<string, string>;
-  remoteAddress: string;
-  /** Raw body bytes (empty for GET). */
-  body: Buffer;
-  /** The authenticated caller (routes with auth other than 'none'). */
-  principal?: Principal;
-}
-
-export interface HttpResult {
-  status: number;
-  body?: unknown;
-  /** Preformatted body (e.g. /metrics text); sent as is. */
-  raw?: string;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
-export type HttpHandler = (req: HttpRequestInfo) => Promise<HttpResult> | HttpResult;
-
-export interface RouteDef {
-  method: HttpMethod;
-  path: string;
-  handler: HttpHandler;
-  /** Do not log each request (health probes, metrics scrapes). */
-  quiet?: boolean;
-  /** Who may call it (default 'none'); checked by the guard before the handler runs. */
-  auth?: AuthMode;
-  /** Count against the caller's rate limit (default true). */
-  rateLimit?: boolean;
-  /** OpenAPI metadata; set by defineRoute (route.ts). */
-  api?: ApiMeta;
-}
 
 export interface RouterOptions {
   maxBody: number;

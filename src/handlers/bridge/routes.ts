@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import type { ClusterAnswer, ClusterControl } from './control.js';
 import type { PublishReport, PublishRequest, Publisher, Target } from './publisher.js';
 import * as S from './schemas.js';

@@ -5,6 +5,7 @@
  * become presence contacts; `message.offline` goes to the backend for recipients with no device.
  * Events: docs/events/chat.md.
  */
+import type { Notifier } from '../notifications/service.js';
 import type { DomainModule, ModuleFactory } from '../../core.js';
 import { ChatService } from './service.js';
 import { RedisChatState } from './state-redis.js';
@@ -13,13 +14,13 @@ import * as S from './schemas.js';
 import { conversationView } from './model.js';
 import { chatRoutes } from './routes.js';
 import { contactDirectoryFor } from '../presence/contacts.js';
-import { onlineCheckFor } from '../../rooms/online.js';
+import { onlineCheck } from '../../rooms/online.js';
 import { defineHandler, type HandlerTable } from '../../gateway/handler.js';
 
 /** A device's typing events go out at most this often per conversation. */
 const TYPING_INTERVAL_MS = 1000;
 
-export const chatModule: ModuleFactory = (core): DomainModule => {
+export const chatModule = (notifier: Notifier): ModuleFactory => (core): DomainModule => {
   const { config } = core;
   const state = core.redis
     ? new RedisChatState(core.redis, { messageTtlMs: config.chat.messageCacheSec * 1000, conversationTtlMs: config.chat.conversationCacheSec * 1000 })
@@ -29,10 +30,10 @@ export const chatModule: ModuleFactory = (core): DomainModule => {
     queue: core.queue,
     hub: core.hub,
     documents: core.documents,
-    notifier: core.notifier,
+    notifier,
     log: core.log.child({ module: 'chat' }),
     contacts: contactDirectoryFor(core),
-    online: onlineCheckFor(core),
+    online: onlineCheck(core.redis, (userId) => core.sockets.countOf(userId)),
     webhooks: core.webhooks,
   });
   /** connectionId -> conversationId -> last typing event sent (ms). */

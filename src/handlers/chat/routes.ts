@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
 import { Id, IdParams } from '../../kernel/schemas.js';
 import { conversationView } from './model.js';

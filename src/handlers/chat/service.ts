@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Notifier } from '../../core.js';
-import type { WebhookSink } from '../bridge/webhooks/types.js';
+import type { Notifier } from '../notifications/service.js';
+import type { WebhookSink } from '../../kernel/webhooks.js';
 import type { PageWindow } from '../../gateway/http/pagination.js';
 import type { ContactDirectory } from '../presence/contacts.js';
 import type { OnlineCheck } from '../../rooms/online.js';

@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { DevToken, DevTokenRequest } from './schemas.js';
 import type { DevTokenSigner } from './service.js';
 

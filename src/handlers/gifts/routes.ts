@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { IdParams } from '../../kernel/schemas.js';
 import type { MoneyStore } from '../wallets/money-store.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';

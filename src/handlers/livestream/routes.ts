@@ -16,7 +16,7 @@ import type { Principal } from '../../kernel/session.js';
 import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import type { LivestreamService } from './service.js';
 import type { StreamInfo } from './streams.js';
 import { streamRoom } from './viewers.js';

@@ -4,7 +4,7 @@
  * same stream the socket sees, with the same MongoDB record, webhooks and room events.
  */
 import { randomBytes } from 'node:crypto';
-import type { WebhookSink } from '../bridge/webhooks/types.js';
+import type { WebhookSink } from '../../kernel/webhooks.js';
 import type { RoomHub } from '../../rooms/hub.js';
 import type { WriteQueue } from '../../store/write-queue.js';
 import { streamRecordOp } from './directory.js';

@@ -1,18 +1,18 @@
 /**
- * Notifications: the socket events of the service other modules reach through `core.notifier`
- * (created in app.ts, shared by every module), and its HTTP routes (notifications/routes.ts).
+ * Notifications: the socket events of the notification service (built once in src/modules.ts and
+ * handed to every module that raises notifications), and its HTTP routes (notifications/routes.ts).
  * Events: docs/events/notifications.md.
  */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { notificationRoutes } from './routes.js';
+import type { NotificationService } from './service.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const strict = { additionalProperties: false } as const;
 
-export const notificationsModule: ModuleFactory = (core) => {
-  const notifications = core.notifier;
+export const notificationsModule = (notifications: NotificationService): ModuleFactory => () => {
   return {
     name: 'notifications',
     routes: notificationRoutes(notifications),

@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { DateTime, IdParams } from '../../kernel/schemas.js';
 import { PRIORITIES } from './model.js';
 import type { NotificationService } from './service.js';

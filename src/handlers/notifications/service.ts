@@ -5,11 +5,17 @@ import type { RoomHub } from '../../rooms/hub.js';
 import { NOTIFICATION_TTL_DAYS } from '../../store/indexes.js';
 import { DomainIo, stripId } from '../../store/domain-io.js';
 import type { Documents } from '../../store/documents.js';
+import type { Core } from '../../core.js';
+import { MemoryNotificationState } from './state-memory.js';
+import { RedisNotificationState } from './state-redis.js';
 import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
 import { VERSION, fromDoc, toDoc, view, type NotificationInput, type NotificationRecord } from './model.js';
 import type { NotificationState } from './state.js';
 import type { PageWindow } from '../../gateway/http/pagination.js';
 
+
+/** What a domain needs to raise a notification (handed to it by src/modules.ts). */
+export type Notifier = Pick<NotificationService, 'notify'>;
 
 export interface NotificationDeps {
   state: NotificationState;
@@ -136,4 +142,15 @@ export class NotificationService {
     return { kind: 'setIfNewer', collection: 'notifications', id: record.id, version, set: stripId(toDoc(record)) };
   }
 
+}
+
+/** The node's notification service: Redis hot state with REDIS_URL, process memory otherwise. */
+export function createNotificationService(core: Core): NotificationService {
+  return new NotificationService({
+    state: core.redis ? new RedisNotificationState(core.redis) : new MemoryNotificationState(),
+    queue: core.queue,
+    hub: core.hub,
+    documents: core.documents,
+    log: core.log.child({ module: 'notifications' }),
+  });
 }

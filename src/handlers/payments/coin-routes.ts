@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { CoinPackage, Payment, PurchaseInput, Payout, WithdrawInput, coinPackageView, paymentView, payoutView } from './schemas.js';
 import { WITHDRAWAL, type PaymentService } from './service.js';
 

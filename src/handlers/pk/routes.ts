@@ -8,7 +8,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { Id, Nullable, UserId } from '../../kernel/schemas.js';
 import type { GiftService } from '../gifts/service.js';
 import { GiftSendResult } from '../gifts/api.js';

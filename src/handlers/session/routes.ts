@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import type { SessionService } from './lifetime-service.js';
 import * as S from './schemas.js';
 

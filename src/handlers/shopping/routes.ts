@@ -7,7 +7,7 @@
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { DateTime, Id, assertOwner } from '../../kernel/schemas.js';
 import { StreamId } from '../livestream/schemas.js';
 import type { ShoppingService } from './service.js';

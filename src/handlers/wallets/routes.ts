@@ -11,7 +11,7 @@ import { userRoom } from '../../kernel/rooms.js';
 import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { RouteDef } from '../../gateway/http/router.js';
+import type { RouteDef } from '../../gateway/http/types.js';
 import { DateTime, IdempotencyKey, Nullable, UserId, assertOwner } from '../../kernel/schemas.js';
 import { requireMoney, type MoneyServices } from './services.js';
 import { MAX_TRANSFER } from './service.js';

@@ -1,5 +1,5 @@
 import type { QueuedWebhook, WebhookQueue } from './queue.js';
-import type { WebhookEvent } from './types.js';
+import type { WebhookEvent } from '../../../kernel/webhooks.js';
 
 /** Single-node engine: a bounded in-process queue. Nothing survives a restart. */
 export class MemoryWebhookQueue implements WebhookQueue {

@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { QueuedWebhook, WebhookQueue } from './queue.js';
-import type { WebhookEvent } from './types.js';
+import type { WebhookEvent } from '../../../kernel/webhooks.js';
 
 /**
  * KEYS[1] the stream

@@ -1,4 +1,4 @@
-import type { WebhookEvent } from './types.js';
+import type { WebhookEvent } from '../../../kernel/webhooks.js';
 
 /** One queued webhook; `id` is the queue's own id (stream entry id), `event.id` the event's. */
 export interface QueuedWebhook {

@@ -15,7 +15,7 @@ import type { QueuedWebhook, WebhookQueue } from './queue.js';
 import { RedisWebhookQueue } from './queue-redis.js';
 import { SourceScheduler } from './scheduler.js';
 import { postWebhook } from './sender.js';
-import { WEBHOOK_TYPES, type WebhookEvent, type WebhookSink, type WebhookType } from './types.js';
+import { WEBHOOK_TYPES, type WebhookEvent, type WebhookSink, type WebhookType } from '../../../kernel/webhooks.js';
 
 export interface WebhookService extends WebhookSink {
   start(): void;

@@ -1,7 +1,7 @@
 /**
  * Configuration comes only from environment variables, parsed and validated once at start.
- * Every variable is listed in VARIABLES (the README's table is generated from the same list
- * by `node dist/src/config.js --markdown`). An invalid value throws ConfigError naming it.
+ * Every variable is declared once, where loadConfig reads it; `configVariables()` lists them (the
+ * README's table comes from it: `node dist/src/tools/config-table.js --write README.md`). An invalid value throws ConfigError naming it.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -17,16 +17,14 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 type Parser<T> = (raw: string, name: string) => T;
 
-interface VariableSpec {
+export interface VariableSpec {
   name: string;
   default: string | undefined;
   description: string;
 }
 
-export const VARIABLES: VariableSpec[] = [];
-
-function variable<T>(env: Env, name: string, fallback: string | undefined, description: string, parse: Parser<T>): T | undefined {
-  if (!VARIABLES.some((v) => v.name === name)) VARIABLES.push({ name, default: fallback, description });
+function variable<T>(env: Env, name: string, fallback: string | undefined, description: string, parse: Parser<T>, seen?: VariableSpec[]): T | undefined {
+  if (seen && !seen.some((v) => v.name === name)) seen.push({ name, default: fallback, description });
   const raw = env[name];
   const value = raw === undefined || raw.trim() === '' ? fallback : raw.trim();
   return value === undefined ? undefined : parse(value, name);
@@ -194,9 +192,9 @@ export interface WebhookConfig {
   concurrency: number;
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Config {
   const v = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) =>
-    variable(env, name, fallback, description, parse);
+    variable(env, name, fallback, description, parse, seen);
 
   const jwt: JwtConfig = {
     secret: v('JWT_SECRET', undefined, 'HS256 shared secret (at least 32 characters). One of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE, JWT_JWKS_URL is required.', (raw, name) => {
@@ -385,8 +383,15 @@ const typeUrls: Parser<Record<string, string>> = (raw, name) => {
   return out;
 };
 
-/** `node dist/src/config.js --markdown` prints the README's configuration table. */
+/** Every variable loadConfig reads, in order, with its default and description (no global state). */
+export function configVariables(): VariableSpec[] {
+  const seen: VariableSpec[] = [];
+  loadConfig({ JWT_SECRET: 'x'.repeat(32) }, seen);
+  return seen;
+}
+
+/** The README's configuration table (src/tools/config-table.ts writes it). */
 export function variablesMarkdown(): string {
-  const rows = VARIABLES.map((s) => `| \`${s.name}\` | ${s.default === undefined || s.default === '' ? '—' : `\`${s.default}\``} | ${s.description} |`);
+  const rows = configVariables().map((s) => `| \`${s.name}\` | ${s.default === undefined || s.default === '' ? '—' : `\`${s.default}\``} | ${s.description} |`);
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }

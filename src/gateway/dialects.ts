@@ -39,7 +39,6 @@ function authFailed(deps: DialectDeps, conn: Connection, err: unknown): AuthErro
   return authErr;
 }
 
-/** Native dialect: the token is checked during the upgrade; frames are JSON text or msgpack binary. */
 /** Frames a native client may send before its token is verified; they are handled once it is. */
 const MAX_EARLY_FRAMES = 32;
 

@@ -3,9 +3,8 @@
  * With `--write README.md` it replaces the table between the config markers in that file.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadConfig, variablesMarkdown } from '../config.js';
+import { variablesMarkdown } from '../config.js';
 
-loadConfig({ JWT_SECRET: 'x'.repeat(32) });
 const table = variablesMarkdown();
 const target = process.argv[2] === '--write' ? process.argv[3] : undefined;
 if (target) {

@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm install, not npm ci: this npm records only the current platform's optional packages in the
-  # lock file and npm ci then refuses it; install still follows the locked versions.
-  npm install --no-audit --no-fund
+  # npm ci: exactly the lock file (it records every platform's optional packages, so npm 10 and 11
+  # accept it on any machine).
+  npm ci --no-audit --no-fund
 fi
 npm run --silent build
 npx tsc -p tsconfig.test.json
+# Formatter, linter and unused exports (npm run format fixes what can be fixed).
+npm run --silent lint
 exec npx vitest run "$@"

@@ -31,6 +31,3 @@ export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: Handle
 }
 
 export type HandlerTable = Readonly<Record<string, EventHandler>>;
-
-/** Called when a connection closes, so domains can clean up (presence, viewer counts). */
-export type DisconnectHook = (session: Session, rooms: ReadonlySet<string>) => void | Promise<void>;

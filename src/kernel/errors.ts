@@ -40,10 +40,6 @@ export class AppError extends Error {
   }
 }
 
-export function isErrorCode(value: string): value is ErrorCode {
-  return Object.hasOwn(ERROR_CODES, value);
-}
-
 /** Turns anything thrown into the body sent to a client, logging only what is unexpected. */
 export function toErrorBody(err: unknown, onUnexpected: (err: unknown) => void): ErrorBody {
   if (err instanceof AppError) return err.toBody();

@@ -43,6 +43,3 @@ export const DateTime = Type.String({ format: 'date-time' });
 export const newId = (): string => randomUUID();
 export const iso = (date: Date): string => date.toISOString();
 export const isoOrNull = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
-
-/** Escapes a user string for use inside a RegExp (search by prefix). */
-export const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -85,6 +85,11 @@ describe('chat on one node', () => {
     const first = await call<Ack>(a, 'message:send', msg);
     const again = await call<Ack>(a, 'message:send', msg);
     expect(again).toEqual(first);
+    // A marker sent after the retry reaches alice's user room after anything the retry could have
+    // published (one room, one order), so once it is here a duplicate message:new would be too.
+    const markerConv = await call<Conversation>(a, 'conversation:create', { type: 'private', userId: uid('dave') });
+    const marker = await call<Ack>(a, 'message:send', { conversationId: markerConv.id, type: 'text', text: 'marker' });
+    await a.waitFor((f) => f.event === 'message:new' && (f.data as { id: string }).id === marker.id);
     expect(eventFrames(a, 'message:new').filter((f) => (f.data as { id: string }).id === first.id)).toHaveLength(1);
     await queueDrained(gw);
     expect(await db.collection('messages').countDocuments({ conversationId: conv.id })).toBe(1);

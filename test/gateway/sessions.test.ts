@@ -141,8 +141,10 @@ describe('revocation on two nodes', () => {
 
     const revoked = await api(a.http, 'POST', `/api/server/users/${user}/revoke`, {});
     expect(revoked.status).toBe(200);
-    expect(revoked.body).toMatchObject({ userId: user, closed: 1, nodes: 2 });
-    const body = revoked.body as { issuedBefore: string; expiresAt: string };
+    expect(revoked.body).toMatchObject({ userId: user, closed: 1 });
+    // Every node on this Redis took the revocation: these two, and any other suite's node sharing it.
+    const body = revoked.body as { issuedBefore: string; expiresAt: string; nodes: number };
+    expect(body.nodes).toBeGreaterThanOrEqual(2);
     expect(Date.parse(body.expiresAt) - Date.parse(body.issuedBefore)).toBe(86_400_000);
 
     expect(await onA.closed).toEqual({ code: 4105, reason: 'Sessions revoked by the backend; sign in again for a new token.' });

@@ -43,5 +43,3 @@ export function pageWindow(query: { page?: number | undefined; limit?: number | 
 export function pageOf<T>(items: T[], total: number, window: PageWindow): { items: T[]; page: number; limit: number; total: number; hasMore: boolean } {
   return { items, page: window.page, limit: window.limit, total, hasMore: window.skip + items.length < total };
 }
-
-export type PageOf<T extends TSchema> = Static<PageSchema<T>>;

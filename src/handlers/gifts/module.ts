@@ -10,7 +10,7 @@ import { moneyKeys } from '../wallets/keys.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { IdempotencyKey } from '../../kernel/schemas.js';
-import { GiftSend } from './api.js';
+import { GiftSend } from './schemas.js';
 import { CATALOGUE_KINDS, giftView } from './model.js';
 import { giftRoutes } from './routes.js';
 

@@ -13,7 +13,7 @@ import type { RouteDef } from '../../gateway/http/types.js';
 import { IdParams } from '../../kernel/schemas.js';
 import type { MoneyStore } from '../wallets/money-store.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
-import { GiftSchema, GiftSend, GiftSendResult, PopularGift, giftBody, giftSendResult } from './api.js';
+import { GiftSchema, GiftSend, GiftSendResult, PopularGift, giftBody, giftSendResult } from './schemas.js';
 import { isGiftAvailable } from './model.js';
 
 const tags = ['gifts'];

@@ -21,7 +21,7 @@ import type { LivestreamService } from './service.js';
 import type { StreamInfo } from './streams.js';
 import { streamRoom } from './viewers.js';
 import type { GiftService } from '../gifts/service.js';
-import { GiftSendResult } from '../gifts/api.js';
+import { GiftSendResult } from '../gifts/schemas.js';
 import { LiveGiftInput, Livestream, LivestreamCreate, LivestreamJoin, LivestreamLeave, StreamParams, type LivestreamBody } from './schemas.js';
 
 const tags = ['livestreams'];

@@ -1,7 +1,7 @@
 /** HTTP schemas of the livestream routes, and the gift shapes the PK routes share with them. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable } from '../../kernel/schemas.js';
-import { GiftSend } from '../gifts/api.js';
+import { GiftSend } from '../gifts/schemas.js';
 
 export const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const StreamParams = Type.Object({ streamId: StreamId });

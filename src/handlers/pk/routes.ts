@@ -11,7 +11,7 @@ import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { Id, Nullable, UserId } from '../../kernel/schemas.js';
 import type { GiftService } from '../gifts/service.js';
-import { GiftSendResult } from '../gifts/api.js';
+import { GiftSendResult } from '../gifts/schemas.js';
 import { StreamId, giftFields } from '../livestream/schemas.js';
 import type { PkBattleView, PkService } from './service.js';
 

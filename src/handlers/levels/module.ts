@@ -9,17 +9,13 @@ import type { Core, ModuleFactory } from '../../core.js';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
+import type { Level } from '../gifts/model.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { isDuplicateKey } from '../../store/mongo.js';
 import { CatalogIdParams, Nullable, UserId, newId, notFound } from '../../kernel/schemas.js';
 
-export interface LevelDoc {
-  _id: string;
-  level: number;
-  name: string;
-  minXP: number;
-  maxXP: number;
-  rewards: { coins: number; badges: string[]; features: string[] };
+/** A level as stored: the catalogue's Level (seed 000), icon and color optional, with its creation time. */
+export interface LevelDoc extends Omit<Level, 'icon' | 'color'> {
   icon: string | null;
   color: string | null;
   createdAt: Date;

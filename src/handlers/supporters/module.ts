@@ -13,6 +13,7 @@ import type { Core, ModuleFactory } from '../../core.js';
 import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
+import type { SupporterBadge } from '../gifts/model.js';
 import { DateTime, Nullable, UserId, iso } from '../../kernel/schemas.js';
 
 export interface SupporterDoc {
@@ -24,17 +25,8 @@ export interface SupporterDoc {
   lastGiftAt: Date;
 }
 
-export interface BadgeDoc {
-  _id: string;
-  name: string;
-  description: string;
-  icon: string;
-  color: string;
-  requirement: 'subscription' | 'gifts' | 'duration' | 'engagement' | 'special';
-  threshold: number;
-  isActive: boolean;
-  rarity: 'common' | 'rare' | 'epic' | 'legendary';
-}
+/** A supporter badge as stored (the catalogue's SupporterBadge, seed 000). */
+export type BadgeDoc = SupporterBadge;
 
 export const SUPPORTERS = 'supporters';
 export const BADGES = 'supporter_badges';

@@ -6,25 +6,36 @@
  * --profile (livegate only, under node --cpu-prof: writes bench/PROFILE.md instead of the results).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, release } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LOADGEN_BIN, ROOT } from './lib/loadgen.js';
-import { freePort, killAll, loadAverage, spawnTracked, stopProcess, waitForLine } from './lib/proc.js';
-import { progress, type Row } from './lib/row.js';
-import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
-import { profileMarkdown, summariseProfile } from './lib/profile.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, totalmem, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chat, type ChatConfig } from './lib/chat.js';
+import { gifts, type GiftConfig } from './lib/gifts.js';
 import { census, growthMarkdown, ownersMarkdown } from './lib/heap.js';
 import { InspectorProfiler } from './lib/inspector.js';
+import { LOADGEN_BIN, ROOT } from './lib/loadgen.js';
+import { presence, type PresenceConfig } from './lib/presence.js';
+import { freePort, killAll, loadAverage, spawnTracked, stopProcess, waitForLine } from './lib/proc.js';
+import { profileMarkdown, summariseProfile } from './lib/profile.js';
+import { writeJsonLines, writeResultsMd, type RunInfo } from './lib/report.js';
+import { progress, type Row } from './lib/row.js';
 import { fmtMs, fmtRate } from './lib/stats.js';
 import { centrifugoBinary, DIAGNOSTIC_TARGETS, RAW_UWS, TARGETS, type Deployment, type RunEnv, type Target } from './lib/targets.js';
-import { churn, http, idle, idleHeap, idleLive, sweep, type ChurnConfig, type Ctx, type Endpoint, type HttpConfig, type IdleConfig, type SweepConfig } from './lib/workloads.js';
-import { gifts, type GiftConfig } from './lib/gifts.js';
-import { chat, type ChatConfig } from './lib/chat.js';
-import { presence, type PresenceConfig } from './lib/presence.js';
-import { tmpdir } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+  churn,
+  http,
+  idle,
+  idleHeap,
+  idleLive,
+  sweep,
+  type ChurnConfig,
+  type Ctx,
+  type Endpoint,
+  type HttpConfig,
+  type IdleConfig,
+  type SweepConfig,
+} from './lib/workloads.js';
 
 interface Suite {
   name: 'full' | 'quick';
@@ -48,8 +59,33 @@ const ENDPOINTS: Endpoint[] = [
 const SUITES: Record<Suite['name'], Suite> = {
   full: {
     name: 'full',
-    fanout: { targets: ALL, subscribers: 1000, rooms: 1, rates: [250, 500, 1000, 1250, 1500, 2000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 1, pollMs: 2, budgetMs: 30_000 },
-    rooms: { targets: ALL, subscribers: 5000, rooms: 500, rates: [1000, 3000, 6000, 9000, 12_000, 15_000], warmMs: 400, windowMs: 1200, repeats: 3, subProcs: 2, pubConns: 4, pollMs: 2, budgetMs: 36_000, layout: 'room' },
+    fanout: {
+      targets: ALL,
+      subscribers: 1000,
+      rooms: 1,
+      rates: [250, 500, 1000, 1250, 1500, 2000],
+      warmMs: 400,
+      windowMs: 1200,
+      repeats: 3,
+      subProcs: 2,
+      pubConns: 1,
+      pollMs: 2,
+      budgetMs: 30_000,
+    },
+    rooms: {
+      targets: ALL,
+      subscribers: 5000,
+      rooms: 500,
+      rates: [1000, 3000, 6000, 9000, 12_000, 15_000],
+      warmMs: 400,
+      windowMs: 1200,
+      repeats: 3,
+      subProcs: 2,
+      pubConns: 4,
+      pollMs: 2,
+      budgetMs: 36_000,
+      layout: 'room',
+    },
     idle: {
       plan: [
         { size: 10_000, targets: ONE_NODE, repeats: 1 },
@@ -58,13 +94,57 @@ const SUITES: Record<Suite['name'], Suite> = {
       subProcs: 2,
       settleMs: 1500,
     },
-    gifts: { senders: 200, window: 8, viewers: 200, rates: [500, 1000, 2000, 4000, 8000, 16_000, 24_000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 25_000, ledgerGifts: 2000, ledgerRate: 2000, drainTimeoutMs: 60_000 },
+    gifts: {
+      senders: 200,
+      window: 8,
+      viewers: 200,
+      rates: [500, 1000, 2000, 4000, 8000, 16_000, 24_000],
+      warmMs: 500,
+      windowMs: 1500,
+      repeats: 3,
+      budgetMs: 25_000,
+      ledgerGifts: 2000,
+      ledgerRate: 2000,
+      drainTimeoutMs: 60_000,
+    },
     churn: { targets: ONE_NODE, workers: 32, warmMs: 500, windowMs: 1500, repeats: 3 },
     chat: {
       writeBatch: 500,
       shapes: [
-        { kind: 'dm', conversations: 200, members: 2, senders: 2, window: 8, view: false, rates: [100, 250, 500, 1000, 2000], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 200, burstRate: 200, drainTimeoutMs: 20_000, finalDrainMs: 3000 },
-        { kind: 'group', conversations: 10, members: 30, senders: 3, window: 8, view: true, rates: [10, 25, 50, 100, 200], warmMs: 500, windowMs: 1500, repeats: 3, budgetMs: 20_000, burst: 100, burstRate: 50, drainTimeoutMs: 20_000, finalDrainMs: 3000 },
+        {
+          kind: 'dm',
+          conversations: 200,
+          members: 2,
+          senders: 2,
+          window: 8,
+          view: false,
+          rates: [100, 250, 500, 1000, 2000],
+          warmMs: 500,
+          windowMs: 1500,
+          repeats: 3,
+          budgetMs: 20_000,
+          burst: 200,
+          burstRate: 200,
+          drainTimeoutMs: 20_000,
+          finalDrainMs: 3000,
+        },
+        {
+          kind: 'group',
+          conversations: 10,
+          members: 30,
+          senders: 3,
+          window: 8,
+          view: true,
+          rates: [10, 25, 50, 100, 200],
+          warmMs: 500,
+          windowMs: 1500,
+          repeats: 3,
+          budgetMs: 20_000,
+          burst: 100,
+          burstRate: 50,
+          drainTimeoutMs: 20_000,
+          finalDrainMs: 3000,
+        },
       ],
     },
     presence: { targets: ['livegate', 'livegate-2n'], workers: 16, users: 800, watchers: 10, holdMs: 0, warmMs: 500, windowMs: 1500, repeats: 3 },
@@ -72,16 +152,85 @@ const SUITES: Record<Suite['name'], Suite> = {
   },
   quick: {
     name: 'quick',
-    fanout: { targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'], subscribers: 500, rooms: 1, rates: [250, 1000, 1500, 2000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 1, pollMs: 2, budgetMs: 10_000 },
-    rooms: { targets: ['livegate', 'raw-uws', 'sio-uws'], subscribers: 2000, rooms: 200, rates: [1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, subProcs: 2, pubConns: 2, pollMs: 2, budgetMs: 10_000, layout: 'room' },
+    fanout: {
+      targets: ['livegate', 'raw-uws', 'sio-uws', 'centrifugo', 'livegate-2n'],
+      subscribers: 500,
+      rooms: 1,
+      rates: [250, 1000, 1500, 2000],
+      warmMs: 400,
+      windowMs: 1000,
+      repeats: 1,
+      subProcs: 2,
+      pubConns: 1,
+      pollMs: 2,
+      budgetMs: 10_000,
+    },
+    rooms: {
+      targets: ['livegate', 'raw-uws', 'sio-uws'],
+      subscribers: 2000,
+      rooms: 200,
+      rates: [1000, 4000],
+      warmMs: 400,
+      windowMs: 1000,
+      repeats: 1,
+      subProcs: 2,
+      pubConns: 2,
+      pollMs: 2,
+      budgetMs: 10_000,
+      layout: 'room',
+    },
     idle: { plan: [{ size: 2000, targets: ['livegate', 'raw-uws', 'sio-uws'], repeats: 1 }], subProcs: 2, settleMs: 700 },
-    gifts: { senders: 100, window: 8, viewers: 100, rates: [500, 1000, 4000], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 8000, ledgerGifts: 500, ledgerRate: 1000, drainTimeoutMs: 30_000 },
+    gifts: {
+      senders: 100,
+      window: 8,
+      viewers: 100,
+      rates: [500, 1000, 4000],
+      warmMs: 400,
+      windowMs: 1000,
+      repeats: 1,
+      budgetMs: 8000,
+      ledgerGifts: 500,
+      ledgerRate: 1000,
+      drainTimeoutMs: 30_000,
+    },
     churn: { targets: ['livegate', 'raw-uws'], workers: 16, warmMs: 300, windowMs: 1500, repeats: 1 },
     chat: {
       writeBatch: 500,
       shapes: [
-        { kind: 'dm', conversations: 50, members: 2, senders: 2, window: 8, view: false, rates: [100, 400], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 5000, burst: 60, burstRate: 120, drainTimeoutMs: 10_000, finalDrainMs: 1000 },
-        { kind: 'group', conversations: 5, members: 20, senders: 2, window: 8, view: true, rates: [20, 100], warmMs: 400, windowMs: 1000, repeats: 1, budgetMs: 5000, burst: 40, burstRate: 40, drainTimeoutMs: 10_000, finalDrainMs: 1000 },
+        {
+          kind: 'dm',
+          conversations: 50,
+          members: 2,
+          senders: 2,
+          window: 8,
+          view: false,
+          rates: [100, 400],
+          warmMs: 400,
+          windowMs: 1000,
+          repeats: 1,
+          budgetMs: 5000,
+          burst: 60,
+          burstRate: 120,
+          drainTimeoutMs: 10_000,
+          finalDrainMs: 1000,
+        },
+        {
+          kind: 'group',
+          conversations: 5,
+          members: 20,
+          senders: 2,
+          window: 8,
+          view: true,
+          rates: [20, 100],
+          warmMs: 400,
+          windowMs: 1000,
+          repeats: 1,
+          budgetMs: 5000,
+          burst: 40,
+          burstRate: 40,
+          drainTimeoutMs: 10_000,
+          finalDrainMs: 1000,
+        },
       ],
     },
     presence: { targets: ['livegate', 'livegate-2n'], workers: 8, users: 200, watchers: 5, holdMs: 0, warmMs: 300, windowMs: 1000, repeats: 1 },
@@ -96,7 +245,9 @@ function arg(name: string): string | undefined {
 
 function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
   try {
-    return execFileSync(cmd, args, { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+    return execFileSync(cmd, args, { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      .toString()
+      .trim();
   } catch {
     return 'unknown';
   }
@@ -112,7 +263,11 @@ function pkgVersion(name: string): string {
 
 function buildLoadgen(): void {
   progress('building the Go loadgen (bench/loadgen -> .data/bin/loadgen)');
-  const r = spawnSync('go', ['build', '-trimpath', '-o', LOADGEN_BIN, '.'], { cwd: join(ROOT, 'bench', 'loadgen'), stdio: 'inherit', env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' } });
+  const r = spawnSync('go', ['build', '-trimpath', '-o', LOADGEN_BIN, '.'], {
+    cwd: join(ROOT, 'bench', 'loadgen'),
+    stdio: 'inherit',
+    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+  });
   if (r.status !== 0) throw new Error('go build of bench/loadgen failed');
 }
 
@@ -126,14 +281,20 @@ function centrifugo(suite: Suite['name']): { bin: string | undefined; missing: s
     bin = centrifugoBinary();
   }
   if (bin) return { bin, missing: undefined, note: readNote() };
-  const why = readNote() ?? (suite === 'quick' ? 'not built (the quick suite does not build it: run `bash bench/build-centrifugo.sh` or the full suite once)' : 'build failed (see bench/build-centrifugo.sh)');
+  const why =
+    readNote() ??
+    (suite === 'quick'
+      ? 'not built (the quick suite does not build it: run `bash bench/build-centrifugo.sh` or the full suite once)'
+      : 'build failed (see bench/build-centrifugo.sh)');
   return { bin: undefined, missing: `Centrifugo unavailable: ${why}`, note: undefined };
 }
 
 async function startRedis(): Promise<{ url: string; pid: number; stop: () => Promise<void> } | undefined> {
   if (sh('which', ['redis-server']) === 'unknown') return undefined;
   const port = await freePort();
-  const child = spawnTracked('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawnTracked('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await waitForLine(child, (l) => l.includes('Ready to accept connections'), 'redis-server');
   child.stdout?.resume();
   return { url: `redis://127.0.0.1:${port}`, pid: child.pid ?? 0, stop: () => stopProcess(child) };
@@ -142,7 +303,8 @@ async function startRedis(): Promise<{ url: string; pid: number; stop: () => Pro
 /** FerretDB (MongoDB wire protocol, SQLite files in a temp dir) for the gift workload. */
 async function startMongo(): Promise<{ url: string | undefined; missing: string | undefined; pid?: number; stop: () => Promise<void> }> {
   const bin = join(ROOT, '.tools', 'bin', 'ferretdb');
-  if (!existsSync(bin)) return { url: undefined, missing: 'FerretDB not built (.tools/bin/ferretdb: run `bash scripts/deps.sh ferretdb`)', stop: async () => {} };
+  if (!existsSync(bin))
+    return { url: undefined, missing: 'FerretDB not built (.tools/bin/ferretdb: run `bash scripts/deps.sh ferretdb`)', stop: async () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'livegate-bench-ferretdb-'));
   const child = spawnTracked(bin, ['-listen', '127.0.0.1:0', '-data', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await waitForLine(child, (l) => l.startsWith('ready '), 'ferretdb');
@@ -161,7 +323,11 @@ async function startMongo(): Promise<{ url: string | undefined; missing: string 
 async function main(): Promise<void> {
   const suite = SUITES[arg('quick') !== undefined ? 'quick' : 'full'];
   const only = arg('only')?.split(',').filter(Boolean);
-  const workloads = arg('workloads')?.split(',').filter(Boolean) ?? (arg('profile') !== undefined ? ['fanout', 'rooms', 'rooms2n', 'idle', 'gifts', 'churn'] : ['fanout', 'rooms', 'idle', 'gifts', 'churn', 'chat', 'presence', 'http']);
+  const workloads =
+    arg('workloads')?.split(',').filter(Boolean) ??
+    (arg('profile') !== undefined
+      ? ['fanout', 'rooms', 'rooms2n', 'idle', 'gifts', 'churn']
+      : ['fanout', 'rooms', 'idle', 'gifts', 'churn', 'chat', 'presence', 'http']);
   const started = Date.now();
   const loadStart = loadAverage();
   // The tree as built for this run (files edited while it runs do not count).
@@ -185,7 +351,11 @@ async function main(): Promise<void> {
   const ctx: Ctx = { suite: suite.name, env, runId: randomBytes(3).toString('hex'), redisPid: redis?.pid, mongoPid: mongo?.pid };
   if (arg('profile') !== undefined) {
     try {
-      await profileRun(ctx, suite, workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts', 'chat'].includes(w)));
+      await profileRun(
+        ctx,
+        suite,
+        workloads.filter((w): w is ProfiledWorkload => ['fanout', 'rooms', 'rooms2n', 'churn', 'idle', 'gifts', 'chat'].includes(w)),
+      );
     } finally {
       await redis?.stop();
       await mongo?.stop();
@@ -200,12 +370,14 @@ async function main(): Promise<void> {
   try {
     if (workloads.includes('fanout')) for (const t of pick(suite.fanout.targets)) rows.push(await sweep(ctx, 'fanout', t, suite.fanout));
     if (workloads.includes('rooms')) for (const t of pick(suite.rooms.targets)) rows.push(await sweep(ctx, 'rooms', t, suite.rooms));
-    if (workloads.includes('idle')) for (const step of suite.idle.plan) for (const t of pick(step.targets)) rows.push(await idle(ctx, t, suite.idle, step.size, step.repeats));
+    if (workloads.includes('idle'))
+      for (const step of suite.idle.plan) for (const t of pick(step.targets)) rows.push(await idle(ctx, t, suite.idle, step.size, step.repeats));
     if (workloads.includes('gifts')) for (const t of pick(['livegate'])) rows.push(await gifts(ctx, t, suite.gifts));
     if (workloads.includes('churn')) for (const t of pick(suite.churn.targets)) rows.push(await churn(ctx, t, suite.churn));
     if (workloads.includes('chat')) for (const t of pick(['livegate'])) for (const shape of suite.chat.shapes) rows.push(await chat(ctx, t, suite.chat, shape));
     if (workloads.includes('presence')) for (const t of pick(suite.presence.targets)) rows.push(await presence(ctx, t, suite.presence));
-    if (workloads.includes('http')) for (const ep of suite.http.endpoints) for (const t of pick(suite.http.targets)) rows.push(await http(ctx, t, ep, suite.http));
+    if (workloads.includes('http'))
+      for (const ep of suite.http.endpoints) for (const t of pick(suite.http.targets)) rows.push(await http(ctx, t, ep, suite.http));
   } finally {
     await redis?.stop();
     await mongo?.stop();
@@ -227,7 +399,11 @@ async function main(): Promise<void> {
       autocannon: pkgVersion('autocannon'),
       redis: sh('redis-server', ['--version']).split(' ')[2]?.replace('v=', '') ?? 'unknown',
       go: sh('go', ['env', 'GOVERSION']),
-      centrifugo: cf.bin ? sh(cf.bin, ['version']).replace(/^Centrifugo v?/i, '').split(' ')[0] ?? 'unknown' : 'not built',
+      centrifugo: cf.bin
+        ? (sh(cf.bin, ['version'])
+            .replace(/^Centrifugo v?/i, '')
+            .split(' ')[0] ?? 'unknown')
+        : 'not built',
     },
     loadStart,
     loadEnd: loadAverage(),
@@ -286,7 +462,10 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
       ctx.env.inspect = true;
       const row = await gifts(ctx, target, { ...suite.gifts, repeats: 1, hooks: profileHooks(dir, 'gifts', files) });
       ctx.env.inspect = false;
-      const steps = row.samples.map((x) => `${x['rate']}/s offered → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
+      const steps = row.samples.map(
+        (x) =>
+          `${x['rate']}/s offered → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`,
+      );
       const perGift = row.metrics['peak_server_cpu_us_per_gift'];
       const redisPerGift = row.metrics['peak_redis_cpu_us_per_gift'];
       parts.push(
@@ -307,13 +486,15 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
         for (const n of [size, suite.idle.plan[1]?.size ?? size * 2]) {
           progress(`live memory of ${t.id} with ${n} idle connections (RSS after a full GC, before and after)`);
           const live = await idleLive(ctx, t, n);
-          lives.push(`| ${t.label} | ${live.open} | ${(live.rssBefore / 2 ** 20).toFixed(1)} → ${(live.rssAfter / 2 ** 20).toFixed(1)} MB | ${live.kbPerConn.toFixed(2)} KB |`);
+          lives.push(
+            `| ${t.label} | ${live.open} | ${(live.rssBefore / 2 ** 20).toFixed(1)} → ${(live.rssAfter / 2 ** 20).toFixed(1)} MB | ${live.kbPerConn.toFixed(2)} KB |`,
+          );
         }
       }
       parts.push(
         `### Idle connections: what the JS heap holds per connection (${snap.open} connections)`,
         '',
-        'Live memory per connection: server RSS after a full GC (inspector `HeapProfiler.collectGarbage`) before the connections and again with them open. The idle workload reads RSS 1.5 s after connecting without a GC, so its figure also holds the connect path\'s garbage that V8 has not collected yet.',
+        "Live memory per connection: server RSS after a full GC (inspector `HeapProfiler.collectGarbage`) before the connections and again with them open. The idle workload reads RSS 1.5 s after connecting without a GC, so its figure also holds the connect path's garbage that V8 has not collected yet.",
         '',
         '| target | connections | RSS after GC | per connection |',
         '|---|---|---|---|',
@@ -331,9 +512,18 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
         ctx.env.profileDir = dir;
         const row = await chat(ctx, target, suite.chat, { ...shape, repeats: 1 });
         ctx.env.profileDir = undefined;
-        const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
-        parts.push(`### Chat, ${String(row.params['shape'])}, one livegate node with Redis and MongoDB (whole process)`, '', `Sweep under the profiler: ${steps.join('; ')}. Server CPU per 1,000 messages at the peak: ${(row.metrics['peak_server_cpu_ms_per_1k'] ?? NaN).toFixed(0)} ms. Bottleneck: ${row.bottleneck || '—'}.`, '');
-        for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x))) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+        const steps = row.samples.map(
+          (x) =>
+            `${x['rate']} msg/s → ${fmtRate(Number(x['accepted_per_s']))} accepted/s, ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`,
+        );
+        parts.push(
+          `### Chat, ${String(row.params['shape'])}, one livegate node with Redis and MongoDB (whole process)`,
+          '',
+          `Sweep under the profiler: ${steps.join('; ')}. Server CPU per 1,000 messages at the peak: ${(row.metrics['peak_server_cpu_ms_per_1k'] ?? NaN).toFixed(0)} ms. Bottleneck: ${row.bottleneck || '—'}.`,
+          '',
+        );
+        for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x)))
+          parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
       }
       continue;
     }
@@ -343,8 +533,14 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
       ctx.env.profileDir = dir;
       const row = await churn(ctx, target, { ...suite.churn, repeats: 1 });
       ctx.env.profileDir = undefined;
-      parts.push(`### Connection churn: ${suite.churn.workers} workers, one livegate node (whole process)`, '', `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`, '');
-      for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x))) parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
+      parts.push(
+        `### Connection churn: ${suite.churn.workers} workers, one livegate node (whole process)`,
+        '',
+        `${fmtRate(row.metrics['cycles_per_s'] ?? NaN)} connect+close/s under the profiler, ${(row.metrics['server_cpu_ms_per_cycle'] ?? NaN).toFixed(3)} ms server CPU per cycle. Bottleneck: ${row.bottleneck || '—'}.`,
+        '',
+      );
+      for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile') && !before.has(x)))
+        parts.push(profileMarkdown(f, summariseProfile(join(dir, f))));
       continue;
     }
     // Sweeps: profiled through the inspector from the first rate to the last, so connection setup is left out.
@@ -356,8 +552,16 @@ async function profileRun(ctx: Ctx, suite: Suite, workloads: ProfiledWorkload[])
     const cfg: SweepConfig = { ...suite[sweepWorkload], repeats: 1, hooks: profileHooks(dir, workload, files) };
     const row = await sweep(ctx, sweepWorkload, sweepTarget, cfg);
     ctx.env.inspect = false;
-    const steps = row.samples.map((x) => `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`);
-    parts.push(`### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), ${workload === 'rooms2n' ? 'two livegate nodes over Redis (publishers on both nodes, each room’s subscribers on one node)' : 'one livegate node'} (load only)`, '', `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`, '');
+    const steps = row.samples.map(
+      (x) =>
+        `${x['rate']} msg/s → ${fmtRate(Number(x['deliveries_per_s']))} deliveries/s, p99 ${fmtMs(Number(x['p99_ms']))} ms${x['ok'] ? '' : ` (not sustained: ${String(x['why'])})`}`,
+    );
+    parts.push(
+      `### ${workload === 'fanout' ? 'Fan-out' : 'Many rooms'}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), ${workload === 'rooms2n' ? 'two livegate nodes over Redis (publishers on both nodes, each room’s subscribers on one node)' : 'one livegate node'} (load only)`,
+      '',
+      `Sweep under the profiler: ${steps.join('; ')}. Bottleneck: ${row.bottleneck || '—'}.`,
+      '',
+    );
     for (const f of files) parts.push(profileMarkdown(f.slice(dir.length + 1), summariseProfile(f)));
   }
   const header = [
@@ -379,7 +583,7 @@ process.on('SIGINT', () => {
 });
 process.on('exit', killAll);
 main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   killAll();
   process.exit(1);
 });

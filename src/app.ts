@@ -6,28 +6,28 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Core, DomainModule, LocalSockets } from './core.js';
-import { createTokenVerifier } from './gateway/auth.js';
-import { AuthMetrics } from './gateway/auth/metrics.js';
 import { RemoteKeySets } from './gateway/auth/jwks.js';
+import { AuthMetrics } from './gateway/auth/metrics.js';
 import { RevocationList, isOlderToken } from './gateway/auth/revocations.js';
+import { createTokenVerifier } from './gateway/auth.js';
 import { endSession } from './gateway/dialects.js';
-import { Gateway } from './gateway/server.js';
-import { GatewayMetrics } from './gateway/metrics.js';
-import { operationalRoutes } from './gateway/health.js';
-import { Readiness } from './kernel/readiness.js';
-import { registerReadinessGauge } from './gateway/readiness-metrics.js';
-import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
-import type { Uws } from './gateway/uws.js';
 import { Dispatcher } from './gateway/dispatcher.js';
+import { operationalRoutes } from './gateway/health.js';
+import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
+import { GatewayMetrics } from './gateway/metrics.js';
+import { registerReadinessGauge } from './gateway/readiness-metrics.js';
+import { Gateway } from './gateway/server.js';
+import type { Uws } from './gateway/uws.js';
+import { createWebhooks } from './handlers/bridge/webhooks/service.js';
+import { Readiness } from './kernel/readiness.js';
 import { createModules } from './modules.js';
+import { RoomAccess } from './rooms/access.js';
 import { createBus } from './rooms/create-bus.js';
 import { RoomHub } from './rooms/hub.js';
-import { RoomMetrics } from './rooms/metrics.js';
-import { RoomAccess } from './rooms/access.js';
 import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
-import { Mongo } from './store/mongo.js';
+import { RoomMetrics } from './rooms/metrics.js';
 import { Documents } from './store/documents.js';
-import { createWebhooks } from './handlers/bridge/webhooks/service.js';
+import { Mongo } from './store/mongo.js';
 import { createStore } from './store/store.js';
 
 const OPENAPI_INFO: OpenApiInfo = {
@@ -48,7 +48,8 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const readiness = new Readiness();
   registerReadinessGauge(metrics.registry, readiness);
 
-  const redis = config.redisUrls.length > 0 ? new Redis(config.redisUrls[0]!, { maxRetriesPerRequest: 2, connectionName: `livegate:${config.nodeId}:data` }) : undefined;
+  const redis =
+    config.redisUrls.length > 0 ? new Redis(config.redisUrls[0]!, { maxRetriesPerRequest: 2, connectionName: `livegate:${config.nodeId}:data` }) : undefined;
   if (redis) {
     redis.on('error', (err: Error) => log.warn({ err: err.message }, 'redis error'));
     readiness.register('redis', async () => (await redis.ping()) === 'PONG');
@@ -62,7 +63,12 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const roomMetrics = new RoomMetrics(metrics.registry);
   const bus = createBus(config, log, roomMetrics);
   let gateway: Gateway | undefined;
-  const hub = new RoomHub(bus, (message) => gateway?.fanout(message), (err, room, what, event) => log.warn({ err: (err as Error).message, room, event }, `room ${what} failed`), roomMetrics);
+  const hub = new RoomHub(
+    bus,
+    (message) => gateway?.fanout(message),
+    (err, room, what, event) => log.warn({ err: (err as Error).message, room, event }, `room ${what} failed`),
+    roomMetrics,
+  );
   const sockets: LocalSockets = {
     sessionsOf: (userId) => (gateway?.byUser.get(userId) ?? []).map((c) => c.session()),
     joinUser: (userId, room) => {
@@ -99,17 +105,40 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
   store.start();
   const authMetrics = new AuthMetrics(metrics.registry);
-  const remoteKeys = config.jwt.jwksUrls.length > 0 ? new RemoteKeySets(config.jwt.jwksUrls, { config: config.jwt.jwks, metrics: authMetrics, log: log.child({ component: 'jwks' }) }) : undefined;
+  const remoteKeys =
+    config.jwt.jwksUrls.length > 0
+      ? new RemoteKeySets(config.jwt.jwksUrls, { config: config.jwt.jwks, metrics: authMetrics, log: log.child({ component: 'jwks' }) })
+      : undefined;
   if (remoteKeys) {
     await remoteKeys.start();
     readiness.register('jwks', async () => remoteKeys.loaded);
   }
   const revocations = new RevocationList();
-  const verifier = await createTokenVerifier(config.jwt, { keySets: remoteKeys ? [remoteKeys.getKey] : [], isRevoked: (userId, issuedAt) => revocations.refuses(userId, issuedAt) });
+  const verifier = await createTokenVerifier(config.jwt, {
+    keySets: remoteKeys ? [remoteKeys.getKey] : [],
+    isRevoked: (userId, issuedAt) => revocations.refuses(userId, issuedAt),
+  });
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
-  const core: Core = { config, log, metrics, readiness, bus, hub, roomAccess, liveness, redis, documents, queue: store.queue, sockets, verifier, webhooks, authMetrics, revocations };
+  const core: Core = {
+    config,
+    log,
+    metrics,
+    readiness,
+    bus,
+    hub,
+    roomAccess,
+    liveness,
+    redis,
+    documents,
+    queue: store.queue,
+    sockets,
+    verifier,
+    webhooks,
+    authMetrics,
+    revocations,
+  };
 
   const modules: DomainModule[] = createModules(core);
   for (const module of modules) await module.start?.();
@@ -142,7 +171,18 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   });
   const port = await gateway.listen();
   webhooks.start();
-  log.info({ port, host: config.host, redis: config.redisUrls.length, mongo: Boolean(mongo), modules: modules.map((m) => m.name), events: dispatcher.events(), routes: routes.map((r) => `${r.method === 'del' ? 'DELETE' : r.method.toUpperCase()} ${r.path}`) }, 'listening');
+  log.info(
+    {
+      port,
+      host: config.host,
+      redis: config.redisUrls.length,
+      mongo: Boolean(mongo),
+      modules: modules.map((m) => m.name),
+      events: dispatcher.events(),
+      routes: routes.map((r) => `${r.method === 'del' ? 'DELETE' : r.method.toUpperCase()} ${r.path}`),
+    },
+    'listening',
+  );
 
   const node = gateway;
   return {

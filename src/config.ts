@@ -3,12 +3,15 @@
  * Every variable is declared once, where loadConfig reads it; `configVariables()` lists them (the
  * README's table comes from it: `node dist/src/tools/config-table.js --write README.md`). An invalid value throws ConfigError naming it.
  */
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { WEBHOOK_TYPES, isWebhookType } from './kernel/webhooks.js';
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -30,32 +33,45 @@ function variable<T>(env: Env, name: string, fallback: string | undefined, descr
   return value === undefined ? undefined : parse(value, name);
 }
 
-const int = (min: number, max: number): Parser<number> => (raw, name) => {
-  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
-  return n;
-};
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+    return n;
+  };
 const str: Parser<string> = (raw) => raw;
-const oneOf = <T extends string>(...allowed: T[]): Parser<T> => (raw, name) => {
-  if (!(allowed as string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
-  return raw as T;
-};
-const urlList = (protocols: string[]): Parser<string[]> => (raw, name) => {
-  const urls = raw.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const u of urls) {
-    let parsed: URL;
-    try {
-      parsed = new URL(u);
-    } catch {
-      throw new ConfigError(name, `"${u}" is not a URL`);
+const oneOf =
+  <T extends string>(...allowed: T[]): Parser<T> =>
+  (raw, name) => {
+    if (!(allowed as string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+    return raw as T;
+  };
+const urlList =
+  (protocols: string[]): Parser<string[]> =>
+  (raw, name) => {
+    const urls = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const u of urls) {
+      let parsed: URL;
+      try {
+        parsed = new URL(u);
+      } catch {
+        throw new ConfigError(name, `"${u}" is not a URL`);
+      }
+      if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `"${u}" must use ${protocols.join(' or ')}`);
     }
-    if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `"${u}" must use ${protocols.join(' or ')}`);
-  }
-  if (urls.length === 0) throw new ConfigError(name, 'no URL given');
-  return urls;
-};
-const list: Parser<string[]> = (raw) => raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (urls.length === 0) throw new ConfigError(name, 'no URL given');
+    return urls;
+  };
+const list: Parser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const bool: Parser<boolean> = (raw, name) => {
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
@@ -193,30 +209,62 @@ export interface WebhookConfig {
 }
 
 export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Config {
-  const v = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) =>
-    variable(env, name, fallback, description, parse, seen);
+  const v = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) => variable(env, name, fallback, description, parse, seen);
 
   const jwt: JwtConfig = {
-    secret: v('JWT_SECRET', undefined, 'HS256 shared secret (at least 32 characters). One of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE, JWT_JWKS_URL is required.', (raw, name) => {
-      if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
-      return raw;
-    }),
-    publicKey: v('JWT_PUBLIC_KEY', undefined, 'PEM public key (SPKI) for RS256/ES256 tokens; literal PEM text with \\n escapes allowed.', (raw) => raw.replace(/\\n/g, '\n')),
+    secret: v(
+      'JWT_SECRET',
+      undefined,
+      'HS256 shared secret (at least 32 characters). One of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_FILE, JWT_JWKS_URL is required.',
+      (raw, name) => {
+        if (raw.length < 32) throw new ConfigError(name, 'must be at least 32 characters');
+        return raw;
+      },
+    ),
+    publicKey: v('JWT_PUBLIC_KEY', undefined, 'PEM public key (SPKI) for RS256/ES256 tokens; literal PEM text with \\n escapes allowed.', (raw) =>
+      raw.replace(/\\n/g, '\n'),
+    ),
     jwksFile: v('JWT_JWKS_FILE', undefined, 'Path to a JSON Web Key Set file for RS256/ES256 tokens.', str),
     algorithms: v('JWT_ALGORITHMS', undefined, 'Accepted algorithms (comma list). Default: HS256 with a secret, RS256,ES256 with a key.', list) ?? [],
     issuer: v('JWT_ISSUER', undefined, 'Required `iss` claim, if set.', str),
     audience: v('JWT_AUDIENCE', undefined, 'Required `aud` claim, if set.', str),
-    jwksUrls: v('JWT_JWKS_URL', undefined, 'JWKS URL of the identity provider, or a comma list (keys fetched at start, cached per Cache-Control, refreshed in the background; docs/AUTH.md).', urlList(['https:', 'http:'])) ?? [],
+    jwksUrls:
+      v(
+        'JWT_JWKS_URL',
+        undefined,
+        'JWKS URL of the identity provider, or a comma list (keys fetched at start, cached per Cache-Control, refreshed in the background; docs/AUTH.md).',
+        urlList(['https:', 'http:']),
+      ) ?? [],
     jwks: {
-      cacheSec: v('JWT_JWKS_CACHE_SEC', '600', 'How long a fetched key set is used before a background refresh, when the response has no Cache-Control max-age or Expires.', int(1, 7 * 86_400))!,
+      cacheSec: v(
+        'JWT_JWKS_CACHE_SEC',
+        '600',
+        'How long a fetched key set is used before a background refresh, when the response has no Cache-Control max-age or Expires.',
+        int(1, 7 * 86_400),
+      )!,
       minCacheSec: v('JWT_JWKS_MIN_CACHE_SEC', '60', 'Shortest cache lifetime a JWKS response may ask for (no-cache or max-age=0 mean this).', int(1, 86_400))!,
       maxCacheSec: v('JWT_JWKS_MAX_CACHE_SEC', '86400', 'Longest cache lifetime a JWKS response may ask for.', int(1, 30 * 86_400))!,
-      refetchIntervalMs: v('JWT_JWKS_REFETCH_INTERVAL_MS', '30000', 'Least time between two unscheduled fetches of one JWKS URL (a token with an unknown `kid`, a retry while the provider is down).', int(100, 3_600_000))!,
+      refetchIntervalMs: v(
+        'JWT_JWKS_REFETCH_INTERVAL_MS',
+        '30000',
+        'Least time between two unscheduled fetches of one JWKS URL (a token with an unknown `kid`, a retry while the provider is down).',
+        int(100, 3_600_000),
+      )!,
       timeoutMs: v('JWT_JWKS_TIMEOUT_MS', '5000', 'Timeout of one JWKS fetch.', int(100, 60_000))!,
     },
-    clockToleranceSec: v('JWT_CLOCK_TOLERANCE_SEC', '30', 'Clock skew allowed between the token issuer and this node for `nbf`, `exp` and `iat` (an `iat` further in the future is refused).', int(0, 600))!,
+    clockToleranceSec: v(
+      'JWT_CLOCK_TOLERANCE_SEC',
+      '30',
+      'Clock skew allowed between the token issuer and this node for `nbf`, `exp` and `iat` (an `iat` further in the future is refused).',
+      int(0, 600),
+    )!,
     claims: {
-      userClaim: v('JWT_USER_CLAIM', 'sub', 'Claim holding the user id: a name, or a dotted path into nested claims (e.g. `https://app.example.com/user_id`, `app_metadata.uid`).', str)!,
+      userClaim: v(
+        'JWT_USER_CLAIM',
+        'sub',
+        'Claim holding the user id: a name, or a dotted path into nested claims (e.g. `https://app.example.com/user_id`, `app_metadata.uid`).',
+        str,
+      )!,
       roleClaim: v('JWT_ROLE_CLAIM', 'role', 'Claim holding the role, a string or an array of groups (e.g. `cognito:groups`, `app_metadata.role`).', str)!,
       adminRoles: v('JWT_ADMIN_ROLES', 'admin', 'Role claim values (comma list) that make an administrator.', list) ?? [],
       serviceRoles: v('JWT_SERVICE_ROLES', 'service', 'Role claim values (comma list) that make a backend (service) credential.', list) ?? [],
@@ -239,25 +287,66 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
     nodeId:
-      v('NODE_ID', undefined, 'This node\'s name in the cluster, logs and metrics. Default: `<hostname>-<random hex>`.', (raw, name) => {
+      v('NODE_ID', undefined, "This node's name in the cluster, logs and metrics. Default: `<hostname>-<random hex>`.", (raw, name) => {
         if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(name, 'use 1-64 letters, digits, dot, dash or underscore');
         return raw;
       }) ?? `${hostname()}-${randomBytes(3).toString('hex')}`,
-    logLevel: v('LOG_LEVEL', 'info', 'pino level: fatal, error, warn, info, debug, trace, silent.', oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'))!,
+    logLevel: v(
+      'LOG_LEVEL',
+      'info',
+      'pino level: fatal, error, warn, info, debug, trace, silent.',
+      oneOf<LogLevel>('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    )!,
     jwt,
     sessions: {
-      expiringLeadMs: v('SESSION_EXPIRING_LEAD_MS', '60000', 'How long before its token\'s `exp` a connection is sent `session:expiring` (answer with `session:refresh`).', int(0, 86_400_000))!,
-      expiryGraceMs: v('SESSION_EXPIRY_GRACE_MS', '30000', 'How long past its token\'s `exp` a connection that did not refresh stays open before it is closed with 4104.', int(0, 86_400_000))!,
-      revocationTtlSec: v('SESSION_REVOCATION_TTL_SEC', '86400', 'How long a revocation (POST /api/server/users/:userId/revoke) is kept; at least the longest lifetime of the tokens you accept.', int(60, 365 * 86_400))!,
+      expiringLeadMs: v(
+        'SESSION_EXPIRING_LEAD_MS',
+        '60000',
+        "How long before its token's `exp` a connection is sent `session:expiring` (answer with `session:refresh`).",
+        int(0, 86_400_000),
+      )!,
+      expiryGraceMs: v(
+        'SESSION_EXPIRY_GRACE_MS',
+        '30000',
+        "How long past its token's `exp` a connection that did not refresh stays open before it is closed with 4104.",
+        int(0, 86_400_000),
+      )!,
+      revocationTtlSec: v(
+        'SESSION_REVOCATION_TTL_SEC',
+        '86400',
+        'How long a revocation (POST /api/server/users/:userId/revoke) is kept; at least the longest lifetime of the tokens you accept.',
+        int(60, 365 * 86_400),
+      )!,
     },
-    redisUrls: v('REDIS_URL', undefined, 'Redis URL, or a comma list of URLs used as pub/sub shards. Unset: single node, in-process bus.', urlList(['redis:', 'rediss:'])) ?? [],
+    redisUrls:
+      v(
+        'REDIS_URL',
+        undefined,
+        'Redis URL, or a comma list of URLs used as pub/sub shards. Unset: single node, in-process bus.',
+        urlList(['redis:', 'rediss:']),
+      ) ?? [],
     mongoUrl: v('MONGO_URL', undefined, 'MongoDB connection string (system of record).', urlList(['mongodb:', 'mongodb+srv:']))?.[0],
     mongoDb: v('MONGO_DB', 'livegate', 'MongoDB database name.', str)!,
     ws: {
-      maxPayload: v('WS_MAX_PAYLOAD', '65536', 'Largest accepted WebSocket frame in bytes; larger frames close the socket with 1009.', int(1024, 16 * 1024 * 1024))!,
+      maxPayload: v(
+        'WS_MAX_PAYLOAD',
+        '65536',
+        'Largest accepted WebSocket frame in bytes; larger frames close the socket with 1009.',
+        int(1024, 16 * 1024 * 1024),
+      )!,
       idleTimeoutSec: v('WS_IDLE_TIMEOUT', '60', 'Seconds without traffic before a native socket is closed (pings are sent automatically).', int(8, 960))!,
-      maxBackpressure: v('WS_MAX_BACKPRESSURE', '1048576', 'Bytes buffered for one socket before frames to it are dropped (slow-consumer policy).', int(16 * 1024, 256 * 1024 * 1024))!,
-      slowConsumerGraceMs: v('WS_SLOW_CONSUMER_GRACE_MS', '5000', 'How long a socket may stay over WS_MAX_BACKPRESSURE before it is closed with 4008.', int(0, 600_000))!,
+      maxBackpressure: v(
+        'WS_MAX_BACKPRESSURE',
+        '1048576',
+        'Bytes buffered for one socket before frames to it are dropped (slow-consumer policy).',
+        int(16 * 1024, 256 * 1024 * 1024),
+      )!,
+      slowConsumerGraceMs: v(
+        'WS_SLOW_CONSUMER_GRACE_MS',
+        '5000',
+        'How long a socket may stay over WS_MAX_BACKPRESSURE before it is closed with 4008.',
+        int(0, 600_000),
+      )!,
     },
     socketIo: {
       pingIntervalMs: v('SIO_PING_INTERVAL_MS', '25000', 'Engine.IO ping interval for the Socket.IO dialect.', int(1000, 300_000))!,
@@ -276,15 +365,30 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     http: {
       maxBody: v('HTTP_MAX_BODY', '1048576', 'Largest accepted HTTP request body in bytes (413 beyond).', int(1024, 64 * 1024 * 1024))!,
       corsOrigins: v('CORS_ORIGINS', '', 'Comma list of allowed CORS origins, or * for any. Empty: no CORS headers.', list) ?? [],
-      trustProxy: v('TRUST_PROXY', 'false', 'Behind a reverse proxy that appends X-Forwarded-For (the compose entry point): the last entry is the client address for the anonymous HTTP rate limit. Never when clients reach the node directly.', bool)!,
+      trustProxy: v(
+        'TRUST_PROXY',
+        'false',
+        'Behind a reverse proxy that appends X-Forwarded-For (the compose entry point): the last entry is the client address for the anonymous HTTP rate limit. Never when clients reach the node directly.',
+        bool,
+      )!,
       rateLimit: {
-        perSecond: v('HTTP_RATE_LIMIT_PER_SEC', '20', 'HTTP requests per second per user (per client address when anonymous) on one node; 429 beyond.', int(1, 1_000_000))!,
+        perSecond: v(
+          'HTTP_RATE_LIMIT_PER_SEC',
+          '20',
+          'HTTP requests per second per user (per client address when anonymous) on one node; 429 beyond.',
+          int(1, 1_000_000),
+        )!,
         burst: v('HTTP_RATE_LIMIT_BURST', '60', 'HTTP token bucket size per user or address.', int(1, 1_000_000))!,
       },
     },
     rooms: {
       historySize: v('ROOM_HISTORY_SIZE', '200', 'Recent events kept per room for resume (older resumes get room:gap).', int(1, 100_000))!,
-      historyTtlSec: v('ROOM_HISTORY_TTL_SEC', '86400', 'Seconds an idle room keeps its seq counter and history (in Redis, or in process memory without REDIS_URL).', int(10, 30 * 86400))!,
+      historyTtlSec: v(
+        'ROOM_HISTORY_TTL_SEC',
+        '86400',
+        'Seconds an idle room keeps its seq counter and history (in Redis, or in process memory without REDIS_URL).',
+        int(10, 30 * 86400),
+      )!,
     },
     cluster: {
       heartbeatMs: v('NODE_HEARTBEAT_MS', '1000', 'How often a node renews its heartbeat and reaps dead nodes (viewer counts, presence).', int(100, 60_000))!,
@@ -294,46 +398,132 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     serviceApiKeys: v('SERVICE_API_KEYS', '', 'Comma list of API keys for the server publish API (backend to livegate).', list) ?? [],
     auth: {
       accessTtlSec: v('AUTH_ACCESS_TTL_SEC', '900', 'Lifetime of access tokens issued by /api/auth (seconds).', int(30, 86_400))!,
-      refreshTtlSec: v('AUTH_REFRESH_TTL_SEC', '2592000', 'Lifetime of refresh tokens issued by /api/auth (seconds; each use rotates the token).', int(60, 365 * 86_400))!,
+      refreshTtlSec: v(
+        'AUTH_REFRESH_TTL_SEC',
+        '2592000',
+        'Lifetime of refresh tokens issued by /api/auth (seconds; each use rotates the token).',
+        int(60, 365 * 86_400),
+      )!,
     },
     scheduler: {
-      pollMs: v('SCHEDULER_POLL_MS', '5000', 'How often each node looks for scheduled content that is due (0 disables the poller on this node).', int(0, 3_600_000))!,
+      pollMs: v(
+        'SCHEDULER_POLL_MS',
+        '5000',
+        'How often each node looks for scheduled content that is due (0 disables the poller on this node).',
+        int(0, 3_600_000),
+      )!,
     },
     devPayments: v('DEV_PAYMENTS', 'false', 'Enable the development payment provider (fake top-ups). Never in production.', bool)!,
-    devTokens: v('DEV_TOKENS', 'false', 'Enable POST /api/dev/token, which signs an HS256 token for any user id without a password (demo sign-in). Never in production.', bool)!,
+    devTokens: v(
+      'DEV_TOKENS',
+      'false',
+      'Enable POST /api/dev/token, which signs an HS256 token for any user id without a password (demo sign-in). Never in production.',
+      bool,
+    )!,
     bridge: {
-      maxEventBytes: v('BRIDGE_MAX_EVENT_BYTES', '65536', 'Largest `data` (JSON bytes) of one server publish; larger is refused with 413.', int(64, 16 * 1024 * 1024))!,
+      maxEventBytes: v(
+        'BRIDGE_MAX_EVENT_BYTES',
+        '65536',
+        'Largest `data` (JSON bytes) of one server publish; larger is refused with 413.',
+        int(64, 16 * 1024 * 1024),
+      )!,
       maxBatch: v('BRIDGE_MAX_BATCH', '500', 'Most publishes in one batch request to /api/server/publish/batch.', int(1, 100_000))!,
-      queryTimeoutMs: v('BRIDGE_QUERY_TIMEOUT_MS', '1000', 'How long a server-API cluster command (join/leave, disconnect, presence, occupancy) waits for the other nodes.', int(50, 60_000))!,
+      queryTimeoutMs: v(
+        'BRIDGE_QUERY_TIMEOUT_MS',
+        '1000',
+        'How long a server-API cluster command (join/leave, disconnect, presence, occupancy) waits for the other nodes.',
+        int(50, 60_000),
+      )!,
       emitter: v('BRIDGE_EMITTER', 'true', 'With REDIS_URL: deliver events written by @socket.io/redis-emitter to livegate clients.', bool)!,
       emitterKey: v('BRIDGE_EMITTER_KEY', 'socket.io', 'The redis-emitter `key` option (Redis channel prefix) to listen to.', str)!,
-      emitterUserPrefixes: v('BRIDGE_EMITTER_USER_PREFIXES', 'user:,notifications:', 'Emitter room prefixes that address one user: `io.to("notifications:42")` reaches user 42\'s room.', list) ?? [],
+      emitterUserPrefixes:
+        v(
+          'BRIDGE_EMITTER_USER_PREFIXES',
+          'user:,notifications:',
+          'Emitter room prefixes that address one user: `io.to("notifications:42")` reaches user 42\'s room.',
+          list,
+        ) ?? [],
     },
     webhooks: loadWebhookConfig(v),
     chat: {
-      messageCacheSec: v('CHAT_MESSAGE_CACHE_SEC', '259200', 'How long a message stays in Redis for edits, reactions and retried sends (older ones are reloaded from MongoDB).', int(60, 90 * 86_400))!,
-      conversationCacheSec: v('CHAT_CONVERSATION_CACHE_SEC', '604800', 'How long an idle conversation\'s hot state (members, unread counts) stays in Redis.', int(60, 365 * 86_400))!,
+      messageCacheSec: v(
+        'CHAT_MESSAGE_CACHE_SEC',
+        '259200',
+        'How long a message stays in Redis for edits, reactions and retried sends (older ones are reloaded from MongoDB).',
+        int(60, 90 * 86_400),
+      )!,
+      conversationCacheSec: v(
+        'CHAT_CONVERSATION_CACHE_SEC',
+        '604800',
+        "How long an idle conversation's hot state (members, unread counts) stays in Redis.",
+        int(60, 365 * 86_400),
+      )!,
     },
     writeQueue: {
       stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,
       batchSize: v('WRITE_BATCH_SIZE', '500', 'Most queue entries the writer reads and applies as one batch (acknowledged together).', int(1, 10_000))!,
-      maxBulkOps: v('WRITE_MAX_BULK_OPS', '50', 'Most ops in one MongoDB bulk write: a batch is sent per collection in chunks of this size, one after the other (FerretDB 1.24 deadlocks on an update of more than ~100 statements).', int(1, 10_000))!,
-      claimIdleMs: v('WRITE_CLAIM_IDLE_MS', '30000', 'A queued write left unacknowledged this long by a crashed writer is taken over by another node.', int(100, 3_600_000))!,
+      maxBulkOps: v(
+        'WRITE_MAX_BULK_OPS',
+        '50',
+        'Most ops in one MongoDB bulk write: a batch is sent per collection in chunks of this size, one after the other (FerretDB 1.24 deadlocks on an update of more than ~100 statements).',
+        int(1, 10_000),
+      )!,
+      claimIdleMs: v(
+        'WRITE_CLAIM_IDLE_MS',
+        '30000',
+        'A queued write left unacknowledged this long by a crashed writer is taken over by another node.',
+        int(100, 3_600_000),
+      )!,
       flushMs: v('WRITE_FLUSH_MS', '5000', 'At shutdown, how long the writer keeps applying queued writes before it exits.', int(0, 300_000))!,
       maxBackoffMs: v('WRITE_MAX_BACKOFF_MS', '5000', 'Longest pause between write attempts while MongoDB is unreachable.', int(10, 300_000))!,
       writeTimeoutMs: v('WRITE_TIMEOUT_MS', '10000', 'Upper bound for one bulk write; a write that takes longer is abandoned and retried.', int(100, 600_000))!,
     },
-    benchMode: v('BENCH_MODE', 'false', 'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.', bool)!,
+    benchMode: v(
+      'BENCH_MODE',
+      'false',
+      'Enable the benchmark-only events bench:join / bench:publish and POST /api/bench/echo (bench/). Never in production.',
+      bool,
+    )!,
     money: {
-      idempotencyTtlSec: v('MONEY_IDEMPOTENCY_TTL_SEC', '604800', 'How long a gift/credit idempotency key is remembered (a replay inside it returns the first result).', int(60, 90 * 86400))!,
-      outboxGraceMs: v('MONEY_OUTBOX_GRACE_MS', '5000', 'After this long, a money record whose writes were not confirmed queued is re-queued by any node.', int(500, 600_000))!,
+      idempotencyTtlSec: v(
+        'MONEY_IDEMPOTENCY_TTL_SEC',
+        '604800',
+        'How long a gift/credit idempotency key is remembered (a replay inside it returns the first result).',
+        int(60, 90 * 86400),
+      )!,
+      outboxGraceMs: v(
+        'MONEY_OUTBOX_GRACE_MS',
+        '5000',
+        'After this long, a money record whose writes were not confirmed queued is re-queued by any node.',
+        int(500, 600_000),
+      )!,
       outboxSweepMs: v('MONEY_OUTBOX_SWEEP_MS', '1000', 'How often each node looks for overdue money outbox entries.', int(50, 60_000))!,
       giftCoalesceMs: v('GIFT_COALESCE_MS', '150', 'Tick of the gift:sent coalescer: one frame per tick per sender and gift.', int(10, 5000))!,
-      giftBatchMax: v('GIFT_BATCH_MAX', '256', 'Most gift:send requests applied by one gift-send.lua call; the sends that arrive while a batch is in Redis form the next one.', int(1, 1000))!,
-      giftComboWindowMs: v('GIFT_COMBO_WINDOW_MS', '3000', 'Longest gap between sends of one gift by one sender that still continues a combo.', int(100, 60_000))!,
-      catalogRefreshMs: v('CATALOG_REFRESH_MS', '5000', 'How often nodes check catalog:version in Redis and reload the catalogue when it changed.', int(100, 3_600_000))!,
+      giftBatchMax: v(
+        'GIFT_BATCH_MAX',
+        '256',
+        'Most gift:send requests applied by one gift-send.lua call; the sends that arrive while a batch is in Redis form the next one.',
+        int(1, 1000),
+      )!,
+      giftComboWindowMs: v(
+        'GIFT_COMBO_WINDOW_MS',
+        '3000',
+        'Longest gap between sends of one gift by one sender that still continues a combo.',
+        int(100, 60_000),
+      )!,
+      catalogRefreshMs: v(
+        'CATALOG_REFRESH_MS',
+        '5000',
+        'How often nodes check catalog:version in Redis and reload the catalogue when it changed.',
+        int(100, 3_600_000),
+      )!,
       pkPollMs: v('PK_POLL_MS', '250', 'How often each node checks for PK battles due to end.', int(20, 10_000))!,
-      pkScoreIntervalMs: v('PK_SCORE_INTERVAL_MS', '200', 'Least time between two pk_battle:score frames of one battle, cluster-wide (200 = 5/s).', int(50, 10_000))!,
+      pkScoreIntervalMs: v(
+        'PK_SCORE_INTERVAL_MS',
+        '200',
+        'Least time between two pk_battle:score frames of one battle, cluster-wide (200 = 5/s).',
+        int(50, 10_000),
+      )!,
       pkInviteTtlSec: v('PK_INVITE_TTL_SEC', '60', 'How long a PK invitation waits for an answer.', int(5, 3600))!,
     },
   };
@@ -346,12 +536,23 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
 type V = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) => T | undefined;
 
 function loadWebhookConfig(v: V): WebhookConfig {
-  const url = v('WEBHOOK_URL', undefined, 'Receiver of outbound webhooks (http or https). Unset, and no WEBHOOK_URLS: webhooks are off.', urlList(['http:', 'https:']))?.[0];
-  const urls = v('WEBHOOK_URLS', '', 'Per-type receivers overriding WEBHOOK_URL, comma list of `type=url` (e.g. `gift.sent=https://pay.example/hooks`).', typeUrls) ?? {};
-  const secret = v('WEBHOOK_SECRET', undefined, 'HMAC-SHA256 key signing webhook bodies (at least 16 characters); required when webhooks are on.', (raw, name) => {
-    if (raw.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
-    return raw;
-  });
+  const url = v(
+    'WEBHOOK_URL',
+    undefined,
+    'Receiver of outbound webhooks (http or https). Unset, and no WEBHOOK_URLS: webhooks are off.',
+    urlList(['http:', 'https:']),
+  )?.[0];
+  const urls =
+    v('WEBHOOK_URLS', '', 'Per-type receivers overriding WEBHOOK_URL, comma list of `type=url` (e.g. `gift.sent=https://pay.example/hooks`).', typeUrls) ?? {};
+  const secret = v(
+    'WEBHOOK_SECRET',
+    undefined,
+    'HMAC-SHA256 key signing webhook bodies (at least 16 characters); required when webhooks are on.',
+    (raw, name) => {
+      if (raw.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+      return raw;
+    },
+  );
   if ((url || Object.keys(urls).length > 0) && !secret) throw new ConfigError('WEBHOOK_SECRET', 'must be set when WEBHOOK_URL or WEBHOOK_URLS is set');
   return {
     url,
@@ -361,8 +562,18 @@ function loadWebhookConfig(v: V): WebhookConfig {
     timeoutMs: v('WEBHOOK_TIMEOUT_MS', '5000', 'Timeout of one webhook delivery attempt.', int(100, 120_000))!,
     retryBaseMs: v('WEBHOOK_RETRY_BASE_MS', '1000', 'First retry delay of a failed webhook delivery; doubles per attempt (with jitter).', int(10, 3_600_000))!,
     retryMaxMs: v('WEBHOOK_RETRY_MAX_MS', '60000', 'Upper bound of the webhook retry delay.', int(10, 3_600_000))!,
-    maxAttempts: v('WEBHOOK_MAX_ATTEMPTS', '30', 'Attempts before a webhook is moved to the dead-letter stream (about 25 minutes with the defaults).', int(1, 10_000))!,
-    queueMax: v('WEBHOOK_QUEUE_MAX', '100000', 'Most undelivered webhooks kept; beyond it new ones are refused and counted (livegate_webhook_emitted_total{outcome="queue_full"}).', int(10, 100_000_000))!,
+    maxAttempts: v(
+      'WEBHOOK_MAX_ATTEMPTS',
+      '30',
+      'Attempts before a webhook is moved to the dead-letter stream (about 25 minutes with the defaults).',
+      int(1, 10_000),
+    )!,
+    queueMax: v(
+      'WEBHOOK_QUEUE_MAX',
+      '100000',
+      'Most undelivered webhooks kept; beyond it new ones are refused and counted (livegate_webhook_emitted_total{outcome="queue_full"}).',
+      int(10, 100_000_000),
+    )!,
     concurrency: v('WEBHOOK_CONCURRENCY', '16', 'Deliveries in flight at once (each event source has at most one).', int(1, 1024))!,
   };
 }

@@ -6,20 +6,19 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
-import type { WebhookSink } from './kernel/webhooks.js';
-import type { GatewayMetrics } from './gateway/metrics.js';
-import type { Readiness } from './kernel/readiness.js';
-import type { RouteDef } from './gateway/http/types.js';
-import type { TokenVerifier } from './gateway/auth.js';
-import type { Principal } from './kernel/session.js';
 import type { AuthMetrics } from './gateway/auth/metrics.js';
 import type { RevocationList } from './gateway/auth/revocations.js';
+import type { TokenVerifier } from './gateway/auth.js';
 import type { CloseReason } from './gateway/close-codes.js';
 import type { HandlerTable } from './gateway/handler.js';
-import type { Session } from './kernel/session.js';
+import type { RouteDef } from './gateway/http/types.js';
+import type { GatewayMetrics } from './gateway/metrics.js';
+import type { Readiness } from './kernel/readiness.js';
+import type { Principal, Session } from './kernel/session.js';
+import type { WebhookSink } from './kernel/webhooks.js';
+import type { RoomAccess } from './rooms/access.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
-import type { RoomAccess } from './rooms/access.js';
 import type { NodeLiveness } from './rooms/liveness.js';
 import type { Documents } from './store/documents.js';
 import type { WriteQueue } from './store/write-queue.js';
@@ -94,6 +93,5 @@ export interface DomainModule {
   /** Runs at shutdown, after clients were told to reconnect, in reverse module order. */
   stop?(): Promise<void>;
 }
-
 
 export type ModuleFactory = (core: Core) => DomainModule;

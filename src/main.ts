@@ -1,8 +1,8 @@
 /** Process entry: config from the environment, the native-binary guard, signals, exit codes. */
+import { startNode } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './gateway/logger.js';
 import { NativeBinaryError, loadNativeUws } from './gateway/uws.js';
-import { startNode } from './app.js';
 
 function fatal(message: string): never {
   process.stderr.write(`livegate: ${message}\n`);
@@ -52,4 +52,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err: unknown) => fatal(err instanceof Error ? err.stack ?? err.message : String(err)));
+main().catch((err: unknown) => fatal(err instanceof Error ? (err.stack ?? err.message) : String(err)));

@@ -88,8 +88,17 @@ export const shapeLabel = (s: ChatShape): string =>
 
 export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: ChatShape): Promise<Row> {
   const row = baseRow(ctx, 'chat', target, {
-    shape: shapeLabel(shape), kind: shape.kind, conversations: shape.conversations, members: shape.members, senders: shape.senders, window: shape.window,
-    view: shape.view ? 1 : 0, rates: shape.rates.join(','), window_ms: shape.windowMs, repeats: shape.repeats, write_batch: cfg.writeBatch,
+    shape: shapeLabel(shape),
+    kind: shape.kind,
+    conversations: shape.conversations,
+    members: shape.members,
+    senders: shape.senders,
+    window: shape.window,
+    view: shape.view ? 1 : 0,
+    rates: shape.rates.join(','),
+    window_ms: shape.windowMs,
+    repeats: shape.repeats,
+    write_batch: cfg.writeBatch,
   });
   const env = ctx.env;
   if (!env.redisUrl || !env.mongoUrl) {
@@ -118,7 +127,18 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
     const convFile = join(dir, 'convs.json');
     writeFileSync(convFile, JSON.stringify(convs));
     const users = shape.conversations * (shape.kind === 'dm' ? 2 : shape.members);
-    const { gen, ready } = await Loadgen.start({ mode: 'chat', proto: 'native', readyEvent: 'session:ready', urls: dep.urls, secret: env.secret, n: users, offset, convs: convFile, window: shape.window, view: shape.view });
+    const { gen, ready } = await Loadgen.start({
+      mode: 'chat',
+      proto: 'native',
+      readyEvent: 'session:ready',
+      urls: dep.urls,
+      secret: env.secret,
+      n: users,
+      offset,
+      convs: convFile,
+      window: shape.window,
+      view: shape.view,
+    });
     gens.push(gen);
     progress(`  chat: ${ready.open} users connected, ${convs.length} conversations`);
     const meter = new Meter(dep.pids, () => gens.map((g) => g.pid), ctx.redisPid, ctx.mongoPid);
@@ -141,12 +161,18 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
       const stored = await storedMessages();
       row.metrics['burst_stored'] = stored;
       row.metrics['mongo_exact'] = stored === burstAccepted ? 1 : 0;
-      row.notes.push(`persistence burst: ${burstAccepted} messages accepted, ${qAfterBurst} queue entries left when the last ack came, drained in ${drain.seconds.toFixed(1)} s; MongoDB holds ${stored} messages of these conversations${stored === burstAccepted ? ' = accepted' : ` — MISMATCH (accepted ${burstAccepted})`}`);
+      row.notes.push(
+        `persistence burst: ${burstAccepted} messages accepted, ${qAfterBurst} queue entries left when the last ack came, drained in ${drain.seconds.toFixed(1)} s; MongoDB holds ${stored} messages of these conversations${stored === burstAccepted ? ' = accepted' : ` — MISMATCH (accepted ${burstAccepted})`}`,
+      );
     } else {
       row.metrics['mongo_exact'] = 0;
-      row.notes.push(`persistence burst: ${burstAccepted} messages accepted; ${drain.left} of ${qAfterBurst} queue entries still waiting after ${drain.seconds.toFixed(0)} s: MongoDB not checked`);
+      row.notes.push(
+        `persistence burst: ${burstAccepted} messages accepted; ${drain.left} of ${qAfterBurst} queue entries still waiting after ${drain.seconds.toFixed(0)} s: MongoDB not checked`,
+      );
     }
-    progress(`  chat: burst of ${burstAccepted} messages, queue drained in ${drain.seconds.toFixed(1)} s, MongoDB ${row.metrics['mongo_exact'] ? 'exact' : 'NOT confirmed'}`);
+    progress(
+      `  chat: burst of ${burstAccepted} messages, queue drained in ${drain.seconds.toFixed(1)} s, MongoDB ${row.metrics['mongo_exact'] ? 'exact' : 'NOT confirmed'}`,
+    );
 
     // 2. The sweep.
     const windows: Win[] = [];
@@ -174,11 +200,33 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
         atRate.push(w);
         windows.push(w);
         row.samples.push({
-          phase: `${rate}#${r + 1}`, rate, sent: w.sent, accepted: w.accepted, errors: w.errors, accepted_per_s: w.perSec, ack_p50_ms: w.ack.p50Ms, ack_p99_ms: w.ack.p99Ms, ack_max_ms: w.ack.maxMs,
-          delivered: w.delivered, expected: w.expected, deliveries_per_s: w.deliveriesPerSec, del_p50_ms: w.del.p50Ms, del_p99_ms: w.del.p99Ms, del_max_ms: w.del.maxMs,
-          frames_per_s: w.framesPerSec, client_mb_per_s: w.mbPerSec, queue_start: w.queueStart, queue_end: w.queueEnd, queue_lag_s: w.lagS, cpu, ok: w.ok, why: w.why,
+          phase: `${rate}#${r + 1}`,
+          rate,
+          sent: w.sent,
+          accepted: w.accepted,
+          errors: w.errors,
+          accepted_per_s: w.perSec,
+          ack_p50_ms: w.ack.p50Ms,
+          ack_p99_ms: w.ack.p99Ms,
+          ack_max_ms: w.ack.maxMs,
+          delivered: w.delivered,
+          expected: w.expected,
+          deliveries_per_s: w.deliveriesPerSec,
+          del_p50_ms: w.del.p50Ms,
+          del_p99_ms: w.del.p99Ms,
+          del_max_ms: w.del.maxMs,
+          frames_per_s: w.framesPerSec,
+          client_mb_per_s: w.mbPerSec,
+          queue_start: w.queueStart,
+          queue_end: w.queueEnd,
+          queue_lag_s: w.lagS,
+          cpu,
+          ok: w.ok,
+          why: w.why,
         });
-        progress(`  chat @ ${rate} msg/s${shape.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(w.perSec)} accepted/s, ack p99 ${w.ack.p99Ms.toFixed(1)} ms, delivery p99 ${w.del.p99Ms.toFixed(1)} ms, ${Math.round(w.deliveriesPerSec)} deliveries/s, queue ${w.queueStart} -> ${w.queueEnd} (lag ${w.lagS.toFixed(1)} s), server ${w.util.serverSum.toFixed(2)} / redis ${w.util.redis.toFixed(2)} / FerretDB ${w.util.mongo.toFixed(2)} / client ${w.util.client.toFixed(2)} / box ${w.util.machine.toFixed(2)} cores${w.ok ? '' : ` — not sustained: ${w.why}`}`);
+        progress(
+          `  chat @ ${rate} msg/s${shape.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(w.perSec)} accepted/s, ack p99 ${w.ack.p99Ms.toFixed(1)} ms, delivery p99 ${w.del.p99Ms.toFixed(1)} ms, ${Math.round(w.deliveriesPerSec)} deliveries/s, queue ${w.queueStart} -> ${w.queueEnd} (lag ${w.lagS.toFixed(1)} s), server ${w.util.serverSum.toFixed(2)} / redis ${w.util.redis.toFixed(2)} / FerretDB ${w.util.mongo.toFixed(2)} / client ${w.util.client.toFixed(2)} / box ${w.util.machine.toFixed(2)} cores${w.ok ? '' : ` — not sustained: ${w.why}`}`,
+        );
         if (atRate.filter((x) => !x.ok).length > shape.repeats / 2) break;
       }
       if (atRate.filter((x) => x.ok).length <= shape.repeats / 2) {
@@ -212,18 +260,54 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
       const put = (key: string, values: number[]): void => putSpread(row, key, values);
       row.metrics['best_rate'] = sustained[0]!.rate;
       row.metrics['p99_ok_rate'] = bestFast;
-      put('accepted_per_s', sustained.map((w) => w.perSec));
-      put('ack_p50_ms', sustained.map((w) => w.ack.p50Ms));
-      put('ack_p99_ms', sustained.map((w) => w.ack.p99Ms));
-      put('del_p50_ms', sustained.map((w) => w.del.p50Ms));
-      put('del_p99_ms', sustained.map((w) => w.del.p99Ms));
-      put('deliveries_per_s', sustained.map((w) => w.deliveriesPerSec));
-      put('server_cpu_ms_per_1k', sustained.map((w) => (serverCpu(w) * 1e6) / Math.max(1, w.accepted)));
-      put('redis_cpu_ms_per_1k', sustained.map((w) => (w.cpu.redis * 1e6) / Math.max(1, w.accepted)));
-      put('client_cores', sustained.map((w) => w.util.client));
-      put('client_mb_per_s', sustained.map((w) => w.mbPerSec));
-      put('queue_growth_per_s', sustained.map((w) => (w.queueEnd - w.queueStart) / w.cpu.wall));
-      put('queue_lag_s', sustained.map((w) => w.lagS));
+      put(
+        'accepted_per_s',
+        sustained.map((w) => w.perSec),
+      );
+      put(
+        'ack_p50_ms',
+        sustained.map((w) => w.ack.p50Ms),
+      );
+      put(
+        'ack_p99_ms',
+        sustained.map((w) => w.ack.p99Ms),
+      );
+      put(
+        'del_p50_ms',
+        sustained.map((w) => w.del.p50Ms),
+      );
+      put(
+        'del_p99_ms',
+        sustained.map((w) => w.del.p99Ms),
+      );
+      put(
+        'deliveries_per_s',
+        sustained.map((w) => w.deliveriesPerSec),
+      );
+      put(
+        'server_cpu_ms_per_1k',
+        sustained.map((w) => (serverCpu(w) * 1e6) / Math.max(1, w.accepted)),
+      );
+      put(
+        'redis_cpu_ms_per_1k',
+        sustained.map((w) => (w.cpu.redis * 1e6) / Math.max(1, w.accepted)),
+      );
+      put(
+        'client_cores',
+        sustained.map((w) => w.util.client),
+      );
+      put(
+        'client_mb_per_s',
+        sustained.map((w) => w.mbPerSec),
+      );
+      put(
+        'queue_growth_per_s',
+        sustained.map((w) => (w.queueEnd - w.queueStart) / w.cpu.wall),
+      );
+      put(
+        'queue_lag_s',
+        sustained.map((w) => w.lagS),
+      );
     } else {
       row.metrics['best_rate'] = 0;
       row.notes.push(`not sustained even at the lowest rate (${failing?.why})`);
@@ -231,7 +315,11 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
     const judged = failing ?? sustained?.[0];
     if (judged) {
       const cpu = chatBottleneck(judged.util);
-      row.bottleneck = failing ? cpu : budgetStop ? `not reached (the sweep's time budget ended before ${budgetStop} msg/s; ${cpu})` : `not reached (highest offered rate passed; ${cpu})`;
+      row.bottleneck = failing
+        ? cpu
+        : budgetStop
+          ? `not reached (the sweep's time budget ended before ${budgetStop} msg/s; ${cpu})`
+          : `not reached (highest offered rate passed; ${cpu})`;
     }
     // Persistence: the ack waits for the queue (XADD), not for MongoDB; the writer is behind when
     // the queue grows while the rate is sustained.
@@ -260,14 +348,20 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
       row.metrics['stored_total'] = stored;
       row.metrics['mongo_exact_total'] = stored === accepted ? 1 : 0;
       row.metrics['final_drain_s'] = finalDrain.seconds;
-      row.notes.push(`after the sweep: ${qEnd} queue entries (lag ${lagEnd.toFixed(1)} s) drained in ${finalDrain.seconds.toFixed(1)} s (${Math.round(drainRate)} entries/s); MongoDB holds ${stored} messages${stored === accepted ? ` = all ${accepted} accepted` : ` — MISMATCH (accepted ${accepted})`}`);
+      row.notes.push(
+        `after the sweep: ${qEnd} queue entries (lag ${lagEnd.toFixed(1)} s) drained in ${finalDrain.seconds.toFixed(1)} s (${Math.round(drainRate)} entries/s); MongoDB holds ${stored} messages${stored === accepted ? ` = all ${accepted} accepted` : ` — MISMATCH (accepted ${accepted})`}`,
+      );
     } else {
-      row.notes.push(`after the sweep: ${qEnd} queue entries (lag ${lagEnd.toFixed(1)} s); the writer drained ${drained} in ${finalDrain.seconds.toFixed(0)} s (${Math.round(drainRate)} entries/s), ${finalDrain.left} left (≈ ${Math.round(finalDrain.left / Math.max(1, drainRate))} s more): stored count over the whole run not checked`);
+      row.notes.push(
+        `after the sweep: ${qEnd} queue entries (lag ${lagEnd.toFixed(1)} s); the writer drained ${drained} in ${finalDrain.seconds.toFixed(0)} s (${Math.round(drainRate)} entries/s), ${finalDrain.left} left (≈ ${Math.round(finalDrain.left / Math.max(1, drainRate))} s more): stored count over the whole run not checked`,
+      );
     }
     const writer = await writerStats(dep);
     if (writer) row.notes.push(`writer (livegate_write_duration_seconds, whole run): ${writer}`);
     progress(`  chat: writer ${writer}`);
-    progress(`  chat: ${accepted} accepted in all; queue after the sweep ${qEnd} (lag ${lagEnd.toFixed(1)} s), writer ${Math.round(drainRate)} entries/s, ${finalDrain.left} left`);
+    progress(
+      `  chat: ${accepted} accepted in all; queue after the sweep ${qEnd} (lag ${lagEnd.toFixed(1)} s), writer ${Math.round(drainRate)} entries/s, ${finalDrain.left} left`,
+    );
   } catch (err) {
     row.status = 'failed';
     row.reason = err instanceof Error ? err.message : String(err);
@@ -278,7 +372,10 @@ export async function chat(ctx: Ctx, target: Target, cfg: ChatConfig, shape: Cha
     if (warnings.length) row.notes.push(...warnings.slice(0, 3).map((w) => `server said: ${w}`));
     await dep?.stop();
     await redis.del(stream).catch(() => undefined);
-    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close().catch(() => undefined);
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
@@ -301,7 +398,10 @@ async function createConversations(url: string, secret: string, shape: ChatShape
           const [creator, ...rest] = spec.members.map((k) => `b${offset + k}`);
           const rpc = await Rpc.connect(url, hs256Token(secret, creator!));
           try {
-            const data = shape.kind === 'dm' ? { type: 'private', userId: rest[0] } : { type: 'group', participants: rest, groupName: `bench group ${i + j}`, clientId: `bench-${i + j}` };
+            const data =
+              shape.kind === 'dm'
+                ? { type: 'private', userId: rest[0] }
+                : { type: 'group', participants: rest, groupName: `bench group ${i + j}`, clientId: `bench-${i + j}` };
             const conv = await rpc.request<{ id: string }>('conversation:create', data);
             return { id: conv.id, ...spec };
           } finally {
@@ -313,7 +413,6 @@ async function createConversations(url: string, secret: string, shape: ChatShape
   }
   return out;
 }
-
 
 /** Waits until the receivers got every acked message's deliveries, or no more arrive for 1 s (at most 8 s). */
 async function deliveriesDone(gen: Loadgen): Promise<Report> {
@@ -353,7 +452,9 @@ async function writerStats(dep: Deployment): Promise<string> {
     }
     const ops = /^livegate_write_batch_ops_sum(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text)?.[1];
     const batches = /^livegate_write_batch_ops_count(?:\{[^}]*\})? ([0-9.e+-]+)$/m.exec(text)?.[1];
-    const parts = [...per.entries()].map(([c, e]) => `${c} ${e.count} bulk writes, ${((e.sum / Math.max(1, e.count)) * 1000).toFixed(0)} ms each (${e.sum.toFixed(1)} s)`);
+    const parts = [...per.entries()].map(
+      ([c, e]) => `${c} ${e.count} bulk writes, ${((e.sum / Math.max(1, e.count)) * 1000).toFixed(0)} ms each (${e.sum.toFixed(1)} s)`,
+    );
     return `${batches ?? '?'} batches of ${(Number(ops) / Math.max(1, Number(batches))).toFixed(0)} ops on average; ${parts.join('; ')}`;
   } catch {
     return '';
@@ -380,15 +481,34 @@ function measure(rate: number, rep: Report, cpu: CpuSample, queueStart: number, 
   const delivered = rep.delivered ?? 0;
   const expected = rep.expected ?? 0;
   const failures: string[] = [];
-  if (sent < 0.9 * rate * cpu.wall) failures.push(`senders got out only ${((sent / (rate * cpu.wall)) * 100).toFixed(0)}% of the rate (${rep.skipped ?? 0} held back by full windows: acks too slow)`);
+  if (sent < 0.9 * rate * cpu.wall)
+    failures.push(
+      `senders got out only ${((sent / (rate * cpu.wall)) * 100).toFixed(0)}% of the rate (${rep.skipped ?? 0} held back by full windows: acks too slow)`,
+    );
   if (accepted < 0.9 * sent) failures.push(`acked ${((accepted / Math.max(1, sent)) * 100).toFixed(0)}% of what was sent`);
   if (delivered < 0.9 * expected) failures.push(`receivers got ${((delivered / Math.max(1, expected)) * 100).toFixed(0)}% of the acked messages' deliveries`);
   if (errors > 0) failures.push(`${errors} refused (${(rep.error ?? '').slice(0, 100)})`);
   if ((rep.dropped ?? 0) > 0) failures.push(`${rep.dropped} sockets closed`);
   return {
-    rate, sent, accepted, errors, perSec: accepted / cpu.wall, ack, del, delivered, expected, deliveriesPerSec: delivered / cpu.wall,
-    framesPerSec: (rep.frames ?? 0) / cpu.wall, mbPerSec: (rep.bytes ?? 0) / cpu.wall / 2 ** 20, cpu, util: utilisation(cpu), queueStart, queueEnd, lagS,
-    ok: failures.length === 0, why: failures.join(', '),
+    rate,
+    sent,
+    accepted,
+    errors,
+    perSec: accepted / cpu.wall,
+    ack,
+    del,
+    delivered,
+    expected,
+    deliveriesPerSec: delivered / cpu.wall,
+    framesPerSec: (rep.frames ?? 0) / cpu.wall,
+    mbPerSec: (rep.bytes ?? 0) / cpu.wall / 2 ** 20,
+    cpu,
+    util: utilisation(cpu),
+    queueStart,
+    queueEnd,
+    lagS,
+    ok: failures.length === 0,
+    why: failures.join(', '),
   };
 }
 
@@ -401,7 +521,13 @@ function chatBottleneck(u: Utilisation): string {
   if (u.serverMax >= 0.9) return `server CPU (one thread at ${(u.serverMax * 100).toFixed(0)}%; ${parts})`;
   if (u.redis >= 0.9) return `Redis CPU (one thread at ${(u.redis * 100).toFixed(0)}%; ${parts})`;
   if (u.machine >= 0.9 * CORES) {
-    const who: Array<[string, number]> = [['server CPU', u.serverSum], ['client CPU', u.client], ['Redis CPU', u.redis], ['FerretDB CPU (MongoDB writes)', u.mongo], ['box CPU taken by other processes', u.others - u.softirq]];
+    const who: Array<[string, number]> = [
+      ['server CPU', u.serverSum],
+      ['client CPU', u.client],
+      ['Redis CPU', u.redis],
+      ['FerretDB CPU (MongoDB writes)', u.mongo],
+      ['box CPU taken by other processes', u.others - u.softirq],
+    ];
     const top = who.reduce((a, b) => (b[1] > a[1] ? b : a));
     return `${top[0]} (box saturated: ${parts})`;
   }

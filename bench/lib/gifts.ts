@@ -13,6 +13,9 @@
  */
 import { Redis } from 'ioredis';
 import { MongoClient, type Db } from 'mongodb';
+import { moneyKeys } from '../../src/handlers/wallets/keys.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
+import { seedCatalogue } from '../../src/tools/seed.js';
 import { Loadgen, settled, type Report } from './loadgen.js';
 import { bottleneck, utilisation } from './measure.js';
 import { sleep } from './proc.js';
@@ -21,9 +24,6 @@ import { hs256Token, Rpc } from './rpc.js';
 import { P99_LIMIT_MS, latency, spread } from './stats.js';
 import { startLivegateWithMoney, type Deployment, type Target } from './targets.js';
 import { baseRow, Meter, type Ctx } from './workloads.js';
-import { seedCatalogue } from '../../src/tools/seed.js';
-import { moneyKeys } from '../../src/handlers/wallets/keys.js';
-import { COLLECTIONS } from '../../src/store/collections.js';
 
 export interface GiftConfig {
   senders: number;
@@ -70,7 +70,14 @@ interface Window {
 }
 
 export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<Row> {
-  const row = baseRow(ctx, 'gifts', target, { senders: cfg.senders, window: cfg.window, viewers: cfg.viewers, rates: cfg.rates.join(','), window_ms: cfg.windowMs, repeats: cfg.repeats });
+  const row = baseRow(ctx, 'gifts', target, {
+    senders: cfg.senders,
+    window: cfg.window,
+    viewers: cfg.viewers,
+    rates: cfg.rates.join(','),
+    window_ms: cfg.windowMs,
+    repeats: cfg.repeats,
+  });
   const env = ctx.env;
   if (!env.redisUrl || !env.mongoUrl) {
     row.status = 'skipped';
@@ -113,19 +120,46 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     const adminRpc = await rpc(admin, { role: 'admin' });
     for (let i = 0; i < senderIds.length; i += 50) {
       await Promise.all(
-        senderIds.slice(i, i + 50).map((userId) => adminRpc.request('wallet:credit', { userId, amount: FUNDING, reason: 'bench funding', idempotencyKey: `fund-${run}-${userId}` })),
+        senderIds
+          .slice(i, i + 50)
+          .map((userId) => adminRpc.request('wallet:credit', { userId, amount: FUNDING, reason: 'bench funding', idempotencyKey: `fund-${run}-${userId}` })),
       );
     }
 
     const viewersGen = cfg.viewers
-      ? await Loadgen.start({ mode: 'sub', proto: 'native', readyEvent: 'session:ready', urls: dep.urls, secret: env.secret, n: cfg.viewers, offset: VIEWER_OFFSET, rooms: 1, prefix: stream.slice(0, -1), joinEvent: 'livestream:join', joinKey: 'streamId', countGifts: true, readBuf: 4096 })
+      ? await Loadgen.start({
+          mode: 'sub',
+          proto: 'native',
+          readyEvent: 'session:ready',
+          urls: dep.urls,
+          secret: env.secret,
+          n: cfg.viewers,
+          offset: VIEWER_OFFSET,
+          rooms: 1,
+          prefix: stream.slice(0, -1),
+          joinEvent: 'livestream:join',
+          joinKey: 'streamId',
+          countGifts: true,
+          readBuf: 4096,
+        })
       : undefined;
     if (viewersGen) {
       gens.push(viewersGen.gen);
       if ((viewersGen.ready.failed ?? 0) > 0) row.notes.push(`${viewersGen.ready.failed} viewers failed to join: ${viewersGen.ready.error}`);
     }
     const viewerCount = viewersGen?.ready.open ?? 0;
-    const { gen: senders, ready } = await Loadgen.start({ mode: 'gift', proto: 'native', readyEvent: 'session:ready', urls: dep.urls, secret: env.secret, n: cfg.senders, offset: SENDER_OFFSET, gift: GIFT.id, stream, window: cfg.window });
+    const { gen: senders, ready } = await Loadgen.start({
+      mode: 'gift',
+      proto: 'native',
+      readyEvent: 'session:ready',
+      urls: dep.urls,
+      secret: env.secret,
+      n: cfg.senders,
+      offset: SENDER_OFFSET,
+      gift: GIFT.id,
+      stream,
+      window: cfg.window,
+    });
     gens.push(senders);
     if ((ready.failed ?? 0) > 0) row.notes.push(`${ready.failed} senders failed to connect: ${ready.error}`);
     const meter = new Meter(dep.pids, () => gens.map((g) => g.pid), ctx.redisPid);
@@ -136,12 +170,26 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     await sleep((cfg.ledgerGifts / cfg.ledgerRate) * 1000);
     await senders.rate(0);
     const burst = await settled(senders, 10_000);
-    const burstBooks = await checkLedger(redis, mongoDb, { stream, host1, battleId: battle.battleId, senders: senderIds, accepted: burst.ok_total ?? 0, drainTimeoutMs: cfg.drainTimeoutMs, mongo: true, queueLength: () => queueLength(dep!) });
+    const burstBooks = await checkLedger(redis, mongoDb, {
+      stream,
+      host1,
+      battleId: battle.battleId,
+      senders: senderIds,
+      accepted: burst.ok_total ?? 0,
+      drainTimeoutMs: cfg.drainTimeoutMs,
+      mongo: true,
+      queueLength: () => queueLength(dep!),
+    });
     row.metrics['ledger_burst_gifts'] = burst.ok_total ?? 0;
     row.metrics['mongo_ledger_exact'] = burstBooks.mongo.ok ? 1 : 0;
     row.metrics['mongo_drain_s'] = burstBooks.mongo.drainS;
-    row.notes.push(`ledger burst of ${burst.ok_total} gifts (${burst.errors_total ?? 0} refused), Redis: ${burstBooks.redis.text}`, `ledger burst in MongoDB: ${burstBooks.mongo.text}`);
-    progress(`  gifts: ledger burst of ${burst.ok_total} gifts: Redis ${burstBooks.redis.ok ? 'exact' : 'NOT exact'}; MongoDB ${burstBooks.mongo.ok ? 'exact' : 'NOT exact'} (${burstBooks.mongo.text.slice(0, 100)})`);
+    row.notes.push(
+      `ledger burst of ${burst.ok_total} gifts (${burst.errors_total ?? 0} refused), Redis: ${burstBooks.redis.text}`,
+      `ledger burst in MongoDB: ${burstBooks.mongo.text}`,
+    );
+    progress(
+      `  gifts: ledger burst of ${burst.ok_total} gifts: Redis ${burstBooks.redis.ok ? 'exact' : 'NOT exact'}; MongoDB ${burstBooks.mongo.ok ? 'exact' : 'NOT exact'} (${burstBooks.mongo.text.slice(0, 100)})`,
+    );
 
     // 2. The sweep.
     await cfg.hooks?.loadStart(dep);
@@ -167,9 +215,26 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
         const w = { ...measure(rate, rep, cpu), perBatch: (b1.sum - b0.sum) / Math.max(1, b1.count - b0.count) };
         atRate.push(w);
         windows.push(w);
-        row.samples.push({ phase: `${rate}#${r + 1}`, rate, sent: w.sent, skipped: w.skipped, accepted: w.accepted, errors: w.errors, accepted_per_s: w.perSec, gifts_per_batch: w.perBatch, p50_ms: w.p50, p99_ms: w.p99, max_ms: w.max, cpu, ok: w.ok, why: w.why });
+        row.samples.push({
+          phase: `${rate}#${r + 1}`,
+          rate,
+          sent: w.sent,
+          skipped: w.skipped,
+          accepted: w.accepted,
+          errors: w.errors,
+          accepted_per_s: w.perSec,
+          gifts_per_batch: w.perBatch,
+          p50_ms: w.p50,
+          p99_ms: w.p99,
+          max_ms: w.max,
+          cpu,
+          ok: w.ok,
+          why: w.why,
+        });
         const u = utilisation(cpu);
-        progress(`  gifts @ ${rate}/s${cfg.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(w.perSec)} accepted/s (${w.perBatch.toFixed(1)} per script call), p99 ${w.p99.toFixed(1)} ms, server ${u.serverSum.toFixed(2)} / redis ${u.redis.toFixed(2)} / client ${u.client.toFixed(2)} / box ${u.machine.toFixed(2)} cores${w.ok ? '' : ` — not sustained: ${w.why}`}`);
+        progress(
+          `  gifts @ ${rate}/s${cfg.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(w.perSec)} accepted/s (${w.perBatch.toFixed(1)} per script call), p99 ${w.p99.toFixed(1)} ms, server ${u.serverSum.toFixed(2)} / redis ${u.redis.toFixed(2)} / client ${u.client.toFixed(2)} / box ${u.machine.toFixed(2)} cores${w.ok ? '' : ` — not sustained: ${w.why}`}`,
+        );
         if (atRate.filter((x) => !x.ok).length > cfg.repeats / 2) break;
       }
       if (atRate.filter((x) => x.ok).length <= cfg.repeats / 2) {
@@ -200,19 +265,39 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
       const put = (key: string, values: number[]): void => putSpread(row, key, values);
       row.metrics['best_rate'] = sustained[0]!.rate;
       row.metrics['p99_ok_rate'] = bestFast;
-      put('accepted_per_s', sustained.map((w) => w.perSec));
-      put('p50_ms', sustained.map((w) => w.p50));
-      put('p99_ms', sustained.map((w) => w.p99));
+      put(
+        'accepted_per_s',
+        sustained.map((w) => w.perSec),
+      );
+      put(
+        'p50_ms',
+        sustained.map((w) => w.p50),
+      );
+      put(
+        'p99_ms',
+        sustained.map((w) => w.p99),
+      );
       row.metrics['max_ms'] = Math.max(...sustained.map((w) => w.max));
-      put('server_cpu_us_per_gift', sustained.map((w) => (serverCpu(w) * 1e6) / Math.max(1, w.accepted)));
-      put('redis_cpu_us_per_gift', sustained.map((w) => (w.cpu.redis * 1e6) / Math.max(1, w.accepted)));
-      put('client_cores', sustained.map((w) => utilisation(w.cpu).client));
+      put(
+        'server_cpu_us_per_gift',
+        sustained.map((w) => (serverCpu(w) * 1e6) / Math.max(1, w.accepted)),
+      );
+      put(
+        'redis_cpu_us_per_gift',
+        sustained.map((w) => (w.cpu.redis * 1e6) / Math.max(1, w.accepted)),
+      );
+      put(
+        'client_cores',
+        sustained.map((w) => utilisation(w.cpu).client),
+      );
     } else {
       row.metrics['best_rate'] = 0;
       row.notes.push(`not sustained even at the lowest rate (${failing?.why})`);
     }
     const judged = failing ?? sustained?.[0];
-    row.bottleneck = judged ? (failing ? '' : 'not reached (highest offered rate passed; ') + bottleneck(target, utilisation(judged.cpu)) + (failing ? '' : ')') : '';
+    row.bottleneck = judged
+      ? (failing ? '' : 'not reached (highest offered rate passed; ') + bottleneck(target, utilisation(judged.cpu)) + (failing ? '' : ')')
+      : '';
     if (failing) row.notes.push(`next step ${failing.rate} gifts/s: ${failing.why}`);
 
     // What the viewers got: coalesced gift:sent frames, which must fold in every accepted gift.
@@ -225,11 +310,21 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
       row.metrics['gift_frames_per_viewer'] = framesPerViewer;
       row.metrics['frames_per_gift'] = accepted > 0 ? framesPerViewer / accepted : Number.NaN;
       row.metrics['gifts_reaching_each_viewer'] = accepted > 0 ? sendsPerViewer / accepted : Number.NaN;
-      if (Math.round(sendsPerViewer) !== accepted) row.notes.push(`viewers' gift:sent frames fold in ${sendsPerViewer.toFixed(1)} gifts each, of ${accepted} accepted`);
+      if (Math.round(sendsPerViewer) !== accepted)
+        row.notes.push(`viewers' gift:sent frames fold in ${sendsPerViewer.toFixed(1)} gifts each, of ${accepted} accepted`);
       if ((seen.dropped ?? 0) > 0) row.notes.push(`${seen.dropped} viewer sockets closed`);
     }
 
-    const books = await checkLedger(redis, mongoDb, { stream, host1, battleId: battle.battleId, senders: senderIds, accepted, drainTimeoutMs: 0, mongo: false, queueLength: () => queueLength(dep!) });
+    const books = await checkLedger(redis, mongoDb, {
+      stream,
+      host1,
+      battleId: battle.battleId,
+      senders: senderIds,
+      accepted,
+      drainTimeoutMs: 0,
+      mongo: false,
+      queueLength: () => queueLength(dep!),
+    });
     row.metrics['redis_ledger_exact'] = books.redis.ok && burstBooks.redis.ok ? 1 : 0;
     const lag = await queueLag(dep);
     row.notes.push(`ledger in Redis after all ${accepted} gifts: ${books.redis.text}`, `MongoDB write queue at the end: ${lag}`);
@@ -244,13 +339,15 @@ export async function gifts(ctx: Ctx, target: Target, cfg: GiftConfig): Promise<
     const warnings = dep?.warnings() ?? [];
     if (warnings.length) row.notes.push(...warnings.slice(0, 3).map((w) => `server said: ${w}`));
     await dep?.stop();
-    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close().catch(() => undefined);
     redis.disconnect();
   }
   return row;
 }
-
 
 async function metricsOf(dep: Deployment): Promise<(name: string) => string | undefined> {
   const text = await (await fetch(`${dep.http}/metrics`)).text();
@@ -291,10 +388,26 @@ function measure(rate: number, rep: Report, cpu: ReturnType<Meter['end']>): Omit
   const accepted = rep.count ?? 0;
   const errors = rep.errors ?? 0;
   const failures: string[] = [];
-  if (sent < 0.9 * rate * cpu.wall) failures.push(`senders got out only ${((sent / (rate * cpu.wall)) * 100).toFixed(0)}% of the rate (${rep.skipped ?? 0} held back by full windows: acks too slow)`);
+  if (sent < 0.9 * rate * cpu.wall)
+    failures.push(
+      `senders got out only ${((sent / (rate * cpu.wall)) * 100).toFixed(0)}% of the rate (${rep.skipped ?? 0} held back by full windows: acks too slow)`,
+    );
   if (accepted < 0.9 * sent) failures.push(`acked ${((accepted / Math.max(1, sent)) * 100).toFixed(0)}% of what was sent`);
   if (errors > 0) failures.push(`${errors} refused (${(rep.error ?? '').slice(0, 100)})`);
-  return { rate, sent, skipped: rep.skipped ?? 0, accepted, errors, perSec: accepted / cpu.wall, p50: lat.p50Ms, p99: lat.p99Ms, max: lat.maxMs, cpu, ok: failures.length === 0, why: failures.join(', ') };
+  return {
+    rate,
+    sent,
+    skipped: rep.skipped ?? 0,
+    accepted,
+    errors,
+    perSec: accepted / cpu.wall,
+    p50: lat.p50Ms,
+    p99: lat.p99Ms,
+    max: lat.maxMs,
+    cpu,
+    ok: failures.length === 0,
+    why: failures.join(', '),
+  };
 }
 
 interface LedgerInput {
@@ -317,7 +430,11 @@ interface LedgerInput {
  * through the queue): every gift has its transaction and its two ledger rows; debits = creator
  * credits + platform fees; each wallet document equals its Redis balance and the sum of its rows.
  */
-async function checkLedger(redis: Redis, db: Db, x: LedgerInput): Promise<{ redis: { ok: boolean; text: string }; mongo: { ok: boolean; text: string; drainS: number } }> {
+async function checkLedger(
+  redis: Redis,
+  db: Db,
+  x: LedgerInput,
+): Promise<{ redis: { ok: boolean; text: string }; mongo: { ok: boolean; text: string; drainS: number } }> {
   const debit = x.accepted * GIFT.price;
   const credit = x.accepted * GIFT.earnings;
   const fees = debit - credit;
@@ -337,7 +454,8 @@ async function checkLedger(redis: Redis, db: Db, x: LedgerInput): Promise<{ redi
   if (spent !== debit) problems.push(`senders spent ${spent}, accepted gifts cost ${debit}`);
   const [hostBalance, hostEarned] = await redis.hmget(moneyKeys.wallet(x.host1), 'b', 'e');
   balances.set(x.host1, Number(hostBalance));
-  if (Number(hostBalance) !== credit || Number(hostEarned) !== credit) problems.push(`host holds ${hostBalance} (earned ${hostEarned}), creator shares ${credit}`);
+  if (Number(hostBalance) !== credit || Number(hostEarned) !== credit)
+    problems.push(`host holds ${hostBalance} (earned ${hostEarned}), creator shares ${credit}`);
   const totals = await redis.hmget(moneyKeys.streamTotals(x.stream), 'coins', 'gifts');
   if (Number(totals[0]) !== debit || Number(totals[1]) !== x.accepted) problems.push(`stream totals ${totals[0]} coins / ${totals[1]} gifts`);
   const board = await redis.zrange(moneyKeys.streamBoard(x.stream), 0, -1, 'WITHSCORES');
@@ -348,9 +466,10 @@ async function checkLedger(redis: Redis, db: Db, x: LedgerInput): Promise<{ redi
   if (Number(score) !== debit) problems.push(`PK score ${score}`);
   const redisResult = {
     ok: problems.length === 0,
-    text: problems.length === 0
-      ? `exact: ${x.accepted} gifts, ${debit} coins debited from ${x.senders.length} senders = ${credit} credited to the host + ${fees} platform fee; stream totals, leaderboard and PK score = ${debit}`
-      : `MISMATCH: ${problems.slice(0, 5).join('; ')}`,
+    text:
+      problems.length === 0
+        ? `exact: ${x.accepted} gifts, ${debit} coins debited from ${x.senders.length} senders = ${credit} credited to the host + ${fees} platform fee; stream totals, leaderboard and PK score = ${debit}`
+        : `MISMATCH: ${problems.slice(0, 5).join('; ')}`,
   };
 
   if (!x.mongo) return { redis: redisResult, mongo: { ok: false, drainS: 0, text: 'not checked' } };
@@ -364,7 +483,10 @@ async function checkLedger(redis: Redis, db: Db, x: LedgerInput): Promise<{ redi
   }
   const drainS = (performance.now() - started) / 1000;
   if (queued !== 0) {
-    return { redis: redisResult, mongo: { ok: false, drainS, text: `not checked: ${queued} write-queue entries still waiting for MongoDB after ${drainS.toFixed(0)} s` } };
+    return {
+      redis: redisResult,
+      mongo: { ok: false, drainS, text: `not checked: ${queued} write-queue entries still waiting for MongoDB after ${drainS.toFixed(0)} s` },
+    };
   }
   const gifts = db.collection(COLLECTIONS.giftTransactions);
   const mproblems: string[] = [];
@@ -377,7 +499,10 @@ async function checkLedger(redis: Redis, db: Db, x: LedgerInput): Promise<{ redi
     g.fee += Number(d['platformFee']);
   }
   if (g.n !== x.accepted || g.cost !== debit || g.earn + g.fee !== g.cost || g.earn !== credit) mproblems.push(`gift transactions ${JSON.stringify(g)}`);
-  const rowDocs = await db.collection(COLLECTIONS.transactions).find({}, { projection: { userId: 1, type: 1, amount: 1 } }).toArray();
+  const rowDocs = await db
+    .collection(COLLECTIONS.transactions)
+    .find({}, { projection: { userId: 1, type: 1, amount: 1 } })
+    .toArray();
   const sumOf = (type: string): { n: number; sum: number } => {
     const mine = rowDocs.filter((r) => r['type'] === type);
     return { n: mine.length, sum: mine.reduce((t, r) => t + Number(r['amount']), 0) };
@@ -392,19 +517,30 @@ async function checkLedger(redis: Redis, db: Db, x: LedgerInput): Promise<{ redi
   const users = [...balances.keys()];
   const perUser = new Map<string, number>();
   for (const r of rowDocs) perUser.set(String(r['userId']), (perUser.get(String(r['userId'])) ?? 0) + Number(r['amount']));
-  const docs = new Map((await db.collection<{ _id: string; balance: number }>(COLLECTIONS.wallets).find({ _id: { $in: users } }).toArray()).map((d) => [d._id, d.balance]));
+  const docs = new Map(
+    (
+      await db
+        .collection<{ _id: string; balance: number }>(COLLECTIONS.wallets)
+        .find({ _id: { $in: users } })
+        .toArray()
+    ).map((d) => [d._id, d.balance]),
+  );
   const walletMismatch = users.filter((u) => docs.get(u) !== balances.get(u));
   if (walletMismatch.length) mproblems.push(`${walletMismatch.length} wallet documents differ from Redis (e.g. ${walletMismatch[0]})`);
   const rowMismatch = users.filter((u) => perUser.get(u) !== balances.get(u));
-  if (rowMismatch.length) mproblems.push(`${rowMismatch.length} wallets whose ledger rows do not sum to the balance (e.g. ${rowMismatch[0]}: ${perUser.get(rowMismatch[0]!)} vs ${balances.get(rowMismatch[0]!)})`);
+  if (rowMismatch.length)
+    mproblems.push(
+      `${rowMismatch.length} wallets whose ledger rows do not sum to the balance (e.g. ${rowMismatch[0]}: ${perUser.get(rowMismatch[0]!)} vs ${balances.get(rowMismatch[0]!)})`,
+    );
   return {
     redis: redisResult,
     mongo: {
       ok: mproblems.length === 0,
       drainS,
-      text: mproblems.length === 0
-        ? `exact after the write queue drained (${drainS.toFixed(1)} s after the load): ${x.accepted} gift transactions, ${x.accepted} debit rows (${-debit}) and ${x.accepted} credit rows (+${credit}), fees ${fees}; ${users.length} wallet documents = Redis = the sum of their ledger rows`
-        : `MISMATCH: ${mproblems.slice(0, 5).join('; ')}`,
+      text:
+        mproblems.length === 0
+          ? `exact after the write queue drained (${drainS.toFixed(1)} s after the load): ${x.accepted} gift transactions, ${x.accepted} debit rows (${-debit}) and ${x.accepted} credit rows (+${credit}), fees ${fees}; ${users.length} wallet documents = Redis = the sum of their ledger rows`
+          : `MISMATCH: ${mproblems.slice(0, 5).join('; ')}`,
     },
   };
 }

@@ -47,7 +47,12 @@ export function growthMarkdown(before: Census, after: Census, connections: numbe
     '',
     '| object kind | per connection: count | bytes | share |',
     '|---|---|---|---|',
-    ...rows.slice(0, top).map((r) => `| \`${r.key.replace(/\|/g, '\\|').slice(0, 60)}\` | ${(r.count / connections).toFixed(2)} | ${(r.bytes / connections).toFixed(0)} | ${((r.bytes / total) * 100).toFixed(1)}% |`),
+    ...rows
+      .slice(0, top)
+      .map(
+        (r) =>
+          `| \`${r.key.replace(/\|/g, '\\|').slice(0, 60)}\` | ${(r.count / connections).toFixed(2)} | ${(r.bytes / connections).toFixed(0)} | ${((r.bytes / total) * 100).toFixed(1)}% |`,
+      ),
     '',
   ].join('\n');
 }
@@ -74,7 +79,12 @@ export function ownersMarkdown(beforeFile: string, afterFile: string, connection
     '',
     '| object ← held by (class.field) | per connection: count | bytes | share |',
     '|---|---|---|---|',
-    ...rows.slice(0, top).map(([key, r]) => `| \`${key.replace(/\|/g, '\\|').slice(0, 110)}\` | ${(r.count / connections).toFixed(2)} | ${(r.bytes / connections).toFixed(0)} | ${((r.bytes / total) * 100).toFixed(1)}% |`),
+    ...rows
+      .slice(0, top)
+      .map(
+        ([key, r]) =>
+          `| \`${key.replace(/\|/g, '\\|').slice(0, 110)}\` | ${(r.count / connections).toFixed(2)} | ${(r.bytes / connections).toFixed(0)} | ${((r.bytes / total) * 100).toFixed(1)}% |`,
+      ),
     '',
   ].join('\n');
 }
@@ -90,14 +100,23 @@ function readIds(file: string): Set<number> {
 }
 
 function graph(file: string, known: Set<number>): Graph {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot & { edges: number[]; snapshot: { meta: { edge_fields: string[]; edge_types: [string[], ...unknown[]] } } };
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as Snapshot & {
+    edges: number[];
+    snapshot: { meta: { edge_fields: string[]; edge_types: [string[], ...unknown[]] } };
+  };
   const nf = snap.snapshot.meta.node_fields;
   const ef = snap.snapshot.meta.edge_fields;
   const nodeTypes = snap.snapshot.meta.node_types[0];
   const edgeTypes = snap.snapshot.meta.edge_types[0];
   const W = nf.length;
   const EW = ef.length;
-  const [iType, iName, iSize, iEdges, iId] = ['type', 'name', 'self_size', 'edge_count', 'id'].map((f) => nf.indexOf(f)) as [number, number, number, number, number];
+  const [iType, iName, iSize, iEdges, iId] = ['type', 'name', 'self_size', 'edge_count', 'id'].map((f) => nf.indexOf(f)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const [eType, eName, eTo] = ['type', 'name_or_index', 'to_node'].map((f) => ef.indexOf(f)) as [number, number, number];
   const N = snap.nodes.length / W;
   const label = (n: number): string => {
@@ -117,7 +136,12 @@ function graph(file: string, known: Set<number>): Graph {
       const to = snap.edges[e + eTo]! / W;
       if (parent[to] !== -1) continue;
       parent[to] = n;
-      via[to] = type === 'element' || type === 'hidden' ? '[]' : type === 'property' || type === 'internal' || type === 'context' || type === 'shortcut' ? String(snap.strings[snap.edges[e + eName]!]) : String(snap.edges[e + eName]);
+      via[to] =
+        type === 'element' || type === 'hidden'
+          ? '[]'
+          : type === 'property' || type === 'internal' || type === 'context' || type === 'shortcut'
+            ? String(snap.strings[snap.edges[e + eName]!])
+            : String(snap.edges[e + eName]);
     }
   }
   const owners = new Map<string, { count: number; bytes: number }>();
@@ -125,7 +149,10 @@ function graph(file: string, known: Set<number>): Graph {
     if (known.has(snap.nodes[n * W + iId]!)) continue;
     const p = parent[n]!;
     const p2 = p >= 0 ? parent[p]! : -1;
-    const holder = p < 0 ? '—' : `${label(p)}.${via[n]}${p2 >= 0 && (label(p) === '(array)' || label(p) === 'Map' || label(p) === 'Set' || label(p) === 'Array' || label(p) === 'Object') ? ` ← ${label(p2)}.${via[p]}` : ''}`;
+    const holder =
+      p < 0
+        ? '—'
+        : `${label(p)}.${via[n]}${p2 >= 0 && (label(p) === '(array)' || label(p) === 'Map' || label(p) === 'Set' || label(p) === 'Array' || label(p) === 'Object') ? ` ← ${label(p2)}.${via[p]}` : ''}`;
     const key = `${label(n)} ← ${holder}`;
     const entry = owners.get(key) ?? { count: 0, bytes: 0 };
     entry.count++;

@@ -1,7 +1,7 @@
 /** Drives the Go loadgen (bench/loadgen): one process, line commands in, JSON lines out. */
 import type { ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { sleep, spawnTracked } from './proc.js';
 import type { Sparse } from './stats.js';
 
@@ -98,7 +98,10 @@ export class Loadgen {
   private exited = false;
   private stderr = '';
 
-  private constructor(private readonly child: ChildProcess, readonly args: LoadgenArgs) {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly args: LoadgenArgs,
+  ) {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let message: Message;
       try {
@@ -126,16 +129,32 @@ export class Loadgen {
 
   static async start(args: LoadgenArgs, timeoutMs = 120_000): Promise<{ gen: Loadgen; ready: Ready }> {
     const argv = [
-      `-mode=${args.mode}`, `-proto=${args.proto}`, `-urls=${args.urls.join(',')}`, `-secret=${args.secret}`, `-n=${args.n}`,
-      `-offset=${args.offset ?? 0}`, `-rooms=${args.rooms ?? 1}`, `-prefix=${args.prefix ?? 'bench:'}`, `-join=${args.join ?? true}`,
-      `-readbuf=${args.readBuf ?? 16384}`, `-payload=${args.payload ?? 64}`, `-poll=${args.pollMs ?? 0}ms`,
+      `-mode=${args.mode}`,
+      `-proto=${args.proto}`,
+      `-urls=${args.urls.join(',')}`,
+      `-secret=${args.secret}`,
+      `-n=${args.n}`,
+      `-offset=${args.offset ?? 0}`,
+      `-rooms=${args.rooms ?? 1}`,
+      `-prefix=${args.prefix ?? 'bench:'}`,
+      `-join=${args.join ?? true}`,
+      `-readbuf=${args.readBuf ?? 16384}`,
+      `-payload=${args.payload ?? 64}`,
+      `-poll=${args.pollMs ?? 0}ms`,
       ...(args.joinEvent ? [`-joinevent=${args.joinEvent}`, `-joinkey=${args.joinKey ?? 'room'}`] : []),
       ...(args.countGifts ? ['-countgifts'] : []),
       ...(args.readyEvent ? [`-readyevent=${args.readyEvent}`] : []),
       ...(args.layout ? [`-layout=${args.layout}`] : []),
       ...(args.mode === 'gift' ? [`-gift=${args.gift ?? 'heart'}`, `-stream=${args.stream ?? ''}`, `-window=${args.window ?? 16}`] : []),
       ...(args.mode === 'chat' ? [`-convs=${args.convs ?? ''}`, `-window=${args.window ?? 16}`, `-view=${args.view ?? false}`] : []),
-      ...(args.mode === 'presence' ? [`-watchers=${args.watchers ?? 10}`, `-users=${args.users ?? 400}`, `-hold=${args.holdMs ?? 0}ms`, ...(args.watchUrls ? [`-watchurls=${args.watchUrls.join(',')}`] : [])] : []),
+      ...(args.mode === 'presence'
+        ? [
+            `-watchers=${args.watchers ?? 10}`,
+            `-users=${args.users ?? 400}`,
+            `-hold=${args.holdMs ?? 0}ms`,
+            ...(args.watchUrls ? [`-watchurls=${args.watchUrls.join(',')}`] : []),
+          ]
+        : []),
     ];
     const child = spawnTracked(LOADGEN_BIN, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, GOGC: '400' } });
     const gen = new Loadgen(child, args);

@@ -37,7 +37,16 @@ export function utilisation(s: CpuSample): Utilisation {
   const redis = s.redis / w;
   const mongo = (s.mongo ?? 0) / w;
   const machine = s.machine / w;
-  return { serverMax: Math.max(...s.servers) / w, serverSum, client, redis, mongo, machine, softirq: s.softirq / w, others: Math.max(0, machine - serverSum - client - redis - mongo) };
+  return {
+    serverMax: Math.max(...s.servers) / w,
+    serverSum,
+    client,
+    redis,
+    mongo,
+    machine,
+    softirq: s.softirq / w,
+    others: Math.max(0, machine - serverSum - client - redis - mongo),
+  };
 }
 
 /** Names what limited a step: a saturated server thread, or a box with no CPU left (then the bigger user). */

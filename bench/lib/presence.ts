@@ -8,7 +8,7 @@ import { Loadgen } from './loadgen.js';
 import { bottleneck, utilisation, type Utilisation } from './measure.js';
 import { sleep } from './proc.js';
 import { progress, putSpread, type Row } from './row.js';
-import { latency, spread } from './stats.js';
+import { latency } from './stats.js';
 import type { Target } from './targets.js';
 import { baseRow, Meter, withDeployment, type Ctx } from './workloads.js';
 
@@ -29,18 +29,48 @@ const OFFSET = 6_000_000;
 let presenceRuns = 0;
 
 export async function presence(ctx: Ctx, target: Target, cfg: PresenceConfig): Promise<Row> {
-  const row = baseRow(ctx, 'presence', target, { workers: cfg.workers, users: cfg.users, watchers: cfg.watchers, hold_ms: cfg.holdMs, window_ms: cfg.windowMs, repeats: cfg.repeats });
-  progress(`presence · ${target.label}: ${cfg.workers} workers churn ${cfg.users} users, ${cfg.watchers} watchers subscribed to all of them${target.nodes > 1 ? ' (churn on node 1, watchers on node 2)' : ''}`);
+  const row = baseRow(ctx, 'presence', target, {
+    workers: cfg.workers,
+    users: cfg.users,
+    watchers: cfg.watchers,
+    hold_ms: cfg.holdMs,
+    window_ms: cfg.windowMs,
+    repeats: cfg.repeats,
+  });
+  progress(
+    `presence · ${target.label}: ${cfg.workers} workers churn ${cfg.users} users, ${cfg.watchers} watchers subscribed to all of them${target.nodes > 1 ? ' (churn on node 1, watchers on node 2)' : ''}`,
+  );
   return withDeployment(ctx, row, target, async (dep) => {
     const offset = OFFSET + ++presenceRuns * 10_000;
     const { gen } = await Loadgen.start({
-      mode: 'presence', proto: 'native', readyEvent: 'session:ready', urls: dep.urls.slice(0, 1), watchUrls: dep.urls.slice(-1), secret: ctx.env.secret,
-      n: cfg.workers, users: cfg.users, watchers: cfg.watchers, holdMs: cfg.holdMs, offset,
+      mode: 'presence',
+      proto: 'native',
+      readyEvent: 'session:ready',
+      urls: dep.urls.slice(0, 1),
+      watchUrls: dep.urls.slice(-1),
+      secret: ctx.env.secret,
+      n: cfg.workers,
+      users: cfg.users,
+      watchers: cfg.watchers,
+      holdMs: cfg.holdMs,
+      offset,
     });
     try {
       const meter = new Meter(dep.pids, () => [gen.pid], target.nodes > 1 ? ctx.redisPid : undefined);
       await sleep(cfg.warmMs);
-      const cols = { cycles: [] as number[], changes: [] as number[], seen: [] as number[], onP50: [] as number[], onP99: [] as number[], offP50: [] as number[], offP99: [] as number[], cpu: [] as number[], redis: [] as number[], client: [] as number[], cycleP99: [] as number[] };
+      const cols = {
+        cycles: [] as number[],
+        changes: [] as number[],
+        seen: [] as number[],
+        onP50: [] as number[],
+        onP99: [] as number[],
+        offP50: [] as number[],
+        offP99: [] as number[],
+        cpu: [] as number[],
+        redis: [] as number[],
+        client: [] as number[],
+        cycleP99: [] as number[],
+      };
       let lastUtil: Utilisation | undefined;
       for (let r = 0; r < cfg.repeats; r++) {
         await gen.reset();
@@ -68,8 +98,24 @@ export async function presence(ctx: Ctx, target: Target, cfg: PresenceConfig): P
         if ((rep.errors ?? 0) > 0) row.notes.push(`${rep.errors} failed connects (${rep.error})`);
         if ((rep.stale ?? 0) > 0) row.notes.push(`${rep.stale} changes arrived after the same user's next cycle had begun (not timed)`);
         if ((rep.dropped ?? 0) > 0) row.notes.push(`${rep.dropped} watcher sockets closed`);
-        row.samples.push({ cycles, cycles_per_s: cycles / cpu.wall, online_seen: rep.online ?? 0, offline_seen: rep.offline ?? 0, expected, stale: rep.stale ?? 0, on_p50_ms: on.p50Ms, on_p99_ms: on.p99Ms, off_p50_ms: off.p50Ms, off_p99_ms: off.p99Ms, cycle_p99_ms: cyc.p99Ms, errors: rep.errors ?? 0, cpu });
-        progress(`  ${target.id}: ${Math.round(cycles / cpu.wall)} connect+disconnect/s, ${Math.round(seen / cpu.wall)} presence changes/s seen (${((seen / Math.max(1, expected)) * 100).toFixed(1)}% of 2 × cycles × watchers), online p99 ${on.p99Ms.toFixed(1)} ms, offline p99 ${off.p99Ms.toFixed(1)} ms, server ${util.serverSum.toFixed(2)} / redis ${util.redis.toFixed(2)} / client ${util.client.toFixed(2)} / box ${util.machine.toFixed(2)} cores`);
+        row.samples.push({
+          cycles,
+          cycles_per_s: cycles / cpu.wall,
+          online_seen: rep.online ?? 0,
+          offline_seen: rep.offline ?? 0,
+          expected,
+          stale: rep.stale ?? 0,
+          on_p50_ms: on.p50Ms,
+          on_p99_ms: on.p99Ms,
+          off_p50_ms: off.p50Ms,
+          off_p99_ms: off.p99Ms,
+          cycle_p99_ms: cyc.p99Ms,
+          errors: rep.errors ?? 0,
+          cpu,
+        });
+        progress(
+          `  ${target.id}: ${Math.round(cycles / cpu.wall)} connect+disconnect/s, ${Math.round(seen / cpu.wall)} presence changes/s seen (${((seen / Math.max(1, expected)) * 100).toFixed(1)}% of 2 × cycles × watchers), online p99 ${on.p99Ms.toFixed(1)} ms, offline p99 ${off.p99Ms.toFixed(1)} ms, server ${util.serverSum.toFixed(2)} / redis ${util.redis.toFixed(2)} / client ${util.client.toFixed(2)} / box ${util.machine.toFixed(2)} cores`,
+        );
       }
       const put = (key: string, values: number[]): void => putSpread(row, key, values);
       put('cycles_per_s', cols.cycles);

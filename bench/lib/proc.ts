@@ -1,8 +1,8 @@
 /** Child processes of a bench run and what /proc says about them (CPU seconds, RSS, machine load). */
 import { spawn, execFileSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;

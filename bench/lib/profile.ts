@@ -60,7 +60,10 @@ export function summariseProfile(file: string, top = 20): ProfileSummary {
   }
   const busy = total - idle;
   const rank = (m: Map<string, number>, n: number) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, us]) => ({ name, ms: us / 1000, share: busy > 0 ? us / busy : 0 }));
   return { totalMs: total / 1000, busyMs: busy / 1000, byFunction: rank(fn, top), byGroup: rank(grp, 15) };
 }
 

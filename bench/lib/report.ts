@@ -32,7 +32,8 @@ export function writeJsonLines(info: RunInfo, rows: Row[]): string {
 }
 
 const ok = (rows: Row[], workload: Row['workload']): Row[] => rows.filter((r) => r.workload === workload);
-const find = (rows: Row[], workload: Row['workload'], target: string): Row | undefined => rows.find((r) => r.workload === workload && r.target === target && r.status === 'ok');
+const find = (rows: Row[], workload: Row['workload'], target: string): Row | undefined =>
+  rows.find((r) => r.workload === workload && r.target === target && r.status === 'ok');
 const ratio = (a: number | undefined, b: number | undefined): string => (a && b && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}×` : '—');
 const s = (row: Row, key: string, fmt: (x: number) => string): string => {
   const sp: Spread | undefined = row.spreads[key];
@@ -197,15 +198,24 @@ function goals(rows: Row[]): string[] {
   } else {
     const why = rows.find((r) => r.workload === 'rooms' && r.target === 'livegate-2n');
     const lg1 = find(rows, 'rooms', 'livegate');
-    const interim = lg1 && bestSio ? ` Interim only (not the target): livegate on one node sustained ${fmtRate(sustained(lg1))} deliveries/s, ${(sustained(lg1) / (sustained(bestSio) || Number.NaN)).toFixed(2)}× ${bestSio.label}.` : '';
-    out.push(`- Many rooms over two nodes ≥ 2× the best Socket.IO variant: livegate two-node ${why ? `${why.status}${why.reason ? ` (${why.reason})` : ''}` : 'not run'}; no ratio.${interim}`);
+    const interim =
+      lg1 && bestSio
+        ? ` Interim only (not the target): livegate on one node sustained ${fmtRate(sustained(lg1))} deliveries/s, ${(sustained(lg1) / (sustained(bestSio) || Number.NaN)).toFixed(2)}× ${bestSio.label}.`
+        : '';
+    out.push(
+      `- Many rooms over two nodes ≥ 2× the best Socket.IO variant: livegate two-node ${why ? `${why.status}${why.reason ? ` (${why.reason})` : ''}` : 'not run'}; no ratio.${interim}`,
+    );
   }
   const lgIdle = rows.filter((r) => r.workload === 'idle' && r.target === 'livegate' && r.status === 'ok');
   for (const r of lgIdle) {
-    const rawIdle = rows.find((x) => x.workload === 'idle' && x.target === 'raw-uws' && x.params['connections'] === r.params['connections'] && x.status === 'ok');
+    const rawIdle = rows.find(
+      (x) => x.workload === 'idle' && x.target === 'raw-uws' && x.params['connections'] === r.params['connections'] && x.status === 'ok',
+    );
     if (!rawIdle) continue;
     const x = (r.metrics['kb_per_conn'] ?? 0) / (rawIdle.metrics['kb_per_conn'] ?? 1);
-    out.push(`- Idle memory per connection ≤ 1.5× raw uWS at ${r.params['connections']}: ${r.metrics['kb_per_conn']!.toFixed(1)} vs ${rawIdle.metrics['kb_per_conn']!.toFixed(1)} KB = ${x.toFixed(2)}× → **${x <= 1.5 ? 'met' : 'missed'}**.`);
+    out.push(
+      `- Idle memory per connection ≤ 1.5× raw uWS at ${r.params['connections']}: ${r.metrics['kb_per_conn']!.toFixed(1)} vs ${rawIdle.metrics['kb_per_conn']!.toFixed(1)} KB = ${x.toFixed(2)}× → **${x <= 1.5 ? 'met' : 'missed'}**.`,
+    );
   }
   const g = find(rows, 'gifts', 'livegate');
   if (g) {
@@ -218,7 +228,7 @@ function goals(rows: Row[]): string[] {
     const why = rows.find((r) => r.workload === 'gifts');
     out.push(`- ≥ 20,000 gift debits/s on one node: ${why ? `${why.status}${why.reason ? ` (${why.reason})` : ''}` : 'not run'}.`);
   }
-  out.push('- Where livegate\'s time and memory go (node --cpu-prof and heap snapshots, summarised): bench/PROFILE.md (`node dist/bench/run.js --profile`).');
+  out.push("- Where livegate's time and memory go (node --cpu-prof and heap snapshots, summarised): bench/PROFILE.md (`node dist/bench/run.js --profile`).");
   return out;
 }
 
@@ -229,7 +239,9 @@ export function section(info: RunInfo, rows: Row[]): string {
     `- command: \`${info.command}\``,
     `- date: ${info.date}, took ${Math.round(info.durationS)} s; every window: bench/results/${jsonlName(info)}`,
     `- machine: ${info.machine}`,
-    `- versions: ${Object.entries(info.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- versions: ${Object.entries(info.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `- load average at start ${info.loadStart.toFixed(2)}, at end ${info.loadEnd.toFixed(2)}; "others" in the bottleneck column is CPU used by processes outside the benchmark (other helpers' tests) during the window`,
     ...info.notes.map((n) => `- ${n}`),
     '',

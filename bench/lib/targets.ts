@@ -5,8 +5,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT } from './loadgen.js';
 import { freePort, sleep, spawnTracked, stopProcess, waitForLine } from './proc.js';
@@ -110,10 +110,10 @@ async function startLivegate(env: RunEnv, redis: boolean, extraEnv: Record<strin
   const prof = inspectPort
     ? [`--inspect=127.0.0.1:${inspectPort}`]
     : env.heapDir
-    ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.heapDir}`]
-    : env.profileDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${nodeId}.cpuprofile`]
-      : [];
+      ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${env.heapDir}`]
+      : env.profileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${env.profileDir}`, `--cpu-prof-name=${nodeId}.cpuprofile`]
+        : [];
   const child = spawnTracked(process.execPath, [...prof, join(ROOT, 'dist', 'src', 'main.js')], {
     env: {
       PATH: process.env['PATH'],

@@ -4,10 +4,10 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { InspectorProfiler } from './inspector.js';
 import { Loadgen, ROOT, type Report } from './loadgen.js';
 import { bottleneck, utilisation, type CpuSample, type Utilisation } from './measure.js';
 import { cpuSeconds, machineBusySeconds, rssBytes, sleep, spawnTracked } from './proc.js';
-import { InspectorProfiler } from './inspector.js';
 import { progress, putSpread, type Row } from './row.js';
 import { P99_LIMIT_MS, latency, mergeHistograms, spread, type Latency } from './stats.js';
 import type { Deployment, RunEnv, Target } from './targets.js';
@@ -25,7 +25,20 @@ export interface Ctx {
 export const readyFor = (target: Target): { readyEvent?: string } => (target.family === 'livegate' ? { readyEvent: 'session:ready' } : {});
 
 export function baseRow(ctx: Ctx, workload: Row['workload'], target: Target, params: Row['params']): Row {
-  return { suite: ctx.suite, workload, target: target.id, label: target.label, nodes: target.nodes, status: 'ok', params, metrics: {}, spreads: {}, bottleneck: '', notes: [], samples: [] };
+  return {
+    suite: ctx.suite,
+    workload,
+    target: target.id,
+    label: target.label,
+    nodes: target.nodes,
+    status: 'ok',
+    params,
+    metrics: {},
+    spreads: {},
+    bottleneck: '',
+    notes: [],
+    samples: [],
+  };
 }
 
 /** Starts a target, runs `body`, always stops the servers; failures become a failed row. */
@@ -60,7 +73,12 @@ export class Meter {
   private c0 = 0;
   private m0 = { busy: 0, softirq: 0 };
   private g0 = 0;
-  constructor(private readonly servers: number[], private readonly clients: () => number[], private readonly redisPid: number | undefined, private readonly mongoPid?: number) {}
+  constructor(
+    private readonly servers: number[],
+    private readonly clients: () => number[],
+    private readonly redisPid: number | undefined,
+    private readonly mongoPid?: number,
+  ) {}
   begin(): void {
     this.t0 = performance.now();
     this.s0 = this.servers.map(cpuSeconds);
@@ -137,11 +155,23 @@ interface Step {
 
 let sweepCounter = 0;
 
-async function measureStep(rate: number, subs: Loadgen[], pub: Loadgen, meter: Meter, cfg: SweepConfig, open: number, target: Target, warmMs: number): Promise<Step> {
+async function measureStep(
+  rate: number,
+  subs: Loadgen[],
+  pub: Loadgen,
+  meter: Meter,
+  cfg: SweepConfig,
+  open: number,
+  target: Target,
+  warmMs: number,
+): Promise<Step> {
   await pub.rate(rate);
   await sleep(warmMs);
   await Promise.all([...subs.map((g) => g.reset()), pub.reset()]);
-  const { value, cpu } = await meter.window(cfg.windowMs, async (): Promise<[Report[], Report]> => [await Promise.all(subs.map((g) => g.report())), await pub.report()]);
+  const { value, cpu } = await meter.window(cfg.windowMs, async (): Promise<[Report[], Report]> => [
+    await Promise.all(subs.map((g) => g.report())),
+    await pub.report(),
+  ]);
   const [reports, pr] = value;
   const delivered = reports.reduce((s, r) => s + (r.count ?? 0), 0);
   const lat = latency(mergeHistograms(reports.map((r) => r.hist ?? [])), Math.max(...reports.map((r) => r.max_us ?? 0)));
@@ -157,23 +187,51 @@ async function measureStep(rate: number, subs: Loadgen[], pub: Loadgen, meter: M
   const deliveriesPerSec = delivered / cpu.wall;
   const serverCpu = cpu.servers.reduce((a, b) => a + b, 0);
   return {
-    rate, sent, expected, delivered, deliveriesPerSec, lat, cpu, util,
+    rate,
+    sent,
+    expected,
+    delivered,
+    deliveriesPerSec,
+    lat,
+    cpu,
+    util,
     serverCpuPerM: delivered > 0 ? serverCpu / (delivered / 1e6) : Number.NaN,
     clientCpuPerM: delivered > 0 ? cpu.client / (delivered / 1e6) : Number.NaN,
-    dropped, ok: failures.length === 0, fastEnough, why: failures.join(', '),
+    dropped,
+    ok: failures.length === 0,
+    fastEnough,
+    why: failures.join(', '),
   };
 }
 
 function stepSample(s: Step): Record<string, unknown> {
   return {
-    rate: s.rate, sent: s.sent, expected: Math.round(s.expected), delivered: s.delivered, deliveries_per_s: Math.round(s.deliveriesPerSec),
-    p50_ms: s.lat.p50Ms, p99_ms: s.lat.p99Ms, max_ms: s.lat.maxMs, server_cpu_s_per_m: s.serverCpuPerM, client_cpu_s_per_m: s.clientCpuPerM, wall_s: s.cpu.wall,
-    cpu: s.cpu, ok: s.ok, p99_ok: s.fastEnough, why: s.why,
+    rate: s.rate,
+    sent: s.sent,
+    expected: Math.round(s.expected),
+    delivered: s.delivered,
+    deliveries_per_s: Math.round(s.deliveriesPerSec),
+    p50_ms: s.lat.p50Ms,
+    p99_ms: s.lat.p99Ms,
+    max_ms: s.lat.maxMs,
+    server_cpu_s_per_m: s.serverCpuPerM,
+    client_cpu_s_per_m: s.clientCpuPerM,
+    wall_s: s.cpu.wall,
+    cpu: s.cpu,
+    ok: s.ok,
+    p99_ok: s.fastEnough,
+    why: s.why,
   };
 }
 
 export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Target, cfg: SweepConfig): Promise<Row> {
-  const row = baseRow(ctx, workload, target, { subscribers: cfg.subscribers, rooms: cfg.rooms, rates: cfg.rates.join(','), window_ms: cfg.windowMs, repeats: cfg.repeats });
+  const row = baseRow(ctx, workload, target, {
+    subscribers: cfg.subscribers,
+    rooms: cfg.rooms,
+    rates: cfg.rates.join(','),
+    window_ms: cfg.windowMs,
+    repeats: cfg.repeats,
+  });
   progress(`${workload} · ${target.label}: ${cfg.subscribers} subscribers in ${cfg.rooms} room(s), rates ${cfg.rates.join('/')} msg/s`);
   return withDeployment(ctx, row, target, async (dep) => {
     // Short room names: livegate and raw uWS put the room in every frame (Socket.IO does not).
@@ -184,7 +242,19 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       const per = Math.ceil(cfg.subscribers / cfg.subProcs);
       const started = await Promise.all(
         Array.from({ length: cfg.subProcs }, (_, k) =>
-          Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, cfg.subscribers - k * per), offset: k * per, rooms: cfg.rooms, prefix, pollMs: cfg.pollMs, ...(cfg.layout ? { layout: cfg.layout } : {}) }),
+          Loadgen.start({
+            mode: 'sub',
+            proto: target.proto,
+            ...readyFor(target),
+            urls: dep.urls,
+            secret: ctx.env.secret,
+            n: Math.min(per, cfg.subscribers - k * per),
+            offset: k * per,
+            rooms: cfg.rooms,
+            prefix,
+            pollMs: cfg.pollMs,
+            ...(cfg.layout ? { layout: cfg.layout } : {}),
+          }),
         ),
       );
       const subs = started.map((s) => s.gen);
@@ -195,7 +265,17 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       if (open === 0) throw new Error('no subscriber connected');
       // Fan-out publishes from node 1; many rooms publishes from every node.
       const pubUrls = workload === 'fanout' ? dep.urls.slice(0, 1) : dep.urls;
-      const { gen: pub } = await Loadgen.start({ mode: 'pub', proto: target.proto, ...readyFor(target), urls: pubUrls, secret: ctx.env.secret, n: cfg.pubConns, offset: 1_000_000, rooms: cfg.rooms, prefix });
+      const { gen: pub } = await Loadgen.start({
+        mode: 'pub',
+        proto: target.proto,
+        ...readyFor(target),
+        urls: pubUrls,
+        secret: ctx.env.secret,
+        n: cfg.pubConns,
+        offset: 1_000_000,
+        rooms: cfg.rooms,
+        prefix,
+      });
       gens.push(pub);
       const meter = new Meter(dep.pids, () => gens.map((g) => g.pid), target.nodes > 1 ? ctx.redisPid : undefined);
       await cfg.hooks?.loadStart(dep);
@@ -216,7 +296,9 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
           const step = await measureStep(rate, subs, pub, meter, cfg, open, target, r === 0 ? cfg.warmMs : 0);
           windows.push(step);
           row.samples.push({ phase: `${rate}#${r + 1}`, ...stepSample(step) });
-          progress(`  ${target.id} @ ${rate} msg/s${cfg.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(step.deliveriesPerSec)} deliveries/s, p99 ${step.lat.p99Ms.toFixed(1)} ms, server ${step.util.serverSum.toFixed(2)} / client ${step.util.client.toFixed(2)} / box ${step.util.machine.toFixed(2)} cores${step.ok ? '' : ` — not sustained: ${step.why}`}`);
+          progress(
+            `  ${target.id} @ ${rate} msg/s${cfg.repeats > 1 ? ` #${r + 1}` : ''}: ${Math.round(step.deliveriesPerSec)} deliveries/s, p99 ${step.lat.p99Ms.toFixed(1)} ms, server ${step.util.serverSum.toFixed(2)} / client ${step.util.client.toFixed(2)} / box ${step.util.machine.toFixed(2)} cores${step.ok ? '' : ` — not sustained: ${step.why}`}`,
+          );
           if (windows.filter((w) => !w.ok).length > cfg.repeats / 2) break; // the majority cannot be reached any more
         }
         const sustained = windows.filter((w) => w.ok).length > cfg.repeats / 2;
@@ -243,17 +325,39 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
       const put = (key: string, values: number[]): void => putSpread(row, key, values);
       row.metrics['best_rate'] = best.rate;
       row.metrics['p99_ok_rate'] = bestFast ?? 0;
-      put('deliveries_per_s', runs.map((s) => s.deliveriesPerSec));
-      put('p50_ms', runs.map((s) => s.lat.p50Ms));
-      put('p99_ms', runs.map((s) => s.lat.p99Ms));
+      put(
+        'deliveries_per_s',
+        runs.map((s) => s.deliveriesPerSec),
+      );
+      put(
+        'p50_ms',
+        runs.map((s) => s.lat.p50Ms),
+      );
+      put(
+        'p99_ms',
+        runs.map((s) => s.lat.p99Ms),
+      );
       row.metrics['max_ms'] = Math.max(...runs.map((s) => s.lat.maxMs));
-      put('server_cpu_s_per_m', runs.map((s) => s.serverCpuPerM));
-      put('server_cores', runs.map((s) => s.util.serverSum));
-      put('client_cores', runs.map((s) => s.util.client));
-      put('others_cores', runs.map((s) => s.util.others));
+      put(
+        'server_cpu_s_per_m',
+        runs.map((s) => s.serverCpuPerM),
+      );
+      put(
+        'server_cores',
+        runs.map((s) => s.util.serverSum),
+      );
+      put(
+        'client_cores',
+        runs.map((s) => s.util.client),
+      );
+      put(
+        'others_cores',
+        runs.map((s) => s.util.others),
+      );
       row.metrics['open_subscribers'] = open;
       const failedRepeats = runs.filter((s) => !s.ok).length;
-      if (failedRepeats) row.notes.push(`${failedRepeats} of ${runs.length} windows at ${best.rate} msg/s were not sustained (${runs.find((s) => !s.ok)?.why})`);
+      if (failedRepeats)
+        row.notes.push(`${failedRepeats} of ${runs.length} windows at ${best.rate} msg/s were not sustained (${runs.find((s) => !s.ok)?.why})`);
       if (failing) {
         row.bottleneck = bottleneck(target, failing.util);
         row.notes.push(`next step ${failing.rate} msg/s: ${failing.why}`);
@@ -268,8 +372,28 @@ export async function sweep(ctx: Ctx, workload: 'fanout' | 'rooms', target: Targ
 
 /** Two-node runs must really cross nodes: one subscriber per node, publisher on node 1. */
 async function probeCrossNode(ctx: Ctx, target: Target, dep: Deployment, room: string): Promise<void> {
-  const { gen: sub } = await Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: 2, offset: 0, rooms: 1, prefix: room });
-  const { gen: pub } = await Loadgen.start({ mode: 'pub', proto: target.proto, ...readyFor(target), urls: dep.urls.slice(0, 1), secret: ctx.env.secret, n: 1, offset: 500_000, rooms: 1, prefix: room });
+  const { gen: sub } = await Loadgen.start({
+    mode: 'sub',
+    proto: target.proto,
+    ...readyFor(target),
+    urls: dep.urls,
+    secret: ctx.env.secret,
+    n: 2,
+    offset: 0,
+    rooms: 1,
+    prefix: room,
+  });
+  const { gen: pub } = await Loadgen.start({
+    mode: 'pub',
+    proto: target.proto,
+    ...readyFor(target),
+    urls: dep.urls.slice(0, 1),
+    secret: ctx.env.secret,
+    n: 1,
+    offset: 500_000,
+    rooms: 1,
+    prefix: room,
+  });
   try {
     await pub.rate(100);
     await sleep(1000);
@@ -278,7 +402,9 @@ async function probeCrossNode(ctx: Ctx, target: Target, dep: Deployment, room: s
     const sent = (await pub.report()).sent ?? 0;
     const got = (await sub.report()).count ?? 0;
     if (got < 1.9 * sent) {
-      throw new Error(`no cross-node delivery: ${got} of ${2 * sent} messages reached the two subscribers (one per node); this build's bus does not connect the nodes`);
+      throw new Error(
+        `no cross-node delivery: ${got} of ${2 * sent} messages reached the two subscribers (one per node); this build's bus does not connect the nodes`,
+      );
     }
   } finally {
     await Promise.all([sub.quit(), pub.quit()]);
@@ -312,7 +438,17 @@ export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: numb
         const t0 = performance.now();
         const started = await Promise.all(
           Array.from({ length: cfg.subProcs }, (_, k) =>
-            Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: Math.min(per, size - k * per), offset: k * per, join: false, readBuf: 4096 }),
+            Loadgen.start({
+              mode: 'sub',
+              proto: target.proto,
+              ...readyFor(target),
+              urls: dep.urls,
+              secret: ctx.env.secret,
+              n: Math.min(per, size - k * per),
+              offset: k * per,
+              join: false,
+              readBuf: 4096,
+            }),
           ),
         );
         const setupS = (performance.now() - t0) / 1000;
@@ -327,12 +463,14 @@ export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: numb
         if (still > 0) row.notes.push(`${still} connections were closed by the server while idle`);
         const kb = (rss1 - rss0) / 1024 / open;
         perConn.push(kb);
-        const heapKb = (((target.family === 'livegate' ? await heapUsed(dep) : Number.NaN) - heap0) / 1024) / open;
+        const heapKb = ((target.family === 'livegate' ? await heapUsed(dep) : Number.NaN) - heap0) / 1024 / open;
         if (Number.isFinite(heapKb)) heapPerConn.push(heapKb);
         rates.push(open / setupS);
         clientMb.push(gens.reduce((s, g) => s + rssBytes(g.pid), 0) / 1024 / 1024);
         row.samples.push({ open, failed, rss_before_mb: rss0 / 2 ** 20, rss_after_mb: rss1 / 2 ** 20, kb_per_conn: kb, setup_s: setupS });
-        progress(`  ${target.id}: ${open} open, server RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MB = ${kb.toFixed(1)} KB/connection; ${Math.round(open / setupS)} connects/s during setup`);
+        progress(
+          `  ${target.id}: ${open} open, server RSS ${(rss0 / 2 ** 20).toFixed(0)} -> ${(rss1 / 2 ** 20).toFixed(0)} MB = ${kb.toFixed(1)} KB/connection; ${Math.round(open / setupS)} connects/s during setup`,
+        );
       } finally {
         await Promise.all(gens.map((g) => g.quit()));
       }
@@ -346,7 +484,9 @@ export async function idle(ctx: Ctx, target: Target, cfg: IdleConfig, size: numb
     row.metrics['client_rss_mb'] = spread(clientMb).median;
     if (heapPerConn.length) {
       row.metrics['js_heap_kb_per_conn'] = spread(heapPerConn).median;
-      row.notes.push(`JS heap used grew ${row.metrics['js_heap_kb_per_conn'].toFixed(1)} KB per connection (nodejs_heap_size_used_bytes; includes garbage not yet collected)`);
+      row.notes.push(
+        `JS heap used grew ${row.metrics['js_heap_kb_per_conn'].toFixed(1)} KB per connection (nodejs_heap_size_used_bytes; includes garbage not yet collected)`,
+      );
     }
     row.bottleneck = 'n/a (memory)';
   }
@@ -383,7 +523,19 @@ export async function idleLive(ctx: Ctx, target: Target, size: number): Promise<
     await sleep(300);
     const rssBefore = await settledRss();
     const started = await Promise.all(
-      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
+      [0, 1].map((k) =>
+        Loadgen.start({
+          mode: 'sub',
+          proto: target.proto,
+          ...readyFor(target),
+          urls: dep.urls,
+          secret: ctx.env.secret,
+          n: size / 2,
+          offset: (k * size) / 2,
+          join: false,
+          readBuf: 4096,
+        }),
+      ),
     );
     gens.push(...started.map((s) => s.gen));
     await sleep(1500);
@@ -405,7 +557,19 @@ export async function idleHeap(ctx: Ctx, target: Target, size: number, dir: stri
     await sleep(300);
     const before = await snapshot(dep.pids[0]!, dir);
     const started = await Promise.all(
-      [0, 1].map((k) => Loadgen.start({ mode: 'sub', proto: target.proto, ...readyFor(target), urls: dep.urls, secret: ctx.env.secret, n: size / 2, offset: (k * size) / 2, join: false, readBuf: 4096 })),
+      [0, 1].map((k) =>
+        Loadgen.start({
+          mode: 'sub',
+          proto: target.proto,
+          ...readyFor(target),
+          urls: dep.urls,
+          secret: ctx.env.secret,
+          n: size / 2,
+          offset: (k * size) / 2,
+          join: false,
+          readBuf: 4096,
+        }),
+      ),
     );
     gens.push(...started.map((s) => s.gen));
     await sleep(1000);
@@ -465,7 +629,9 @@ export async function churn(ctx: Ctx, target: Target, cfg: ChurnConfig): Promise
         cpuMs.push(count > 0 ? (cpu.servers.reduce((a, b) => a + b, 0) * 1000) / count : Number.NaN);
         if ((rep.errors ?? 0) > 0) row.notes.push(`${rep.errors} failed connects (${rep.error})`);
         row.samples.push({ cycles: count, cycles_per_s: count / cpu.wall, p50_ms: lat.p50Ms, p99_ms: lat.p99Ms, errors: rep.errors ?? 0, cpu });
-        progress(`  ${target.id}: ${Math.round(count / cpu.wall)} connect+close/s, p99 ${lat.p99Ms.toFixed(1)} ms, server ${util.serverSum.toFixed(2)} / client ${util.client.toFixed(2)} cores`);
+        progress(
+          `  ${target.id}: ${Math.round(count / cpu.wall)} connect+close/s, p99 ${lat.p99Ms.toFixed(1)} ms, server ${util.serverSum.toFixed(2)} / client ${util.client.toFixed(2)} cores`,
+        );
       }
       row.spreads['cycles_per_s'] = spread(rates);
       row.metrics['cycles_per_s'] = row.spreads['cycles_per_s'].median;
@@ -504,9 +670,13 @@ interface HttpLoadResult {
 }
 
 function runHttpLoad(url: string, ep: Endpoint, cfg: HttpConfig): Promise<{ result: HttpLoadResult; pid: number }> {
-  const child = spawnTracked(process.execPath, [join(ROOT, 'dist', 'bench', 'lib', 'http-load.js'), url, ep.method, ep.body ?? '', String(cfg.durationS), String(cfg.connections)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawnTracked(
+    process.execPath,
+    [join(ROOT, 'dist', 'bench', 'lib', 'http-load.js'), url, ep.method, ep.body ?? '', String(cfg.durationS), String(cfg.connections)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   return new Promise((resolve, reject) => {
@@ -521,7 +691,12 @@ function runHttpLoad(url: string, ep: Endpoint, cfg: HttpConfig): Promise<{ resu
 }
 
 export async function http(ctx: Ctx, target: Target, ep: Endpoint, cfg: HttpConfig): Promise<Row> {
-  const row = baseRow(ctx, 'http', target, { endpoint: `${ep.method} ${ep.path}`, connections: cfg.connections, duration_s: cfg.durationS, repeats: cfg.repeats });
+  const row = baseRow(ctx, 'http', target, {
+    endpoint: `${ep.method} ${ep.path}`,
+    connections: cfg.connections,
+    duration_s: cfg.durationS,
+    repeats: cfg.repeats,
+  });
   progress(`http · ${target.label}: ${ep.method} ${ep.path}, ${cfg.connections} connections`);
   return withDeployment(ctx, row, target, async (dep) => {
     const rps: number[] = [];
@@ -540,7 +715,9 @@ export async function http(ctx: Ctx, target: Target, ep: Endpoint, cfg: HttpConf
       p99.push(result.p99Ms);
       if (result.errors || result.non2xx) row.notes.push(`${result.errors} errors, ${result.non2xx} non-2xx answers`);
       row.samples.push({ ...result, cpu });
-      progress(`  ${target.id}: ${Math.round(result.requestsPerSec)} req/s, p99 ${result.p99Ms} ms, server ${util.serverSum.toFixed(2)} / autocannon ${util.client.toFixed(2)} cores`);
+      progress(
+        `  ${target.id}: ${Math.round(result.requestsPerSec)} req/s, p99 ${result.p99Ms} ms, server ${util.serverSum.toFixed(2)} / autocannon ${util.client.toFixed(2)} cores`,
+      );
     }
     row.spreads['requests_per_s'] = spread(rps);
     row.metrics['requests_per_s'] = row.spreads['requests_per_s'].median;

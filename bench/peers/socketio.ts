@@ -5,12 +5,12 @@
  * Usage: ENGINE=node|uws [REDIS_URL=redis://...] JWT_SECRET=... PORT=0 node dist/bench/peers/socketio.js
  * (prints "listening <port>")
  */
-import { createServer } from 'node:http';
 import { createSecretKey } from 'node:crypto';
+import { createServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { jwtVerify } from 'jose';
 import { Server } from 'socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
 import { loadNativeUws } from '../../src/gateway/uws.js';
 
 const engine = process.env['ENGINE'] === 'uws' ? 'uws' : 'node';

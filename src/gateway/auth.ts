@@ -10,13 +10,12 @@
  * whitespace-laden base64). jose verifies HMAC through WebCrypto, which imports the key again
  * on every call: a third of the CPU a connection costs, and most of its garbage.
  */
-import { readFileSync } from 'node:fs';
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload, type JWTVerifyGetKey, type CryptoKey } from 'jose';
+import type { JwtConfig, ClaimMapping } from '../config.js';
 import type { Principal } from '../kernel/session.js';
-import type { JwtConfig } from '../config.js';
 import { MAX_USER_ID_LENGTH, readClaim, roleOf } from './auth/claims.js';
-import { type ClaimMapping } from '../config.js';
 
 export type AuthFailureReason =
   | 'missing'
@@ -46,7 +45,7 @@ const REASON_TEXT: Record<AuthFailureReason, string> = {
   issued_in_future: 'token issued in the future (iat beyond the clock tolerance)',
   claim_too_long: `token user id is longer than ${MAX_USER_ID_LENGTH} characters`,
   unknown_key: 'token key id (kid) is not in the key set',
-  revoked: 'token was revoked (issued before the user\'s sessions were revoked)',
+  revoked: "token was revoked (issued before the user's sessions were revoked)",
 };
 
 export class AuthError extends Error {
@@ -243,7 +242,9 @@ function checkClaims(claims: Record<string, unknown>, options: ClaimOptions, now
   const fail = (claim: string, reason: string, message: string): never => {
     throw new joseErrors.JWTClaimValidationFailed(message, claims, claim, reason);
   };
-  const required = new Set([...options.requiredClaims, ...(options.audience !== undefined ? ['aud'] : []), ...(options.issuer !== undefined ? ['iss'] : [])].reverse());
+  const required = new Set(
+    [...options.requiredClaims, ...(options.audience !== undefined ? ['aud'] : []), ...(options.issuer !== undefined ? ['iss'] : [])].reverse(),
+  );
   for (const claim of required) if (!Object.hasOwn(claims, claim)) fail(claim, 'missing', `missing required "${claim}" claim`);
   if (options.issuer !== undefined && claims['iss'] !== options.issuer) fail('iss', 'check_failed', 'unexpected "iss" claim value');
   if (options.audience !== undefined) {
@@ -258,5 +259,6 @@ function checkClaims(claims: Record<string, unknown>, options: ClaimOptions, now
   if (typeof nbf === 'number' && nbf > now + options.clockTolerance) fail('nbf', 'check_failed', '"nbf" claim timestamp check failed');
   const exp = claims['exp'];
   if (exp !== undefined && typeof exp !== 'number') fail('exp', 'invalid', '"exp" claim must be a number');
-  if (typeof exp === 'number' && exp <= now - options.clockTolerance) throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');
+  if (typeof exp === 'number' && exp <= now - options.clockTolerance)
+    throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');
 }

@@ -1,20 +1,18 @@
-import type { WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import type { Principal } from '../kernel/session.js';
-import type { FrameEncoder, Frame, InboundRequest } from './codecs/types.js';
-import type { WireFormat } from '../kernel/session.js';
+import type { WebSocket } from 'uWebSockets.js';
+import type { Config } from '../config.js';
 import { AppError, toErrorBody } from '../kernel/errors.js';
-import type { GatewayMetrics } from './metrics.js';
-import { TokenBucket, type KeyedLimiter } from './rate-limit.js';
-import { CLOSE_CODES, type CloseReason } from './close-codes.js';
-import type { InFlight } from './inflight.js';
+import { BROADCAST_ROOM, userRoom } from '../kernel/rooms.js';
+import type { Principal, WireFormat, Session } from '../kernel/session.js';
 import type { RoomHub, RoomMember } from '../rooms/hub.js';
 import { RoomSet } from '../rooms/room-set.js';
+import { CLOSE_CODES, type CloseReason } from './close-codes.js';
+import type { FrameEncoder, Frame, InboundRequest } from './codecs/types.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { HandlerContext } from './handler.js';
-import type { Session } from '../kernel/session.js';
-import type { Config } from '../config.js';
-import { BROADCAST_ROOM, userRoom } from '../kernel/rooms.js';
+import type { InFlight } from './inflight.js';
+import type { GatewayMetrics } from './metrics.js';
+import { TokenBucket, type KeyedLimiter } from './rate-limit.js';
 
 export interface UserData {
   conn: Connection;
@@ -44,7 +42,6 @@ export interface ConnectionDeps {
   /** Asks for flushRoomFrames() at the end of this event-loop iteration. */
   flushLater(conn: Connection): void;
 }
-
 
 /**
  * One client socket, whatever its dialect: rooms, rate limits, backpressure, request handling.
@@ -222,7 +219,7 @@ export class Connection implements RoomMember {
 
   /** Runs one decoded request: rate limits, dispatch, then an ack or a typed error. */
   handle(request: InboundRequest): void {
-    const { dispatcher, metrics, log } = this.deps;
+    const { dispatcher, metrics } = this.deps;
     metrics.framesIn.inc({ event: dispatcher.has(request.event) ? request.event : 'unknown' });
     const now = Date.now();
     const { perSecond, burst } = this.deps.config.rateLimit.connection;

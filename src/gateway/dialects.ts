@@ -2,14 +2,14 @@
  * Per-dialect framing on top of Connection: what happens on open and on each frame.
  * Chosen by route: /ws is native, /socket.io/ is Socket.IO v4. Both end in Connection.handle().
  */
+import type { Logger } from 'pino';
+import { AppError } from '../kernel/errors.js';
 import { AuthError, type TokenVerifier } from './auth.js';
+import type { CloseReason } from './close-codes.js';
 import { decodeJson, decodeMsgpack, jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { parseSioFrame, sio, type SioPacket } from './codecs/socketio.js';
 import type { Connection } from './connection.js';
-import type { CloseReason } from './close-codes.js';
-import { AppError } from '../kernel/errors.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { Logger } from 'pino';
 
 export interface DialectDeps {
   verifier: TokenVerifier;

@@ -1,5 +1,5 @@
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AppError } from '../kernel/errors.js';
 import type { EventHandler, HandlerContext, HandlerTable } from './handler.js';
 

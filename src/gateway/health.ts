@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
+import type { Readiness } from '../kernel/readiness.js';
 import { defineRoute } from './http/route.js';
 import type { RouteDef } from './http/types.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { Readiness } from '../kernel/readiness.js';
 
 const Health = Type.Object({ status: Type.Literal('ok'), nodeId: Type.String() }, { $id: 'Health', additionalProperties: false });
 const Readyz = Type.Object(
@@ -13,11 +13,21 @@ const Readyz = Type.Object(
 export function operationalRoutes(readiness: Readiness, metrics: GatewayMetrics, nodeId: string): RouteDef[] {
   const common = { method: 'get', tags: ['operations'], auth: 'none', rateLimit: false, quiet: true } as const;
   return [
-    defineRoute({ ...common, path: '/healthz', operationId: 'getHealth', summary: 'Liveness: the process answers', response: Health }, () => ({ status: 'ok' as const, nodeId })),
+    defineRoute({ ...common, path: '/healthz', operationId: 'getHealth', summary: 'Liveness: the process answers', response: Health }, () => ({
+      status: 'ok' as const,
+      nodeId,
+    })),
     {
       // /readyz answers 503 with the same body when not ready, so it bypasses defineRoute's fixed status.
       ...defineRoute(
-        { ...common, path: '/readyz', operationId: 'getReadiness', summary: 'Readiness: Redis and MongoDB reachable, not draining (503 when not ready)', response: Readyz, otherResponses: { 503: Readyz } },
+        {
+          ...common,
+          path: '/readyz',
+          operationId: 'getReadiness',
+          summary: 'Readiness: Redis and MongoDB reachable, not draining (503 when not ready)',
+          response: Readyz,
+          otherResponses: { 503: Readyz },
+        },
         () => ({ status: 'ready' as const, nodeId, checks: {} }),
       ),
       handler: async () => {

@@ -3,7 +3,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly perSecond: number, private readonly burst: number, now: number) {
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    now: number,
+  ) {
     this.tokens = burst;
     this.last = now;
   }
@@ -28,7 +32,10 @@ export class TokenBucket {
 export class KeyedLimiter {
   private readonly buckets = new Map<string, { bucket: TokenBucket; lastUsed: number }>();
 
-  constructor(private readonly perSecond: number, private readonly burst: number) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+  ) {}
 
   take(key: string, now: number): { ok: true } | { ok: false; retryAfterMs: number } {
     let entry = this.buckets.get(key);

@@ -3,30 +3,30 @@
  * messages through uWS topics, the slow-consumer and heartbeat sweeper, and shutdown.
  */
 import { randomBytes } from 'node:crypto';
-import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import type { Logger } from 'pino';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import type { Config } from '../config.js';
-import type { Uws } from './uws.js';
-import { AuthError, type TokenVerifier } from './auth.js';
-import { Connection, topicFor, type ConnectionDeps, type UserData } from './connection.js';
 import { BROADCAST_ROOM, USER_ROOM_PREFIX } from '../kernel/rooms.js';
+import type { WireFormat } from '../kernel/session.js';
+import type { RoomMessage } from '../rooms/bus.js';
+import type { RoomHub } from '../rooms/hub.js';
+import type { AuthMetrics } from './auth/metrics.js';
+import type { TokenVerifier } from './auth.js';
 import { jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { sio, sioEncoder } from './codecs/socketio.js';
 import type { Frame, FrameEncoder } from './codecs/types.js';
-import type { WireFormat } from '../kernel/session.js';
+import { Connection, topicFor, type ConnectionDeps, type UserData } from './connection.js';
 import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
-import type { GatewayMetrics } from './metrics.js';
+import type { Dispatcher } from './dispatcher.js';
+import { HttpGuard } from './http/guard.js';
 import { mountRoutes } from './http/router.js';
 import { type RouteDef } from './http/types.js';
 import { InFlight } from './inflight.js';
-import { HttpGuard } from './http/guard.js';
-import { KeyedLimiter } from './rate-limit.js';
-import type { RoomHub } from '../rooms/hub.js';
-import type { RoomMessage } from '../rooms/bus.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { GatewayMetrics } from './metrics.js';
 import { MultiMap } from './multi-map.js';
-import type { AuthMetrics } from './auth/metrics.js';
+import { KeyedLimiter } from './rate-limit.js';
 import { SessionLifetime } from './session-lifetime.js';
+import type { Uws } from './uws.js';
 
 export interface GatewayDeps {
   uws: Uws;
@@ -97,12 +97,23 @@ export class Gateway {
     // Engine.IO's polling transport is not served: answer its handshake the way Engine.IO does.
     this.app.get('/socket.io/*', (res) => {
       res.cork(() =>
-        res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
+        res
+          .writeStatus('400 Bad Request')
+          .writeHeader('content-type', 'application/json')
+          .end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
       );
     });
     this.httpLimiter = new KeyedLimiter(config.http.rateLimit.perSecond, config.http.rateLimit.burst);
     const guard = new HttpGuard({ verifier: deps.verifier, serviceApiKeys: config.serviceApiKeys, limiter: this.httpLimiter, metrics: deps.metrics });
-    mountRoutes(this.app, deps.routes, { maxBody: config.http.maxBody, corsOrigins: config.http.corsOrigins, trustProxy: config.http.trustProxy, metrics: deps.metrics, log: deps.log, guard, inflight: this.inflight });
+    mountRoutes(this.app, deps.routes, {
+      maxBody: config.http.maxBody,
+      corsOrigins: config.http.corsOrigins,
+      trustProxy: config.http.trustProxy,
+      metrics: deps.metrics,
+      log: deps.log,
+      guard,
+      inflight: this.inflight,
+    });
   }
 
   /** Connections with room frames waiting for the end of this iteration (Connection.deliverRoomFrame). */
@@ -221,13 +232,15 @@ export class Gateway {
         const upgrade: UpgradeInfo = { token: data.token };
         data.token = undefined;
         dialect.open(conn, upgrade);
-        if (!conn.closed && log.isLevelEnabled('info')) log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
+        if (!conn.closed && log.isLevelEnabled('info'))
+          log.info({ conn: conn.id, user: conn.principal?.userId, dialect: conn.format, remote: conn.remoteAddress }, 'connection open');
       },
       message: (ws, message, isBinary) => {
         const conn = ws.getUserData().conn;
         if (message.byteLength > config.ws.maxPayload) {
           metrics.errors.inc({ code: 'payload_too_large' });
-          if (conn.format !== 'sio') conn.send(conn.encoder.error(undefined, { code: 'payload_too_large', message: `frame exceeds ${config.ws.maxPayload} bytes` }), 'error');
+          if (conn.format !== 'sio')
+            conn.send(conn.encoder.error(undefined, { code: 'payload_too_large', message: `frame exceeds ${config.ws.maxPayload} bytes` }), 'error');
           conn.end('message_too_big', `frame exceeds ${config.ws.maxPayload} bytes`);
           return;
         }
@@ -242,7 +255,11 @@ export class Gateway {
         this.pendingConnections.delete(conn);
         metrics.connections.dec({ dialect: conn.format });
         conn.markClosed();
-        if (log.isLevelEnabled('info')) log.info({ conn: conn.id, user: conn.principal?.userId, code, reason: Buffer.from(message).toString('utf8').slice(0, 120), ms: Date.now() - conn.openedAt }, 'connection closed');
+        if (log.isLevelEnabled('info'))
+          log.info(
+            { conn: conn.id, user: conn.principal?.userId, code, reason: Buffer.from(message).toString('utf8').slice(0, 120), ms: Date.now() - conn.openedAt },
+            'connection closed',
+          );
       },
     });
   }
@@ -267,7 +284,10 @@ export class Gateway {
     if (kind === 'sio') {
       if (query.get('EIO') !== '4' || query.get('transport') !== 'websocket') {
         res.cork(() =>
-          res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json').end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
+          res
+            .writeStatus('400 Bad Request')
+            .writeHeader('content-type', 'application/json')
+            .end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
         );
         return;
       }
@@ -276,7 +296,10 @@ export class Gateway {
       return;
     }
 
-    const offered = protocolHeader.split(',').map((p) => p.trim()).filter(Boolean);
+    const offered = protocolHeader
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     const chosenProtocol = offered.find((p) => p in SUBPROTOCOLS);
     const queryEncoding = query.get('encoding');
     const encoder = chosenProtocol ? SUBPROTOCOLS[chosenProtocol]! : queryEncoding === 'msgpack' ? msgpackEncoder : jsonEncoder;

@@ -12,7 +12,10 @@ import type { Connection } from './connection.js';
 import { endSession } from './dialects.js';
 
 export class SessionLifetime {
-  constructor(private readonly config: SessionConfig, private readonly metrics: AuthMetrics) {}
+  constructor(
+    private readonly config: SessionConfig,
+    private readonly metrics: AuthMetrics,
+  ) {}
 
   /** One sweep step for one authenticated connection. */
   check(conn: Connection, now: number): void {

@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Type, type TSchema, type TUnion, type TNull } from '@sinclair/typebox';
-import type { Principal } from './session.js';
 import { AppError } from './errors.js';
+import type { Principal } from './session.js';
 
 /** Ids are strings: user ids come from token `sub` claims, documents get UUIDs. */
 export const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' });

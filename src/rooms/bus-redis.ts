@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { Packr } from 'msgpackr';
+import type { Logger } from 'pino';
 import { AppError } from '../kernel/errors.js';
 import { seqBase, type Bus, type HistoryResult, type Published, type RoomMessage } from './bus.js';
 import { LuaScript } from './lua.js';
@@ -47,7 +47,9 @@ export function messagePairs(room: string, event: string, data: unknown, ts: num
  * Returns {seq, PUBLISH reply = nodes subscribed to the channel} per message, flattened.
  * Stored and published: a msgpack map of six entries, seq first.
  */
-const PUBLISH = new LuaScript('bus-publish', `
+const PUBLISH = new LuaScript(
+  'bus-publish',
+  `
 local keep = -tonumber(ARGV[1])
 local out = {}
 for i = 0, #KEYS / 2 - 1 do
@@ -66,7 +68,8 @@ for i = 0, #KEYS / 2 - 1 do
   out[2 * i + 2] = redis.call('PUBLISH', ARGV[a], msg)
 end
 return out
-`);
+`,
+);
 
 /** Most messages one publish script carries (a bound on how long one call holds the shard). */
 export const BUS_BATCH_MAX = 128;
@@ -79,7 +82,9 @@ export const BUS_BATCH_MAX = 128;
  * Returns {latestSeq, oldestSeq, entry...}: the entries with seq > afterSeq when all are kept,
  * none when afterSeq is the latest or outside the kept window (the caller tells which).
  */
-const HISTORY = new LuaScript('bus-history', `
+const HISTORY = new LuaScript(
+  'bus-history',
+  `
 local latest = tonumber(redis.call('GET', KEYS[1]) or '0')
 local oldest = latest - redis.call('LLEN', KEYS[2]) + 1
 local after = tonumber(ARGV[1])
@@ -88,7 +93,8 @@ local out = redis.call('LRANGE', KEYS[2], after + 1 - oldest, -1)
 table.insert(out, 1, oldest)
 table.insert(out, 1, latest)
 return out
-`);
+`,
+);
 
 export interface RedisBusOptions {
   urls: string[];
@@ -176,7 +182,10 @@ export class RedisBus implements Bus {
         for (const [i, { message, resolve }] of batch.entries()) resolve({ ...message, seq: Number(r[2 * i]), nodes: Number(r[2 * i + 1]) });
       },
       (err: unknown) => {
-        this.opts.log.warn({ err: (err as Error).message, messages: batch.length, rooms: [...new Set(batch.map((q) => q.message.room))].slice(0, 5) }, 'bus publish failed');
+        this.opts.log.warn(
+          { err: (err as Error).message, messages: batch.length, rooms: [...new Set(batch.map((q) => q.message.room))].slice(0, 5) },
+          'bus publish failed',
+        );
         const failure = new AppError('unavailable', 'the room bus is unavailable; retry');
         for (const { reject } of batch) reject(failure);
       },
@@ -223,7 +232,10 @@ export class RedisBus implements Bus {
     // loop iteration handles many client frames; one write per publish was a sixth of a node's CPU).
     const pub = new Redis(url, { connectionName: `livegate:${nodeId}:bus-pub:${index}`, maxRetriesPerRequest: 2, enableAutoPipelining: true });
     const sub = new Redis(url, { connectionName: `livegate:${nodeId}:bus-sub:${index}`, autoResubscribe: true, maxRetriesPerRequest: null });
-    for (const [role, client] of [['pub', pub], ['sub', sub]] as const) {
+    for (const [role, client] of [
+      ['pub', pub],
+      ['sub', sub],
+    ] as const) {
       client.on('error', (err: Error) => log.warn({ shard: index, role, err: err.message }, 'bus shard error'));
     }
     // ioredis re-sends SUBSCRIBE for every channel right after 'ready'; a PING queued behind

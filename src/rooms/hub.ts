@@ -1,6 +1,6 @@
+import { AppError } from '../kernel/errors.js';
 import type { Bus, Published, RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
-import { AppError } from '../kernel/errors.js';
 import type { MemberRooms } from './room-set.js';
 
 /** A local connection as the room layer sees it: something that can join uWS topics. */

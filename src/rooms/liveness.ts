@@ -36,24 +36,30 @@ const reapKey = (nodeId: string): string => `lg:node:${nodeId}:reaping`;
  * ARGV[1]  node id        ARGV[2] heartbeat TTL in ms
  * Returns 1 if the heartbeat had lapsed (this node may have been reaped), else 0.
  */
-const BEAT = new LuaScript('liveness-beat', `
+const BEAT = new LuaScript(
+  'liveness-beat',
+  `
 local lapsed = redis.call('EXISTS', KEYS[2]) == 0
 redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 redis.call('SADD', KEYS[1], ARGV[1])
 if lapsed then return 1 end
 return 0
-`);
+`,
+);
 
 /*
  * Forgets a reaped node, unless it came back meanwhile.
  * KEYS[1]  the node set   KEYS[2] the node's heartbeat key   KEYS[3] its reaping lock
  * ARGV[1]  node id
  */
-const FORGET = new LuaScript('liveness-forget', `
+const FORGET = new LuaScript(
+  'liveness-forget',
+  `
 if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SREM', KEYS[1], ARGV[1]) end
 redis.call('DEL', KEYS[3])
 return 0
-`);
+`,
+);
 
 export class RedisLiveness implements NodeLiveness {
   private readonly cleanups: Array<(deadNodeId: string) => Promise<void>> = [];
@@ -63,7 +69,13 @@ export class RedisLiveness implements NodeLiveness {
   private reaping: Promise<void> | undefined;
   private beating = false;
 
-  constructor(private readonly redis: Redis, private readonly nodeId: string, private readonly heartbeatMs: number, private readonly ttlMs: number, private readonly log: Logger) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly nodeId: string,
+    private readonly heartbeatMs: number,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
 
   onNodeDead(cleanup: (deadNodeId: string) => Promise<void>): void {
     this.cleanups.push(cleanup);
@@ -94,7 +106,12 @@ export class RedisLiveness implements NodeLiveness {
     clearInterval(this.reapTimer);
     await this.reaping;
     // Leaving cleanly: our contributions were removed by the modules' own stop; drop the heartbeat.
-    await this.redis.multi().del(aliveKey(this.nodeId)).srem(NODES, this.nodeId).exec().catch(() => undefined);
+    await this.redis
+      .multi()
+      .del(aliveKey(this.nodeId))
+      .srem(NODES, this.nodeId)
+      .exec()
+      .catch(() => undefined);
   }
 
   private async beat(): Promise<void> {

@@ -33,7 +33,8 @@ export class LuaScript {
   }
 
   private async exec(redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>, binary: boolean): Promise<unknown> {
-    if (this.numberOfKeys !== 'variadic' && keys.length !== this.numberOfKeys) throw new Error(`${this.name}: expected ${this.numberOfKeys} keys, got ${keys.length}`);
+    if (this.numberOfKeys !== 'variadic' && keys.length !== this.numberOfKeys)
+      throw new Error(`${this.name}: expected ${this.numberOfKeys} keys, got ${keys.length}`);
     // The dedicated methods, not call()/callBuffer(): with ioredis's auto-pipelining (the bus's
     // publish connection) those lose the command name. ioredis has evalshaBuffer/evalBuffer (every
     // command gets a *Buffer twin) but its types omit them.

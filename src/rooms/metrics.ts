@@ -24,14 +24,23 @@ export class RoomMetrics {
       registers,
     });
     this.received = new Counter({ name: 'livegate_bus_received_total', help: 'Room messages this node received from the bus', registers });
-    this.deliveries = new Counter({ name: 'livegate_room_deliveries_total', help: 'Room messages handed to local members (one per member of the room on this node per message)', registers });
+    this.deliveries = new Counter({
+      name: 'livegate_room_deliveries_total',
+      help: 'Room messages handed to local members (one per member of the room on this node per message)',
+      registers,
+    });
     this.deliverLatency = new Histogram({
       name: 'livegate_bus_deliver_latency_seconds',
       help: 'From publish (RoomMessage.ts) to local fan-out on this node',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
-    this.resumes = new Counter({ name: 'livegate_resume_total', help: 'Room resumes: hit = missed events replayed, miss = beyond history (room:gap sent)', labelNames: ['result'] as const, registers });
+    this.resumes = new Counter({
+      name: 'livegate_resume_total',
+      help: 'Room resumes: hit = missed events replayed, miss = beyond history (room:gap sent)',
+      labelNames: ['result'] as const,
+      registers,
+    });
     this.duplicates = new Counter({
       name: 'livegate_resume_duplicates_dropped_total',
       help: 'Live messages a resumed member had already been sent by its replay (published while the history was read, received late on the subscription)',

@@ -37,7 +37,9 @@ end
  * ARGV[1] nodeId  ARGV[2] userId  ARGV[3] devices on that node (absolute)  ARGV[4] now (ms)
  * Returns {} when the public status did not change, else {status, lastSeen}.
  */
-const SET_DEVICES = new LuaScript('presence-set-devices', `${PUBLIC}
+const SET_DEVICES = new LuaScript(
+  'presence-set-devices',
+  `${PUBLIC}
 local before = public()
 if tonumber(ARGV[3]) > 0 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
@@ -47,7 +49,8 @@ else
   redis.call('SREM', KEYS[3], ARGV[2])
 end
 return changed(before)
-`);
+`,
+);
 
 /*
  * Sets the chosen status.
@@ -55,11 +58,14 @@ return changed(before)
  * ARGV[1] unused  ARGV[2] unused  ARGV[3] status  ARGV[4] now (ms)
  * Returns {} when the public status did not change, else {status, lastSeen}.
  */
-const SET_STATUS = new LuaScript('presence-set-status', `${PUBLIC}
+const SET_STATUS = new LuaScript(
+  'presence-set-status',
+  `${PUBLIC}
 local before = public()
 redis.call('HSET', KEYS[1], 'status', ARGV[3])
 return changed(before)
-`);
+`,
+);
 
 function toChange(userId: string, reply: unknown): PresenceChange | undefined {
   const [status, lastSeen] = reply as [string?, string?];

@@ -6,8 +6,8 @@
  */
 import type { Collection, Db, Document } from 'mongodb';
 import type { Logger } from 'pino';
-import { AppError } from '../kernel/errors.js';
 import { bounded } from '../kernel/bounded.js';
+import { AppError } from '../kernel/errors.js';
 import type { Mongo } from './mongo.js';
 
 export class Documents {

@@ -47,7 +47,11 @@ export const INDEXES: IndexSpec[] = [
   { collection: 'scheduled_content', key: { status: 1, scheduledFor: 1 } },
   // Payments: a user's history; a retried checkout finds the first one by idempotency key.
   { collection: 'payments', key: { userId: 1, createdAt: -1 } },
-  { collection: 'payments', key: { userId: 1, idempotencyKey: 1 }, options: { unique: true, name: 'idempotency_unique', partialFilterExpression: { idempotencyKey: { $type: 'string' } } } },
+  {
+    collection: 'payments',
+    key: { userId: 1, idempotencyKey: 1 },
+    options: { unique: true, name: 'idempotency_unique', partialFilterExpression: { idempotencyKey: { $type: 'string' } } },
+  },
   // Payouts (withdrawals): _id is derived from (user, idempotency key); a user's history.
   { collection: 'payouts', key: { userId: 1, createdAt: -1 } },
   // Money (seed 000: Transaction, GiftTransaction, Gift, CoinPackage, PKBattle): ledgers by user and time.

@@ -10,7 +10,11 @@ export class Mongo {
   readonly db: Db;
   private connected = false;
 
-  constructor(url: string, dbName: string, private readonly log: Logger) {
+  constructor(
+    url: string,
+    dbName: string,
+    private readonly log: Logger,
+  ) {
     this.client = new MongoClient(url, { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000, appName: 'livegate' });
     this.db = this.client.db(dbName);
     this.client.on('serverHeartbeatFailed', () => (this.connected = false));
@@ -55,7 +59,9 @@ export class Mongo {
 /** MongoDB errors that mean "the database is not reachable right now" (answered as 503, retry). */
 export function isMongoUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  return ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError'].includes(err.name);
+  return ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError'].includes(
+    err.name,
+  );
 }
 
 /** A unique index refused the write (E11000). */

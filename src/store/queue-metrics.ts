@@ -37,8 +37,18 @@ export class QueueMetrics {
         if (s) this.set({ engine: engine.name }, s.oldestAgeMs / 1000);
       },
     });
-    this.enqueued = new Counter({ name: 'livegate_write_enqueued_total', help: 'Write operations queued by this node', labelNames: ['engine'] as const, registers: [registry] });
-    this.batchOps = new Histogram({ name: 'livegate_write_batch_ops', help: 'Operations per writer batch', buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500], registers: [registry] });
+    this.enqueued = new Counter({
+      name: 'livegate_write_enqueued_total',
+      help: 'Write operations queued by this node',
+      labelNames: ['engine'] as const,
+      registers: [registry],
+    });
+    this.batchOps = new Histogram({
+      name: 'livegate_write_batch_ops',
+      help: 'Operations per writer batch',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+      registers: [registry],
+    });
     this.writeDuration = new Histogram({
       name: 'livegate_write_duration_seconds',
       help: 'MongoDB bulkWrite latency per collection batch (successful attempts)',
@@ -46,8 +56,22 @@ export class QueueMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
-    this.ops = new Counter({ name: 'livegate_write_ops_total', help: 'Operations applied by this node\'s writer by result (applied, stale = duplicate key or older version, superseded = coalesced away, dead)', labelNames: ['result'] as const, registers: [registry] });
-    this.retries = new Counter({ name: 'livegate_write_retries_total', help: 'Batch attempts that failed transiently (MongoDB unreachable) and were retried', registers: [registry] });
-    this.failures = new Counter({ name: 'livegate_write_failures_total', help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry)', labelNames: ['reason'] as const, registers: [registry] });
+    this.ops = new Counter({
+      name: 'livegate_write_ops_total',
+      help: "Operations applied by this node's writer by result (applied, stale = duplicate key or older version, superseded = coalesced away, dead)",
+      labelNames: ['result'] as const,
+      registers: [registry],
+    });
+    this.retries = new Counter({
+      name: 'livegate_write_retries_total',
+      help: 'Batch attempts that failed transiently (MongoDB unreachable) and were retried',
+      registers: [registry],
+    });
+    this.failures = new Counter({
+      name: 'livegate_write_failures_total',
+      help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    });
   }
 }

@@ -10,12 +10,12 @@ import type { Config } from '../config.js';
 import type { Readiness } from '../kernel/readiness.js';
 import { INDEXES, ensureIndexes } from './indexes.js';
 import type { Mongo } from './mongo.js';
-import type { QueueEngine } from './stream-queue.js';
-import { MemoryQueue } from './stream-queue-memory.js';
 import { QueueMetrics } from './queue-metrics.js';
+import { MemoryQueue } from './stream-queue-memory.js';
 import { RedisStreamQueue } from './stream-queue-redis.js';
-import { Writer } from './writer.js';
+import type { QueueEngine } from './stream-queue.js';
 import type { WriteOp, WriteQueue } from './write-queue.js';
+import { Writer } from './writer.js';
 
 export interface Store {
   readonly queue: WriteQueue;

@@ -72,7 +72,11 @@ export class RedisStreamQueue implements QueueEngine {
   private claimCursor = '0-0';
   private groupReady: Promise<void> | undefined;
 
-  constructor(private readonly redis: Redis, private readonly reader: Redis, private readonly opts: RedisQueueOptions) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly reader: Redis,
+    private readonly opts: RedisQueueOptions,
+  ) {}
 
   async append(ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return;
@@ -87,7 +91,9 @@ export class RedisStreamQueue implements QueueEngine {
     await this.ensureGroup();
     const { stream, group, consumer, claimIdleMs } = this.opts;
     if (!this.ownPendingDone) {
-      const reply = (await this.reader.xreadgroup('GROUP', group, consumer, 'COUNT', max, 'STREAMS', stream, this.ownCursor)) as Array<[string, RawEntry[]]> | null;
+      const reply = (await this.reader.xreadgroup('GROUP', group, consumer, 'COUNT', max, 'STREAMS', stream, this.ownCursor)) as Array<
+        [string, RawEntry[]]
+      > | null;
       const raw = reply?.[0]?.[1] ?? [];
       if (raw.length === 0) this.ownPendingDone = true;
       else {
@@ -131,7 +137,13 @@ export class RedisStreamQueue implements QueueEngine {
       // One round trip takes every free lock; a contended one is waited for, then the rest follow.
       for (let wait = 2; held.length < keys.length; wait = Math.min(wait * 2, 50)) {
         const rest = keys.slice(held.length);
-        const taken = Number(await TAKE.run(this.redis, rest.map((k) => this.lockKey(k)), [token, ttlMs]));
+        const taken = Number(
+          await TAKE.run(
+            this.redis,
+            rest.map((k) => this.lockKey(k)),
+            [token, ttlMs],
+          ),
+        );
         held.push(...rest.slice(0, taken));
         if (held.length === keys.length) break;
         if (Date.now() > deadline) throw new Error(`document ${keys[held.length]} stayed locked by another writer`);
@@ -156,7 +168,11 @@ export class RedisStreamQueue implements QueueEngine {
   async ack(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const { stream, group } = this.opts;
-    await this.redis.multi().xack(stream, group, ...ids).xdel(stream, ...ids).exec();
+    await this.redis
+      .multi()
+      .xack(stream, group, ...ids)
+      .xdel(stream, ...ids)
+      .exec();
   }
 
   async deadLetter(items: Array<{ id: string; raw: string; reason: string }>): Promise<void> {

@@ -2,8 +2,8 @@ import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type 
 import type { Logger } from 'pino';
 import { bounded } from '../kernel/bounded.js';
 import { chunkBatch, DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
-import { encodeOps, type Batch, type DocumentLocks, type QueueEngine } from './stream-queue.js';
 import type { QueueMetrics } from './queue-metrics.js';
+import { encodeOps, type Batch, type DocumentLocks, type QueueEngine } from './stream-queue.js';
 import type { WriteOp } from './write-queue.js';
 
 export interface WriterOptions {
@@ -131,7 +131,8 @@ export class Writer {
         await locks?.release().catch(() => undefined);
         this.metrics.retries.inc();
         this.metrics.failures.inc({ reason: 'mongodb' });
-        if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err: (err as Error).message, attempt, ops: entryOf.size }, 'mongodb write failed; batch kept and retried');
+        if (attempt === 1 || attempt % 10 === 0)
+          this.log.warn({ err: (err as Error).message, attempt, ops: entryOf.size }, 'mongodb write failed; batch kept and retried');
         const pause = Math.min(this.opts.maxBackoffMs, 100 * 2 ** Math.min(attempt, 10)) * (0.75 + Math.random() / 2);
         if (Date.now() + pause >= this.deadline) {
           this.log.error({ ops: entryOf.size, engine: this.engine.name }, 'shutdown deadline: batch left in the queue');
@@ -144,7 +145,10 @@ export class Writer {
     if (rejected.length > 0) {
       this.metrics.ops.inc({ result: 'dead' }, rejected.length);
       this.metrics.failures.inc({ reason: 'rejected_op' }, rejected.length);
-      this.log.error({ rejected: rejected.map((r) => ({ collection: r.op.collection, reason: r.reason })) }, 'mongodb refused operations; moved to dead letters');
+      this.log.error(
+        { rejected: rejected.map((r) => ({ collection: r.op.collection, reason: r.reason })) },
+        'mongodb refused operations; moved to dead letters',
+      );
       await this.engine.deadLetter(rejected.map((r) => ({ id: entryOf.get(r.op) ?? 'unknown', raw: encodeOps([r.op]), reason: r.reason })));
     }
     await this.engine.ack(ids);

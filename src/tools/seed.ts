@@ -6,11 +6,11 @@
  * `--if-empty` seeds only a database without any catalogue document.
  */
 import { pathToFileURL } from 'node:url';
-import { MongoClient, type Db } from 'mongodb';
 import { Redis } from 'ioredis';
-import { CATALOGUE_KINDS } from '../handlers/gifts/model.js';
-import { CATALOGUE_COLLECTIONS } from '../handlers/gifts/catalog.js';
+import { MongoClient, type Db } from 'mongodb';
 import { DEFAULT_CATALOGUE } from '../handlers/gifts/catalog-defaults.js';
+import { CATALOGUE_COLLECTIONS } from '../handlers/gifts/catalog.js';
+import { CATALOGUE_KINDS } from '../handlers/gifts/model.js';
 import { moneyKeys } from '../handlers/wallets/keys.js';
 
 export async function seedCatalogue(db: Db): Promise<Record<string, number>> {

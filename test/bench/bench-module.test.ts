@@ -41,7 +41,11 @@ describe('bench module (BENCH_MODE=1)', () => {
   });
 
   it('echoes JSON bodies on POST /api/bench/echo and refuses bodies that are not JSON', async () => {
-    const ok = await fetch(`${gw.http}/api/bench/echo`, { method: 'POST', body: JSON.stringify({ a: [1, 2] }), headers: { 'content-type': 'application/json' } });
+    const ok = await fetch(`${gw.http}/api/bench/echo`, {
+      method: 'POST',
+      body: JSON.stringify({ a: [1, 2] }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ echo: { a: [1, 2] } });
     const bad = await fetch(`${gw.http}/api/bench/echo`, { method: 'POST', body: '{not json' });

@@ -1,17 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { fmtSpread, latency, mergeHistograms, percentile, spread, type Sparse } from '../../bench/lib/stats.js';
 import { bottleneck, utilisation } from '../../bench/lib/measure.js';
+import { fmtSpread, latency, mergeHistograms, percentile, spread, type Sparse } from '../../bench/lib/stats.js';
 import { RAW_UWS, TARGETS } from '../../bench/lib/targets.js';
 
 describe('bench statistics', () => {
-  it('merges the loadgen processes\' sparse histograms bucket by bucket', () => {
-    const a: Sparse = [[20, 3], [40, 1]];
-    const b: Sparse = [[40, 2], [1000, 1]];
-    expect(mergeHistograms([a, b])).toEqual([[20, 3], [40, 3], [1000, 1]]);
+  it("merges the loadgen processes' sparse histograms bucket by bucket", () => {
+    const a: Sparse = [
+      [20, 3],
+      [40, 1],
+    ];
+    const b: Sparse = [
+      [40, 2],
+      [1000, 1],
+    ];
+    expect(mergeHistograms([a, b])).toEqual([
+      [20, 3],
+      [40, 3],
+      [1000, 1],
+    ]);
   });
 
   it('reads percentiles as the upper bound of the bucket holding the rank', () => {
-    const h: Sparse = [[20, 50], [40, 49], [5000, 1]];
+    const h: Sparse = [
+      [20, 50],
+      [40, 49],
+      [5000, 1],
+    ];
     expect(percentile(h, 0.5)).toBe(20);
     expect(percentile(h, 0.99)).toBe(40);
     expect(percentile(h, 1)).toBe(5000);

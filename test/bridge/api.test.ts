@@ -31,7 +31,9 @@ describe('server API on one node', () => {
     const asUser = await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: `Bearer ${userToken}` });
     expect(asUser.status).toBe(403);
     expect(asUser.body).toMatchObject({ error: { code: 'forbidden' } });
-    expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: `Bearer ${await makeToken({ sub: 'root', role: 'admin' })}` })).status).toBe(403);
+    expect(
+      (await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: `Bearer ${await makeToken({ sub: 'root', role: 'admin' })}` })).status,
+    ).toBe(403);
     const forged = await makeToken({ sub: 'backend', role: 'service', secret: 'not-the-secret-0123456789abcdefghij' });
     expect((await api(gw.http, 'POST', '/api/server/publish/user', body, { authorization: `Bearer ${forged}` })).status).toBe(401);
     // A user token in x-api-key is just a wrong key.
@@ -80,8 +82,17 @@ describe('server API on one node', () => {
     const carol = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'carol-2' }) });
 
     const joined = await api(gw.http, 'POST', '/api/server/rooms/team:7/join', { userIds: ['alice-2', 'bob-2'] });
-    expect(joined).toMatchObject({ status: 200, body: { room: 'team:7', op: 'join', connections: 2, perNode: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true } });
-    expect((await api(gw.http, 'GET', '/api/server/rooms/team:7/occupancy')).body).toMatchObject({ room: 'team:7', members: 2, answered: 1, expected: 1, complete: true });
+    expect(joined).toMatchObject({
+      status: 200,
+      body: { room: 'team:7', op: 'join', connections: 2, perNode: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true },
+    });
+    expect((await api(gw.http, 'GET', '/api/server/rooms/team:7/occupancy')).body).toMatchObject({
+      room: 'team:7',
+      members: 2,
+      answered: 1,
+      expected: 1,
+      complete: true,
+    });
 
     const room = await api<PublishReply>(gw.http, 'POST', '/api/server/publish/room', { room: 'team:7', event: 'team:update', data: { v: 1 } });
     expect(room.body.published[0]).toMatchObject({ room: 'team:7', nodes: 1 });
@@ -127,7 +138,9 @@ describe('server API on one node', () => {
     const big = await api(gw.http, 'POST', '/api/server/publish/user', { userId: 'dave-3', event: 'big', data: 'y'.repeat(2000) });
     expect(big.status).toBe(413);
     expect(big.body).toMatchObject({ error: { code: 'payload_too_large' } });
-    expect((await api(gw.http, 'POST', '/api/server/publish/room', { room: 'sys:bridge:control', event: 'disconnect', data: { userId: 'dave-3' } })).status).toBe(422);
+    expect(
+      (await api(gw.http, 'POST', '/api/server/publish/room', { room: 'sys:bridge:control', event: 'disconnect', data: { userId: 'dave-3' } })).status,
+    ).toBe(422);
     expect((await api(gw.http, 'POST', '/api/server/publish/user', '{not json')).status).toBe(400);
     expect((await api(gw.http, 'POST', '/api/server/publish/user', { userId: 'dave-3', event: 'ok', extra: 1 })).status).toBe(422);
 
@@ -156,7 +169,15 @@ describe('server API on one node', () => {
     const b = await RecordingSio.connect(gw.http, token);
     await a.request('session:info');
     const presence = await api(gw.http, 'GET', '/api/server/users/erin-4/presence');
-    expect(presence.body).toEqual({ userId: 'erin-4', online: true, connections: 2, perNode: [{ nodeId: gw.nodeId, count: 2 }], answered: 1, expected: 1, complete: true });
+    expect(presence.body).toEqual({
+      userId: 'erin-4',
+      online: true,
+      connections: 2,
+      perNode: [{ nodeId: gw.nodeId, count: 2 }],
+      answered: 1,
+      expected: 1,
+      complete: true,
+    });
 
     const sioClosed = new Promise<string>((resolve) => b.socket.once('disconnect', (reason) => resolve(reason)));
     const ban = await api(gw.http, 'POST', '/api/server/users/erin-4/disconnect', { reason: 'banned' });

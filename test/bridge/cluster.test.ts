@@ -2,9 +2,9 @@
  * The server API and the emitter path across a two-node cluster. Needs the Redis bus engine
  * (src/rooms/bus-redis.ts): with the in-process bus a node cannot reach the other node's sockets.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { Emitter } from '@socket.io/redis-emitter';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeClient } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startRedis } from '../support/services.js';
@@ -43,7 +43,17 @@ describe('server API across two nodes', () => {
     for (const node of [a, b]) {
       expect((await api(node.http, 'POST', '/api/server/publish/user', { userId: 'cl-bob', event: 'x' }, {})).status).toBe(401);
       expect((await api(node.http, 'POST', '/api/server/publish/user', { userId: 'cl-bob', event: 'x' }, { 'x-api-key': 'nope' })).status).toBe(401);
-      expect((await api(node.http, 'POST', '/api/server/publish/user', { userId: 'cl-bob', event: 'x' }, { authorization: `Bearer ${await makeToken({ sub: 'cl-bob' })}` })).status).toBe(403);
+      expect(
+        (
+          await api(
+            node.http,
+            'POST',
+            '/api/server/publish/user',
+            { userId: 'cl-bob', event: 'x' },
+            { authorization: `Bearer ${await makeToken({ sub: 'cl-bob' })}` },
+          )
+        ).status,
+      ).toBe(403);
     }
 
     // To a user connected only on the other node: one node took it.
@@ -67,7 +77,12 @@ describe('server API across two nodes', () => {
     expect(toRoom.body.nodes).toBe(2);
     // A second event to the same room: once it arrived, the first cannot still be on its way.
     await api(b.http, 'POST', '/api/server/publish/room', { room: 'team:cl', event: 'marker', data: 1 });
-    await Promise.all([phone.waitForEvent('marker'), browser.waitFor((r) => r.event === 'marker'), bob.waitForEvent('marker'), carol.waitFor((r) => r.event === 'marker')]);
+    await Promise.all([
+      phone.waitForEvent('marker'),
+      browser.waitFor((r) => r.event === 'marker'),
+      bob.waitForEvent('marker'),
+      carol.waitFor((r) => r.event === 'marker'),
+    ]);
     expect(phone.frames.filter((f) => f.event === 'team:update')).toHaveLength(1);
     expect(browser.count('team:update')).toBe(1);
     expect(bob.frames.filter((f) => f.event === 'team:update')).toHaveLength(1);
@@ -80,7 +95,12 @@ describe('server API across two nodes', () => {
     // Everyone, from the other node.
     const toAll = await api<PublishReply>(b.http, 'POST', '/api/server/publish/all', { event: 'announcement', data: 'hi' });
     expect(toAll.body.nodes).toBe(2);
-    await Promise.all([phone.waitForEvent('announcement'), browser.waitFor((r) => r.event === 'announcement'), bob.waitForEvent('announcement'), carol.waitFor((r) => r.event === 'announcement')]);
+    await Promise.all([
+      phone.waitForEvent('announcement'),
+      browser.waitFor((r) => r.event === 'announcement'),
+      bob.waitForEvent('announcement'),
+      carol.waitFor((r) => r.event === 'announcement'),
+    ]);
 
     // Presence and ban across nodes.
     expect((await api(b.http, 'GET', '/api/server/users/cl-alice/presence')).body).toMatchObject({ online: true, connections: 2, answered: 2, complete: true });

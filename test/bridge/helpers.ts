@@ -9,7 +9,13 @@ export interface ApiReply<T = Record<string, unknown>> {
   body: T;
 }
 
-export async function api<T = Record<string, unknown>>(base: string, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = { 'x-api-key': API_KEY }): Promise<ApiReply<T>> {
+export async function api<T = Record<string, unknown>>(
+  base: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = { 'x-api-key': API_KEY },
+): Promise<ApiReply<T>> {
   const res = await fetch(new URL(path, base), {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },

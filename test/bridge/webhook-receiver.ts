@@ -4,8 +4,8 @@
  * other process on the machine can take the port in the meantime (a closed port was once reused
  * by another test's listener within the 30 s outage).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 
 /** Deliveries the receiver accepted (2xx); refused attempts are not recorded. */
 export interface Delivery {

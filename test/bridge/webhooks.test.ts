@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/handlers/bridge/webhooks/signature.js';
+import type { WebhookEvent } from '../../src/kernel/webhooks.js';
 import { NativeClient } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startRedis } from '../support/services.js';
-import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/handlers/bridge/webhooks/signature.js';
-import type { WebhookEvent } from '../../src/kernel/webhooks.js';
 import { metric } from './helpers.js';
 import { WebhookReceiver } from './webhook-receiver.js';
 
@@ -136,7 +136,13 @@ describe('webhooks on a single node (in-process queue)', () => {
   let gw: GatewayProcess;
   beforeAll(async () => {
     await receiver.up();
-    gw = await startGateway({ WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '200', WEBHOOK_EVENTS: 'user.online,user.offline' });
+    gw = await startGateway({
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_RETRY_BASE_MS: '50',
+      WEBHOOK_RETRY_MAX_MS: '200',
+      WEBHOOK_EVENTS: 'user.online,user.offline',
+    });
   });
   afterAll(async () => {
     await gw.stop();
@@ -171,7 +177,11 @@ describe('livestream webhooks', () => {
   let gw: GatewayProcess;
   beforeAll(async () => {
     await receiver.up();
-    gw = await startGateway({ WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'livestream.started,livestream.ended,livestream.viewer_milestone' });
+    gw = await startGateway({
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: 'livestream.started,livestream.ended,livestream.viewer_milestone',
+    });
   });
   afterAll(async () => {
     await gw.stop();
@@ -215,7 +225,14 @@ describe('user.offline when a node dies', () => {
   beforeAll(async () => {
     redis = await startRedis();
     await receiver.up();
-    const env = { REDIS_URL: redis.url, WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'user.online,user.offline', NODE_HEARTBEAT_MS: '250', NODE_TTL_MS: '1500' };
+    const env = {
+      REDIS_URL: redis.url,
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: 'user.online,user.offline',
+      NODE_HEARTBEAT_MS: '250',
+      NODE_TTL_MS: '1500',
+    };
     nodes.push(await startGateway({ ...env, NODE_ID: `wh-live-${process.pid}` }), await startGateway({ ...env, NODE_ID: `wh-doomed-${process.pid}` }));
   });
   afterAll(async () => {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { NativeClient } from '../support/clients.js';
-import { startGateway, type GatewayProcess } from '../support/gateway.js';
-import { call, chatEnv, connectUser, eventFrames, openDb, queueDrained, refused, uid } from '../support/chat.js';
-import { sioConnect, sioConnected } from '../support/clients.js';
-import { makeToken } from '../support/gateway.js';
 import type { Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { call, chatEnv, connectUser, eventFrames, openDb, queueDrained, refused, uid } from '../support/chat.js';
+import type { NativeClient } from '../support/clients.js';
+import { sioConnect, sioConnected } from '../support/clients.js';
+import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { makeToken } from '../support/gateway.js';
 
 interface Conversation {
   id: string;
@@ -157,15 +157,24 @@ describe('chat on one node', () => {
     const messages = db.collection<{ _id: string }>('messages');
     const first = await messages.findOne({ _id: sent.id });
     expect(first).toMatchObject({ text: 'fixed', edited: true, isDeleted: false, version: 5 });
-    expect(((first as Record<string, unknown> | null)?.['reactions'] as Array<{ userId: string; emoji: string }>).map((r) => [r.userId, r.emoji])).toEqual([[bob, '❤️']]);
+    expect(((first as Record<string, unknown> | null)?.['reactions'] as Array<{ userId: string; emoji: string }>).map((r) => [r.userId, r.emoji])).toEqual([
+      [bob, '❤️'],
+    ]);
     const second = await messages.findOne({ _id: reply.id });
     expect(second).toMatchObject({ isDeleted: true, text: '', replyTo: sent.id, version: 2 });
 
-    const page = await call<{ messages: Array<{ id: string; text?: string; isDeleted: boolean }>; hasMore: boolean }>(a, 'message:history', { conversationId: conv.id, limit: 1 });
+    const page = await call<{ messages: Array<{ id: string; text?: string; isDeleted: boolean }>; hasMore: boolean }>(a, 'message:history', {
+      conversationId: conv.id,
+      limit: 1,
+    });
     expect(page.hasMore).toBe(true);
     expect(page.messages.map((m) => m.id)).toEqual([reply.id]);
     expect(page.messages[0]!.isDeleted).toBe(true);
-    const older = await call<{ messages: Array<{ id: string; text?: string }>; hasMore: boolean }>(a, 'message:history', { conversationId: conv.id, before: reply.id, limit: 10 });
+    const older = await call<{ messages: Array<{ id: string; text?: string }>; hasMore: boolean }>(a, 'message:history', {
+      conversationId: conv.id,
+      before: reply.id,
+      limit: 10,
+    });
     expect(older).toMatchObject({ hasMore: false, messages: [{ id: sent.id, text: 'fixed' }] });
   });
 
@@ -187,7 +196,12 @@ describe('chat on one node', () => {
     await call(c1, 'conversation:participants:remove', { conversationId: group.id, userIds: [m1] });
     await c1.waitFor((f) => f.event === 'conversation:removed');
     expect(await refused(c1, 'message:send', { conversationId: group.id, type: 'text', text: 'still here?' })).toBe('forbidden');
-    expect(await refused(a, 'conversation:participants:add', { conversationId: (await call<Conversation>(a, 'conversation:create', { type: 'private', userId: m1 })).id, userIds: [m3] })).toBe('conflict');
+    expect(
+      await refused(a, 'conversation:participants:add', {
+        conversationId: (await call<Conversation>(a, 'conversation:create', { type: 'private', userId: m1 })).id,
+        userIds: [m3],
+      }),
+    ).toBe('conflict');
     await queueDrained(gw);
     const stored = await db.collection<{ _id: string }>('conversations').findOne({ _id: group.id });
     expect(stored).toMatchObject({ type: 'group', groupName: 'team', adminId: admin, participants: [admin, m3], messagesCount: 1 });
@@ -240,7 +254,7 @@ describe('chat on one node', () => {
     expect(list.conversations.find((c) => c.id === conv.id)).toMatchObject({ isArchived: true, unreadCount: 4 });
   });
 
-  it('speaks the seed app\'s Socket.IO events unchanged (socket.io-client)', async () => {
+  it("speaks the seed app's Socket.IO events unchanged (socket.io-client)", async () => {
     const [alice, bob] = [uid('alice'), uid('bob')];
     const a = await connect(alice);
     const bobSocket = sioConnect(gw.http, { token: await makeToken({ sub: bob }) });
@@ -255,7 +269,12 @@ describe('chat on one node', () => {
       // socket.emit('conversation:read', conversationId) as in seed 000
       const read = (await bobSocket.emitWithAck('conversation:read', conv.id)) as Conversation;
       expect(read).toMatchObject({ id: conv.id, unreadCount: 0 });
-      const reply = (await bobSocket.emitWithAck('message:send', { conversationId: conv.id, type: 'sticker', mediaUrl: 'https://cdn.example/s.webp', clientId: 'sio-1' })) as { id: string };
+      const reply = (await bobSocket.emitWithAck('message:send', {
+        conversationId: conv.id,
+        type: 'sticker',
+        mediaUrl: 'https://cdn.example/s.webp',
+        clientId: 'sio-1',
+      })) as { id: string };
       await a.waitFor((f) => f.event === 'message:new' && (f.data as { id: string }).id === reply.id);
     } finally {
       bobSocket.close();

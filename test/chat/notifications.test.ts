@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { call, chatEnv, connectUser, eventFrames, openDb, queueDrained, refused, uid } from '../support/chat.js';
 import type { NativeClient } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
-import { call, chatEnv, connectUser, eventFrames, openDb, queueDrained, refused, uid } from '../support/chat.js';
 
 interface Notification {
   id: string;
@@ -67,7 +67,7 @@ describe('notifications', () => {
       [n3!.id, true],
       [n1!.id, true],
     ]);
-    const stored = await db.collection('notifications').find({ userId: bob }).sort({ createdAt: 1 }).toArray() as Array<Record<string, unknown>>;
+    const stored = (await db.collection('notifications').find({ userId: bob }).sort({ createdAt: 1 }).toArray()) as Array<Record<string, unknown>>;
     expect(stored.map((d) => [d._id, d['isRead'], d['deletedAt'] instanceof Date, d['version']])).toEqual([
       [n1!.id, true, false, 2],
       [n2!.id, false, true, 3],

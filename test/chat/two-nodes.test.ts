@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { call, chatEnv, connectUser, openDb, pipelined, queueDrained, refused, uid } from '../support/chat.js';
 import type { NativeClient } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
-import { call, chatEnv, connectUser, openDb, pipelined, queueDrained, refused, uid } from '../support/chat.js';
 
 interface Ack {
   id: string;
@@ -56,7 +56,9 @@ describe('chat across two nodes sharing Redis and MongoDB', () => {
     const retryConns = await Promise.all(senders.map((s, i) => connect(nodes[(i + 1) % 2]!, s)));
     const retried = await Promise.all(
       retryConns.map((c, i) =>
-        pipelined(PER_SENDER / 5, 10, (j) => call<Ack>(c, 'message:send', { conversationId: convs[i]!.id, clientId: `k${j * 5}`, type: 'text', text: `m${j * 5}` })),
+        pipelined(PER_SENDER / 5, 10, (j) =>
+          call<Ack>(c, 'message:send', { conversationId: convs[i]!.id, clientId: `k${j * 5}`, type: 'text', text: `m${j * 5}` }),
+        ),
       ),
     );
     retried.forEach((list, i) => list.forEach((ack, j) => expect(ack).toEqual(acks[i]![j * 5])));
@@ -69,7 +71,10 @@ describe('chat across two nodes sharing Redis and MongoDB', () => {
     expect(stored).toHaveLength(PAIRS * PER_SENDER);
     expect(new Set(stored.map((m) => `${m.senderId}/${m.clientId}`)).size).toBe(PAIRS * PER_SENDER);
     expect(new Set(stored.map((m) => m._id))).toEqual(new Set(acks.flat().map((a) => a.id)));
-    const conversations = await db.collection<{ _id: string; messagesCount: number }>('conversations').find({ _id: { $in: convs.map((c) => c.id) } }).toArray();
+    const conversations = await db
+      .collection<{ _id: string; messagesCount: number }>('conversations')
+      .find({ _id: { $in: convs.map((c) => c.id) } })
+      .toArray();
     expect(conversations.map((c) => c.messagesCount)).toEqual(Array(PAIRS).fill(PER_SENDER));
     // One notification per message for recipients who were not looking, also exactly once.
     expect(await db.collection('notifications').countDocuments({ userId: { $in: recipients } })).toBe(PAIRS * PER_SENDER);
@@ -84,7 +89,8 @@ describe('chat across two nodes sharing Redis and MongoDB', () => {
     const conv = await call<Conversation>(a, 'conversation:create', { type: 'private', userId: bob });
 
     for (let k = 1; k <= 3; k++) await call<Ack>(a, 'message:send', { conversationId: conv.id, clientId: `u${k}`, type: 'text', text: `hi ${k}` });
-    const unreadIs = (n: number) => (f: { event?: string; data?: unknown }) => f.event === 'conversation:update' && (f.data as Conversation).id === conv.id && (f.data as Conversation).unreadCount === n;
+    const unreadIs = (n: number) => (f: { event?: string; data?: unknown }) =>
+      f.event === 'conversation:update' && (f.data as Conversation).id === conv.id && (f.data as Conversation).unreadCount === n;
     // Both devices see every message and the count reach 3, wherever they are connected.
     await Promise.all([bobOnA.waitFor(unreadIs(3)), bobOnB.waitFor(unreadIs(3))]);
     for (const device of [bobOnA, bobOnB]) {
@@ -109,7 +115,9 @@ describe('chat across two nodes sharing Redis and MongoDB', () => {
     expect(malloryOnB.frames.filter((f) => f.event !== undefined && f.event !== 'session:ready')).toEqual([]);
 
     await Promise.all(nodes.map((n) => queueDrained(n)));
-    const stored = await db.collection<{ _id: string; participantStatus: Array<{ userId: string; unreadCount: number }> }>('conversations').findOne({ _id: conv.id });
+    const stored = await db
+      .collection<{ _id: string; participantStatus: Array<{ userId: string; unreadCount: number }> }>('conversations')
+      .findOne({ _id: conv.id });
     expect(stored?.participantStatus.find((s) => s.userId === bob)?.unreadCount).toBe(1);
     expect(await db.collection('messages').countDocuments({ conversationId: conv.id })).toBe(4);
   }, 60_000);

@@ -3,13 +3,13 @@
  * rooms unique per run). Redis-only properties (several nodes, shards) are in redis-bus.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import type { Bus, RoomMessage } from '../../src/rooms/bus.js';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { MemoryBus } from '../../src/rooms/bus-memory.js';
-import { RoomMetrics } from '../../src/rooms/metrics.js';
 import { RedisBus } from '../../src/rooms/bus-redis.js';
+import type { Bus, RoomMessage } from '../../src/rooms/bus.js';
+import { RoomMetrics } from '../../src/rooms/metrics.js';
 
 type Factory = (historySize: number) => Bus;
 const log = pino({ level: 'silent' });

@@ -3,9 +3,9 @@
  * exact viewer counts with a kill -9, resume on another node, the refetch signal.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { histogramQuantile, metricValue, roomSeqs, waitUntil } from './helpers.js';
@@ -86,7 +86,14 @@ describe('livestreams across two nodes', () => {
     // The stream record reaches MongoDB through the write queue.
     const streams = mongo.db(mongoDb).collection<{ _id: string; status?: string }>('livestreams');
     await waitUntil(async () => (await streams.findOne({ _id: streamId }))?.status === 'ended');
-    expect(await streams.findOne({ _id: streamId })).toMatchObject({ hostId: `host-${streamId}`, title: 'Order', status: 'ended', version: 2, startedAt: expect.any(Date), endedAt: expect.any(Date) });
+    expect(await streams.findOne({ _id: streamId })).toMatchObject({
+      hostId: `host-${streamId}`,
+      title: 'Order',
+      status: 'ended',
+      version: 2,
+      startedAt: expect.any(Date),
+      endedAt: expect.any(Date),
+    });
   });
 
   it('co-hosts: invite reaches the invitee on its user room, accept and kick reach the stream', async () => {
@@ -205,7 +212,13 @@ describe('livestreams across two nodes', () => {
     expect(texts).toEqual(['missed 1', 'missed 2', 'missed 3', 'live 0', 'live 1', 'live 2', 'live 3', 'live 4']);
     // The replayed ones came before the ack.
     const ackIndex = back.frames.findIndex((f) => f.ack !== undefined);
-    expect(back.frames.slice(0, ackIndex).filter((f) => f.event === 'livestream:chat').map((f) => (f.data as { text: string }).text).slice(0, 3)).toEqual(['missed 1', 'missed 2', 'missed 3']);
+    expect(
+      back.frames
+        .slice(0, ackIndex)
+        .filter((f) => f.event === 'livestream:chat')
+        .map((f) => (f.data as { text: string }).text)
+        .slice(0, 3),
+    ).toEqual(['missed 1', 'missed 2', 'missed 3']);
     expect(await metricValue(a, 'livegate_resume_total', 'result="hit"')).toBeGreaterThanOrEqual(1);
 
     // Beyond the history window: an explicit refetch signal, then live events.

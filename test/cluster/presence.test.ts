@@ -1,10 +1,10 @@
 /** Presence on two gateway nodes over one real Redis: devices, invisible, visibility, dead node. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RedisContactDirectory } from '../../src/handlers/presence/contacts.js';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { RedisContactDirectory } from '../../src/handlers/presence/contacts.js';
 import { metricValue, waitUntil } from './helpers.js';
 
 interface Update {
@@ -86,8 +86,12 @@ describe('presence across two nodes', () => {
     ok(await me.request('presence:set', { status: 'invisible' }));
     expect((await watcher.waitFor((f) => f.event === 'presence:update' && (f.data as Update).status === 'offline')).data).toMatchObject({ userId: carol });
     const fresh = await open(b, dave);
-    expect(ok(await fresh.request('presence:subscribe', { userIds: [carol] }))['users']).toEqual([expect.objectContaining({ userId: carol, status: 'offline' })]);
-    expect(ok(await me.request('presence:subscribe', { userIds: [carol] }))['users']).toEqual([expect.objectContaining({ userId: carol, status: 'invisible' })]);
+    expect(ok(await fresh.request('presence:subscribe', { userIds: [carol] }))['users']).toEqual([
+      expect.objectContaining({ userId: carol, status: 'offline' }),
+    ]);
+    expect(ok(await me.request('presence:subscribe', { userIds: [carol] }))['users']).toEqual([
+      expect.objectContaining({ userId: carol, status: 'invisible' }),
+    ]);
     // Reconnecting while invisible stays invisible; nothing is announced.
     const second = await open(a, carol);
     await waitUntil(async () => Object.keys(await devicesOf(carol)).length === 2);

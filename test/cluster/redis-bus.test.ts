@@ -1,12 +1,12 @@
 /** The Redis engine as several nodes see it: exactly-once ordered delivery, shards, shard restart. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BUS_BATCH_MAX, RedisBus } from '../../src/rooms/bus-redis.js';
 import type { RoomMessage } from '../../src/rooms/bus.js';
 import { RoomMetrics } from '../../src/rooms/metrics.js';
-import { BUS_BATCH_MAX, RedisBus } from '../../src/rooms/bus-redis.js';
 import { removeDir, startRedis, type Service } from '../support/services.js';
 import { waitUntil } from './helpers.js';
 

@@ -3,13 +3,13 @@
  * and Socket.IO clients, and a restarted shard gets its subscriptions back without client action.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shardOf } from '../../src/rooms/sharding.js';
 import { NativeClient, sioConnect, sioConnected } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startRedis, type Service } from '../support/services.js';
-import { shardOf } from '../../src/rooms/sharding.js';
 
 /** A stream id whose room lands on `shard` of 2. */
 function streamOnShard(shard: number): string {

@@ -41,7 +41,9 @@ describe('single node, no redis', () => {
 
     expect((await back.request('presence:subscribe', { userIds: ['solo-host'] })).error?.code).toBe('forbidden');
     await back.request('user:follow', { userId: 'solo-host' });
-    expect((await back.request('presence:subscribe', { userIds: ['solo-host'] })).data).toEqual({ users: [{ userId: 'solo-host', status: 'online', lastSeen: null }] });
+    expect((await back.request('presence:subscribe', { userIds: ['solo-host'] })).data).toEqual({
+      users: [{ userId: 'solo-host', status: 'online', lastSeen: null }],
+    });
     await host.request('presence:set', { status: 'away' });
     expect((await back.waitForEvent('presence:update')).data).toEqual({ userId: 'solo-host', status: 'away', lastSeen: null });
   });

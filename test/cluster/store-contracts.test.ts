@@ -3,15 +3,15 @@
  * memory (single node) and Redis (real server; ids unique per run).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { MemoryStreamStore } from '../../src/handlers/livestream/streams-memory.js';
 import { RedisStreamStore } from '../../src/handlers/livestream/streams-redis.js';
 import type { StreamStore } from '../../src/handlers/livestream/streams.js';
+import { MemoryContactDirectory, RedisContactDirectory, type ContactDirectory } from '../../src/handlers/presence/contacts.js';
 import { MemoryPresenceStore } from '../../src/rooms/presence-memory.js';
 import { RedisPresenceStore } from '../../src/rooms/presence-redis.js';
 import type { PresenceStore } from '../../src/rooms/presence.js';
-import { MemoryContactDirectory, RedisContactDirectory, type ContactDirectory } from '../../src/handlers/presence/contacts.js';
 
 const redisClients: Redis[] = [];
 // The stream store's "live now" list is one global key: its tests use a database of their own
@@ -49,7 +49,15 @@ for (const [name, make] of Object.entries(engines)) {
     it('create makes a draft only its host can start; ending a draft conflicts; start keeps the draft title', async () => {
       const store = make.streams();
       const id = uid('s');
-      expect(await store.create(id, 'host', 'Draft', 1000)).toMatchObject({ streamId: id, hostId: 'host', title: 'Draft', status: 'created', createdAt: 1000, startedAt: undefined, endedAt: undefined });
+      expect(await store.create(id, 'host', 'Draft', 1000)).toMatchObject({
+        streamId: id,
+        hostId: 'host',
+        title: 'Draft',
+        status: 'created',
+        createdAt: 1000,
+        startedAt: undefined,
+        endedAt: undefined,
+      });
       await expect(store.create(id, 'host', 'Again', 1100)).rejects.toMatchObject({ code: 'conflict' });
       await expect(store.start(id, 'other', 'x', 1200)).rejects.toMatchObject({ code: 'conflict' });
       await expect(store.end(id, 'other', 1200)).rejects.toMatchObject({ code: 'forbidden' });
@@ -82,7 +90,11 @@ for (const [name, make] of Object.entries(engines)) {
       const after = await store.listLive(0, 2);
       expect(after.streams.map((s) => s.streamId)).toEqual([b, a]);
       expect(after.total).toBe(before - 1);
-      for (const [id, host] of [[a, 'h1'], [b, 'h2']] as const) await store.end(id, host, base + 6);
+      for (const [id, host] of [
+        [a, 'h1'],
+        [b, 'h2'],
+      ] as const)
+        await store.end(id, host, base + 6);
     });
 
     it('sums per-node viewer counts exactly, drops a node, and refuses counts for streams not live', async () => {

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync, mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeClient, sioConnect, sioConnected } from '../support/clients.js';
 import { TEST_SECRET, makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 
@@ -41,7 +41,13 @@ describe('token refusals (HS256, issuer and audience required)', () => {
       name: 'iat a year ahead',
       reason: 'issued_in_future',
       token: () =>
-        new SignJWT({ iat: Math.floor(Date.now() / 1000) + 365 * 86_400 }).setProtectedHeader({ alg: 'HS256' }).setSubject('time-traveller').setIssuer(good.issuer).setAudience(good.audience).setExpirationTime('2y').sign(new TextEncoder().encode(TEST_SECRET)),
+        new SignJWT({ iat: Math.floor(Date.now() / 1000) + 365 * 86_400 })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('time-traveller')
+          .setIssuer(good.issuer)
+          .setAudience(good.audience)
+          .setExpirationTime('2y')
+          .sign(new TextEncoder().encode(TEST_SECRET)),
     },
     // 2,000 characters: a 10,000-character sub does not fit in an upgrade URL (see the Socket.IO case below).
     { name: 'a 2,000-character sub', reason: 'claim_too_long', token: () => makeToken({ ...good, sub: 'x'.repeat(2000) }) },
@@ -126,7 +132,11 @@ describe('asymmetric keys', () => {
     expect((await client.request('session:info')).data).toMatchObject({ userId: 'rs-user' });
     await client.close();
     // Algorithm confusion: an HS256 token keyed with the public key must not pass.
-    const confused = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('mallory').setExpirationTime('5m').sign(new TextEncoder().encode(pem));
+    const confused = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(pem));
     const refused = await NativeClient.connect(gw.ws, { token: confused });
     expect((await refused.closed).code).toBe(4101);
   });

@@ -23,13 +23,21 @@ interface Rule {
   expr: string;
 }
 
-const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'livegate-dashboard.json'), 'utf8')) as { panels: Panel[]; templating: { list: Array<{ definition: string }> } };
-const rules = (parse(readFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+const dashboard = JSON.parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'livegate-dashboard.json'), 'utf8')) as {
+  panels: Panel[];
+  templating: { list: Array<{ definition: string }> };
+};
+const rules = (parse(readFileSync(join(ROOT, 'deploy', 'prometheus', 'alerts.yml'), 'utf8')) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap(
+  (g) => g.rules,
+);
 
 /** Every query of the dashboard and the rules, named by where it is. */
 const queries: Array<{ where: string; expr: string }> = [
   ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel "${p.title}"`, expr: t.expr }))),
-  ...dashboard.templating.list.map((v) => ({ where: 'dashboard variable', expr: v.definition.replace(/^label_values\((\w+),\s*(\w+)\)$/, 'sum by ($2) ($1)') })),
+  ...dashboard.templating.list.map((v) => ({
+    where: 'dashboard variable',
+    expr: v.definition.replace(/^label_values\((\w+),\s*(\w+)\)$/, 'sum by ($2) ($1)'),
+  })),
   ...rules.map((r) => ({ where: `rule ${r.alert ?? r.record}`, expr: r.expr })),
 ];
 
@@ -59,22 +67,35 @@ function missing(refs: ExprRefs, scrape: Scrape): string[] {
     for (const label of matchers) if (!labels.has(label) && !PROMETHEUS_OWN.labels.has(label)) problems.push(`metric ${metric} has no label ${label}`);
   }
   if (withSeries > 0) {
-    for (const label of refs.grouping) if (label !== 'le' && !seen.has(label) && !PROMETHEUS_OWN.labels.has(label)) problems.push(`no metric of the query has the label ${label}`);
+    for (const label of refs.grouping)
+      if (label !== 'le' && !seen.has(label) && !PROMETHEUS_OWN.labels.has(label)) problems.push(`no metric of the query has the label ${label}`);
   }
   return problems;
 }
 
 describe('metric references parser', () => {
   it('finds metric names and labels in PromQL, skipping functions, keywords, variables and durations', () => {
-    expect(metricRefs('histogram_quantile(0.99, sum by (le, route) (rate(livegate_http_request_duration_seconds_bucket{node=~"$node", route!="x"}[$__rate_interval])))')).toEqual({
+    expect(
+      metricRefs(
+        'histogram_quantile(0.99, sum by (le, route) (rate(livegate_http_request_duration_seconds_bucket{node=~"$node", route!="x"}[$__rate_interval])))',
+      ),
+    ).toEqual({
       metrics: [{ metric: 'livegate_http_request_duration_seconds_bucket', matchers: ['node', 'route'] }],
       grouping: ['le', 'route'],
     });
-    expect(metricRefs('sum(rate(a_total[5m])) > 3 * (sum(rate(a_total[1h] offset 5m)) or vector(0)) and on (node) b == 1e3').metrics.map((m) => m.metric)).toEqual(['a_total', 'a_total', 'b']);
+    expect(
+      metricRefs('sum(rate(a_total[5m])) > 3 * (sum(rate(a_total[1h] offset 5m)) or vector(0)) and on (node) b == 1e3').metrics.map((m) => m.metric),
+    ).toEqual(['a_total', 'a_total', 'b']);
     const scrape = parseScrape('# HELP h x\n# TYPE h histogram\nh_bucket{le="1",node="n"} 1\n# TYPE c counter\nc{reason="r"} 2\n');
     expect([...scrape.names].sort()).toEqual(['c', 'h_bucket', 'h_count', 'h_sum']);
-    expect(missing(metricRefs('sum by (reason) (rate(c[5m])) + sum(h_sum) + sum(h)'), scrape)).toEqual(['metric h_sum has no series after the traffic', 'metric h is not exported']);
-    expect(missing(metricRefs('sum by (dialect) (c{kind="x"})'), scrape)).toEqual(['metric c has no label kind', 'no metric of the query has the label dialect']);
+    expect(missing(metricRefs('sum by (reason) (rate(c[5m])) + sum(h_sum) + sum(h)'), scrape)).toEqual([
+      'metric h_sum has no series after the traffic',
+      'metric h is not exported',
+    ]);
+    expect(missing(metricRefs('sum by (dialect) (c{kind="x"})'), scrape)).toEqual([
+      'metric c has no label kind',
+      'no metric of the query has the label dialect',
+    ]);
   });
 });
 
@@ -119,7 +140,11 @@ describe('the Grafana dashboard and the alert rules name only what the gateway e
     await receiver.waitForCount(1, 20_000);
     let limited = 0;
     for (let i = 0; i < 30 && limited === 0; i++) {
-      if ((await fetch(`${gw.http}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"dash-burst"}' })).status === 429) limited++;
+      if (
+        (await fetch(`${gw.http}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"userId":"dash-burst"}' }))
+          .status === 429
+      )
+        limited++;
     }
     expect(limited).toBe(1);
     // The write queue drained what the gift queued (so write ops and batch histograms have samples).
@@ -147,15 +172,36 @@ describe('the Grafana dashboard and the alert rules name only what the gateway e
   it('covers what the dashboard is for, with no panel or rule left without a query', () => {
     const titles = dashboard.panels.filter((p) => p.type !== 'row').map((p) => p.title);
     for (const needed of [
-      'Connections by node and dialect', 'Frames in / s by event', 'Frames out / s by event', 'Deliveries / s', 'Publish-to-deliver latency',
-      'Dropped frames / s by reason', 'Slow consumers', 'Rooms and bus subscriptions', 'Bus publish batch size', 'Write-queue length',
-      'Write-queue lag', 'Write failures and retries / s', 'Gift sends / s by outcome', 'Ledger errors', 'Webhook backlog',
-      'HTTP latency p99 by route', 'Event-loop lag',
-    ]) expect(titles).toContain(needed);
+      'Connections by node and dialect',
+      'Frames in / s by event',
+      'Frames out / s by event',
+      'Deliveries / s',
+      'Publish-to-deliver latency',
+      'Dropped frames / s by reason',
+      'Slow consumers',
+      'Rooms and bus subscriptions',
+      'Bus publish batch size',
+      'Write-queue length',
+      'Write-queue lag',
+      'Write failures and retries / s',
+      'Gift sends / s by outcome',
+      'Ledger errors',
+      'Webhook backlog',
+      'HTTP latency p99 by route',
+      'Event-loop lag',
+    ])
+      expect(titles).toContain(needed);
     expect(dashboard.panels.filter((p) => p.type !== 'row' && (p.targets ?? []).length === 0)).toEqual([]);
-    expect(rules.map((r) => r.alert)).toEqual(expect.arrayContaining([
-      'LivegateWriteQueueLag', 'LivegateSlowConsumerCloses', 'LivegateEventLoopLag', 'LivegateRedisUnreachable', 'LivegateMongoUnreachable', 'LivegateAuthFailureSpike',
-    ]));
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining([
+        'LivegateWriteQueueLag',
+        'LivegateSlowConsumerCloses',
+        'LivegateEventLoopLag',
+        'LivegateRedisUnreachable',
+        'LivegateMongoUnreachable',
+        'LivegateAuthFailureSpike',
+      ]),
+    );
   });
 
   it('every metric and label a panel or rule names is exported by a gateway on Redis and MongoDB', () => {
@@ -167,7 +213,9 @@ describe('the Grafana dashboard and the alert rules name only what the gateway e
   });
 
   it('the alert rules pass promtool check rules, and the Prometheus config that loads them passes check config', () => {
-    expect(execFileSync('promtool', ['check', 'rules', join(ROOT, 'deploy', 'prometheus', 'alerts.yml')], { encoding: 'utf8' })).toMatch(/SUCCESS: \d+ rules found/);
+    expect(execFileSync('promtool', ['check', 'rules', join(ROOT, 'deploy', 'prometheus', 'alerts.yml')], { encoding: 'utf8' })).toMatch(
+      /SUCCESS: \d+ rules found/,
+    );
     const config = execFileSync('promtool', ['check', 'config', join(ROOT, 'deploy', 'prometheus.yml')], { encoding: 'utf8' });
     expect(config).toContain('SUCCESS: 1 rule files found');
   });

@@ -28,13 +28,18 @@ async function startEntry(upstreams: [number, number]): Promise<{ port: number; 
     .replace('listen 8080;', `listen 127.0.0.1:${port};`);
   expect(rendered).not.toContain('gateway-');
   writeFileSync(join(dir, 'nginx.conf'), rendered);
-  const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')}; error_log stderr warn;`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', `daemon off; pid ${join(dir, 'nginx.pid')}; error_log stderr warn;`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   // nginx has no ready line: the port answers once the workers run.
   for (;;) {
     if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/nginx-health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/nginx-health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -109,13 +114,16 @@ describe('docker-compose entry point (nginx) in front of two gateway nodes', () 
     expect((await fetch(`${base}/openapi.json`)).status).toBe(200);
   });
 
-  it("the compose healthcheck command passes on a ready node and fails on a port that does not answer", async () => {
+  it('the compose healthcheck command passes on a ready node and fails on a port that does not answer', async () => {
     const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { healthcheck?: { test: string[] } }> };
     const test = compose.services['gateway-1']!.healthcheck!.test;
     expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
     const script = (port: number): string => test[3]!.replace('127.0.0.1:8080', `127.0.0.1:${port}`);
     const run = (port: number): Promise<number> =>
-      promisify(execFile)(process.execPath, ['-e', script(port)]).then(() => 0, (err: { code?: number }) => err.code ?? -1);
+      promisify(execFile)(process.execPath, ['-e', script(port)]).then(
+        () => 0,
+        (err: { code?: number }) => err.code ?? -1,
+      );
     expect(await run(gateways[0]!.port)).toBe(0);
     expect(await run(await freePort())).toBe(1);
   });

@@ -11,7 +11,10 @@ describe('event documentation', () => {
     const events = (await gw.waitForLog((l) => l.msg === 'listening'))['events'] as string[];
     await gw.stop();
     const dir = join(ROOT, 'docs', 'events');
-    const docs = [readFileSync(join(ROOT, 'docs', 'PROTOCOL.md'), 'utf8'), ...(existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')) : [])].join('\n');
+    const docs = [
+      readFileSync(join(ROOT, 'docs', 'PROTOCOL.md'), 'utf8'),
+      ...(existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')) : []),
+    ].join('\n');
     const undocumented = events.filter((e) => !docs.includes('`' + e + '`'));
     expect(events.length).toBeGreaterThan(0);
     expect(undocumented).toEqual([]);

@@ -86,7 +86,15 @@ describe('remote JWKS with rotation on two nodes', () => {
   it('accepts tokens of a rotated-in key without a restart; made-up kids cost at most one refetch per interval', async () => {
     // Rotation: the provider publishes the new key beside the old one.
     jwks.keys = [k2, k1];
-    await windowPassed(Math.max(...a.logs.concat(b.logs).filter((l) => l.msg === 'listening').map((l) => Date.parse(l['time'] as string))), REFETCH_INTERVAL_MS);
+    await windowPassed(
+      Math.max(
+        ...a.logs
+          .concat(b.logs)
+          .filter((l) => l.msg === 'listening')
+          .map((l) => Date.parse(l['time'] as string)),
+      ),
+      REFETCH_INTERVAL_MS,
+    );
     for (const [node, gw] of nodes()) {
       const before = jwks.hitsOf(node);
       // At once: 5 tokens with the new key and 20 with kids nobody published.

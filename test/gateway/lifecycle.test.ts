@@ -1,6 +1,5 @@
 import { describe, expect, it, inject } from 'vitest';
-import { NativeClient } from '../support/clients.js';
-import { sioConnect, sioConnected } from '../support/clients.js';
+import { NativeClient, sioConnect, sioConnected } from '../support/clients.js';
 import { makeToken, startGateway, startGatewayExpectingFailure } from '../support/gateway.js';
 
 describe('process lifecycle', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { msgpack } from '../../src/gateway/codecs/native.js';
 import { NativeClient, type Closed } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { msgpack } from '../../src/gateway/codecs/native.js';
 
 /** Every kind of bad input gets a typed error or a documented close, and nobody else notices. */
 describe('malformed input', () => {
@@ -49,7 +49,8 @@ describe('malformed input', () => {
 
   it('a frame that is not an envelope -> bad_request', async () => {
     const c = await native();
-    for (const raw of ['[1,2,3]', '"hello"', 'null', '{"event": 42, "id": 3}', '{"event": "x y", "id": 4}', '{"event": "session:info", "id": {"a": 1}}']) c.sendRaw(raw);
+    for (const raw of ['[1,2,3]', '"hello"', 'null', '{"event": 42, "id": 3}', '{"event": "x y", "id": 4}', '{"event": "session:info", "id": {"a": 1}}'])
+      c.sendRaw(raw);
     await c.waitFor(() => c.frames.filter((f) => f.error?.code === 'bad_request').length === 6);
     // An envelope with a usable id gets the error as that id's ack.
     expect(c.frames.find((f) => f.ack === 3)?.error?.code).toBe('bad_request');
@@ -79,8 +80,8 @@ describe('malformed input', () => {
     const c = await native();
     c.sendRaw(JSON.stringify({ event: 'session:info', id: 1, data: { pad: 'x'.repeat(8000) } }));
     const closed: Closed = await c.closed;
-    expect(closed).toEqual({ code: 1009, reason: "frame exceeds 4096 bytes" });
-    expect(c.frames.at(-1)?.error?.code).toBe("payload_too_large");
+    expect(closed).toEqual({ code: 1009, reason: 'frame exceeds 4096 bytes' });
+    expect(c.frames.at(-1)?.error?.code).toBe('payload_too_large');
     await bystanderStillServed();
   });
 

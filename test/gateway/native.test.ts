@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { msgpack } from '../../src/gateway/codecs/native.js';
 import { NativeClient } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { msgpack } from '../../src/gateway/codecs/native.js';
 
 describe('native dialect', () => {
   let gw: GatewayProcess;

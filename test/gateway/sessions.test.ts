@@ -3,11 +3,11 @@
  * in place (rooms kept), a close with 4104 at `exp` + grace for one that did not refresh
  * (Socket.IO: `41` first); and revocation through the server API on two nodes.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { API_KEY, api } from '../bridge/helpers.js';
 import { NativeClient, sioConnect, sioConnected } from '../support/clients.js';
 import { TEST_SECRET, makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { API_KEY, api } from '../bridge/helpers.js';
 
 const LEAD_MS = 2000;
 const GRACE_MS = 1000;
@@ -22,7 +22,12 @@ const nowSec = (): number => Math.floor(Date.now() / 1000);
 describe('token lifetime on a live socket', () => {
   let gw: GatewayProcess;
   beforeAll(async () => {
-    gw = await startGateway({ SESSION_EXPIRING_LEAD_MS: String(LEAD_MS), SESSION_EXPIRY_GRACE_MS: String(GRACE_MS), SERVICE_API_KEYS: API_KEY, JWT_CLOCK_TOLERANCE_SEC: '0' });
+    gw = await startGateway({
+      SESSION_EXPIRING_LEAD_MS: String(LEAD_MS),
+      SESSION_EXPIRY_GRACE_MS: String(GRACE_MS),
+      SERVICE_API_KEYS: API_KEY,
+      JWT_CLOCK_TOLERANCE_SEC: '0',
+    });
   });
   afterAll(async () => {
     await gw?.stop();
@@ -45,8 +50,14 @@ describe('token lifetime on a live socket', () => {
     // Refused refreshes leave the connection as it was.
     expect((await refresher.request('session:refresh', { token: await token('someone-else', nowSec() + 600) })).error?.code).toBe('forbidden');
     expect((await refresher.request('session:refresh', { token: await token('refresher', exp) })).error?.code).toBe('conflict');
-    expect((await refresher.request('session:refresh', { token: 'garbage' })).error).toMatchObject({ code: 'unauthorized', message: 'token refused: malformed' });
-    expect((await refresher.request('session:refresh', { token: await token('refresher', nowSec() - 5) })).error).toMatchObject({ code: 'unauthorized', message: 'token refused: expired' });
+    expect((await refresher.request('session:refresh', { token: 'garbage' })).error).toMatchObject({
+      code: 'unauthorized',
+      message: 'token refused: malformed',
+    });
+    expect((await refresher.request('session:refresh', { token: await token('refresher', nowSec() - 5) })).error).toMatchObject({
+      code: 'unauthorized',
+      message: 'token refused: expired',
+    });
 
     const later = nowSec() + 600;
     const refreshed = await refresher.request('session:refresh', { token: await token('refresher', later) });
@@ -88,7 +99,10 @@ describe('token lifetime on a live socket', () => {
     const socket = sioConnect(gw.http, { token: await token('sio-refresher', nowSec() + 2) });
     await sioConnected(socket);
     const later = nowSec() + 600;
-    expect(await socket.emitWithAck('session:refresh', { token: await token('sio-refresher', later) })).toEqual({ userId: 'sio-refresher', expiresAt: new Date(later * 1000).toISOString() });
+    expect(await socket.emitWithAck('session:refresh', { token: await token('sio-refresher', later) })).toEqual({
+      userId: 'sio-refresher',
+      expiresAt: new Date(later * 1000).toISOString(),
+    });
     expect(await socket.emitWithAck('session:refresh', { token: '' })).toMatchObject({ error: { code: 'validation_failed' } });
     socket.close();
   });
@@ -153,7 +167,7 @@ describe('revocation on two nodes', () => {
 
     for (const gw of [a, b]) {
       const again = await NativeClient.connect(gw.ws, { token: old });
-      expect(await again.closed).toEqual({ code: 4101, reason: 'unauthorized: token was revoked (issued before the user\'s sessions were revoked)' });
+      expect(await again.closed).toEqual({ code: 4101, reason: "unauthorized: token was revoked (issued before the user's sessions were revoked)" });
       const http = await fetch(`${gw.http}/api/auth/me`, { headers: { authorization: `Bearer ${old}` } });
       expect(http.status).toBe(401);
     }

@@ -1,6 +1,6 @@
 /** Standalone auth against a real gateway and FerretDB: register, login, rotate, reuse detection, logout, me. */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NativeClient } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { errorCode, http } from '../support/http.js';
@@ -35,7 +35,10 @@ describe('/api/auth', () => {
     expect(res.body.user).toMatchObject({ email: `alice-${tag}@example.com`, username: `alice_${tag}`, role: 'user', source: 'local' });
     expect(res.body.tokens.tokenType).toBe('Bearer');
 
-    const stored = await mongo.db(dbName).collection('users').findOne({ _id: res.body.user.id as never });
+    const stored = await mongo
+      .db(dbName)
+      .collection('users')
+      .findOne({ _id: res.body.user.id as never });
     expect(stored?.['passwordHash']).toMatch(/^scrypt\$32768\$8\$3\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/);
     expect(JSON.stringify(stored)).not.toContain(password);
 
@@ -94,7 +97,7 @@ describe('/api/auth', () => {
     expect((await http(gw, 'POST', '/api/auth/refresh', { body: { refreshToken: 42 } })).status).toBe(422);
   });
 
-  it('logs out its own login only: 401 without a token, 403 for another user\'s refresh token', async () => {
+  it("logs out its own login only: 401 without a token, 403 for another user's refresh token", async () => {
     const frank = (await register('frank')).body.tokens;
     const grace = (await register('grace')).body.tokens;
     expect((await http(gw, 'POST', '/api/auth/logout', { body: { refreshToken: frank.refreshToken } })).status).toBe(401);

@@ -11,7 +11,10 @@ describe('development token endpoint', () => {
   let off: GatewayProcess;
 
   beforeAll(async () => {
-    [on, off] = await Promise.all([startGateway({ DEV_TOKENS: 'true', JWT_ISSUER: 'livegate-dev' }), startGateway({ JWT_ISSUER: 'livegate-dev', MONGO_URL: inject('mongoUrl'), MONGO_DB: `devtoken_${process.pid}` })]);
+    [on, off] = await Promise.all([
+      startGateway({ DEV_TOKENS: 'true', JWT_ISSUER: 'livegate-dev' }),
+      startGateway({ JWT_ISSUER: 'livegate-dev', MONGO_URL: inject('mongoUrl'), MONGO_DB: `devtoken_${process.pid}` }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([on?.stop(), off?.stop()]);
@@ -21,7 +24,9 @@ describe('development token endpoint', () => {
     const res = await http(off, 'POST', '/api/dev/token', { body: { userId: 'alice' } });
     expect(res.status).toBe(403);
     expect(errorCode(res)).toBe('forbidden');
-    const doc = (await http<{ paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>> }>(off, 'GET', '/openapi.json')).body;
+    const doc = (
+      await http<{ paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>> }>(off, 'GET', '/openapi.json')
+    ).body;
     const op = doc.paths['/api/dev/token']?.['post'];
     expect(op?.operationId).toBe('issueDevToken');
     expect(Object.keys(op?.responses ?? {})).toEqual(expect.arrayContaining(['201', '403', '422']));
@@ -63,7 +68,14 @@ describe('development token endpoint', () => {
   });
 
   it('answers unavailable when the gateway verifies with a public key only (nothing to sign with)', async () => {
-    const signer = new DevTokenSigner({ secret: undefined, publicKey: '-----BEGIN PUBLIC KEY-----', jwksFile: undefined, algorithms: ['RS256'], issuer: undefined, audience: undefined });
+    const signer = new DevTokenSigner({
+      secret: undefined,
+      publicKey: '-----BEGIN PUBLIC KEY-----',
+      jwksFile: undefined,
+      algorithms: ['RS256'],
+      issuer: undefined,
+      audience: undefined,
+    });
     await expect(signer.sign('alice', 'Alice')).rejects.toMatchObject({ code: 'unavailable' });
   });
 });

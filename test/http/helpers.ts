@@ -1,6 +1,6 @@
 /** Shared setup for the domain HTTP suites: one gateway + FerretDB database per file, users by role. */
-import { inject } from 'vitest';
 import { MongoClient, type Db } from 'mongodb';
+import { inject } from 'vitest';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { errorCode, http, type HttpOptions, type HttpReply } from '../support/http.js';
 
@@ -25,7 +25,14 @@ export async function domainEnv(name: string, env: Record<string, string> = {}):
   const dbName = `${name}_${process.pid}`;
   // The per-user HTTP rate limit (60 burst, 20/s) is raised: a test calling quickly with one token would
   // otherwise get a 429 on a fast machine only. test/http/rate-limit.test.ts covers the limit itself.
-  const gw = await startGateway({ MONGO_URL: inject('mongoUrl'), MONGO_DB: dbName, SERVICE_API_KEYS: SERVICE_KEY, HTTP_RATE_LIMIT_PER_SEC: '1000', HTTP_RATE_LIMIT_BURST: '1000', ...env });
+  const gw = await startGateway({
+    MONGO_URL: inject('mongoUrl'),
+    MONGO_DB: dbName,
+    SERVICE_API_KEYS: SERVICE_KEY,
+    HTTP_RATE_LIMIT_PER_SEC: '1000',
+    HTTP_RATE_LIMIT_BURST: '1000',
+    ...env,
+  });
   const mongo = await new MongoClient(inject('mongoUrl')).connect();
   const tag = Math.random().toString(36).slice(2, 8);
   return {

@@ -17,7 +17,11 @@ describe('levels', () => {
   beforeAll(async () => {
     env = await domainEnv('levels');
     const admin = await env.user('admin', 'admin');
-    for (const [level, minXP, maxXP] of [[1, 0, 100], [2, 100, 300], [3, 300, 1000]] as const) {
+    for (const [level, minXP, maxXP] of [
+      [1, 0, 100],
+      [2, 100, 300],
+      [3, 300, 1000],
+    ] as const) {
       const res = await env.call<Level>('POST', '/api/levels', { token: admin.token, body: { level, name: `L${level}`, minXP, maxXP, color: '#ff0000' } });
       expect(res.status).toBe(201);
       levels.push(res.body);
@@ -52,7 +56,17 @@ describe('levels', () => {
   it('reads a seeded level by its readable id (npm run seed writes level-1 ... level-10)', async () => {
     const alice = await env.user('alice');
     const id = `level-${env.tag}`;
-    await env.db.collection('levels').insertOne({ _id: id as never, level: 90, name: 'Seeded', minXP: 90_000, maxXP: 91_000, rewards: { coins: 0, badges: [], features: [] }, icon: null, color: null, createdAt: new Date() });
+    await env.db.collection('levels').insertOne({
+      _id: id as never,
+      level: 90,
+      name: 'Seeded',
+      minXP: 90_000,
+      maxXP: 91_000,
+      rewards: { coins: 0, badges: [], features: [] },
+      icon: null,
+      color: null,
+      createdAt: new Date(),
+    });
     expect((await env.call<Level>('GET', `/api/levels/${id}`, { token: alice.token })).body).toMatchObject({ id, level: 90, name: 'Seeded' });
     expect(outcome(await env.call('GET', '/api/levels/level-404', { token: alice.token }))).toEqual([404, 'not_found']);
   });
@@ -60,9 +74,18 @@ describe('levels', () => {
   it('only admins create levels: 403 for users, 409 for a duplicate number, 422 for minXP >= maxXP', async () => {
     const alice = await env.user('alice');
     const admin = await env.user('admin', 'admin');
-    expect(outcome(await env.call('POST', '/api/levels', { token: alice.token, body: { level: 9, name: 'x', minXP: 0, maxXP: 1 } }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', '/api/levels', { token: admin.token, body: { level: 1, name: 'again', minXP: 0, maxXP: 5 } }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('POST', '/api/levels', { token: admin.token, body: { level: 8, name: 'x', minXP: 50, maxXP: 50 } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', '/api/levels', { token: alice.token, body: { level: 9, name: 'x', minXP: 0, maxXP: 1 } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
+    expect(outcome(await env.call('POST', '/api/levels', { token: admin.token, body: { level: 1, name: 'again', minXP: 0, maxXP: 5 } }))).toEqual([
+      409,
+      'conflict',
+    ]);
+    expect(outcome(await env.call('POST', '/api/levels', { token: admin.token, body: { level: 8, name: 'x', minXP: 50, maxXP: 50 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
   });
 
   it('grants XP with service credentials only, shows my level and pushes level:up live', async () => {
@@ -70,8 +93,14 @@ describe('levels', () => {
     const socket = await NativeClient.connect(env.gw.ws, { token: bob.token });
     await socket.request('session:info');
     expect(outcome(await env.call('POST', '/api/levels/xp', { token: bob.token, body: { userId: bob.id, amount: 500 } }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', '/api/levels/xp', { headers: { 'x-api-key': 'wrong' }, body: { userId: bob.id, amount: 5 } }))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('POST', '/api/levels/xp', { headers: { 'x-api-key': SERVICE_KEY }, body: { userId: bob.id, amount: 0 } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', '/api/levels/xp', { headers: { 'x-api-key': 'wrong' }, body: { userId: bob.id, amount: 5 } }))).toEqual([
+      401,
+      'unauthorized',
+    ]);
+    expect(outcome(await env.call('POST', '/api/levels/xp', { headers: { 'x-api-key': SERVICE_KEY }, body: { userId: bob.id, amount: 0 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
 
     const first = await env.call('POST', '/api/levels/xp', { headers: { 'x-api-key': SERVICE_KEY }, body: { userId: bob.id, amount: 50 } });
     // Level 1 starts at 0 XP: reaching 50 is not a new level.
@@ -88,7 +117,10 @@ describe('levels', () => {
     expect(mine.body.progress).toBeCloseTo(0.5);
     // Someone else's XP is not readable through my-level: carol sees her own zero.
     const carol = await env.user('carol');
-    expect((await env.call<{ xp: number; userId: string }>('GET', '/api/levels/my-level', { token: carol.token })).body).toMatchObject({ userId: carol.id, xp: 0 });
+    expect((await env.call<{ xp: number; userId: string }>('GET', '/api/levels/my-level', { token: carol.token })).body).toMatchObject({
+      userId: carol.id,
+      xp: 0,
+    });
     await socket.close();
   });
 });
@@ -98,15 +130,36 @@ describe('supporters', () => {
   beforeAll(async () => {
     env = await domainEnv('supporters');
     await env.db.collection('supporter_badges').insertMany([
-      { _id: 'bronze' as never, name: 'Bronze', description: '', icon: 'b.png', color: '#c0c0c0', requirement: 'gifts', threshold: 100, isActive: true, rarity: 'common' },
-      { _id: 'gold' as never, name: 'Gold', description: '', icon: 'g.png', color: '#ffd700', requirement: 'gifts', threshold: 1000, isActive: true, rarity: 'epic' },
+      {
+        _id: 'bronze' as never,
+        name: 'Bronze',
+        description: '',
+        icon: 'b.png',
+        color: '#c0c0c0',
+        requirement: 'gifts',
+        threshold: 100,
+        isActive: true,
+        rarity: 'common',
+      },
+      {
+        _id: 'gold' as never,
+        name: 'Gold',
+        description: '',
+        icon: 'g.png',
+        color: '#ffd700',
+        requirement: 'gifts',
+        threshold: 1000,
+        isActive: true,
+        rarity: 'epic',
+      },
     ]);
   });
   afterAll(async () => {
     await env.stop();
   });
 
-  const record = (body: Record<string, unknown>, headers: Record<string, string> = { 'x-api-key': SERVICE_KEY }) => env.call('POST', '/api/supporters/record', { headers, body });
+  const record = (body: Record<string, unknown>, headers: Record<string, string> = { 'x-api-key': SERVICE_KEY }) =>
+    env.call('POST', '/api/supporters/record', { headers, body });
 
   it("ranks a creator's supporters by coins with their badge, and the global top", async () => {
     const creator = `creator-${env.tag}`;
@@ -117,7 +170,11 @@ describe('supporters', () => {
     await record({ creatorId: other, supporterId: `s1-${env.tag}`, coins: 2000 });
     const viewer = await env.user('viewer');
 
-    const list = await env.call<Page<{ userId: string; rank: number; totalCoins: number; giftCount: number; badge: { name: string } | null }>>('GET', `/api/supporters/${creator}`, { token: viewer.token });
+    const list = await env.call<Page<{ userId: string; rank: number; totalCoins: number; giftCount: number; badge: { name: string } | null }>>(
+      'GET',
+      `/api/supporters/${creator}`,
+      { token: viewer.token },
+    );
     expect(list.status).toBe(200);
     expect(list.body.total).toBe(2);
     expect(list.body.items.map((s) => [s.userId, s.rank, s.totalCoins, s.giftCount, s.badge?.name ?? null])).toEqual([
@@ -142,7 +199,9 @@ describe('supporters', () => {
   it('only the backend records support: 401 without credentials, 403 for a user token, 422 for bad input', async () => {
     const user = await env.user('sneaky');
     expect(outcome(await record({ creatorId: 'c', supporterId: user.id, coins: 1 }, {}))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('POST', '/api/supporters/record', { token: user.token, body: { creatorId: 'c', supporterId: user.id, coins: 1_000_000 } }))).toEqual([403, 'forbidden']);
+    expect(
+      outcome(await env.call('POST', '/api/supporters/record', { token: user.token, body: { creatorId: 'c', supporterId: user.id, coins: 1_000_000 } })),
+    ).toEqual([403, 'forbidden']);
     expect(outcome(await record({ creatorId: 'c', supporterId: 'c', coins: 1 }))).toEqual([422, 'validation_failed']);
     expect(outcome(await record({ creatorId: 'c', supporterId: 'd', coins: -5 }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/supporters/top'))).toEqual([401, 'unauthorized']);

@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, fund } from '../money/support.js';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { removeDir, startRedis } from '../support/services.js';
-import { eventually, fund } from '../money/support.js';
 import { FORGED, domainEnv, outcome, type Actor, type DomainEnv, type Page } from './helpers.js';
 
 interface Livestream {
@@ -105,7 +105,8 @@ async function liveStream(host: Actor, title = 'on air'): Promise<Livestream> {
 const dataOf = <T>(frame: ServerFrame): T => frame.data as T;
 
 /** Several users at once, typed one per name. */
-const users = <N extends readonly string[]>(...names: N): Promise<{ [K in keyof N]: Actor }> => Promise.all(names.map((n) => env.user(n))) as Promise<{ [K in keyof N]: Actor }>;
+const users = <N extends readonly string[]>(...names: N): Promise<{ [K in keyof N]: Actor }> =>
+  Promise.all(names.map((n) => env.user(n))) as Promise<{ [K in keyof N]: Actor }>;
 
 describe('livestreams', () => {
   it('create -> start -> end over HTTP is the stream the sockets see; the room gets livestream:ended', async () => {
@@ -116,7 +117,16 @@ describe('livestreams', () => {
     const created = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title: 'Morning show' } });
     expect(created.status).toBe(201);
     const streamId = created.body.streamId;
-    expect(created.body).toMatchObject({ hostId: host.id, title: 'Morning show', status: 'created', startedAt: null, endedAt: null, viewers: 0, cohosts: [], room: `live:${streamId}` });
+    expect(created.body).toMatchObject({
+      hostId: host.id,
+      title: 'Morning show',
+      status: 'created',
+      startedAt: null,
+      endedAt: null,
+      viewers: 0,
+      cohosts: [],
+      room: `live:${streamId}`,
+    });
     // A draft is its host's: others do not see it (admins do); nobody can watch it yet.
     expect(outcome(await env.call('GET', `/api/livestreams/${streamId}`, { token: other.token }))).toEqual([404, 'not_found']);
     expect((await env.call<Livestream>('GET', `/api/livestreams/${streamId}`, { token: admin.token })).body.status).toBe('created');
@@ -157,9 +167,14 @@ describe('livestreams', () => {
     expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/start`, { token: host.token }))).toEqual([409, 'conflict']);
     expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/join`, { token: watcher.token }))).toEqual([409, 'conflict']);
     expect((await env.call<{ stream: Livestream }>('POST', `/api/livestreams/${streamId}/leave`, { token: watcher.token })).body.stream.status).toBe('ended');
-    expect((await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=100', { token: other.token })).body.items.map((s) => s.streamId)).not.toContain(streamId);
+    expect((await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=100', { token: other.token })).body.items.map((s) => s.streamId)).not.toContain(
+      streamId,
+    );
 
-    const record = await eventually(() => env.db.collection('livestreams').findOne({ _id: streamId as never }), (d) => d?.['status'] === 'ended');
+    const record = await eventually(
+      () => env.db.collection('livestreams').findOne({ _id: streamId as never }),
+      (d) => d?.['status'] === 'ended',
+    );
     expect(record).toMatchObject({ hostId: host.id, title: 'Morning show', status: 'ended', version: 2 });
   });
 
@@ -170,13 +185,19 @@ describe('livestreams', () => {
     const created = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title: 'Draft title', streamId: `draft-${env.tag}` } });
     const started = await hostSocket.request('livestream:start', { title: 'ignored', streamId: created.body.streamId });
     expect(started.error).toBeUndefined();
-    expect((await env.call<Livestream>('GET', `/api/livestreams/${created.body.streamId}`, { token: host.token })).body).toMatchObject({ status: 'live', title: 'Draft title' });
+    expect((await env.call<Livestream>('GET', `/api/livestreams/${created.body.streamId}`, { token: host.token })).body).toMatchObject({
+      status: 'live',
+      title: 'Draft title',
+    });
     // Started over the socket, ended over HTTP: the host's own socket hears the end.
     const direct = await hostSocket.request('livestream:start', { title: 'Direct' });
     const directId = dataOf<{ streamId: string }>(direct).streamId;
     expect((await env.call<Livestream>('GET', `/api/livestreams/${directId}`, { token: host.token })).body).toMatchObject({ status: 'live', title: 'Direct' });
     await env.call('POST', `/api/livestreams/${directId}/end`, { token: host.token });
-    expect(dataOf(await hostSocket.waitFor((f) => f.event === 'livestream:ended' && dataOf<{ streamId: string }>(f).streamId === directId))).toEqual({ streamId: directId, endedBy: host.id });
+    expect(dataOf(await hostSocket.waitFor((f) => f.event === 'livestream:ended' && dataOf<{ streamId: string }>(f).streamId === directId))).toEqual({
+      streamId: directId,
+      endedBy: host.id,
+    });
     await hostSocket.request('livestream:end', { streamId: created.body.streamId });
     expect((await env.call<Livestream>('GET', `/api/livestreams/${created.body.streamId}`, { token: host.token })).body.status).toBe('ended');
   });
@@ -200,13 +221,19 @@ describe('livestreams', () => {
     const host = await env.user('host-v');
     expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: '' } }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', viewers: 5 } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: 'bad id' } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: 'bad id' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/livestreams?limit=0', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/livestreams/bad%20id', { token: host.token }))).toEqual([422, 'validation_failed']);
     const taken = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: `taken-${env.tag}` } });
     expect(taken.status).toBe(201);
-    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: `taken-${env.tag}` } }))).toEqual([409, 'conflict']);
+    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: `taken-${env.tag}` } }))).toEqual([
+      409,
+      'conflict',
+    ]);
     for (const action of ['start', 'end', 'join', 'leave']) {
       expect(outcome(await env.call('POST', `/api/livestreams/nope-${env.tag}/${action}`, { token: host.token })), action).toEqual([404, 'not_found']);
       expect(outcome(await env.call('POST', `/api/livestreams/${taken.body.streamId}/${action}`)), action).toEqual([401, 'unauthorized']);
@@ -221,7 +248,10 @@ describe('livestreams', () => {
 
   it('serves the stream providers under /api/livestreams/providers too', async () => {
     const user = await env.user('prov');
-    await env.call('PUT', '/api/livestreaming/providers/agora', { token: admin.token, body: { displayName: 'Agora', enabled: true, status: 'active', priority: 10, publicConfig: { appId: 'a1' } } });
+    await env.call('PUT', '/api/livestreaming/providers/agora', {
+      token: admin.token,
+      body: { displayName: 'Agora', enabled: true, status: 'active', priority: 10, publicConfig: { appId: 'a1' } },
+    });
     const a = await env.call<Page<{ name: string }>>('GET', '/api/livestreams/providers', { token: user.token });
     const b = await env.call<Page<{ name: string }>>('GET', '/api/livestreaming/providers', { token: user.token });
     expect(a.status).toBe(200);
@@ -242,19 +272,51 @@ describe('livestreams', () => {
     expect(sent.status).toBe(201);
     expect(sent.body).toMatchObject({ giftId: 'coffee', recipientId: host.id, livestreamId: stream.streamId, quantity: 2, totalCost: 20, balance: 80 });
     const frame = await watcher.waitForEvent('gift:sent');
-    expect(frame.data).toMatchObject({ livestreamId: stream.streamId, recipientId: host.id, sender: { userId: fan.id }, giftId: 'coffee', count: 2, coins: 20 });
+    expect(frame.data).toMatchObject({
+      livestreamId: stream.streamId,
+      recipientId: host.id,
+      sender: { userId: fan.id },
+      giftId: 'coffee',
+      count: 2,
+      coins: 20,
+    });
     // A retry with the same key returns the first receipt and moves nothing.
     expect((await env.call<Receipt>('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body })).body).toEqual(sent.body);
     expect(dataOf<{ balance: number }>(await (await socketOf(fan)).request('wallet:balance', {})).balance).toBe(80);
 
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: poor.token, body: { ...body, idempotencyKey: key() } }))).toEqual([422, 'insufficient_funds']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: host.token, body: { ...body, idempotencyKey: key() } }))).toEqual([400, 'bad_request']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, giftId: 'no-such-gift', idempotencyKey: key() } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', `/api/livestreams/nope-${env.tag}/gift`, { token: fan.token, body: { ...body, idempotencyKey: key() } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, quantity: 0, idempotencyKey: key() } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, idempotencyKey: 'short' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, recipientId: fan.id, idempotencyKey: key() } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { body: { ...body, idempotencyKey: key() } }))).toEqual([401, 'unauthorized']);
+    expect(
+      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: poor.token, body: { ...body, idempotencyKey: key() } })),
+    ).toEqual([422, 'insufficient_funds']);
+    expect(
+      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: host.token, body: { ...body, idempotencyKey: key() } })),
+    ).toEqual([400, 'bad_request']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, {
+          token: fan.token,
+          body: { ...body, giftId: 'no-such-gift', idempotencyKey: key() },
+        }),
+      ),
+    ).toEqual([404, 'not_found']);
+    expect(outcome(await env.call('POST', `/api/livestreams/nope-${env.tag}/gift`, { token: fan.token, body: { ...body, idempotencyKey: key() } }))).toEqual([
+      404,
+      'not_found',
+    ]);
+    expect(
+      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, quantity: 0, idempotencyKey: key() } })),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, idempotencyKey: 'short' } })),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, recipientId: fan.id, idempotencyKey: key() } }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { body: { ...body, idempotencyKey: key() } }))).toEqual([
+      401,
+      'unauthorized',
+    ]);
     expect(dataOf<{ balance: number }>(await (await socketOf(fan)).request('wallet:balance', {})).balance).toBe(80);
   });
 });
@@ -267,39 +329,93 @@ describe('PK battles', () => {
     const [viewer1, viewer2] = [await viewerOf(await env.user('pk-v1'), s1.streamId), await viewerOf(await env.user('pk-v2'), s2.streamId)];
     await fund(funder, fan.id, 1000);
 
-    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host1.token, body: { opponentId: host2.id, livestreamId: s2.streamId } }))).toEqual([403, 'forbidden']);
-    const invited = await env.call<Battle>('POST', '/api/pk-battles', { token: host1.token, body: { opponentId: host2.id, durationSec: 2, livestreamId: s1.streamId } });
+    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host1.token, body: { opponentId: host2.id, livestreamId: s2.streamId } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
+    const invited = await env.call<Battle>('POST', '/api/pk-battles', {
+      token: host1.token,
+      body: { opponentId: host2.id, durationSec: 2, livestreamId: s1.streamId },
+    });
     expect(invited.status).toBe(201);
     const battleId = invited.body.battleId;
-    expect(invited.body).toMatchObject({ host1Id: host1.id, host2Id: host2.id, status: 'pending', livestreamIds: [s1.streamId, null], host1Score: 0, host2Score: 0 });
+    expect(invited.body).toMatchObject({
+      host1Id: host1.id,
+      host2Id: host2.id,
+      status: 'pending',
+      livestreamIds: [s1.streamId, null],
+      host1Score: 0,
+      host2Score: 0,
+    });
     expect(dataOf(await host2Socket.waitForEvent('pk_battle:invite'))).toMatchObject({ battleId, host1Id: host1.id });
     expect(outcome(await env.call('POST', '/api/pk-battles', { token: host1.token, body: { opponentId: mallory.id } }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/gift`, { token: fan.token, body: { recipientId: host1.id, giftId: 'rose', quantity: 1, idempotencyKey: key() } }))).toEqual([409, 'conflict']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/pk-battles/${battleId}/gift`, {
+          token: fan.token,
+          body: { recipientId: host1.id, giftId: 'rose', quantity: 1, idempotencyKey: key() },
+        }),
+      ),
+    ).toEqual([409, 'conflict']);
 
     // Only the invited host accepts, and only with their own stream.
     expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: mallory.token, body: {} }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host1.token, body: {} }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token, body: { livestreamId: s1.streamId } }))).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token, body: { livestreamId: s1.streamId } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
     const accepted = await env.call<Battle>('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token, body: { livestreamId: s2.streamId } });
     expect(accepted.status).toBe(200);
     expect(accepted.body).toMatchObject({ status: 'active', livestreamIds: [s1.streamId, s2.streamId] });
     for (const v of [viewer1, viewer2]) expect(dataOf(await v.waitForEvent('pk_battle:start'))).toMatchObject({ battleId, status: 'active' });
     expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token }))).toEqual([409, 'conflict']);
 
-    const gift = await env.call<{ gift: Receipt; battle: Battle }>('POST', `/api/pk-battles/${battleId}/gift`, { token: fan.token, body: { recipientId: host1.id, giftId: 'star', quantity: 1, idempotencyKey: key() } });
+    const gift = await env.call<{ gift: Receipt; battle: Battle }>('POST', `/api/pk-battles/${battleId}/gift`, {
+      token: fan.token,
+      body: { recipientId: host1.id, giftId: 'star', quantity: 1, idempotencyKey: key() },
+    });
     expect(gift.status).toBe(201);
     expect(gift.body.gift).toMatchObject({ recipientId: host1.id, livestreamId: s1.streamId, totalCost: 33, balance: 967 });
     expect(gift.body.battle).toMatchObject({ battleId, host1Score: 33, host2Score: 0 });
-    expect(dataOf(await viewer2.waitFor((f) => f.event === 'pk_battle:score' && dataOf<Battle>(f).host1Score === 33))).toMatchObject({ battleId, host2Score: 0 });
+    expect(dataOf(await viewer2.waitFor((f) => f.event === 'pk_battle:score' && dataOf<Battle>(f).host1Score === 33))).toMatchObject({
+      battleId,
+      host2Score: 0,
+    });
     expect(dataOf(await viewer1.waitForEvent('gift:sent'))).toMatchObject({ recipientId: host1.id, giftId: 'star' });
-    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/gift`, { token: fan.token, body: { recipientId: mallory.id, giftId: 'rose', quantity: 1, idempotencyKey: key() } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/gift`, { token: host1.token, body: { recipientId: host1.id, giftId: 'rose', quantity: 1, idempotencyKey: key() } }))).toEqual([400, 'bad_request']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/pk-battles/${battleId}/gift`, {
+          token: fan.token,
+          body: { recipientId: mallory.id, giftId: 'rose', quantity: 1, idempotencyKey: key() },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/pk-battles/${battleId}/gift`, {
+          token: host1.token,
+          body: { recipientId: host1.id, giftId: 'rose', quantity: 1, idempotencyKey: key() },
+        }),
+      ),
+    ).toEqual([400, 'bad_request']);
     expect((await env.call<Battle>('GET', `/api/pk-battles/${battleId}`, { token: mallory.token })).body).toMatchObject({ status: 'active', host1Score: 33 });
 
     const end = await viewer1.waitForEvent('pk_battle:end', 8000);
     expect(end.data).toMatchObject({ battleId, winnerId: host1.id, result: 'win', host1Score: 33, host2Score: 0 });
-    expect((await env.call<Battle>('GET', `/api/pk-battles/${battleId}`, { token: fan.token })).body).toMatchObject({ status: 'ended', winnerId: host1.id, result: 'win' });
-    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/gift`, { token: fan.token, body: { recipientId: host1.id, giftId: 'rose', quantity: 1, idempotencyKey: key() } }))).toEqual([409, 'conflict']);
+    expect((await env.call<Battle>('GET', `/api/pk-battles/${battleId}`, { token: fan.token })).body).toMatchObject({
+      status: 'ended',
+      winnerId: host1.id,
+      result: 'win',
+    });
+    expect(
+      outcome(
+        await env.call('POST', `/api/pk-battles/${battleId}/gift`, {
+          token: fan.token,
+          body: { recipientId: host1.id, giftId: 'rose', quantity: 1, idempotencyKey: key() },
+        }),
+      ),
+    ).toEqual([409, 'conflict']);
     const rankings = await env.call<Page<{ rank: number; userId: string; wins: number }>>('GET', '/api/pk-battles/leaderboard/rankings', { token: fan.token });
     expect(rankings.body).toEqual({ items: [{ rank: 1, userId: host1.id, wins: 1 }], page: 1, limit: 20, total: 1, hasMore: false });
   });
@@ -319,15 +435,35 @@ describe('PK battles', () => {
     const host = await env.user('pk-v');
     const opponent = await env.user('pk-w');
     expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: host.id } }))).toEqual([400, 'bad_request']);
-    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, durationSec: 0 } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, rounds: 3 } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, durationSec: 0 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, rounds: 3 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: {} }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, livestreamId: `nope-${env.tag}` } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', '/api/pk-battles/pk_nope/accept', { token: opponent.token, body: { extra: 1 } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, livestreamId: `nope-${env.tag}` } })),
+    ).toEqual([404, 'not_found']);
+    expect(outcome(await env.call('POST', '/api/pk-battles/pk_nope/accept', { token: opponent.token, body: { extra: 1 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('POST', '/api/pk-battles/pk_nope/accept', { token: opponent.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', '/api/pk-battles/pk_nope', { token: opponent.token }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', '/api/pk-battles/pk_nope/gift', { token: opponent.token, body: { recipientId: host.id, giftId: 'rose', quantity: 1, idempotencyKey: key() } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', '/api/pk-battles/pk_nope/gift', { token: opponent.token, body: { recipientId: host.id, giftId: 'rose', quantity: 1 } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await env.call('POST', '/api/pk-battles/pk_nope/gift', {
+          token: opponent.token,
+          body: { recipientId: host.id, giftId: 'rose', quantity: 1, idempotencyKey: key() },
+        }),
+      ),
+    ).toEqual([404, 'not_found']);
+    expect(
+      outcome(await env.call('POST', '/api/pk-battles/pk_nope/gift', { token: opponent.token, body: { recipientId: host.id, giftId: 'rose', quantity: 1 } })),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/pk-battles/leaderboard/rankings?limit=101', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/pk-battles', { body: { opponentId: opponent.id } }))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('POST', '/api/pk-battles/pk_nope/accept', { token: FORGED }))).toEqual([401, 'unauthorized']);
@@ -344,34 +480,75 @@ describe('live shopping', () => {
     const hostSocket = await socketOf(host);
     const viewer = await viewerOf(await env.user('shop-viewer'), stream.streamId);
 
-    expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: mallory.token, body: { livestreamId: stream.streamId } }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${stream.streamId}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([404, 'not_found']);
-    const session = await env.call<{ sessionId: string; hostId: string; startedAt: string }>('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: stream.streamId } });
+    expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: mallory.token, body: { livestreamId: stream.streamId } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${stream.streamId}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([
+      404,
+      'not_found',
+    ]);
+    const session = await env.call<{ sessionId: string; hostId: string; startedAt: string }>('POST', '/api/live-shopping/session', {
+      token: host.token,
+      body: { livestreamId: stream.streamId },
+    });
     expect(session.status).toBe(201);
     expect(session.body).toMatchObject({ sessionId: stream.streamId, livestreamId: stream.streamId, hostId: host.id });
-    expect((await env.call<{ startedAt: string }>('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: stream.streamId } })).body.startedAt).toBe(session.body.startedAt);
+    expect(
+      (await env.call<{ startedAt: string }>('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: stream.streamId } })).body
+        .startedAt,
+    ).toBe(session.body.startedAt);
     const sessionId = session.body.sessionId;
 
-    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1' } }))).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1' } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
     await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: host.token, body: { productId: 'p2', displayOrder: 2 } });
-    const pinned = await env.call<{ sessionId: string; products: Array<{ productId: string; displayOrder: number }> }>('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: host.token, body: { productId: 'p1', displayOrder: 1 } });
+    const pinned = await env.call<{ sessionId: string; products: Array<{ productId: string; displayOrder: number }> }>(
+      'POST',
+      `/api/live-shopping/${sessionId}/pin-product`,
+      { token: host.token, body: { productId: 'p1', displayOrder: 1 } },
+    );
     expect(pinned.status).toBe(200);
-    expect(pinned.body.products.map((p) => [p.productId, p.displayOrder])).toEqual([['p1', 1], ['p2', 2]]);
+    expect(pinned.body.products.map((p) => [p.productId, p.displayOrder])).toEqual([
+      ['p1', 1],
+      ['p2', 2],
+    ]);
     const frame = await viewer.waitFor((f) => f.event === 'shopping:pinned' && dataOf<{ version: number }>(f).version === 2);
     expect(frame.data).toMatchObject({ livestreamId: stream.streamId, products: [{ productId: 'p1' }, { productId: 'p2' }] });
 
-    const order = await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } });
+    const order = await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, {
+      token: buyer.token,
+      body: { orderId: 'o-1', total: 19.99 },
+    });
     expect(order.status).toBe(201);
     expect(order.body).toEqual({ sessionId, orderId: 'o-1', buyerId: buyer.id, total: 19.99, counted: true });
-    expect(dataOf(await hostSocket.waitForEvent('shopping:order'))).toMatchObject({ livestreamId: stream.streamId, orderId: 'o-1', buyerId: buyer.id, total: 19.99 });
+    expect(dataOf(await hostSocket.waitForEvent('shopping:order'))).toMatchObject({
+      livestreamId: stream.streamId,
+      orderId: 'o-1',
+      buyerId: buyer.id,
+      total: 19.99,
+    });
     expect(dataOf(await viewer.waitForEvent('shopping:stats'))).toMatchObject({ totalOrders: 1, totalRevenue: 19.99 });
-    expect((await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } })).body.counted).toBe(false);
+    expect(
+      (await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } }))
+        .body.counted,
+    ).toBe(false);
 
     expect(outcome(await env.call('GET', `/api/live-shopping/${sessionId}/analytics`, { token: buyer.token }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${sessionId}/analytics`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     const stats = await env.call<Stats>('GET', `/api/live-shopping/${sessionId}/analytics`, { token: host.token });
     expect(stats.status).toBe(200);
-    expect(stats.body).toEqual({ sessionId, livestreamId: stream.streamId, totalOrders: 1, totalRevenue: 19.99, uniqueBuyers: 1, uniqueViewers: 1, conversionRate: 1 });
+    expect(stats.body).toEqual({
+      sessionId,
+      livestreamId: stream.streamId,
+      totalOrders: 1,
+      totalRevenue: 19.99,
+      uniqueBuyers: 1,
+      uniqueViewers: 1,
+      conversionRate: 1,
+    });
     expect((await env.call<Stats>('GET', `/api/live-shopping/${sessionId}/analytics`, { token: admin.token })).body).toEqual(stats.body);
   });
 
@@ -380,16 +557,36 @@ describe('live shopping', () => {
     const nope = `nope-${env.tag}`;
     expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: nope } }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: host.token, body: {} }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: 'bad id' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', displayOrder: -1 } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: -1 } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: '5' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: 5 } }))).toEqual([404, 'not_found']);
+    expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: 'bad id' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', displayOrder: -1 } })),
+    ).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([
+      404,
+      'not_found',
+    ]);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: -1 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: '5' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: 5 } }))).toEqual([
+      404,
+      'not_found',
+    ]);
     expect(outcome(await env.call('GET', '/api/live-shopping/bad%20id/analytics', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: host.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('POST', '/api/live-shopping/session', { body: { livestreamId: nope } }))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: FORGED, body: { productId: 'p1' } }))).toEqual([401, 'unauthorized']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: FORGED, body: { productId: 'p1' } }))).toEqual([
+      401,
+      'unauthorized',
+    ]);
     expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { body: { orderId: 'o', total: 5 } }))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: FORGED }))).toEqual([401, 'unauthorized']);
   });

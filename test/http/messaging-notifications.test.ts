@@ -3,12 +3,12 @@
  * sockets watching what the HTTP calls publish: the HTTP path runs the socket path's services.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { NativeClient, type ServerFrame } from '../support/clients.js';
+import { WebhookReceiver } from '../bridge/webhook-receiver.js';
 import { call, refused, waitUntil } from '../support/chat.js';
+import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { startGateway, makeToken, type GatewayProcess } from '../support/gateway.js';
 import { http } from '../support/http.js';
 import { startRedis } from '../support/services.js';
-import { WebhookReceiver } from '../bridge/webhook-receiver.js';
 import { FORGED, domainEnv, outcome, type Actor, type DomainEnv, type Page } from './helpers.js';
 
 interface Ack {
@@ -65,7 +65,10 @@ describe('messaging over HTTP', () => {
     const bobSocket = await connect(bob);
     const aliceSocket = await connect(alice);
 
-    const sent = await env.call<Ack>('POST', '/api/messaging/send', { token: alice.token, body: { to: bob.id, type: 'text', text: 'hello over http', clientId: 'c1' } });
+    const sent = await env.call<Ack>('POST', '/api/messaging/send', {
+      token: alice.token,
+      body: { to: bob.id, type: 'text', text: 'hello over http', clientId: 'c1' },
+    });
     expect(sent.status).toBe(201);
     const arrived = await bobSocket.waitFor((f) => f.event === 'message:new' && dataOf<Message>(f).id === sent.body.id);
     expect(dataOf<Message>(arrived)).toMatchObject({ conversationId: sent.body.conversationId, senderId: alice.id, text: 'hello over http' });
@@ -73,11 +76,19 @@ describe('messaging over HTTP', () => {
     expect(dataOf<Conversation>(update).unreadCount).toBe(1);
 
     // A retry (HTTP, then the same clientId over the socket) gets the same ack and publishes nothing.
-    const retry = await env.call<Ack>('POST', '/api/messaging/send', { token: alice.token, body: { to: bob.id, type: 'text', text: 'hello over http', clientId: 'c1' } });
+    const retry = await env.call<Ack>('POST', '/api/messaging/send', {
+      token: alice.token,
+      body: { to: bob.id, type: 'text', text: 'hello over http', clientId: 'c1' },
+    });
     expect(retry.body).toEqual(sent.body);
-    expect(await call(aliceSocket, 'message:send', { conversationId: sent.body.conversationId, type: 'text', text: 'hello over http', clientId: 'c1' })).toEqual(sent.body);
+    expect(
+      await call(aliceSocket, 'message:send', { conversationId: sent.body.conversationId, type: 'text', text: 'hello over http', clientId: 'c1' }),
+    ).toEqual(sent.body);
     // Events of one room arrive in order: once the next message is here, a duplicate would be too.
-    const next = await env.call<Ack>('POST', '/api/messaging/send', { token: alice.token, body: { conversationId: sent.body.conversationId, type: 'text', text: 'second', clientId: 'c2' } });
+    const next = await env.call<Ack>('POST', '/api/messaging/send', {
+      token: alice.token,
+      body: { conversationId: sent.body.conversationId, type: 'text', text: 'second', clientId: 'c2' },
+    });
     await bobSocket.waitFor((f) => f.event === 'message:new' && dataOf<Message>(f).id === next.body.id);
     expect(bobSocket.frames.filter((f) => f.event === 'message:new' && dataOf<Message>(f).id === sent.body.id)).toHaveLength(1);
   });
@@ -86,13 +97,23 @@ describe('messaging over HTTP', () => {
     const alice = await fresh('alice');
     const bob = await fresh('bob');
     const mallory = await fresh('mallory');
-    const group = await env.call<Conversation>('POST', '/api/messaging/conversations', { token: alice.token, body: { type: 'group', participants: [bob.id], groupName: 'pair' } });
+    const group = await env.call<Conversation>('POST', '/api/messaging/conversations', {
+      token: alice.token,
+      body: { type: 'group', participants: [bob.id], groupName: 'pair' },
+    });
     expect(group.status).toBe(201);
     const send = (token: string | undefined, body: unknown) => env.call('POST', '/api/messaging/send', { token, body });
 
     expect(outcome(await send(undefined, { to: bob.id, type: 'text', text: 'x' }))).toEqual([401, 'unauthorized']);
     expect(outcome(await send(FORGED, { to: bob.id, type: 'text', text: 'x' }))).toEqual([401, 'unauthorized']);
-    for (const bad of [{ to: bob.id, text: 'no type' }, { to: bob.id, type: 'text', text: '   ' }, { type: 'text', text: 'nowhere' }, { to: alice.id, type: 'text', text: 'myself' }, { to: bob.id, type: 'image' }, { to: bob.id, type: 'text', text: 'x', extra: 1 }]) {
+    for (const bad of [
+      { to: bob.id, text: 'no type' },
+      { to: bob.id, type: 'text', text: '   ' },
+      { type: 'text', text: 'nowhere' },
+      { to: alice.id, type: 'text', text: 'myself' },
+      { to: bob.id, type: 'image' },
+      { to: bob.id, type: 'text', text: 'x', extra: 1 },
+    ]) {
       expect(outcome(await send(alice.token, bad)), JSON.stringify(bad)).toEqual([422, 'validation_failed']);
     }
     expect(outcome(await env.call('POST', '/api/messaging/send', { token: alice.token, raw: '{"to":' }))).toEqual([400, 'bad_request']);
@@ -107,13 +128,18 @@ describe('messaging over HTTP', () => {
     const dm = await env.call<Conversation>('POST', '/api/messaging/conversations', { token: alice.token, body: { type: 'private', userId: bob.id } });
     expect(dm.status).toBe(201);
     expect(dm.body.participants.sort()).toEqual([alice.id, bob.id].sort());
-    const group = await env.call<Conversation>('POST', '/api/messaging/conversations', { token: alice.token, body: { type: 'group', participants: [bob.id], groupName: 'g' } });
+    const group = await env.call<Conversation>('POST', '/api/messaging/conversations', {
+      token: alice.token,
+      body: { type: 'group', participants: [bob.id], groupName: 'g' },
+    });
 
     expect((await env.call<Conversation>('GET', `/api/messaging/conversations/${dm.body.id}`, { token: bob.token })).body.id).toBe(dm.body.id);
     expect(outcome(await env.call('GET', `/api/messaging/conversations/${dm.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('GET', `/api/messaging/conversations/g_none-${env.tag}`, { token: alice.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', `/api/messaging/conversations/${dm.body.id}`))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('POST', '/api/messaging/conversations', { token: alice.token, body: { type: 'group', participants: [], groupName: 'g' } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(await env.call('POST', '/api/messaging/conversations', { token: alice.token, body: { type: 'group', participants: [], groupName: 'g' } })),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/messaging/conversations', { body: { type: 'private', userId: bob.id } }))).toEqual([401, 'unauthorized']);
 
     // Lists read MongoDB, which the write queue fills a moment later (the page and the count are two reads).
@@ -146,7 +172,10 @@ describe('messaging over HTTP', () => {
       return reply.body.total === 2 && reply.body.items.length === 1 ? reply : undefined;
     });
     expect(newest.body.items.map((m) => m.id)).toEqual([second.body.id]);
-    expect((await env.call<Page<Message>>('GET', `${messagesUrl}?limit=1&page=2`, { token: bob.token })).body).toMatchObject({ items: [{ id: first.body.id }], hasMore: false });
+    expect((await env.call<Page<Message>>('GET', `${messagesUrl}?limit=1&page=2`, { token: bob.token })).body).toMatchObject({
+      items: [{ id: first.body.id }],
+      hasMore: false,
+    });
     expect(outcome(await env.call('GET', messagesUrl, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('GET', `/api/messaging/conversations/dm_none-${env.tag}/messages`, { token: bob.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', `${messagesUrl}?page=0`, { token: bob.token }))).toEqual([422, 'validation_failed']);
@@ -164,10 +193,19 @@ describe('messaging over HTTP', () => {
     expect(outcome(await env.call('PUT', `/api/messaging/conversations/${cid}/read`))).toEqual([401, 'unauthorized']);
 
     // Delete: only the sender; the other participant sees message:update.
-    expect(outcome(await env.call('DELETE', `/api/messaging/messages/${first.body.id}?conversationId=${cid}`, { token: bob.token }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('DELETE', `/api/messaging/messages/${first.body.id}?conversationId=${cid}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('DELETE', `/api/messaging/messages/${first.body.id}?conversationId=${cid}`, { token: bob.token }))).toEqual([
+      403,
+      'forbidden',
+    ]);
+    expect(outcome(await env.call('DELETE', `/api/messaging/messages/${first.body.id}?conversationId=${cid}`, { token: mallory.token }))).toEqual([
+      403,
+      'forbidden',
+    ]);
     expect(outcome(await env.call('DELETE', `/api/messaging/messages/m_none-${env.tag}`, { token: alice.token }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('DELETE', `/api/messaging/messages/${first.body.id}?conversationId=`, { token: alice.token }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('DELETE', `/api/messaging/messages/${first.body.id}?conversationId=`, { token: alice.token }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('DELETE', `/api/messaging/messages/${first.body.id}`))).toEqual([401, 'unauthorized']);
     // Without conversationId the message is found in MongoDB (stored above).
     const deleted = await env.call<Message>('DELETE', `/api/messaging/messages/${first.body.id}`, { token: alice.token });
@@ -187,8 +225,11 @@ describe('notifications over HTTP', () => {
     const bobSocket = await connect(bob);
     // A message to bob (not looking at the conversation) notifies him.
     const acks: Ack[] = [];
-    for (const text of ['n1', 'n2', 'n3']) acks.push((await env.call<Ack>('POST', '/api/messaging/send', { token: alice.token, body: { to: bob.id, type: 'text', text } })).body);
-    const live = await bobSocket.waitFor((f) => f.event === 'notification:new' && (f.data as { notification: Notification }).notification.data?.messageId === acks[2]!.id);
+    for (const text of ['n1', 'n2', 'n3'])
+      acks.push((await env.call<Ack>('POST', '/api/messaging/send', { token: alice.token, body: { to: bob.id, type: 'text', text } })).body);
+    const live = await bobSocket.waitFor(
+      (f) => f.event === 'notification:new' && (f.data as { notification: Notification }).notification.data?.messageId === acks[2]!.id,
+    );
     expect(live.data).toMatchObject({ unreadCount: 3, notification: { type: 'message', isRead: false } });
 
     expect((await env.call('GET', '/api/notifications/unread-count', { token: bob.token })).body).toEqual({ unreadCount: 3 });
@@ -202,14 +243,23 @@ describe('notifications over HTTP', () => {
     const [newest, middle] = list.body.items as [Notification, Notification];
     expect((await env.call<Page<Notification>>('GET', '/api/notifications', { token: mallory.token })).body.total).toBe(0);
     expect(outcome(await env.call('GET', '/api/notifications?limit=500', { token: bob.token }))).toEqual([422, 'validation_failed']);
-    for (const path of ['/api/notifications', '/api/notifications/unread-count']) expect(outcome(await env.call('GET', path)), path).toEqual([401, 'unauthorized']);
+    for (const path of ['/api/notifications', '/api/notifications/unread-count'])
+      expect(outcome(await env.call('GET', path)), path).toEqual([401, 'unauthorized']);
 
     // Mark one read: the devices hear it; a second time is not an error; someone else's id is 404.
     expect(outcome(await env.call('PUT', `/api/notifications/${newest.id}/read`, { token: mallory.token }))).toEqual([404, 'not_found']);
-    expect((await env.call('PUT', `/api/notifications/${newest.id}/read`, { token: bob.token })).body).toEqual({ id: newest.id, updated: true, unreadCount: 2 });
+    expect((await env.call('PUT', `/api/notifications/${newest.id}/read`, { token: bob.token })).body).toEqual({
+      id: newest.id,
+      updated: true,
+      unreadCount: 2,
+    });
     const readUpdate = await bobSocket.waitFor((f) => f.event === 'notification:update' && (f.data as { action: string }).action === 'read');
     expect(readUpdate.data).toEqual({ action: 'read', ids: [newest.id], unreadCount: 2 });
-    expect((await env.call('PUT', `/api/notifications/${newest.id}/read`, { token: bob.token })).body).toEqual({ id: newest.id, updated: false, unreadCount: 2 });
+    expect((await env.call('PUT', `/api/notifications/${newest.id}/read`, { token: bob.token })).body).toEqual({
+      id: newest.id,
+      updated: false,
+      unreadCount: 2,
+    });
     expect(outcome(await env.call('PUT', `/api/notifications/n_none-${env.tag}/read`, { token: bob.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('PUT', '/api/notifications/bad%20id/read', { token: bob.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('PUT', `/api/notifications/${newest.id}/read`))).toEqual([401, 'unauthorized']);
@@ -239,7 +289,7 @@ describe('notifications over HTTP', () => {
 });
 
 describe('chat wiring', () => {
-  it('users who share a conversation may subscribe to each other\'s presence; others may not', async () => {
+  it("users who share a conversation may subscribe to each other's presence; others may not", async () => {
     const alice = await fresh('alice');
     const carol = await fresh('carol');
     const erin = await fresh('erin');
@@ -257,7 +307,9 @@ describe('chat wiring', () => {
     const group = await call<{ id: string }>(aliceSocket, 'conversation:create', { type: 'group', participants: [carol.id], groupName: 'later' });
     expect(await refused(erinSocket, 'presence:subscribe', { userIds: [carol.id] })).toBe('forbidden');
     await call(aliceSocket, 'conversation:participants:add', { conversationId: group.id, userIds: [erin.id] });
-    expect(await call(erinSocket, 'presence:subscribe', { userIds: [carol.id, alice.id] })).toMatchObject({ users: [{ userId: carol.id }, { userId: alice.id }] });
+    expect(await call(erinSocket, 'presence:subscribe', { userIds: [carol.id, alice.id] })).toMatchObject({
+      users: [{ userId: carol.id }, { userId: alice.id }],
+    });
   });
 });
 
@@ -273,8 +325,14 @@ describe('message.offline webhook', () => {
     // Its own Redis: the webhook queue's keys are fixed, and no other suite may deliver these.
     redis = await startRedis();
     gw = await startGateway({
-      REDIS_URL: redis.url, MONGO_URL: inject('mongoUrl'), MONGO_DB: `msghttp_wh_${process.pid}`,
-      WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'message.offline', WEBHOOK_RETRY_BASE_MS: '50', WEBHOOK_RETRY_MAX_MS: '200',
+      REDIS_URL: redis.url,
+      MONGO_URL: inject('mongoUrl'),
+      MONGO_DB: `msghttp_wh_${process.pid}`,
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_EVENTS: 'message.offline',
+      WEBHOOK_RETRY_BASE_MS: '50',
+      WEBHOOK_RETRY_MAX_MS: '200',
     });
   });
   afterAll(async () => {
@@ -294,26 +352,45 @@ describe('message.offline webhook', () => {
   it('goes out for each recipient with no device connected, and not for one who is online', async () => {
     const tag = Math.random().toString(36).slice(2, 8);
     // bob sorts before carol, and both join the group at once: bob's webhook would be emitted first.
-    const [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map(async (n) => ({ id: `${n}-${tag}`, token: await makeToken({ sub: `${n}-${tag}` }) })));
+    const [alice, bob, carol] = await Promise.all(
+      ['alice', 'bob', 'carol'].map(async (n) => ({ id: `${n}-${tag}`, token: await makeToken({ sub: `${n}-${tag}` }) })),
+    );
     const aliceSocket = await NativeClient.connect(gw.ws, { token: alice!.token });
     clients.push(aliceSocket);
-    const group = await http<Conversation>(gw, 'POST', '/api/messaging/conversations', { token: alice!.token, body: { type: 'group', participants: [bob!.id, carol!.id], groupName: 'hooks' } });
+    const group = await http<Conversation>(gw, 'POST', '/api/messaging/conversations', {
+      token: alice!.token,
+      body: { type: 'group', participants: [bob!.id, carol!.id], groupName: 'hooks' },
+    });
     expect(group.status).toBe(201);
-    const send = (text: string) => http<Ack>(gw, 'POST', '/api/messaging/send', { token: alice!.token, body: { conversationId: group.body.id, type: 'text', text } });
+    const send = (text: string) =>
+      http<Ack>(gw, 'POST', '/api/messaging/send', { token: alice!.token, body: { conversationId: group.body.id, type: 'text', text } });
 
     // Both recipients offline: one webhook each (the sender is online and is never one).
     const first = (await send('while you were out')).body;
     await waitUntil('two message.offline webhooks', async () => hooksFor(first.id).length === 2 || undefined);
-    expect(hooksFor(first.id).map((h) => h.data.recipientId).sort()).toEqual([bob!.id, carol!.id]);
-    expect(hooksFor(first.id)[0]).toMatchObject({ type: 'message.offline', source: `conversation:${group.body.id}`, data: { conversationId: group.body.id, senderId: alice!.id } });
+    expect(
+      hooksFor(first.id)
+        .map((h) => h.data.recipientId)
+        .sort(),
+    ).toEqual([bob!.id, carol!.id]);
+    expect(hooksFor(first.id)[0]).toMatchObject({
+      type: 'message.offline',
+      source: `conversation:${group.body.id}`,
+      data: { conversationId: group.body.id, senderId: alice!.id },
+    });
 
     // bob comes online (alice sees it through presence, so the presence store has his device).
     await call(aliceSocket, 'presence:subscribe', { userIds: [bob!.id] });
     clients.push(await NativeClient.connect(gw.ws, { token: bob!.token }));
-    await aliceSocket.waitFor((f) => f.event === 'presence:update' && (f.data as { userId: string; status: string }).userId === bob!.id && (f.data as { status: string }).status === 'online');
+    await aliceSocket.waitFor(
+      (f) =>
+        f.event === 'presence:update' &&
+        (f.data as { userId: string; status: string }).userId === bob!.id &&
+        (f.data as { status: string }).status === 'online',
+    );
     const second = (await send('now you are here')).body;
     // Same source, delivered in the order emitted: once carol's is here, bob's would be too.
-    await waitUntil('carol\'s webhook', async () => hooksFor(second.id).some((h) => h.data.recipientId === carol!.id) || undefined);
+    await waitUntil("carol's webhook", async () => hooksFor(second.id).some((h) => h.data.recipientId === carol!.id) || undefined);
     expect(hooksFor(second.id).map((h) => h.data.recipientId)).toEqual([carol!.id]);
   });
 });

@@ -48,10 +48,17 @@ describe('reports and moderation', () => {
   it("validates reports (422) and hides other users' reports (403)", async () => {
     const alice = await env.user('alice');
     const mallory = await env.user('mallory');
-    for (const bad of [{ reportedType: 'planet', reportedId: 'x', reason: 'spam' }, { reportedType: 'user', reportedId: 'x', reason: 'boring' }, { reportedType: 'user', reportedId: alice.id, reason: 'spam' }]) {
+    for (const bad of [
+      { reportedType: 'planet', reportedId: 'x', reason: 'spam' },
+      { reportedType: 'user', reportedId: 'x', reason: 'boring' },
+      { reportedType: 'user', reportedId: alice.id, reason: 'spam' },
+    ]) {
       expect(outcome(await env.call('POST', '/api/reports', { token: alice.token, body: bad })), JSON.stringify(bad)).toEqual([422, 'validation_failed']);
     }
-    const created = await env.call<Report>('POST', '/api/reports', { token: alice.token, body: { reportedType: 'user', reportedId: `troll-${env.tag}`, reason: 'harassment' } });
+    const created = await env.call<Report>('POST', '/api/reports', {
+      token: alice.token,
+      body: { reportedType: 'user', reportedId: `troll-${env.tag}`, reason: 'harassment' },
+    });
     expect(outcome(await env.call('GET', `/api/reports/${created.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     const malloryList = await env.call<Page<Report>>('GET', '/api/reports/my', { token: mallory.token });
     expect(malloryList.body.items).toEqual([]);
@@ -63,7 +70,9 @@ describe('reports and moderation', () => {
     const alice = await env.user('alice');
     expect(outcome(await env.call('GET', '/api/moderation/queue', { token: alice.token }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('POST', '/api/moderation/content/x', { token: alice.token, body: { action: 'warning' } }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('PUT', '/api/moderation/reports/00000000-0000-4000-8000-000000000000', { token: alice.token, body: { status: 'resolved' } }))).toEqual([403, 'forbidden']);
+    expect(
+      outcome(await env.call('PUT', '/api/moderation/reports/00000000-0000-4000-8000-000000000000', { token: alice.token, body: { status: 'resolved' } })),
+    ).toEqual([403, 'forbidden']);
   });
 
   it('acting on content resolves its open reports, notifies owner and reporters live, and is audited', async () => {
@@ -73,7 +82,10 @@ describe('reports and moderation', () => {
     const r2 = await env.user('r2');
     const contentId = `clip-${env.tag}`;
     for (const r of [r1, r2]) {
-      const res = await env.call('POST', '/api/reports', { token: r.token, body: { reportedType: 'content', reportedId: contentId, reportedUserId: owner.id, reason: 'violence' } });
+      const res = await env.call('POST', '/api/reports', {
+        token: r.token,
+        body: { reportedType: 'content', reportedId: contentId, reportedUserId: owner.id, reason: 'violence' },
+      });
       expect(res.status).toBe(201);
     }
     const ownerSocket = await NativeClient.connect(env.gw.ws, { token: owner.token });
@@ -82,7 +94,10 @@ describe('reports and moderation', () => {
 
     const queue = await env.call<Page<Report>>('GET', '/api/moderation/queue?reportedType=content&limit=100', { token: admin.token });
     expect(queue.body.items.filter((r) => r.reportedId === contentId)).toHaveLength(2);
-    expect(outcome(await env.call('POST', `/api/moderation/content/${contentId}`, { token: admin.token, body: { action: 'delete_everything' } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/moderation/content/${contentId}`, { token: admin.token, body: { action: 'delete_everything' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
 
     const acted = await env.call('POST', `/api/moderation/content/${contentId}`, { token: admin.token, body: { action: 'content_removed', notes: 'gore' } });
     expect(acted.body).toEqual({ contentId, reportedType: 'content', action: 'content_removed', resolvedReports: 2, affectedUsers: [owner.id] });
@@ -99,18 +114,35 @@ describe('reports and moderation', () => {
   it('reviews a single report once: a closed report answers 409, an unknown one 404', async () => {
     const admin = await env.user('mod', 'admin');
     const alice = await env.user('alice');
-    const created = await env.call<Report>('POST', '/api/reports', { token: alice.token, body: { reportedType: 'message', reportedId: `msg-${env.tag}`, reason: 'scam' } });
-    const reviewed = await env.call<Report>('PUT', `/api/moderation/reports/${created.body.id}`, { token: admin.token, body: { status: 'dismissed', reviewNotes: 'not a scam' } });
+    const created = await env.call<Report>('POST', '/api/reports', {
+      token: alice.token,
+      body: { reportedType: 'message', reportedId: `msg-${env.tag}`, reason: 'scam' },
+    });
+    const reviewed = await env.call<Report>('PUT', `/api/moderation/reports/${created.body.id}`, {
+      token: admin.token,
+      body: { status: 'dismissed', reviewNotes: 'not a scam' },
+    });
     expect(reviewed.body).toMatchObject({ status: 'dismissed', reviewedBy: admin.id });
-    expect(outcome(await env.call('PUT', `/api/moderation/reports/${created.body.id}`, { token: admin.token, body: { status: 'resolved' } }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('PUT', '/api/moderation/reports/00000000-0000-4000-8000-000000000000', { token: admin.token, body: { status: 'resolved' } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('PUT', `/api/moderation/reports/${created.body.id}`, { token: admin.token, body: { status: 'pending' } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('PUT', `/api/moderation/reports/${created.body.id}`, { token: admin.token, body: { status: 'resolved' } }))).toEqual([
+      409,
+      'conflict',
+    ]);
+    expect(
+      outcome(await env.call('PUT', '/api/moderation/reports/00000000-0000-4000-8000-000000000000', { token: admin.token, body: { status: 'resolved' } })),
+    ).toEqual([404, 'not_found']);
+    expect(outcome(await env.call('PUT', `/api/moderation/reports/${created.body.id}`, { token: admin.token, body: { status: 'pending' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
   });
 });
 
 describe('support tickets', () => {
   const open = async (token: string, subject = 'cannot withdraw') =>
-    env.call<Ticket>('POST', '/api/support/tickets', { token, body: { subject, category: 'payment', description: 'the button does nothing', priority: 'high' } });
+    env.call<Ticket>('POST', '/api/support/tickets', {
+      token,
+      body: { subject, category: 'payment', description: 'the button does nothing', priority: 'high' },
+    });
 
   it('opens a ticket with a ticket number and lists my tickets', async () => {
     const alice = await env.user('alice-t');
@@ -131,7 +163,10 @@ describe('support tickets', () => {
 
     const queue = await env.call<Page<Ticket>>('GET', '/api/support/queue?limit=100', { token: agent.token });
     expect(queue.body.items.map((t) => t.id)).toContain(ticket.id);
-    const staff = await env.call<Ticket>('POST', `/api/support/tickets/${ticket.id}/reply`, { token: agent.token, body: { message: 'we are looking into it' } });
+    const staff = await env.call<Ticket>('POST', `/api/support/tickets/${ticket.id}/reply`, {
+      token: agent.token,
+      body: { message: 'we are looking into it' },
+    });
     expect(staff.status).toBe(201);
     expect(staff.body).toMatchObject({ status: 'in_progress', assignedTo: agent.id });
     expect((await socket.waitForEvent('support:reply')).data).toMatchObject({ ticketId: ticket.id, isStaff: true, message: 'we are looking into it' });
@@ -147,7 +182,10 @@ describe('support tickets', () => {
     const closed = await env.call<Ticket>('PUT', `/api/support/tickets/${ticket.id}/close`, { token: alice.token });
     expect(closed.body.status).toBe('closed');
     expect(outcome(await env.call('PUT', `/api/support/tickets/${ticket.id}/close`, { token: alice.token }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('POST', `/api/support/tickets/${ticket.id}/reply`, { token: alice.token, body: { message: 'hello?' } }))).toEqual([409, 'conflict']);
+    expect(outcome(await env.call('POST', `/api/support/tickets/${ticket.id}/reply`, { token: alice.token, body: { message: 'hello?' } }))).toEqual([
+      409,
+      'conflict',
+    ]);
     await socket.close();
   });
 
@@ -156,13 +194,23 @@ describe('support tickets', () => {
     const mallory = await env.user('mallory-o');
     const ticket = (await open(alice.token)).body;
     expect(outcome(await env.call('GET', `/api/support/tickets/${ticket.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', `/api/support/tickets/${ticket.id}/reply`, { token: mallory.token, body: { message: 'hi' } }))).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('POST', `/api/support/tickets/${ticket.id}/reply`, { token: mallory.token, body: { message: 'hi' } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
     expect(outcome(await env.call('PUT', `/api/support/tickets/${ticket.id}/close`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     const untouched = await env.call<Ticket>('GET', `/api/support/tickets/${ticket.id}`, { token: alice.token });
     expect(untouched.body).toMatchObject({ status: 'open', messages: [] });
-    expect(outcome(await env.call('POST', '/api/support/tickets', { token: alice.token, body: { subject: '', category: 'payment', description: 'x' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/support/tickets', { token: alice.token, body: { subject: 's', category: 'cooking', description: 'x' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/support/tickets/${ticket.id}/reply`, { token: alice.token, body: { message: '' } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(await env.call('POST', '/api/support/tickets', { token: alice.token, body: { subject: '', category: 'payment', description: 'x' } })),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(await env.call('POST', '/api/support/tickets', { token: alice.token, body: { subject: 's', category: 'cooking', description: 'x' } })),
+    ).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/support/tickets/${ticket.id}/reply`, { token: alice.token, body: { message: '' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('GET', '/api/support/tickets/00000000-0000-4000-8000-000000000000', { token: alice.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', '/api/support/tickets'))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/support/queue', { token: alice.token }))).toEqual([403, 'forbidden']);

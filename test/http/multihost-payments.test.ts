@@ -84,10 +84,16 @@ describe('multi-host', () => {
     const mallory = await env.user('mallory');
     const guest = await env.user('guest2');
     const { streamId, socket } = await goLive(host.token);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: mallory.token, body: { userId: mallory.id } }))).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: mallory.token, body: { userId: mallory.id } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
     await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: guest.id } });
     await env.call('POST', `/api/multi-host/${streamId}/accept`, { token: guest.token });
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/kick`, { token: mallory.token, body: { userId: guest.id } }))).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/kick`, { token: mallory.token, body: { userId: guest.id } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/accept`, { token: mallory.token }))).toEqual([404, 'not_found']);
     expect((await env.call<CohostList>('GET', `/api/multi-host/${streamId}/co-hosts`, { token: mallory.token })).body.cohosts).toEqual([guest.id]);
     await socket.close();
@@ -99,8 +105,14 @@ describe('multi-host', () => {
     const { streamId, socket } = await goLive(host.token);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: host.id } }))).toEqual([409, 'conflict']);
     expect(outcome(await env.call('GET', '/api/multi-host/no-such-stream/co-hosts', { token: host.token }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: '' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { user: guest.id } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: '' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { user: guest.id } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('GET', '/api/multi-host/bad%20id/co-hosts', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/accept`))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', `/api/multi-host/${streamId}/co-hosts`, { token: FORGED }))).toEqual([401, 'unauthorized']);
@@ -131,7 +143,14 @@ describe('payments', () => {
     const body = { provider: 'dev', packageId: `pkg100-${env.tag}`, idempotencyKey: `key-${env.tag}-0001` };
     const paid = await env.call<Payment>('POST', '/api/payments/checkout', { token: alice.token, body });
     expect(paid.status).toBe(201);
-    expect(paid.body).toMatchObject({ userId: alice.id, provider: 'dev', status: 'succeeded', coins: 110, amountMinor: 99, creditStatus: 'awaiting_wallet_service' });
+    expect(paid.body).toMatchObject({
+      userId: alice.id,
+      provider: 'dev',
+      status: 'succeeded',
+      coins: 110,
+      amountMinor: 99,
+      creditStatus: 'awaiting_wallet_service',
+    });
     expect((await socket.waitForEvent('payment:completed')).data).toEqual({ paymentId: paid.body.id, coins: 110, creditStatus: 'awaiting_wallet_service' });
     const again = await env.call<Payment>('POST', '/api/payments/checkout', { token: alice.token, body });
     expect(again.body.id).toBe(paid.body.id);
@@ -147,9 +166,15 @@ describe('payments', () => {
     const paid = await env.call<Payment>('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}` } });
     expect(outcome(await env.call('GET', `/api/payments/${paid.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect((await env.call<Page<Payment>>('GET', '/api/payments/my', { token: mallory.token })).body.total).toBe(0);
-    expect(outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'stripe', packageId: `pkg100-${env.tag}` } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `retired-${env.tag}` } }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9 } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'stripe', packageId: `pkg100-${env.tag}` } })),
+    ).toEqual([404, 'not_found']);
+    expect(
+      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `retired-${env.tag}` } })),
+    ).toEqual([404, 'not_found']);
+    expect(
+      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9 } })),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/payments/checkout', { body: { provider: 'dev', packageId: 'x' } }))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/payments/my', { token: FORGED }))).toEqual([401, 'unauthorized']);
   });
@@ -157,9 +182,16 @@ describe('payments', () => {
   it('lets only admins credit a wallet, with an audit line', async () => {
     const admin = await env.user('finance', 'admin');
     const alice = await env.user('alice-c');
-    expect(outcome(await env.call('POST', '/api/payments/admin/credit', { token: alice.token, body: { userId: alice.id, coins: 1000, reason: 'because' } }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 0, reason: 'zero' } }))).toEqual([422, 'validation_failed']);
-    const credited = await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 250, reason: 'refund for outage' } });
+    expect(
+      outcome(await env.call('POST', '/api/payments/admin/credit', { token: alice.token, body: { userId: alice.id, coins: 1000, reason: 'because' } })),
+    ).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 0, reason: 'zero' } }))).toEqual(
+      [422, 'validation_failed'],
+    );
+    const credited = await env.call('POST', '/api/payments/admin/credit', {
+      token: admin.token,
+      body: { userId: alice.id, coins: 250, reason: 'refund for outage' },
+    });
     expect(credited.status).toBe(201);
     expect(credited.body).toMatchObject({ userId: alice.id, coins: 250, actorId: admin.id, creditStatus: 'awaiting_wallet_service' });
     const audit = await env.gw.waitForLog((l) => l['action'] === 'wallet.admin_credit' && l['userId'] === alice.id);

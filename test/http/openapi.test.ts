@@ -4,8 +4,8 @@
  * operation is really served (no router 404/405) and guarded as documented (401 without a token,
  * 401 with a forged one).
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { http } from '../support/http.js';
 
@@ -55,7 +55,7 @@ describe('GET /openapi.json', () => {
 
   it('is a valid OpenAPI 3.1 document', async () => {
     const validator = new Validator();
-    const result = await validator.validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+    const result = await validator.validate(doc as unknown as Parameters<Validator['validate']>[0]);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe('3.1');

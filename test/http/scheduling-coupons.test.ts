@@ -32,21 +32,33 @@ afterAll(async () => {
 describe('scheduling', () => {
   it('schedules posts and livestreams, lists them soonest first and by calendar range', async () => {
     const alice = await env.user('alice');
-    const later = await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(120), title: 'later', contentData: { caption: 'hi', tags: ['a', ['nested']] } } });
+    const later = await env.call<Scheduled>('POST', '/api/scheduling/schedule', {
+      token: alice.token,
+      body: { scheduledFor: inMinutes(120), title: 'later', contentData: { caption: 'hi', tags: ['a', ['nested']] } },
+    });
     expect(later.status).toBe(201);
     expect(later.body).toMatchObject({ userId: alice.id, kind: 'post', status: 'scheduled', contentData: { caption: 'hi', tags: ['a', ['nested']] } });
-    const live = await env.call<Scheduled>('POST', '/api/scheduling/livestream', { token: alice.token, body: { scheduledFor: inMinutes(60), title: 'Q&A', description: 'ask me' } });
+    const live = await env.call<Scheduled>('POST', '/api/scheduling/livestream', {
+      token: alice.token,
+      body: { scheduledFor: inMinutes(60), title: 'Q&A', description: 'ask me' },
+    });
     expect(live.body).toMatchObject({ kind: 'livestream', title: 'Q&A', contentData: { title: 'Q&A', description: 'ask me' } });
 
     const mine = await env.call<Page<Scheduled>>('GET', '/api/scheduling/my-scheduled?status=scheduled', { token: alice.token });
     expect(mine.body.items.map((s) => s.id)).toEqual([live.body.id, later.body.id]);
-    const calendar = await env.call<{ items: Scheduled[] }>('GET', `/api/scheduling/calendar?from=${encodeURIComponent(inMinutes(30))}&to=${encodeURIComponent(inMinutes(90))}`, { token: alice.token });
+    const calendar = await env.call<{ items: Scheduled[] }>(
+      'GET',
+      `/api/scheduling/calendar?from=${encodeURIComponent(inMinutes(30))}&to=${encodeURIComponent(inMinutes(90))}`,
+      { token: alice.token },
+    );
     expect(calendar.body.items.map((s) => s.id)).toEqual([live.body.id]);
   });
 
   it('edits while scheduled, deletes, and then answers 404', async () => {
     const alice = await env.user('alice');
-    const item = (await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(30), contentData: { v: 1 } } })).body;
+    const item = (
+      await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(30), contentData: { v: 1 } } })
+    ).body;
     const edited = await env.call<Scheduled>('PUT', `/api/scheduling/${item.id}`, { token: alice.token, body: { title: 'renamed', contentData: { v: 2 } } });
     expect(edited.body).toMatchObject({ title: 'renamed', contentData: { v: 2 }, scheduledFor: item.scheduledFor });
     const deleted = await env.call('DELETE', `/api/scheduling/${item.id}`, { token: alice.token });
@@ -60,7 +72,9 @@ describe('scheduling', () => {
     const socket = await NativeClient.connect(env.gw.ws, { token: bob.token });
     await socket.request('session:info');
     const soon = new Date(Date.now() + 1500).toISOString();
-    const item = (await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: bob.token, body: { scheduledFor: soon, title: 'now', contentData: { n: 1 } } })).body;
+    const item = (
+      await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: bob.token, body: { scheduledFor: soon, title: 'now', contentData: { n: 1 } } })
+    ).body;
     const due = await socket.waitFor((f) => f.event === 'scheduling:due' && (f.data as { id: string }).id === item.id);
     expect(due.data).toMatchObject({ kind: 'post', title: 'now', contentData: { n: 1 } });
     const after = await env.call<Scheduled & { publishedAt: string }>('GET', `/api/scheduling/${item.id}`, { token: bob.token });
@@ -72,12 +86,27 @@ describe('scheduling', () => {
 
   it('validates: past dates, empty updates, bad ranges and ids are 422', async () => {
     const alice = await env.user('alice');
-    expect(outcome(await env.call('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(-5), contentData: {} } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: 'tomorrow', contentData: {} } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/scheduling/livestream', { token: alice.token, body: { scheduledFor: inMinutes(5) } }))).toEqual([422, 'validation_failed']);
-    const item = (await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(30), contentData: {} } })).body;
+    expect(outcome(await env.call('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(-5), contentData: {} } }))).toEqual(
+      [422, 'validation_failed'],
+    );
+    expect(outcome(await env.call('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: 'tomorrow', contentData: {} } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await env.call('POST', '/api/scheduling/livestream', { token: alice.token, body: { scheduledFor: inMinutes(5) } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    const item = (await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(30), contentData: {} } }))
+      .body;
     expect(outcome(await env.call('PUT', `/api/scheduling/${item.id}`, { token: alice.token, body: {} }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('GET', `/api/scheduling/calendar?from=${encodeURIComponent(inMinutes(10))}&to=${encodeURIComponent(inMinutes(5))}`, { token: alice.token }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await env.call('GET', `/api/scheduling/calendar?from=${encodeURIComponent(inMinutes(10))}&to=${encodeURIComponent(inMinutes(5))}`, {
+          token: alice.token,
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/scheduling/calendar', { token: alice.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/scheduling/not-a-uuid', { token: alice.token }))).toEqual([422, 'validation_failed']);
   });
@@ -85,7 +114,12 @@ describe('scheduling', () => {
   it("refuses someone else's items (403) and requests without a valid token (401)", async () => {
     const alice = await env.user('alice');
     const mallory = await env.user('mallory');
-    const item = (await env.call<Scheduled>('POST', '/api/scheduling/schedule', { token: alice.token, body: { scheduledFor: inMinutes(30), contentData: { secret: true } } })).body;
+    const item = (
+      await env.call<Scheduled>('POST', '/api/scheduling/schedule', {
+        token: alice.token,
+        body: { scheduledFor: inMinutes(30), contentData: { secret: true } },
+      })
+    ).body;
     expect(outcome(await env.call('GET', `/api/scheduling/${item.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('PUT', `/api/scheduling/${item.id}`, { token: mallory.token, body: { title: 'mine now' } }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('DELETE', `/api/scheduling/${item.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
@@ -126,13 +160,21 @@ describe('coupons', () => {
     const code = `OFF-${env.tag}`;
     expect((await env.call('POST', '/api/coupons', { token: admin.token, body: { code, type: 'fixed', value: 5, isActive: false } })).status).toBe(201);
     expect(outcome(await env.call('GET', `/api/coupons/${code}`, { token: alice.token }))).toEqual([404, 'not_found']);
-    expect((await env.call('GET', `/api/coupons/${code.toLowerCase()}`, { token: admin.token })).body).toMatchObject({ code: code.toUpperCase(), isActive: false });
+    expect((await env.call('GET', `/api/coupons/${code.toLowerCase()}`, { token: admin.token })).body).toMatchObject({
+      code: code.toUpperCase(),
+      isActive: false,
+    });
   });
 
   it('validates a coupon against an order: discount, caps and every reason it does not apply', async () => {
     const alice = await env.user('alice');
     const check = async (code: string, orderTotal: number, extra: Record<string, unknown> = {}) =>
-      (await env.call<{ valid: boolean; reason: string | null; discount: number; finalTotal: number }>('POST', '/api/coupons/validate', { token: alice.token, body: { code, orderTotal, ...extra } })).body;
+      (
+        await env.call<{ valid: boolean; reason: string | null; discount: number; finalTotal: number }>('POST', '/api/coupons/validate', {
+          token: alice.token,
+          body: { code, orderTotal, ...extra },
+        })
+      ).body;
     expect(await check(`save10-${env.tag}`, 80)).toMatchObject({ valid: true, discount: 8, finalTotal: 72 });
     expect(await check(`save10-${env.tag}`, 500)).toMatchObject({ valid: true, discount: 15, finalTotal: 485 });
     expect(await check(`five-${env.tag}`, 10, { categoryIds: ['shoes'] })).toMatchObject({ valid: false, reason: 'min_purchase_not_met' });
@@ -146,11 +188,26 @@ describe('coupons', () => {
   it('refuses bad input (422), users creating coupons (403), duplicates (409) and missing tokens (401)', async () => {
     const alice = await env.user('alice');
     const admin = await env.user('shop-admin', 'admin');
-    expect(outcome(await env.call('POST', '/api/coupons/validate', { token: alice.token, body: { code: 'x y', orderTotal: 5 } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/coupons/validate', { token: alice.token, body: { code: 'ABC', orderTotal: -1 } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/coupons', { token: alice.token, body: { code: 'MINE', type: 'fixed', value: 1000 } }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', '/api/coupons', { token: admin.token, body: { code: `SAVE10-${env.tag}`, type: 'fixed', value: 1 } }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('POST', '/api/coupons', { token: admin.token, body: { code: 'PCT', type: 'percentage', value: 150 } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', '/api/coupons/validate', { token: alice.token, body: { code: 'x y', orderTotal: 5 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await env.call('POST', '/api/coupons/validate', { token: alice.token, body: { code: 'ABC', orderTotal: -1 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await env.call('POST', '/api/coupons', { token: alice.token, body: { code: 'MINE', type: 'fixed', value: 1000 } }))).toEqual([
+      403,
+      'forbidden',
+    ]);
+    expect(outcome(await env.call('POST', '/api/coupons', { token: admin.token, body: { code: `SAVE10-${env.tag}`, type: 'fixed', value: 1 } }))).toEqual([
+      409,
+      'conflict',
+    ]);
+    expect(outcome(await env.call('POST', '/api/coupons', { token: admin.token, body: { code: 'PCT', type: 'percentage', value: 150 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('GET', '/api/coupons'))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('POST', '/api/coupons/validate', { token: FORGED, body: { code: 'ABC', orderTotal: 1 } }))).toEqual([401, 'unauthorized']);
   });
@@ -161,7 +218,10 @@ describe('stream providers', () => {
     const admin = await env.user('ops', 'admin');
     const alice = await env.user('alice');
     const put = (name: string, body: Record<string, unknown>, token = admin.token) => env.call('PUT', `/api/livestreaming/providers/${name}`, { token, body });
-    expect((await put('agora', { displayName: 'Agora', enabled: true, status: 'active', priority: 10, publicConfig: { appId: 'abc' }, features: { pk: true } })).status).toBe(200);
+    expect(
+      (await put('agora', { displayName: 'Agora', enabled: true, status: 'active', priority: 10, publicConfig: { appId: 'abc' }, features: { pk: true } }))
+        .status,
+    ).toBe(200);
     expect((await put('zegocloud', { displayName: 'ZEGO', enabled: true, status: 'maintenance', priority: 20 })).status).toBe(200);
     expect((await put('webrtc', { displayName: 'WebRTC', enabled: false, status: 'active', priority: 30 })).status).toBe(200);
     const list = await env.call<Page<{ name: string; publicConfig: Record<string, string> }>>('GET', '/api/livestreaming/providers', { token: alice.token });
@@ -170,7 +230,10 @@ describe('stream providers', () => {
 
     expect(outcome(await put('agora', { displayName: 'Mine', enabled: false, status: 'inactive', priority: 0 }, alice.token))).toEqual([403, 'forbidden']);
     expect(outcome(await put('twitch', { displayName: 'T', enabled: true, status: 'active', priority: 0 }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await put('agora', { displayName: 'A', enabled: true, status: 'active', priority: 0, publicConfig: { $where: 'x' } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await put('agora', { displayName: 'A', enabled: true, status: 'active', priority: 0, publicConfig: { $where: 'x' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     expect(outcome(await env.call('GET', '/api/livestreaming/providers'))).toEqual([401, 'unauthorized']);
     expect(outcome(await put('agora', { displayName: 'A', enabled: true, status: 'active', priority: 0 }, FORGED))).toEqual([401, 'unauthorized']);
   });

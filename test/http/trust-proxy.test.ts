@@ -19,7 +19,11 @@ describe('TRUST_PROXY', () => {
   async function statuses(gw: GatewayProcess, forwardedFor: string, n: number): Promise<number[]> {
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
-      const res = await fetch(`${gw.http}/api/dev/token`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, body: '{"userId":"p"}' });
+      const res = await fetch(`${gw.http}/api/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: '{"userId":"p"}',
+      });
       out.push(res.status);
     }
     return out;

@@ -4,16 +4,16 @@
  * validation, and someone else's resource; plus the seams: HTTP and socket share the services, the
  * idempotency keys and the socket events.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MongoClient, type Db } from 'mongodb';
 import type { Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { COLLECTIONS } from '../../src/store/collections.js';
 import { seedCatalogue } from '../../src/tools/seed.js';
+import { eventually } from '../money/support.js';
 import { NativeClient, sioConnect, sioConnected, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { http, type HttpOptions, type HttpReply } from '../support/http.js';
 import { removeDir, startRedis } from '../support/services.js';
-import { eventually } from '../money/support.js';
 import { FORGED, outcome, type Page } from './helpers.js';
 
 interface Actor {
@@ -97,7 +97,8 @@ const key = (name: string): string => `${name}-${tag}-${++serial}-key`;
 /** A user with a token; `account` also creates the users document (recipients must be known). */
 async function user(name: string, opts: { role?: 'admin'; account?: boolean } = {}): Promise<Actor> {
   const id = `${name}-${tag}-${++serial}`;
-  if (opts.account !== false) await db.collection<{ _id: string }>(COLLECTIONS.users).insertOne({ _id: id, username: id, createdAt: new Date() } as { _id: string });
+  if (opts.account !== false)
+    await db.collection<{ _id: string }>(COLLECTIONS.users).insertOne({ _id: id, username: id, createdAt: new Date() } as { _id: string });
   return { id, token: await makeToken({ sub: id, ...(opts.role ? { role: opts.role } : {}) }) };
 }
 
@@ -111,7 +112,10 @@ async function socketOf(actor: Actor): Promise<NativeClient> {
 
 /** Funds a wallet through the admin credit endpoint (the payments module's WalletCreditor). */
 async function fund(actor: Actor, coins: number): Promise<void> {
-  const res = await call<{ creditStatus: string }>('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: actor.id, coins, reason: 'test funding' } });
+  const res = await call<{ creditStatus: string }>('POST', '/api/payments/admin/credit', {
+    token: admin.token,
+    body: { userId: actor.id, coins, reason: 'test funding' },
+  });
   expect(res.status).toBe(201);
   expect(res.body.creditStatus).toBe('credited');
 }
@@ -127,10 +131,19 @@ beforeAll(async () => {
   await db.dropDatabase();
   await seedCatalogue(db);
   gw = await startGateway({
-    REDIS_URL: redis.url, MONGO_URL: inject('mongoUrl'), MONGO_DB: dbName, DEV_PAYMENTS: 'true',
-    HTTP_RATE_LIMIT_PER_SEC: '1000', HTTP_RATE_LIMIT_BURST: '1000', MONEY_OUTBOX_GRACE_MS: '1000', MONEY_OUTBOX_SWEEP_MS: '200',
+    REDIS_URL: redis.url,
+    MONGO_URL: inject('mongoUrl'),
+    MONGO_DB: dbName,
+    DEV_PAYMENTS: 'true',
+    HTTP_RATE_LIMIT_PER_SEC: '1000',
+    HTTP_RATE_LIMIT_BURST: '1000',
+    MONEY_OUTBOX_GRACE_MS: '1000',
+    MONEY_OUTBOX_SWEEP_MS: '200',
   });
-  await eventually(async () => (await fetch(`${gw.http}/readyz`)).status, (status) => status === 200);
+  await eventually(
+    async () => (await fetch(`${gw.http}/readyz`)).status,
+    (status) => status === 200,
+  );
   admin = await user('finance', { role: 'admin' });
 });
 
@@ -175,7 +188,11 @@ describe('wallets', () => {
     expect(outcome(await call('GET', `/api/wallets/${'u'.repeat(129)}/balance`, { token: alice.token }))).toEqual([422, 'validation_failed']);
     const odd = `auth0|${tag} x@y`;
     const oddToken = await makeToken({ sub: odd });
-    expect((await call('GET', `/api/wallets/${encodeURIComponent(odd)}/balance`, { token: oddToken })).body).toEqual({ userId: odd, balance: 0, currency: 'coins' });
+    expect((await call('GET', `/api/wallets/${encodeURIComponent(odd)}/balance`, { token: oddToken })).body).toEqual({
+      userId: odd,
+      balance: 0,
+      currency: 'coins',
+    });
     expect(outcome(await call('GET', `/api/wallets/${alice.id}/balance`))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('GET', `/api/wallets/${alice.id}/balance`, { token: FORGED }))).toEqual([401, 'unauthorized']);
   });
@@ -202,17 +219,35 @@ describe('wallets', () => {
     // Transferred coins are not earnings: bob cannot withdraw them.
     expect((await wallet(bob)).withdrawable).toBe(0);
 
-    expect(outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, amount: 181, idempotencyKey: key('transfer') } }))).toEqual([422, 'insufficient_funds']);
-    expect(outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, recipientId: alice.id, idempotencyKey: key('transfer') } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, recipientId: `nobody-${tag}`, idempotencyKey: key('transfer') } }))).toEqual([404, 'not_found']);
+    expect(
+      outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, amount: 181, idempotencyKey: key('transfer') } })),
+    ).toEqual([422, 'insufficient_funds']);
+    expect(
+      outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, recipientId: alice.id, idempotencyKey: key('transfer') } })),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, recipientId: `nobody-${tag}`, idempotencyKey: key('transfer') } }),
+      ),
+    ).toEqual([404, 'not_found']);
     for (const bad of [{ amount: 0 }, { amount: 1.5 }, { amount: 1_000_001 }, { amount: '10' }, { idempotencyKey: 'short' }, { note: 'x'.repeat(201) }]) {
-      expect(outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, idempotencyKey: key('transfer'), ...bad } })), JSON.stringify(bad)).toEqual([422, 'validation_failed']);
+      expect(
+        outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: { ...body, idempotencyKey: key('transfer'), ...bad } })),
+        JSON.stringify(bad),
+      ).toEqual([422, 'validation_failed']);
     }
     const { idempotencyKey: _k, ...noKey } = body;
     expect(outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, body: noKey }))).toEqual([422, 'validation_failed']);
     expect(outcome(await call('POST', '/api/wallets/transfer', { token: alice.token, raw: '{"recipientId":' }))).toEqual([400, 'bad_request']);
     // Someone else's wallet cannot be the source: there is no such field.
-    expect(outcome(await call('POST', '/api/wallets/transfer', { token: bob.token, body: { ...body, idempotencyKey: key('transfer'), recipientId: bob.id, senderId: alice.id } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await call('POST', '/api/wallets/transfer', {
+          token: bob.token,
+          body: { ...body, idempotencyKey: key('transfer'), recipientId: bob.id, senderId: alice.id },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await call('POST', '/api/wallets/transfer', { body }))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('POST', '/api/wallets/transfer', { token: FORGED, body }))).toEqual([401, 'unauthorized']);
     expect((await wallet(alice)).balance).toBe(180);
@@ -224,12 +259,18 @@ describe('wallets', () => {
     const bob = await user('bob');
     const mallory = await user('mallory');
     await fund(alice, 100);
-    const sent = await call<Transfer>('POST', '/api/wallets/transfer', { token: alice.token, body: { recipientId: bob.id, amount: 40, idempotencyKey: key('t') } });
+    const sent = await call<Transfer>('POST', '/api/wallets/transfer', {
+      token: alice.token,
+      body: { recipientId: bob.id, amount: 40, idempotencyKey: key('t') },
+    });
     expect(sent.status).toBe(201);
 
     // Ledger rows reach MongoDB through the write queue: wait for both.
     const path = `/api/wallets/${alice.id}/transactions`;
-    const all = await eventually(async () => (await call<Page<Transaction>>('GET', path, { token: alice.token })).body, (p) => p.total === 2);
+    const all = await eventually(
+      async () => (await call<Page<Transaction>>('GET', path, { token: alice.token })).body,
+      (p) => p.total === 2,
+    );
     expect(all.items.map((t) => [t.type, t.amount, t.balanceAfter])).toEqual([
       ['transfer', -40, 60],
       ['bonus', 100, 100],
@@ -241,7 +282,10 @@ describe('wallets', () => {
     const second = await call<Page<Transaction>>('GET', `${path}?limit=1&page=2`, { token: alice.token });
     expect(second.body).toMatchObject({ page: 2, total: 2, hasMore: false });
     expect(second.body.items.map((t) => t.id)).toEqual([all.items[1]!.id]);
-    const bobs = await eventually(async () => (await call<Page<Transaction>>('GET', `/api/wallets/${bob.id}/transactions`, { token: bob.token })).body, (p) => p.total === 1);
+    const bobs = await eventually(
+      async () => (await call<Page<Transaction>>('GET', `/api/wallets/${bob.id}/transactions`, { token: bob.token })).body,
+      (p) => p.total === 1,
+    );
     expect(bobs.items[0]).toMatchObject({ type: 'transfer', amount: 40, balanceAfter: 40 });
 
     expect(outcome(await call('GET', path, { token: mallory.token }))).toEqual([403, 'forbidden']);
@@ -267,16 +311,29 @@ describe('wallets', () => {
     const again = await call<Payment>('POST', '/api/wallets/top-up', { token: alice.token, body: { ...body, packageId: 'coins-6500' } });
     expect(again.body).toEqual(paid.body);
     expect((await wallet(alice)).balance).toBe(550);
-    const ledger = await eventually(async () => (await call<Page<Transaction>>('GET', `/api/wallets/${alice.id}/transactions`, { token: alice.token })).body, (p) => p.total === 1);
+    const ledger = await eventually(
+      async () => (await call<Page<Transaction>>('GET', `/api/wallets/${alice.id}/transactions`, { token: alice.token })).body,
+      (p) => p.total === 1,
+    );
     expect(ledger.items[0]).toMatchObject({ type: 'purchase', amount: 550, referenceId: paid.body.id, referenceType: 'payment' });
 
     // The payment it created is the buyer's: 403 for others.
     expect((await call('GET', `/api/payments/${paid.body.id}`, { token: alice.token })).status).toBe(200);
     expect(outcome(await call('GET', `/api/payments/${paid.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
-    expect(outcome(await call('POST', '/api/wallets/top-up', { token: alice.token, body: { packageId: 'coins-nope', idempotencyKey: key('topup') } }))).toEqual([404, 'not_found']);
-    expect(outcome(await call('POST', '/api/wallets/top-up', { token: alice.token, body: { packageId: 'coins-100', provider: 'stripe', idempotencyKey: key('topup') } }))).toEqual([404, 'not_found']);
+    expect(outcome(await call('POST', '/api/wallets/top-up', { token: alice.token, body: { packageId: 'coins-nope', idempotencyKey: key('topup') } }))).toEqual(
+      [404, 'not_found'],
+    );
+    expect(
+      outcome(
+        await call('POST', '/api/wallets/top-up', { token: alice.token, body: { packageId: 'coins-100', provider: 'stripe', idempotencyKey: key('topup') } }),
+      ),
+    ).toEqual([404, 'not_found']);
     expect(outcome(await call('POST', '/api/wallets/top-up', { token: alice.token, body: { packageId: 'coins-100' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await call('POST', '/api/wallets/top-up', { token: alice.token, body: { packageId: 'coins-100', idempotencyKey: key('topup'), amount: 100000 } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await call('POST', '/api/wallets/top-up', { token: alice.token, body: { packageId: 'coins-100', idempotencyKey: key('topup'), amount: 100000 } }),
+      ),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await call('POST', '/api/wallets/top-up', { body }))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('POST', '/api/wallets/top-up', { token: FORGED, body }))).toEqual([401, 'unauthorized']);
     expect((await wallet(alice)).balance).toBe(550);
@@ -287,13 +344,21 @@ describe('wallets', () => {
     const creator = await user('creator');
     await fund(fan, 1200);
     // rocket: 999 coins, 70 % to the creator -> 699 earned.
-    const gift = await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body: { giftId: 'rocket', quantity: 1, recipientId: creator.id, idempotencyKey: key('gift') } });
+    const gift = await call<GiftAck>('POST', '/api/gifts/send', {
+      token: fan.token,
+      body: { giftId: 'rocket', quantity: 1, recipientId: creator.id, idempotencyKey: key('gift') },
+    });
     expect(gift.body).toMatchObject({ creatorEarnings: 699, balance: 201 });
-    expect((await call('POST', '/api/wallets/transfer', { token: fan.token, body: { recipientId: creator.id, amount: 50, idempotencyKey: key('t') } })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/wallets/transfer', { token: fan.token, body: { recipientId: creator.id, amount: 50, idempotencyKey: key('t') } })).status,
+    ).toBe(201);
     expect(await wallet(creator)).toMatchObject({ balance: 749, totalEarnings: 699, withdrawn: 0, withdrawable: 699 });
     const creatorSocket = await socketOf(creator);
 
-    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 700, idempotencyKey: key('w') } }))).toEqual([422, 'insufficient_funds']);
+    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 700, idempotencyKey: key('w') } }))).toEqual([
+      422,
+      'insufficient_funds',
+    ]);
     const body = { amount: 600, idempotencyKey: key('w') };
     const paid = await call<Payout>('POST', '/api/wallets/withdraw', { token: creator.token, body });
     expect(paid.status).toBe(201);
@@ -306,18 +371,40 @@ describe('wallets', () => {
       async () => (await call<Page<Transaction>>('GET', `/api/wallets/${creator.id}/transactions`, { token: creator.token })).body,
       (p) => p.items.some((t) => t.type === 'withdrawal'),
     );
-    expect(ledger.items.find((t) => t.type === 'withdrawal')).toMatchObject({ id: paid.body.transactionId, amount: -600, balanceAfter: 149, referenceId: paid.body.id, referenceType: 'payout' });
+    expect(ledger.items.find((t) => t.type === 'withdrawal')).toMatchObject({
+      id: paid.body.transactionId,
+      amount: -600,
+      balanceAfter: 149,
+      referenceId: paid.body.id,
+      referenceType: 'payout',
+    });
 
     // Rules: at least 100 coins; purchased / credited coins are never withdrawable.
-    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 99, idempotencyKey: key('w') } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 100, idempotencyKey: key('w') } }))).toEqual([422, 'insufficient_funds']);
-    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: fan.token, body: { amount: 100, idempotencyKey: key('w') } }))).toEqual([422, 'insufficient_funds']);
-    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 100, provider: 'paypal', idempotencyKey: key('w') } }))).toEqual([404, 'not_found']);
+    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 99, idempotencyKey: key('w') } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 100, idempotencyKey: key('w') } }))).toEqual([
+      422,
+      'insufficient_funds',
+    ]);
+    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: fan.token, body: { amount: 100, idempotencyKey: key('w') } }))).toEqual([
+      422,
+      'insufficient_funds',
+    ]);
+    expect(
+      outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 100, provider: 'paypal', idempotencyKey: key('w') } })),
+    ).toEqual([404, 'not_found']);
     for (const bad of [{ amount: 1_000_001 }, { amount: 150.5 }, { idempotencyKey: 'bad key!' }]) {
-      expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { ...body, idempotencyKey: key('w'), ...bad } })), JSON.stringify(bad)).toEqual([422, 'validation_failed']);
+      expect(
+        outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { ...body, idempotencyKey: key('w'), ...bad } })),
+        JSON.stringify(bad),
+      ).toEqual([422, 'validation_failed']);
     }
     // Someone else's wallet: no field names one, and the fan's earnings are the fan's only.
-    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: fan.token, body: { amount: 100, idempotencyKey: key('w'), userId: creator.id } }))).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(await call('POST', '/api/wallets/withdraw', { token: fan.token, body: { amount: 100, idempotencyKey: key('w'), userId: creator.id } })),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await call('POST', '/api/wallets/withdraw', { body }))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('POST', '/api/wallets/withdraw', { token: FORGED, body }))).toEqual([401, 'unauthorized']);
     expect((await wallet(creator)).balance).toBe(149);
@@ -327,7 +414,9 @@ describe('wallets', () => {
 describe('coins', () => {
   it('GET /api/coins/packages lists the active packages in shop order, paginated', async () => {
     const alice = await user('alice');
-    const all = await call<Page<{ id: string; coins: number; bonusCoins: number; totalCoins: number; price: number }>>('GET', '/api/coins/packages', { token: alice.token });
+    const all = await call<Page<{ id: string; coins: number; bonusCoins: number; totalCoins: number; price: number }>>('GET', '/api/coins/packages', {
+      token: alice.token,
+    });
     expect(all.status).toBe(200);
     expect(all.body.items.map((p) => p.id)).toEqual(['coins-100', 'coins-550', 'coins-1200', 'coins-6500']);
     expect(all.body.items[1]).toMatchObject({ coins: 500, bonusCoins: 50, totalCoins: 550, price: 4.99 });
@@ -359,9 +448,17 @@ describe('coins', () => {
     expect((await wallet(alice)).balance).toBe(1300);
 
     expect(outcome(await call('GET', `/api/payments/${bought.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
-    expect(outcome(await call('POST', '/api/coins/purchase', { token: alice.token, body: { packageId: 'nope', idempotencyKey: key('buy') } }))).toEqual([404, 'not_found']);
-    expect(outcome(await call('POST', '/api/coins/purchase', { token: alice.token, body: { packageId: 'coins-100', idempotencyKey: 'has space!' } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await call('POST', '/api/coins/purchase', { token: alice.token, body: { packageId: 'coins-100', idempotencyKey: key('buy'), coins: 1e9 } }))).toEqual([422, 'validation_failed']);
+    expect(outcome(await call('POST', '/api/coins/purchase', { token: alice.token, body: { packageId: 'nope', idempotencyKey: key('buy') } }))).toEqual([
+      404,
+      'not_found',
+    ]);
+    expect(outcome(await call('POST', '/api/coins/purchase', { token: alice.token, body: { packageId: 'coins-100', idempotencyKey: 'has space!' } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    expect(
+      outcome(await call('POST', '/api/coins/purchase', { token: alice.token, body: { packageId: 'coins-100', idempotencyKey: key('buy'), coins: 1e9 } })),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await call('POST', '/api/coins/purchase', { body }))).toEqual([401, 'unauthorized']);
     expect(outcome(await call('POST', '/api/coins/purchase', { token: FORGED, body }))).toEqual([401, 'unauthorized']);
     expect((await wallet(alice)).balance).toBe(1300);
@@ -421,17 +518,44 @@ describe('gifts', () => {
     const sent = await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body });
     expect(sent.status).toBe(201);
     // star: 33 coins, 60 % -> floor(66 * 0.6) = 39 to the host.
-    expect(sent.body).toMatchObject({ giftId: 'star', recipientId: host.id, livestreamId: streamId, quantity: 2, totalCost: 66, creatorEarnings: 39, balance: 34 });
+    expect(sent.body).toMatchObject({
+      giftId: 'star',
+      recipientId: host.id,
+      livestreamId: streamId,
+      quantity: 2,
+      totalCost: 66,
+      creatorEarnings: 39,
+      balance: 34,
+    });
     const onHost = await hostSocket.waitForEvent('gift:sent');
-    expect(dataOf(onHost)).toMatchObject({ livestreamId: streamId, recipientId: host.id, sender: { userId: fan.id }, giftId: 'star', count: 2, coins: 66, message: 'gg' });
-    await eventually(async () => frames.length, (n) => n >= 1, 10_000);
+    expect(dataOf(onHost)).toMatchObject({
+      livestreamId: streamId,
+      recipientId: host.id,
+      sender: { userId: fan.id },
+      giftId: 'star',
+      count: 2,
+      coins: 66,
+      message: 'gg',
+    });
+    await eventually(
+      async () => frames.length,
+      (n) => n >= 1,
+      10_000,
+    );
     expect(frames[0]).toMatchObject({ livestreamId: streamId, sender: { userId: fan.id }, giftId: 'star', count: 2, coins: 66 });
 
     // A retry is the first gift: same ack, nothing charged, no second frame (the rose sent after it
     // is published after anything the retry could have caused).
     expect((await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body })).body).toEqual(sent.body);
-    expect((await call('POST', '/api/gifts/send', { token: fan.token, body: { giftId: 'rose', quantity: 1, livestreamId: streamId, idempotencyKey: key('gift') } })).status).toBe(201);
-    await eventually(async () => frames.some((f) => f['giftId'] === 'rose'), (seen) => seen, 10_000);
+    expect(
+      (await call('POST', '/api/gifts/send', { token: fan.token, body: { giftId: 'rose', quantity: 1, livestreamId: streamId, idempotencyKey: key('gift') } }))
+        .status,
+    ).toBe(201);
+    await eventually(
+      async () => frames.some((f) => f['giftId'] === 'rose'),
+      (seen) => seen,
+      10_000,
+    );
     expect(frames.filter((f) => f['giftId'] === 'star')).toHaveLength(1);
     expect((await wallet(fan)).balance).toBe(33);
     expect((await wallet(host)).balance).toBe(39); // a 1-coin rose at 50 % gives the host 0
@@ -450,7 +574,15 @@ describe('gifts', () => {
     expect(sent.status).toBe(201);
     expect(sent.body).toMatchObject({ recipientId: creator.id, livestreamId: null, totalCost: 10, creatorEarnings: 5, balance: 10 });
     const frame = await creatorSocket.waitForEvent('gift:sent');
-    expect(dataOf(frame)).toMatchObject({ livestreamId: null, recipientId: creator.id, sender: { userId: fan.id }, giftId: 'heart', count: 2, coins: 10, totals: null });
+    expect(dataOf(frame)).toMatchObject({
+      livestreamId: null,
+      recipientId: creator.id,
+      sender: { userId: fan.id },
+      giftId: 'heart',
+      count: 2,
+      coins: 10,
+      totals: null,
+    });
     // The socket with the same key gets the HTTP outcome, and the other way round.
     expect((await fanSocket.request('gift:send', body)).data).toEqual(sent.body);
     const socketBody = { ...body, giftId: 'rose', quantity: 1, idempotencyKey: key('gift') };
@@ -459,7 +591,8 @@ describe('gifts', () => {
     expect((await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body: socketBody })).body).toEqual(overSocket.data);
 
     // Refusals (nothing charged): funds, unknown, inactive, yourself, schema.
-    const send = (over: Record<string, unknown>, token = fan.token) => call('POST', '/api/gifts/send', { token, body: { ...body, idempotencyKey: key('gift'), ...over } });
+    const send = (over: Record<string, unknown>, token = fan.token) =>
+      call('POST', '/api/gifts/send', { token, body: { ...body, idempotencyKey: key('gift'), ...over } });
     expect(outcome(await send({ giftId: 'castle' }))).toEqual([422, 'insufficient_funds']);
     expect(outcome(await send({ giftId: 'no-such-gift' }))).toEqual([404, 'not_found']);
     expect(outcome(await send({ recipientId: `nobody-${tag}` }))).toEqual([404, 'not_found']);
@@ -482,13 +615,19 @@ describe('gifts', () => {
     const creator = await user('creator');
     await fund(fan, 600);
     // Far more than any other test sends (at most 2 units of a gift), and coffee only here.
-    for (const [giftId, quantity] of [['coffee', 40], ['heart', 30]] as const) {
+    for (const [giftId, quantity] of [
+      ['coffee', 40],
+      ['heart', 30],
+    ] as const) {
       const res = await call('POST', '/api/gifts/send', { token: fan.token, body: { giftId, quantity, recipientId: creator.id, idempotencyKey: key('gift') } });
       expect(res.status).toBe(201);
     }
     // The ranking reads gift transactions from MongoDB (written through the queue): wait for these
     // two before the first (cached) read.
-    await eventually(() => db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: fan.id }), (n) => n === 2);
+    await eventually(
+      () => db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: fan.id }),
+      (n) => n === 2,
+    );
     const popular = await call<Page<Gift & { sentLastWeek: number }>>('GET', '/api/gifts/popular?limit=100', { token: fan.token });
     expect(popular.status).toBe(200);
     const ranked = popular.body.items.map((g) => [g.id, g.sentLastWeek] as const);
@@ -515,9 +654,18 @@ describe('after a Redis loss', () => {
     const creator = await user('creator');
     const friend = await user('friend');
     await fund(fan, 1250);
-    expect((await call('POST', '/api/gifts/send', { token: fan.token, body: { giftId: 'rocket', quantity: 1, recipientId: creator.id, idempotencyKey: key('gift') } })).status).toBe(201);
+    expect(
+      (
+        await call('POST', '/api/gifts/send', {
+          token: fan.token,
+          body: { giftId: 'rocket', quantity: 1, recipientId: creator.id, idempotencyKey: key('gift') },
+        })
+      ).status,
+    ).toBe(201);
     // Coins the creator holds but did not earn: withdrawable stays below the balance.
-    expect((await call('POST', '/api/wallets/transfer', { token: fan.token, body: { recipientId: creator.id, amount: 150, idempotencyKey: key('t') } })).status).toBe(201);
+    expect(
+      (await call('POST', '/api/wallets/transfer', { token: fan.token, body: { recipientId: creator.id, amount: 150, idempotencyKey: key('t') } })).status,
+    ).toBe(201);
     const transferBody = { recipientId: friend.id, amount: 100, idempotencyKey: key('t') };
     const transfer = await call<Transfer>('POST', '/api/wallets/transfer', { token: fan.token, body: transferBody });
     expect(transfer.status).toBe(201);
@@ -530,15 +678,30 @@ describe('after a Redis loss', () => {
 
     // Everything is in MongoDB (ledger rows and versioned wallet documents) before Redis goes away.
     const walletDoc = (id: string) => db.collection<{ _id: string; balance?: number }>(COLLECTIONS.wallets).findOne({ _id: id });
-    await eventually(() => walletDoc(creator.id), (w) => w?.balance === 549);
-    await eventually(() => walletDoc(fan.id), (w) => w?.balance === 1);
-    await eventually(() => walletDoc(friend.id), (w) => w?.balance === 100);
-    await eventually(() => db.collection(COLLECTIONS.walletTransfers).countDocuments({ senderId: fan.id }), (n) => n === 2);
+    await eventually(
+      () => walletDoc(creator.id),
+      (w) => w?.balance === 549,
+    );
+    await eventually(
+      () => walletDoc(fan.id),
+      (w) => w?.balance === 1,
+    );
+    await eventually(
+      () => walletDoc(friend.id),
+      (w) => w?.balance === 100,
+    );
+    await eventually(
+      () => db.collection(COLLECTIONS.walletTransfers).countDocuments({ senderId: fan.id }),
+      (n) => n === 2,
+    );
 
     const port = redis.port;
     await redis.stop();
     redis = await startRedis({ port, dir: redis.dir });
-    await eventually(async () => (await fetch(`${gw.http}/readyz`)).status, (status) => status === 200);
+    await eventually(
+      async () => (await fetch(`${gw.http}/readyz`)).status,
+      (status) => status === 200,
+    );
 
     // Wallets come back from the ledger sums, withdrawn included (so nothing becomes withdrawable twice).
     expect(await wallet(creator)).toEqual(before.creator);
@@ -550,7 +713,12 @@ describe('after a Redis loss', () => {
     expect((await wallet(fan)).balance).toBe(1);
     expect((await wallet(friend)).balance).toBe(100);
     expect((await wallet(creator)).balance).toBe(549);
-    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 400, idempotencyKey: key('w') } }))).toEqual([422, 'insufficient_funds']);
-    expect((await call<Payout>('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 399, idempotencyKey: key('w') } })).body).toMatchObject({ status: 'succeeded', balance: 150 });
+    expect(outcome(await call('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 400, idempotencyKey: key('w') } }))).toEqual([
+      422,
+      'insufficient_funds',
+    ]);
+    expect((await call<Payout>('POST', '/api/wallets/withdraw', { token: creator.token, body: { amount: 399, idempotencyKey: key('w') } })).body).toMatchObject(
+      { status: 'succeeded', balance: 150 },
+    );
   });
 });

@@ -57,7 +57,10 @@ describe('a 1,000-gift burst into one stream', () => {
 
     const giftFrames = (v: NativeClient) => v.frames.filter((f) => f.event === 'gift:sent').map((f) => f.data as GiftSentFrame);
     for (const viewer of viewers) {
-      await eventually(async () => giftFrames(viewer).reduce((n, f) => n + f.count, 0), (n) => n >= total);
+      await eventually(
+        async () => giftFrames(viewer).reduce((n, f) => n + f.count, 0),
+        (n) => n >= total,
+      );
       const frames = giftFrames(viewer);
       expect(frames.reduce((n, f) => n + f.count, 0)).toBe(total);
       expect(frames.reduce((n, f) => n + f.coins, 0)).toBe(coins);
@@ -77,8 +80,14 @@ describe('a 1,000-gift burst into one stream', () => {
     const frameCount = giftFrames(viewers[0]!).length;
     console.log(`${total} gifts reached each viewer in ${frameCount} gift:sent frames (${(total / frameCount).toFixed(1)} gifts per frame)`);
 
-    const totals = await ok<{ coins: number; gifts: number; byGift: Record<string, { count: number; coins: number }> }>(host, 'gift:totals', { livestreamId: streamId });
-    expect(totals).toMatchObject({ coins, gifts: total, byGift: { rose: { count: expected.rose, coins: expected.rose }, heart: { count: expected.heart, coins: expected.heart * 5 } } });
+    const totals = await ok<{ coins: number; gifts: number; byGift: Record<string, { count: number; coins: number }> }>(host, 'gift:totals', {
+      livestreamId: streamId,
+    });
+    expect(totals).toMatchObject({
+      coins,
+      gifts: total,
+      byGift: { rose: { count: expected.rose, coins: expected.rose }, heart: { count: expected.heart, coins: expected.heart * 5 } },
+    });
     const board = await ok<{ entries: Array<{ userId: string; coins: number }> }>(host, 'gift:leaderboard', { livestreamId: streamId, limit: 20 });
     expect(board.entries).toHaveLength(SENDERS);
     for (const entry of board.entries) expect(entry.coins).toBe(spentBy.get(entry.userId));

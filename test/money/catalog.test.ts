@@ -21,7 +21,9 @@ describe('gift catalogue', () => {
 
   it('seeds idempotently and every node reloads a changed catalogue', async () => {
     const seed = () =>
-      run(process.execPath, [join(ROOT, 'dist', 'src', 'store', 'seed.js')], { env: { PATH: process.env['PATH'], MONGO_URL: env.mongoUrl, MONGO_DB: env.dbName, REDIS_URL: env.redis.url } });
+      run(process.execPath, [join(ROOT, 'dist', 'src', 'store', 'seed.js')], {
+        env: { PATH: process.env['PATH'], MONGO_URL: env.mongoUrl, MONGO_DB: env.dbName, REDIS_URL: env.redis.url },
+      });
     const first = JSON.parse((await seed()).stdout) as { counts: Record<string, number>; catalogVersion: number };
     const second = JSON.parse((await seed()).stdout) as { counts: Record<string, number>; catalogVersion: number };
     expect(second.counts).toEqual(first.counts);
@@ -48,7 +50,8 @@ describe('gift catalogue', () => {
     await redis.incr('catalog:version');
     redis.disconnect();
     for (const client of clients) {
-      const rosePrice = async () => (await ok<{ gifts: Array<{ id: string; price: number }> }>(client, 'gift:catalog', {})).gifts.find((g) => g.id === 'rose')?.price;
+      const rosePrice = async () =>
+        (await ok<{ gifts: Array<{ id: string; price: number }> }>(client, 'gift:catalog', {})).gifts.find((g) => g.id === 'rose')?.price;
       await eventually(rosePrice, (price) => price === 2, 5000);
     }
     for (const c of clients) await c.close();

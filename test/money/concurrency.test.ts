@@ -48,7 +48,9 @@ describe('one wallet spent from 50 sockets on two nodes', () => {
 
     const outcomes = await Promise.all(
       clients.flatMap((client) =>
-        Array.from({ length: ATTEMPTS_PER_CLIENT }, () => client.request('gift:send', { giftId: GIFT.id, quantity: 1, livestreamId: stream, idempotencyKey: uid('k') })),
+        Array.from({ length: ATTEMPTS_PER_CLIENT }, () =>
+          client.request('gift:send', { giftId: GIFT.id, quantity: 1, livestreamId: stream, idempotencyKey: uid('k') }),
+        ),
       ),
     );
     const accepted = outcomes.filter((o) => !o.error);
@@ -77,10 +79,22 @@ describe('one wallet spent from 50 sockets on two nodes', () => {
     console.log(`accepted per node: ${split.join(' / ')}`);
 
     // After the queue drains: exactly N GiftTransactions and the matching ledger rows.
-    await eventually(() => env.db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: sender }), (n) => n >= N);
-    await eventually(() => metric(env.gateways[0]!, 'livegate_money_outbox_pending'), (n) => n === 0);
-    await eventually(async () => (await ledgerOf(env.db, creator)).length, (n) => n >= N + 2);
-    await eventually(async () => (await walletDoc(env.db, sender))?.['balance'], (b) => b === 0);
+    await eventually(
+      () => env.db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: sender }),
+      (n) => n >= N,
+    );
+    await eventually(
+      () => metric(env.gateways[0]!, 'livegate_money_outbox_pending'),
+      (n) => n === 0,
+    );
+    await eventually(
+      async () => (await ledgerOf(env.db, creator)).length,
+      (n) => n >= N + 2,
+    );
+    await eventually(
+      async () => (await walletDoc(env.db, sender))?.['balance'],
+      (b) => b === 0,
+    );
     expect(await env.db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: sender })).toBe(N);
     const senderRows = await ledgerOf(env.db, sender);
     expect(senderRows.filter((r) => r['type'] === 'gift_sent')).toHaveLength(N);
@@ -91,7 +105,10 @@ describe('one wallet spent from 50 sockets on two nodes', () => {
     expect(creatorRows.filter((r) => r['amount'] === share)).toHaveLength(N);
     expect(creatorRows.filter((r) => r['amount'] === warmShare)).toHaveLength(2);
     expect(await walletDoc(env.db, sender)).toMatchObject({ balance: 0 });
-    await eventually(async () => (await walletDoc(env.db, creator))?.['balance'], (b) => b === N * share);
+    await eventually(
+      async () => (await walletDoc(env.db, creator))?.['balance'],
+      (b) => b === N * share,
+    );
     expect(await walletDoc(env.db, creator)).toMatchObject({ balance: N * share, totalEarnings: N * share });
 
     for (const c of [...clients, creatorClient]) await c.close();

@@ -3,17 +3,17 @@
  * and every gift's outcome is what it would be had the gifts run one by one in arrival order
  * (balances chain, duplicates replay, refusals change nothing, cold wallets load and retry).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GiftBatcher, type GiftJob, type GiftOutcome } from '../../src/handlers/gifts/gift-batch.js';
 import { moneyKeys } from '../../src/handlers/wallets/keys.js';
 import { walletLoadScript } from '../../src/handlers/wallets/lua/wallet-load.js';
 import { MoneyMetrics } from '../../src/handlers/wallets/metrics.js';
 import { Outbox } from '../../src/handlers/wallets/outbox.js';
-import type { WriteOp, WriteQueue } from '../../src/store/write-queue.js';
 import { AppError } from '../../src/kernel/errors.js';
+import type { WriteOp, WriteQueue } from '../../src/store/write-queue.js';
 import { startRedis } from '../support/services.js';
 import { uid, type RedisServer } from './support.js';
 
@@ -52,7 +52,10 @@ function setup(hosts: Record<string, string>, cold: Record<string, number> = {})
   };
   const streams = { hostOf: async (id: string) => hosts[id] };
   const batcher = new GiftBatcher(redis, streams, wallets, outbox, metrics, log, { maxBatch: 256, idempotencyTtlSec: 600, outboxGraceMs: 60_000 });
-  const batches = async (): Promise<number> => (await registry.getSingleMetric('livegate_gift_batch_size')!.get()).values.find((v) => (v as { metricName?: string }).metricName === 'livegate_gift_batch_size_count')!.value;
+  const batches = async (): Promise<number> =>
+    (await registry.getSingleMetric('livegate_gift_batch_size')!.get()).values.find(
+      (v) => (v as { metricName?: string }).metricName === 'livegate_gift_batch_size_count',
+    )!.value;
   return { batcher, queue, loads, batches };
 }
 
@@ -70,7 +73,17 @@ function job(senderId: string, key: string, to: GiftJob['to'], quantity = 1): Gi
     quantity,
     unitPrice: 5,
     creatorEarningsPercent: 50,
-    meta: { giftTransactionId: `gt-${senderId}-${key}`, idempotencyKey: key, giftName: 'Heart', giftIcon: 'x', context: livestreamId ? 'livestream' : 'profile', livestreamId, contentId: null, message: null, isAnonymous: false },
+    meta: {
+      giftTransactionId: `gt-${senderId}-${key}`,
+      idempotencyKey: key,
+      giftName: 'Heart',
+      giftIcon: 'x',
+      context: livestreamId ? 'livestream' : 'profile',
+      livestreamId,
+      contentId: null,
+      message: null,
+      isAnonymous: false,
+    },
   };
 }
 
@@ -119,7 +132,12 @@ describe('gift batcher', () => {
 
     // The sender's balance chains through its gifts, versions grow per gift.
     const aGifts = [a1, a2, a3, a4].map((r) => ok(r).record);
-    expect(aGifts.map((r) => [r.senderBalanceBefore, r.senderBalanceAfter])).toEqual([[20, 15], [15, 10], [10, 5], [5, 0]]);
+    expect(aGifts.map((r) => [r.senderBalanceBefore, r.senderBalanceAfter])).toEqual([
+      [20, 15],
+      [15, 10],
+      [10, 5],
+      [5, 0],
+    ]);
     const versions = aGifts.map((r) => r.senderVersion);
     expect([...versions].sort((x, y) => x - y)).toEqual(versions);
     expect(new Set(versions).size).toBe(4);
@@ -155,7 +173,11 @@ describe('gift batcher', () => {
     const [cold, host] = [uid('cold'), uid('host')];
     await hot(host, 0);
     const { batcher, loads, batches } = setup({}, { [cold]: 12 });
-    const results = await Promise.all([job(cold, 'key-c-0001', { user: host }), job(cold, 'key-c-0002', { user: host }), job(cold, 'key-c-0003', { user: host })].map((j) => settle(batcher.submit(j))));
+    const results = await Promise.all(
+      [job(cold, 'key-c-0001', { user: host }), job(cold, 'key-c-0002', { user: host }), job(cold, 'key-c-0003', { user: host })].map((j) =>
+        settle(batcher.submit(j)),
+      ),
+    );
     await batcher.idle();
     expect(loads).toEqual([cold]);
     expect(await batches()).toBe(2);

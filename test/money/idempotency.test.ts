@@ -30,7 +30,7 @@ describe('gift:send idempotency and refusals', () => {
     // star: 33 coins, creatorEarningsPercent 60 -> floor(19.8) = 19 to the creator, 14 to the platform.
     expect(first).toMatchObject({ totalCost: 33, creatorEarnings: 19, platformFee: 14, balance: 67, quantity: 1, unitPrice: 33 });
 
-    const replays = await Promise.all(Array.from({ length: 10 }, (_, i) => ok((i % 2 ? onA : onB), 'gift:send', request)));
+    const replays = await Promise.all(Array.from({ length: 10 }, (_, i) => ok(i % 2 ? onA : onB, 'gift:send', request)));
     for (const replay of replays) expect(replay).toEqual(first);
     // The key names the request: a changed body under the same key still gets the first outcome.
     expect(await ok(onB, 'gift:send', { ...request, quantity: 3 })).toEqual(first);
@@ -44,12 +44,21 @@ describe('gift:send idempotency and refusals', () => {
     const accepted = (await metric(a, 'livegate_gifts_total', 'outcome="accepted"')) + (await metric(b, 'livegate_gifts_total', 'outcome="accepted"'));
     expect(accepted).toBe(1);
 
-    const gifts = await eventually(() => env.db.collection(COLLECTIONS.giftTransactions).find({ senderId: sender }).toArray(), (docs) => docs.length >= 1);
+    const gifts = await eventually(
+      () => env.db.collection(COLLECTIONS.giftTransactions).find({ senderId: sender }).toArray(),
+      (docs) => docs.length >= 1,
+    );
     expect(gifts).toHaveLength(1);
     expect(gifts[0]).toMatchObject({ _id: first['giftTransactionId'], totalCost: 33, creatorEarnings: 19, platformFee: 14, status: 'completed' });
-    const senderLedger = await eventually(() => ledgerOf(env.db, sender), (rows) => rows.length >= 2);
+    const senderLedger = await eventually(
+      () => ledgerOf(env.db, sender),
+      (rows) => rows.length >= 2,
+    );
     expect(senderLedger.map((r) => r['amount']).sort()).toEqual([-33, 100].sort());
-    const creatorLedger = await eventually(() => ledgerOf(env.db, creator), (rows) => rows.length >= 1);
+    const creatorLedger = await eventually(
+      () => ledgerOf(env.db, creator),
+      (rows) => rows.length >= 1,
+    );
     expect(creatorLedger.map((r) => r['amount'])).toEqual([19]);
     for (const c of [onA, onB, creatorClient]) await c.close();
   });
@@ -71,7 +80,8 @@ describe('gift:send idempotency and refusals', () => {
     await createLivestream(env, stream, creator);
     await fund(env.admin, sender, 40);
     const client = await connect(gw, sender);
-    const send = (over: Record<string, unknown>) => client.request('gift:send', { giftId: 'rose', quantity: 1, livestreamId: stream, idempotencyKey: uid('key'), ...over });
+    const send = (over: Record<string, unknown>) =>
+      client.request('gift:send', { giftId: 'rose', quantity: 1, livestreamId: stream, idempotencyKey: uid('key'), ...over });
 
     expect(errorCode(await send({ giftId: 'no-such-gift' }))).toBe('not_found');
     expect(errorCode(await send({ giftId: 'retired-crown' }))).toBe('conflict'); // isActive: false

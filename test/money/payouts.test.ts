@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AppError } from '../../src/kernel/errors.js';
 import type { PaymentProvider, PayoutEntryRequest, WalletCreditor } from '../../src/handlers/payments/providers.js';
 import { PAYOUTS, PaymentService, payoutIdOf, type PayoutDoc } from '../../src/handlers/payments/service.js';
+import { AppError } from '../../src/kernel/errors.js';
 
 /** A ledger with one wallet per user, idempotent per (kind, payoutId) like the real one. */
 class FakeLedger implements WalletCreditor {
@@ -54,7 +54,9 @@ class FakeProvider implements PaymentProvider {
   async payout(r: { payoutId: string }) {
     if (this.outcome === 'throw') throw new Error('provider timed out');
     this.paid.push(r.payoutId);
-    return this.outcome === 'succeed' ? { status: 'succeeded' as const, providerRef: `ref-${r.payoutId}` } : { status: 'failed' as const, providerRef: null, reason: 'account closed' };
+    return this.outcome === 'succeed'
+      ? { status: 'succeeded' as const, providerRef: `ref-${r.payoutId}` }
+      : { status: 'failed' as const, providerRef: null, reason: 'account closed' };
   }
 }
 
@@ -74,9 +76,14 @@ describe('withdrawals: provider refusals and retries', () => {
     const ledger = new FakeLedger();
     const provider = new FakeProvider(outcome);
     const events: Array<{ userId: string; event: string; data: unknown }> = [];
-    const service = new PaymentService(() => db, new Map([[provider.id, provider]]), ledger, async (userId, event, data) => {
-      events.push({ userId, event, data });
-    });
+    const service = new PaymentService(
+      () => db,
+      new Map([[provider.id, provider]]),
+      ledger,
+      async (userId, event, data) => {
+        events.push({ userId, event, data });
+      },
+    );
     return { ledger, provider, events, service };
   };
   const user = (): string => `u-${randomBytes(4).toString('hex')}`;
@@ -129,8 +136,19 @@ describe('withdrawals: provider refusals and retries', () => {
     await ledger.debitForPayout({ userId: u, coins: 100, payoutId: id, description: 'x' });
     const now = new Date();
     await db.collection<PayoutDoc>(PAYOUTS).insertOne({
-      _id: id, userId: u, provider: 'fake', coins: 100, status: 'failed', providerRef: null, failureReason: 'account closed',
-      transactionId: `tx:withdrawal:${id}`, reversalTransactionId: null, balanceAfter: null, idempotencyKey: 'key-00000003', createdAt: now, updatedAt: now,
+      _id: id,
+      userId: u,
+      provider: 'fake',
+      coins: 100,
+      status: 'failed',
+      providerRef: null,
+      failureReason: 'account closed',
+      transactionId: `tx:withdrawal:${id}`,
+      reversalTransactionId: null,
+      balanceAfter: null,
+      idempotencyKey: 'key-00000003',
+      createdAt: now,
+      updatedAt: now,
     });
     const read = await service.withdraw(u, { provider: 'fake', coins: 100, idempotencyKey: 'key-00000003' });
     expect(read).toMatchObject({ status: 'failed', reversalTransactionId: `tx:withdrawal_reversal:${id}`, balanceAfter: 100 });

@@ -80,7 +80,10 @@ describe('PK battle across a node crash', () => {
     await gift(f1, host1, 'star', 1);
     expect(await ok<Battle>(f1, 'pk:get', { battleId: started.battleId })).toMatchObject({ status: 'ended', host1Score: 66, host2Score: 55 });
     expect((await ok<{ entries: Array<{ userId: string; wins: number }> }>(f1, 'pk:rankings', {})).entries).toContainEqual({ userId: host1, wins: 1 });
-    const doc = await eventually(() => env.db.collection(COLLECTIONS.pkBattles).findOne({ _id: started.battleId as unknown as never }), (d) => d?.['status'] === 'ended');
+    const doc = await eventually(
+      () => env.db.collection(COLLECTIONS.pkBattles).findOne({ _id: started.battleId as unknown as never }),
+      (d) => d?.['status'] === 'ended',
+    );
     expect(doc).toMatchObject({ status: 'ended', winnerId: host1, host1Score: 66, host2Score: 55, duration: 3, result: 'win' });
     expect(await metric(b, 'livegate_pk_battles_active')).toBe(0);
 
@@ -108,7 +111,8 @@ describe('PK battle across a node crash', () => {
     const invited = await ok<Battle>(h1, 'pk:invite', { opponentId: host2, durationSec: 2, livestreamId: stream1 });
     expect(errorCode(await viewer1.request('pk:accept', { battleId: invited.battleId }))).toBe('forbidden');
     await ok(h2, 'pk:accept', { battleId: invited.battleId, livestreamId: stream2 });
-    for (const v of [viewer1, viewer2]) expect((await v.waitFor((f) => f.event === 'pk_battle:start')).data).toMatchObject({ battleId: invited.battleId, livestreamIds: [stream1, stream2] });
+    for (const v of [viewer1, viewer2])
+      expect((await v.waitFor((f) => f.event === 'pk_battle:start')).data).toMatchObject({ battleId: invited.battleId, livestreamIds: [stream1, stream2] });
 
     await ok(fanClient, 'gift:send', { giftId: 'coffee', quantity: 1, livestreamId: stream1, idempotencyKey: uid('k') });
     await ok(fanClient, 'gift:send', { giftId: 'heart', quantity: 2, livestreamId: stream2, idempotencyKey: uid('k') });

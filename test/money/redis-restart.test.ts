@@ -5,8 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { COLLECTIONS } from '../../src/store/collections.js';
 import { moneyKeys } from '../../src/handlers/wallets/keys.js';
+import { COLLECTIONS } from '../../src/store/collections.js';
 import { startRedis } from '../support/services.js';
 import { connect, createUser, errorCode, eventually, fund, ledgerOf, metric, ok, startMoneyEnv, uid, walletDoc, type MoneyEnv } from './support.js';
 
@@ -31,9 +31,18 @@ describe('Redis restart between two gifts', () => {
     expect(ack1).toMatchObject({ balance: 33, creatorEarnings: 19 });
 
     // The first gift is in MongoDB (rows and the versioned wallet balance) before Redis goes away.
-    await eventually(() => walletDoc(env.db, sender), (w) => w?.['balance'] === 33);
-    await eventually(() => walletDoc(env.db, creator), (w) => w?.['balance'] === 19);
-    await eventually(() => metric(a, 'livegate_money_outbox_pending'), (n) => n === 0);
+    await eventually(
+      () => walletDoc(env.db, sender),
+      (w) => w?.['balance'] === 33,
+    );
+    await eventually(
+      () => walletDoc(env.db, creator),
+      (w) => w?.['balance'] === 19,
+    );
+    await eventually(
+      () => metric(a, 'livegate_money_outbox_pending'),
+      (n) => n === 0,
+    );
 
     // Restart without persistence: every key is gone.
     const port = env.redis.port;
@@ -57,9 +66,18 @@ describe('Redis restart between two gifts', () => {
     expect((await metric(a, 'livegate_wallet_loads_total')) + (await metric(b, 'livegate_wallet_loads_total'))).toBeGreaterThanOrEqual(2);
 
     // MongoDB agrees: two gifts, ledgers that sum to the balances, wallet docs at the new versions.
-    await eventually(() => env.db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: sender }), (n) => n >= 2);
-    await eventually(() => walletDoc(env.db, sender), (w) => w?.['balance'] === 0);
-    await eventually(() => walletDoc(env.db, creator), (w) => w?.['balance'] === 38);
+    await eventually(
+      () => env.db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: sender }),
+      (n) => n >= 2,
+    );
+    await eventually(
+      () => walletDoc(env.db, sender),
+      (w) => w?.['balance'] === 0,
+    );
+    await eventually(
+      () => walletDoc(env.db, creator),
+      (w) => w?.['balance'] === 38,
+    );
     expect(await env.db.collection(COLLECTIONS.giftTransactions).countDocuments({ senderId: sender })).toBe(2);
     const sum = (rows: Array<Record<string, unknown>>) => rows.reduce((s, r) => s + (r['amount'] as number), 0);
     expect(sum(await ledgerOf(env.db, sender))).toBe(0);

@@ -49,10 +49,16 @@ describe('live shopping', () => {
     expect((await browser.waitFor((f) => f.event === 'shopping:stats' && (f.data as { totalOrders: number }).totalOrders === 2)).data).toEqual(stats);
     expect((await host.waitFor((f) => f.event === 'shopping:order' && (f.data as { orderId: string }).orderId === 'o-2')).data).toMatchObject({ total: 5.01 });
 
-    const session = await eventually(() => env.db.collection(COLLECTIONS.shoppingSessions).findOne({ _id: streamId as unknown as never }), (d) => d?.['totalOrders'] === 2);
+    const session = await eventually(
+      () => env.db.collection(COLLECTIONS.shoppingSessions).findOne({ _id: streamId as unknown as never }),
+      (d) => d?.['totalOrders'] === 2,
+    );
     expect(session).toMatchObject({ hostId, totalOrders: 2, totalRevenue: 25, conversionRate: 0.6667 });
     expect((session?.['featuredProducts'] as Array<{ productId: string }>).map((p) => p.productId)).toEqual(['p1']);
-    await eventually(() => env.db.collection(COLLECTIONS.shoppingOrders).countDocuments({ livestreamId: streamId }), (n) => n === 2);
+    await eventually(
+      () => env.db.collection(COLLECTIONS.shoppingOrders).countDocuments({ livestreamId: streamId }),
+      (n) => n === 2,
+    );
     for (const c of [host, buyer1, buyer2, browser]) await c.close();
   });
 });

@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
+import { COLLECTIONS } from '../../src/store/collections.js';
+import { seedCatalogue } from '../../src/tools/seed.js';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startRedis } from '../support/services.js';
-import { seedCatalogue } from '../../src/tools/seed.js';
-import { COLLECTIONS } from '../../src/store/collections.js';
 
 export type RedisServer = Awaited<ReturnType<typeof startRedis>>;
 
@@ -54,7 +54,11 @@ export async function startMoneyEnv(mongoUrl: string, nodes: number, extra: Reco
   await seedCatalogue(db);
   const gateways: GatewayProcess[] = [];
   for (let i = 0; i < nodes; i++) gateways.push(await startGateway(gatewayEnv(redis.url, mongoUrl, dbName, extra)));
-  for (const gw of gateways) await eventually(async () => (await fetch(`${gw.http}/readyz`)).status, (status) => status === 200);
+  for (const gw of gateways)
+    await eventually(
+      async () => (await fetch(`${gw.http}/readyz`)).status,
+      (status) => status === 200,
+    );
   const admin = await connect(gateways[0]!, uid('admin'), 'admin');
   const env: MoneyEnv = {
     redis,

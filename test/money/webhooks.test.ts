@@ -38,7 +38,13 @@ describe('money webhooks', () => {
     const f = await connect(gw!, fan);
 
     const key = uid('k');
-    const first = await ok<{ giftTransactionId: string }>(f, 'gift:send', { giftId: 'rose', quantity: 2, recipientId: host1, context: 'profile', idempotencyKey: key });
+    const first = await ok<{ giftTransactionId: string }>(f, 'gift:send', {
+      giftId: 'rose',
+      quantity: 2,
+      recipientId: host1,
+      context: 'profile',
+      idempotencyKey: key,
+    });
     await ok(f, 'gift:send', { giftId: 'rose', quantity: 2, recipientId: host1, context: 'profile', idempotencyKey: key }); // a replay: no second webhook
 
     const battle = await ok<{ battleId: string }>(h1, 'pk:invite', { opponentId: host2, durationSec: 1 });
@@ -53,7 +59,14 @@ describe('money webhooks', () => {
     });
     const gifts = bodies.filter((b) => b.type === 'gift.sent');
     expect(gifts).toHaveLength(2);
-    expect(gifts[0]!.data).toMatchObject({ giftTransactionId: first.giftTransactionId, senderId: fan, receiverId: host1, giftId: 'rose', quantity: 2, coins: 2 });
+    expect(gifts[0]!.data).toMatchObject({
+      giftTransactionId: first.giftTransactionId,
+      senderId: fan,
+      receiverId: host1,
+      giftId: 'rose',
+      quantity: 2,
+      coins: 2,
+    });
     const ended = bodies.filter((b) => b.type === 'pk_battle.ended');
     expect(ended).toHaveLength(1);
     expect(ended[0]!.data).toMatchObject({ battleId: battle.battleId, winnerId: host2, result: 'win', host1Score: 0 });

@@ -1,11 +1,11 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { QueueMetrics } from '../../src/store/queue-metrics.js';
 import { RedisStreamQueue } from '../../src/store/stream-queue-redis.js';
-import { Writer } from '../../src/store/writer.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
+import { Writer } from '../../src/store/writer.js';
 import { openDb, uid, waitUntil } from '../support/chat.js';
 
 /**
@@ -27,7 +27,15 @@ describe('concurrent writers', () => {
     };
     const engines = [engine('w1'), engine('w2'), engine('w3')];
     const writers = engines.map(
-      (e) => new Writer(e, db, new QueueMetrics(new Registry(), e), pino({ level: 'silent' }), { batchSize: 3, maxBulkOps: 50, blockMs: 50, claimEveryMs: 60_000, maxBackoffMs: 200, writeTimeoutMs: 10_000 }),
+      (e) =>
+        new Writer(e, db, new QueueMetrics(new Registry(), e), pino({ level: 'silent' }), {
+          batchSize: 3,
+          maxBulkOps: 50,
+          blockMs: 50,
+          claimEveryMs: 60_000,
+          maxBackoffMs: 200,
+          writeTimeoutMs: 10_000,
+        }),
     );
     writers.forEach((w) => w.start());
     try {

@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { call, chatEnv, connectUser, metric, openDb, queueDrained, uid, waitUntil } from '../support/chat.js';
 import type { NativeClient } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
 import { freePort } from '../support/services.js';
-import { call, chatEnv, connectUser, metric, openDb, queueDrained, uid, waitUntil } from '../support/chat.js';
 
 interface Ack {
   id: string;
@@ -59,7 +59,10 @@ describe('write pipeline when a gateway crashes', () => {
   }
 
   async function expectStoredOnce(conversationId: string, acked: string[]): Promise<void> {
-    const stored = await db.collection<{ _id: string }>('messages').find({ conversationId }, { projection: { _id: 1 } }).toArray();
+    const stored = await db
+      .collection<{ _id: string }>('messages')
+      .find({ conversationId }, { projection: { _id: 1 } })
+      .toArray();
     const ids = stored.map((m) => m._id);
     expect(new Set(ids).size).toBe(ids.length);
     const missing = acked.filter((id) => !ids.includes(id));
@@ -102,7 +105,8 @@ describe('write pipeline when a gateway crashes', () => {
     const conv = await call<{ id: string }>(await connectUser(helper, aliceId), 'conversation:create', { type: 'private', userId: uid('bob') });
     const alice = await connectUser(a, aliceId);
     const acked: string[] = [];
-    for (let k = 0; k < 100; k++) acked.push((await call<Ack>(alice, 'message:send', { conversationId: conv.id, clientId: `o${k}`, type: 'text', text: `own ${k}` })).id);
+    for (let k = 0; k < 100; k++)
+      acked.push((await call<Ack>(alice, 'message:send', { conversationId: conv.id, clientId: `o${k}`, type: 'text', text: `own ${k}` })).id);
     await waitUntil('A holding a batch', async () => ((await metric(a, 'livegate_write_retries_total')) ?? 0) > 0 || undefined);
     await a.kill();
     const held = await pendingOf(ownEnv.WRITE_QUEUE_STREAM, a.nodeId);
@@ -125,12 +129,13 @@ describe('write pipeline when a gateway crashes', () => {
     const conv = await call<{ id: string }>(alice, 'conversation:create', { type: 'private', userId: uid('bob') });
     const viaC = await connectUser(c, (await call<{ participants: string[] }>(alice, 'conversation:get', { conversationId: conv.id })).participants[0]!);
     const acked: string[] = [];
-    for (let k = 0; k < 200; k++) acked.push((await call<Ack>(viaC, 'message:send', { conversationId: conv.id, clientId: `c${k}`, type: 'text', text: `via C ${k}` })).id);
+    for (let k = 0; k < 200; k++)
+      acked.push((await call<Ack>(viaC, 'message:send', { conversationId: conv.id, clientId: `c${k}`, type: 'text', text: `via C ${k}` })).id);
     await waitUntil('C holding a batch', async () => ((await metric(c, 'livegate_write_retries_total')) ?? 0) > 0 || undefined);
     await c.kill();
     const stream = env['WRITE_QUEUE_STREAM']!;
     // Whichever live writer on the stream gets there first (the suite has two) takes C's entries over.
-    await waitUntil('C\'s pending entries to be claimed', async () => (await pendingOf(stream, c.nodeId)) === 0 || undefined, 60_000);
+    await waitUntil("C's pending entries to be claimed", async () => (await pendingOf(stream, c.nodeId)) === 0 || undefined, 60_000);
     await Promise.all(sharedWriters.map((n) => queueDrained(n)));
     await expectStoredOnce(conv.id, acked);
     expect(await db.collection('messages').countDocuments({ conversationId: conv.id })).toBe(200);

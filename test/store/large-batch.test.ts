@@ -1,13 +1,13 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from 'mongodb';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { bounded } from '../../src/kernel/bounded.js';
-import { MemoryQueue } from '../../src/store/stream-queue-memory.js';
 import { QueueMetrics } from '../../src/store/queue-metrics.js';
-import { Writer } from '../../src/store/writer.js';
+import { MemoryQueue } from '../../src/store/stream-queue-memory.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
+import { Writer } from '../../src/store/writer.js';
 import { openDb, uid, waitUntil } from '../support/chat.js';
 
 interface Wallet {
@@ -84,7 +84,13 @@ describe('writer: large batches', () => {
     const WALLETS = 160;
     const { db, engine, writer, metrics } = await setup(WALLETS);
     await db.collection<Wallet>('wallets').insertOne({ _id: 'newer', balance: 7, version: 9 });
-    const ops: WriteOp[] = Array.from({ length: WALLETS }, (_, w) => ({ kind: 'setIfNewer', collection: 'wallets', id: `u${w}`, version: 2, set: { balance: 1000 + w } }));
+    const ops: WriteOp[] = Array.from({ length: WALLETS }, (_, w) => ({
+      kind: 'setIfNewer',
+      collection: 'wallets',
+      id: `u${w}`,
+      version: 2,
+      set: { balance: 1000 + w },
+    }));
     // u0 is written twice, first in the first chunk and last in the last one: the batch is ordered.
     ops.splice(1, 0, { kind: 'upsert', collection: 'wallets', id: 'u0', set: { note: 'first' } });
     ops.push({ kind: 'upsert', collection: 'wallets', id: 'u0', set: { note: 'second' } });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from 'mongodb';
-import { startGateway } from '../support/gateway.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, connectUser, metric, openDb, queueDrained, uid } from '../support/chat.js';
+import { startGateway } from '../support/gateway.js';
 
 interface Ack {
   id: string;
@@ -43,12 +43,19 @@ describe('write pipeline without Redis (memory engine)', () => {
     expect(await db.collection('messages').countDocuments({ conversationId: conv.id })).toBe(1);
 
     // A burst, then SIGTERM at once: the writer applies what is queued before the process exits.
-    const acks = await Promise.all(Array.from({ length: 300 }, (_, k) => call<Ack>(a, 'message:send', { conversationId: conv.id, clientId: `s${k}`, type: 'text', text: `m${k}` })));
+    const acks = await Promise.all(
+      Array.from({ length: 300 }, (_, k) => call<Ack>(a, 'message:send', { conversationId: conv.id, clientId: `s${k}`, type: 'text', text: `m${k}` })),
+    );
     const code = await gw.stop();
     expect(code).toBe(0);
     const flushed = await gw.waitForLog((l) => l.msg === 'write queue flushed');
     expect(flushed['left']).toBe(0);
-    const ids = (await db.collection<{ _id: string }>('messages').find({ conversationId: conv.id }, { projection: { _id: 1 } }).toArray()).map((m) => m._id);
+    const ids = (
+      await db
+        .collection<{ _id: string }>('messages')
+        .find({ conversationId: conv.id }, { projection: { _id: 1 } })
+        .toArray()
+    ).map((m) => m._id);
     expect(ids).toHaveLength(301);
     expect(acks.every((ack) => ids.includes(ack.id))).toBe(true);
     await Promise.allSettled([a.close(), b.close()]);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { call, chatEnv, connectUser, metric, openDb, queueDrained, uid, waitUntil } from '../support/chat.js';
 import type { NativeClient } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
 import { removeDir, startFerretDb, type Service } from '../support/services.js';
-import { call, chatEnv, connectUser, metric, openDb, queueDrained, uid, waitUntil } from '../support/chat.js';
 
 interface Ack {
   id: string;
@@ -66,11 +66,16 @@ describe('write pipeline during a MongoDB outage', () => {
     ferret = { ...(await startFerretDb({ listen, dir: ferret.dir })), dir: ferret.dir };
     await queueDrained(gw, 90_000);
     await waitUntil('lag back to zero', async () => (await metric(gw, 'livegate_write_queue_lag_seconds')) === 0 || undefined);
-    console.info(`outage: ${sentDuringOutage} messages acknowledged while MongoDB was down; lag reached ${lagWhileDown.toFixed(1)} s; drained ${Date.now() - restartedAt} ms after restart`);
+    console.info(
+      `outage: ${sentDuringOutage} messages acknowledged while MongoDB was down; lag reached ${lagWhileDown.toFixed(1)} s; drained ${Date.now() - restartedAt} ms after restart`,
+    );
 
     const { db, close } = await openDb(ferret.url, dbName);
     try {
-      const stored = await db.collection<{ _id: string }>('messages').find({ conversationId: conv.id }, { projection: { _id: 1 } }).toArray();
+      const stored = await db
+        .collection<{ _id: string }>('messages')
+        .find({ conversationId: conv.id }, { projection: { _id: 1 } })
+        .toArray();
       expect(stored).toHaveLength(acked.length);
       expect(new Set(stored.map((m) => m._id))).toEqual(new Set(acked));
       const conversation = await db.collection<{ _id: string; messagesCount: number }>('conversations').findOne({ _id: conv.id });

@@ -1,8 +1,8 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { QueueEngine } from '../../src/store/stream-queue.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { MemoryQueue } from '../../src/store/stream-queue-memory.js';
 import { RedisStreamQueue } from '../../src/store/stream-queue-redis.js';
+import type { QueueEngine } from '../../src/store/stream-queue.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
 import { uid } from '../support/chat.js';
 

@@ -2,8 +2,8 @@
  * Test clients for both dialects. NativeClient speaks the native envelope (JSON or msgpack)
  * over the `ws` package; Socket.IO tests use the official socket.io-client directly.
  */
-import WebSocket from 'ws';
 import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
 import { msgpack } from '../../src/gateway/codecs/native.js';
 
 export interface ServerFrame {
@@ -26,7 +26,10 @@ export class NativeClient {
   private readonly waiters: Array<{ match: (f: ServerFrame) => boolean; resolve: (f: ServerFrame) => void }> = [];
   readonly closed: Promise<Closed>;
 
-  private constructor(readonly socket: WebSocket, readonly encoding: 'json' | 'msgpack') {
+  private constructor(
+    readonly socket: WebSocket,
+    readonly encoding: 'json' | 'msgpack',
+  ) {
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       const frame = (isBinary ? msgpack.unpack(raw) : JSON.parse(raw.toString('utf8'))) as ServerFrame;
       this.frames.push(frame);
@@ -44,7 +47,10 @@ export class NativeClient {
    * Opens a socket; with a token, resolves once the session is ready (`session:ready`) or the token
    * was refused (then see `closed`).
    */
-  static async connect(baseWs: string, opts: { token?: string; encoding?: 'json' | 'msgpack'; protocol?: string; query?: Record<string, string> } = {}): Promise<NativeClient> {
+  static async connect(
+    baseWs: string,
+    opts: { token?: string; encoding?: 'json' | 'msgpack'; protocol?: string; query?: Record<string, string> } = {},
+  ): Promise<NativeClient> {
     const url = new URL('/ws', baseWs);
     if (opts.token) url.searchParams.set('token', opts.token);
     for (const [k, v] of Object.entries(opts.query ?? {})) url.searchParams.set(k, v);

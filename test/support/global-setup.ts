@@ -2,10 +2,10 @@
  * Starts one Redis and one FerretDB for the whole run (unless REDIS_URL / MONGO_URL are given)
  * and hands their URLs to the tests through vitest's provide/inject.
  */
-import type { TestProject } from 'vitest/node';
-import type {} from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
 import { ROOT, removeDir, startFerretDb, startRedis } from './services.js';
 
 declare module 'vitest' {

@@ -4,9 +4,9 @@
  * `?node=` query, so each gateway's fetches can be told apart), answers If-None-Match with 304,
  * and can be taken down and brought back on the same port.
  */
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { randomUUID } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 
 export interface SigningKey {
@@ -32,7 +32,11 @@ export interface SignOptions {
 export function signWith(key: SigningKey, claims: Record<string, unknown>, opts: SignOptions = {}): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const kid = opts.kid === undefined ? key.kid : opts.kid;
-  const jwt = new SignJWT({ iat: opts.issuedAt ?? now, exp: now + (opts.expiresInSec ?? 600), ...claims }).setProtectedHeader({ alg: key.alg, typ: 'JWT', ...(kid !== null ? { kid } : {}) });
+  const jwt = new SignJWT({ iat: opts.issuedAt ?? now, exp: now + (opts.expiresInSec ?? 600), ...claims }).setProtectedHeader({
+    alg: key.alg,
+    typ: 'JWT',
+    ...(kid !== null ? { kid } : {}),
+  });
   return jwt.sign(key.privateKey);
 }
 

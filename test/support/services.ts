@@ -4,11 +4,11 @@
  * a database to stop and restart).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -90,9 +90,13 @@ export function waitForLine(child: ChildProcess, match: (line: string) => boolea
 export async function startRedis(opts: { port?: number; dir?: string } = {}): Promise<Service & { port: number; dir: string }> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'livegate-redis-'));
   const port = opts.port ?? (await restartablePort());
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'notice', '--logfile', ''], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'notice', '--logfile', ''],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await waitForLine(child, (l) => l.includes('Ready to accept connections'), `redis-server on ${port}`);
   child.stdout?.resume();
   return {

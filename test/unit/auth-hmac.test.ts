@@ -4,10 +4,10 @@
  * Each token below goes through both; tokens the fast path declines must be ones jose handles.
  */
 import { createHmac, createSecretKey } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
 import { CompactSign, exportSPKI, generateKeyPair, jwtVerify, errors as joseErrors, type CryptoKey } from 'jose';
-import { AuthError, HmacSecret, createTokenVerifier, type ClaimOptions } from '../../src/gateway/auth.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
+import { AuthError, HmacSecret, createTokenVerifier, type ClaimOptions } from '../../src/gateway/auth.js';
 
 const SECRET = 'unit-secret-0123456789abcdef0123456789';
 const key = createSecretKey(Buffer.from(SECRET, 'utf8'));
@@ -119,7 +119,11 @@ describe('HMAC token verification without jose', () => {
 
   it('the verifier maps the outcomes to the documented refusal reasons', async () => {
     const verifier = await createTokenVerifier(loadConfig({ JWT_SECRET: SECRET, JWT_ISSUER: 'lg', JWT_AUDIENCE: 'app' }).jwt);
-    const reason = (token: string): Promise<string> => verifier.verify(token).then(() => 'ok', (err: unknown) => (err instanceof AuthError ? err.reason : 'thrown'));
+    const reason = (token: string): Promise<string> =>
+      verifier.verify(token).then(
+        () => 'ok',
+        (err: unknown) => (err instanceof AuthError ? err.reason : 'thrown'),
+      );
     expect(await verifier.verify(WITH_CLAIMS['right iss and aud']!)).toEqual({ userId: 'u1', role: 'user', expiresAt: good.exp });
     expect(await reason(WITH_CLAIMS['wrong iss']!)).toBe('wrong_issuer');
     expect(await reason(WITH_CLAIMS['no aud']!)).toBe('wrong_audience');
@@ -144,8 +148,14 @@ describe('precise refusal reasons (both verification paths)', () => {
   async function outcomes(payload: Record<string, unknown>): Promise<string[]> {
     const hs = await createTokenVerifier(loadConfig({ ...env, JWT_SECRET: SECRET }).jwt);
     const ec = await createTokenVerifier(loadConfig({ ...env, JWT_PUBLIC_KEY: es.pem, JWT_ALGORITHMS: 'ES256' }).jwt);
-    const esToken = await new CompactSign(new TextEncoder().encode(JSON.stringify({ ...claims, ...payload }))).setProtectedHeader({ alg: 'ES256' }).sign(es.privateKey);
-    const reason = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (err: unknown) => (err instanceof AuthError ? err.reason : `thrown ${String(err)}`));
+    const esToken = await new CompactSign(new TextEncoder().encode(JSON.stringify({ ...claims, ...payload })))
+      .setProtectedHeader({ alg: 'ES256' })
+      .sign(es.privateKey);
+    const reason = (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => 'ok',
+        (err: unknown) => (err instanceof AuthError ? err.reason : `thrown ${String(err)}`),
+      );
     return [await reason(hs.verify(sign(hs256, { ...claims, ...payload }))), await reason(ec.verify(esToken))];
   }
 
@@ -167,7 +177,11 @@ describe('precise refusal reasons (both verification paths)', () => {
 
   it('JWT_CLOCK_TOLERANCE_SEC=0 refuses an nbf and an iat two seconds ahead, and an exp just passed', async () => {
     const verifier = await createTokenVerifier(loadConfig({ JWT_SECRET: SECRET, JWT_CLOCK_TOLERANCE_SEC: '0' }).jwt);
-    const reason = (payload: Record<string, unknown>): Promise<string> => verifier.verify(sign(hs256, payload)).then(() => 'ok', (err: unknown) => (err instanceof AuthError ? err.reason : 'thrown'));
+    const reason = (payload: Record<string, unknown>): Promise<string> =>
+      verifier.verify(sign(hs256, payload)).then(
+        () => 'ok',
+        (err: unknown) => (err instanceof AuthError ? err.reason : 'thrown'),
+      );
     expect(await reason({ ...good, nbf: now + 2 })).toBe('not_yet_valid');
     expect(await reason({ ...good, iat: now + 2 })).toBe('issued_in_future');
     expect(await reason({ ...good, exp: now - 1 })).toBe('expired');

@@ -5,18 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { AuthError, createTokenVerifier } from '../../src/gateway/auth.js';
 import { RemoteKeySets } from '../../src/gateway/auth/jwks.js';
 import { AuthMetrics } from '../../src/gateway/auth/metrics.js';
+import { AuthError, createTokenVerifier } from '../../src/gateway/auth.js';
 import { JwksServer, makeSigningKey, signWith, type SigningKey } from '../support/jwks-server.js';
 import { ROOT } from '../support/services.js';
 
 const doc = readFileSync(join(ROOT, 'docs', 'AUTH.md'), 'utf8');
-const blocks = (lang: string): Map<string, string> => new Map([...doc.matchAll(new RegExp('```' + lang + ' (\\w+)\\n([\\s\\S]*?)```', 'g'))].map((m) => [m[1]!, m[2]!]));
+const blocks = (lang: string): Map<string, string> =>
+  new Map([...doc.matchAll(new RegExp('```' + lang + ' (\\w+)\\n([\\s\\S]*?)```', 'g'))].map((m) => [m[1]!, m[2]!]));
 const envs = blocks('env');
 const shapes = blocks('json');
 
@@ -38,7 +39,11 @@ const parseEnv = (text: string): Record<string, string> =>
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
   );
 
-const reasonOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (err: unknown) => (err instanceof AuthError ? err.reason : `thrown ${String(err)}`));
+const reasonOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (err: unknown) => (err instanceof AuthError ? err.reason : `thrown ${String(err)}`),
+  );
 
 describe('documented provider configurations (docs/AUTH.md)', () => {
   it('documents exactly the providers checked here', () => {

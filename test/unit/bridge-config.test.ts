@@ -11,7 +11,13 @@ describe('bridge and webhook configuration', () => {
   });
 
   it('parses types, per-type URLs and requires a secret with a receiver', () => {
-    const config = loadConfig({ ...base, WEBHOOK_URL: 'https://hooks.example/in', WEBHOOK_SECRET: 's'.repeat(16), WEBHOOK_EVENTS: 'gift.sent, user.online', WEBHOOK_URLS: 'gift.sent=https://pay.example/gifts' });
+    const config = loadConfig({
+      ...base,
+      WEBHOOK_URL: 'https://hooks.example/in',
+      WEBHOOK_SECRET: 's'.repeat(16),
+      WEBHOOK_EVENTS: 'gift.sent, user.online',
+      WEBHOOK_URLS: 'gift.sent=https://pay.example/gifts',
+    });
     expect(config.webhooks.events).toEqual(['gift.sent', 'user.online']);
     expect(config.webhooks.urls).toEqual({ 'gift.sent': 'https://pay.example/gifts' });
     expect(() => loadConfig({ ...base, WEBHOOK_URL: 'https://hooks.example/in' })).toThrow(ConfigError);

@@ -7,7 +7,15 @@ const insert = (id: string): WriteOp => ({ kind: 'insert', collection: 'rows', d
 
 describe('coalesce (superseded versioned writes)', () => {
   it('keeps one op per document and field set, the newest, and everything else in order', () => {
-    const ops = [insert('r1'), wallet('u', 3, { balance: 1 }), wallet('h', 4, { balance: 2, totalEarnings: 2 }), insert('r2'), wallet('u', 5, { balance: 0 }), wallet('h', 6, { balance: 4, totalEarnings: 4 }), wallet('u', 4, { balance: 9 })];
+    const ops = [
+      insert('r1'),
+      wallet('u', 3, { balance: 1 }),
+      wallet('h', 4, { balance: 2, totalEarnings: 2 }),
+      insert('r2'),
+      wallet('u', 5, { balance: 0 }),
+      wallet('h', 6, { balance: 4, totalEarnings: 4 }),
+      wallet('u', 4, { balance: 9 }),
+    ];
     expect(coalesce(ops)).toEqual([insert('r1'), insert('r2'), wallet('u', 5, { balance: 0 }), wallet('h', 6, { balance: 4, totalEarnings: 4 })]);
   });
 

@@ -4,17 +4,27 @@
  * its idle expiry.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RoomSet } from '../../src/rooms/room-set.js';
 import { MultiMap } from '../../src/gateway/multi-map.js';
 import { MemoryBus } from '../../src/rooms/bus-memory.js';
+import { RoomSet } from '../../src/rooms/room-set.js';
 
 describe('RoomSet', () => {
   it('matches a Set through adds and deletes past its two inline slots', () => {
     const rooms = new RoomSet();
     const reference = new Set<string>();
     const ops: Array<['add' | 'delete', string]> = [
-      ['add', 'user:a'], ['add', 'broadcast'], ['add', 'user:a'], ['add', 'live:1'], ['add', 'live:2'], ['delete', 'user:a'],
-      ['add', 'live:3'], ['delete', 'live:1'], ['delete', 'nope'], ['delete', 'broadcast'], ['delete', 'live:2'], ['add', 'user:a'],
+      ['add', 'user:a'],
+      ['add', 'broadcast'],
+      ['add', 'user:a'],
+      ['add', 'live:1'],
+      ['add', 'live:2'],
+      ['delete', 'user:a'],
+      ['add', 'live:3'],
+      ['delete', 'live:1'],
+      ['delete', 'nope'],
+      ['delete', 'broadcast'],
+      ['delete', 'live:2'],
+      ['add', 'user:a'],
     ];
     for (const [op, room] of ops) {
       if (op === 'add') {
@@ -76,7 +86,14 @@ describe('MemoryBus room logs', () => {
     const bus = new MemoryBus('n', 3, undefined, 10);
     const first = await bus.publish('r:1', 'e', 1);
     for (let i = 2; i <= 5; i++) await bus.publish('r:1', 'e', i);
-    expect(await bus.history('r:1', first.seq + 1)).toEqual({ kind: 'messages', messages: [expect.objectContaining({ seq: first.seq + 2 }), expect.objectContaining({ seq: first.seq + 3 }), expect.objectContaining({ seq: first.seq + 4 })] });
+    expect(await bus.history('r:1', first.seq + 1)).toEqual({
+      kind: 'messages',
+      messages: [
+        expect.objectContaining({ seq: first.seq + 2 }),
+        expect.objectContaining({ seq: first.seq + 3 }),
+        expect.objectContaining({ seq: first.seq + 4 }),
+      ],
+    });
     expect(await bus.history('r:1', first.seq)).toEqual({ kind: 'gap', oldestSeq: first.seq + 2, latestSeq: first.seq + 4 });
     await bus.publish('r:2', 'e', 0);
     vi.advanceTimersByTime(6_000);
@@ -103,7 +120,9 @@ describe('RedisBus message pairs', () => {
       ['r', 'e', { big: 2 ** 60, neg: -5, f: 0.1, list: new Array(40).fill('z') }, 2.5, 'o'],
     ];
     for (const [room, event, data, ts, origin] of cases) {
-      expect(messagePairs(room, event, data, ts, origin).equals(oneByOne(['room', room, 'event', event, 'data', data ?? null, 'ts', ts, 'origin', origin]))).toBe(true);
+      expect(
+        messagePairs(room, event, data, ts, origin).equals(oneByOne(['room', room, 'event', event, 'data', data ?? null, 'ts', ts, 'origin', origin])),
+      ).toBe(true);
     }
   });
 });

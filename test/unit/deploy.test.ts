@@ -44,7 +44,8 @@ describe('deployment files', () => {
     healthcheck?: { test: string[] };
     restart?: string;
   }
-  const compose = (): Record<string, Service> => (parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> }).services;
+  const compose = (): Record<string, Service> =>
+    (parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> }).services;
 
   it('docker-compose passes `docker-compose config` (the client installed by scripts/deps.sh; no engine needed)', () => {
     const plugin = (() => {
@@ -65,7 +66,11 @@ describe('deployment files', () => {
     for (const name of ['gateway-1', 'gateway-2']) {
       const gw = services[name]!;
       expect(gw.healthcheck?.test.join(' '), name).toContain('http://127.0.0.1:8080/readyz');
-      expect(gw.depends_on, name).toMatchObject({ seed: { condition: 'service_completed_successfully' }, redis: { condition: 'service_healthy' }, mongo: { condition: 'service_healthy' } });
+      expect(gw.depends_on, name).toMatchObject({
+        seed: { condition: 'service_completed_successfully' },
+        redis: { condition: 'service_healthy' },
+        mongo: { condition: 'service_healthy' },
+      });
     }
     expect(services['gateway-2']!.environment).toMatchObject({ NODE_ID: 'gateway-2', TRUST_PROXY: 'true' });
     const seed = services['seed']!;
@@ -94,7 +99,12 @@ describe('deployment files', () => {
     expect(services['prometheus']!.volumes).toContain('./deploy/prometheus:/etc/prometheus/prometheus:ro');
     expect(readFileSync(join(ROOT, 'deploy', 'prometheus.yml'), 'utf8')).toContain('- prometheus/alerts.yml');
     const grafana = services['grafana']!.volumes ?? [];
-    expect(grafana).toEqual(expect.arrayContaining(['./deploy/grafana/dashboards.yml:/etc/grafana/provisioning/dashboards/livegate.yml:ro', './deploy/grafana:/var/lib/grafana/dashboards:ro']));
+    expect(grafana).toEqual(
+      expect.arrayContaining([
+        './deploy/grafana/dashboards.yml:/etc/grafana/provisioning/dashboards/livegate.yml:ro',
+        './deploy/grafana:/var/lib/grafana/dashboards:ro',
+      ]),
+    );
     const provider = parse(readFileSync(join(ROOT, 'deploy', 'grafana', 'dashboards.yml'), 'utf8')) as { providers: Array<{ options: { path: string } }> };
     expect(provider.providers[0]!.options.path).toBe('/var/lib/grafana/dashboards');
     const datasource = parse(readFileSync(join(ROOT, 'deploy', 'grafana-datasource.yml'), 'utf8')) as { datasources: Array<{ uid: string }> };

@@ -1,11 +1,20 @@
 /** Pure pieces of the HTTP domains: coupon rules and password hashing. */
 import { describe, expect, it } from 'vitest';
-import { evaluate, type CouponRules } from '../../src/handlers/coupons/discount.js';
 import { SCRYPT, hashPassword, verifyPassword } from '../../src/handlers/auth/passwords.js';
+import { evaluate, type CouponRules } from '../../src/handlers/coupons/discount.js';
 
 const base: CouponRules = {
-  type: 'percentage', value: 20, minPurchase: 0, maxDiscount: null, usageLimit: null, usageCount: 0,
-  validFrom: null, validUntil: null, isActive: true, applicableProducts: [], applicableCategories: [],
+  type: 'percentage',
+  value: 20,
+  minPurchase: 0,
+  maxDiscount: null,
+  usageLimit: null,
+  usageCount: 0,
+  validFrom: null,
+  validUntil: null,
+  isActive: true,
+  applicableProducts: [],
+  applicableCategories: [],
 };
 const order = { total: 50, productIds: ['p1'], categoryIds: ['c1'] };
 const now = new Date('2026-06-01T00:00:00Z');

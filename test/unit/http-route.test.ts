@@ -1,22 +1,32 @@
 /** defineRoute's input handling, the guard's auth and rate-limit decisions, and the pagination helpers. */
-import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
 import { Type } from '@sinclair/typebox';
 import { SignJWT } from 'jose';
-import { defineRoute } from '../../src/gateway/http/route.js';
-import { HttpGuard, RateLimitError, bearer } from '../../src/gateway/http/guard.js';
-import type { HttpRequestInfo } from '../../src/gateway/http/types.js';
-import { PageQuery, Paginated, pageOf, pageWindow } from '../../src/gateway/http/pagination.js';
-import { buildOpenApi } from '../../src/gateway/http/openapi.js';
-import { AppError } from '../../src/kernel/errors.js';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { createTokenVerifier } from '../../src/gateway/auth.js';
+import { HttpGuard, RateLimitError, bearer } from '../../src/gateway/http/guard.js';
+import { buildOpenApi } from '../../src/gateway/http/openapi.js';
+import { PageQuery, Paginated, pageOf, pageWindow } from '../../src/gateway/http/pagination.js';
+import { defineRoute } from '../../src/gateway/http/route.js';
+import type { HttpRequestInfo } from '../../src/gateway/http/types.js';
 import { GatewayMetrics } from '../../src/gateway/metrics.js';
 import { KeyedLimiter } from '../../src/gateway/rate-limit.js';
+import { AppError } from '../../src/kernel/errors.js';
 
 const SECRET = 'unit-secret-0123456789abcdef0123456789';
 
 function request(over: Partial<HttpRequestInfo> = {}): HttpRequestInfo {
-  return { method: 'POST', route: '/x/:id', path: '/x/1', query: new URLSearchParams(), params: { id: 'a1' }, headers: {}, remoteAddress: '127.0.0.1', body: Buffer.alloc(0), ...over };
+  return {
+    method: 'POST',
+    route: '/x/:id',
+    path: '/x/1',
+    query: new URLSearchParams(),
+    params: { id: 'a1' },
+    headers: {},
+    remoteAddress: '127.0.0.1',
+    body: Buffer.alloc(0),
+    ...over,
+  };
 }
 
 const route = defineRoute(
@@ -37,7 +47,10 @@ const route = defineRoute(
 );
 
 async function failure(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AppError);
   return err as AppError;
 }
@@ -49,8 +62,12 @@ describe('defineRoute', () => {
   });
 
   it('answers 422 naming the field for schema violations in params, query and body', async () => {
-    expect((await failure(Promise.resolve(route.handler(request({ params: { id: 'A B' }, body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^params\/id:/);
-    expect((await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('limit=1000'), body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^query\/limit:/);
+    expect((await failure(Promise.resolve(route.handler(request({ params: { id: 'A B' }, body: Buffer.from('{"amount":3}') }))))).message).toMatch(
+      /^params\/id:/,
+    );
+    expect(
+      (await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('limit=1000'), body: Buffer.from('{"amount":3}') }))))).message,
+    ).toMatch(/^query\/limit:/);
     const extra = await failure(Promise.resolve(route.handler(request({ body: Buffer.from('{"amount":3,"admin":true}') }))));
     expect(extra.code).toBe('validation_failed');
     expect(extra.status).toBe(422);
@@ -61,30 +78,51 @@ describe('defineRoute', () => {
   it('lets an optional body be left out (read as {} with defaults) and documents it as not required', async () => {
     const optional = defineRoute(
       {
-        method: 'post', path: '/y', operationId: 'postY', summary: 'optional body', tags: ['test'], auth: 'user',
-        body: Type.Object({ size: Type.Optional(Type.Integer({ minimum: 1, default: 7 })) }, { additionalProperties: false }), bodyOptional: true,
+        method: 'post',
+        path: '/y',
+        operationId: 'postY',
+        summary: 'optional body',
+        tags: ['test'],
+        auth: 'user',
+        body: Type.Object({ size: Type.Optional(Type.Integer({ minimum: 1, default: 7 })) }, { additionalProperties: false }),
+        bodyOptional: true,
         response: Type.Object({ size: Type.Integer() }),
       },
       ({ body }) => ({ size: body.size ?? 0 }),
     );
     expect(await optional.handler(request({ route: '/y', path: '/y', params: {} }))).toEqual({ status: 200, body: { size: 7 } });
-    expect(await optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":2}') }))).toEqual({ status: 200, body: { size: 2 } });
-    expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":0}') }))))).code).toBe('validation_failed');
-    expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('null') }))))).code).toBe('validation_failed');
+    expect(await optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":2}') }))).toEqual({
+      status: 200,
+      body: { size: 2 },
+    });
+    expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('{"size":0}') }))))).code).toBe(
+      'validation_failed',
+    );
+    expect((await failure(Promise.resolve(optional.handler(request({ route: '/y', path: '/y', params: {}, body: Buffer.from('null') }))))).code).toBe(
+      'validation_failed',
+    );
     expect((await failure(Promise.resolve(route.handler(request({ body: Buffer.from('null') }))))).code).toBe('validation_failed');
-    const doc = buildOpenApi([optional, route], { title: 't', version: '1' }) as { paths: Record<string, Record<string, { requestBody: { required: boolean } }>> };
+    const doc = buildOpenApi([optional, route], { title: 't', version: '1' }) as {
+      paths: Record<string, Record<string, { requestBody: { required: boolean } }>>;
+    };
     expect(doc.paths['/y']!['post']!.requestBody.required).toBe(false);
     expect(doc.paths['/x/{id}']!['post']!.requestBody.required).toBe(true);
   });
 
   it('converts query strings strictly (no "true" as a number) and counts string lengths in code points', async () => {
-    expect((await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('page=true'), body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^query\/page:/);
-    expect((await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('flag=1'), body: Buffer.from('{"amount":3}') }))))).message).toMatch(/^query\/flag:/);
+    expect(
+      (await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('page=true'), body: Buffer.from('{"amount":3}') }))))).message,
+    ).toMatch(/^query\/page:/);
+    expect(
+      (await failure(Promise.resolve(route.handler(request({ query: new URLSearchParams('flag=1'), body: Buffer.from('{"amount":3}') }))))).message,
+    ).toMatch(/^query\/flag:/);
     // Five astral characters are 10 UTF-16 units but 5 code points: within maxLength 5.
     const astral = '\u{1F600}'.repeat(5);
     const ok = await route.handler(request({ body: Buffer.from(JSON.stringify({ amount: 1, note: astral })) }));
     expect(ok.status).toBe(201);
-    expect((await failure(Promise.resolve(route.handler(request({ body: Buffer.from(JSON.stringify({ amount: 1, note: astral + 'x' })) }))))).code).toBe('validation_failed');
+    expect((await failure(Promise.resolve(route.handler(request({ body: Buffer.from(JSON.stringify({ amount: 1, note: astral + 'x' })) }))))).code).toBe(
+      'validation_failed',
+    );
   });
 
   it('answers 400 for unparsable JSON and for a non-JSON content type', async () => {
@@ -115,7 +153,10 @@ describe('HttpGuard', () => {
     expect((await failure(g.admit('user', { authorization: 'Bearer nope' }, 'a', true))).status).toBe(401);
     expect((await failure(g.admit('admin', { authorization: `Bearer ${await sign({})}` }, 'a', true))).status).toBe(403);
     expect((await failure(g.admit('user', { authorization: `Bearer ${await sign({ role: 'service' })}` }, 'a', true))).status).toBe(403);
-    expect(await g.admit('admin', { authorization: `Bearer ${await sign({ role: 'admin' }, 'boss')}` }, 'a', true)).toMatchObject({ userId: 'boss', role: 'admin' });
+    expect(await g.admit('admin', { authorization: `Bearer ${await sign({ role: 'admin' }, 'boss')}` }, 'a', true)).toMatchObject({
+      userId: 'boss',
+      role: 'admin',
+    });
     expect(await g.admit('service', { 'x-api-key': 'svc-key' }, 'a', true)).toMatchObject({ role: 'service' });
     expect((await failure(g.admit('service', { 'x-api-key': 'svc-kez' }, 'a', true))).status).toBe(401);
     expect(await g.admit('none', {}, 'a', true)).toBeUndefined();
@@ -156,10 +197,22 @@ describe('pagination', () => {
   it('hoists $id schemas into named components', () => {
     const Item = Type.Object({ n: Type.Integer() }, { $id: 'Item' });
     const list = defineRoute(
-      { method: 'get', path: '/items', operationId: 'listItems', summary: 's', tags: ['t'], auth: 'user', query: Type.Object(PageQuery), response: Paginated(Item, 'ItemPage') },
+      {
+        method: 'get',
+        path: '/items',
+        operationId: 'listItems',
+        summary: 's',
+        tags: ['t'],
+        auth: 'user',
+        query: Type.Object(PageQuery),
+        response: Paginated(Item, 'ItemPage'),
+      },
       () => ({ items: [], page: 1, limit: 20, total: 0, hasMore: false }),
     );
-    const doc = buildOpenApi([list], { title: 't', version: '1' }) as { components: { schemas: Record<string, unknown> }; paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = buildOpenApi([list], { title: 't', version: '1' }) as {
+      components: { schemas: Record<string, unknown> };
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     expect(Object.keys(doc.components.schemas).sort()).toEqual(['Error', 'Item', 'ItemPage']);
     expect(JSON.stringify(doc.paths['/items']!['get']!.responses['200'])).toContain('#/components/schemas/ItemPage');
     expect(JSON.stringify(doc.components.schemas['ItemPage'])).toContain('#/components/schemas/Item"');

@@ -45,7 +45,11 @@ describe('RoomHub.replay', () => {
       b.listener(msg(6));
       return { kind: 'messages', messages: [msg(4), msg(5)] };
     });
-    const hub = new RoomHub(bus, (m) => fanned.push(m.seq), () => {});
+    const hub = new RoomHub(
+      bus,
+      (m) => fanned.push(m.seq),
+      () => {},
+    );
     const m = member(log);
     const result = await hub.replay(m, 'r:1', 3, { message: (x) => log.push(`send ${x.seq}`), gap: () => log.push('gap') });
     expect(log).toEqual(['send 4', 'send 5', 'send 6']);
@@ -66,7 +70,11 @@ describe('RoomHub.replay', () => {
     // 5 was published while the history was read: it is in the history, but the subscriber
     // connection hands it over only after the replay returned.
     const bus = new ScriptedBus(() => ({ kind: 'messages', messages: [msg(4), msg(5)] }));
-    const hub = new RoomHub(bus, () => {}, () => {});
+    const hub = new RoomHub(
+      bus,
+      () => {},
+      () => {},
+    );
     await hub.replay(member(log), 'r:1', 3, { message: (x) => log.push(`send ${x.seq}`), gap: () => log.push('gap') });
     bus.listener(msg(5));
     bus.listener(msg(6));
@@ -80,8 +88,15 @@ describe('RoomHub.replay', () => {
       b.listener(msg(41));
       return { kind: 'gap', oldestSeq: 21, latestSeq: 40 };
     });
-    const hub = new RoomHub(bus, () => {}, () => {});
-    const result = await hub.replay(member(log), 'r:1', 2, { message: (x) => log.push(`send ${x.seq}`), gap: (g) => log.push(`gap ${g.oldestSeq}-${g.latestSeq}`) });
+    const hub = new RoomHub(
+      bus,
+      () => {},
+      () => {},
+    );
+    const result = await hub.replay(member(log), 'r:1', 2, {
+      message: (x) => log.push(`send ${x.seq}`),
+      gap: (g) => log.push(`gap ${g.oldestSeq}-${g.latestSeq}`),
+    });
     expect(log).toEqual(['gap 21-40', 'send 41']);
     expect(result).toEqual({ kind: 'gap', oldestSeq: 21, latestSeq: 40 });
   });
@@ -92,7 +107,11 @@ describe('RoomHub.replay', () => {
     const pending = new Promise<HistoryResult>((resolve) => (release = resolve));
     const bus = new ScriptedBus(() => ({ kind: 'messages', messages: [] }));
     bus.history = () => pending;
-    const hub = new RoomHub(bus, () => {}, () => {});
+    const hub = new RoomHub(
+      bus,
+      () => {},
+      () => {},
+    );
     const m = member(log);
     hub.join(m, 'r:1');
     const first = hub.replay(m, 'r:1', 0, { message: () => {}, gap: () => {} });
@@ -107,7 +126,11 @@ describe('RoomHub.replay', () => {
     const bus = new ScriptedBus(() => {
       throw new Error('redis down');
     });
-    const hub = new RoomHub(bus, () => {}, () => {});
+    const hub = new RoomHub(
+      bus,
+      () => {},
+      () => {},
+    );
     const m = member([]);
     await expect(hub.replay(m, 'r:1', 0, { message: () => {}, gap: () => {} })).rejects.toThrow('redis down');
     expect(m.rooms.has('r:1')).toBe(false);

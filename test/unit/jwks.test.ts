@@ -1,12 +1,12 @@
 /** The JWKS cache rules, key selection and the last-good-set behaviour, with an injected fetch; and the revocation list. */
-import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { createTokenVerifier, AuthError } from '../../src/gateway/auth.js';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type JwksFetchConfig } from '../../src/config.js';
 import { RemoteKeySets, cacheLifetimeSec, urlLabel } from '../../src/gateway/auth/jwks.js';
 import { AuthMetrics } from '../../src/gateway/auth/metrics.js';
 import { RevocationList, notBeforeOf } from '../../src/gateway/auth/revocations.js';
-import { loadConfig, type JwksFetchConfig } from '../../src/config.js';
+import { createTokenVerifier, AuthError } from '../../src/gateway/auth.js';
 import { makeSigningKey, signWith } from '../support/jwks-server.js';
 
 const bounds = { cacheSec: 600, minCacheSec: 60, maxCacheSec: 86_400 };
@@ -51,10 +51,20 @@ describe('RemoteKeySets', () => {
   async function setup(now: { t: number }) {
     const { state, fetchImpl } = provider();
     const registry = new Registry();
-    const sets = new RemoteKeySets(['https://idp.example/jwks'], { config: fetchConfig, metrics: new AuthMetrics(registry), log: pino({ level: 'silent' }), fetch: fetchImpl, now: () => now.t });
+    const sets = new RemoteKeySets(['https://idp.example/jwks'], {
+      config: fetchConfig,
+      metrics: new AuthMetrics(registry),
+      log: pino({ level: 'silent' }),
+      fetch: fetchImpl,
+      now: () => now.t,
+    });
     const config = loadConfig({ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_ALGORITHMS: 'RS256,ES256' }).jwt;
     const verifier = await createTokenVerifier(config, { keySets: [sets.getKey] });
-    const reason = (token: string): Promise<string> => verifier.verify(token).then((p) => `ok:${p.userId}`, (e: unknown) => (e instanceof AuthError ? e.reason : `thrown ${String(e)}`));
+    const reason = (token: string): Promise<string> =>
+      verifier.verify(token).then(
+        (p) => `ok:${p.userId}`,
+        (e: unknown) => (e instanceof AuthError ? e.reason : `thrown ${String(e)}`),
+      );
     return { state, sets, reason, registry };
   }
   const json = (body: unknown): Response => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
@@ -95,7 +105,13 @@ describe('RemoteKeySets', () => {
   it('honours use, alg and key_ops of the published keys, and tries every fitting key for a token without kid', async () => {
     const now = { t: NOW };
     const { state, sets, reason } = await setup(now);
-    const [sig, enc, es, noVerify, second] = await Promise.all([makeSigningKey('RS256', 'sig'), makeSigningKey('RS256', 'enc'), makeSigningKey('ES256', 'es'), makeSigningKey('RS256', 'ops'), makeSigningKey('RS256', 'second')]);
+    const [sig, enc, es, noVerify, second] = await Promise.all([
+      makeSigningKey('RS256', 'sig'),
+      makeSigningKey('RS256', 'enc'),
+      makeSigningKey('ES256', 'es'),
+      makeSigningKey('RS256', 'ops'),
+      makeSigningKey('RS256', 'second'),
+    ]);
     state.answer = () =>
       json({
         keys: [

@@ -1,9 +1,9 @@
 /** Pure money logic: the earnings split, stable ids, ledger writes, availability windows, coalescing. */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CATALOGUE } from '../../src/handlers/gifts/catalog-defaults.js';
 import { GiftCoalescer, type GiftSentFrame } from '../../src/handlers/gifts/coalescer.js';
 import { isGiftAvailable } from '../../src/handlers/gifts/model.js';
-import { DEFAULT_CATALOGUE } from '../../src/handlers/gifts/catalog-defaults.js';
 import { giftTransactionId, giftWrites, splitEarnings, type GiftRecord } from '../../src/handlers/wallets/ledger.js';
 import { MoneyMetrics } from '../../src/handlers/wallets/metrics.js';
 
@@ -95,9 +95,15 @@ describe('gift availability', () => {
 describe('gift coalescer', () => {
   it('folds sends per (room, sender, gift) into one frame per tick, keeping the newest totals', () => {
     const published: Array<{ room: string; frame: GiftSentFrame }> = [];
-    const coalescer = new GiftCoalescer((room, _event, data) => published.push({ room, frame: data as GiftSentFrame }), 1_000_000, 3000, new MoneyMetrics(new Registry(), { outboxPending: async () => 0, pkActive: async () => 0 }));
+    const coalescer = new GiftCoalescer(
+      (room, _event, data) => published.push({ room, frame: data as GiftSentFrame }),
+      1_000_000,
+      3000,
+      new MoneyMetrics(new Registry(), { outboxPending: async () => 0, pkActive: async () => 0 }),
+    );
     const star = gift('star');
-    for (let i = 1; i <= 5; i++) coalescer.add(record({ quantity: 1, totalCost: 33, ts: 1000 + i, giftCount: i, giftCoins: 33 * i, streamCoins: 33 * i, streamGifts: i }), star);
+    for (let i = 1; i <= 5; i++)
+      coalescer.add(record({ quantity: 1, totalCost: 33, ts: 1000 + i, giftCount: i, giftCoins: 33 * i, streamCoins: 33 * i, streamGifts: i }), star);
     coalescer.add(record({ senderId: 'other', quantity: 2, totalCost: 66, ts: 1010, giftCount: 7, giftCoins: 231, streamCoins: 231, streamGifts: 7 }), star);
     coalescer.add(record({ isAnonymous: true, quantity: 1, totalCost: 33, ts: 1011, giftCount: 8, giftCoins: 264, streamCoins: 264, streamGifts: 8 }), star);
     coalescer.flush();
@@ -114,7 +120,12 @@ describe('gift coalescer', () => {
 
   it('starts a new combo after a gap longer than the window', () => {
     const frames: GiftSentFrame[] = [];
-    const coalescer = new GiftCoalescer((_r, _e, data) => frames.push(data as GiftSentFrame), 1_000_000, 3000, new MoneyMetrics(new Registry(), { outboxPending: async () => 0, pkActive: async () => 0 }));
+    const coalescer = new GiftCoalescer(
+      (_r, _e, data) => frames.push(data as GiftSentFrame),
+      1_000_000,
+      3000,
+      new MoneyMetrics(new Registry(), { outboxPending: async () => 0, pkActive: async () => 0 }),
+    );
     coalescer.add(record({ ts: 10_000 }), gift('star'));
     coalescer.flush();
     coalescer.add(record({ ts: 14_000 }), gift('star'));

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/kernel/errors.js';
 import { CLOSE_CODES } from '../../src/gateway/close-codes.js';
+import { ERROR_CODES } from '../../src/kernel/errors.js';
 
 const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'PROTOCOL.md'), 'utf8');
 
@@ -14,7 +14,12 @@ function section(name: string): string[][] {
     .slice(start, end)
     .split('\n')
     .filter((l) => l.startsWith('| ') && !l.startsWith('| code') && !l.startsWith('|---'))
-    .map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+    .map((l) =>
+      l
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    );
 }
 
 describe('docs/PROTOCOL.md and the registries', () => {
@@ -29,11 +34,20 @@ describe('docs/PROTOCOL.md and the registries', () => {
   });
 
   it('lists exactly the close codes the server sends', () => {
-    const rows = section('close-codes').map(([code, name, reconnect, meaning]) => ({ code: Number(code), name: name!.replace(/`/g, ''), reconnect: reconnect === 'yes', meaning }));
+    const rows = section('close-codes').map(([code, name, reconnect, meaning]) => ({
+      code: Number(code),
+      name: name!.replace(/`/g, ''),
+      reconnect: reconnect === 'yes',
+      meaning,
+    }));
     expect(rows.map((r) => r.name).sort()).toEqual(Object.keys(CLOSE_CODES).sort());
     for (const row of rows) {
       const entry = CLOSE_CODES[row.name as keyof typeof CLOSE_CODES];
-      expect({ code: row.code, reconnect: row.reconnect, meaning: row.meaning }, row.name).toEqual({ code: entry.code, reconnect: entry.reconnect, meaning: entry.description });
+      expect({ code: row.code, reconnect: row.reconnect, meaning: row.meaning }, row.name).toEqual({
+        code: entry.code,
+        reconnect: entry.reconnect,
+        meaning: entry.description,
+      });
     }
   });
 });

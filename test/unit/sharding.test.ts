@@ -8,14 +8,29 @@ describe('room sharding', () => {
     expect(stableHash('foobar')).toBe(0x85944171f73967e8n);
   });
 
-  it('matches the paper\'s C reference implementation', () => {
+  it("matches the paper's C reference implementation", () => {
     // (key, buckets) -> bucket, printed by JumpConsistentHash from Lamport & Veach compiled with gcc.
     const vectors: Array<[bigint, number, number]> = [
-      [1n, 2, 0], [1n, 10, 6], [1n, 100, 55], [1n, 1000, 549],
-      [42n, 2, 1], [42n, 10, 2], [42n, 100, 43], [42n, 1000, 571],
-      [0xdeadbeefn, 2, 1], [0xdeadbeefn, 10, 5], [0xdeadbeefn, 100, 87], [0xdeadbeefn, 1000, 285],
-      [0xffffffffffffffffn, 2, 1], [0xffffffffffffffffn, 10, 9], [0xffffffffffffffffn, 100, 92], [0xffffffffffffffffn, 1000, 313],
-      [123456789012345n, 2, 0], [123456789012345n, 10, 7], [123456789012345n, 100, 76], [123456789012345n, 1000, 76],
+      [1n, 2, 0],
+      [1n, 10, 6],
+      [1n, 100, 55],
+      [1n, 1000, 549],
+      [42n, 2, 1],
+      [42n, 10, 2],
+      [42n, 100, 43],
+      [42n, 1000, 571],
+      [0xdeadbeefn, 2, 1],
+      [0xdeadbeefn, 10, 5],
+      [0xdeadbeefn, 100, 87],
+      [0xdeadbeefn, 1000, 285],
+      [0xffffffffffffffffn, 2, 1],
+      [0xffffffffffffffffn, 10, 9],
+      [0xffffffffffffffffn, 100, 92],
+      [0xffffffffffffffffn, 1000, 313],
+      [123456789012345n, 2, 0],
+      [123456789012345n, 10, 7],
+      [123456789012345n, 100, 76],
+      [123456789012345n, 1000, 76],
     ];
     for (const [key, buckets, expected] of vectors) expect(jumpHash(key, buckets), `${key} in ${buckets}`).toBe(expected);
     expect(jumpHash(0n, 1)).toBe(0);

@@ -53,7 +53,11 @@ describe('write plan', () => {
   it('guards setIfNewer by version and creates the document when absent', () => {
     const [model] = planBatch([snap('a', 7, { x: 1 })])[0]!.models;
     expect(model).toEqual({
-      updateOne: { filter: { _id: 'a', $or: [{ version: { $lt: 7 } }, { version: { $exists: false } }] }, update: { $set: { x: 1, version: 7 } }, upsert: true },
+      updateOne: {
+        filter: { _id: 'a', $or: [{ version: { $lt: 7 } }, { version: { $exists: false } }] },
+        update: { $set: { x: 1, version: 7 } },
+        upsert: true,
+      },
     });
   });
 

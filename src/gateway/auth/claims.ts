@@ -5,9 +5,8 @@
  * role in `app_metadata.role`. A claim name is looked up whole first (so a namespaced URL with dots
  * works), then as a dotted path into nested objects.
  */
-import type { Role } from '../../kernel/session.js';
 import type { ClaimMapping } from '../../config.js';
-
+import type { Role } from '../../kernel/session.js';
 
 /** Longest accepted user id (a longer one is refused as `claim_too_long`). */
 export const MAX_USER_ID_LENGTH = 128;

@@ -80,10 +80,18 @@ export function urlLabel(url: string): string {
 function isKeySet(body: unknown): body is JSONWebKeySet {
   if (typeof body !== 'object' || body === null) return false;
   const keys = (body as { keys?: unknown }).keys;
-  return Array.isArray(keys) && keys.length > 0 && keys.every((k) => typeof k === 'object' && k !== null && !Array.isArray(k) && typeof (k as { kty?: unknown }).kty === 'string');
+  return (
+    Array.isArray(keys) &&
+    keys.length > 0 &&
+    keys.every((k) => typeof k === 'object' && k !== null && !Array.isArray(k) && typeof (k as { kty?: unknown }).kty === 'string')
+  );
 }
 
-const keyIds = (set: JSONWebKeySet): string => set.keys.map((k) => k.kid ?? '').sort().join(',');
+const keyIds = (set: JSONWebKeySet): string =>
+  set.keys
+    .map((k) => k.kid ?? '')
+    .sort()
+    .join(',');
 
 /** One JWKS URL: the key set in hand and its refresh schedule. */
 export class RemoteKeySet {
@@ -101,7 +109,10 @@ export class RemoteKeySet {
   private readonly fetchImpl: typeof fetch;
   private readonly now: () => number;
 
-  constructor(readonly url: string, private readonly deps: JwksDeps) {
+  constructor(
+    readonly url: string,
+    private readonly deps: JwksDeps,
+  ) {
     this.label = urlLabel(url);
     this.fetchImpl = deps.fetch ?? fetch;
     this.now = deps.now ?? Date.now;

@@ -26,9 +26,10 @@ export class RevocationList {
   /** Merges a revocation (the later `notBefore` and `until` win); returns the merged entry. */
   apply(revocation: Revocation): Revocation {
     const current = this.entries.get(revocation.userId);
-    const merged = current && current.until > this.now()
-      ? { notBefore: Math.max(current.notBefore, revocation.notBefore), until: Math.max(current.until, revocation.until) }
-      : { notBefore: revocation.notBefore, until: revocation.until };
+    const merged =
+      current && current.until > this.now()
+        ? { notBefore: Math.max(current.notBefore, revocation.notBefore), until: Math.max(current.until, revocation.until) }
+        : { notBefore: revocation.notBefore, until: revocation.until };
     this.entries.set(revocation.userId, merged);
     return { userId: revocation.userId, ...merged };
   }

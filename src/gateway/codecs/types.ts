@@ -1,5 +1,5 @@
-import type { WireFormat } from '../../kernel/session.js';
 import type { AppError, ErrorBody } from '../../kernel/errors.js';
+import type { WireFormat } from '../../kernel/session.js';
 
 export type AckId = number | string;
 

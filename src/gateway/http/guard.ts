@@ -9,9 +9,9 @@
  * limited per user id (per node), anonymous ones per address; over the limit answers 429.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { AuthError, type TokenVerifier } from '../auth.js';
-import { type Principal, type Role } from '../../kernel/session.js';
 import { AppError } from '../../kernel/errors.js';
+import { type Principal, type Role } from '../../kernel/session.js';
+import { AuthError, type TokenVerifier } from '../auth.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { KeyedLimiter } from '../rate-limit.js';
 

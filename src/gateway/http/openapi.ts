@@ -4,12 +4,11 @@
  * (`#/components/schemas/<id>`), which gives generated clients (Flutter) stable model names.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { ERROR_CODES, type ErrorCode } from '../../kernel/errors.js';
 import type { AuthMode } from './guard.js';
 import { ErrorResponse, defineRoute } from './route.js';
-import { type ApiMeta } from './types.js';
-import type { RouteDef } from './types.js';
-import { Type } from '@sinclair/typebox';
+import type { RouteDef, ApiMeta } from './types.js';
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * `{items, page, limit, total, hasMore}` out. Routes spread `PageQuery` into their query schema
  * and wrap their item schema with `Paginated(item, 'NamePage')`.
  */
-import { Type, type TObject, type TSchema, type Static, type TArray, type TInteger, type TBoolean } from '@sinclair/typebox';
+import { Type, type TObject, type TSchema, type TArray, type TInteger, type TBoolean } from '@sinclair/typebox';
 
 export const MAX_PAGE_LIMIT = 100;
 export const DEFAULT_PAGE_LIMIT = 20;

@@ -9,13 +9,13 @@ import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import type { Principal } from '../../kernel/session.js';
 import { AppError, type ErrorCode } from '../../kernel/errors.js';
-import type { AuthMode } from './guard.js';
+import type { Principal } from '../../kernel/session.js';
 import { isMongoUnavailable } from '../../store/mongo.js';
+import type { AuthMode } from './guard.js';
 import type { ApiLink, ApiMeta, HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './types.js';
 
-type Empty = TObject<{}>;
+type Empty = TObject<Record<never, never>>;
 
 export interface RouteSpec<A extends AuthMode, P extends TSchema, Q extends TSchema, B extends TSchema, R extends TSchema> {
   method: HttpMethod;
@@ -76,13 +76,19 @@ const codePoints = (s: string): number => [...s].length;
 
 function realErrors(input: Input, value: unknown): ValueError[] {
   return [...input.check.Errors(value)].filter(
-    (e) => !(e.type === ValueErrorType.StringMaxLength && typeof e.value === 'string' && codePoints(e.value) <= ((e.schema as { maxLength?: number }).maxLength ?? Infinity)),
+    (e) =>
+      !(
+        e.type === ValueErrorType.StringMaxLength &&
+        typeof e.value === 'string' &&
+        codePoints(e.value) <= ((e.schema as { maxLength?: number }).maxLength ?? Infinity)
+      ),
   );
 }
 
 function codePointMinimums(schema: TSchema, value: unknown, path: string): string | undefined {
   const s = schema as { type?: unknown; minLength?: number; properties?: Record<string, TSchema>; items?: TSchema };
-  if (typeof value === 'string' && s.minLength !== undefined && codePoints(value) < s.minLength) return `${path}: Expected string length greater or equal to ${s.minLength}`;
+  if (typeof value === 'string' && s.minLength !== undefined && codePoints(value) < s.minLength)
+    return `${path}: Expected string length greater or equal to ${s.minLength}`;
   if (s.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
     for (const [key, sub] of Object.entries(s.properties)) {
       const found = codePointMinimums(sub, (value as Record<string, unknown>)[key], `${path}/${key}`);

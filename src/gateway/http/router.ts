@@ -3,14 +3,14 @@
  * to a result. It keeps the uWS rules in one place: onAborted before any await, request data
  * copied synchronously, body chunks copied, writes corked, nothing written after an abort.
  */
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'pino';
-import type { InFlight } from '../inflight.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { AppError, toErrorBody } from '../../kernel/errors.js';
+import type { InFlight } from '../inflight.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { RateLimitError, type AuthMode, type HttpGuard } from './guard.js';
-import type { HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './types.js';
 import { clientAddress } from './client-address.js';
+import { RateLimitError, type HttpGuard } from './guard.js';
+import type { HttpRequestInfo, HttpResult, RouteDef } from './types.js';
 
 export interface RouterOptions {
   maxBody: number;
@@ -25,10 +25,23 @@ export interface RouterOptions {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: '200 OK', 201: '201 Created', 202: '202 Accepted', 204: '204 No Content', 400: '400 Bad Request', 401: '401 Unauthorized',
-  402: '402 Payment Required', 403: '403 Forbidden', 404: '404 Not Found', 405: '405 Method Not Allowed', 409: '409 Conflict',
-  413: '413 Payload Too Large', 415: '415 Unsupported Media Type', 422: '422 Unprocessable Entity', 429: '429 Too Many Requests',
-  500: '500 Internal Server Error', 503: '503 Service Unavailable',
+  200: '200 OK',
+  201: '201 Created',
+  202: '202 Accepted',
+  204: '204 No Content',
+  400: '400 Bad Request',
+  401: '401 Unauthorized',
+  402: '402 Payment Required',
+  403: '403 Forbidden',
+  404: '404 Not Found',
+  405: '405 Method Not Allowed',
+  409: '409 Conflict',
+  413: '413 Payload Too Large',
+  415: '415 Unsupported Media Type',
+  422: '422 Unprocessable Entity',
+  429: '429 Too Many Requests',
+  500: '500 Internal Server Error',
+  503: '503 Service Unavailable',
 };
 
 const statusLine = (status: number): string => STATUS_TEXT[status] ?? `${status} Status`;

@@ -1,7 +1,7 @@
 /** The shapes the HTTP layer shares: a route, its request and result, and its OpenAPI metadata. */
 import type { TSchema } from '@sinclair/typebox';
-import type { Principal } from '../../kernel/session.js';
 import type { ErrorCode } from '../../kernel/errors.js';
+import type { Principal } from '../../kernel/session.js';
 import type { AuthMode } from './guard.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'del';

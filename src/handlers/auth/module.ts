@@ -10,11 +10,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import type { Role } from '../../kernel/session.js';
-import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { isDuplicateKey } from '../../store/mongo.js';
+import { AppError } from '../../kernel/errors.js';
 import { DateTime, iso, newId } from '../../kernel/schemas.js';
+import type { Role } from '../../kernel/session.js';
+import { isDuplicateKey } from '../../store/mongo.js';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.js';
 import { TokenIssuer } from './tokens.js';
 
@@ -46,7 +46,9 @@ const User = Type.Object(
     displayName: Nullable(Type.String()),
     role: Type.Union([Type.Literal('user'), Type.Literal('admin'), Type.Literal('service')]),
     createdAt: Nullable(DateTime),
-    source: Type.Union([Type.Literal('local'), Type.Literal('external')], { description: 'external: the token came from another issuer; livegate has no record' }),
+    source: Type.Union([Type.Literal('local'), Type.Literal('external')], {
+      description: 'external: the token came from another issuer; livegate has no record',
+    }),
   },
   { $id: 'User', additionalProperties: false },
 );
@@ -82,7 +84,13 @@ const LogoutResult = Type.Object({ revoked: Type.Boolean() }, { $id: 'LogoutResu
 type UserView = Static<typeof User>;
 
 const view = (u: UserDoc): UserView => ({
-  id: u._id, email: u.email, username: u.username, displayName: u.displayName, role: u.role, createdAt: iso(u.createdAt), source: 'local',
+  id: u._id,
+  email: u.email,
+  username: u.username,
+  displayName: u.displayName,
+  role: u.role,
+  createdAt: iso(u.createdAt),
+  source: 'local',
 });
 
 export const authModule: ModuleFactory = (core: Core) => {
@@ -93,8 +101,16 @@ export const authModule: ModuleFactory = (core: Core) => {
   const routes = [
     defineRoute(
       {
-        method: 'post', path: '/api/auth/register', operationId: 'register', summary: 'Create an account and log in', tags, auth: 'none',
-        body: RegisterBody, response: AuthSession, status: 201, errors: ['conflict'],
+        method: 'post',
+        path: '/api/auth/register',
+        operationId: 'register',
+        summary: 'Create an account and log in',
+        tags,
+        auth: 'none',
+        body: RegisterBody,
+        response: AuthSession,
+        status: 201,
+        errors: ['conflict'],
       },
       async ({ body }) => {
         const email = body.email.toLowerCase();
@@ -103,8 +119,15 @@ export const authModule: ModuleFactory = (core: Core) => {
         if (taken) throw new AppError('conflict', taken.email === email ? 'email is already registered' : 'username is taken');
         const now = new Date();
         const user: UserDoc = {
-          _id: newId(), email, username: body.username, usernameLower, displayName: body.displayName ?? body.username,
-          passwordHash: await hashPassword(body.password), role: 'user', createdAt: now, updatedAt: now,
+          _id: newId(),
+          email,
+          username: body.username,
+          usernameLower,
+          displayName: body.displayName ?? body.username,
+          passwordHash: await hashPassword(body.password),
+          role: 'user',
+          createdAt: now,
+          updatedAt: now,
         };
         try {
           await users().insertOne(user);
@@ -117,7 +140,17 @@ export const authModule: ModuleFactory = (core: Core) => {
       },
     ),
     defineRoute(
-      { method: 'post', path: '/api/auth/login', operationId: 'login', summary: 'Log in with email or username and password', tags, auth: 'none', body: LoginBody, response: AuthSession, errors: ['unauthorized'] },
+      {
+        method: 'post',
+        path: '/api/auth/login',
+        operationId: 'login',
+        summary: 'Log in with email or username and password',
+        tags,
+        auth: 'none',
+        body: LoginBody,
+        response: AuthSession,
+        errors: ['unauthorized'],
+      },
       async ({ body }) => {
         if (!body.email && !body.username) throw new AppError('validation_failed', 'body: give email or username');
         const query = body.email ? { email: body.email.toLowerCase() } : { usernameLower: (body.username ?? '').toLowerCase() };
@@ -130,16 +163,29 @@ export const authModule: ModuleFactory = (core: Core) => {
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/auth/refresh', operationId: 'refreshTokens', summary: 'Rotate a refresh token into a new token pair',
+        method: 'post',
+        path: '/api/auth/refresh',
+        operationId: 'refreshTokens',
+        summary: 'Rotate a refresh token into a new token pair',
         description: 'Each refresh token works once. Presenting a used one revokes every token of that login (reuse detection).',
-        tags, auth: 'none', body: RefreshBody, response: TokenPair, errors: ['unauthorized'],
+        tags,
+        auth: 'none',
+        body: RefreshBody,
+        response: TokenPair,
+        errors: ['unauthorized'],
       },
       async ({ body }) => tokens.rotate(body.refreshToken),
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/auth/logout', operationId: 'logout', summary: 'Revoke the refresh token family of this login',
-        tags, auth: 'user', body: RefreshBody, response: LogoutResult,
+        method: 'post',
+        path: '/api/auth/logout',
+        operationId: 'logout',
+        summary: 'Revoke the refresh token family of this login',
+        tags,
+        auth: 'user',
+        body: RefreshBody,
+        response: LogoutResult,
       },
       async ({ body, principal }) => ({ revoked: await tokens.revoke(body.refreshToken, principal.userId) }),
     ),

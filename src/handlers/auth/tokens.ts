@@ -12,9 +12,9 @@ import { createHash, createSecretKey, randomBytes, timingSafeEqual, type KeyObje
 import { SignJWT } from 'jose';
 import type { Collection, Db } from 'mongodb';
 import type { Config } from '../../config.js';
-import type { Role } from '../../kernel/session.js';
 import { AppError } from '../../kernel/errors.js';
 import { newId } from '../../kernel/schemas.js';
+import type { Role } from '../../kernel/session.js';
 
 export interface RefreshTokenDoc {
   _id: string;
@@ -44,7 +44,11 @@ export class TokenIssuer {
   private readonly key: KeyObject | undefined;
 
   /** `db` throws 503 when no database is configured. */
-  constructor(private readonly config: Config, private readonly db: () => Db, private readonly clock: () => Date = () => new Date()) {
+  constructor(
+    private readonly config: Config,
+    private readonly db: () => Db,
+    private readonly clock: () => Date = () => new Date(),
+  ) {
     this.key = config.jwt.secret ? createSecretKey(Buffer.from(config.jwt.secret, 'utf8')) : undefined;
   }
 
@@ -54,7 +58,11 @@ export class TokenIssuer {
 
   async accessToken(userId: string, role: Role): Promise<string> {
     if (!this.key) throw new AppError('unavailable', 'local token issuing needs JWT_SECRET (HS256)');
-    const jwt = new SignJWT({ role }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId).setIssuedAt().setJti(newId())
+    const jwt = new SignJWT({ role })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuedAt()
+      .setJti(newId())
       .setExpirationTime(Math.floor(this.clock().getTime() / 1000) + this.config.auth.accessTtlSec);
     if (this.config.jwt.issuer) jwt.setIssuer(this.config.jwt.issuer);
     if (this.config.jwt.audience) jwt.setAudience(this.config.jwt.audience);
@@ -68,10 +76,23 @@ export class TokenIssuer {
     const secret = randomBytes(32).toString('base64url');
     const now = this.clock();
     await this.refresh.insertOne({
-      _id: id, familyId, userId, role, hash: sha256(secret), createdAt: now,
-      expiresAt: new Date(now.getTime() + this.config.auth.refreshTtlSec * 1000), usedAt: null, revokedAt: null,
+      _id: id,
+      familyId,
+      userId,
+      role,
+      hash: sha256(secret),
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.config.auth.refreshTtlSec * 1000),
+      usedAt: null,
+      revokedAt: null,
     });
-    return { accessToken, refreshToken: `${id}.${secret}`, tokenType: 'Bearer', expiresIn: this.config.auth.accessTtlSec, refreshExpiresIn: this.config.auth.refreshTtlSec };
+    return {
+      accessToken,
+      refreshToken: `${id}.${secret}`,
+      tokenType: 'Bearer',
+      expiresIn: this.config.auth.accessTtlSec,
+      refreshExpiresIn: this.config.auth.refreshTtlSec,
+    };
   }
 
   /** The stored token a presented string names, if its secret matches; undefined otherwise. */

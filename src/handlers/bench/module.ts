@@ -6,8 +6,8 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
-import { AppError } from '../../kernel/errors.js';
 import { defineHandler } from '../../gateway/handler.js';
+import { AppError } from '../../kernel/errors.js';
 
 const BenchRoom = Type.String({ pattern: '^bench:[A-Za-z0-9_.:-]{1,120}$' });
 

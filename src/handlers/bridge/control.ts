@@ -22,7 +22,12 @@ const Command = Type.Union([
   Type.Object({ kind: Type.Literal('presence'), userId: Type.String() }),
   Type.Object({ kind: Type.Literal('occupancy'), room: Type.String() }),
   Type.Object({ kind: Type.Literal('disconnect'), userId: Type.String(), detail: Type.Optional(Type.String()) }),
-  Type.Object({ kind: Type.Literal('membership'), op: Type.Union([Type.Literal('join'), Type.Literal('leave')]), room: Type.String(), userIds: Type.Array(Type.String()) }),
+  Type.Object({
+    kind: Type.Literal('membership'),
+    op: Type.Union([Type.Literal('join'), Type.Literal('leave')]),
+    room: Type.String(),
+    userIds: Type.Array(Type.String()),
+  }),
 ]);
 export type ClusterCommand = Static<typeof Command>;
 type CommandKind = ClusterCommand['kind'];
@@ -56,10 +61,16 @@ export class ClusterControl {
     presence: (c) => this.sockets.sessionsOf(c.userId).length,
     occupancy: (c) => this.hub.localMembers(c.room),
     disconnect: (c) => this.sockets.disconnectUser(c.userId, 'kicked', c.detail),
-    membership: (c) => c.userIds.reduce((sum, userId) => sum + (c.op === 'join' ? this.sockets.joinUser(userId, c.room) : this.sockets.leaveUser(userId, c.room)), 0),
+    membership: (c) =>
+      c.userIds.reduce((sum, userId) => sum + (c.op === 'join' ? this.sockets.joinUser(userId, c.room) : this.sockets.leaveUser(userId, c.room)), 0),
   };
 
-  constructor(private readonly hub: RoomHub, private readonly sockets: LocalSockets, private readonly nodeId: string, private readonly log: Logger) {}
+  constructor(
+    private readonly hub: RoomHub,
+    private readonly sockets: LocalSockets,
+    private readonly nodeId: string,
+    private readonly log: Logger,
+  ) {}
 
   async start(): Promise<void> {
     this.unwatch.push(this.hub.watch(CONTROL_ROOM, (m) => this.onCommand(m)));
@@ -110,8 +121,11 @@ export class ClusterControl {
     }
     const { id, command } = message.data;
     const count = this.execute(command);
-    if (command.kind === 'disconnect' && count > 0) this.log.info({ user: command.userId, closed: count, by: message.origin }, 'user disconnected by the server API');
-    void this.hub.publish(replyRoom(message.origin), 'answer', { id, nodeId: this.nodeId, count }).catch((err: unknown) => this.log.warn({ err }, 'control answer not sent'));
+    if (command.kind === 'disconnect' && count > 0)
+      this.log.info({ user: command.userId, closed: count, by: message.origin }, 'user disconnected by the server API');
+    void this.hub
+      .publish(replyRoom(message.origin), 'answer', { id, nodeId: this.nodeId, count })
+      .catch((err: unknown) => this.log.warn({ err }, 'control answer not sent'));
   }
 
   private onAnswer(message: RoomMessage): void {

@@ -11,13 +11,13 @@
  * the same Publisher as the HTTP API, so each event is sequenced and delivered exactly once per
  * room), while disconnectSockets acts on each node's own sockets. Only the default namespace "/".
  */
-import type { Redis } from 'ioredis';
-import type { Logger } from 'pino';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Redis } from 'ioredis';
 import { Packr } from 'msgpackr';
-import { BROADCAST_ROOM, userRoom } from '../../kernel/rooms.js';
+import type { Logger } from 'pino';
 import type { LocalSockets } from '../../core.js';
+import { BROADCAST_ROOM, userRoom } from '../../kernel/rooms.js';
 import { createLease, type Lease } from './lease.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { Publisher, PublishRequest } from './publisher.js';
@@ -43,7 +43,8 @@ const Request = Type.Object({
   type: Type.Number(),
   /** socketsJoin / socketsLeave: the rooms to join or leave. */
   rooms: Type.Optional(Type.Array(Type.String())),
-  opts: Type.Optional(Type.Object({ rooms: Type.Optional(Type.Array(Type.String())), except: Type.Optional(Type.Array(Type.String())) })) });
+  opts: Type.Optional(Type.Object({ rooms: Type.Optional(Type.Array(Type.String())), except: Type.Optional(Type.Array(Type.String())) })),
+});
 const checkBroadcast = TypeCompiler.Compile(Broadcast);
 const checkRequest = TypeCompiler.Compile(Request);
 const checkEvent = TypeCompiler.Compile(EventName);

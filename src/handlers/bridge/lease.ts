@@ -58,7 +58,13 @@ class RedisLease implements Lease {
   private timer: NodeJS.Timeout | undefined;
   private onChange: (held: boolean) => void = () => {};
 
-  constructor(private readonly redis: Redis, private readonly key: string, private readonly owner: string, private readonly ttlMs: number, private readonly log: Logger) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly owner: string,
+    private readonly ttlMs: number,
+    private readonly log: Logger,
+  ) {}
 
   start(onChange: (held: boolean) => void): void {
     this.onChange = onChange;

@@ -19,7 +19,14 @@ export const bridgeModule: ModuleFactory = (core) => {
   const online = createOnlineCounter(core.redis, config.nodeId);
   const emitter =
     core.redis && config.bridge.emitter
-      ? new EmitterRelay(core.redis, { key: config.bridge.emitterKey, nodeId: config.nodeId, userPrefixes: config.bridge.emitterUserPrefixes }, publisher, core.sockets, metrics, log.child({ component: 'emitter' }))
+      ? new EmitterRelay(
+          core.redis,
+          { key: config.bridge.emitterKey, nodeId: config.nodeId, userPrefixes: config.bridge.emitterUserPrefixes },
+          publisher,
+          core.sockets,
+          metrics,
+          log.child({ component: 'emitter' }),
+        )
       : undefined;
 
   const tracksOnline = core.webhooks.isEnabled('user.online') || core.webhooks.isEnabled('user.offline');

@@ -60,10 +60,16 @@ export function createOnlineCounter(redis: Redis | undefined, nodeId: string): O
 }
 
 class RedisOnlineCounter implements OnlineCounter {
-  constructor(private readonly redis: Redis, private readonly nodeId: string) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly nodeId: string,
+  ) {}
 
   async change(userId: string, delta: 1 | -1): Promise<number> {
-    const [version, left] = (await this.redis.eval(COUNT, 2, connsKey(userId), versionKey(userId), this.nodeId, String(delta), String(EXPIRY_MS))) as [number, number];
+    const [version, left] = (await this.redis.eval(COUNT, 2, connsKey(userId), versionKey(userId), this.nodeId, String(delta), String(EXPIRY_MS))) as [
+      number,
+      number,
+    ];
     // The node's user index (for dead-node cleanup); sent on the same connection, so in order.
     if (delta === 1) await this.redis.sadd(nodeUsersKey(this.nodeId), userId);
     else if (left === 0) await this.redis.srem(nodeUsersKey(this.nodeId), userId);

@@ -32,7 +32,11 @@ const ROOMS: { [K in TargetKind]: (target: Extract<Target, { kind: K }>) => stri
 export const roomsOf = <K extends TargetKind>(target: Extract<Target, { kind: K }>): string[] => (ROOMS[target.kind] as (t: typeof target) => string[])(target);
 
 export class Publisher {
-  constructor(private readonly hub: RoomHub, private readonly metrics: BridgeMetrics, private readonly maxEventBytes: number) {}
+  constructor(
+    private readonly hub: RoomHub,
+    private readonly metrics: BridgeMetrics,
+    private readonly maxEventBytes: number,
+  ) {}
 
   /** Throws if the payload is too large; call for every item before publishing any (batches are all or nothing). */
   check(request: PublishRequest): void {

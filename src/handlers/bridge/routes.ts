@@ -4,9 +4,9 @@
  * documented in /openapi.json. Not rate limited per caller: the backend is trusted and batches.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
 import type { ClusterAnswer, ClusterControl } from './control.js';
 import type { PublishReport, PublishRequest, Publisher, Target } from './publisher.js';
 import * as S from './schemas.js';
@@ -52,20 +52,51 @@ export function bridgeRoutes(deps: BridgeRouteDeps): RouteDef[] {
     publisher.check(request);
     return publisher.publish(request);
   };
-  const publishRoute = <B extends TSchema>(kind: Target['kind'], operationId: string, summary: string, body: B, toRequest: (b: Static<B>) => PublishRequest): RouteDef =>
+  const publishRoute = <B extends TSchema>(
+    kind: Target['kind'],
+    operationId: string,
+    summary: string,
+    body: B,
+    toRequest: (b: Static<B>) => PublishRequest,
+  ): RouteDef =>
     countingRefusals(
       defineRoute(
-        { ...common, method: 'post', path: `/api/server/publish/${kind}`, operationId, summary, body, response: S.PublishResult, errors: ['payload_too_large'] },
+        {
+          ...common,
+          method: 'post',
+          path: `/api/server/publish/${kind}`,
+          operationId,
+          summary,
+          body,
+          response: S.PublishResult,
+          errors: ['payload_too_large'],
+        },
         ({ body: b }) => publish(toRequest(b)),
       ),
       () => publisher.refused(kind),
     );
 
   return [
-    publishRoute('user', 'serverPublishToUser', 'Send an event to every device of one user, on every node', S.PublishUser, (b) => ({ target: { kind: 'user', userId: b.userId }, event: b.event, data: b.data })),
-    publishRoute('users', 'serverPublishToUsers', 'Send an event to every device of several users', S.PublishUsers, (b) => ({ target: { kind: 'users', userIds: b.userIds }, event: b.event, data: b.data })),
-    publishRoute('room', 'serverPublishToRoom', 'Send an event to everyone in a room, on every node', S.PublishRoom, (b) => ({ target: { kind: 'room', room: b.room }, event: b.event, data: b.data })),
-    publishRoute('all', 'serverPublishToAll', 'Send an event to every connection (the broadcast room)', S.PublishAll, (b) => ({ target: { kind: 'all' }, event: b.event, data: b.data })),
+    publishRoute('user', 'serverPublishToUser', 'Send an event to every device of one user, on every node', S.PublishUser, (b) => ({
+      target: { kind: 'user', userId: b.userId },
+      event: b.event,
+      data: b.data,
+    })),
+    publishRoute('users', 'serverPublishToUsers', 'Send an event to every device of several users', S.PublishUsers, (b) => ({
+      target: { kind: 'users', userIds: b.userIds },
+      event: b.event,
+      data: b.data,
+    })),
+    publishRoute('room', 'serverPublishToRoom', 'Send an event to everyone in a room, on every node', S.PublishRoom, (b) => ({
+      target: { kind: 'room', room: b.room },
+      event: b.event,
+      data: b.data,
+    })),
+    publishRoute('all', 'serverPublishToAll', 'Send an event to every connection (the broadcast room)', S.PublishAll, (b) => ({
+      target: { kind: 'all' },
+      event: b.event,
+      data: b.data,
+    })),
     countingRefusals(
       defineRoute(
         {
@@ -79,7 +110,8 @@ export function bridgeRoutes(deps: BridgeRouteDeps): RouteDef[] {
           errors: ['payload_too_large'],
         },
         async ({ body }) => {
-          if (body.publishes.length > deps.maxBatch) throw new AppError('payload_too_large', `a batch holds at most ${deps.maxBatch} publishes, got ${body.publishes.length}`);
+          if (body.publishes.length > deps.maxBatch)
+            throw new AppError('payload_too_large', `a batch holds at most ${deps.maxBatch} publishes, got ${body.publishes.length}`);
           const requests = body.publishes.map((item): PublishRequest => ({ target: targetOf(item), event: item.event, data: item.data }));
           requests.forEach((r) => publisher.check(r));
           const results = await Promise.all(requests.map((r) => publisher.publish(r)));

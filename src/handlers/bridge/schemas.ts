@@ -11,13 +11,19 @@ export const UserId = Type.String({ minLength: 1, maxLength: 128 });
 const Data = Type.Optional(Type.Unknown());
 
 export const PublishUser = Type.Object({ userId: UserId, event: EventName, data: Data }, { $id: 'ServerPublishToUser', additionalProperties: false });
-export const PublishUsers = Type.Object({ userIds: Type.Array(UserId, { minItems: 1, maxItems: 1000 }), event: EventName, data: Data }, { $id: 'ServerPublishToUsers', additionalProperties: false });
+export const PublishUsers = Type.Object(
+  { userIds: Type.Array(UserId, { minItems: 1, maxItems: 1000 }), event: EventName, data: Data },
+  { $id: 'ServerPublishToUsers', additionalProperties: false },
+);
 export const PublishRoom = Type.Object({ room: RoomName, event: EventName, data: Data }, { $id: 'ServerPublishToRoom', additionalProperties: false });
 export const PublishAll = Type.Object({ event: EventName, data: Data }, { $id: 'ServerPublishToAll', additionalProperties: false });
 
 export const BatchItem = Type.Union([
   Type.Object({ to: Type.Literal('user'), userId: UserId, event: EventName, data: Data }, { additionalProperties: false }),
-  Type.Object({ to: Type.Literal('users'), userIds: Type.Array(UserId, { minItems: 1, maxItems: 1000 }), event: EventName, data: Data }, { additionalProperties: false }),
+  Type.Object(
+    { to: Type.Literal('users'), userIds: Type.Array(UserId, { minItems: 1, maxItems: 1000 }), event: EventName, data: Data },
+    { additionalProperties: false },
+  ),
   Type.Object({ to: Type.Literal('room'), room: RoomName, event: EventName, data: Data }, { additionalProperties: false }),
   Type.Object({ to: Type.Literal('all'), event: EventName, data: Data }, { additionalProperties: false }),
 ]);
@@ -31,7 +37,10 @@ export const PublishResult = Type.Object(
   },
   { $id: 'ServerPublishResult', additionalProperties: false },
 );
-export const PublishBatchResult = Type.Object({ results: Type.Array(PublishResult), nodes: Count }, { $id: 'ServerPublishBatchResult', additionalProperties: false });
+export const PublishBatchResult = Type.Object(
+  { results: Type.Array(PublishResult), nodes: Count },
+  { $id: 'ServerPublishBatchResult', additionalProperties: false },
+);
 
 const ClusterFields = {
   perNode: Type.Array(Type.Object({ nodeId: Type.String(), count: Count }, { additionalProperties: false })),
@@ -43,11 +52,23 @@ export const MembershipResult = Type.Object(
   { room: Type.String(), op: Type.Union([Type.Literal('join'), Type.Literal('leave')]), connections: Count, ...ClusterFields },
   { $id: 'ServerMembershipResult', additionalProperties: false },
 );
-export const DisconnectResult = Type.Object({ userId: Type.String(), closed: Count, ...ClusterFields }, { $id: 'ServerDisconnectResult', additionalProperties: false });
-export const PresenceResult = Type.Object({ userId: Type.String(), online: Type.Boolean(), connections: Count, ...ClusterFields }, { $id: 'ServerPresenceResult', additionalProperties: false });
-export const OccupancyResult = Type.Object({ room: Type.String(), members: Count, ...ClusterFields }, { $id: 'ServerOccupancyResult', additionalProperties: false });
+export const DisconnectResult = Type.Object(
+  { userId: Type.String(), closed: Count, ...ClusterFields },
+  { $id: 'ServerDisconnectResult', additionalProperties: false },
+);
+export const PresenceResult = Type.Object(
+  { userId: Type.String(), online: Type.Boolean(), connections: Count, ...ClusterFields },
+  { $id: 'ServerPresenceResult', additionalProperties: false },
+);
+export const OccupancyResult = Type.Object(
+  { room: Type.String(), members: Count, ...ClusterFields },
+  { $id: 'ServerOccupancyResult', additionalProperties: false },
+);
 
-export const Membership = Type.Object({ userIds: Type.Array(UserId, { minItems: 1, maxItems: 1000 }) }, { $id: 'ServerMembership', additionalProperties: false });
+export const Membership = Type.Object(
+  { userIds: Type.Array(UserId, { minItems: 1, maxItems: 1000 }) },
+  { $id: 'ServerMembership', additionalProperties: false },
+);
 export const Disconnect = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 100 })) }, { $id: 'ServerDisconnect', additionalProperties: false });
 
 export type BatchItem = Static<typeof BatchItem>;

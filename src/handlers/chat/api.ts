@@ -45,14 +45,22 @@ export const ConversationSchema = Type.Object(
     groupName: Type.Optional(Type.String()),
     groupAvatar: Type.Optional(Type.String()),
     adminId: Type.Optional(Type.String()),
-    lastMessage: Type.Optional(Type.Object({ id: Type.String(), text: Type.String(), senderId: Type.String(), type: MessageTypeSchema, timestamp: DateTime }, strict)),
+    lastMessage: Type.Optional(
+      Type.Object({ id: Type.String(), text: Type.String(), senderId: Type.String(), type: MessageTypeSchema, timestamp: DateTime }, strict),
+    ),
     messagesCount: Type.Integer({ minimum: 0 }),
     unreadCount: Type.Integer({ minimum: 0, description: "the caller's unread count" }),
     isMuted: Type.Boolean(),
     isArchived: Type.Boolean(),
     receipts: Type.Array(
       Type.Object(
-        { userId: Type.String(), lastReadAt: Type.Optional(DateTime), lastReadMessageId: Type.Optional(Type.String()), lastDeliveredAt: Type.Optional(DateTime), lastDeliveredMessageId: Type.Optional(Type.String()) },
+        {
+          userId: Type.String(),
+          lastReadAt: Type.Optional(DateTime),
+          lastReadMessageId: Type.Optional(Type.String()),
+          lastDeliveredAt: Type.Optional(DateTime),
+          lastDeliveredMessageId: Type.Optional(Type.String()),
+        },
         strict,
       ),
     ),

@@ -303,7 +303,15 @@ export function conversationView(c: ConversationState, userId: string): Record<s
     unreadCount: me?.unreadCount ?? 0,
     isMuted: me?.isMuted ?? false,
     isArchived: me?.isArchived ?? false,
-    receipts: c.members.map((m) => defined({ userId: m.userId, lastReadAt: iso(m.lastReadAt), lastReadMessageId: m.lastReadMessageId, lastDeliveredAt: iso(m.lastDeliveredAt), lastDeliveredMessageId: m.lastDeliveredMessageId })),
+    receipts: c.members.map((m) =>
+      defined({
+        userId: m.userId,
+        lastReadAt: iso(m.lastReadAt),
+        lastReadMessageId: m.lastReadMessageId,
+        lastDeliveredAt: iso(m.lastDeliveredAt),
+        lastDeliveredMessageId: m.lastDeliveredMessageId,
+      }),
+    ),
     createdAt: iso(c.createdAt),
     updatedAt: iso(c.updatedAt),
   });

@@ -5,104 +5,119 @@
  * become presence contacts; `message.offline` goes to the backend for recipients with no device.
  * Events: docs/events/chat.md.
  */
-import type { Notifier } from '../notifications/service.js';
 import type { DomainModule, ModuleFactory } from '../../core.js';
-import { ChatService } from './service.js';
-import { RedisChatState } from './state-redis.js';
-import { MemoryChatState } from './state-memory.js';
-import * as S from './schemas.js';
+import { defineHandler, type HandlerTable } from '../../gateway/handler.js';
+import { onlineCheck } from '../../rooms/online.js';
+import type { Notifier } from '../notifications/service.js';
+import { contactDirectoryFor } from '../presence/contacts.js';
 import { conversationView } from './model.js';
 import { chatRoutes } from './routes.js';
-import { contactDirectoryFor } from '../presence/contacts.js';
-import { onlineCheck } from '../../rooms/online.js';
-import { defineHandler, type HandlerTable } from '../../gateway/handler.js';
+import * as S from './schemas.js';
+import { ChatService } from './service.js';
+import { MemoryChatState } from './state-memory.js';
+import { RedisChatState } from './state-redis.js';
 
 /** A device's typing events go out at most this often per conversation. */
 const TYPING_INTERVAL_MS = 1000;
 
-export const chatModule = (notifier: Notifier): ModuleFactory => (core): DomainModule => {
-  const { config } = core;
-  const state = core.redis
-    ? new RedisChatState(core.redis, { messageTtlMs: config.chat.messageCacheSec * 1000, conversationTtlMs: config.chat.conversationCacheSec * 1000 })
-    : new MemoryChatState();
-  const chat = new ChatService({
-    state,
-    queue: core.queue,
-    hub: core.hub,
-    documents: core.documents,
-    notifier,
-    log: core.log.child({ module: 'chat' }),
-    contacts: contactDirectoryFor(core),
-    online: onlineCheck(core.redis, (userId) => core.sockets.countOf(userId)),
-    webhooks: core.webhooks,
-  });
-  /** connectionId -> conversationId -> last typing event sent (ms). */
-  const typingSent = new Map<string, Map<string, number>>();
+export const chatModule =
+  (notifier: Notifier): ModuleFactory =>
+  (core): DomainModule => {
+    const { config } = core;
+    const state = core.redis
+      ? new RedisChatState(core.redis, { messageTtlMs: config.chat.messageCacheSec * 1000, conversationTtlMs: config.chat.conversationCacheSec * 1000 })
+      : new MemoryChatState();
+    const chat = new ChatService({
+      state,
+      queue: core.queue,
+      hub: core.hub,
+      documents: core.documents,
+      notifier,
+      log: core.log.child({ module: 'chat' }),
+      contacts: contactDirectoryFor(core),
+      online: onlineCheck(core.redis, (userId) => core.sockets.countOf(userId)),
+      webhooks: core.webhooks,
+    });
+    /** connectionId -> conversationId -> last typing event sent (ms). */
+    const typingSent = new Map<string, Map<string, number>>();
 
-  const handlers: HandlerTable = {
-    'conversation:create': defineHandler(S.CreateSchema, async (ctx, data) => {
-      const conversation = data.type === 'private' ? await chat.openPrivate(ctx.session.userId, data.userId) : await chat.createGroup(ctx.session.userId, data);
-      return conversationView(conversation, ctx.session.userId);
-    }),
-    'conversation:get': defineHandler(S.ConversationRefSchema, async (ctx, data) => conversationView(await chat.get(ctx.session.userId, data.conversationId), ctx.session.userId)),
-    'conversation:list': defineHandler(S.ListSchema, async (ctx, data) => ({ conversations: await chat.list(ctx.session.userId, data.limit ?? 20, data.before) })),
-    'conversation:read': defineHandler(S.ReadSchema, async (ctx, data) => {
-      const ref = typeof data === 'string' ? { conversationId: data, messageId: undefined } : data;
-      const c = await chat.updateMember(ctx.session.userId, ref.conversationId, { kind: 'read', messageId: ref.messageId ?? '' });
-      return conversationView(c, ctx.session.userId);
-    }),
-    'conversation:mute': defineHandler(S.FlagSchema, async (ctx, data) =>
-      conversationView(await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'mute', on: data.on }), ctx.session.userId),
-    ),
-    'conversation:archive': defineHandler(S.FlagSchema, async (ctx, data) =>
-      conversationView(await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'archive', on: data.on }), ctx.session.userId),
-    ),
-    'conversation:participants:add': defineHandler(S.MembersSchema, async (ctx, data) =>
-      conversationView(await chat.changeMembers(ctx.session.userId, data.conversationId, { kind: 'add', userIds: data.userIds }), ctx.session.userId),
-    ),
-    'conversation:participants:remove': defineHandler(S.MembersSchema, async (ctx, data) => {
-      const c = await chat.changeMembers(ctx.session.userId, data.conversationId, { kind: 'remove', userIds: data.userIds });
-      return { conversationId: c.id, participants: c.members.map((m) => m.userId), adminId: c.adminId };
-    }),
-    'conversation:view': defineHandler(S.ViewSchema, async (ctx, data) => {
-      if (data.conversationId !== null) await chat.get(ctx.session.userId, data.conversationId);
-      await state.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
-      return { conversationId: data.conversationId };
-    }),
-    'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data)),
-    'message:edit': defineHandler(S.EditSchema, (ctx, data) => chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'edit', text: data.text })),
-    'message:delete': defineHandler(S.MessageRefSchema, (ctx, data) => chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'delete' })),
-    'message:react': defineHandler(S.ReactionSchema, (ctx, data) => chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'react', emoji: data.emoji })),
-    'message:unreact': defineHandler(S.ReactionSchema, (ctx, data) => chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'unreact', emoji: data.emoji })),
-    'message:delivered': defineHandler(S.DeliveredSchema, async (ctx, data) => {
-      await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'delivered', messageId: data.messageId });
-      return { conversationId: data.conversationId, messageId: data.messageId };
-    }),
-    'message:history': defineHandler(S.HistorySchema, (ctx, data) => chat.history(ctx.session.userId, data.conversationId, data.before, data.limit ?? 30)),
-    typing: defineHandler(S.TypingSchema, async (ctx, data) => {
-      const isTyping = data.isTyping ?? true;
-      let sent = typingSent.get(ctx.session.connectionId);
-      if (!sent) typingSent.set(ctx.session.connectionId, (sent = new Map()));
-      const now = Date.now();
-      // "Stopped typing" always goes out; "typing" at most once per interval per conversation.
-      if (isTyping && now - (sent.get(data.conversationId) ?? 0) < TYPING_INTERVAL_MS) return { sent: false };
-      if (isTyping) sent.set(data.conversationId, now);
-      else sent.delete(data.conversationId);
-      await chat.typing(ctx.session.userId, data.conversationId, isTyping);
-      return { sent: true };
-    }),
-  };
+    const handlers: HandlerTable = {
+      'conversation:create': defineHandler(S.CreateSchema, async (ctx, data) => {
+        const conversation =
+          data.type === 'private' ? await chat.openPrivate(ctx.session.userId, data.userId) : await chat.createGroup(ctx.session.userId, data);
+        return conversationView(conversation, ctx.session.userId);
+      }),
+      'conversation:get': defineHandler(S.ConversationRefSchema, async (ctx, data) =>
+        conversationView(await chat.get(ctx.session.userId, data.conversationId), ctx.session.userId),
+      ),
+      'conversation:list': defineHandler(S.ListSchema, async (ctx, data) => ({
+        conversations: await chat.list(ctx.session.userId, data.limit ?? 20, data.before),
+      })),
+      'conversation:read': defineHandler(S.ReadSchema, async (ctx, data) => {
+        const ref = typeof data === 'string' ? { conversationId: data, messageId: undefined } : data;
+        const c = await chat.updateMember(ctx.session.userId, ref.conversationId, { kind: 'read', messageId: ref.messageId ?? '' });
+        return conversationView(c, ctx.session.userId);
+      }),
+      'conversation:mute': defineHandler(S.FlagSchema, async (ctx, data) =>
+        conversationView(await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'mute', on: data.on }), ctx.session.userId),
+      ),
+      'conversation:archive': defineHandler(S.FlagSchema, async (ctx, data) =>
+        conversationView(await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'archive', on: data.on }), ctx.session.userId),
+      ),
+      'conversation:participants:add': defineHandler(S.MembersSchema, async (ctx, data) =>
+        conversationView(await chat.changeMembers(ctx.session.userId, data.conversationId, { kind: 'add', userIds: data.userIds }), ctx.session.userId),
+      ),
+      'conversation:participants:remove': defineHandler(S.MembersSchema, async (ctx, data) => {
+        const c = await chat.changeMembers(ctx.session.userId, data.conversationId, { kind: 'remove', userIds: data.userIds });
+        return { conversationId: c.id, participants: c.members.map((m) => m.userId), adminId: c.adminId };
+      }),
+      'conversation:view': defineHandler(S.ViewSchema, async (ctx, data) => {
+        if (data.conversationId !== null) await chat.get(ctx.session.userId, data.conversationId);
+        await state.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
+        return { conversationId: data.conversationId };
+      }),
+      'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data)),
+      'message:edit': defineHandler(S.EditSchema, (ctx, data) =>
+        chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'edit', text: data.text }),
+      ),
+      'message:delete': defineHandler(S.MessageRefSchema, (ctx, data) =>
+        chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'delete' }),
+      ),
+      'message:react': defineHandler(S.ReactionSchema, (ctx, data) =>
+        chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'react', emoji: data.emoji }),
+      ),
+      'message:unreact': defineHandler(S.ReactionSchema, (ctx, data) =>
+        chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'unreact', emoji: data.emoji }),
+      ),
+      'message:delivered': defineHandler(S.DeliveredSchema, async (ctx, data) => {
+        await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'delivered', messageId: data.messageId });
+        return { conversationId: data.conversationId, messageId: data.messageId };
+      }),
+      'message:history': defineHandler(S.HistorySchema, (ctx, data) => chat.history(ctx.session.userId, data.conversationId, data.before, data.limit ?? 30)),
+      typing: defineHandler(S.TypingSchema, async (ctx, data) => {
+        const isTyping = data.isTyping ?? true;
+        let sent = typingSent.get(ctx.session.connectionId);
+        if (!sent) typingSent.set(ctx.session.connectionId, (sent = new Map()));
+        const now = Date.now();
+        // "Stopped typing" always goes out; "typing" at most once per interval per conversation.
+        if (isTyping && now - (sent.get(data.conversationId) ?? 0) < TYPING_INTERVAL_MS) return { sent: false };
+        if (isTyping) sent.set(data.conversationId, now);
+        else sent.delete(data.conversationId);
+        await chat.typing(ctx.session.userId, data.conversationId, isTyping);
+        return { sent: true };
+      }),
+    };
 
-  return {
-    name: 'chat',
-    handlers,
-    routes: chatRoutes(chat),
-    onDisconnect(session) {
-      typingSent.delete(session.connectionId);
-      state.setViewing(session.userId, session.connectionId, undefined).catch((err: unknown) => core.log.warn({ err }, 'chat: clearing view state failed'));
-    },
-    async start() {
-      if (!core.redis) core.log.warn('chat: no REDIS_URL; conversation state is kept in this process only (single node)');
-    },
+    return {
+      name: 'chat',
+      handlers,
+      routes: chatRoutes(chat),
+      onDisconnect(session) {
+        typingSent.delete(session.connectionId);
+        state.setViewing(session.userId, session.connectionId, undefined).catch((err: unknown) => core.log.warn({ err }, 'chat: clearing view state failed'));
+      },
+      async start() {
+        if (!core.redis) core.log.warn('chat: no REDIS_URL; conversation state is kept in this process only (single node)');
+      },
+    };
   };
-};

@@ -20,7 +20,11 @@ export const SendSchema = Type.Object(
     productId: Type.Optional(Id),
     location: Type.Optional(
       Type.Object(
-        { latitude: Type.Number({ minimum: -90, maximum: 90 }), longitude: Type.Number({ minimum: -180, maximum: 180 }), name: Type.Optional(Type.String({ maxLength: 200 })) },
+        {
+          latitude: Type.Number({ minimum: -90, maximum: 90 }),
+          longitude: Type.Number({ minimum: -180, maximum: 180 }),
+          name: Type.Optional(Type.String({ maxLength: 200 })),
+        },
         strict,
       ),
     ),
@@ -32,8 +36,14 @@ export type SendInput = Static<typeof SendSchema>;
 
 export const MessageRefSchema = Type.Object({ conversationId: Id, messageId: Id }, strict);
 export const EditSchema = Type.Object({ conversationId: Id, messageId: Id, text: Type.String({ minLength: 1, maxLength: 5000 }) }, strict);
-export const ReactionSchema = Type.Object({ conversationId: Id, messageId: Id, emoji: Type.String({ minLength: 1, maxLength: 32, pattern: '^[^|]+$' }) }, strict);
-export const HistorySchema = Type.Object({ conversationId: Id, before: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, strict);
+export const ReactionSchema = Type.Object(
+  { conversationId: Id, messageId: Id, emoji: Type.String({ minLength: 1, maxLength: 32, pattern: '^[^|]+$' }) },
+  strict,
+);
+export const HistorySchema = Type.Object(
+  { conversationId: Id, before: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) },
+  strict,
+);
 export const ConversationRefSchema = Type.Object({ conversationId: Id }, strict);
 /** The seed's client emits `conversation:read` with the bare id; an object may name the last message read. */
 export const ReadSchema = Type.Union([Id, Type.Object({ conversationId: Id, messageId: Type.Optional(Id) }, strict)]);
@@ -56,4 +66,7 @@ export const CreateSchema = Type.Union([
 ]);
 export type CreateInput = Static<typeof CreateSchema>;
 export const MembersSchema = Type.Object({ conversationId: Id, userIds: Type.Array(Id, { minItems: 1, maxItems: 100, uniqueItems: true }) }, strict);
-export const ListSchema = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), before: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })) }, strict);
+export const ListSchema = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), before: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })) },
+  strict,
+);

@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import type { Notifier } from '../notifications/service.js';
-import type { WebhookSink } from '../../kernel/webhooks.js';
 import type { PageWindow } from '../../gateway/http/pagination.js';
-import type { ContactDirectory } from '../presence/contacts.js';
-import type { OnlineCheck } from '../../rooms/online.js';
 import { AppError } from '../../kernel/errors.js';
+import type { WebhookSink } from '../../kernel/webhooks.js';
 import type { RoomHub } from '../../rooms/hub.js';
-import { DomainIo, stripId } from '../../store/domain-io.js';
+import type { OnlineCheck } from '../../rooms/online.js';
 import type { Documents } from '../../store/documents.js';
+import { DomainIo, stripId } from '../../store/domain-io.js';
 import type { WriteQueue } from '../../store/write-queue.js';
+import type { Notifier } from '../notifications/service.js';
+import type { ContactDirectory } from '../presence/contacts.js';
 import { groupConversationId, messageId, privateConversationId } from './ids.js';
 import {
   conversationFromDoc,
@@ -24,7 +24,6 @@ import {
 } from './model.js';
 import type { CreateInput, SendInput } from './schemas.js';
 import type { ChatState, ConversationResult, MemberAction, MembersChange, MessageAction, MessageResult } from './state.js';
-
 
 export interface ChatServiceDeps {
   state: ChatState;
@@ -72,8 +71,8 @@ const PREVIEW: Record<MessageType, string> = {
   location: '[location]',
 };
 
-const preview = (type: MessageType, text: string | undefined): string => (type === 'text' ? (text ?? '').slice(0, 200) : text ? text.slice(0, 200) : PREVIEW[type]);
-
+const preview = (type: MessageType, text: string | undefined): string =>
+  type === 'text' ? (text ?? '').slice(0, 200) : text ? text.slice(0, 200) : PREVIEW[type];
 
 /**
  * Chat's operations: the hot path (send, receipts, reactions) works on ChatState and the write
@@ -133,7 +132,10 @@ export class ChatService {
     const stored = await this.deps.state.putConversation(fresh);
     if (stored.createdAt === now && stored.version === 1) {
       await this.persistConversation(stored);
-      this.pushConversation(stored, stored.members.map((m) => m.userId));
+      this.pushConversation(
+        stored,
+        stored.members.map((m) => m.userId),
+      );
     }
     if (!stored.members.some((m) => m.userId === userId)) throw new AppError('forbidden', 'not a participant of this conversation');
     // Also on a retried create (same clientId): registration is idempotent.
@@ -148,7 +150,10 @@ export class ChatService {
     await this.persistConversation(after);
     if (change.kind === 'add') await this.registerContacts(after.members.map((m) => m.userId));
     const removed = before.members.map((m) => m.userId).filter((uid) => !after.members.some((m) => m.userId === uid));
-    this.pushConversation(after, after.members.map((m) => m.userId));
+    this.pushConversation(
+      after,
+      after.members.map((m) => m.userId),
+    );
     for (const uid of removed) this.io.publishToUser(uid, 'conversation:removed', { conversationId });
     return after;
   }
@@ -222,13 +227,18 @@ export class ChatService {
   // ---- messages -----------------------------------------------------------------------------
 
   async send(userId: string, input: SendInput): Promise<SendAck> {
-    if (!REQUIRED[input.type](input)) throw new AppError('validation_failed', `a ${input.type} message needs its ${input.type === 'text' ? 'text' : input.type === 'gift' ? 'giftId' : input.type === 'product' ? 'productId' : input.type === 'location' ? 'location' : 'mediaUrl'}`);
+    if (!REQUIRED[input.type](input))
+      throw new AppError(
+        'validation_failed',
+        `a ${input.type} message needs its ${input.type === 'text' ? 'text' : input.type === 'gift' ? 'giftId' : input.type === 'product' ? 'productId' : input.type === 'location' ? 'location' : 'mediaUrl'}`,
+      );
     let conversationId = input.conversationId;
     if (!conversationId) {
       if (!input.to) throw new AppError('validation_failed', 'message:send needs conversationId or to');
       conversationId = (await this.openPrivate(userId, input.to)).id;
     }
-    if (input.replyTo && !(await this.messageExists(conversationId, input.replyTo))) throw new AppError('not_found', 'replyTo: no such message in this conversation');
+    if (input.replyTo && !(await this.messageExists(conversationId, input.replyTo)))
+      throw new AppError('not_found', 'replyTo: no such message in this conversation');
     const base: MessageBase = stripUndefined({
       id: messageId(userId, conversationId, input.clientId),
       conversationId,
@@ -249,10 +259,13 @@ export class ChatService {
     if (result.kind === 'missing') throw new AppError('not_found', 'conversation not found');
     if (result.kind === 'forbidden') throw new AppError('forbidden', 'not a participant of this conversation');
     if (result.kind === 'duplicate') {
-      if (result.base.conversationId !== cid || result.base.senderId !== userId) throw new AppError('conflict', 'this clientId was already used for another message');
+      if (result.base.conversationId !== cid || result.base.senderId !== userId)
+        throw new AppError('conflict', 'this clientId was already used for another message');
       // A retry: same ack. The insert is queued again (a no-op if it was applied) in case the
       // first attempt failed between the state change and the queue.
-      await this.io.enqueue([{ kind: 'insert', collection: 'messages', doc: messageToDoc({ base: result.base, text: message.text, version: 1, reactions: [] }) }]);
+      await this.io.enqueue([
+        { kind: 'insert', collection: 'messages', doc: messageToDoc({ base: result.base, text: message.text, version: 1, reactions: [] }) },
+      ]);
       return ack(result.base);
     }
     const { conversation } = result;
@@ -262,29 +275,47 @@ export class ChatService {
     ]);
     const view = messageView(message);
     for (const m of conversation.members) this.io.publishToUser(m.userId, 'message:new', view);
-    this.pushConversation(conversation, conversation.members.map((m) => m.userId));
+    this.pushConversation(
+      conversation,
+      conversation.members.map((m) => m.userId),
+    );
     void this.notifyRecipients(conversation, message).catch((err: unknown) => this.deps.log.warn({ err, conversationId: cid }, 'message notifications failed'));
     void this.signalOffline(conversation, message).catch((err: unknown) => this.deps.log.warn({ err, conversationId: cid }, 'message.offline check failed'));
     return ack(base);
   }
 
   async mutateMessage(userId: string, conversationId: string, id: string, action: MessageAction): Promise<Record<string, unknown>> {
-    let result = await this.withConversation(conversationId, () => this.deps.state.mutateMessage(conversationId, id, userId, action), (r) => r.kind === 'no_conversation');
+    let result = await this.withConversation(
+      conversationId,
+      () => this.deps.state.mutateMessage(conversationId, id, userId, action),
+      (r) => r.kind === 'no_conversation',
+    );
     if (result.kind === 'missing') {
       if (!(await this.loadMessage(conversationId, id))) throw new AppError('not_found', 'message not found');
-      result = await this.withConversation(conversationId, () => this.deps.state.mutateMessage(conversationId, id, userId, action), (r) => r.kind === 'no_conversation');
+      result = await this.withConversation(
+        conversationId,
+        () => this.deps.state.mutateMessage(conversationId, id, userId, action),
+        (r) => r.kind === 'no_conversation',
+      );
     }
     const outcome = this.messageOrThrow(result);
     const view = messageView(outcome.message);
     if (outcome.changed) {
-      await this.io.enqueue([{ kind: 'setIfNewer', collection: 'messages', id, version: outcome.message.version, set: stripId(messageToDoc(outcome.message)) }]);
+      await this.io.enqueue([
+        { kind: 'setIfNewer', collection: 'messages', id, version: outcome.message.version, set: stripId(messageToDoc(outcome.message)) },
+      ]);
       const conversation = await this.deps.state.getConversation(conversationId);
       for (const m of conversation?.members ?? []) this.io.publishToUser(m.userId, 'message:update', { action: action.kind, userId, message: view });
     }
     return view;
   }
 
-  async history(userId: string, conversationId: string, before: string | undefined, limit: number): Promise<{ messages: Array<Record<string, unknown>>; hasMore: boolean }> {
+  async history(
+    userId: string,
+    conversationId: string,
+    before: string | undefined,
+    limit: number,
+  ): Promise<{ messages: Array<Record<string, unknown>>; hasMore: boolean }> {
     await this.requireConversation(conversationId, userId);
     const messages = this.io.db().collection<{ _id: string }>('messages');
     const filter: Record<string, unknown> = { conversationId };
@@ -294,7 +325,13 @@ export class ChatService {
       if (!(at instanceof Date)) throw new AppError('not_found', 'the "before" message is not in this conversation');
       filter['$or'] = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: before } }];
     }
-    const docs = await this.io.read(() => messages.find(filter).sort({ createdAt: -1, _id: -1 }).limit(limit + 1).toArray());
+    const docs = await this.io.read(() =>
+      messages
+        .find(filter)
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(limit + 1)
+        .toArray(),
+    );
     return { messages: docs.slice(0, limit).map((d) => messageView(messageFromDoc(d))), hasMore: docs.length > limit };
   }
 
@@ -316,7 +353,11 @@ export class ChatService {
   }
 
   /** Runs a state operation; if the conversation is not in the hot state, warms it from MongoDB once and retries. */
-  private async withConversation<R extends { kind: string }>(conversationId: string, run: () => Promise<R>, isMiss: (r: R) => boolean = (r) => r.kind === 'missing'): Promise<R> {
+  private async withConversation<R extends { kind: string }>(
+    conversationId: string,
+    run: () => Promise<R>,
+    isMiss: (r: R) => boolean = (r) => r.kind === 'missing',
+  ): Promise<R> {
     const first = await run();
     if (!isMiss(first)) return first;
     if (!(await this.loadConversation(conversationId))) throw new AppError('not_found', 'conversation not found');
@@ -401,7 +442,11 @@ export class ChatService {
     const connected = await this.deps.online.connected(recipients);
     recipients.forEach((recipientId, i) => {
       if (connected[i]) return;
-      this.deps.webhooks.emit('message.offline', { messageId: message.base.id, conversationId: conversation.id, senderId: message.base.senderId, recipientId }, `conversation:${conversation.id}`);
+      this.deps.webhooks.emit(
+        'message.offline',
+        { messageId: message.base.id, conversationId: conversation.id, senderId: message.base.senderId, recipientId },
+        `conversation:${conversation.id}`,
+      );
     });
   }
 
@@ -421,7 +466,6 @@ export class ChatService {
   private persistConversation(c: ConversationState): Promise<void> {
     return this.io.enqueue([{ kind: 'setIfNewer', collection: 'conversations', id: c.id, version: c.version, set: stripId(conversationToDoc(c)) }]);
   }
-
 }
 
 const RECEIPTS: Partial<Record<MemberAction['kind'], string>> = { read: 'message:read', delivered: 'message:delivered' };

@@ -1,6 +1,14 @@
 import type { Redis } from 'ioredis';
 import { LuaScript, pairs } from '../../rooms/lua.js';
-import { conversationFromHash, conversationToHash, messageFromHash, messageToHash, type ConversationState, type MessageBase, type MessageState } from './model.js';
+import {
+  conversationFromHash,
+  conversationToHash,
+  messageFromHash,
+  messageToHash,
+  type ConversationState,
+  type MessageBase,
+  type MessageState,
+} from './model.js';
 import type { ChatState, ConversationResult, MemberAction, MembersChange, MessageAction, MessageResult, SendResult } from './state.js';
 
 /*
@@ -148,7 +156,10 @@ export interface RedisChatStateOptions {
 }
 
 export class RedisChatState implements ChatState {
-  constructor(private readonly redis: Redis, private readonly opts: RedisChatStateOptions) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: RedisChatStateOptions,
+  ) {}
 
   private convKey = (id: string): string => `lg:chat:{${id}}:c`;
   private msgKey = (conversationId: string, id: string): string => `lg:chat:{${conversationId}}:m:${id}`;
@@ -165,7 +176,10 @@ export class RedisChatState implements ChatState {
   }
 
   async isMember(conversationId: string, userId: string): Promise<boolean | undefined> {
-    const [exists, member] = await Promise.all([this.redis.exists(this.convKey(conversationId)), this.redis.hexists(this.convKey(conversationId), `j:${userId}`)]);
+    const [exists, member] = await Promise.all([
+      this.redis.exists(this.convKey(conversationId)),
+      this.redis.hexists(this.convKey(conversationId), `j:${userId}`),
+    ]);
     return exists === 0 ? undefined : member === 1;
   }
 
@@ -183,7 +197,16 @@ export class RedisChatState implements ChatState {
     const reply = (await SEND.run(
       this.redis,
       [this.convKey(base.conversationId), this.msgKey(base.conversationId, base.id)],
-      [base.senderId, base.createdAt, JSON.stringify(base), message.text ?? '', JSON.stringify(last), this.opts.messageTtlMs, this.opts.conversationTtlMs, base.id],
+      [
+        base.senderId,
+        base.createdAt,
+        JSON.stringify(base),
+        message.text ?? '',
+        JSON.stringify(last),
+        this.opts.messageTtlMs,
+        this.opts.conversationTtlMs,
+        base.id,
+      ],
     )) as [string, unknown?];
     switch (reply[0]) {
       case 'sent':
@@ -216,7 +239,10 @@ export class RedisChatState implements ChatState {
   }
 
   async changeMembers(conversationId: string, actor: string, change: MembersChange): Promise<ConversationResult> {
-    const reply = (await CHANGE_MEMBERS.run(this.redis, [this.convKey(conversationId)], [actor, change.kind, Date.now(), ...change.userIds])) as [string, unknown?];
+    const reply = (await CHANGE_MEMBERS.run(this.redis, [this.convKey(conversationId)], [actor, change.kind, Date.now(), ...change.userIds])) as [
+      string,
+      unknown?,
+    ];
     return this.conversationResult(conversationId, reply);
   }
 

@@ -15,17 +15,10 @@ export type SendResult =
 export type MessageAction = { kind: 'edit'; text: string } | { kind: 'delete' } | { kind: 'react'; emoji: string } | { kind: 'unreact'; emoji: string };
 
 export type MessageResult =
-  | { kind: 'missing' }
-  | { kind: 'no_conversation' }
-  | { kind: 'forbidden' }
-  | { kind: 'deleted' }
-  | { kind: 'unchanged' | 'ok'; message: MessageState };
+  { kind: 'missing' } | { kind: 'no_conversation' } | { kind: 'forbidden' } | { kind: 'deleted' } | { kind: 'unchanged' | 'ok'; message: MessageState };
 
 export type MemberAction =
-  | { kind: 'read'; messageId: string }
-  | { kind: 'delivered'; messageId: string }
-  | { kind: 'mute'; on: boolean }
-  | { kind: 'archive'; on: boolean };
+  { kind: 'read'; messageId: string } | { kind: 'delivered'; messageId: string } | { kind: 'mute'; on: boolean } | { kind: 'archive'; on: boolean };
 
 export type MembersChange = { kind: 'add' | 'remove'; userIds: string[] };
 

@@ -6,11 +6,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import { isDuplicateKey } from '../../store/mongo.js';
+import { AppError } from '../../kernel/errors.js';
 import { DateTime, Id, Nullable, isoOrNull, notFound } from '../../kernel/schemas.js';
+import { isDuplicateKey } from '../../store/mongo.js';
 import { evaluate, type CouponRules } from './discount.js';
 
 export interface CouponDoc extends CouponRules {
@@ -73,9 +73,12 @@ const Validation = Type.Object(
     code: Type.String(),
     valid: Type.Boolean(),
     reason: Nullable(
-      Type.Union(['not_found', 'inactive', 'not_started', 'expired', 'usage_limit_reached', 'min_purchase_not_met', 'not_applicable'].map((r) => Type.Literal(r)), {
-        description: 'why the coupon does not apply (null when valid)',
-      }),
+      Type.Union(
+        ['not_found', 'inactive', 'not_started', 'expired', 'usage_limit_reached', 'min_purchase_not_met', 'not_applicable'].map((r) => Type.Literal(r)),
+        {
+          description: 'why the coupon does not apply (null when valid)',
+        },
+      ),
     ),
     discount: Type.Number({ minimum: 0 }),
     finalTotal: Type.Number({ minimum: 0 }),
@@ -86,9 +89,19 @@ const Validation = Type.Object(
 type CouponView = Static<typeof Coupon>;
 
 const view = (d: CouponDoc): CouponView => ({
-  code: d._id, description: d.description, type: d.type, value: d.value, minPurchase: d.minPurchase, maxDiscount: d.maxDiscount,
-  usageLimit: d.usageLimit, usageCount: d.usageCount, validFrom: isoOrNull(d.validFrom), validUntil: isoOrNull(d.validUntil), isActive: d.isActive,
-  applicableProducts: d.applicableProducts, applicableCategories: d.applicableCategories,
+  code: d._id,
+  description: d.description,
+  type: d.type,
+  value: d.value,
+  minPurchase: d.minPurchase,
+  maxDiscount: d.maxDiscount,
+  usageLimit: d.usageLimit,
+  usageCount: d.usageCount,
+  validFrom: isoOrNull(d.validFrom),
+  validUntil: isoOrNull(d.validUntil),
+  isActive: d.isActive,
+  applicableProducts: d.applicableProducts,
+  applicableCategories: d.applicableCategories,
 });
 
 export const couponsModule: ModuleFactory = (core: Core) => {
@@ -99,7 +112,16 @@ export const couponsModule: ModuleFactory = (core: Core) => {
     name: 'coupons',
     routes: [
       defineRoute(
-        { method: 'get', path: '/api/coupons', operationId: 'listCoupons', summary: 'Coupons usable now', tags, auth: 'user', query: Type.Object(PageQuery), response: Paginated(Coupon, 'CouponPage') },
+        {
+          method: 'get',
+          path: '/api/coupons',
+          operationId: 'listCoupons',
+          summary: 'Coupons usable now',
+          tags,
+          auth: 'user',
+          query: Type.Object(PageQuery),
+          response: Paginated(Coupon, 'CouponPage'),
+        },
         async ({ query }) => {
           const w = pageWindow(query);
           const now = new Date();
@@ -107,12 +129,25 @@ export const couponsModule: ModuleFactory = (core: Core) => {
             isActive: true,
             $and: [{ $or: [{ validFrom: null }, { validFrom: { $lte: now } }] }, { $or: [{ validUntil: null }, { validUntil: { $gte: now } }] }],
           };
-          const [items, total] = await Promise.all([coupons().find(filter).sort({ _id: 1 }).skip(w.skip).limit(w.limit).toArray(), coupons().countDocuments(filter)]);
+          const [items, total] = await Promise.all([
+            coupons().find(filter).sort({ _id: 1 }).skip(w.skip).limit(w.limit).toArray(),
+            coupons().countDocuments(filter),
+          ]);
           return pageOf(items.map(view), total, w);
         },
       ),
       defineRoute(
-        { method: 'get', path: '/api/coupons/:code', operationId: 'getCoupon', summary: 'A coupon by code (inactive ones: admins only)', tags, auth: 'user', params: Type.Object({ code: CodeInput }), response: Coupon, errors: ['not_found'] },
+        {
+          method: 'get',
+          path: '/api/coupons/:code',
+          operationId: 'getCoupon',
+          summary: 'A coupon by code (inactive ones: admins only)',
+          tags,
+          auth: 'user',
+          params: Type.Object({ code: CodeInput }),
+          response: Coupon,
+          errors: ['not_found'],
+        },
         async ({ params, principal }) => {
           const doc = await coupons().findOne({ _id: params.code.toUpperCase() });
           // Users see active coupons only; admins, who create and switch them off, see every one.
@@ -122,9 +157,15 @@ export const couponsModule: ModuleFactory = (core: Core) => {
       ),
       defineRoute(
         {
-          method: 'post', path: '/api/coupons/validate', operationId: 'validateCoupon', summary: 'Whether a coupon applies to an order, and the discount',
+          method: 'post',
+          path: '/api/coupons/validate',
+          operationId: 'validateCoupon',
+          summary: 'Whether a coupon applies to an order, and the discount',
           description: 'Answers 200 with valid=false and a reason when the coupon does not apply; nothing is redeemed.',
-          tags, auth: 'user', body: ValidateInput, response: Validation,
+          tags,
+          auth: 'user',
+          body: ValidateInput,
+          response: Validation,
         },
         async ({ body }) => {
           const code = body.code.toUpperCase();
@@ -137,17 +178,39 @@ export const couponsModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'post', path: '/api/coupons', operationId: 'createCoupon', summary: 'Create a coupon (admin)', tags, auth: 'admin', body: CouponInput, response: Coupon, status: 201, errors: ['conflict'],
-          links: { GetCoupon: { operationId: 'getCoupon', parameters: { code: '$response.body#/code' } } } },
+        {
+          method: 'post',
+          path: '/api/coupons',
+          operationId: 'createCoupon',
+          summary: 'Create a coupon (admin)',
+          tags,
+          auth: 'admin',
+          body: CouponInput,
+          response: Coupon,
+          status: 201,
+          errors: ['conflict'],
+          links: { GetCoupon: { operationId: 'getCoupon', parameters: { code: '$response.body#/code' } } },
+        },
         async ({ body, principal }) => {
           if (body.type === 'percentage' && body.value > 100) throw new AppError('validation_failed', 'body/value: a percentage is at most 100');
           const validFrom = body.validFrom ? new Date(body.validFrom) : null;
           const validUntil = body.validUntil ? new Date(body.validUntil) : null;
           if (validFrom && validUntil && validUntil <= validFrom) throw new AppError('validation_failed', 'body/validUntil: must be after validFrom');
           const doc: CouponDoc = {
-            _id: body.code.toUpperCase(), description: body.description ?? '', type: body.type, value: body.value, minPurchase: body.minPurchase ?? 0,
-            maxDiscount: body.maxDiscount ?? null, usageLimit: body.usageLimit ?? null, usageCount: 0, validFrom, validUntil, isActive: body.isActive ?? true,
-            applicableProducts: body.applicableProducts ?? [], applicableCategories: body.applicableCategories ?? [], createdAt: new Date(),
+            _id: body.code.toUpperCase(),
+            description: body.description ?? '',
+            type: body.type,
+            value: body.value,
+            minPurchase: body.minPurchase ?? 0,
+            maxDiscount: body.maxDiscount ?? null,
+            usageLimit: body.usageLimit ?? null,
+            usageCount: 0,
+            validFrom,
+            validUntil,
+            isActive: body.isActive ?? true,
+            applicableProducts: body.applicableProducts ?? [],
+            applicableCategories: body.applicableCategories ?? [],
+            createdAt: new Date(),
           };
           try {
             await coupons().insertOne(doc);

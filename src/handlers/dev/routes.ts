@@ -1,8 +1,8 @@
 /** POST /api/dev/token: demo sign-in. Mounted always (so it is documented), refused unless DEV_TOKENS=true. */
 import type { Logger } from 'pino';
-import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
 import { DevToken, DevTokenRequest } from './schemas.js';
 import type { DevTokenSigner } from './service.js';
 

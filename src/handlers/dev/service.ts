@@ -16,7 +16,10 @@ export const DEV_TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 export class DevTokenSigner {
   private readonly key: KeyObject | undefined;
 
-  constructor(private readonly jwt: Pick<JwtConfig, 'secret' | 'publicKey' | 'jwksFile' | 'algorithms' | 'issuer' | 'audience'>, private readonly clock: () => number = Date.now) {
+  constructor(
+    private readonly jwt: Pick<JwtConfig, 'secret' | 'publicKey' | 'jwksFile' | 'algorithms' | 'issuer' | 'audience'>,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.key = jwt.secret && jwt.algorithms.includes('HS256') ? createSecretKey(Buffer.from(jwt.secret, 'utf8')) : undefined;
   }
 

@@ -5,11 +5,11 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Documents } from '../../store/documents.js';
 import { COLLECTIONS } from '../../store/collections.js';
+import type { Documents } from '../../store/documents.js';
 import { moneyKeys } from '../wallets/keys.js';
-import { CATALOGUE_KINDS, type Catalogue, type CatalogueKind, type Gift } from './model.js';
 import { DEFAULT_CATALOGUE } from './catalog-defaults.js';
+import { CATALOGUE_KINDS, type Catalogue, type CatalogueKind, type Gift } from './model.js';
 
 export const CATALOGUE_COLLECTIONS: Record<CatalogueKind, string> = {
   gifts: COLLECTIONS.gifts,
@@ -27,7 +27,12 @@ export class CatalogService {
   private version = '';
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly documents: Documents, private readonly redis: Redis | undefined, private readonly log: Logger, private readonly refreshMs: number) {
+  constructor(
+    private readonly documents: Documents,
+    private readonly redis: Redis | undefined,
+    private readonly log: Logger,
+    private readonly refreshMs: number,
+  ) {
     this.index();
   }
 
@@ -61,7 +66,11 @@ export class CatalogService {
       if (version === this.version && this.giftsById.size > 0) return false;
       const loaded = {} as Record<CatalogueKind, unknown[]>;
       for (const kind of CATALOGUE_KINDS) {
-        loaded[kind] = await this.documents.collection(CATALOGUE_COLLECTIONS[kind]).find({}).sort({ [SORT_FIELD[kind]]: 1 }).toArray();
+        loaded[kind] = await this.documents
+          .collection(CATALOGUE_COLLECTIONS[kind])
+          .find({})
+          .sort({ [SORT_FIELD[kind]]: 1 })
+          .toArray();
       }
       const catalogue = loaded as unknown as Catalogue;
       if (catalogue.gifts.length === 0) {

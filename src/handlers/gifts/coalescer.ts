@@ -6,11 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userRoom } from '../../kernel/rooms.js';
-import type { GiftRecord } from '../wallets/ledger.js';
+import type { RoomSend } from '../../rooms/hub.js';
 import { livestreamRoom } from '../wallets/keys.js';
+import type { GiftRecord } from '../wallets/ledger.js';
 import type { MoneyMetrics } from '../wallets/metrics.js';
 import type { Gift } from './model.js';
-import type { RoomSend } from '../../rooms/hub.js';
 
 export interface GiftSentFrame {
   livestreamId: string | null;
@@ -42,13 +42,17 @@ interface Combo {
   lastTs: number;
 }
 
-
 export class GiftCoalescer {
   private readonly pending = new Map<string, { room: string; frame: GiftSentFrame }>();
   private readonly combos = new Map<string, Combo>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly publish: RoomSend, private readonly tickMs: number, private readonly comboWindowMs: number, private readonly metrics: MoneyMetrics) {}
+  constructor(
+    private readonly publish: RoomSend,
+    private readonly tickMs: number,
+    private readonly comboWindowMs: number,
+    private readonly metrics: MoneyMetrics,
+  ) {}
 
   add(record: GiftRecord, gift: Gift): void {
     const room = record.livestreamId ? livestreamRoom(record.livestreamId) : userRoom(record.recipientId);

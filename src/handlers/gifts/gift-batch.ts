@@ -10,13 +10,13 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../../kernel/errors.js';
+import { coalesce } from '../../store/bulk.js';
 import { moneyKeys } from '../wallets/keys.js';
 import { giftWrites, type GiftMeta, type GiftRecord } from '../wallets/ledger.js';
 import { GIFT_ARGS, GIFT_KEYS, giftSendScript } from '../wallets/lua/gift-send.js';
 import type { MoneyMetrics } from '../wallets/metrics.js';
 import type { Outbox } from '../wallets/outbox.js';
 import type { StreamDirectory } from '../wallets/stream-directory.js';
-import { coalesce } from '../../store/bulk.js';
 
 /** One gift:send, validated against the catalogue. */
 export interface GiftJob {
@@ -118,7 +118,17 @@ export class GiftBatcher {
       const earnings = Math.floor((total * j.creatorEarningsPercent) / 100);
       const m = j.meta;
       // The record's fixed fields, spelled out (a spread of the meta costs more per gift).
-      const fixed: Omit<GiftRecord, 'senderBalanceBefore' | 'senderBalanceAfter' | 'senderVersion' | 'recipientBalanceBefore' | 'recipientBalanceAfter' | 'recipientEarnings' | 'recipientVersion' | 'ts'> = {
+      const fixed: Omit<
+        GiftRecord,
+        | 'senderBalanceBefore'
+        | 'senderBalanceAfter'
+        | 'senderVersion'
+        | 'recipientBalanceBefore'
+        | 'recipientBalanceAfter'
+        | 'recipientEarnings'
+        | 'recipientVersion'
+        | 'ts'
+      > = {
         giftTransactionId: m.giftTransactionId,
         idempotencyKey: m.idempotencyKey,
         giftName: m.giftName,
@@ -149,7 +159,8 @@ export class GiftBatcher {
       );
       args.push(j.senderId, recipientId, j.giftId, j.quantity, total, earnings, battleId, streamId, JSON.stringify(fixed));
     }
-    if (keys.length !== 1 + ready.length * GIFT_KEYS || args.length !== 3 + ready.length * GIFT_ARGS) throw new Error('gift-send: key or argument layout out of step with the script');
+    if (keys.length !== 1 + ready.length * GIFT_KEYS || args.length !== 3 + ready.length * GIFT_ARGS)
+      throw new Error('gift-send: key or argument layout out of step with the script');
     const reply = (await giftSendScript.run(this.redis, keys, args)) as string[];
     const again = this.settle(ready, reply);
     if (again.gifts.length === 0) return;
@@ -167,7 +178,13 @@ export class GiftBatcher {
     const lookups = new Map<string, Promise<{ host: string | undefined } | { failed: Error }>>();
     for (const { job } of batch) {
       if ('stream' in job.to && !lookups.has(job.to.stream)) {
-        lookups.set(job.to.stream, this.streams.hostOf(job.to.stream).then((host) => ({ host }), (err: unknown) => ({ failed: err as Error })));
+        lookups.set(
+          job.to.stream,
+          this.streams.hostOf(job.to.stream).then(
+            (host) => ({ host }),
+            (err: unknown) => ({ failed: err as Error }),
+          ),
+        );
       }
     }
     const ready: Ready[] = [];

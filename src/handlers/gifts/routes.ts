@@ -6,15 +6,15 @@
  * frames to the stream room or the recipient's user room.
  */
 import { Type } from '@sinclair/typebox';
-import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
 import { IdParams } from '../../kernel/schemas.js';
 import type { MoneyStore } from '../wallets/money-store.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
-import { GiftSchema, GiftSend, GiftSendResult, PopularGift, giftBody, giftSendResult } from './schemas.js';
 import { isGiftAvailable } from './model.js';
+import { GiftSchema, GiftSend, GiftSendResult, PopularGift, giftBody, giftSendResult } from './schemas.js';
 
 const tags = ['gifts'];
 const POPULAR_WINDOW_MS = 7 * 86_400_000;
@@ -49,23 +49,41 @@ export function giftRoutes(services: MoneyServices | undefined): RouteDef[] {
   return [
     defineRoute(
       {
-        method: 'get', path: '/api/gifts', operationId: 'listGifts', summary: 'The gift catalogue: active gifts in shop order', tags, auth: 'user',
-        description: 'Same list as the socket event `gift:catalog`; `available` says whether a gift can be sent now (limited editions outside their window cannot).',
+        method: 'get',
+        path: '/api/gifts',
+        operationId: 'listGifts',
+        summary: 'The gift catalogue: active gifts in shop order',
+        tags,
+        auth: 'user',
+        description:
+          'Same list as the socket event `gift:catalog`; `available` says whether a gift can be sent now (limited editions outside their window cannot).',
         query: Type.Object({ ...PageQuery, category: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'only gifts of this category' })) }),
         response: Paginated(GiftSchema, 'GiftPage'),
       },
       ({ query }) => {
         const w = pageWindow(query);
         const now = new Date();
-        const all = money().catalog.list('gifts').filter((g) => g.isActive && (query.category === undefined || g.category === query.category));
-        return pageOf(all.slice(w.skip, w.skip + w.limit).map((g) => giftBody(g, now)), all.length, w);
+        const all = money()
+          .catalog.list('gifts')
+          .filter((g) => g.isActive && (query.category === undefined || g.category === query.category));
+        return pageOf(
+          all.slice(w.skip, w.skip + w.limit).map((g) => giftBody(g, now)),
+          all.length,
+          w,
+        );
       },
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/gifts/popular', operationId: 'listPopularGifts', summary: 'Gifts that can be sent now, most sent in the last 7 days first', tags, auth: 'user',
+        method: 'get',
+        path: '/api/gifts/popular',
+        operationId: 'listPopularGifts',
+        summary: 'Gifts that can be sent now, most sent in the last 7 days first',
+        tags,
+        auth: 'user',
         description: `Ranked by units sent over the last 7 days (all senders; recomputed at most every ${POPULAR_CACHE_MS / 1000} s per node), then by the catalogue's \`popularity\`, then shop order.`,
-        query: Type.Object(PageQuery), response: Paginated(PopularGift, 'PopularGiftPage'),
+        query: Type.Object(PageQuery),
+        response: Paginated(PopularGift, 'PopularGiftPage'),
       },
       async ({ query }) => {
         const w = pageWindow(query);
@@ -81,8 +99,15 @@ export function giftRoutes(services: MoneyServices | undefined): RouteDef[] {
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/gifts/:id', operationId: 'getGift', summary: 'One gift of the catalogue (also inactive ones, with available: false)', tags, auth: 'user',
-        params: IdParams, response: GiftSchema, errors: ['not_found'],
+        method: 'get',
+        path: '/api/gifts/:id',
+        operationId: 'getGift',
+        summary: 'One gift of the catalogue (also inactive ones, with available: false)',
+        tags,
+        auth: 'user',
+        params: IdParams,
+        response: GiftSchema,
+        errors: ['not_found'],
       },
       ({ params }) => {
         const gift = money().catalog.gift(params.id);
@@ -92,10 +117,18 @@ export function giftRoutes(services: MoneyServices | undefined): RouteDef[] {
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/gifts/send', operationId: 'sendGift', summary: 'Send a gift into a live stream (to its host) or to a user', tags, auth: 'user',
+        method: 'post',
+        path: '/api/gifts/send',
+        operationId: 'sendGift',
+        summary: 'Send a gift into a live stream (to its host) or to a user',
+        tags,
+        auth: 'user',
         description:
-          'Same call as the socket event `gift:send`: debits quantity x price from the caller, credits the recipient\'s share, and the stream room (or the recipient\'s user room) receives the coalesced `gift:sent` frame. A retry with the same idempotencyKey (over HTTP or the socket) returns the first result and charges nothing. 404: unknown gift, stream or recipient; 409: gift inactive or outside its window; 400: a gift to yourself or a recipientId that is not the stream host (the socket\'s answer); 422 `insufficient_funds`: balance too low, nothing charged.',
-        body: GiftSend, response: GiftSendResult, status: 201, errors: ['not_found', 'conflict', 'insufficient_funds'],
+          "Same call as the socket event `gift:send`: debits quantity x price from the caller, credits the recipient's share, and the stream room (or the recipient's user room) receives the coalesced `gift:sent` frame. A retry with the same idempotencyKey (over HTTP or the socket) returns the first result and charges nothing. 404: unknown gift, stream or recipient; 409: gift inactive or outside its window; 400: a gift to yourself or a recipientId that is not the stream host (the socket's answer); 422 `insufficient_funds`: balance too low, nothing charged.",
+        body: GiftSend,
+        response: GiftSendResult,
+        status: 201,
+        errors: ['not_found', 'conflict', 'insufficient_funds'],
         links: { GetGift: { operationId: 'getGift', parameters: { id: '$response.body#/giftId' } } },
       },
       async ({ principal, body }) => giftSendResult(await money().gifts.send(principal.userId, body)),

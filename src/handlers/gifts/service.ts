@@ -7,14 +7,14 @@
 import type { Logger } from 'pino';
 import { AppError, type ErrorCode } from '../../kernel/errors.js';
 import { giftAck, giftTransactionId, giftWrites, type GiftAck, type GiftContext, type GiftMeta, type GiftRecord } from '../wallets/ledger.js';
-import type { MoneyStore } from '../wallets/money-store.js';
 import type { MoneyMetrics } from '../wallets/metrics.js';
+import type { MoneyStore } from '../wallets/money-store.js';
 import type { Outbox } from '../wallets/outbox.js';
 import { IDEMPOTENCY_KEY } from '../wallets/service.js';
 import type { CatalogService } from './catalog.js';
-import { isGiftAvailable } from './model.js';
 import type { GiftCoalescer } from './coalescer.js';
 import type { GiftBatcher } from './gift-batch.js';
+import { isGiftAvailable } from './model.js';
 
 export interface GiftSendInput {
   giftId: string;

@@ -6,13 +6,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
+import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
+import { defineRoute } from '../../gateway/http/route.js';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
-import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
-import type { Level } from '../gifts/model.js';
-import { defineRoute } from '../../gateway/http/route.js';
-import { isDuplicateKey } from '../../store/mongo.js';
 import { CatalogIdParams, Nullable, UserId, newId, notFound } from '../../kernel/schemas.js';
+import { isDuplicateKey } from '../../store/mongo.js';
+import type { Level } from '../gifts/model.js';
 
 /** A level as stored: the catalogue's Level (seed 000), icon and color optional, with its creation time. */
 export interface LevelDoc extends Omit<Level, 'icon' | 'color'> {
@@ -81,12 +81,22 @@ const XpGrant = Type.Object(
   { userId: UserId, amount: Type.Integer({ minimum: 1, maximum: 1_000_000 }), reason: Type.Optional(Type.String({ maxLength: 120 })) },
   { $id: 'XpGrant', additionalProperties: false },
 );
-const XpResult = Type.Object({ userId: Type.String(), xp: Type.Integer(), level: Nullable(Type.Integer()), leveledUp: Type.Boolean() }, { $id: 'XpResult', additionalProperties: false });
+const XpResult = Type.Object(
+  { userId: Type.String(), xp: Type.Integer(), level: Nullable(Type.Integer()), leveledUp: Type.Boolean() },
+  { $id: 'XpResult', additionalProperties: false },
+);
 
 type LevelView = Static<typeof Level>;
 
 const view = (d: LevelDoc): LevelView => ({
-  id: d._id, level: d.level, name: d.name, minXP: d.minXP, maxXP: d.maxXP, rewards: d.rewards, icon: d.icon, color: d.color,
+  id: d._id,
+  level: d.level,
+  name: d.name,
+  minXP: d.minXP,
+  maxXP: d.maxXP,
+  rewards: d.rewards,
+  icon: d.icon,
+  color: d.color,
 });
 
 export const levelsModule: ModuleFactory = (core: Core) => {
@@ -99,7 +109,16 @@ export const levelsModule: ModuleFactory = (core: Core) => {
     name: 'levels',
     routes: [
       defineRoute(
-        { method: 'get', path: '/api/levels', operationId: 'listLevels', summary: 'The level table, lowest first', tags, auth: 'user', query: Type.Object(PageQuery), response: Paginated(Level, 'LevelPage') },
+        {
+          method: 'get',
+          path: '/api/levels',
+          operationId: 'listLevels',
+          summary: 'The level table, lowest first',
+          tags,
+          auth: 'user',
+          query: Type.Object(PageQuery),
+          response: Paginated(Level, 'LevelPage'),
+        },
         async ({ query }) => {
           const w = pageWindow(query);
           const [items, total] = await Promise.all([levels().find().sort({ level: 1 }).skip(w.skip).limit(w.limit).toArray(), levels().countDocuments()]);
@@ -107,7 +126,15 @@ export const levelsModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'get', path: '/api/levels/my-level', operationId: 'getMyLevel', summary: "The caller's XP, level and progress to the next one", tags, auth: 'user', response: MyLevel },
+        {
+          method: 'get',
+          path: '/api/levels/my-level',
+          operationId: 'getMyLevel',
+          summary: "The caller's XP, level and progress to the next one",
+          tags,
+          auth: 'user',
+          response: MyLevel,
+        },
         async ({ principal }) => {
           const xp = (await xps().findOne({ _id: principal.userId }))?.xp ?? 0;
           const current = await levelFor(xp);
@@ -118,7 +145,17 @@ export const levelsModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'get', path: '/api/levels/:id', operationId: 'getLevel', summary: 'One level (seeded levels have ids level-1, level-2, …)', tags, auth: 'user', params: CatalogIdParams, response: Level, errors: ['not_found'] },
+        {
+          method: 'get',
+          path: '/api/levels/:id',
+          operationId: 'getLevel',
+          summary: 'One level (seeded levels have ids level-1, level-2, …)',
+          tags,
+          auth: 'user',
+          params: CatalogIdParams,
+          response: Level,
+          errors: ['not_found'],
+        },
         async ({ params }) => {
           const doc = await levels().findOne({ _id: params.id });
           if (!doc) throw notFound('level');
@@ -126,13 +163,31 @@ export const levelsModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'post', path: '/api/levels', operationId: 'createLevel', summary: 'Add a level (admin)', tags, auth: 'admin', body: LevelInput, response: Level, status: 201, errors: ['conflict'],
-          links: { GetLevel: { operationId: 'getLevel', parameters: { id: '$response.body#/id' } } } },
+        {
+          method: 'post',
+          path: '/api/levels',
+          operationId: 'createLevel',
+          summary: 'Add a level (admin)',
+          tags,
+          auth: 'admin',
+          body: LevelInput,
+          response: Level,
+          status: 201,
+          errors: ['conflict'],
+          links: { GetLevel: { operationId: 'getLevel', parameters: { id: '$response.body#/id' } } },
+        },
         async ({ body, principal }) => {
           if (body.minXP >= body.maxXP) throw new AppError('validation_failed', 'body/maxXP: must be greater than minXP');
           const doc: LevelDoc = {
-            _id: newId(), level: body.level, name: body.name, minXP: body.minXP, maxXP: body.maxXP,
-            rewards: body.rewards ?? { coins: 0, badges: [], features: [] }, icon: body.icon ?? null, color: body.color ?? null, createdAt: new Date(),
+            _id: newId(),
+            level: body.level,
+            name: body.name,
+            minXP: body.minXP,
+            maxXP: body.maxXP,
+            rewards: body.rewards ?? { coins: 0, badges: [], features: [] },
+            icon: body.icon ?? null,
+            color: body.color ?? null,
+            createdAt: new Date(),
           };
           if (await levels().findOne({ level: body.level })) throw new AppError('conflict', `level ${body.level} exists`);
           try {
@@ -147,8 +202,14 @@ export const levelsModule: ModuleFactory = (core: Core) => {
       ),
       defineRoute(
         {
-          method: 'post', path: '/api/levels/xp', operationId: 'grantXp', summary: 'Add XP to a user (backend); publishes level:up on a new level',
-          tags, auth: 'service', body: XpGrant, response: XpResult,
+          method: 'post',
+          path: '/api/levels/xp',
+          operationId: 'grantXp',
+          summary: 'Add XP to a user (backend); publishes level:up on a new level',
+          tags,
+          auth: 'service',
+          body: XpGrant,
+          response: XpResult,
         },
         async ({ body }) => {
           const after = await xps().findOneAndUpdate(
@@ -159,7 +220,8 @@ export const levelsModule: ModuleFactory = (core: Core) => {
           const xp = after?.xp ?? body.amount;
           const [before, now] = await Promise.all([levelFor(xp - body.amount), levelFor(xp)]);
           const leveledUp = now !== null && now.level !== before?.level;
-          if (leveledUp && now) await core.hub.publish(userRoom(body.userId), 'level:up', { userId: body.userId, level: now.level, name: now.name, xp, rewards: now.rewards });
+          if (leveledUp && now)
+            await core.hub.publish(userRoom(body.userId), 'level:up', { userId: body.userId, level: now.level, name: now.name, xp, rewards: now.rewards });
           return { userId: body.userId, xp, level: now?.level ?? null, leveledUp };
         },
       ),

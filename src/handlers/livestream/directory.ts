@@ -1,8 +1,8 @@
 import type { Core } from '../../core.js';
+import type { WriteOp } from '../../store/write-queue.js';
 import { MemoryStreamStore } from './streams-memory.js';
 import { RedisStreamStore } from './streams-redis.js';
 import type { StreamInfo, StreamStore } from './streams.js';
-import type { WriteOp } from '../../store/write-queue.js';
 
 const stores = new WeakMap<Core, StreamStore>();
 

@@ -1,15 +1,15 @@
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
+import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
+import { createMilestones } from '../bridge/milestones.js';
+import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { streamStoreFor } from './directory.js';
+import { livestreamRoutes } from './routes.js';
 import { LivestreamService, newStreamId } from './service.js';
 import type { StreamStore } from './streams.js';
 import { ViewerTracker, streamRoom } from './viewers.js';
-import { defineHandler } from '../../gateway/handler.js';
-import { createMilestones } from '../bridge/milestones.js';
-import { livestreamRoutes } from './routes.js';
-import { requireMoney, type MoneyServices } from '../wallets/services.js';
 
 const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const UserId = Type.String({ minLength: 1, maxLength: 128 });
@@ -23,116 +23,127 @@ const ROOM_PREFIX = 'live:';
  * MongoDB (collection `livestreams`). HTTP: /api/livestreams/* (livestream/routes.ts, the same
  * LivestreamService). Docs: docs/events/livestream.md, docs/HTTP.md.
  */
-export const livestreamModule = (money: MoneyServices | undefined): ModuleFactory => (core) => {
-  const store: StreamStore = streamStoreFor(core);
-  const service = new LivestreamService(store, core.queue, core.hub, core.webhooks);
-  const viewers = new ViewerTracker(store, core.hub, core.config.nodeId, core.log);
+export const livestreamModule =
+  (money: MoneyServices | undefined): ModuleFactory =>
+  (core) => {
+    const store: StreamStore = streamStoreFor(core);
+    const service = new LivestreamService(store, core.queue, core.hub, core.webhooks);
+    const viewers = new ViewerTracker(store, core.hub, core.config.nodeId, core.log);
 
-  core.liveness.onNodeDead(async (deadNode) => {
-    for (const streamId of await store.removeNode(deadNode)) viewers.markDirty(streamId);
-  });
-  core.liveness.onResync(() => viewers.resync());
-  const milestones = createMilestones(core.redis);
-  const source = (streamId: string): string => `livestream:${streamId}`;
+    core.liveness.onNodeDead(async (deadNode) => {
+      for (const streamId of await store.removeNode(deadNode)) viewers.markDirty(streamId);
+    });
+    core.liveness.onResync(() => viewers.resync());
+    const milestones = createMilestones(core.redis);
+    const source = (streamId: string): string => `livestream:${streamId}`;
 
-  const live = async (streamId: string) => {
-    const info = await store.get(streamId);
-    if (!info || info.status !== 'live') throw new AppError('not_found', `livestream ${streamId} is not live`);
-    return info;
+    const live = async (streamId: string) => {
+      const info = await store.get(streamId);
+      if (!info || info.status !== 'live') throw new AppError('not_found', `livestream ${streamId} is not live`);
+      return info;
+    };
+
+    return {
+      name: 'livestream',
+      routes: livestreamRoutes({ service, gifts: () => requireMoney(money).gifts }),
+      handlers: {
+        'livestream:start': defineHandler(
+          Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), streamId: Type.Optional(StreamId) }),
+          async (ctx, { title, streamId }) => {
+            const id = streamId ?? newStreamId();
+            // Durable in the write queue before the ack; MongoDB gets it asynchronously.
+            const info = await service.start(ctx.session.userId, id, title);
+            ctx.join(streamRoom(id));
+            await core.hub.ready(streamRoom(id));
+            return { streamId: id, room: streamRoom(id), startedAt: info.startedAt };
+          },
+        ),
+
+        'livestream:end': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
+          const { seq } = await service.end(ctx.session.userId, streamId);
+          return { streamId, seq };
+        }),
+
+        'livestream:join': defineHandler(Type.Object({ streamId: StreamId, lastSeq: Type.Optional(Seq) }), async (ctx, { streamId, lastSeq }) => {
+          const info = await live(streamId);
+          const room = streamRoom(streamId);
+          // With lastSeq the missed events are replayed (or room:gap is sent) before live ones.
+          let resume: { gap: boolean; latestSeq: number } | undefined;
+          if (lastSeq !== undefined) {
+            const result = await ctx.resume(room, lastSeq);
+            if (result.kind === 'left') throw new AppError('conflict', 'left the stream while joining');
+            resume = { gap: result.kind === 'gap', latestSeq: result.latestSeq };
+          } else {
+            ctx.join(room);
+            await core.hub.ready(room);
+          }
+          const total = await viewers.add(streamId, ctx.session.connectionId);
+          if (total === undefined) {
+            ctx.leave(room);
+            throw new AppError('not_found', `livestream ${streamId} is not live`);
+          }
+          if (core.webhooks.isEnabled('livestream.viewer_milestone')) {
+            milestones.reached(streamId, total).then(
+              (milestone) =>
+                milestone && core.webhooks.emit('livestream.viewer_milestone', { streamId, hostId: info.hostId, milestone, viewers: total }, source(streamId)),
+              (err: unknown) => core.log.warn({ err: (err as Error).message, streamId }, 'viewer milestone check failed'),
+            );
+          }
+          return { streamId, title: info.title, hostId: info.hostId, cohosts: info.cohosts, viewers: total, ...(resume ? { resume } : {}) };
+        }),
+
+        'livestream:leave': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
+          ctx.leave(streamRoom(streamId));
+          await viewers.remove(streamId, ctx.session.connectionId);
+          return { streamId };
+        }),
+
+        'livestream:chat': defineHandler(
+          Type.Object({ streamId: StreamId, text: Type.String({ minLength: 1, maxLength: 500 }) }),
+          async (ctx, { streamId, text }) => {
+            if (!ctx.isMember(streamRoom(streamId))) throw new AppError('forbidden', 'join the livestream before chatting');
+            const message = await core.hub.publish(streamRoom(streamId), 'livestream:chat', { streamId, userId: ctx.session.userId, text, sentAt: Date.now() });
+            return { streamId, seq: message.seq };
+          },
+        ),
+
+        'livestream:cohost:invite': defineHandler(Type.Object({ streamId: StreamId, userId: UserId }), async (ctx, { streamId, userId }) => {
+          await store.cohost('invite', streamId, ctx.session.userId, userId);
+          await core.hub.publish(userRoom(userId), 'livestream:cohost:invited', { streamId, hostId: ctx.session.userId });
+          return { streamId, userId };
+        }),
+
+        'livestream:cohost:accept': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
+          await store.cohost('accept', streamId, ctx.session.userId, ctx.session.userId);
+          ctx.join(streamRoom(streamId));
+          await core.hub.ready(streamRoom(streamId));
+          await core.hub.publish(streamRoom(streamId), 'livestream:cohost:joined', { streamId, userId: ctx.session.userId });
+          return { streamId };
+        }),
+
+        'livestream:cohost:kick': defineHandler(Type.Object({ streamId: StreamId, userId: UserId }), async (ctx, { streamId, userId }) => {
+          await store.cohost('kick', streamId, ctx.session.userId, userId);
+          await core.hub.publish(streamRoom(streamId), 'livestream:cohost:removed', { streamId, userId });
+          return { streamId, userId };
+        }),
+      },
+
+      onDisconnect(session, rooms) {
+        for (const room of rooms) {
+          if (!room.startsWith(ROOM_PREFIX)) continue;
+          viewers
+            .remove(room.slice(ROOM_PREFIX.length), session.connectionId)
+            .catch((err: unknown) => core.log.warn({ err: (err as Error).message, room }, 'viewer leave failed'));
+        }
+      },
+
+      async start() {
+        viewers.start();
+      },
+
+      async stop() {
+        await viewers.stop();
+        await store.close();
+      },
+    };
   };
-
-  return {
-    name: 'livestream',
-    routes: livestreamRoutes({ service, gifts: () => requireMoney(money).gifts }),
-    handlers: {
-      'livestream:start': defineHandler(Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), streamId: Type.Optional(StreamId) }), async (ctx, { title, streamId }) => {
-        const id = streamId ?? newStreamId();
-        // Durable in the write queue before the ack; MongoDB gets it asynchronously.
-        const info = await service.start(ctx.session.userId, id, title);
-        ctx.join(streamRoom(id));
-        await core.hub.ready(streamRoom(id));
-        return { streamId: id, room: streamRoom(id), startedAt: info.startedAt };
-      }),
-
-      'livestream:end': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
-        const { seq } = await service.end(ctx.session.userId, streamId);
-        return { streamId, seq };
-      }),
-
-      'livestream:join': defineHandler(Type.Object({ streamId: StreamId, lastSeq: Type.Optional(Seq) }), async (ctx, { streamId, lastSeq }) => {
-        const info = await live(streamId);
-        const room = streamRoom(streamId);
-        // With lastSeq the missed events are replayed (or room:gap is sent) before live ones.
-        let resume: { gap: boolean; latestSeq: number } | undefined;
-        if (lastSeq !== undefined) {
-          const result = await ctx.resume(room, lastSeq);
-          if (result.kind === 'left') throw new AppError('conflict', 'left the stream while joining');
-          resume = { gap: result.kind === 'gap', latestSeq: result.latestSeq };
-        } else {
-          ctx.join(room);
-          await core.hub.ready(room);
-        }
-        const total = await viewers.add(streamId, ctx.session.connectionId);
-        if (total === undefined) {
-          ctx.leave(room);
-          throw new AppError('not_found', `livestream ${streamId} is not live`);
-        }
-        if (core.webhooks.isEnabled('livestream.viewer_milestone')) {
-          milestones.reached(streamId, total).then(
-            (milestone) => milestone && core.webhooks.emit('livestream.viewer_milestone', { streamId, hostId: info.hostId, milestone, viewers: total }, source(streamId)),
-            (err: unknown) => core.log.warn({ err: (err as Error).message, streamId }, 'viewer milestone check failed'),
-          );
-        }
-        return { streamId, title: info.title, hostId: info.hostId, cohosts: info.cohosts, viewers: total, ...(resume ? { resume } : {}) };
-      }),
-
-      'livestream:leave': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
-        ctx.leave(streamRoom(streamId));
-        await viewers.remove(streamId, ctx.session.connectionId);
-        return { streamId };
-      }),
-
-      'livestream:chat': defineHandler(Type.Object({ streamId: StreamId, text: Type.String({ minLength: 1, maxLength: 500 }) }), async (ctx, { streamId, text }) => {
-        if (!ctx.isMember(streamRoom(streamId))) throw new AppError('forbidden', 'join the livestream before chatting');
-        const message = await core.hub.publish(streamRoom(streamId), 'livestream:chat', { streamId, userId: ctx.session.userId, text, sentAt: Date.now() });
-        return { streamId, seq: message.seq };
-      }),
-
-      'livestream:cohost:invite': defineHandler(Type.Object({ streamId: StreamId, userId: UserId }), async (ctx, { streamId, userId }) => {
-        await store.cohost('invite', streamId, ctx.session.userId, userId);
-        await core.hub.publish(userRoom(userId), 'livestream:cohost:invited', { streamId, hostId: ctx.session.userId });
-        return { streamId, userId };
-      }),
-
-      'livestream:cohost:accept': defineHandler(Type.Object({ streamId: StreamId }), async (ctx, { streamId }) => {
-        await store.cohost('accept', streamId, ctx.session.userId, ctx.session.userId);
-        ctx.join(streamRoom(streamId));
-        await core.hub.ready(streamRoom(streamId));
-        await core.hub.publish(streamRoom(streamId), 'livestream:cohost:joined', { streamId, userId: ctx.session.userId });
-        return { streamId };
-      }),
-
-      'livestream:cohost:kick': defineHandler(Type.Object({ streamId: StreamId, userId: UserId }), async (ctx, { streamId, userId }) => {
-        await store.cohost('kick', streamId, ctx.session.userId, userId);
-        await core.hub.publish(streamRoom(streamId), 'livestream:cohost:removed', { streamId, userId });
-        return { streamId, userId };
-      }),
-    },
-
-    onDisconnect(session, rooms) {
-      for (const room of rooms) {
-        if (!room.startsWith(ROOM_PREFIX)) continue;
-        viewers.remove(room.slice(ROOM_PREFIX.length), session.connectionId).catch((err: unknown) => core.log.warn({ err: (err as Error).message, room }, 'viewer leave failed'));
-      }
-    },
-
-    async start() {
-      viewers.start();
-    },
-
-    async stop() {
-      await viewers.stop();
-      await store.close();
-    },
-  };
-};

@@ -12,17 +12,17 @@
  * A `created` stream is its host's draft: others (not admins) get 404 for it.
  */
 import { Type } from '@sinclair/typebox';
-import type { Principal } from '../../kernel/session.js';
-import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
+import type { Principal } from '../../kernel/session.js';
+import { GiftSendResult } from '../gifts/schemas.js';
+import type { GiftService } from '../gifts/service.js';
+import { LiveGiftInput, Livestream, LivestreamCreate, LivestreamJoin, LivestreamLeave, StreamParams, type LivestreamBody } from './schemas.js';
 import type { LivestreamService } from './service.js';
 import type { StreamInfo } from './streams.js';
 import { streamRoom } from './viewers.js';
-import type { GiftService } from '../gifts/service.js';
-import { GiftSendResult } from '../gifts/schemas.js';
-import { LiveGiftInput, Livestream, LivestreamCreate, LivestreamJoin, LivestreamLeave, StreamParams, type LivestreamBody } from './schemas.js';
 
 const tags = ['livestreams'];
 
@@ -54,7 +54,8 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
   /** The stream as this caller may see it: 404 when unknown, or someone else's draft. */
   const visible = async (streamId: string, principal: Principal): Promise<StreamInfo> => {
     const info = await service.get(streamId);
-    if (!info || (info.status === 'created' && info.hostId !== principal.userId && principal.role !== 'admin')) throw new AppError('not_found', `livestream ${streamId} not found`);
+    if (!info || (info.status === 'created' && info.hostId !== principal.userId && principal.role !== 'admin'))
+      throw new AppError('not_found', `livestream ${streamId} not found`);
     return info;
   };
 
@@ -68,16 +69,31 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
   return [
     defineRoute(
       {
-        method: 'post', path: '/api/livestreams', operationId: 'createLivestream', tags, auth: 'user', body: LivestreamCreate, response: Livestream, status: 201,
+        method: 'post',
+        path: '/api/livestreams',
+        operationId: 'createLivestream',
+        tags,
+        auth: 'user',
+        body: LivestreamCreate,
+        response: Livestream,
+        status: 201,
         summary: 'Create a stream (status created, not on air); start it with /start or the socket event livestream:start',
-        description: 'A created stream that is never started is dropped after 24 hours. `streamId` may be chosen (else one is generated); an id in use answers 409.',
-        errors: ['conflict'], links: streamLinks,
+        description:
+          'A created stream that is never started is dropped after 24 hours. `streamId` may be chosen (else one is generated); an id in use answers 409.',
+        errors: ['conflict'],
+        links: streamLinks,
       },
       async ({ principal, body }) => view(await service.create(principal.userId, body.title, body.streamId)),
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/livestreams', operationId: 'listLivestreams', tags, auth: 'user', query: Type.Object(PageQuery), response: Paginated(Livestream, 'LivestreamPage'),
+        method: 'get',
+        path: '/api/livestreams',
+        operationId: 'listLivestreams',
+        tags,
+        auth: 'user',
+        query: Type.Object(PageQuery),
+        response: Paginated(Livestream, 'LivestreamPage'),
         summary: 'The streams live now, most recently started first',
       },
       async ({ query }) => {
@@ -88,16 +104,30 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/livestreams/:streamId', operationId: 'getLivestream', tags, auth: 'user', params: StreamParams, response: Livestream, errors: ['not_found'],
+        method: 'get',
+        path: '/api/livestreams/:streamId',
+        operationId: 'getLivestream',
+        tags,
+        auth: 'user',
+        params: StreamParams,
+        response: Livestream,
+        errors: ['not_found'],
         summary: 'One stream with its viewer count (ended streams stay readable for 24 hours)',
       },
       async ({ principal, params }) => view(await visible(params.streamId, principal)),
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/livestreams/:streamId/start', operationId: 'startLivestream', tags, auth: 'user', params: StreamParams, response: Livestream,
+        method: 'post',
+        path: '/api/livestreams/:streamId/start',
+        operationId: 'startLivestream',
+        tags,
+        auth: 'user',
+        params: StreamParams,
+        response: Livestream,
         summary: 'Go live with a created stream (host only; again while live: no change)',
-        description: 'Same as the socket event `livestream:start` with this streamId (webhook `livestream.started`). The host\'s socket joins the stream room by sending `livestream:start` with the same streamId (a no-op on a live stream).',
+        description:
+          "Same as the socket event `livestream:start` with this streamId (webhook `livestream.started`). The host's socket joins the stream room by sending `livestream:start` with the same streamId (a no-op on a live stream).",
         errors: ['not_found', 'conflict'],
       },
       async ({ principal, params }) => {
@@ -108,7 +138,13 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/livestreams/:streamId/end', operationId: 'endLivestream', tags, auth: 'user', params: StreamParams, response: Livestream,
+        method: 'post',
+        path: '/api/livestreams/:streamId/end',
+        operationId: 'endLivestream',
+        tags,
+        auth: 'user',
+        params: StreamParams,
+        response: Livestream,
         summary: 'End a live stream (host only); the room gets livestream:ended',
         description: 'Same as the socket event `livestream:end`. Not started yet, or already ended: 409.',
         errors: ['not_found', 'conflict'],
@@ -121,7 +157,13 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/livestreams/:streamId/join', operationId: 'joinLivestream', tags, auth: 'user', params: StreamParams, response: LivestreamJoin,
+        method: 'post',
+        path: '/api/livestreams/:streamId/join',
+        operationId: 'joinLivestream',
+        tags,
+        auth: 'user',
+        params: StreamParams,
+        response: LivestreamJoin,
         summary: 'Check a stream is live and get what the app needs to watch it; the viewer joins (and is counted) by sending the returned socket message',
         description: 'Counts nothing: viewers are socket connections (exact across nodes, dropped when they close). Not live (created or ended): 409.',
         errors: ['not_found', 'conflict'],
@@ -134,9 +176,16 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/livestreams/:streamId/leave', operationId: 'leaveLivestream', tags, auth: 'user', params: StreamParams, response: LivestreamLeave,
+        method: 'post',
+        path: '/api/livestreams/:streamId/leave',
+        operationId: 'leaveLivestream',
+        tags,
+        auth: 'user',
+        params: StreamParams,
+        response: LivestreamLeave,
         summary: 'The stream and the socket message that leaves it (a viewer stops counting when its socket sends it or closes)',
-        description: 'Counts nothing and changes nothing: a socket connection leaves with `livestream:leave` or by closing. Any status (an ended stream can be left).',
+        description:
+          'Counts nothing and changes nothing: a socket connection leaves with `livestream:leave` or by closing. Any status (an ended stream can be left).',
         errors: ['not_found'],
       },
       async ({ principal, params }) => {
@@ -146,7 +195,15 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/livestreams/:streamId/gift', operationId: 'sendLivestreamGift', tags, auth: 'user', params: StreamParams, body: LiveGiftInput, response: GiftSendResult, status: 201,
+        method: 'post',
+        path: '/api/livestreams/:streamId/gift',
+        operationId: 'sendLivestreamGift',
+        tags,
+        auth: 'user',
+        params: StreamParams,
+        body: LiveGiftInput,
+        response: GiftSendResult,
+        status: 201,
         summary: "Send a gift to a live stream's host: debits the caller's coins; the room gets gift:sent",
         description:
           'The socket `gift:send` with this livestreamId: same money path (atomic debit, never below zero, idempotent by `idempotencyKey`), same `gift:sent` frames in the stream room, same PK scoring and `gift.sent` webhook. ' +

@@ -39,8 +39,14 @@ const socketStep = (event: string) =>
     { additionalProperties: false, description: `send this on the socket: the viewer count and the stream's events belong to socket connections` },
   );
 
-export const LivestreamJoin = Type.Object({ stream: Livestream, socket: socketStep('livestream:join') }, { $id: 'LivestreamJoin', additionalProperties: false });
-export const LivestreamLeave = Type.Object({ stream: Livestream, socket: socketStep('livestream:leave') }, { $id: 'LivestreamLeave', additionalProperties: false });
+export const LivestreamJoin = Type.Object(
+  { stream: Livestream, socket: socketStep('livestream:join') },
+  { $id: 'LivestreamJoin', additionalProperties: false },
+);
+export const LivestreamLeave = Type.Object(
+  { stream: Livestream, socket: socketStep('livestream:leave') },
+  { $id: 'LivestreamLeave', additionalProperties: false },
+);
 
 /** What every gift request says besides where it goes: the fields of `gift:send` (GiftSend), same rules. */
 export const giftFields = {

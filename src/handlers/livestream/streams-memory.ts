@@ -32,7 +32,8 @@ export class MemoryStreamStore implements StreamStore {
 
   async end(streamId: string, userId: string, now: number): Promise<StreamInfo> {
     const s = this.streams.get(streamId);
-    const outcome: StoreOutcome = !s || s.info.status === 'ended' ? 'not_found' : s.info.hostId !== userId ? 'forbidden' : s.info.status === 'created' ? 'conflict' : 'ok';
+    const outcome: StoreOutcome =
+      !s || s.info.status === 'ended' ? 'not_found' : s.info.hostId !== userId ? 'forbidden' : s.info.status === 'created' ? 'conflict' : 'ok';
     check(outcome, 'livestream:end');
     s!.info.status = 'ended';
     s!.info.endedAt = now;
@@ -50,7 +51,9 @@ export class MemoryStreamStore implements StreamStore {
     // Newest start first; equal starts by id, descending (the order of Redis ZREVRANGE).
     const live = [...this.streams.values()]
       .filter((s) => s.info.status === 'live')
-      .sort((a, b) => (b.info.startedAt ?? 0) - (a.info.startedAt ?? 0) || (a.info.streamId < b.info.streamId ? 1 : a.info.streamId > b.info.streamId ? -1 : 0));
+      .sort(
+        (a, b) => (b.info.startedAt ?? 0) - (a.info.startedAt ?? 0) || (a.info.streamId < b.info.streamId ? 1 : a.info.streamId > b.info.streamId ? -1 : 0),
+      );
     return { streams: live.slice(offset, offset + limit).map((s) => ({ ...s.info, cohosts: [...s.cohosts] })), total: live.length };
   }
 

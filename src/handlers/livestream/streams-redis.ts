@@ -34,13 +34,16 @@ const ENDED_TTL_SEC = 86_400;
  * ARGV[1] hostId  ARGV[2] title  ARGV[3] now (ms)  ARGV[4] seconds to keep it unstarted
  * Returns 'ok' or 'conflict' (the id exists).
  */
-const CREATE = new LuaScript('livestream-create', `
+const CREATE = new LuaScript(
+  'livestream-create',
+  `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'conflict' end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
 redis.call('HSET', KEYS[1], 'hostId', ARGV[1], 'title', ARGV[2], 'status', 'created', 'createdAt', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 'ok'
-`);
+`,
+);
 
 /*
  * Starts a stream: a new id starts at once, the host's own created stream goes live (its title
@@ -49,7 +52,9 @@ return 'ok'
  * ARGV[1] hostId  ARGV[2] title  ARGV[3] now (ms)  ARGV[4] streamId
  * Returns 'ok' or 'conflict' (someone else's id, or ended).
  */
-const START = new LuaScript('livestream-start', `
+const START = new LuaScript(
+  'livestream-start',
+  `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status then
   if redis.call('HGET', KEYS[1], 'hostId') ~= ARGV[1] or status == 'ended' then return 'conflict' end
@@ -62,7 +67,8 @@ else
 end
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[4])
 return 'ok'
-`);
+`,
+);
 
 /*
  * Ends a live stream (host only).
@@ -71,7 +77,9 @@ return 'ok'
  * Returns 'ok', 'not_found' (no such stream, or ended), 'forbidden' (not the host) or
  * 'conflict' (created but never started).
  */
-const END = new LuaScript('livestream-end', `
+const END = new LuaScript(
+  'livestream-end',
+  `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= 'live' and status ~= 'created' then return 'not_found' end
 if redis.call('HGET', KEYS[1], 'hostId') ~= ARGV[1] then return 'forbidden' end
@@ -82,7 +90,8 @@ redis.call('ZREM', KEYS[5], ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 'ok'
-`);
+`,
+);
 
 /*
  * Co-host invite / accept / kick on a live stream.
@@ -91,7 +100,9 @@ return 'ok'
  * invite: host only, target not the host. accept: the actor must hold an invitation.
  * kick: host only, target must be a co-host. Returns 'ok', 'not_found', 'forbidden' or 'conflict'.
  */
-const COHOST = new LuaScript('livestream-cohost', `
+const COHOST = new LuaScript(
+  'livestream-cohost',
+  `
 if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return 'not_found' end
 local host = redis.call('HGET', KEYS[1], 'hostId')
 local ops = {
@@ -113,7 +124,8 @@ local ops = {
   end,
 }
 return ops[ARGV[1]]()
-`);
+`,
+);
 
 /*
  * Sets one node's viewer count for a stream and returns the stream's total.
@@ -121,7 +133,9 @@ return ops[ARGV[1]]()
  * ARGV[1] nodeId  ARGV[2] streamId  ARGV[3] count (absolute)
  * Returns the total, or -1 when the stream is not live (the node's entry is removed).
  */
-const SET_VIEWERS = new LuaScript('livestream-set-viewers', `
+const SET_VIEWERS = new LuaScript(
+  'livestream-set-viewers',
+  `
 local live = redis.call('HGET', KEYS[1], 'status') == 'live'
 local count = tonumber(ARGV[3])
 if live and count > 0 then
@@ -135,18 +149,22 @@ if not live then return -1 end
 local total = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[2])) do total = total + tonumber(v) end
 return total
-`);
+`,
+);
 
 /*
  * Removes one node's viewer count from one stream (dead-node cleanup; idempotent).
  * KEYS[1] viewers hash  KEYS[2] the node's stream set
  * ARGV[1] nodeId  ARGV[2] streamId
  */
-const DROP_NODE = new LuaScript('livestream-drop-node', `
+const DROP_NODE = new LuaScript(
+  'livestream-drop-node',
+  `
 redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 return 0
-`);
+`,
+);
 
 /*
  * Claims a viewer-count broadcast (at most one per interval per stream, cluster-wide).
@@ -154,7 +172,9 @@ return 0
  * ARGV[1] interval (ms)  ARGV[2] expiry of the last-total key (s)
  * Returns the total to broadcast, -1 if unchanged or not live, -2 if changed but too soon.
  */
-const CLAIM_BROADCAST = new LuaScript('livestream-claim-broadcast', `
+const CLAIM_BROADCAST = new LuaScript(
+  'livestream-claim-broadcast',
+  `
 if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return -1 end
 local total = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[2])) do total = total + tonumber(v) end
@@ -162,7 +182,8 @@ if redis.call('GET', KEYS[3]) == tostring(total) then return -1 end
 if not redis.call('SET', KEYS[4], '1', 'PX', ARGV[1], 'NX') then return -2 end
 redis.call('SET', KEYS[3], total, 'EX', ARGV[2])
 return total
-`);
+`,
+);
 
 const STATUSES: Record<string, StreamInfo['status']> = { created: 'created', live: 'live', ended: 'ended' };
 
@@ -185,7 +206,10 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async get(streamId: string): Promise<StreamInfo | undefined> {
-    const [[, hash], [, cohosts]] = ((await this.redis.multi().hgetall(k.stream(streamId)).smembers(k.cohosts(streamId)).exec()) ?? []) as [[unknown, Record<string, string>], [unknown, string[]]];
+    const [[, hash], [, cohosts]] = ((await this.redis.multi().hgetall(k.stream(streamId)).smembers(k.cohosts(streamId)).exec()) ?? []) as [
+      [unknown, Record<string, string>],
+      [unknown, string[]],
+    ];
     if (!hash || !hash['status']) return undefined;
     const startedAt = hash['startedAt'] ? Number(hash['startedAt']) : undefined;
     return {
@@ -202,18 +226,28 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async listLive(offset: number, limit: number): Promise<LivePage> {
-    const [[, ids], [, total]] = ((await this.redis.multi().zrevrange(k.live, offset, offset + limit - 1).zcard(k.live).exec()) ?? []) as [[unknown, string[]], [unknown, number]];
+    const [[, ids], [, total]] = ((await this.redis
+      .multi()
+      .zrevrange(k.live, offset, offset + limit - 1)
+      .zcard(k.live)
+      .exec()) ?? []) as [[unknown, string[]], [unknown, number]];
     const streams = (await Promise.all((ids ?? []).map((id) => this.get(id)))).filter((s): s is StreamInfo => s?.status === 'live');
     return { streams, total: Number(total ?? 0) };
   }
 
   async viewerCount(streamId: string): Promise<number> {
-    const [[, status], [, counts]] = ((await this.redis.multi().hget(k.stream(streamId), 'status').hvals(k.viewers(streamId)).exec()) ?? []) as [[unknown, string | null], [unknown, string[]]];
+    const [[, status], [, counts]] = ((await this.redis.multi().hget(k.stream(streamId), 'status').hvals(k.viewers(streamId)).exec()) ?? []) as [
+      [unknown, string | null],
+      [unknown, string[]],
+    ];
     return status === 'live' ? (counts ?? []).reduce((sum, c) => sum + Number(c), 0) : 0;
   }
 
   async cohost(op: CohostOp, streamId: string, actorId: string, targetId: string): Promise<void> {
-    check(String(await COHOST.run(this.redis, [k.stream(streamId), k.cohosts(streamId), k.invites(streamId)], [op, actorId, targetId])), `livestream:cohost:${op}`);
+    check(
+      String(await COHOST.run(this.redis, [k.stream(streamId), k.cohosts(streamId), k.invites(streamId)], [op, actorId, targetId])),
+      `livestream:cohost:${op}`,
+    );
   }
 
   async setNodeViewers(streamId: string, nodeId: string, count: number): Promise<number | undefined> {
@@ -228,7 +262,9 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async claimViewerBroadcast(streamId: string, intervalMs: number): Promise<number | 'later' | 'same'> {
-    const r = Number(await CLAIM_BROADCAST.run(this.redis, [k.stream(streamId), k.viewers(streamId), k.vlast(streamId), k.vlock(streamId)], [intervalMs, ENDED_TTL_SEC]));
+    const r = Number(
+      await CLAIM_BROADCAST.run(this.redis, [k.stream(streamId), k.viewers(streamId), k.vlast(streamId), k.vlock(streamId)], [intervalMs, ENDED_TTL_SEC]),
+    );
     return r === -1 ? 'same' : r === -2 ? 'later' : r;
   }
 

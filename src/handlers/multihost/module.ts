@@ -11,13 +11,13 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Core, ModuleFactory } from '../../core.js';
+import { defineRoute } from '../../gateway/http/route.js';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
-import { defineRoute } from '../../gateway/http/route.js';
+import { UserId } from '../../kernel/schemas.js';
 import { streamStoreFor } from '../livestream/directory.js';
 import type { StreamInfo, StreamStore } from '../livestream/streams.js';
 import { streamRoom } from '../livestream/viewers.js';
-import { UserId } from '../../kernel/schemas.js';
 
 const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 const Params = Type.Object({ streamId: StreamId });
@@ -50,8 +50,16 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
       routes: [
         defineRoute(
           {
-            method: 'post', path: '/api/multi-host/:streamId/invite', operationId: 'inviteCohost', summary: 'Invite a co-host (stream host only)', tags, auth: 'user',
-            params: Params, body: Target, response: CohostList, errors: ['not_found', 'conflict'],
+            method: 'post',
+            path: '/api/multi-host/:streamId/invite',
+            operationId: 'inviteCohost',
+            summary: 'Invite a co-host (stream host only)',
+            tags,
+            auth: 'user',
+            params: Params,
+            body: Target,
+            response: CohostList,
+            errors: ['not_found', 'conflict'],
           },
           async ({ params, body, principal }) => {
             await store.cohost('invite', params.streamId, principal.userId, body.userId);
@@ -61,8 +69,15 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
         ),
         defineRoute(
           {
-            method: 'post', path: '/api/multi-host/:streamId/accept', operationId: 'acceptCohost', summary: 'Accept an invitation to co-host', tags, auth: 'user',
-            params: Params, response: CohostList, errors: ['not_found', 'conflict'],
+            method: 'post',
+            path: '/api/multi-host/:streamId/accept',
+            operationId: 'acceptCohost',
+            summary: 'Accept an invitation to co-host',
+            tags,
+            auth: 'user',
+            params: Params,
+            response: CohostList,
+            errors: ['not_found', 'conflict'],
           },
           async ({ params, principal }) => {
             await store.cohost('accept', params.streamId, principal.userId, principal.userId);
@@ -72,8 +87,16 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
         ),
         defineRoute(
           {
-            method: 'post', path: '/api/multi-host/:streamId/kick', operationId: 'kickCohost', summary: 'Remove a co-host (stream host only)', tags, auth: 'user',
-            params: Params, body: Target, response: CohostList, errors: ['not_found', 'conflict'],
+            method: 'post',
+            path: '/api/multi-host/:streamId/kick',
+            operationId: 'kickCohost',
+            summary: 'Remove a co-host (stream host only)',
+            tags,
+            auth: 'user',
+            params: Params,
+            body: Target,
+            response: CohostList,
+            errors: ['not_found', 'conflict'],
           },
           async ({ params, body, principal }) => {
             await store.cohost('kick', params.streamId, principal.userId, body.userId);
@@ -84,7 +107,17 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
           },
         ),
         defineRoute(
-          { method: 'get', path: '/api/multi-host/:streamId/co-hosts', operationId: 'listCohosts', summary: 'The host and accepted co-hosts of a live stream', tags, auth: 'user', params: Params, response: CohostList, errors: ['not_found'] },
+          {
+            method: 'get',
+            path: '/api/multi-host/:streamId/co-hosts',
+            operationId: 'listCohosts',
+            summary: 'The host and accepted co-hosts of a live stream',
+            tags,
+            auth: 'user',
+            params: Params,
+            response: CohostList,
+            errors: ['not_found'],
+          },
           async ({ params }) => view(await live(params.streamId)),
         ),
       ],

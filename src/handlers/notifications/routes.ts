@@ -4,10 +4,10 @@
  * user's devices. A user only ever addresses their own notifications: another user's id is 404.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
 import { DateTime, IdParams } from '../../kernel/schemas.js';
 import { PRIORITIES } from './model.js';
 import type { NotificationService } from './service.js';
@@ -39,7 +39,10 @@ const ReadResult = Type.Object(
   { id: Type.String(), updated: Type.Boolean({ description: 'false if it was already read' }), unreadCount: Type.Integer({ minimum: 0 }) },
   { $id: 'NotificationReadResult', ...strict },
 );
-const ReadAllResult = Type.Object({ updated: Type.Integer({ minimum: 0 }), unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationReadAllResult', ...strict });
+const ReadAllResult = Type.Object(
+  { updated: Type.Integer({ minimum: 0 }), unreadCount: Type.Integer({ minimum: 0 }) },
+  { $id: 'NotificationReadAllResult', ...strict },
+);
 const DeleteResult = Type.Object({ id: Type.String(), unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationDeleteResult', ...strict });
 
 const tags = ['notifications'];
@@ -48,8 +51,14 @@ export function notificationRoutes(notifications: NotificationService): RouteDef
   return [
     defineRoute(
       {
-        method: 'get', path: '/api/notifications', operationId: 'listNotifications', summary: "The caller's notifications, newest first (expired and deleted ones left out)", tags, auth: 'user',
-        query: Type.Object(PageQuery), response: Paginated(NotificationSchema, 'NotificationPage'),
+        method: 'get',
+        path: '/api/notifications',
+        operationId: 'listNotifications',
+        summary: "The caller's notifications, newest first (expired and deleted ones left out)",
+        tags,
+        auth: 'user',
+        query: Type.Object(PageQuery),
+        response: Paginated(NotificationSchema, 'NotificationPage'),
       },
       async ({ principal, query }) => {
         const w = pageWindow(query);
@@ -58,19 +67,39 @@ export function notificationRoutes(notifications: NotificationService): RouteDef
       },
     ),
     defineRoute(
-      { method: 'get', path: '/api/notifications/unread-count', operationId: 'getUnreadNotificationCount', summary: "The caller's unread notifications", tags, auth: 'user', response: UnreadCount },
+      {
+        method: 'get',
+        path: '/api/notifications/unread-count',
+        operationId: 'getUnreadNotificationCount',
+        summary: "The caller's unread notifications",
+        tags,
+        auth: 'user',
+        response: UnreadCount,
+      },
       async ({ principal }) => ({ unreadCount: await notifications.unreadCount(principal.userId) }),
     ),
     defineRoute(
       {
-        method: 'put', path: '/api/notifications/read-all', operationId: 'markAllNotificationsRead', tags, auth: 'user', response: ReadAllResult,
+        method: 'put',
+        path: '/api/notifications/read-all',
+        operationId: 'markAllNotificationsRead',
+        tags,
+        auth: 'user',
+        response: ReadAllResult,
         summary: 'Mark every notification read (same as `notification:read_all`; devices get `notification:update`)',
       },
       ({ principal }) => notifications.markAllRead(principal.userId),
     ),
     defineRoute(
       {
-        method: 'put', path: '/api/notifications/:id/read', operationId: 'markNotificationRead', tags, auth: 'user', params: IdParams, response: ReadResult, errors: ['not_found'],
+        method: 'put',
+        path: '/api/notifications/:id/read',
+        operationId: 'markNotificationRead',
+        tags,
+        auth: 'user',
+        params: IdParams,
+        response: ReadResult,
+        errors: ['not_found'],
         summary: 'Mark one notification read (same as `notification:read`; devices get `notification:update`)',
       },
       async ({ principal, params }) => {
@@ -82,7 +111,14 @@ export function notificationRoutes(notifications: NotificationService): RouteDef
     ),
     defineRoute(
       {
-        method: 'del', path: '/api/notifications/:id', operationId: 'deleteNotification', tags, auth: 'user', params: IdParams, response: DeleteResult, errors: ['not_found'],
+        method: 'del',
+        path: '/api/notifications/:id',
+        operationId: 'deleteNotification',
+        tags,
+        auth: 'user',
+        params: IdParams,
+        response: DeleteResult,
+        errors: ['not_found'],
         summary: 'Delete one notification (same as `notification:delete`; devices get `notification:update`)',
       },
       ({ principal, params }) => notifications.remove(principal.userId, params.id),

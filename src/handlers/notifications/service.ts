@@ -1,18 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Core } from '../../core.js';
+import type { PageWindow } from '../../gateway/http/pagination.js';
 import { AppError } from '../../kernel/errors.js';
 import type { RoomHub } from '../../rooms/hub.js';
-import { NOTIFICATION_TTL_DAYS } from '../../store/indexes.js';
-import { DomainIo, stripId } from '../../store/domain-io.js';
 import type { Documents } from '../../store/documents.js';
-import type { Core } from '../../core.js';
-import { MemoryNotificationState } from './state-memory.js';
-import { RedisNotificationState } from './state-redis.js';
+import { DomainIo, stripId } from '../../store/domain-io.js';
+import { NOTIFICATION_TTL_DAYS } from '../../store/indexes.js';
 import type { WriteOp, WriteQueue } from '../../store/write-queue.js';
 import { VERSION, fromDoc, toDoc, view, type NotificationInput, type NotificationRecord } from './model.js';
+import { MemoryNotificationState } from './state-memory.js';
+import { RedisNotificationState } from './state-redis.js';
 import type { NotificationState } from './state.js';
-import type { PageWindow } from '../../gateway/http/pagination.js';
-
 
 /** What a domain needs to raise a notification (handed to it by src/modules.ts). */
 export type Notifier = Pick<NotificationService, 'notify'>;
@@ -42,7 +41,9 @@ export class NotificationService {
   /** Creates, stores and delivers one notification. Returns it, or undefined if `key` was used before. */
   async notify(userId: string, input: NotificationInput): Promise<Record<string, unknown> | undefined> {
     const now = Date.now();
-    const id = input.key ? `n_${createHash('sha256').update(`${userId}\n${input.key}`).digest('base64url').slice(0, 24)}` : `n_${randomBytes(18).toString('base64url')}`;
+    const id = input.key
+      ? `n_${createHash('sha256').update(`${userId}\n${input.key}`).digest('base64url').slice(0, 24)}`
+      : `n_${randomBytes(18).toString('base64url')}`;
     const record: NotificationRecord = {
       id,
       userId,
@@ -98,7 +99,11 @@ export class NotificationService {
   async has(userId: string, id: string): Promise<boolean> {
     if ((await this.deps.state.unreadIds(userId)).has(id)) return true;
     const db = this.io.db();
-    return (await this.io.read(() => db.collection<{ _id: string }>('notifications').countDocuments({ _id: id, userId, deletedAt: { $exists: false } }, { limit: 1 }))) > 0;
+    return (
+      (await this.io.read(() =>
+        db.collection<{ _id: string }>('notifications').countDocuments({ _id: id, userId, deletedAt: { $exists: false } }, { limit: 1 }),
+      )) > 0
+    );
   }
 
   unreadCount(userId: string): Promise<number> {
@@ -125,7 +130,9 @@ export class NotificationService {
   }
 
   async remove(userId: string, id: string): Promise<{ id: string; unreadCount: number }> {
-    let { record, unread } = await this.deps.state.take(userId, id);
+    const taken = await this.deps.state.take(userId, id);
+    const unread = taken.unread;
+    let record = taken.record;
     if (!record) {
       const db = this.io.db();
       const doc = await this.io.read(() => db.collection<{ _id: string }>('notifications').findOne({ _id: id, userId, deletedAt: { $exists: false } }));
@@ -141,7 +148,6 @@ export class NotificationService {
   private versioned(record: NotificationRecord, version: number): WriteOp {
     return { kind: 'setIfNewer', collection: 'notifications', id: record.id, version, set: stripId(toDoc(record)) };
   }
-
 }
 
 /** The node's notification service: Redis hot state with REDIS_URL, process memory otherwise. */

@@ -54,14 +54,21 @@ return records`,
 );
 
 export class RedisNotificationState implements NotificationState {
-  constructor(private readonly redis: Redis, private readonly dedupeTtlMs = 7 * 86_400_000) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly dedupeTtlMs = 7 * 86_400_000,
+  ) {}
 
   private keys = (userId: string): [string, string] => [`lg:notif:{${userId}}:unread`, `lg:notif:{${userId}}:order`];
 
   async add(record: NotificationRecord, dedupeKey: string | undefined): Promise<{ added: boolean; unread: number }> {
     const [unread, order] = this.keys(record.userId);
     const dedupe = dedupeKey ? `lg:notif:{${record.userId}}:key:${dedupeKey}` : '';
-    const [added, count] = (await ADD.run(this.redis, [unread, order, dedupe], [record.id, JSON.stringify(record), record.expiresAt, Date.now(), this.dedupeTtlMs])) as [number, number];
+    const [added, count] = (await ADD.run(
+      this.redis,
+      [unread, order, dedupe],
+      [record.id, JSON.stringify(record), record.expiresAt, Date.now(), this.dedupeTtlMs],
+    )) as [number, number];
     return { added: added === 1, unread: count };
   }
 

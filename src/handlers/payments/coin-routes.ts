@@ -21,8 +21,14 @@ export function coinRoutes(service: PaymentService): RouteDef[] {
   return [
     defineRoute(
       {
-        method: 'get', path: '/api/coins/packages', operationId: 'listCoinPackages', summary: 'Coin packages on sale, in shop order', tags: ['coins'], auth: 'user',
-        query: Type.Object(PageQuery), response: Paginated(CoinPackage, 'CoinPackagePage'),
+        method: 'get',
+        path: '/api/coins/packages',
+        operationId: 'listCoinPackages',
+        summary: 'Coin packages on sale, in shop order',
+        tags: ['coins'],
+        auth: 'user',
+        query: Type.Object(PageQuery),
+        response: Paginated(CoinPackage, 'CoinPackagePage'),
       },
       async ({ query }) => {
         const w = pageWindow(query);
@@ -36,29 +42,55 @@ export function coinRoutes(service: PaymentService): RouteDef[] {
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/coins/purchase', operationId: 'purchaseCoins', summary: 'Buy a coin package; the coins are credited at once', tags: ['coins'], auth: 'user',
+        method: 'post',
+        path: '/api/coins/purchase',
+        operationId: 'purchaseCoins',
+        summary: 'Buy a coin package; the coins are credited at once',
+        tags: ['coins'],
+        auth: 'user',
         description:
           'The checkout path (`POST /api/payments/checkout`) with a required idempotencyKey: a retry with the same key returns the first payment and charges nothing twice (the `coins:purchase` socket event shares the key space). Credits `coins + bonusCoins` (ledger type `purchase`); `balanceAfter` is the new balance. With the development provider no money moves.',
-        body: PurchaseInput, response: Payment, status: 201, errors: ['not_found', 'conflict'], links: paymentLinks,
+        body: PurchaseInput,
+        response: Payment,
+        status: 201,
+        errors: ['not_found', 'conflict'],
+        links: paymentLinks,
       },
       async ({ principal, body }) => purchase(principal.userId, body),
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/wallets/top-up', operationId: 'topUpWallet', summary: "Add coins to the caller's wallet by buying a coin package", tags: ['wallets'], auth: 'user',
+        method: 'post',
+        path: '/api/wallets/top-up',
+        operationId: 'topUpWallet',
+        summary: "Add coins to the caller's wallet by buying a coin package",
+        tags: ['wallets'],
+        auth: 'user',
         description: 'Same operation as `POST /api/coins/purchase` (one checkout path, one idempotency space): coins are sold only as catalogued packages.',
-        body: PurchaseInput, response: Payment, status: 201, errors: ['not_found', 'conflict'], links: paymentLinks,
+        body: PurchaseInput,
+        response: Payment,
+        status: 201,
+        errors: ['not_found', 'conflict'],
+        links: paymentLinks,
       },
       async ({ principal, body }) => purchase(principal.userId, body),
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/wallets/withdraw', operationId: 'withdrawFromWallet', summary: 'Pay earned coins out through a payout provider', tags: ['wallets'], auth: 'user',
-        description:
-          `Debits \`amount\` coins (ledger type \`withdrawal\`) and asks the provider to pay them out. Rules: ${WITHDRAWAL.minCoins} to ${WITHDRAWAL.maxCoins} whole coins per request; only earned coins (gift shares, earning and commission credits) that were not withdrawn before and are still in the balance (GET /api/wallets: \`withdrawable\`), else 422 \`insufficient_funds\`; a failed payout returns the coins (\`withdrawal_reversal\`, status \`failed\`). A retry with the same idempotencyKey returns the first payout. With the development provider no money moves.`,
-        body: WithdrawInput, response: Payout, status: 201, errors: ['not_found', 'conflict', 'insufficient_funds'],
+        method: 'post',
+        path: '/api/wallets/withdraw',
+        operationId: 'withdrawFromWallet',
+        summary: 'Pay earned coins out through a payout provider',
+        tags: ['wallets'],
+        auth: 'user',
+        description: `Debits \`amount\` coins (ledger type \`withdrawal\`) and asks the provider to pay them out. Rules: ${WITHDRAWAL.minCoins} to ${WITHDRAWAL.maxCoins} whole coins per request; only earned coins (gift shares, earning and commission credits) that were not withdrawn before and are still in the balance (GET /api/wallets: \`withdrawable\`), else 422 \`insufficient_funds\`; a failed payout returns the coins (\`withdrawal_reversal\`, status \`failed\`). A retry with the same idempotencyKey returns the first payout. With the development provider no money moves.`,
+        body: WithdrawInput,
+        response: Payout,
+        status: 201,
+        errors: ['not_found', 'conflict', 'insufficient_funds'],
       },
-      async ({ principal, body }) => payoutView(await service.withdraw(principal.userId, { provider: body.provider ?? 'dev', coins: body.amount, idempotencyKey: body.idempotencyKey })),
+      async ({ principal, body }) =>
+        payoutView(await service.withdraw(principal.userId, { provider: body.provider ?? 'dev', coins: body.amount, idempotencyKey: body.idempotencyKey })),
     ),
   ];
 }

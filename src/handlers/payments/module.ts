@@ -10,12 +10,12 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../kernel/errors.js';
-import { userRoom } from '../../kernel/rooms.js';
+import { defineHandler } from '../../gateway/handler.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { DateTime, DocIdParams, Id, IdempotencyKey, Nullable, UserId, assertOwner, iso, newId, notFound } from '../../kernel/schemas.js';
-import { defineHandler } from '../../gateway/handler.js';
 import { coinRoutes } from './coin-routes.js';
 import { DevPaymentProvider, type PaymentProvider, type WalletCreditor } from './providers.js';
 import { CreditStatusSchema, Payment, paymentView } from './schemas.js';
@@ -37,7 +37,10 @@ interface AdjustmentDoc {
 export { PAYMENTS, COIN_PACKAGES, PAYOUTS, type PaymentDoc } from './service.js';
 export const ADJUSTMENTS = 'wallet_adjustments';
 
-const Provider = Type.Object({ id: Type.String(), displayName: Type.String(), development: Type.Boolean() }, { $id: 'PaymentProvider', additionalProperties: false });
+const Provider = Type.Object(
+  { id: Type.String(), displayName: Type.String(), development: Type.Boolean() },
+  { $id: 'PaymentProvider', additionalProperties: false },
+);
 
 const CheckoutInput = Type.Object(
   {
@@ -53,7 +56,16 @@ const CreditInput = Type.Object(
   { $id: 'AdminCreditInput', additionalProperties: false },
 );
 const Adjustment = Type.Object(
-  { id: Type.String(), userId: Type.String(), coins: Type.Integer(), reason: Type.String(), actorId: Type.String(), creditStatus: CreditStatusSchema, transactionId: Nullable(Type.String()), createdAt: DateTime },
+  {
+    id: Type.String(),
+    userId: Type.String(),
+    coins: Type.Integer(),
+    reason: Type.String(),
+    actorId: Type.String(),
+    creditStatus: CreditStatusSchema,
+    transactionId: Nullable(Type.String()),
+    createdAt: DateTime,
+  },
   { $id: 'WalletAdjustment', additionalProperties: false },
 );
 
@@ -70,9 +82,14 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
     if (core.config.devPayments) providers.set('dev', new DevPaymentProvider());
     for (const p of options.providers?.(core) ?? []) providers.set(p.id, p);
     const creditor = options.creditor;
-    const service = new PaymentService(() => core.documents.db(), providers, creditor, async (userId, event, data) => {
-      await core.hub.publish(userRoom(userId), event, data);
-    });
+    const service = new PaymentService(
+      () => core.documents.db(),
+      providers,
+      creditor,
+      async (userId, event, data) => {
+        await core.hub.publish(userRoom(userId), event, data);
+      },
+    );
     const payments = (): ReturnType<PaymentService['payments']> => service.payments();
     const tags = ['payments'];
 
@@ -81,15 +98,34 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
       handlers: {
         // The socket twin of POST /api/coins/purchase: the same checkout, the same idempotency space.
         'coins:purchase': defineHandler(
-          Type.Object({ packageId: Type.String({ minLength: 1, maxLength: 64 }), idempotencyKey: IdempotencyKey, provider: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' })) }, { additionalProperties: false }),
+          Type.Object(
+            {
+              packageId: Type.String({ minLength: 1, maxLength: 64 }),
+              idempotencyKey: IdempotencyKey,
+              provider: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,32}$' })),
+            },
+            { additionalProperties: false },
+          ),
           async (ctx, data) => {
             if (!data.provider && !providers.has('dev')) throw new AppError('forbidden', 'no payment provider is configured (DEV_PAYMENTS is off)');
             service.requireLedger();
-            const doc = await service.checkout(ctx.session.userId, { provider: data.provider ?? 'dev', packageId: data.packageId, idempotencyKey: data.idempotencyKey });
-            if (doc.status !== 'succeeded') throw new AppError('conflict', `payment ${doc._id} is ${doc.status}${doc.failureReason ? `: ${doc.failureReason}` : ''}`);
+            const doc = await service.checkout(ctx.session.userId, {
+              provider: data.provider ?? 'dev',
+              packageId: data.packageId,
+              idempotencyKey: data.idempotencyKey,
+            });
+            if (doc.status !== 'succeeded')
+              throw new AppError('conflict', `payment ${doc._id} is ${doc.status}${doc.failureReason ? `: ${doc.failureReason}` : ''}`);
             return {
-              transactionId: doc.transactionId, userId: doc.userId, amount: doc.coins, balance: doc.balanceAfter ?? null, createdAt: iso(doc.createdAt),
-              packageId: doc.packageId, price: doc.amountMinor / 100, currency: doc.currency, paymentId: doc._id,
+              transactionId: doc.transactionId,
+              userId: doc.userId,
+              amount: doc.coins,
+              balance: doc.balanceAfter ?? null,
+              createdAt: iso(doc.createdAt),
+              packageId: doc.packageId,
+              price: doc.amountMinor / 100,
+              currency: doc.currency,
+              paymentId: doc._id,
             };
           },
         ),
@@ -100,7 +136,16 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
       },
       routes: [
         defineRoute(
-          { method: 'get', path: '/api/payments/providers', operationId: 'listPaymentProviders', summary: 'Payment providers enabled on this deployment', tags, auth: 'user', query: Type.Object(PageQuery), response: Paginated(Provider, 'PaymentProviderPage') },
+          {
+            method: 'get',
+            path: '/api/payments/providers',
+            operationId: 'listPaymentProviders',
+            summary: 'Payment providers enabled on this deployment',
+            tags,
+            auth: 'user',
+            query: Type.Object(PageQuery),
+            response: Paginated(Provider, 'PaymentProviderPage'),
+          },
           async ({ query }) => {
             const w = pageWindow(query);
             const all = [...providers.values()].map((p) => ({ id: p.id, displayName: p.displayName, development: p.development }));
@@ -109,24 +154,54 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
         ),
         defineRoute(
           {
-            method: 'post', path: '/api/payments/checkout', operationId: 'checkout', summary: 'Buy a coin package with a payment provider',
+            method: 'post',
+            path: '/api/payments/checkout',
+            operationId: 'checkout',
+            summary: 'Buy a coin package with a payment provider',
             description: 'With the development provider the charge succeeds at once and no money moves. Same path as `POST /api/coins/purchase`.',
-            tags, auth: 'user', body: CheckoutInput, response: Payment, status: 201, errors: ['not_found', 'conflict'],
+            tags,
+            auth: 'user',
+            body: CheckoutInput,
+            response: Payment,
+            status: 201,
+            errors: ['not_found', 'conflict'],
             links: { GetPayment: { operationId: 'getPayment', parameters: { id: '$response.body#/id' } } },
           },
           async ({ body, principal }) => paymentView(await service.checkout(principal.userId, body)),
         ),
         defineRoute(
-          { method: 'get', path: '/api/payments/my', operationId: 'listMyPayments', summary: "The caller's payments, newest first", tags, auth: 'user', query: Type.Object(PageQuery), response: Paginated(Payment, 'PaymentPage') },
+          {
+            method: 'get',
+            path: '/api/payments/my',
+            operationId: 'listMyPayments',
+            summary: "The caller's payments, newest first",
+            tags,
+            auth: 'user',
+            query: Type.Object(PageQuery),
+            response: Paginated(Payment, 'PaymentPage'),
+          },
           async ({ principal, query }) => {
             const w = pageWindow(query);
             const filter = { userId: principal.userId };
-            const [items, total] = await Promise.all([payments().find(filter).sort({ createdAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), payments().countDocuments(filter)]);
+            const [items, total] = await Promise.all([
+              payments().find(filter).sort({ createdAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(),
+              payments().countDocuments(filter),
+            ]);
             return pageOf(items.map(paymentView), total, w);
           },
         ),
         defineRoute(
-          { method: 'get', path: '/api/payments/:id', operationId: 'getPayment', summary: 'One payment (owner or admin)', tags, auth: 'user', params: DocIdParams, response: Payment, errors: ['not_found'] },
+          {
+            method: 'get',
+            path: '/api/payments/:id',
+            operationId: 'getPayment',
+            summary: 'One payment (owner or admin)',
+            tags,
+            auth: 'user',
+            params: DocIdParams,
+            response: Payment,
+            errors: ['not_found'],
+          },
           async ({ params, principal }) => {
             const doc = await payments().findOne({ _id: params.id });
             if (!doc) throw notFound('payment');
@@ -136,20 +211,61 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
         ),
         defineRoute(
           {
-            method: 'post', path: '/api/payments/admin/credit', operationId: 'adminCreditWallet', summary: "Credit coins to a user's wallet (admin, audited)", tags, auth: 'admin',
-            body: CreditInput, response: Adjustment, status: 201,
+            method: 'post',
+            path: '/api/payments/admin/credit',
+            operationId: 'adminCreditWallet',
+            summary: "Credit coins to a user's wallet (admin, audited)",
+            tags,
+            auth: 'admin',
+            body: CreditInput,
+            response: Adjustment,
+            status: 201,
           },
           async ({ body, principal }) => {
             const doc: AdjustmentDoc = {
-              _id: newId(), userId: body.userId, coins: body.coins, reason: body.reason, actorId: principal.userId, creditStatus: 'awaiting_wallet_service', transactionId: null, createdAt: new Date(),
+              _id: newId(),
+              userId: body.userId,
+              coins: body.coins,
+              reason: body.reason,
+              actorId: principal.userId,
+              creditStatus: 'awaiting_wallet_service',
+              transactionId: null,
+              createdAt: new Date(),
             };
             if (creditor) {
-              const credit = await creditor.credit({ userId: body.userId, coins: body.coins, reason: 'admin_credit', referenceId: doc._id, actorId: principal.userId, description: body.reason });
+              const credit = await creditor.credit({
+                userId: body.userId,
+                coins: body.coins,
+                reason: 'admin_credit',
+                referenceId: doc._id,
+                actorId: principal.userId,
+                description: body.reason,
+              });
               Object.assign(doc, { creditStatus: 'credited', transactionId: credit.transactionId });
             }
             await core.documents.db().collection<AdjustmentDoc>(ADJUSTMENTS).insertOne(doc);
-            core.log.info({ audit: true, actor: principal.userId, action: 'wallet.admin_credit', userId: body.userId, coins: body.coins, adjustmentId: doc._id, creditStatus: doc.creditStatus }, 'admin action');
-            return { id: doc._id, userId: doc.userId, coins: doc.coins, reason: doc.reason, actorId: doc.actorId, creditStatus: doc.creditStatus, transactionId: doc.transactionId, createdAt: iso(doc.createdAt) };
+            core.log.info(
+              {
+                audit: true,
+                actor: principal.userId,
+                action: 'wallet.admin_credit',
+                userId: body.userId,
+                coins: body.coins,
+                adjustmentId: doc._id,
+                creditStatus: doc.creditStatus,
+              },
+              'admin action',
+            );
+            return {
+              id: doc._id,
+              userId: doc.userId,
+              coins: doc.coins,
+              reason: doc.reason,
+              actorId: doc.actorId,
+              creditStatus: doc.creditStatus,
+              transactionId: doc.transactionId,
+              createdAt: iso(doc.createdAt),
+            };
           },
         ),
         ...coinRoutes(service),

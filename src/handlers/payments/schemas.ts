@@ -31,9 +31,21 @@ export const Payment = Type.Object(
 );
 
 export const paymentView = (d: PaymentDoc): Static<typeof Payment> => ({
-  id: d._id, userId: d.userId, provider: d.provider, packageId: d.packageId, coins: d.coins, amountMinor: d.amountMinor, currency: d.currency, status: d.status,
-  providerRef: d.providerRef, failureReason: d.failureReason, creditStatus: d.creditStatus, transactionId: d.transactionId, balanceAfter: d.balanceAfter ?? null,
-  createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt),
+  id: d._id,
+  userId: d.userId,
+  provider: d.provider,
+  packageId: d.packageId,
+  coins: d.coins,
+  amountMinor: d.amountMinor,
+  currency: d.currency,
+  status: d.status,
+  providerRef: d.providerRef,
+  failureReason: d.failureReason,
+  creditStatus: d.creditStatus,
+  transactionId: d.transactionId,
+  balanceAfter: d.balanceAfter ?? null,
+  createdAt: iso(d.createdAt),
+  updatedAt: iso(d.updatedAt),
 });
 
 export const CoinPackage = Type.Object(
@@ -58,16 +70,25 @@ export const coinPackageView = (d: CoinPackageDoc): Static<typeof CoinPackage> =
   const coins = Math.max(0, int(d.coins));
   const bonusCoins = Math.max(0, int(d.bonusCoins));
   return {
-    id: d._id, name: String(d.name ?? d._id), coins, bonusCoins, totalCoins: coins + bonusCoins,
-    price: typeof d.price === 'number' && d.price >= 0 ? d.price : 0, currency: d.currency ?? 'USD',
-    isPopular: d.isPopular === true, isBestValue: d.isBestValue === true, sortOrder: int(d.sortOrder),
+    id: d._id,
+    name: String(d.name ?? d._id),
+    coins,
+    bonusCoins,
+    totalCoins: coins + bonusCoins,
+    price: typeof d.price === 'number' && d.price >= 0 ? d.price : 0,
+    currency: d.currency ?? 'USD',
+    isPopular: d.isPopular === true,
+    isBestValue: d.isBestValue === true,
+    sortOrder: int(d.sortOrder),
   };
 };
 
 export const PurchaseInput = Type.Object(
   {
     packageId: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:-]+$' }),
-    provider: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,32}$', default: 'dev', description: 'payment provider id (GET /api/payments/providers); default dev' })),
+    provider: Type.Optional(
+      Type.String({ pattern: '^[a-z0-9_-]{1,32}$', default: 'dev', description: 'payment provider id (GET /api/payments/providers); default dev' }),
+    ),
     idempotencyKey: IdempotencyKey,
   },
   { $id: 'CoinPurchaseInput', additionalProperties: false },
@@ -75,7 +96,11 @@ export const PurchaseInput = Type.Object(
 
 export const WithdrawInput = Type.Object(
   {
-    amount: Type.Integer({ minimum: WITHDRAWAL.minCoins, maximum: WITHDRAWAL.maxCoins, description: `coins to pay out (${WITHDRAWAL.minCoins}-${WITHDRAWAL.maxCoins}); only earned coins not yet withdrawn` }),
+    amount: Type.Integer({
+      minimum: WITHDRAWAL.minCoins,
+      maximum: WITHDRAWAL.maxCoins,
+      description: `coins to pay out (${WITHDRAWAL.minCoins}-${WITHDRAWAL.maxCoins}); only earned coins not yet withdrawn`,
+    }),
     provider: Type.Optional(Type.String({ pattern: '^[a-z0-9_-]{1,32}$', default: 'dev', description: 'payout provider id; default dev' })),
     idempotencyKey: IdempotencyKey,
   },
@@ -88,7 +113,9 @@ export const Payout = Type.Object(
     userId: Type.String(),
     provider: Type.String(),
     amount: Type.Integer({ minimum: 1, description: 'coins taken from the wallet' }),
-    status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')], { description: 'failed: the provider refused; the coins are back in the wallet' }),
+    status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')], {
+      description: 'failed: the provider refused; the coins are back in the wallet',
+    }),
     providerRef: Nullable(Type.String()),
     failureReason: Nullable(Type.String()),
     transactionId: Nullable(Type.String({ description: 'the ledger row of the debit' })),
@@ -101,6 +128,16 @@ export const Payout = Type.Object(
 );
 
 export const payoutView = (d: PayoutDoc): Static<typeof Payout> => ({
-  id: d._id, userId: d.userId, provider: d.provider, amount: d.coins, status: d.status, providerRef: d.providerRef, failureReason: d.failureReason,
-  transactionId: d.transactionId, reversalTransactionId: d.reversalTransactionId, balance: d.balanceAfter, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt),
+  id: d._id,
+  userId: d.userId,
+  provider: d.provider,
+  amount: d.coins,
+  status: d.status,
+  providerRef: d.providerRef,
+  failureReason: d.failureReason,
+  transactionId: d.transactionId,
+  reversalTransactionId: d.reversalTransactionId,
+  balance: d.balanceAfter,
+  createdAt: iso(d.createdAt),
+  updatedAt: iso(d.updatedAt),
 });

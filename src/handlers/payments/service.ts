@@ -12,8 +12,8 @@
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { AppError } from '../../kernel/errors.js';
-import { isDuplicateKey } from '../../store/mongo.js';
 import { newId, notFound } from '../../kernel/schemas.js';
+import { isDuplicateKey } from '../../store/mongo.js';
 import type { PaymentProvider, WalletCreditor } from './providers.js';
 
 type CreditStatus = 'credited' | 'awaiting_wallet_service' | 'not_applicable';
@@ -139,9 +139,22 @@ export class PaymentService {
     if (!pkg) throw notFound('coin package');
     const now = new Date();
     const doc: PaymentDoc = {
-      _id: newId(), userId, provider: provider.id, packageId: pkg._id, coins: pkg.coins + (pkg.bonusCoins ?? 0),
-      amountMinor: Math.round(pkg.price * 100), currency: pkg.currency ?? 'USD', status: 'pending', providerRef: null, failureReason: null,
-      creditStatus: 'not_applicable', transactionId: null, balanceAfter: null, idempotencyKey: input.idempotencyKey ?? null, createdAt: now, updatedAt: now,
+      _id: newId(),
+      userId,
+      provider: provider.id,
+      packageId: pkg._id,
+      coins: pkg.coins + (pkg.bonusCoins ?? 0),
+      amountMinor: Math.round(pkg.price * 100),
+      currency: pkg.currency ?? 'USD',
+      status: 'pending',
+      providerRef: null,
+      failureReason: null,
+      creditStatus: 'not_applicable',
+      transactionId: null,
+      balanceAfter: null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      createdAt: now,
+      updatedAt: now,
     };
     try {
       await this.payments().insertOne(doc);
@@ -149,19 +162,33 @@ export class PaymentService {
       if (isDuplicateKey(err)) throw new AppError('conflict', 'a payment with this idempotencyKey is in progress');
       throw err;
     }
-    const charge = await provider.charge({ paymentId: doc._id, userId: doc.userId, amountMinor: doc.amountMinor, currency: doc.currency, description: pkg.name });
+    const charge = await provider.charge({
+      paymentId: doc._id,
+      userId: doc.userId,
+      amountMinor: doc.amountMinor,
+      currency: doc.currency,
+      description: pkg.name,
+    });
     if (charge.status === 'failed') {
       Object.assign(doc, { status: 'failed', providerRef: charge.providerRef, failureReason: charge.reason, updatedAt: new Date() });
     } else {
       Object.assign(doc, { status: 'succeeded', providerRef: charge.providerRef, creditStatus: 'awaiting_wallet_service', updatedAt: new Date() });
       if (this.creditor) {
-        const credit = await this.creditor.credit({ userId: doc.userId, coins: doc.coins, reason: 'coin_purchase', referenceId: doc._id, actorId: doc.userId, description: pkg.name });
+        const credit = await this.creditor.credit({
+          userId: doc.userId,
+          coins: doc.coins,
+          reason: 'coin_purchase',
+          referenceId: doc._id,
+          actorId: doc.userId,
+          description: pkg.name,
+        });
         Object.assign(doc, { creditStatus: 'credited', transactionId: credit.transactionId, balanceAfter: credit.balance });
       }
     }
     const { _id, ...fields } = doc;
     await this.payments().updateOne({ _id }, { $set: fields });
-    if (doc.status === 'succeeded') await this.publish(doc.userId, 'payment:completed', { paymentId: doc._id, coins: doc.coins, creditStatus: doc.creditStatus });
+    if (doc.status === 'succeeded')
+      await this.publish(doc.userId, 'payment:completed', { paymentId: doc._id, coins: doc.coins, creditStatus: doc.creditStatus });
     return doc;
   }
 
@@ -181,8 +208,19 @@ export class PaymentService {
     if (!doc) {
       const now = new Date();
       const fresh: PayoutDoc = {
-        _id: id, userId, provider: provider.id, coins: input.coins, status: 'pending', providerRef: null, failureReason: null,
-        transactionId: null, reversalTransactionId: null, balanceAfter: null, idempotencyKey: input.idempotencyKey, createdAt: now, updatedAt: now,
+        _id: id,
+        userId,
+        provider: provider.id,
+        coins: input.coins,
+        status: 'pending',
+        providerRef: null,
+        failureReason: null,
+        transactionId: null,
+        reversalTransactionId: null,
+        balanceAfter: null,
+        idempotencyKey: input.idempotencyKey,
+        createdAt: now,
+        updatedAt: now,
       };
       try {
         await this.payouts().insertOne(fresh);
@@ -203,26 +241,44 @@ export class PaymentService {
       debit = await ledger.debitForPayout(entry);
     } catch (err) {
       // A refused debit moved nothing and is not remembered: drop the record so the key can be retried.
-      if (err instanceof AppError && (err.code === 'insufficient_funds' || err.code === 'validation_failed')) await this.payouts().deleteOne({ _id: doc._id, status: 'pending' });
+      if (err instanceof AppError && (err.code === 'insufficient_funds' || err.code === 'validation_failed'))
+        await this.payouts().deleteOne({ _id: doc._id, status: 'pending' });
       throw err;
     }
     const result = await payer.payout({ payoutId: doc._id, userId, coins: doc.coins, description: entry.description });
     if (result.status === 'succeeded') {
-      const set = { status: 'succeeded' as const, providerRef: result.providerRef, transactionId: debit.transactionId, balanceAfter: debit.balance, updatedAt: new Date() };
+      const set = {
+        status: 'succeeded' as const,
+        providerRef: result.providerRef,
+        transactionId: debit.transactionId,
+        balanceAfter: debit.balance,
+        updatedAt: new Date(),
+      };
       await this.payouts().updateOne({ _id: doc._id, status: 'pending' }, { $set: set });
       const done = { ...doc, ...set };
       await this.publish(userId, 'payout:completed', { payoutId: done._id, coins: done.coins, status: done.status, balance: done.balanceAfter });
       return done;
     }
     // Failed: mark it first, so a crash before the reversal is finished by the next read of this key.
-    const failed = { status: 'failed' as const, providerRef: result.providerRef, failureReason: result.reason, transactionId: debit.transactionId, updatedAt: new Date() };
+    const failed = {
+      status: 'failed' as const,
+      providerRef: result.providerRef,
+      failureReason: result.reason,
+      transactionId: debit.transactionId,
+      updatedAt: new Date(),
+    };
     await this.payouts().updateOne({ _id: doc._id, status: 'pending' }, { $set: failed });
     return this.reverse({ ...doc, ...failed }, ledger);
   }
 
   /** Gives a failed payout's coins back (idempotent per payout) and records it. */
   private async reverse(doc: PayoutDoc, ledger: WalletCreditor): Promise<PayoutDoc> {
-    const reversal = await ledger.reversePayout({ userId: doc.userId, coins: doc.coins, payoutId: doc._id, description: `Payout ${doc._id} failed: coins returned` });
+    const reversal = await ledger.reversePayout({
+      userId: doc.userId,
+      coins: doc.coins,
+      payoutId: doc._id,
+      description: `Payout ${doc._id} failed: coins returned`,
+    });
     const set = { reversalTransactionId: reversal.transactionId, balanceAfter: reversal.balance, updatedAt: new Date() };
     await this.payouts().updateOne({ _id: doc._id }, { $set: set });
     const done = { ...doc, ...set };

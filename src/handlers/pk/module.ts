@@ -1,49 +1,59 @@
 /** The PK battles domain: invite, accept (starts the battle), decline, read, rankings; HTTP: /api/pk-battles (routes.ts). */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
+import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 import { streamDirectoryFor } from '../livestream/directory.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
-import { defineHandler } from '../../gateway/handler.js';
 import { pkRoutes } from './routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 
-export const pkModule = (services: MoneyServices | undefined): ModuleFactory => (core) => {
-  const streams = streamDirectoryFor(core);
-  /** A battle's frames go to the stream a host names: it must be that host's live stream. */
-  const assertOwnStream = async (userId: string, livestreamId: string | undefined): Promise<void> => {
-    if (livestreamId === undefined) return;
-    const host = await streams.hostOf(livestreamId);
-    if (!host) throw new AppError('not_found', `livestream "${livestreamId}" does not exist or has ended`);
-    if (host !== userId) throw new AppError('forbidden', `livestream "${livestreamId}" is not yours`);
-  };
-  return {
-    name: 'pk',
-    routes: pkRoutes({ pk: () => requireMoney(services).pk, gifts: () => requireMoney(services).gifts, assertOwnStream }),
-    handlers: {
-      'pk:invite': defineHandler(
-        Type.Object({ opponentId: Id, durationSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })), livestreamId: Type.Optional(Id) }, { additionalProperties: false }),
-        async (ctx, data) => {
+export const pkModule =
+  (services: MoneyServices | undefined): ModuleFactory =>
+  (core) => {
+    const streams = streamDirectoryFor(core);
+    /** A battle's frames go to the stream a host names: it must be that host's live stream. */
+    const assertOwnStream = async (userId: string, livestreamId: string | undefined): Promise<void> => {
+      if (livestreamId === undefined) return;
+      const host = await streams.hostOf(livestreamId);
+      if (!host) throw new AppError('not_found', `livestream "${livestreamId}" does not exist or has ended`);
+      if (host !== userId) throw new AppError('forbidden', `livestream "${livestreamId}" is not yours`);
+    };
+    return {
+      name: 'pk',
+      routes: pkRoutes({ pk: () => requireMoney(services).pk, gifts: () => requireMoney(services).gifts, assertOwnStream }),
+      handlers: {
+        'pk:invite': defineHandler(
+          Type.Object(
+            { opponentId: Id, durationSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })), livestreamId: Type.Optional(Id) },
+            { additionalProperties: false },
+          ),
+          async (ctx, data) => {
+            await assertOwnStream(ctx.session.userId, data.livestreamId);
+            return requireMoney(services).pk.invite(ctx.session.userId, data.opponentId, data.durationSec ?? 300, data.livestreamId);
+          },
+        ),
+        'pk:accept': defineHandler(Type.Object({ battleId: Id, livestreamId: Type.Optional(Id) }, { additionalProperties: false }), async (ctx, data) => {
           await assertOwnStream(ctx.session.userId, data.livestreamId);
-          return requireMoney(services).pk.invite(ctx.session.userId, data.opponentId, data.durationSec ?? 300, data.livestreamId);
-        },
-      ),
-      'pk:accept': defineHandler(Type.Object({ battleId: Id, livestreamId: Type.Optional(Id) }, { additionalProperties: false }), async (ctx, data) => {
-        await assertOwnStream(ctx.session.userId, data.livestreamId);
-        return requireMoney(services).pk.accept(ctx.session.userId, data.battleId, data.livestreamId);
-      }),
-      'pk:decline': defineHandler(Type.Object({ battleId: Id }, { additionalProperties: false }), (ctx, data) => requireMoney(services).pk.decline(ctx.session.userId, data.battleId)),
-      'pk:get': defineHandler(Type.Object({ battleId: Id }, { additionalProperties: false }), (_ctx, data) => requireMoney(services).pk.get(data.battleId)),
-      'pk:rankings': defineHandler(Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false }), async (_ctx, data) => ({
-        entries: await requireMoney(services).pk.rankings(data.limit ?? 20),
-      })),
-    },
-    async start() {
-      services?.pk.start();
-    },
-    async stop() {
-      services?.pk.stop();
-    },
+          return requireMoney(services).pk.accept(ctx.session.userId, data.battleId, data.livestreamId);
+        }),
+        'pk:decline': defineHandler(Type.Object({ battleId: Id }, { additionalProperties: false }), (ctx, data) =>
+          requireMoney(services).pk.decline(ctx.session.userId, data.battleId),
+        ),
+        'pk:get': defineHandler(Type.Object({ battleId: Id }, { additionalProperties: false }), (_ctx, data) => requireMoney(services).pk.get(data.battleId)),
+        'pk:rankings': defineHandler(
+          Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false }),
+          async (_ctx, data) => ({
+            entries: await requireMoney(services).pk.rankings(data.limit ?? 20),
+          }),
+        ),
+      },
+      async start() {
+        services?.pk.start();
+      },
+      async stop() {
+        services?.pk.stop();
+      },
+    };
   };
-};

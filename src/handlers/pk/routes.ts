@@ -5,13 +5,13 @@
  * scores (and sends `pk_battle:score`) exactly like `gift:send` during a battle.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
 import { Id, Nullable, UserId } from '../../kernel/schemas.js';
-import type { GiftService } from '../gifts/service.js';
 import { GiftSendResult } from '../gifts/schemas.js';
+import type { GiftService } from '../gifts/service.js';
 import { StreamId, giftFields } from '../livestream/schemas.js';
 import type { PkBattleView, PkService } from './service.js';
 
@@ -24,7 +24,11 @@ const PkBattle = Type.Object(
     battleId: Type.String(),
     host1Id: Type.String({ description: 'the inviting host' }),
     host2Id: Type.String({ description: 'the invited host' }),
-    livestreamIds: Type.Array(Nullable(Type.String()), { minItems: 2, maxItems: 2, description: "each host's stream (battle frames go to its room), or null: that host's user room" }),
+    livestreamIds: Type.Array(Nullable(Type.String()), {
+      minItems: 2,
+      maxItems: 2,
+      description: "each host's stream (battle frames go to its room), or null: that host's user room",
+    }),
     status: lit(['pending', 'active', 'ended'] as const),
     result: Nullable(lit(['win', 'tie', 'declined'] as const)),
     host1Score: Type.Integer({ minimum: 0, description: 'coins of the gifts host 1 received while the battle was active' }),
@@ -48,8 +52,14 @@ const PkBattleCreate = Type.Object(
   },
   { $id: 'PkBattleCreate', additionalProperties: false },
 );
-const PkBattleAccept = Type.Object({ livestreamId: Type.Optional({ ...StreamId, description: 'your live stream: the battle frames go to its room' }) }, { $id: 'PkBattleAccept', additionalProperties: false });
-const PkBattleGift = Type.Object({ recipientId: { ...Id, description: 'host1Id or host2Id of the battle' }, ...giftFields }, { $id: 'PkBattleGift', additionalProperties: false });
+const PkBattleAccept = Type.Object(
+  { livestreamId: Type.Optional({ ...StreamId, description: 'your live stream: the battle frames go to its room' }) },
+  { $id: 'PkBattleAccept', additionalProperties: false },
+);
+const PkBattleGift = Type.Object(
+  { recipientId: { ...Id, description: 'host1Id or host2Id of the battle' }, ...giftFields },
+  { $id: 'PkBattleGift', additionalProperties: false },
+);
 const PkBattleGiftReceipt = Type.Object({ gift: GiftSendResult, battle: PkBattle }, { $id: 'PkBattleGiftReceipt', additionalProperties: false });
 const PkRanking = Type.Object(
   { rank: Type.Integer({ minimum: 1, description: 'position over all pages' }), userId: Type.String(), wins: Type.Integer({ minimum: 0 }) },
@@ -73,10 +83,19 @@ export function pkRoutes({ pk, gifts, assertOwnStream }: PkRouteDeps): RouteDef[
   return [
     defineRoute(
       {
-        method: 'post', path: '/api/pk-battles', operationId: 'createPkBattle', tags, auth: 'user', body: PkBattleCreate, response: PkBattle, status: 201,
+        method: 'post',
+        path: '/api/pk-battles',
+        operationId: 'createPkBattle',
+        tags,
+        auth: 'user',
+        body: PkBattleCreate,
+        response: PkBattle,
+        status: 201,
         summary: 'Invite a host to a PK battle; they get pk_battle:invite (same as pk:invite)',
-        description: 'The invitation lapses after PK_INVITE_TTL_SEC (60 s). Either host already in a pending or active battle: 409. Yourself: 400. A `livestreamId` that is not your live stream: 403 (404 if it is not live).',
-        errors: ['not_found', 'conflict', 'unavailable'], links: battleLinks,
+        description:
+          'The invitation lapses after PK_INVITE_TTL_SEC (60 s). Either host already in a pending or active battle: 409. Yourself: 400. A `livestreamId` that is not your live stream: 403 (404 if it is not live).',
+        errors: ['not_found', 'conflict', 'unavailable'],
+        links: battleLinks,
       },
       async ({ principal, body }) => {
         await assertOwnStream(principal.userId, body.livestreamId);
@@ -85,8 +104,15 @@ export function pkRoutes({ pk, gifts, assertOwnStream }: PkRouteDeps): RouteDef[
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/pk-battles/leaderboard/rankings', operationId: 'listPkRankings', tags, auth: 'user', query: Type.Object(PageQuery), response: Paginated(PkRanking, 'PkRankingPage'),
-        summary: 'Hosts by PK battles won, most first', errors: ['unavailable'],
+        method: 'get',
+        path: '/api/pk-battles/leaderboard/rankings',
+        operationId: 'listPkRankings',
+        tags,
+        auth: 'user',
+        query: Type.Object(PageQuery),
+        response: Paginated(PkRanking, 'PkRankingPage'),
+        summary: 'Hosts by PK battles won, most first',
+        errors: ['unavailable'],
       },
       async ({ query }) => {
         const w = pageWindow(query);
@@ -96,14 +122,29 @@ export function pkRoutes({ pk, gifts, assertOwnStream }: PkRouteDeps): RouteDef[
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/pk-battles/:battleId', operationId: 'getPkBattle', tags, auth: 'user', params: BattleParams, response: PkBattle,
-        summary: 'One battle with its live scores (same as pk:get)', errors: ['not_found', 'unavailable'],
+        method: 'get',
+        path: '/api/pk-battles/:battleId',
+        operationId: 'getPkBattle',
+        tags,
+        auth: 'user',
+        params: BattleParams,
+        response: PkBattle,
+        summary: 'One battle with its live scores (same as pk:get)',
+        errors: ['not_found', 'unavailable'],
       },
       async ({ params }) => battleBody(await pk().get(params.battleId)),
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/pk-battles/:battleId/accept', operationId: 'acceptPkBattle', tags, auth: 'user', params: BattleParams, body: PkBattleAccept, bodyOptional: true, response: PkBattle,
+        method: 'post',
+        path: '/api/pk-battles/:battleId/accept',
+        operationId: 'acceptPkBattle',
+        tags,
+        auth: 'user',
+        params: BattleParams,
+        body: PkBattleAccept,
+        bodyOptional: true,
+        response: PkBattle,
         summary: 'Accept an invitation (the invited host only): the battle starts now; both rooms get pk_battle:start (same as pk:accept)',
         description: 'Not the invited host: 403. Unknown or lapsed: 404. No longer pending: 409. The body is optional.',
         errors: ['not_found', 'conflict', 'unavailable'],
@@ -115,7 +156,15 @@ export function pkRoutes({ pk, gifts, assertOwnStream }: PkRouteDeps): RouteDef[
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/pk-battles/:battleId/gift', operationId: 'sendPkBattleGift', tags, auth: 'user', params: BattleParams, body: PkBattleGift, response: PkBattleGiftReceipt, status: 201,
+        method: 'post',
+        path: '/api/pk-battles/:battleId/gift',
+        operationId: 'sendPkBattleGift',
+        tags,
+        auth: 'user',
+        params: BattleParams,
+        body: PkBattleGift,
+        response: PkBattleGiftReceipt,
+        status: 201,
         summary: "Send a gift to one host of an active battle: it adds to that host's score (pk_battle:score to both rooms)",
         description:
           "The socket `gift:send` to that host: into the host's battle stream when it has one (the room gets gift:sent), else to the host's profile. Same money path and idempotency. " +
@@ -129,7 +178,10 @@ export function pkRoutes({ pk, gifts, assertOwnStream }: PkRouteDeps): RouteDef[
         if (side < 0) throw new AppError('validation_failed', 'body/recipientId: not a host of this battle');
         const { recipientId, ...gift } = body;
         const livestreamId = battle.livestreamIds[side];
-        const receipt = await gifts().send(principal.userId, livestreamId ? { ...gift, livestreamId, context: 'livestream' } : { ...gift, recipientId, context: 'profile' });
+        const receipt = await gifts().send(
+          principal.userId,
+          livestreamId ? { ...gift, livestreamId, context: 'livestream' } : { ...gift, recipientId, context: 'profile' },
+        );
         return { gift: receipt, battle: battleBody(await pk().get(battle.battleId)) };
       },
     ),

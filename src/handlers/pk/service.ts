@@ -10,13 +10,13 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
-import type { WriteOp } from '../../store/write-queue.js';
+import type { RoomSend } from '../../rooms/hub.js';
 import { COLLECTIONS } from '../../store/collections.js';
+import type { WriteOp } from '../../store/write-queue.js';
 import { livestreamRoom, moneyKeys } from '../wallets/keys.js';
+import { pkAcceptScript, pkDeclineScript, pkEndScript, pkInviteScript } from '../wallets/lua/pk.js';
 import type { MoneyMetrics } from '../wallets/metrics.js';
 import type { Outbox } from '../wallets/outbox.js';
-import { pkAcceptScript, pkDeclineScript, pkEndScript, pkInviteScript } from '../wallets/lua/pk.js';
-import type { RoomSend } from '../../rooms/hub.js';
 
 export type PkStatus = 'pending' | 'active' | 'ended';
 
@@ -37,7 +37,6 @@ export interface PkBattleView {
   endsAt: number | null;
   endedAt: number | null;
 }
-
 
 export interface PkOptions {
   pollMs: number;
@@ -82,7 +81,11 @@ export class PkService {
     if (host1 === host2) throw new AppError('bad_request', 'you cannot battle yourself');
     const battleId = `pk_${randomBytes(9).toString('base64url')}`;
     const key = moneyKeys.pkBattle(battleId);
-    const [status, detail] = (await pkInviteScript.run(this.redis, [moneyKeys.pkActive(host1), moneyKeys.pkActive(host2), key], [battleId, host1, host2, durationSec, this.opts.inviteTtlSec * 1000, livestreamId ?? ''])) as [string, string];
+    const [status, detail] = (await pkInviteScript.run(
+      this.redis,
+      [moneyKeys.pkActive(host1), moneyKeys.pkActive(host2), key],
+      [battleId, host1, host2, durationSec, this.opts.inviteTtlSec * 1000, livestreamId ?? ''],
+    )) as [string, string];
     if (status === 'busy') throw new AppError('conflict', `${detail === host1 ? 'you are' : 'that host is'} already in a battle`);
     const battle = await this.get(battleId);
     this.publish(userRoom(host2), 'pk_battle:invite', battle);
@@ -106,7 +109,11 @@ export class PkService {
 
   async decline(userId: string, battleId: string): Promise<PkBattleView> {
     const before = await this.get(battleId);
-    const [status, detail] = (await pkDeclineScript.run(this.redis, [moneyKeys.pkBattle(battleId), moneyKeys.pkActive(before.host1Id), moneyKeys.pkActive(before.host2Id)], [battleId, userId, RETAIN_SEC])) as [string, string | undefined];
+    const [status, detail] = (await pkDeclineScript.run(
+      this.redis,
+      [moneyKeys.pkBattle(battleId), moneyKeys.pkActive(before.host1Id), moneyKeys.pkActive(before.host2Id)],
+      [battleId, userId, RETAIN_SEC],
+    )) as [string, string | undefined];
     checkStatus(status, detail, battleId);
     const battle = await this.get(battleId);
     this.publish(userRoom(battle.host1Id), 'pk_battle:declined', battle);
@@ -127,7 +134,11 @@ export class PkService {
 
   /** Hosts by wins, most first (`rank` 1-based over all pages), `limit` after `offset`, and how many hosts have a win. */
   async rankingsPage(offset: number, limit: number): Promise<{ entries: Array<{ rank: number; userId: string; wins: number }>; total: number }> {
-    const [[, flat], [, total]] = ((await this.redis.multi().zrevrange(moneyKeys.pkWins, offset, offset + limit - 1, 'WITHSCORES').zcard(moneyKeys.pkWins).exec()) ?? []) as [[unknown, string[]], [unknown, number]];
+    const [[, flat], [, total]] = ((await this.redis
+      .multi()
+      .zrevrange(moneyKeys.pkWins, offset, offset + limit - 1, 'WITHSCORES')
+      .zcard(moneyKeys.pkWins)
+      .exec()) ?? []) as [[unknown, string[]], [unknown, number]];
     const entries: Array<{ rank: number; userId: string; wins: number }> = [];
     for (let i = 0; i < (flat ?? []).length; i += 2) entries.push({ rank: offset + i / 2 + 1, userId: flat[i]!, wins: Number(flat[i + 1]) });
     return { entries, total: Number(total ?? 0) };
@@ -161,7 +172,8 @@ export class PkService {
       if (got === 'OK') {
         state.dirty = false;
         const battle = await this.get(battleId);
-        if (battle.status === 'active') this.announce(battle, 'pk_battle:score', { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt });
+        if (battle.status === 'active')
+          this.announce(battle, 'pk_battle:score', { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt });
       } else {
         const ttl = await this.redis.pttl(moneyKeys.pkScoreLease(battleId));
         wait = Math.max(5, ttl > 0 ? ttl : this.opts.scoreIntervalMs);
@@ -216,7 +228,16 @@ export class PkService {
         ended++;
         const battle = await this.get(battleId);
         this.metrics.pkEnded.inc({ result: battle.result ?? 'unknown' });
-        this.log.info({ battleId, winnerId: battle.winnerId, host1Score: battle.host1Score, host2Score: battle.host2Score, lateMs: (battle.endedAt ?? 0) - (battle.endsAt ?? 0) }, 'pk battle ended');
+        this.log.info(
+          {
+            battleId,
+            winnerId: battle.winnerId,
+            host1Score: battle.host1Score,
+            host2Score: battle.host2Score,
+            lateMs: (battle.endedAt ?? 0) - (battle.endsAt ?? 0),
+          },
+          'pk battle ended',
+        );
         this.announce(battle, 'pk_battle:end', endFrame(battle));
         this.endedListener(battle);
         await this.outbox.commit(key, battleWrites(battle, 3));
@@ -249,12 +270,25 @@ function checkStatus(status: string, detail: string | undefined, battleId: strin
 
 /** Each host's stream room, or their user room when the battle has no stream for them. */
 export function battleRooms(b: PkBattleView): string[] {
-  const rooms = [b.livestreamIds[0] ? livestreamRoom(b.livestreamIds[0]) : userRoom(b.host1Id), b.livestreamIds[1] ? livestreamRoom(b.livestreamIds[1]) : userRoom(b.host2Id)];
+  const rooms = [
+    b.livestreamIds[0] ? livestreamRoom(b.livestreamIds[0]) : userRoom(b.host1Id),
+    b.livestreamIds[1] ? livestreamRoom(b.livestreamIds[1]) : userRoom(b.host2Id),
+  ];
   return [...new Set(rooms)];
 }
 
 function endFrame(b: PkBattleView): Record<string, unknown> {
-  return { battleId: b.battleId, host1Id: b.host1Id, host2Id: b.host2Id, host1Score: b.host1Score, host2Score: b.host2Score, winnerId: b.winnerId, result: b.result, endsAt: b.endsAt, endedAt: b.endedAt };
+  return {
+    battleId: b.battleId,
+    host1Id: b.host1Id,
+    host2Id: b.host2Id,
+    host1Score: b.host1Score,
+    host2Score: b.host2Score,
+    winnerId: b.winnerId,
+    result: b.result,
+    endsAt: b.endsAt,
+    endedAt: b.endedAt,
+  };
 }
 
 function toView(h: Record<string, string>): PkBattleView | undefined {

@@ -39,7 +39,10 @@ export class RedisContactDirectory implements ContactDirectory {
 
   async canSee(viewerId: string, targetIds: string[]): Promise<boolean[]> {
     if (targetIds.length === 0) return [];
-    const [follows, contacts] = await Promise.all([this.redis.smismember(followKey(viewerId), ...targetIds), this.redis.smismember(contactsKey(viewerId), ...targetIds)]);
+    const [follows, contacts] = await Promise.all([
+      this.redis.smismember(followKey(viewerId), ...targetIds),
+      this.redis.smismember(contactsKey(viewerId), ...targetIds),
+    ]);
     return targetIds.map((t, i) => t === viewerId || follows[i] === 1 || contacts[i] === 1);
   }
 }

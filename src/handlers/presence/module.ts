@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { Gauge } from 'prom-client';
 import type { ModuleFactory } from '../../core.js';
+import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
-import { contactDirectoryFor } from './contacts.js';
 import { MemoryPresenceStore } from '../../rooms/presence-memory.js';
 import { RedisPresenceStore } from '../../rooms/presence-redis.js';
 import { CHOSEN_STATUSES, publicStatus, type PresenceChange, type PresenceStore } from '../../rooms/presence.js';
-import { defineHandler } from '../../gateway/handler.js';
+import { contactDirectoryFor } from './contacts.js';
 
 const UserId = Type.String({ minLength: 1, maxLength: 128 });
 const UserIds = Type.Array(UserId, { minItems: 1, maxItems: 200, uniqueItems: true });
@@ -37,8 +37,7 @@ export const presenceModule: ModuleFactory = (core) => {
   const announce = async (change: PresenceChange | undefined): Promise<void> => {
     if (change) await core.hub.publish(presenceRoom(change.userId), 'presence:update', change);
   };
-  const syncDevices = (userId: string): Promise<void> =>
-    store.setNodeDevices(userId, nodeId, local.countOf(userId), Date.now()).then(announce);
+  const syncDevices = (userId: string): Promise<void> => store.setNodeDevices(userId, nodeId, local.countOf(userId), Date.now()).then(announce);
   const report = (err: unknown, userId: string): void => core.log.warn({ err: (err as Error).message, user: userId }, 'presence update failed');
 
   core.roomAccess.register('presence', async (session, userId) => (await contacts.canSee(session.userId, [userId]))[0] === true);
@@ -60,7 +59,8 @@ export const presenceModule: ModuleFactory = (core) => {
       'presence:subscribe': defineHandler(Type.Object({ userIds: UserIds }), async (ctx, { userIds }) => {
         const allowed = await contacts.canSee(ctx.session.userId, userIds);
         const refused = userIds.filter((_, i) => !allowed[i]);
-        if (refused.length > 0) throw new AppError('forbidden', `you may not see the presence of ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ', ...' : ''}`);
+        if (refused.length > 0)
+          throw new AppError('forbidden', `you may not see the presence of ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ', ...' : ''}`);
         // Subscribe first, read second: any change after the read arrives as an event.
         for (const userId of userIds) ctx.join(presenceRoom(userId));
         await Promise.all(userIds.map((userId) => core.hub.ready(presenceRoom(userId))));

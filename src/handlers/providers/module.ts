@@ -35,7 +35,10 @@ export const PROVIDERS = 'stream_providers';
 
 const ConfigKey = '^[A-Za-z][A-Za-z0-9_]{0,63}$';
 // additionalProperties: false, or keys outside the pattern would pass unchecked.
-const PublicConfig = Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), { additionalProperties: false, description: 'public settings the app needs (app id, region); never secrets' });
+const PublicConfig = Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), {
+  additionalProperties: false,
+  description: 'public settings the app needs (app id, region); never secrets',
+});
 const Features = Type.Record(Type.String({ pattern: ConfigKey }), Type.Boolean(), { additionalProperties: false });
 
 const Provider = Type.Object(
@@ -62,7 +65,9 @@ const ProviderInput = Type.Object(
     enabled: Type.Boolean(),
     status: lit(STATUSES),
     priority: Type.Integer({ minimum: -1000, maximum: 1000 }),
-    publicConfig: Type.Optional(Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), { maxProperties: 32, additionalProperties: false })),
+    publicConfig: Type.Optional(
+      Type.Record(Type.String({ pattern: ConfigKey }), Type.String({ maxLength: 512 }), { maxProperties: 32, additionalProperties: false }),
+    ),
     features: Type.Optional(Type.Record(Type.String({ pattern: ConfigKey }), Type.Boolean(), { maxProperties: 32, additionalProperties: false })),
     usageLimit: Type.Optional(Type.Number({ minimum: 0, maximum: 1e15 })),
   },
@@ -72,9 +77,19 @@ const ProviderInput = Type.Object(
 type ProviderView = Static<typeof Provider>;
 
 const view = (d: ProviderDoc): ProviderView => ({
-  name: d._id, displayName: d.displayName, enabled: d.enabled, status: d.status, priority: d.priority, publicConfig: d.publicConfig, features: d.features,
+  name: d._id,
+  displayName: d.displayName,
+  enabled: d.enabled,
+  status: d.status,
+  priority: d.priority,
+  publicConfig: d.publicConfig,
+  features: d.features,
   // Fields a partial write could leave out read as their defaults.
-  monthlyUsage: d.monthlyUsage ?? 0, usageLimit: d.usageLimit ?? null, lastHealthCheck: isoOrNull(d.lastHealthCheck), healthStatus: d.healthStatus ?? null, updatedAt: iso(d.updatedAt),
+  monthlyUsage: d.monthlyUsage ?? 0,
+  usageLimit: d.usageLimit ?? null,
+  lastHealthCheck: isoOrNull(d.lastHealthCheck),
+  healthStatus: d.healthStatus ?? null,
+  updatedAt: iso(d.updatedAt),
 });
 
 export const providersModule: ModuleFactory = (core: Core) => {
@@ -83,7 +98,10 @@ export const providersModule: ModuleFactory = (core: Core) => {
   const list = async ({ query }: { query: { page?: number; limit?: number } }) => {
     const w = pageWindow(query);
     const filter = { enabled: true, status: { $ne: 'inactive' as const } };
-    const [items, total] = await Promise.all([providers().find(filter).sort({ priority: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), providers().countDocuments(filter)]);
+    const [items, total] = await Promise.all([
+      providers().find(filter).sort({ priority: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(),
+      providers().countDocuments(filter),
+    ]);
     return pageOf(items.map(view), total, w);
   };
   return {
@@ -91,23 +109,42 @@ export const providersModule: ModuleFactory = (core: Core) => {
     routes: [
       defineRoute(
         {
-          method: 'get', path: '/api/livestreaming/providers', operationId: 'listStreamProviders', summary: 'Usable stream providers, preferred first', tags, auth: 'user',
-          query: Type.Object(PageQuery), response: Paginated(Provider, 'StreamProviderPage'),
+          method: 'get',
+          path: '/api/livestreaming/providers',
+          operationId: 'listStreamProviders',
+          summary: 'Usable stream providers, preferred first',
+          tags,
+          auth: 'user',
+          query: Type.Object(PageQuery),
+          response: Paginated(Provider, 'StreamProviderPage'),
         },
         list,
       ),
       // The same list under the livestreams catalogue path (seed 001 names both).
       defineRoute(
         {
-          method: 'get', path: '/api/livestreams/providers', operationId: 'listLivestreamProviders', summary: 'Usable stream providers, preferred first (same as /api/livestreaming/providers)', tags: ['livestreams'], auth: 'user',
-          query: Type.Object(PageQuery), response: Paginated(Provider, 'StreamProviderPage'),
+          method: 'get',
+          path: '/api/livestreams/providers',
+          operationId: 'listLivestreamProviders',
+          summary: 'Usable stream providers, preferred first (same as /api/livestreaming/providers)',
+          tags: ['livestreams'],
+          auth: 'user',
+          query: Type.Object(PageQuery),
+          response: Paginated(Provider, 'StreamProviderPage'),
         },
         list,
       ),
       defineRoute(
         {
-          method: 'put', path: '/api/livestreaming/providers/:name', operationId: 'upsertStreamProvider', summary: 'Create or change a provider (admin)', tags, auth: 'admin',
-          params: Type.Object({ name: lit(NAMES) }), body: ProviderInput, response: Provider,
+          method: 'put',
+          path: '/api/livestreaming/providers/:name',
+          operationId: 'upsertStreamProvider',
+          summary: 'Create or change a provider (admin)',
+          tags,
+          auth: 'admin',
+          params: Type.Object({ name: lit(NAMES) }),
+          body: ProviderInput,
+          response: Provider,
         },
         async ({ params, body, principal }) => {
           const now = new Date();
@@ -115,14 +152,23 @@ export const providersModule: ModuleFactory = (core: Core) => {
             { _id: params.name },
             {
               $set: {
-                displayName: body.displayName, enabled: body.enabled, status: body.status, priority: body.priority,
-                publicConfig: body.publicConfig ?? {}, features: body.features ?? {}, usageLimit: body.usageLimit ?? null, updatedAt: now,
+                displayName: body.displayName,
+                enabled: body.enabled,
+                status: body.status,
+                priority: body.priority,
+                publicConfig: body.publicConfig ?? {},
+                features: body.features ?? {},
+                usageLimit: body.usageLimit ?? null,
+                updatedAt: now,
               },
               $setOnInsert: { monthlyUsage: 0, lastHealthCheck: null, healthStatus: null },
             },
             { upsert: true, returnDocument: 'after' },
           );
-          core.log.info({ audit: true, actor: principal.userId, action: 'provider.upsert', provider: params.name, enabled: body.enabled, status: body.status }, 'admin action');
+          core.log.info(
+            { audit: true, actor: principal.userId, action: 'provider.upsert', provider: params.name, enabled: body.enabled, status: body.status },
+            'admin action',
+          );
           if (!updated) throw new Error('upsert returned no document');
           return view(updated);
         },

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
-import { AppError } from '../../kernel/errors.js';
 import { defineHandler } from '../../gateway/handler.js';
+import { AppError } from '../../kernel/errors.js';
 
 const RoomName = Type.String({ minLength: 3, maxLength: 160, pattern: '^[A-Za-z0-9_-]+:[^\\s]+$' });
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });

@@ -9,14 +9,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import type { Principal } from '../../kernel/session.js';
-import { AppError } from '../../kernel/errors.js';
-import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { DateTime, DocId, Nullable, assertOwner, iso, isoOrNull, newId, notFound } from '../../kernel/schemas.js';
+import type { Principal } from '../../kernel/session.js';
 
-const lit = <T extends string>(values: readonly T[], description?: string) => Type.Union(values.map((v) => Type.Literal(v)), description ? { description } : {});
+const lit = <T extends string>(values: readonly T[], description?: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description ? { description } : {},
+  );
 
 export const STATUSES = ['scheduled', 'published', 'failed', 'cancelled'] as const;
 export const KINDS = ['post', 'livestream'] as const;
@@ -88,8 +92,18 @@ const SCHEDULED_LINKS = {
 };
 
 const view = (d: ScheduledDoc): ScheduledView => ({
-  id: d._id, userId: d.userId, kind: d.kind, title: d.title, contentData: JSON.parse(d.contentJson) as Record<string, unknown>, scheduledFor: iso(d.scheduledFor),
-  status: d.status, contentId: d.contentId, publishedAt: isoOrNull(d.publishedAt), error: d.error, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt),
+  id: d._id,
+  userId: d.userId,
+  kind: d.kind,
+  title: d.title,
+  contentData: JSON.parse(d.contentJson) as Record<string, unknown>,
+  scheduledFor: iso(d.scheduledFor),
+  status: d.status,
+  contentId: d.contentId,
+  publishedAt: isoOrNull(d.publishedAt),
+  error: d.error,
+  createdAt: iso(d.createdAt),
+  updatedAt: iso(d.updatedAt),
 });
 
 function futureDate(value: string, field: string, now: Date): Date {
@@ -111,11 +125,27 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
 
-  const create = async (principal: Principal, kind: ScheduledDoc['kind'], title: string, data: Record<string, unknown>, when: string): Promise<ScheduledView> => {
+  const create = async (
+    principal: Principal,
+    kind: ScheduledDoc['kind'],
+    title: string,
+    data: Record<string, unknown>,
+    when: string,
+  ): Promise<ScheduledView> => {
     const now = new Date();
     const doc: ScheduledDoc = {
-      _id: newId(), userId: principal.userId, kind, title, contentJson: contentJson(data), scheduledFor: futureDate(when, 'scheduledFor', now),
-      status: 'scheduled', contentId: null, publishedAt: null, error: null, createdAt: now, updatedAt: now,
+      _id: newId(),
+      userId: principal.userId,
+      kind,
+      title,
+      contentJson: contentJson(data),
+      scheduledFor: futureDate(when, 'scheduledFor', now),
+      status: 'scheduled',
+      contentId: null,
+      publishedAt: null,
+      error: null,
+      createdAt: now,
+      updatedAt: now,
     };
     await items().insertOne(doc);
     return view(doc);
@@ -134,11 +164,25 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
     polling = true;
     try {
       const now = new Date();
-      const due = await items().find({ status: 'scheduled', scheduledFor: { $lte: now } }).sort({ scheduledFor: 1 }).limit(100).toArray();
+      const due = await items()
+        .find({ status: 'scheduled', scheduledFor: { $lte: now } })
+        .sort({ scheduledFor: 1 })
+        .limit(100)
+        .toArray();
       for (const item of due) {
-        const claimed = await items().findOneAndUpdate({ _id: item._id, status: 'scheduled' }, { $set: { status: 'published', publishedAt: now, updatedAt: now } }, { returnDocument: 'after' });
+        const claimed = await items().findOneAndUpdate(
+          { _id: item._id, status: 'scheduled' },
+          { $set: { status: 'published', publishedAt: now, updatedAt: now } },
+          { returnDocument: 'after' },
+        );
         if (!claimed) continue;
-        await core.hub.publish(userRoom(claimed.userId), 'scheduling:due', { id: claimed._id, kind: claimed.kind, title: claimed.title, scheduledFor: iso(claimed.scheduledFor), contentData: JSON.parse(claimed.contentJson) as unknown });
+        await core.hub.publish(userRoom(claimed.userId), 'scheduling:due', {
+          id: claimed._id,
+          kind: claimed.kind,
+          title: claimed.title,
+          scheduledFor: iso(claimed.scheduledFor),
+          contentData: JSON.parse(claimed.contentJson) as unknown,
+        });
       }
     } catch (err) {
       core.log.warn({ err: (err as Error).message }, 'scheduler poll failed');
@@ -157,47 +201,107 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
     },
     routes: [
       defineRoute(
-        { method: 'post', path: '/api/scheduling/schedule', operationId: 'schedulePost', summary: 'Schedule a post for later', tags, auth: 'user', body: PostInput, response: Scheduled, status: 201, links: SCHEDULED_LINKS },
+        {
+          method: 'post',
+          path: '/api/scheduling/schedule',
+          operationId: 'schedulePost',
+          summary: 'Schedule a post for later',
+          tags,
+          auth: 'user',
+          body: PostInput,
+          response: Scheduled,
+          status: 201,
+          links: SCHEDULED_LINKS,
+        },
         async ({ body, principal }) => create(principal, 'post', body.title ?? '', body.contentData, body.scheduledFor),
       ),
       defineRoute(
-        { method: 'post', path: '/api/scheduling/livestream', operationId: 'scheduleLivestream', summary: 'Schedule a livestream', tags, auth: 'user', body: LivestreamInput, response: Scheduled, status: 201, links: SCHEDULED_LINKS },
-        async ({ body, principal }) => create(principal, 'livestream', body.title, { title: body.title, description: body.description ?? '' }, body.scheduledFor),
+        {
+          method: 'post',
+          path: '/api/scheduling/livestream',
+          operationId: 'scheduleLivestream',
+          summary: 'Schedule a livestream',
+          tags,
+          auth: 'user',
+          body: LivestreamInput,
+          response: Scheduled,
+          status: 201,
+          links: SCHEDULED_LINKS,
+        },
+        async ({ body, principal }) =>
+          create(principal, 'livestream', body.title, { title: body.title, description: body.description ?? '' }, body.scheduledFor),
       ),
       defineRoute(
         {
-          method: 'get', path: '/api/scheduling/my-scheduled', operationId: 'listMyScheduled', summary: "The caller's scheduled items, soonest first", tags, auth: 'user',
-          query: Type.Object({ ...PageQuery, status: Type.Optional(lit(STATUSES)) }), response: Paginated(Scheduled, 'ScheduledContentPage'),
+          method: 'get',
+          path: '/api/scheduling/my-scheduled',
+          operationId: 'listMyScheduled',
+          summary: "The caller's scheduled items, soonest first",
+          tags,
+          auth: 'user',
+          query: Type.Object({ ...PageQuery, status: Type.Optional(lit(STATUSES)) }),
+          response: Paginated(Scheduled, 'ScheduledContentPage'),
         },
         async ({ principal, query }) => {
           const w = pageWindow(query);
           const filter = { userId: principal.userId, ...(query.status ? { status: query.status } : {}) };
-          const [list, total] = await Promise.all([items().find(filter).sort({ scheduledFor: 1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), items().countDocuments(filter)]);
+          const [list, total] = await Promise.all([
+            items().find(filter).sort({ scheduledFor: 1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(),
+            items().countDocuments(filter),
+          ]);
           return pageOf(list.map(view), total, w);
         },
       ),
       defineRoute(
         {
-          method: 'get', path: '/api/scheduling/calendar', operationId: 'getScheduleCalendar', summary: "The caller's items between from and to (at most 92 days, 500 items)", tags, auth: 'user',
-          query: Type.Object({ from: DateTime, to: DateTime }), response: Calendar,
+          method: 'get',
+          path: '/api/scheduling/calendar',
+          operationId: 'getScheduleCalendar',
+          summary: "The caller's items between from and to (at most 92 days, 500 items)",
+          tags,
+          auth: 'user',
+          query: Type.Object({ from: DateTime, to: DateTime }),
+          response: Calendar,
         },
         async ({ principal, query }) => {
           const from = new Date(query.from);
           const to = new Date(query.to);
           if (to <= from) throw new AppError('validation_failed', 'query/to: must be after from');
           if (to.getTime() - from.getTime() > MAX_CALENDAR_MS) throw new AppError('validation_failed', 'query/to: the range is at most 92 days');
-          const list = await items().find({ userId: principal.userId, scheduledFor: { $gte: from, $lt: to } }).sort({ scheduledFor: 1, _id: 1 }).limit(CALENDAR_LIMIT).toArray();
+          const list = await items()
+            .find({ userId: principal.userId, scheduledFor: { $gte: from, $lt: to } })
+            .sort({ scheduledFor: 1, _id: 1 })
+            .limit(CALENDAR_LIMIT)
+            .toArray();
           return { from: iso(from), to: iso(to), items: list.map(view) };
         },
       ),
       defineRoute(
-        { method: 'get', path: '/api/scheduling/:scheduledId', operationId: 'getScheduled', summary: 'One scheduled item (owner)', tags, auth: 'user', params: Params, response: Scheduled, errors: ['not_found'] },
+        {
+          method: 'get',
+          path: '/api/scheduling/:scheduledId',
+          operationId: 'getScheduled',
+          summary: 'One scheduled item (owner)',
+          tags,
+          auth: 'user',
+          params: Params,
+          response: Scheduled,
+          errors: ['not_found'],
+        },
         async ({ params, principal }) => view(await owned(params.scheduledId, principal)),
       ),
       defineRoute(
         {
-          method: 'put', path: '/api/scheduling/:scheduledId', operationId: 'updateScheduled', summary: 'Change time, title or draft while still scheduled (owner)', tags, auth: 'user',
-          params: Params, body: UpdateInput, response: Scheduled, errors: ['not_found', 'conflict'],
+          method: 'put',
+          path: '/api/scheduling/:scheduledId',
+          operationId: 'updateScheduled',
+          summary: 'Change time, title or draft while still scheduled (owner)',
+          tags,
+          auth: 'user',
+          params: Params,
+          body: UpdateInput,
+          response: Scheduled,
+          errors: ['not_found', 'conflict'],
         },
         async ({ params, body, principal }) => {
           await owned(params.scheduledId, principal);
@@ -212,7 +316,17 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
         },
       ),
       defineRoute(
-        { method: 'del', path: '/api/scheduling/:scheduledId', operationId: 'deleteScheduled', summary: 'Delete a scheduled item (owner)', tags, auth: 'user', params: Params, response: Deleted, errors: ['not_found'] },
+        {
+          method: 'del',
+          path: '/api/scheduling/:scheduledId',
+          operationId: 'deleteScheduled',
+          summary: 'Delete a scheduled item (owner)',
+          tags,
+          auth: 'user',
+          params: Params,
+          response: Deleted,
+          errors: ['not_found'],
+        },
         async ({ params, principal }) => {
           await owned(params.scheduledId, principal);
           const result = await items().deleteOne({ _id: params.scheduledId });

@@ -10,13 +10,13 @@
  */
 import type { Logger } from 'pino';
 import type { LocalSockets } from '../../core.js';
-import { AuthError, type TokenVerifier } from '../../gateway/auth.js';
 import type { AuthMetrics } from '../../gateway/auth/metrics.js';
 import { notBeforeOf, type Revocation, type RevocationList } from '../../gateway/auth/revocations.js';
+import { AuthError, type TokenVerifier } from '../../gateway/auth.js';
 import { AppError } from '../../kernel/errors.js';
 import type { Session } from '../../kernel/session.js';
-import type { RoomHub } from '../../rooms/hub.js';
 import type { RoomMessage } from '../../rooms/bus.js';
+import type { RoomHub } from '../../rooms/hub.js';
 import type { RevocationStore } from './revocations.js';
 
 export const REVOCATIONS_ROOM = 'sys:sessions:revocations';

@@ -5,11 +5,11 @@
  */
 import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
+import { SessionService } from './lifetime-service.js';
 import { MemoryRevocationStore } from './revocations-memory.js';
 import { RedisRevocationStore } from './revocations-redis.js';
 import { sessionRoutes } from './routes.js';
 import { RefreshRequest } from './schemas.js';
-import { SessionService } from './lifetime-service.js';
 
 export const sessionsModule: ModuleFactory = (core) => {
   const service = new SessionService({

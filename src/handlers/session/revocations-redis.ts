@@ -45,10 +45,22 @@ return out
 `;
 
 export class RedisRevocationStore implements RevocationStore {
-  constructor(private readonly redis: Redis, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async save(revocation: Revocation): Promise<Revocation> {
-    const [notBefore, until] = (await this.redis.eval(SAVE, 2, REVOCATIONS_KEY, REVOCATIONS_UNTIL_KEY, this.now(), revocation.userId, revocation.notBefore, revocation.until)) as [number, number];
+    const [notBefore, until] = (await this.redis.eval(
+      SAVE,
+      2,
+      REVOCATIONS_KEY,
+      REVOCATIONS_UNTIL_KEY,
+      this.now(),
+      revocation.userId,
+      revocation.notBefore,
+      revocation.until,
+    )) as [number, number];
     return { userId: revocation.userId, notBefore: Number(notBefore), until: Number(until) };
   }
 

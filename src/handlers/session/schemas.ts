@@ -10,7 +10,9 @@ export const UserId = Type.String({ minLength: 1, maxLength: 128 });
 export const RevokeRequest = Type.Object(
   {
     /** Tokens issued before this instant are refused (default: now). */
-    issuedBefore: Type.Optional(Type.String({ format: 'date-time', description: 'ISO-8601 UTC; default now. Tokens with an older `iat` (or none) are refused; not in the future.' })),
+    issuedBefore: Type.Optional(
+      Type.String({ format: 'date-time', description: 'ISO-8601 UTC; default now. Tokens with an older `iat` (or none) are refused; not in the future.' }),
+    ),
   },
   { $id: 'ServerRevokeSessions', additionalProperties: false },
 );
@@ -18,7 +20,10 @@ export const RevokeRequest = Type.Object(
 export const RevokeResult = Type.Object(
   {
     userId: Type.String(),
-    issuedBefore: Type.String({ format: 'date-time', description: 'Tokens with an `iat` before this second are refused (the revocation instant rounded up to the second).' }),
+    issuedBefore: Type.String({
+      format: 'date-time',
+      description: 'Tokens with an `iat` before this second are refused (the revocation instant rounded up to the second).',
+    }),
     expiresAt: Type.String({ format: 'date-time', description: 'When the revocation lapses: issuedBefore + SESSION_REVOCATION_TTL_SEC.' }),
     closed: Type.Integer({ minimum: 0, description: 'Sessions closed on the node that took the request (the others close theirs on receipt).' }),
     nodes: Type.Integer({ minimum: 1, description: 'Nodes the revocation reached (this one included).' }),

@@ -1,36 +1,41 @@
 /** The live shopping domain: a session per stream, pinned products, live orders, counters; HTTP: /api/live-shopping (routes.ts). */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
-import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { defineHandler } from '../../gateway/handler.js';
+import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { shoppingRoutes } from './routes.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Stream = Type.Object({ livestreamId: Id }, { additionalProperties: false });
 
-export const shoppingModule = (services: MoneyServices | undefined): ModuleFactory => () => {
-  const shopping = () => requireMoney(services).shopping;
-  return {
-    name: 'shopping',
-    routes: shoppingRoutes(shopping),
-    handlers: {
-      'shopping:start': defineHandler(Stream, (ctx, data) => shopping().start(ctx.session.userId, data.livestreamId)),
-      'shopping:pin': defineHandler(
-        Type.Object({ livestreamId: Id, productId: Id, displayOrder: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })) }, { additionalProperties: false }),
-        async (ctx, data) => ({ products: await shopping().pin(ctx.session.userId, data.livestreamId, data.productId, data.displayOrder) }),
-      ),
-      'shopping:unpin': defineHandler(Type.Object({ livestreamId: Id, productId: Id }, { additionalProperties: false }), async (ctx, data) => ({
-        products: await shopping().unpin(ctx.session.userId, data.livestreamId, data.productId),
-      })),
-      'shopping:view': defineHandler(Stream, async (ctx, data) => {
-        await shopping().view(ctx.session.userId, data.livestreamId);
-        return { ok: true };
-      }),
-      'shopping:order': defineHandler(
-        Type.Object({ livestreamId: Id, orderId: Id, total: Type.Number({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
-        (ctx, data) => shopping().order(ctx.session.userId, data.livestreamId, data.orderId, data.total),
-      ),
-      'shopping:stats': defineHandler(Stream, (_ctx, data) => shopping().stats(data.livestreamId)),
-    },
+export const shoppingModule =
+  (services: MoneyServices | undefined): ModuleFactory =>
+  () => {
+    const shopping = () => requireMoney(services).shopping;
+    return {
+      name: 'shopping',
+      routes: shoppingRoutes(shopping),
+      handlers: {
+        'shopping:start': defineHandler(Stream, (ctx, data) => shopping().start(ctx.session.userId, data.livestreamId)),
+        'shopping:pin': defineHandler(
+          Type.Object(
+            { livestreamId: Id, productId: Id, displayOrder: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })) },
+            { additionalProperties: false },
+          ),
+          async (ctx, data) => ({ products: await shopping().pin(ctx.session.userId, data.livestreamId, data.productId, data.displayOrder) }),
+        ),
+        'shopping:unpin': defineHandler(Type.Object({ livestreamId: Id, productId: Id }, { additionalProperties: false }), async (ctx, data) => ({
+          products: await shopping().unpin(ctx.session.userId, data.livestreamId, data.productId),
+        })),
+        'shopping:view': defineHandler(Stream, async (ctx, data) => {
+          await shopping().view(ctx.session.userId, data.livestreamId);
+          return { ok: true };
+        }),
+        'shopping:order': defineHandler(
+          Type.Object({ livestreamId: Id, orderId: Id, total: Type.Number({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
+          (ctx, data) => shopping().order(ctx.session.userId, data.livestreamId, data.orderId, data.total),
+        ),
+        'shopping:stats': defineHandler(Stream, (_ctx, data) => shopping().stats(data.livestreamId)),
+      },
+    };
   };
-};

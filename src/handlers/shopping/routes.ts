@@ -5,9 +5,9 @@
  * and the room as `shopping:stats`, exactly as with the socket events.
  */
 import { Type } from '@sinclair/typebox';
-import { AppError } from '../../kernel/errors.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
 import { DateTime, Id, assertOwner } from '../../kernel/schemas.js';
 import { StreamId } from '../livestream/schemas.js';
 import type { ShoppingService } from './service.js';
@@ -25,14 +25,23 @@ const ShoppingSession = Type.Object(
   { $id: 'ShoppingSession', additionalProperties: false },
 );
 const ShoppingSessionCreate = Type.Object({ livestreamId: StreamId }, { $id: 'ShoppingSessionCreate', additionalProperties: false });
-const PinnedProduct = Type.Object({ productId: Type.String(), displayOrder: Type.Integer({ minimum: 0 }), featuredAt: DateTime }, { $id: 'PinnedProduct', additionalProperties: false });
-const ShoppingPins = Type.Object({ sessionId: Type.String(), products: Type.Array(PinnedProduct, { description: 'every pinned product, by displayOrder' }) }, { $id: 'ShoppingPins', additionalProperties: false });
+const PinnedProduct = Type.Object(
+  { productId: Type.String(), displayOrder: Type.Integer({ minimum: 0 }), featuredAt: DateTime },
+  { $id: 'PinnedProduct', additionalProperties: false },
+);
+const ShoppingPins = Type.Object(
+  { sessionId: Type.String(), products: Type.Array(PinnedProduct, { description: 'every pinned product, by displayOrder' }) },
+  { $id: 'ShoppingPins', additionalProperties: false },
+);
 const PinProduct = Type.Object(
   { productId: Id, displayOrder: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, default: 0 })) },
   { $id: 'ShoppingPinProduct', additionalProperties: false },
 );
 const OrderInput = Type.Object(
-  { orderId: { ...Id, description: "the shop's order id: counted once per session" }, total: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'in the shop currency, two decimals' }) },
+  {
+    orderId: { ...Id, description: "the shop's order id: counted once per session" },
+    total: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'in the shop currency, two decimals' }),
+  },
   { $id: 'ShoppingOrderInput', additionalProperties: false },
 );
 const OrderReceipt = Type.Object(
@@ -67,10 +76,18 @@ export function shoppingRoutes(shopping: () => ShoppingService): RouteDef[] {
   return [
     defineRoute(
       {
-        method: 'post', path: '/api/live-shopping/session', operationId: 'createShoppingSession', tags, auth: 'user', body: ShoppingSessionCreate, response: ShoppingSession, status: 201,
-        summary: "Open the shopping session of your live stream (again: the same session); same as shopping:start",
+        method: 'post',
+        path: '/api/live-shopping/session',
+        operationId: 'createShoppingSession',
+        tags,
+        auth: 'user',
+        body: ShoppingSessionCreate,
+        response: ShoppingSession,
+        status: 201,
+        summary: 'Open the shopping session of your live stream (again: the same session); same as shopping:start',
         description: 'Stream not live: 404; not your stream: 403. The session id is the stream id.',
-        errors: ['not_found', 'unavailable'], links: sessionLinks,
+        errors: ['not_found', 'unavailable'],
+        links: sessionLinks,
       },
       async ({ principal, body }) => {
         const session = await shopping().start(principal.userId, body.livestreamId);
@@ -79,16 +96,34 @@ export function shoppingRoutes(shopping: () => ShoppingService): RouteDef[] {
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/live-shopping/:sessionId/pin-product', operationId: 'pinShoppingProduct', tags, auth: 'user', params: SessionParams, body: PinProduct, response: ShoppingPins,
+        method: 'post',
+        path: '/api/live-shopping/:sessionId/pin-product',
+        operationId: 'pinShoppingProduct',
+        tags,
+        auth: 'user',
+        params: SessionParams,
+        body: PinProduct,
+        response: ShoppingPins,
         summary: 'Pin a product (session owner only); the stream room gets shopping:pinned with the whole list',
         description: 'Same as shopping:pin. Pinning a pinned product again updates its displayOrder. No session: 404; not the owner: 403.',
         errors: ['not_found', 'unavailable'],
       },
-      async ({ principal, params, body }) => ({ sessionId: params.sessionId, products: await shopping().pin(principal.userId, params.sessionId, body.productId, body.displayOrder) }),
+      async ({ principal, params, body }) => ({
+        sessionId: params.sessionId,
+        products: await shopping().pin(principal.userId, params.sessionId, body.productId, body.displayOrder),
+      }),
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/live-shopping/:sessionId/orders', operationId: 'createShoppingOrder', tags, auth: 'user', params: SessionParams, body: OrderInput, response: OrderReceipt, status: 201,
+        method: 'post',
+        path: '/api/live-shopping/:sessionId/orders',
+        operationId: 'createShoppingOrder',
+        tags,
+        auth: 'user',
+        params: SessionParams,
+        body: OrderInput,
+        response: OrderReceipt,
+        status: 201,
         summary: 'Record a live order by the caller; the host gets shopping:order, the room shopping:stats',
         description: 'Same as shopping:order: an orderId counts once per session (a repeat answers counted: false). No session: 404.',
         errors: ['not_found', 'unavailable'],
@@ -100,7 +135,13 @@ export function shoppingRoutes(shopping: () => ShoppingService): RouteDef[] {
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/live-shopping/:sessionId/analytics', operationId: 'getShoppingAnalytics', tags, auth: 'user', params: SessionParams, response: Analytics,
+        method: 'get',
+        path: '/api/live-shopping/:sessionId/analytics',
+        operationId: 'getShoppingAnalytics',
+        tags,
+        auth: 'user',
+        params: SessionParams,
+        response: Analytics,
         summary: "The session's counters (session owner or admin)",
         description: 'Orders, revenue, distinct buyers and product-panel viewers, conversion. No session: 404; not the owner: 403.',
         errors: ['not_found', 'unavailable'],

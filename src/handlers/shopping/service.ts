@@ -7,13 +7,13 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
-import type { WriteQueue } from '../../store/write-queue.js';
-import { COLLECTIONS } from '../../store/collections.js';
-import { livestreamRoom, moneyKeys } from '../wallets/keys.js';
-import type { StreamDirectory } from '../wallets/stream-directory.js';
-import type { MoneyMetrics } from '../wallets/metrics.js';
-import { shoppingOrderScript, shoppingPinScript } from '../wallets/lua/shopping.js';
 import type { RoomSend } from '../../rooms/hub.js';
+import { COLLECTIONS } from '../../store/collections.js';
+import type { WriteQueue } from '../../store/write-queue.js';
+import { livestreamRoom, moneyKeys } from '../wallets/keys.js';
+import { shoppingOrderScript, shoppingPinScript } from '../wallets/lua/shopping.js';
+import type { MoneyMetrics } from '../wallets/metrics.js';
+import type { StreamDirectory } from '../wallets/stream-directory.js';
 
 export interface PinnedProduct {
   productId: string;
@@ -30,7 +30,6 @@ export interface ShoppingStats {
   /** uniqueBuyers / uniqueViewers, 0..1, four decimals. */
   conversionRate: number;
 }
-
 
 export class ShoppingService {
   constructor(
@@ -84,7 +83,12 @@ export class ShoppingService {
     products.sort((a, b) => a.displayOrder - b.displayOrder || a.productId.localeCompare(b.productId));
     this.publish(livestreamRoom(livestreamId), 'shopping:pinned', { livestreamId, version, products });
     await this.queue.enqueue([
-      { kind: 'upsert', collection: COLLECTIONS.shoppingSessions, id: livestreamId, set: { featuredProducts: products.map((p) => ({ ...p, featuredAt: new Date(p.featuredAt) })), updatedAt: new Date() } },
+      {
+        kind: 'upsert',
+        collection: COLLECTIONS.shoppingSessions,
+        id: livestreamId,
+        set: { featuredProducts: products.map((p) => ({ ...p, featuredAt: new Date(p.featuredAt) })), updatedAt: new Date() },
+      },
     ]);
     return products;
   }
@@ -102,7 +106,12 @@ export class ShoppingService {
     const cents = Math.round(total * 100);
     const reply = (await shoppingOrderScript.run(
       this.redis,
-      [moneyKeys.shopping(livestreamId), moneyKeys.shoppingOrders(livestreamId), moneyKeys.shoppingBuyers(livestreamId), moneyKeys.shoppingViewers(livestreamId)],
+      [
+        moneyKeys.shopping(livestreamId),
+        moneyKeys.shoppingOrders(livestreamId),
+        moneyKeys.shoppingBuyers(livestreamId),
+        moneyKeys.shoppingViewers(livestreamId),
+      ],
       [orderId, cents, buyerId],
     )) as [string, number, number, number, number, number];
     if (reply[0] === 'no_session') throw new AppError('not_found', 'no shopping session on this stream');
@@ -111,8 +120,17 @@ export class ShoppingService {
       this.metrics.shoppingOrders.inc();
       const host = (await this.redis.hget(moneyKeys.shopping(livestreamId), 'hostId')) ?? '';
       await this.queue.enqueue([
-        { kind: 'insert', collection: COLLECTIONS.shoppingOrders, doc: { _id: `${livestreamId}:${orderId}`, livestreamId, orderId, buyerId, total: cents / 100, placedAt: new Date() } },
-        { kind: 'upsert', collection: COLLECTIONS.shoppingSessions, id: livestreamId, set: { totalOrders: stats.totalOrders, totalRevenue: stats.totalRevenue, conversionRate: stats.conversionRate, updatedAt: new Date() } },
+        {
+          kind: 'insert',
+          collection: COLLECTIONS.shoppingOrders,
+          doc: { _id: `${livestreamId}:${orderId}`, livestreamId, orderId, buyerId, total: cents / 100, placedAt: new Date() },
+        },
+        {
+          kind: 'upsert',
+          collection: COLLECTIONS.shoppingSessions,
+          id: livestreamId,
+          set: { totalOrders: stats.totalOrders, totalRevenue: stats.totalRevenue, conversionRate: stats.conversionRate, updatedAt: new Date() },
+        },
       ]);
       if (host) this.publish(userRoom(host), 'shopping:order', { livestreamId, orderId, buyerId, total: cents / 100, stats });
       this.publish(livestreamRoom(livestreamId), 'shopping:stats', stats);

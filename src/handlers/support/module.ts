@@ -10,12 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection, Filter } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import type { Principal } from '../../kernel/session.js';
-import { AppError } from '../../kernel/errors.js';
-import { userRoom } from '../../kernel/rooms.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { DateTime, DocIdParams, Nullable, assertOwner, iso, isoOrNull, newId, notFound } from '../../kernel/schemas.js';
+import type { Principal } from '../../kernel/session.js';
 
 const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
@@ -52,7 +52,10 @@ export interface TicketDoc {
 export const TICKETS = 'support_tickets';
 export const TICKET_MESSAGES = 'support_messages';
 
-const Message = Type.Object({ from: Type.String(), message: Type.String(), timestamp: DateTime, isStaff: Type.Boolean() }, { $id: 'TicketMessage', additionalProperties: false });
+const Message = Type.Object(
+  { from: Type.String(), message: Type.String(), timestamp: DateTime, isStaff: Type.Boolean() },
+  { $id: 'TicketMessage', additionalProperties: false },
+);
 
 const Ticket = Type.Object(
   {
@@ -90,9 +93,21 @@ const ListQuery = Type.Object({ ...PageQuery, status: Type.Optional(lit(STATUSES
 type TicketView = Static<typeof Ticket>;
 
 const view = (d: TicketDoc, messages: TicketMessage[] = []): TicketView => ({
-  id: d._id, ticketNumber: d.ticketNumber, userId: d.userId, subject: d.subject, category: d.category, description: d.description, status: d.status,
-  priority: d.priority, assignedTo: d.assignedTo, messageCount: d.messageCount ?? messages.length, messages: messages.map((m) => ({ from: m.from, message: m.message, timestamp: iso(m.timestamp), isStaff: m.isStaff })),
-  resolvedAt: isoOrNull(d.resolvedAt), resolvedBy: d.resolvedBy, createdAt: iso(d.createdAt), updatedAt: iso(d.updatedAt),
+  id: d._id,
+  ticketNumber: d.ticketNumber,
+  userId: d.userId,
+  subject: d.subject,
+  category: d.category,
+  description: d.description,
+  status: d.status,
+  priority: d.priority,
+  assignedTo: d.assignedTo,
+  messageCount: d.messageCount ?? messages.length,
+  messages: messages.map((m) => ({ from: m.from, message: m.message, timestamp: iso(m.timestamp), isStaff: m.isStaff })),
+  resolvedAt: isoOrNull(d.resolvedAt),
+  resolvedBy: d.resolvedBy,
+  createdAt: iso(d.createdAt),
+  updatedAt: iso(d.updatedAt),
 });
 
 /** T-20251116-7KQ2MX: the day plus 6 random base32 characters (unique index backs it). */
@@ -111,8 +126,15 @@ export const supportModule: ModuleFactory = (core: Core) => {
   const tags = ['support'];
   const page = async (filter: Filter<TicketDoc>, query: Static<typeof ListQuery>) => {
     const w = pageWindow(query);
-    const [items, total] = await Promise.all([tickets().find(filter).sort({ updatedAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(), tickets().countDocuments(filter)]);
-    return pageOf(items.map((d) => view(d)), total, w);
+    const [items, total] = await Promise.all([
+      tickets().find(filter).sort({ updatedAt: -1, _id: 1 }).skip(w.skip).limit(w.limit).toArray(),
+      tickets().countDocuments(filter),
+    ]);
+    return pageOf(
+      items.map((d) => view(d)),
+      total,
+      w,
+    );
   };
   const owned = async (id: string, principal: Principal): Promise<TicketDoc> => {
     const doc = await tickets().findOne({ _id: id });
@@ -125,7 +147,16 @@ export const supportModule: ModuleFactory = (core: Core) => {
     name: 'support',
     routes: [
       defineRoute(
-        { method: 'post', path: '/api/support/tickets', operationId: 'createSupportTicket', summary: 'Open a support ticket', tags, auth: 'user', body: TicketInput, response: Ticket, status: 201,
+        {
+          method: 'post',
+          path: '/api/support/tickets',
+          operationId: 'createSupportTicket',
+          summary: 'Open a support ticket',
+          tags,
+          auth: 'user',
+          body: TicketInput,
+          response: Ticket,
+          status: 201,
           links: {
             GetTicket: { operationId: 'getSupportTicket', parameters: { id: '$response.body#/id' } },
             ReplyTicket: { operationId: 'replySupportTicket', parameters: { id: '$response.body#/id' } },
@@ -135,29 +166,78 @@ export const supportModule: ModuleFactory = (core: Core) => {
         async ({ body, principal }) => {
           const now = new Date();
           const doc: TicketDoc = {
-            _id: newId(), ticketNumber: ticketNumber(now), userId: principal.userId, subject: body.subject, category: body.category, description: body.description,
-            status: 'open', priority: body.priority ?? 'medium', assignedTo: null, messageCount: 0, resolvedAt: null, resolvedBy: null, createdAt: now, updatedAt: now,
+            _id: newId(),
+            ticketNumber: ticketNumber(now),
+            userId: principal.userId,
+            subject: body.subject,
+            category: body.category,
+            description: body.description,
+            status: 'open',
+            priority: body.priority ?? 'medium',
+            assignedTo: null,
+            messageCount: 0,
+            resolvedAt: null,
+            resolvedBy: null,
+            createdAt: now,
+            updatedAt: now,
           };
           await tickets().insertOne(doc);
           return view(doc);
         },
       ),
       defineRoute(
-        { method: 'get', path: '/api/support/tickets', operationId: 'listMySupportTickets', summary: "The caller's tickets, recently updated first", tags, auth: 'user', query: ListQuery, response: Paginated(Ticket, 'SupportTicketPage') },
+        {
+          method: 'get',
+          path: '/api/support/tickets',
+          operationId: 'listMySupportTickets',
+          summary: "The caller's tickets, recently updated first",
+          tags,
+          auth: 'user',
+          query: ListQuery,
+          response: Paginated(Ticket, 'SupportTicketPage'),
+        },
         async ({ principal, query }) => page({ userId: principal.userId, ...(query.status ? { status: query.status } : {}) }, query),
       ),
       defineRoute(
-        { method: 'get', path: '/api/support/queue', operationId: 'getSupportQueue', summary: 'All tickets not closed, for staff (admin)', tags, auth: 'admin', query: ListQuery, response: Paginated(Ticket, 'SupportTicketPage') },
+        {
+          method: 'get',
+          path: '/api/support/queue',
+          operationId: 'getSupportQueue',
+          summary: 'All tickets not closed, for staff (admin)',
+          tags,
+          auth: 'admin',
+          query: ListQuery,
+          response: Paginated(Ticket, 'SupportTicketPage'),
+        },
         async ({ query }) => page(query.status ? { status: query.status } : { status: { $ne: 'closed' } }, query),
       ),
       defineRoute(
-        { method: 'get', path: '/api/support/tickets/:id', operationId: 'getSupportTicket', summary: 'One ticket with its thread (owner or staff)', tags, auth: 'user', params: DocIdParams, response: Ticket, errors: ['not_found'] },
+        {
+          method: 'get',
+          path: '/api/support/tickets/:id',
+          operationId: 'getSupportTicket',
+          summary: 'One ticket with its thread (owner or staff)',
+          tags,
+          auth: 'user',
+          params: DocIdParams,
+          response: Ticket,
+          errors: ['not_found'],
+        },
         async ({ params, principal }) => full(await owned(params.id, principal)),
       ),
       defineRoute(
         {
-          method: 'post', path: '/api/support/tickets/:id/reply', operationId: 'replySupportTicket', summary: 'Add a message to the thread (owner or staff)', tags, auth: 'user',
-          params: DocIdParams, body: ReplyInput, response: Ticket, status: 201, errors: ['not_found', 'conflict'],
+          method: 'post',
+          path: '/api/support/tickets/:id/reply',
+          operationId: 'replySupportTicket',
+          summary: 'Add a message to the thread (owner or staff)',
+          tags,
+          auth: 'user',
+          params: DocIdParams,
+          body: ReplyInput,
+          response: Ticket,
+          status: 201,
+          errors: ['not_found', 'conflict'],
         },
         async ({ params, body, principal }) => {
           const ticket = await owned(params.id, principal);
@@ -168,18 +248,39 @@ export const supportModule: ModuleFactory = (core: Core) => {
             set.assignedTo = ticket.assignedTo ?? principal.userId;
             if (ticket.status === 'open') set.status = 'in_progress';
           }
-          const updated = await tickets().findOneAndUpdate({ _id: ticket._id, status: { $ne: 'closed' } }, { $set: set, $inc: { messageCount: 1 } }, { returnDocument: 'after' });
+          const updated = await tickets().findOneAndUpdate(
+            { _id: ticket._id, status: { $ne: 'closed' } },
+            { $set: set, $inc: { messageCount: 1 } },
+            { returnDocument: 'after' },
+          );
           if (!updated) throw new AppError('conflict', 'the ticket is closed');
           await messages().insertOne({ _id: newId(), ticketId: ticket._id, from: principal.userId, message: body.message, timestamp: now, isStaff });
           const notify = isStaff ? updated.userId : updated.assignedTo;
           if (notify && notify !== principal.userId) {
-            await core.hub.publish(userRoom(notify), 'support:reply', { ticketId: updated._id, ticketNumber: updated.ticketNumber, from: principal.userId, isStaff, message: body.message, timestamp: iso(now) });
+            await core.hub.publish(userRoom(notify), 'support:reply', {
+              ticketId: updated._id,
+              ticketNumber: updated.ticketNumber,
+              from: principal.userId,
+              isStaff,
+              message: body.message,
+              timestamp: iso(now),
+            });
           }
           return full(updated);
         },
       ),
       defineRoute(
-        { method: 'put', path: '/api/support/tickets/:id/close', operationId: 'closeSupportTicket', summary: 'Close a ticket (owner or staff)', tags, auth: 'user', params: DocIdParams, response: Ticket, errors: ['not_found', 'conflict'] },
+        {
+          method: 'put',
+          path: '/api/support/tickets/:id/close',
+          operationId: 'closeSupportTicket',
+          summary: 'Close a ticket (owner or staff)',
+          tags,
+          auth: 'user',
+          params: DocIdParams,
+          response: Ticket,
+          errors: ['not_found', 'conflict'],
+        },
         async ({ params, principal }) => {
           await owned(params.id, principal);
           const now = new Date();
@@ -191,7 +292,11 @@ export const supportModule: ModuleFactory = (core: Core) => {
           if (!updated) throw new AppError('conflict', 'the ticket is already closed');
           if (principal.userId !== updated.userId) {
             core.log.info({ audit: true, actor: principal.userId, action: 'ticket.close', ticketId: updated._id }, 'admin action');
-            await core.hub.publish(userRoom(updated.userId), 'support:closed', { ticketId: updated._id, ticketNumber: updated.ticketNumber, closedBy: principal.userId });
+            await core.hub.publish(userRoom(updated.userId), 'support:closed', {
+              ticketId: updated._id,
+              ticketNumber: updated.ticketNumber,
+              closedBy: principal.userId,
+            });
           }
           return full(updated);
         },

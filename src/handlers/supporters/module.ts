@@ -10,11 +10,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Long, type Collection, type Db } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
-import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
-import type { SupporterBadge } from '../gifts/model.js';
+import { AppError } from '../../kernel/errors.js';
 import { DateTime, Nullable, UserId, iso } from '../../kernel/schemas.js';
+import type { SupporterBadge } from '../gifts/model.js';
 
 export interface SupporterDoc {
   _id: string;
@@ -32,7 +32,14 @@ export const SUPPORTERS = 'supporters';
 export const BADGES = 'supporter_badges';
 
 /** Adds one settled, non-anonymous gift to the totals (atomic; safe from any node). */
-export async function recordSupport(db: Db, creatorId: string, supporterId: string, coins: number, gifts: number, at: Date = new Date()): Promise<SupporterDoc> {
+export async function recordSupport(
+  db: Db,
+  creatorId: string,
+  supporterId: string,
+  coins: number,
+  gifts: number,
+  at: Date = new Date(),
+): Promise<SupporterDoc> {
   const doc = await db.collection<SupporterDoc>(SUPPORTERS).findOneAndUpdate(
     { _id: `${creatorId}:${supporterId}` },
     // int64 increments: an int32 sum would wrap on servers that do not promote on overflow (FerretDB).
@@ -69,7 +76,12 @@ const Supporter = Type.Object(
 );
 
 const RecordInput = Type.Object(
-  { creatorId: UserId, supporterId: UserId, coins: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }), gifts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })) },
+  {
+    creatorId: UserId,
+    supporterId: UserId,
+    coins: Type.Integer({ minimum: 1, maximum: 1_000_000_000 }),
+    gifts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  },
   { $id: 'SupportRecordInput', additionalProperties: false },
 );
 const RecordResult = Type.Object(
@@ -79,7 +91,15 @@ const RecordResult = Type.Object(
 
 type BadgeView = Static<typeof Badge>;
 
-const badgeView = (b: BadgeDoc): BadgeView => ({ id: b._id, name: b.name, description: b.description, icon: b.icon, color: b.color, threshold: b.threshold, rarity: b.rarity });
+const badgeView = (b: BadgeDoc): BadgeView => ({
+  id: b._id,
+  name: b.name,
+  description: b.description,
+  icon: b.icon,
+  color: b.color,
+  threshold: b.threshold,
+  rarity: b.rarity,
+});
 
 export const supportersModule: ModuleFactory = (core: Core) => {
   const supporters = (): Collection<SupporterDoc> => core.documents.db().collection<SupporterDoc>(SUPPORTERS);
@@ -98,25 +118,54 @@ export const supportersModule: ModuleFactory = (core: Core) => {
     routes: [
       defineRoute(
         {
-          method: 'get', path: '/api/supporters/top', operationId: 'listTopSupporters', summary: 'The biggest supporters over all creators', tags, auth: 'user',
-          query: Type.Object(PageQuery), response: Paginated(Supporter, 'SupporterPage'),
+          method: 'get',
+          path: '/api/supporters/top',
+          operationId: 'listTopSupporters',
+          summary: 'The biggest supporters over all creators',
+          tags,
+          auth: 'user',
+          query: Type.Object(PageQuery),
+          response: Paginated(Supporter, 'SupporterPage'),
         },
         async ({ query }) => {
           const w = pageWindow(query);
           const grouped = [{ $group: { _id: '$supporterId', totalCoins: { $sum: '$totalCoins' }, giftCount: { $sum: '$giftCount' } } }];
           const [rows, counted, badges] = await Promise.all([
-            supporters().aggregate<{ _id: string; totalCoins: number; giftCount: number }>([...grouped, { $sort: { totalCoins: -1, _id: 1 } }, { $skip: w.skip }, { $limit: w.limit }]).toArray(),
-            supporters().aggregate<{ n: number }>([...grouped, { $count: 'n' }]).toArray(),
+            supporters()
+              .aggregate<{ _id: string; totalCoins: number; giftCount: number }>([
+                ...grouped,
+                { $sort: { totalCoins: -1, _id: 1 } },
+                { $skip: w.skip },
+                { $limit: w.limit },
+              ])
+              .toArray(),
+            supporters()
+              .aggregate<{ n: number }>([...grouped, { $count: 'n' }])
+              .toArray(),
             giftBadges(),
           ]);
-          const items = rows.map((r, i) => ({ userId: r._id, rank: w.skip + i + 1, totalCoins: r.totalCoins, giftCount: r.giftCount, lastGiftAt: null, badge: badgeFor(badges, r.totalCoins) }));
+          const items = rows.map((r, i) => ({
+            userId: r._id,
+            rank: w.skip + i + 1,
+            totalCoins: r.totalCoins,
+            giftCount: r.giftCount,
+            lastGiftAt: null,
+            badge: badgeFor(badges, r.totalCoins),
+          }));
           return pageOf(items, counted[0]?.n ?? 0, w);
         },
       ),
       defineRoute(
         {
-          method: 'get', path: '/api/supporters/:userId', operationId: 'listSupporters', summary: "A creator's supporters, biggest first", tags, auth: 'user',
-          params: Type.Object({ userId: UserId }), query: Type.Object(PageQuery), response: Paginated(Supporter, 'SupporterPage'),
+          method: 'get',
+          path: '/api/supporters/:userId',
+          operationId: 'listSupporters',
+          summary: "A creator's supporters, biggest first",
+          tags,
+          auth: 'user',
+          params: Type.Object({ userId: UserId }),
+          query: Type.Object(PageQuery),
+          response: Paginated(Supporter, 'SupporterPage'),
         },
         async ({ params, query }) => {
           const w = pageWindow(query);
@@ -126,14 +175,27 @@ export const supportersModule: ModuleFactory = (core: Core) => {
             supporters().countDocuments(filter),
             giftBadges(),
           ]);
-          const items = rows.map((r, i) => ({ userId: r.supporterId, rank: w.skip + i + 1, totalCoins: r.totalCoins, giftCount: r.giftCount, lastGiftAt: iso(r.lastGiftAt), badge: badgeFor(badges, r.totalCoins) }));
+          const items = rows.map((r, i) => ({
+            userId: r.supporterId,
+            rank: w.skip + i + 1,
+            totalCoins: r.totalCoins,
+            giftCount: r.giftCount,
+            lastGiftAt: iso(r.lastGiftAt),
+            badge: badgeFor(badges, r.totalCoins),
+          }));
           return pageOf(items, total, w);
         },
       ),
       defineRoute(
         {
-          method: 'post', path: '/api/supporters/record', operationId: 'recordSupport', summary: 'Add a settled gift to the supporter totals (backend)', tags, auth: 'service',
-          body: RecordInput, response: RecordResult,
+          method: 'post',
+          path: '/api/supporters/record',
+          operationId: 'recordSupport',
+          summary: 'Add a settled gift to the supporter totals (backend)',
+          tags,
+          auth: 'service',
+          body: RecordInput,
+          response: RecordResult,
         },
         async ({ body }) => {
           if (body.creatorId === body.supporterId) throw new AppError('validation_failed', 'body/supporterId: a creator does not support themselves');

@@ -23,11 +23,17 @@ export function moneyCreditor(services: MoneyServices | undefined): WalletCredit
       return { transactionId: ack.transactionId, balance: ack.balance };
     },
     async debitForPayout(request) {
-      const ack = await wallets.debitForPayout(request.userId, request.coins, request.description, `withdrawal:${request.payoutId}`, { id: request.payoutId, type: 'payout' });
+      const ack = await wallets.debitForPayout(request.userId, request.coins, request.description, `withdrawal:${request.payoutId}`, {
+        id: request.payoutId,
+        type: 'payout',
+      });
       return { transactionId: ack.transactionId, balance: ack.balance };
     },
     async reversePayout(request) {
-      const ack = await wallets.credit(request.userId, request.coins, request.description, `withdrawal_reversal:${request.payoutId}`, 'withdrawal_reversal', { id: request.payoutId, type: 'payout' });
+      const ack = await wallets.credit(request.userId, request.coins, request.description, `withdrawal_reversal:${request.payoutId}`, 'withdrawal_reversal', {
+        id: request.payoutId,
+        type: 'payout',
+      });
       return { transactionId: ack.transactionId, balance: ack.balance };
     },
   };

@@ -4,8 +4,8 @@
  * idempotency key, so queuing the same record twice writes it once.
  */
 import { createHash } from 'node:crypto';
-import type { WriteOp } from '../../store/write-queue.js';
 import { COLLECTIONS } from '../../store/collections.js';
+import type { WriteOp } from '../../store/write-queue.js';
 
 export type GiftContext = 'livestream' | 'video' | 'profile' | 'message';
 
@@ -178,7 +178,15 @@ export function creditAck(r: CreditRecord): CreditAck {
 }
 
 export function transferAck(r: TransferRecord): TransferAck {
-  return { transferId: r.transferId, senderId: r.senderId, recipientId: r.recipientId, amount: r.amount, note: r.note ?? null, balance: r.senderBalanceAfter, createdAt: new Date(r.ts).toISOString() };
+  return {
+    transferId: r.transferId,
+    senderId: r.senderId,
+    recipientId: r.recipientId,
+    amount: r.amount,
+    note: r.note ?? null,
+    balance: r.senderBalanceAfter,
+    createdAt: new Date(r.ts).toISOString(),
+  };
 }
 
 /** The wallet document's balance, written only if this version is newer than the stored one. */
@@ -215,7 +223,11 @@ export function giftWrites(r: GiftRecord): WriteOp[] {
     },
   });
   return [
-    { kind: 'insert', collection: COLLECTIONS.giftTransactions, doc: { _id: id, ...fields, status: 'completed', isPublic: !r.isAnonymous, createdAt: at, updatedAt: at } },
+    {
+      kind: 'insert',
+      collection: COLLECTIONS.giftTransactions,
+      doc: { _id: id, ...fields, status: 'completed', isPublic: !r.isAnonymous, createdAt: at, updatedAt: at },
+    },
     ledger('sent', r.senderId, 'gift_sent', -r.totalCost, r.senderBalanceBefore, r.senderBalanceAfter, `Sent ${label}`),
     ledger('received', r.recipientId, 'gift_received', r.creatorEarnings, r.recipientBalanceBefore, r.recipientBalanceAfter, `Received ${label}`),
     walletOp(r.senderId, r.senderVersion, r.senderBalanceAfter, undefined, at),

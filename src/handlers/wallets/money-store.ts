@@ -4,8 +4,8 @@
  * wallet's ledger page, gift popularity). Reads only: every write goes through the WriteQueue.
  */
 import type { Db } from 'mongodb';
-import type { Documents } from '../../store/documents.js';
 import { COLLECTIONS } from '../../store/collections.js';
+import type { Documents } from '../../store/documents.js';
 import type { CreditRecord, EntryType, GiftRecord, TransferRecord } from './ledger.js';
 
 export interface WalletSnapshot {
@@ -73,7 +73,10 @@ export class MongoMoneyStore implements MoneyStore {
     // FerretDB supports $group with $sum; the sum per type gives both balance and earnings.
     const groups = await this.db
       .collection<Row>(COLLECTIONS.transactions)
-      .aggregate<{ _id: string; sum: number }>([{ $match: { userId, currency: 'coins', status: 'completed' } }, { $group: { _id: '$type', sum: { $sum: '$amount' } } }])
+      .aggregate<{ _id: string; sum: number }>([
+        { $match: { userId, currency: 'coins', status: 'completed' } },
+        { $group: { _id: '$type', sum: { $sum: '$amount' } } },
+      ])
       .toArray();
     let balance = 0;
     let earnings = 0;
@@ -89,8 +92,14 @@ export class MongoMoneyStore implements MoneyStore {
   }
 
   async recentGifts(senderId: string, sinceMs: number): Promise<GiftRecord[]> {
-    const docs = await this.db.collection<Row>(COLLECTIONS.giftTransactions).find({ senderId, ts: { $gte: sinceMs } }).toArray();
-    return docs.map(({ _id, status: _s, isPublic: _p, createdAt: _c, updatedAt: _u, ...rest }) => ({ ...(rest as unknown as Omit<GiftRecord, 'giftTransactionId'>), giftTransactionId: _id }));
+    const docs = await this.db
+      .collection<Row>(COLLECTIONS.giftTransactions)
+      .find({ senderId, ts: { $gte: sinceMs } })
+      .toArray();
+    return docs.map(({ _id, status: _s, isPublic: _p, createdAt: _c, updatedAt: _u, ...rest }) => ({
+      ...(rest as unknown as Omit<GiftRecord, 'giftTransactionId'>),
+      giftTransactionId: _id,
+    }));
   }
 
   async recentCredits(userId: string, sinceMs: number): Promise<CreditRecord[]> {
@@ -115,13 +124,22 @@ export class MongoMoneyStore implements MoneyStore {
   }
 
   async recentTransfers(senderId: string, sinceMs: number): Promise<TransferRecord[]> {
-    const docs = await this.db.collection<Row>(COLLECTIONS.walletTransfers).find({ senderId, ts: { $gte: sinceMs } }).toArray();
-    return docs.map(({ _id, status: _s, createdAt: _c, updatedAt: _u, ...rest }) => ({ ...(rest as unknown as Omit<TransferRecord, 'transferId'>), transferId: _id }));
+    const docs = await this.db
+      .collection<Row>(COLLECTIONS.walletTransfers)
+      .find({ senderId, ts: { $gte: sinceMs } })
+      .toArray();
+    return docs.map(({ _id, status: _s, createdAt: _c, updatedAt: _u, ...rest }) => ({
+      ...(rest as unknown as Omit<TransferRecord, 'transferId'>),
+      transferId: _id,
+    }));
   }
 
   async ledgerPage(userId: string, skip: number, limit: number): Promise<{ rows: LedgerRow[]; total: number }> {
     const ledger = this.db.collection<Row>(COLLECTIONS.transactions);
-    const [docs, total] = await Promise.all([ledger.find({ userId }).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).toArray(), ledger.countDocuments({ userId })]);
+    const [docs, total] = await Promise.all([
+      ledger.find({ userId }).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).toArray(),
+      ledger.countDocuments({ userId }),
+    ]);
     const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
     const rows = docs.map((d) => ({
@@ -156,7 +174,6 @@ export class MongoMoneyStore implements MoneyStore {
     ]);
     return user !== null || wallet !== null;
   }
-
 }
 
 /** Without MongoDB (single-node development): wallets start empty, nothing to restore. */

@@ -29,7 +29,12 @@ export class Outbox {
   private timer: NodeJS.Timeout | undefined;
   private sweeping = false;
 
-  constructor(private readonly redis: Redis, private readonly queue: WriteQueue, private readonly log: Logger, private readonly opts: OutboxOptions) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly queue: WriteQueue,
+    private readonly log: Logger,
+    private readonly opts: OutboxOptions,
+  ) {}
 
   /** Entries whose key starts with `prefix` are rebuilt by `handler`. */
   register(prefix: string, handler: OutboxHandler): void {
@@ -49,7 +54,10 @@ export class Outbox {
       return true;
     } catch (err) {
       this.opts.onError?.('commit');
-      this.log.warn({ err: (err as Error).message, keys: keys.length > 3 ? `${keys.slice(0, 3).join(', ')} and ${keys.length - 3} more` : keys.join(', ') }, 'outbox commit failed; the sweeper will retry');
+      this.log.warn(
+        { err: (err as Error).message, keys: keys.length > 3 ? `${keys.slice(0, 3).join(', ')} and ${keys.length - 3} more` : keys.join(', ') },
+        'outbox commit failed; the sweeper will retry',
+      );
       return false;
     }
   }

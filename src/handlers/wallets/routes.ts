@@ -6,16 +6,16 @@
  * anyone else's); admins may read any user's, and get 404 for a user livegate does not know.
  */
 import { Type } from '@sinclair/typebox';
-import type { Principal } from '../../kernel/session.js';
-import { userRoom } from '../../kernel/rooms.js';
-import { AppError } from '../../kernel/errors.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
+import { AppError } from '../../kernel/errors.js';
+import { userRoom } from '../../kernel/rooms.js';
 import { DateTime, IdempotencyKey, Nullable, UserId, assertOwner } from '../../kernel/schemas.js';
-import { requireMoney, type MoneyServices } from './services.js';
-import { MAX_TRANSFER } from './service.js';
+import type { Principal } from '../../kernel/session.js';
 import type { RoomSend } from '../../rooms/hub.js';
+import { MAX_TRANSFER } from './service.js';
+import { requireMoney, type MoneyServices } from './services.js';
 
 const tags = ['wallets'];
 const Coins = Type.Integer({ minimum: 0 });
@@ -32,7 +32,10 @@ const Wallet = Type.Object(
   { $id: 'Wallet', additionalProperties: false },
 );
 
-const WalletBalance = Type.Object({ userId: Type.String(), balance: Coins, currency: Type.Literal('coins') }, { $id: 'WalletBalance', additionalProperties: false });
+const WalletBalance = Type.Object(
+  { userId: Type.String(), balance: Coins, currency: Type.Literal('coins') },
+  { $id: 'WalletBalance', additionalProperties: false },
+);
 
 const WalletTransaction = Type.Object(
   {
@@ -95,20 +98,39 @@ export function walletRoutes(services: MoneyServices | undefined, publish: RoomS
   return [
     defineRoute(
       {
-        method: 'get', path: '/api/wallets', operationId: 'getMyWallet', summary: "The caller's wallet: balance, earnings and what may be withdrawn", tags, auth: 'user',
+        method: 'get',
+        path: '/api/wallets',
+        operationId: 'getMyWallet',
+        summary: "The caller's wallet: balance, earnings and what may be withdrawn",
+        tags,
+        auth: 'user',
         description: 'Read from the hot wallet (the balance gift:send and every other money operation change), so it includes what was just acknowledged.',
         response: Wallet,
       },
       async ({ principal }) => {
         const state = await money().wallets.state(principal.userId);
-        return { userId: principal.userId, balance: int(state.balance), currency: 'coins' as const, totalEarnings: int(state.earnings), withdrawn: int(state.withdrawn), withdrawable: int(state.withdrawable) };
+        return {
+          userId: principal.userId,
+          balance: int(state.balance),
+          currency: 'coins' as const,
+          totalEarnings: int(state.earnings),
+          withdrawn: int(state.withdrawn),
+          withdrawable: int(state.withdrawable),
+        };
       },
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/wallets/:userId/balance', operationId: 'getWalletBalance', summary: "A wallet's balance (your own; admins: anyone's)", tags, auth: 'user',
+        method: 'get',
+        path: '/api/wallets/:userId/balance',
+        operationId: 'getWalletBalance',
+        summary: "A wallet's balance (your own; admins: anyone's)",
+        tags,
+        auth: 'user',
         description: "Same answer as the socket event `wallet:balance`. Someone else's wallet: 403 (admins: 404 for an unknown user).",
-        params: UserParams, response: WalletBalance, errors: ['not_found'],
+        params: UserParams,
+        response: WalletBalance,
+        errors: ['not_found'],
       },
       async ({ principal, params }) => {
         const m = await readable(principal, params.userId);
@@ -117,9 +139,18 @@ export function walletRoutes(services: MoneyServices | undefined, publish: RoomS
     ),
     defineRoute(
       {
-        method: 'get', path: '/api/wallets/:userId/transactions', operationId: 'listWalletTransactions', summary: "A wallet's ledger, newest first (your own; admins: anyone's)", tags, auth: 'user',
-        description: "The ledger rows in MongoDB (written through the write queue, so an operation acknowledged a moment ago may not be listed yet). Someone else's: 403 (admins: 404 for an unknown user).",
-        params: UserParams, query: Type.Object(PageQuery), response: Paginated(WalletTransaction, 'WalletTransactionPage'), errors: ['not_found'],
+        method: 'get',
+        path: '/api/wallets/:userId/transactions',
+        operationId: 'listWalletTransactions',
+        summary: "A wallet's ledger, newest first (your own; admins: anyone's)",
+        tags,
+        auth: 'user',
+        description:
+          "The ledger rows in MongoDB (written through the write queue, so an operation acknowledged a moment ago may not be listed yet). Someone else's: 403 (admins: 404 for an unknown user).",
+        params: UserParams,
+        query: Type.Object(PageQuery),
+        response: Paginated(WalletTransaction, 'WalletTransactionPage'),
+        errors: ['not_found'],
       },
       async ({ principal, params, query }) => {
         const m = await readable(principal, params.userId);
@@ -137,16 +168,31 @@ export function walletRoutes(services: MoneyServices | undefined, publish: RoomS
     ),
     defineRoute(
       {
-        method: 'post', path: '/api/wallets/transfer', operationId: 'transferCoins', summary: 'Send coins from your wallet to another user', tags, auth: 'user',
+        method: 'post',
+        path: '/api/wallets/transfer',
+        operationId: 'transferCoins',
+        summary: 'Send coins from your wallet to another user',
+        tags,
+        auth: 'user',
         description:
           "All or nothing in one Redis script: the balance never goes below zero (422 `insufficient_funds`, nothing moved). The recipient must be a known user (404) and not yourself (422). Transferred coins add to the recipient's balance, not to their earnings (they cannot be withdrawn). The recipient's devices get `wallet:transfer`. A retry with the same idempotencyKey returns the first result.",
-        body: TransferInput, response: WalletTransfer, status: 201, errors: ['not_found', 'insufficient_funds'],
+        body: TransferInput,
+        response: WalletTransfer,
+        status: 201,
+        errors: ['not_found', 'insufficient_funds'],
       },
       async ({ principal, body }) => {
         const m = money();
         const { ack, accepted, record } = await m.wallets.transfer(principal.userId, body.recipientId, body.amount, body.idempotencyKey, body.note ?? null);
         if (accepted) {
-          const event = { transferId: ack.transferId, senderId: ack.senderId, amount: ack.amount, note: ack.note, balance: record.recipientBalanceAfter, createdAt: ack.createdAt };
+          const event = {
+            transferId: ack.transferId,
+            senderId: ack.senderId,
+            amount: ack.amount,
+            note: ack.note,
+            balance: record.recipientBalanceAfter,
+            createdAt: ack.createdAt,
+          };
           publish(userRoom(record.recipientId), 'wallet:transfer', event);
         }
         return ack;

@@ -24,13 +24,13 @@ import {
   type TransferMeta,
   type TransferRecord,
 } from './ledger.js';
-import type { MoneyStore } from './money-store.js';
-import type { MoneyMetrics } from './metrics.js';
-import type { Outbox } from './outbox.js';
 import { walletCreditScript } from './lua/wallet-credit.js';
 import { walletDebitScript } from './lua/wallet-debit.js';
 import { walletLoadScript } from './lua/wallet-load.js';
 import { walletTransferScript } from './lua/wallet-transfer.js';
+import type { MoneyMetrics } from './metrics.js';
+import type { MoneyStore } from './money-store.js';
+import type { Outbox } from './outbox.js';
 
 export interface MoneyOptions {
   idempotencyTtlSec: number;
@@ -104,13 +104,24 @@ export class WalletService {
    * Adds `amount` coins once per (userId, idempotencyKey); a replay returns the first result.
    * A `withdrawal_reversal` also lowers the coins withdrawn (a failed payout's coins come back withdrawable).
    */
-  async credit(userId: string, amount: number, reason: string, idempotencyKey: string, type: Exclude<EntryType, 'withdrawal'> = 'bonus', reference?: EntryReference): Promise<CreditAck> {
+  async credit(
+    userId: string,
+    amount: number,
+    reason: string,
+    idempotencyKey: string,
+    type: Exclude<EntryType, 'withdrawal'> = 'bonus',
+    reference?: EntryReference,
+  ): Promise<CreditAck> {
     checkEntry(amount, idempotencyKey);
     const idem = moneyKeys.idem('credit', userId, idempotencyKey);
     const meta = entryMeta(userId, idempotencyKey, type, reason, reference);
     const mode = type === 'earning' || type === 'commission' ? '1' : type === 'withdrawal_reversal' ? 'r' : '0';
     const [status, payload] = await this.runWithWallets(() =>
-      walletCreditScript.run(this.redis, [idem, moneyKeys.wallet(userId), moneyKeys.outbox], [userId, amount, this.opts.idempotencyTtlSec, this.opts.outboxGraceMs, JSON.stringify(meta), mode]),
+      walletCreditScript.run(
+        this.redis,
+        [idem, moneyKeys.wallet(userId), moneyKeys.outbox],
+        [userId, amount, this.opts.idempotencyTtlSec, this.opts.outboxGraceMs, JSON.stringify(meta), mode],
+      ),
     );
     const record = JSON.parse(payload) as CreditRecord;
     if (status === 'ok') {
@@ -130,7 +141,11 @@ export class WalletService {
     const idem = moneyKeys.idem('credit', userId, idempotencyKey);
     const meta = entryMeta(userId, idempotencyKey, 'withdrawal', reason, reference);
     const [status, payload] = await this.runWithWallets(() =>
-      walletDebitScript.run(this.redis, [idem, moneyKeys.wallet(userId), moneyKeys.outbox], [userId, amount, this.opts.idempotencyTtlSec, this.opts.outboxGraceMs, JSON.stringify(meta)]),
+      walletDebitScript.run(
+        this.redis,
+        [idem, moneyKeys.wallet(userId), moneyKeys.outbox],
+        [userId, amount, this.opts.idempotencyTtlSec, this.opts.outboxGraceMs, JSON.stringify(meta)],
+      ),
     );
     if (status === 'insufficient_funds') {
       const { balance, withdrawable } = JSON.parse(payload) as { balance: number; withdrawable: number };
@@ -148,7 +163,13 @@ export class WalletService {
    * Moves `amount` coins from the sender to the recipient, once per (senderId, idempotencyKey):
    * a replay returns the first result and moves nothing. The recipient must be known (404).
    */
-  async transfer(senderId: string, recipientId: string, amount: number, idempotencyKey: string, note: string | null): Promise<{ ack: TransferAck; accepted: boolean; record: TransferRecord }> {
+  async transfer(
+    senderId: string,
+    recipientId: string,
+    amount: number,
+    idempotencyKey: string,
+    note: string | null,
+  ): Promise<{ ack: TransferAck; accepted: boolean; record: TransferRecord }> {
     checkEntry(amount, idempotencyKey);
     if (amount > MAX_TRANSFER) throw new AppError('validation_failed', `amount must be at most ${MAX_TRANSFER}`);
     if (recipientId === senderId) throw new AppError('validation_failed', 'you cannot transfer coins to yourself');
@@ -211,7 +232,11 @@ export class WalletService {
     try {
       snapshot = await this.store.loadWallet(userId);
       // Idempotency records first: a replay that arrives right after the install must find them.
-      const [gifts, credits, transfers] = await Promise.all([this.store.recentGifts(userId, since), this.store.recentCredits(userId, since), this.store.recentTransfers(userId, since)]);
+      const [gifts, credits, transfers] = await Promise.all([
+        this.store.recentGifts(userId, since),
+        this.store.recentCredits(userId, since),
+        this.store.recentTransfers(userId, since),
+      ]);
       const pipeline = this.redis.pipeline();
       const ttlOf = (ts: number): number => Math.max(1, Math.ceil((ts + this.opts.idempotencyTtlSec * 1000 - Date.now()) / 1000));
       for (const g of gifts) pipeline.set(moneyKeys.idem('gift', userId, g.idempotencyKey), JSON.stringify(g), 'EX', ttlOf(g.ts), 'NX');
@@ -222,7 +247,11 @@ export class WalletService {
       this.log.warn({ err: (err as Error).message, userId }, 'wallet load from MongoDB failed');
       throw new AppError('unavailable', 'wallet is temporarily unavailable; retry');
     }
-    const installed = (await walletLoadScript.run(this.redis, [moneyKeys.wallet(userId)], [snapshot.balance, snapshot.earnings, snapshot.version, snapshot.withdrawn])) as number;
+    const installed = (await walletLoadScript.run(
+      this.redis,
+      [moneyKeys.wallet(userId)],
+      [snapshot.balance, snapshot.earnings, snapshot.version, snapshot.withdrawn],
+    )) as number;
     if (installed === 1) {
       this.metrics.walletLoads.inc({ source: 'mongodb' });
       this.log.info({ userId, balance: snapshot.balance, version: snapshot.version }, 'wallet loaded');

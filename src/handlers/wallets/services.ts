@@ -11,15 +11,15 @@ import { CatalogService } from '../gifts/catalog.js';
 import { GiftCoalescer } from '../gifts/coalescer.js';
 import { GiftBatcher } from '../gifts/gift-batch.js';
 import { GiftService } from '../gifts/service.js';
+import { streamDirectoryFor } from '../livestream/directory.js';
 import { PkService } from '../pk/service.js';
 import { ShoppingService } from '../shopping/service.js';
+import { moneyKeys } from './keys.js';
 import { MoneyMetrics } from './metrics.js';
 import { EmptyMoneyStore, MongoMoneyStore, type MoneyStore } from './money-store.js';
-import { moneyKeys } from './keys.js';
 import { Outbox } from './outbox.js';
-import type { StreamDirectory } from './stream-directory.js';
-import { streamDirectoryFor } from '../livestream/directory.js';
 import { WalletService } from './service.js';
+import type { StreamDirectory } from './stream-directory.js';
 
 export interface MoneyServices {
   redis: Redis;
@@ -53,14 +53,27 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
     outboxPending: () => redis.zcard(moneyKeys.outbox),
     pkActive: () => redis.zcard(moneyKeys.pkEnds),
   });
-  const outbox = new Outbox(redis, queue, log, { sweepMs: cfg.outboxSweepMs, leaseMs: Math.max(cfg.outboxGraceMs, 2000), onError: (reason) => metrics.ledgerErrors.inc({ reason }) });
+  const outbox = new Outbox(redis, queue, log, {
+    sweepMs: cfg.outboxSweepMs,
+    leaseMs: Math.max(cfg.outboxGraceMs, 2000),
+    onError: (reason) => metrics.ledgerErrors.inc({ reason }),
+  });
   const publish = (room: string, event: string, data: unknown): void => core.hub.send(room, event, data);
   const catalog = new CatalogService(core.documents, redis, log, cfg.catalogRefreshMs);
   const wallets = new WalletService(redis, store, outbox, metrics, log, { idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs });
   const coalescer = new GiftCoalescer(publish, cfg.giftCoalesceMs, cfg.giftComboWindowMs, metrics);
-  const batcher = new GiftBatcher(redis, streams, wallets, outbox, metrics, log, { maxBatch: cfg.giftBatchMax, idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs });
+  const batcher = new GiftBatcher(redis, streams, wallets, outbox, metrics, log, {
+    maxBatch: cfg.giftBatchMax,
+    idempotencyTtlSec: cfg.idempotencyTtlSec,
+    outboxGraceMs: cfg.outboxGraceMs,
+  });
   const gifts = new GiftService(catalog, batcher, store, outbox, coalescer, metrics, log, redis);
-  const pk = new PkService(redis, outbox, publish, metrics, log, { pollMs: cfg.pkPollMs, scoreIntervalMs: cfg.pkScoreIntervalMs, inviteTtlSec: cfg.pkInviteTtlSec, outboxGraceMs: cfg.outboxGraceMs });
+  const pk = new PkService(redis, outbox, publish, metrics, log, {
+    pollMs: cfg.pkPollMs,
+    scoreIntervalMs: cfg.pkScoreIntervalMs,
+    inviteTtlSec: cfg.pkInviteTtlSec,
+    outboxGraceMs: cfg.outboxGraceMs,
+  });
   gifts.onPkScore((battleId) => pk.scoreChanged(battleId));
   // Backend webhooks (durable, signed; docs/BRIDGE.md), in order per sender / per battle.
   gifts.onAccepted((r) =>
@@ -83,7 +96,15 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
   pk.onEnded((b) =>
     core.webhooks.emit(
       'pk_battle.ended',
-      { battleId: b.battleId, winnerId: b.winnerId, result: b.result, host1Id: b.host1Id, host2Id: b.host2Id, host1Score: b.host1Score, host2Score: b.host2Score },
+      {
+        battleId: b.battleId,
+        winnerId: b.winnerId,
+        result: b.result,
+        host1Id: b.host1Id,
+        host2Id: b.host2Id,
+        host1Score: b.host1Score,
+        host2Score: b.host2Score,
+      },
       `pk_battle:${b.battleId}`,
     ),
   );

@@ -21,7 +21,12 @@ export class WebhookMetrics {
       labelNames: ['type', 'outcome'] as const,
       registers: [registry],
     });
-    this.retries = new Counter({ name: 'livegate_webhook_retries_total', help: 'Webhook deliveries scheduled for another attempt', labelNames: ['type'] as const, registers: [registry] });
+    this.retries = new Counter({
+      name: 'livegate_webhook_retries_total',
+      help: 'Webhook deliveries scheduled for another attempt',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    });
     this.deliveries = new Counter({
       name: 'livegate_webhook_deliveries_total',
       help: 'Webhooks finished by type and outcome (delivered, failed = moved to the dead-letter stream)',

@@ -1,5 +1,5 @@
-import type { QueuedWebhook, WebhookQueue } from './queue.js';
 import type { WebhookEvent } from '../../../kernel/webhooks.js';
+import type { QueuedWebhook, WebhookQueue } from './queue.js';
 
 /** Single-node engine: a bounded in-process queue. Nothing survives a restart. */
 export class MemoryWebhookQueue implements WebhookQueue {
@@ -9,7 +9,10 @@ export class MemoryWebhookQueue implements WebhookQueue {
   private nextId = 1;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly max: number, private readonly deadMax = 1000) {}
+  constructor(
+    private readonly max: number,
+    private readonly deadMax = 1000,
+  ) {}
 
   async append(event: WebhookEvent): Promise<boolean> {
     if (this.unacked.size >= this.max) return false;

@@ -5,8 +5,8 @@
  * XLEN is the number of undelivered webhooks (the bound and the depth metric).
  */
 import type { Redis } from 'ioredis';
-import type { QueuedWebhook, WebhookQueue } from './queue.js';
 import type { WebhookEvent } from '../../../kernel/webhooks.js';
+import type { QueuedWebhook, WebhookQueue } from './queue.js';
 
 /**
  * KEYS[1] the stream
@@ -29,7 +29,12 @@ export class RedisWebhookQueue implements WebhookQueue {
   private readonly reader: Redis;
   private groupReady = false;
 
-  constructor(private readonly redis: Redis, private readonly consumer: string, private readonly max: number, prefix = 'livegate:webhooks') {
+  constructor(
+    private readonly redis: Redis,
+    private readonly consumer: string,
+    private readonly max: number,
+    prefix = 'livegate:webhooks',
+  ) {
     this.stream = prefix;
     this.dead = `${prefix}:dead`;
     this.reader = redis.duplicate({ connectionName: `livegate:${consumer}:webhooks` });
@@ -46,7 +51,11 @@ export class RedisWebhookQueue implements WebhookQueue {
     const out: QueuedWebhook[] = [];
     let cursor = '0-0';
     do {
-      const reply = (await this.redis.call('XAUTOCLAIM', this.stream, GROUP, this.consumer, '0', cursor, 'COUNT', '500')) as [string, Array<StreamEntry | null>, ...unknown[]];
+      const reply = (await this.redis.call('XAUTOCLAIM', this.stream, GROUP, this.consumer, '0', cursor, 'COUNT', '500')) as [
+        string,
+        Array<StreamEntry | null>,
+        ...unknown[],
+      ];
       cursor = reply[0];
       for (const entry of reply[1]) if (entry) out.push(...this.parse(entry));
     } while (cursor !== '0-0');
@@ -55,9 +64,19 @@ export class RedisWebhookQueue implements WebhookQueue {
 
   async read(max: number, blockMs: number): Promise<QueuedWebhook[]> {
     await this.ensureGroup();
-    const reply = (await this.reader.call('XREADGROUP', 'GROUP', GROUP, this.consumer, 'COUNT', String(max), 'BLOCK', String(blockMs), 'STREAMS', this.stream, '>')) as
-      | Array<[string, StreamEntry[]]>
-      | null;
+    const reply = (await this.reader.call(
+      'XREADGROUP',
+      'GROUP',
+      GROUP,
+      this.consumer,
+      'COUNT',
+      String(max),
+      'BLOCK',
+      String(blockMs),
+      'STREAMS',
+      this.stream,
+      '>',
+    )) as Array<[string, StreamEntry[]]> | null;
     return (reply?.[0]?.[1] ?? []).flatMap((entry) => this.parse(entry));
   }
 

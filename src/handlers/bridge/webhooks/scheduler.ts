@@ -49,7 +49,10 @@ export class SourceScheduler {
   private roomWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly opts: SchedulerOptions, private readonly hooks: SchedulerHooks) {}
+  constructor(
+    private readonly opts: SchedulerOptions,
+    private readonly hooks: SchedulerHooks,
+  ) {}
 
   /** Entries held in memory (queued, in flight or waiting to retry). */
   get backlog(): number {
@@ -119,7 +122,10 @@ export class SourceScheduler {
       this.pump();
       return;
     }
-    const result = outcome.kind === 'delivered' ? ({ kind: 'delivered', attempts: attempt } as const) : ({ kind: 'dead', attempts: attempt, reason: outcome.reason } as const);
+    const result =
+      outcome.kind === 'delivered'
+        ? ({ kind: 'delivered', attempts: attempt } as const)
+        : ({ kind: 'dead', attempts: attempt, reason: outcome.reason } as const);
     // The source stays busy until the queue has recorded the outcome: the next event must not overtake it.
     await this.hooks.finished(entry, result).catch(() => undefined);
     if (this.stopped || this.sources.get(key) !== state) return;

@@ -8,14 +8,14 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebhookConfig } from '../../../config.js';
+import { WEBHOOK_TYPES, type WebhookEvent, type WebhookSink, type WebhookType } from '../../../kernel/webhooks.js';
 import { createLease, type Lease } from '../lease.js';
-import { MemoryWebhookQueue } from './queue-memory.js';
 import { WebhookMetrics } from './metrics.js';
-import type { QueuedWebhook, WebhookQueue } from './queue.js';
+import { MemoryWebhookQueue } from './queue-memory.js';
 import { RedisWebhookQueue } from './queue-redis.js';
+import type { QueuedWebhook, WebhookQueue } from './queue.js';
 import { SourceScheduler } from './scheduler.js';
 import { postWebhook } from './sender.js';
-import { WEBHOOK_TYPES, type WebhookEvent, type WebhookSink, type WebhookType } from '../../../kernel/webhooks.js';
 
 export interface WebhookService extends WebhookSink {
   start(): void;
@@ -63,7 +63,12 @@ class DeliveringWebhooks implements WebhookService {
   private scheduler: SourceScheduler | undefined;
   private loop: Promise<void> = Promise.resolve();
 
-  constructor(private readonly deps: WebhookDeps, private readonly receivers: Map<WebhookType, string>, private readonly secret: string, private readonly queue: WebhookQueue) {
+  constructor(
+    private readonly deps: WebhookDeps,
+    private readonly receivers: Map<WebhookType, string>,
+    private readonly secret: string,
+    private readonly queue: WebhookQueue,
+  ) {
     this.metrics = new WebhookMetrics(deps.registry, () => queue.depth());
     this.lease = createLease(deps.redis, LEASE_KEY, deps.nodeId, deps.log);
     this.log = deps.log.child({ component: 'webhooks' });
@@ -107,14 +112,21 @@ class DeliveringWebhooks implements WebhookService {
     const generation = ++this.generation;
     const { config } = this.deps;
     const scheduler = new SourceScheduler(
-      { concurrency: config.concurrency, retryBaseMs: config.retryBaseMs, retryMaxMs: config.retryMaxMs, maxAttempts: config.maxAttempts, maxBacklog: READ_BATCH * 10 },
+      {
+        concurrency: config.concurrency,
+        retryBaseMs: config.retryBaseMs,
+        retryMaxMs: config.retryMaxMs,
+        maxAttempts: config.maxAttempts,
+        maxBacklog: READ_BATCH * 10,
+      },
       {
         attempt: (entry, attempt) => this.attempt(entry, attempt),
         finished: async (entry, result) => {
           if (result.kind === 'delivered') await this.queue.ack(entry);
           else await this.queue.deadLetter(entry, result.reason);
           this.metrics.deliveries.inc({ type: entry.event.type, outcome: result.kind === 'delivered' ? 'delivered' : 'failed' });
-          if (result.kind === 'dead') this.log.warn({ id: entry.event.id, type: entry.event.type, attempts: result.attempts, reason: result.reason }, 'webhook moved to dead letters');
+          if (result.kind === 'dead')
+            this.log.warn({ id: entry.event.id, type: entry.event.type, attempts: result.attempts, reason: result.reason }, 'webhook moved to dead letters');
           else this.log.debug({ id: entry.event.id, type: entry.event.type, attempts: result.attempts }, 'webhook delivered');
         },
         retrying: (entry, attempt, delayMs, reason) => {

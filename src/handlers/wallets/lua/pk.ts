@@ -1,7 +1,9 @@
 import { LuaScript } from '../../../rooms/lua.js';
 
 /** pk-invite: a pending battle between two hosts, neither of whom may be in another one. */
-export const pkInviteScript = new LuaScript('pk-invite', `
+export const pkInviteScript = new LuaScript(
+  'pk-invite',
+  `
 --[[ pk-invite
 KEYS[1] active1  pk:active:{<host1>}   string battleId (PX)
 KEYS[2] active2  pk:active:{<host2>}   string battleId (PX)
@@ -20,10 +22,14 @@ redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[5]))
 redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[5]))
 redis.call('SET', KEYS[2], ARGV[1], 'PX', tonumber(ARGV[5]))
 return {'ok', string.format('%d', now)}
-`, 3);
+`,
+  3,
+);
 
 /** pk-accept: the invited host accepts; the battle starts now and is due to end at now + duration. */
-export const pkAcceptScript = new LuaScript('pk-accept', `
+export const pkAcceptScript = new LuaScript(
+  'pk-accept',
+  `
 --[[ pk-accept
 KEYS[1] battle   pk:battle:{<id>}     hash
 KEYS[2] active1  pk:active:{<host1>}
@@ -46,10 +52,14 @@ redis.call('PEXPIRE', KEYS[2], endsAt - now + tonumber(ARGV[4]))
 redis.call('PEXPIRE', KEYS[3], endsAt - now + tonumber(ARGV[4]))
 redis.call('ZADD', KEYS[4], endsAt, ARGV[1])
 return {'ok'}
-`, 4);
+`,
+  4,
+);
 
 /** pk-decline: either host drops a pending invitation. */
-export const pkDeclineScript = new LuaScript('pk-decline', `
+export const pkDeclineScript = new LuaScript(
+  'pk-decline',
+  `
 --[[ pk-decline
 KEYS[1] battle   pk:battle:{<id>}
 KEYS[2] active1  pk:active:{<host1>}
@@ -68,10 +78,14 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
 if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
 return {'ok'}
-`, 3);
+`,
+  3,
+);
 
 /** pk-end: ends a due battle exactly once (the ZREM is the claim) and decides the winner. */
-export const pkEndScript = new LuaScript('pk-end', `
+export const pkEndScript = new LuaScript(
+  'pk-end',
+  `
 --[[ pk-end
 KEYS[1] ends     pk:ends               zset battleId -> endsAt ms
 KEYS[2] battle   pk:battle:{<id>}      hash
@@ -100,4 +114,6 @@ if redis.call('GET', KEYS[4]) == ARGV[1] then redis.call('DEL', KEYS[4]) end
 if winner ~= '' then redis.call('ZINCRBY', KEYS[5], 1, winner) end
 redis.call('ZADD', KEYS[6], now + tonumber(ARGV[2]), KEYS[2])
 return 1
-`, 6);
+`,
+  6,
+);

@@ -1,7 +1,9 @@
 import { LuaScript } from '../../../rooms/lua.js';
 
 /** shopping-pin: pins or unpins a product and returns the pinned list with its version. */
-export const shoppingPinScript = new LuaScript('shopping-pin', `
+export const shoppingPinScript = new LuaScript(
+  'shopping-pin',
+  `
 --[[ shopping-pin
 KEYS[1] session  shop:{<livestreamId>}   hash {hostId, startedAt, pinVersion, pinned:<productId> -> JSON, orders, revenueCents}
 ARGV[1] hostId  ARGV[2] 'pin' | 'unpin'  ARGV[3] productId  ARGV[4] entry JSON (pin only)
@@ -25,10 +27,14 @@ for i = 1, #all, 2 do
   end
 end
 return out
-`, 1);
+`,
+  1,
+);
 
 /** shopping-order: counts an order once (by orderId) and returns the session counters. */
-export const shoppingOrderScript = new LuaScript('shopping-order', `
+export const shoppingOrderScript = new LuaScript(
+  'shopping-order',
+  `
 --[[ shopping-order
 KEYS[1] session  shop:{<livestreamId>}          hash (see shopping-pin)
 KEYS[2] orders   shop:{<livestreamId>}:orders   set of counted orderIds
@@ -49,4 +55,6 @@ if redis.call('SADD', KEYS[2], ARGV[1]) == 1 then
 end
 local c = redis.call('HMGET', KEYS[1], 'orders', 'revenueCents', 'statsVersion')
 return {status, tonumber(c[1] or '0'), tonumber(c[2] or '0'), redis.call('PFCOUNT', KEYS[3]), redis.call('PFCOUNT', KEYS[4]), tonumber(c[3] or '0')}
-`, 4);
+`,
+  4,
+);

@@ -2,7 +2,9 @@ import { LuaScript } from '../../../rooms/lua.js';
 import { NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-credit: adds coins to a wallet once per idempotency key (funding, refunds, admin). */
-export const walletCreditScript = new LuaScript('wallet-credit', `
+export const walletCreditScript = new LuaScript(
+  'wallet-credit',
+  `
 --[[ wallet-credit
 KEYS[1] idem    money:idem:credit:<userId>:<key>   string, JSON record (TTL ARGV[3] s)
 KEYS[2] wallet  wallet:{<userId>}                  hash {b, e, w, v}
@@ -35,4 +37,6 @@ local encoded = cjson.encode(record)
 redis.call('SET', KEYS[1], encoded, 'EX', tonumber(ARGV[3]))
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), KEYS[1])
 return {'ok', encoded}
-`, 3);
+`,
+  3,
+);

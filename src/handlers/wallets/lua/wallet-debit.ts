@@ -2,7 +2,9 @@ import { LuaScript } from '../../../rooms/lua.js';
 import { NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-debit: takes earned coins out of a wallet for a payout, once per idempotency key. */
-export const walletDebitScript = new LuaScript('wallet-debit', `
+export const walletDebitScript = new LuaScript(
+  'wallet-debit',
+  `
 --[[ wallet-debit
 KEYS[1] idem    money:idem:credit:<userId>:<key>   string, JSON record (TTL ARGV[3] s); shared with wallet-credit
 KEYS[2] wallet  wallet:{<userId>}                  hash {b, e, w, v}
@@ -42,4 +44,6 @@ local encoded = cjson.encode(record)
 redis.call('SET', KEYS[1], encoded, 'EX', tonumber(ARGV[3]))
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), KEYS[1])
 return {'ok', encoded}
-`, 3);
+`,
+  3,
+);

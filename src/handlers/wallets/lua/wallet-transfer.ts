@@ -2,7 +2,9 @@ import { LuaScript } from '../../../rooms/lua.js';
 import { NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-transfer: moves coins from one wallet to another, all or nothing, once per idempotency key. */
-export const walletTransferScript = new LuaScript('wallet-transfer', `
+export const walletTransferScript = new LuaScript(
+  'wallet-transfer',
+  `
 --[[ wallet-transfer
 KEYS[1] idem       money:idem:transfer:<senderId>:<key>   string, JSON record (TTL ARGV[4] s)
 KEYS[2] sender     wallet:{<senderId>}                    hash {b, e, w, v}
@@ -41,4 +43,6 @@ local encoded = cjson.encode(record)
 redis.call('SET', KEYS[1], encoded, 'EX', tonumber(ARGV[4]))
 redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), KEYS[1])
 return {'ok', encoded}
-`, 4);
+`,
+  4,
+);

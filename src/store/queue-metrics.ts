@@ -69,7 +69,7 @@ export class QueueMetrics {
     });
     this.failures = new Counter({
       name: 'livegate_write_failures_total',
-      help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry)',
+      help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry, lost: entries gone from a Redis that lost its data)',
       labelNames: ['reason'] as const,
       registers: [registry],
     });

@@ -116,6 +116,21 @@ export class Writer {
         // Every write below is bounded by writeTimeoutMs and the locks last that + 1 s; they are
         // extended after every chunk, so a batch of many slow writes keeps them to the end.
         locks = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
+        // Only entries still queued on this Redis are applied: after Redis lost its data (restart
+        // without persistence) the entries read from it are gone, and so are the balances that
+        // spent them; writing them now would let a reloaded wallet spend the same coins again.
+        // Past this point a lost Redis is noticed at the next `extend` (its locks are gone too).
+        const held = new Set(await this.engine.keepClaimed(ids));
+        if (held.size < ids.length) {
+          await locks.release();
+          const lost = batch.entries.filter((e) => !held.has(e.id));
+          this.metrics.failures.inc({ reason: 'lost' }, lost.length);
+          this.log.error(
+            { entries: lost.length, ops: lost.reduce((n, e) => n + e.ops.length, 0) },
+            'write queue: entries no longer queued (Redis lost its data, or another writer took them over); not applied',
+          );
+          return this.process({ entries: batch.entries.filter((e) => held.has(e.id)), bad: [] });
+        }
         // One collection, and one chunk of at most maxBulkOps ops, after the other: fewer concurrent
         // write transactions on the server, and queue order kept for ops on one document.
         rejected = [];

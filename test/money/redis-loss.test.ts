@@ -120,8 +120,14 @@ async function wallets(env: MoneyEnv, users: string[]): Promise<WalletView[]> {
 async function checkBooks(env: MoneyEnv, out: Outcome): Promise<{ lost: Send[]; acked: Send[] }> {
   const views = await wallets(env, [...out.senders, ...out.creators]);
   const wrong = views.filter((v) => v.hot !== v.ledger || v.doc !== v.ledger);
-  const gifts = await env.db.collection(COLLECTIONS.giftTransactions).find({ senderId: { $in: out.senders } }).toArray();
-  const rows = await env.db.collection(COLLECTIONS.transactions).find({ userId: { $in: [...out.senders, ...out.creators] } }).toArray();
+  const gifts = await env.db
+    .collection(COLLECTIONS.giftTransactions)
+    .find({ senderId: { $in: out.senders } })
+    .toArray();
+  const rows = await env.db
+    .collection(COLLECTIONS.transactions)
+    .find({ userId: { $in: [...out.senders, ...out.creators] } })
+    .toArray();
   const rowIds = new Set(rows.map((r) => String(r._id)));
   const giftIds = new Set(gifts.map((g) => String(g._id)));
   const spentPerSender = new Map<string, number>();
@@ -200,5 +206,39 @@ describe('Redis killed mid-burst and restarted from its AOF (MONEY_DURABILITY=ao
     const { lost, acked } = await checkBooks(env, out);
     expect(acked.length).toBeGreaterThan(KILL_AFTER_ACKS);
     expect(lost).toEqual([]);
+  });
+});
+
+describe('MONEY_DURABILITY=aof on a Redis without that guarantee', () => {
+  let env: MoneyEnv;
+  beforeAll(async () => {
+    env = await startMoneyEnv(inject('mongoUrl'), 1, { MONEY_DURABILITY: 'aof' });
+  });
+  afterAll(async () => {
+    await env.close();
+  });
+
+  it('refuses money with a typed reason and a log line, and serves it once Redis comes back with AOF', async () => {
+    const gw = env.gateways[0]!;
+    const line = await gw.waitForLog((l) => l.msg.startsWith('money: refusing to serve money'));
+    expect(line.msg).toContain('appendonly yes, appendfsync always');
+    const fan = uid('fan');
+    const credit = await env.admin.request('wallet:credit', { userId: fan, amount: 50, reason: 'test funding', idempotencyKey: uid('fund') });
+    expect(credit.error?.code).toBe('unavailable');
+    expect(credit.error?.message).toContain('appendfsync always');
+    const client = await connect(gw, fan);
+    const creator = uid('creator');
+    await createUser(env.db, creator);
+    const gift = await client.request('gift:send', { giftId: 'rose', quantity: 1, recipientId: creator, context: 'profile', idempotencyKey: uid('k') });
+    expect(gift.error?.code).toBe('unavailable');
+    expect((await client.request('wallet:balance', {})).error?.code).toBe('unavailable');
+    await client.close();
+
+    // The same server restarted with an fsynced append-only file: checked again on reconnect.
+    const port = env.redis.port;
+    await env.redis.stop();
+    env.redis = await startRedis({ port, dir: env.redis.dir, aof: true });
+    await gw.waitForLog((l) => l.msg.startsWith('money: Redis durability verified'));
+    expect(await fund(env.admin, fan, 50)).toBe(50);
   });
 });

@@ -7,11 +7,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { NativeClient } from '../support/clients.js';
+import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { http } from '../support/http.js';
 import { ROOT } from '../support/services.js';
 
 type Json = Record<string, unknown>;
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 interface Doc {
   paths: Record<
     string,
@@ -181,6 +183,28 @@ describe('the wire convention', () => {
     for (const field of ['streamId', 'ts', 'serverTime', 'startedAt', 'endsAt', 'duration', 'ttlSec', 'waitMs', 'timestamp'])
       expect(named(field), field).toBe(true);
     expect(problems.filter((p) => p.startsWith('x:good'))).toEqual([]);
+  });
+
+  it('accepts streamId as an input alias of livestreamId, on sockets and HTTP, and answers livestreamId', async () => {
+    const tag = `${process.pid}-${Date.now().toString(36)}`;
+    const token = await makeToken({ sub: `alias-host-${tag}` });
+    const socket = await NativeClient.connect(gw.ws, { token });
+    const started = await socket.request('livestream:start', { title: 'alias', streamId: `alias-${tag}` });
+    expect(started.error).toBeUndefined();
+    expect(started.data).toMatchObject({ livestreamId: `alias-${tag}`, startedAt: expect.stringMatching(ISO) });
+    expect(started.data).not.toHaveProperty('streamId');
+    const both = await socket.request('livestream:chat', { streamId: `alias-${tag}`, livestreamId: 'other', text: 'hi' });
+    expect(both.error?.code).toBe('validation_failed');
+    expect(both.error?.message).toContain('/streamId and /livestreamId');
+    const same = await socket.request('livestream:chat', { streamId: `alias-${tag}`, livestreamId: `alias-${tag}`, text: 'hi' });
+    expect(same.data).toMatchObject({ livestreamId: `alias-${tag}` });
+    expect((await socket.request('livestream:end', { livestreamId: `alias-${tag}` })).error).toBeUndefined();
+    await socket.close();
+
+    const created = await http<Json>(gw, 'POST', '/api/livestreams', { token, body: { title: 'alias', streamId: `alias-http-${tag}` } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ livestreamId: `alias-http-${tag}`, createdAt: expect.stringMatching(ISO), startedAt: null });
+    expect(created.body).not.toHaveProperty('streamId');
   });
 
   it('is what the protocol pages say: no old spelling left in them', () => {

@@ -136,7 +136,7 @@ export class Writer {
         } else if (done === 0) {
           await locks.release();
           const lost = batch.entries.filter((e) => !held.has(e.id));
-          this.metrics.failures.inc({ reason: 'lost' }, lost.length);
+          this.metrics.failures.inc({ reason: 'not_held' }, lost.length);
           this.log.error(
             { entries: lost.length, ops: lost.reduce((n, e) => n + e.ops.length, 0) },
             'write queue: entries no longer queued (Redis lost its data, or another writer took them over); not applied',
@@ -153,7 +153,7 @@ export class Writer {
           const left = finishBy === undefined ? this.opts.writeTimeoutMs : finishBy - Date.now();
           if (left <= 0) {
             await locks.release().catch(() => undefined);
-            this.metrics.failures.inc({ reason: 'lost' }, ids.length);
+            this.metrics.failures.inc({ reason: 'half_written' }, ids.length);
             this.log.error(
               { entries: ids.length, chunks: chunks.length, done },
               'write queue: batch left half written (Redis lost its data while it was written, and the rest could not land before wallets may reload)',

@@ -3,8 +3,8 @@
  * - `aof`: Redis must fsync every write to its append-only file before it answers
  *   (`appendonly yes`, `appendfsync always`) and never evict keys (`maxmemory 0` or
  *   `maxmemory-policy noeviction`). Checked with CONFIG GET at start and on every reconnect (a
- *   restarted server may run other settings); until it passes, every money operation is refused
- *   with `unavailable` and the reason.
+ *   restarted server may run other settings); from a lost connection until the check passes,
+ *   every money operation is refused with `unavailable` and the reason.
  * - `none`: served on any Redis (told explicitly: development, tests). A Redis that loses its data
  *   takes the acked operations whose writes had not reached MongoDB with it; `reloadFence` keeps
  *   that loss from ever turning into a double spend.
@@ -58,11 +58,13 @@ export class MoneyDurabilityGuard {
       );
       return;
     }
+    this.redis.on('close', this.disconnected);
     this.redis.on('ready', this.recheck);
     await this.check();
   }
 
   stop(): void {
+    this.redis.off('close', this.disconnected);
     this.redis.off('ready', this.recheck);
   }
 
@@ -91,6 +93,11 @@ export class MoneyDurabilityGuard {
   }
 
   private readonly recheck = (): void => void this.check();
+
+  /** The server the node reconnects to may be another one (or run other settings): refuse until it is checked. */
+  private readonly disconnected = (): void => {
+    this.refusal ??= 'the connection to Redis was lost; money resumes once the reconnected server passes the durability check';
+  };
 
   /** One CONFIG GET round; concurrent calls share it. */
   private check(): Promise<void> {

@@ -55,6 +55,40 @@ describe.each(ENGINES)('queue engine contract: %s', (_name, make) => {
 });
 
 describe('Redis Stream engine', () => {
+  it('appends a guarded entry only while every guard member is in its set, removing them with it', async () => {
+    const stream = `lg-test:${uid('guard')}`;
+    const set = `${stream}:outbox`;
+    const q = redisEngine(stream, 'w1');
+    const probe = new Redis(inject('redisUrl'));
+    redisConns.push(probe);
+    await probe.zadd(set, 1, 'a', 2, 'b');
+    expect(await q.appendGuarded([op(1)], { set, members: ['a', 'missing'] })).toBe(false);
+    expect(await probe.zcard(set)).toBe(2); // nothing removed
+    expect(await q.appendGuarded([op(2)], { set, members: ['a', 'b'] })).toBe(true);
+    expect(await probe.zcard(set)).toBe(0);
+    // Queued once: the same members no longer vouch for a second append.
+    expect(await q.appendGuarded([op(2)], { set, members: ['a', 'b'] })).toBe(false);
+    const batch = await q.next(10, 0);
+    expect(batch.entries.map((e) => e.ops)).toEqual([[op(2)]]);
+    await q.close();
+  });
+
+  it('tells a writer which entries it still holds: none once Redis lost the stream', async () => {
+    const stream = `lg-test:${uid('held')}`;
+    const q = redisEngine(stream, 'w1');
+    const probe = new Redis(inject('redisUrl'));
+    redisConns.push(probe);
+    await q.append([op(1)]);
+    await q.append([op(2)]);
+    const ids = (await q.next(10, 0)).entries.map((e) => e.id);
+    expect(await q.keepClaimed(ids)).toEqual(ids);
+    await q.ack([ids[0]!]);
+    expect(await q.keepClaimed(ids)).toEqual([ids[1]]);
+    await probe.del(stream); // what a restart without persistence leaves: no stream, no group
+    expect(await q.keepClaimed(ids)).toEqual([]);
+    await q.close();
+  });
+
   it('gives a restarted writer its own pending entries, and idle ones of a crashed writer to another', async () => {
     const stream = `lg-test:${uid('claim')}`;
     const crashed = redisEngine(stream, 'crashed', 200);

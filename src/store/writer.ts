@@ -153,10 +153,10 @@ export class Writer {
           const left = finishBy === undefined ? this.opts.writeTimeoutMs : finishBy - Date.now();
           if (left <= 0) {
             await locks.release().catch(() => undefined);
-            this.metrics.failures.inc({ reason: 'half_written' }, ids.length);
+            this.metrics.failures.inc({ reason: 'abandoned' }, ids.length);
             this.log.error(
               { entries: ids.length, chunks: chunks.length, done },
-              'write queue: batch left half written (Redis lost its data while it was written, and the rest could not land before wallets may reload)',
+              'write queue: batch abandoned part-written: this writer no longer holds its entries (another writer took them over, or Redis lost its data: then it stays half written) and the rest could not land before wallets may reload',
             );
             return true;
           }

@@ -54,8 +54,9 @@ async function main(): Promise<void> {
   // node serves, it shuts down cleanly and exits with code 1.
   const onFatal = (err: Error): void => {
     fatalError = err;
-    if (node) stop(node, 'fatal');
-    else fatal(err.message);
+    if (!node) fatal(err.message);
+    process.stderr.write(`livegate: ${err.message}\n`);
+    stop(node, 'fatal');
   };
   const running = await startNode(config, uws, log, onFatal);
   node = running;

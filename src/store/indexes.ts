@@ -100,7 +100,8 @@ export async function ensureIndexes(db: Db, specs: IndexSpec[], log: Logger): Pr
       await db.collection(spec.collection).createIndex(spec.key, spec.options ?? {});
     } catch (err) {
       const { codeName = '', code } = err as { codeName?: string; code?: number };
-      const name = code === 11000 ? 'DuplicateKey' : codeName;
+      // MongoDB: 11000 DuplicateKey; FerretDB: InternalError "UNIQUE constraint failed".
+      const name = code === 11000 || /UNIQUE constraint failed|duplicate key/i.test((err as Error).message) ? 'DuplicateKey' : codeName;
       if (spec.required && (NOT_SUPPORTED.has(name) || VIOLATED.has(name))) throw new RequiredIndexError(spec, name, (err as Error).message);
       if (!NOT_SUPPORTED.has(name)) throw err;
       log.warn({ collection: spec.collection, key: spec.key, codeName, err: (err as Error).message }, 'index not supported by this server; skipped');

@@ -38,20 +38,20 @@ export const shoppingQuoteScript = new LuaScript(
   `
 --[[ shopping-quote
 KEYS[1] session  shop:{<livestreamId>}                 hash (see shopping-pin)
-KEYS[2] rate     shop:{<livestreamId>}:rate:<buyerId>  string counter, PX = window
-ARGV[1] productId  ARGV[2] orders allowed per window  ARGV[3] window ms
+KEYS[2] rate     shop:{<livestreamId>}:rate:<buyerId>  set of orderIds placed in this window, PX = window
+ARGV[1] productId  ARGV[2] orders allowed per window  ARGV[3] window ms  ARGV[4] orderId
+A retry of an order already in the window (same orderId) does not count again.
 Returns {'ok', hostId, entry JSON} | {'no_session'} | {'not_pinned'} | {'rate_limited', ms until the window ends}
 ]]
 local host = redis.call('HGET', KEYS[1], 'hostId')
 if not host then return {'no_session'} end
 local entry = redis.call('HGET', KEYS[1], 'pinned:' .. ARGV[1])
 if not entry then return {'not_pinned'} end
-local n = redis.call('INCR', KEYS[2])
-if n == 1 then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3])) end
-if n > tonumber(ARGV[2]) then
-  local ttl = redis.call('PTTL', KEYS[2])
-  if ttl < 0 then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3])); ttl = tonumber(ARGV[3]) end
-  return {'rate_limited', tostring(ttl)}
+local added = redis.call('SADD', KEYS[2], ARGV[4])
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[3])) end
+if redis.call('SCARD', KEYS[2]) > tonumber(ARGV[2]) then
+  if added == 1 then redis.call('SREM', KEYS[2], ARGV[4]) end
+  return {'rate_limited', tostring(math.max(1, redis.call('PTTL', KEYS[2])))}
 end
 return {'ok', host, entry}
 `,

@@ -168,7 +168,7 @@ export class ShoppingService {
       const reply = (await shoppingQuoteScript.run(
         this.redis,
         [moneyKeys.shopping(livestreamId), moneyKeys.shoppingRate(livestreamId, buyerId)],
-        [productId, this.ordersPerMinute, RATE_WINDOW_MS],
+        [productId, this.ordersPerMinute, RATE_WINDOW_MS, orderId],
       )) as string[];
       if (reply[0] === 'no_session') throw new AppError('not_found', 'no shopping session on this stream');
       if (reply[0] === 'not_pinned') throw new AppError('not_found', `product "${productId}" is not pinned in this shopping session`);

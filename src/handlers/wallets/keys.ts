@@ -38,7 +38,7 @@ export const moneyKeys = {
   shoppingBuyers: (livestreamId: string) => `shop:{${livestreamId}}:buyers`,
   /** set of order ids already counted (idempotent order recording). */
   shoppingOrders: (livestreamId: string) => `shop:{${livestreamId}}:orders`,
-  /** string counter with PX = one minute: new orders of one buyer in one stream (rate limit). */
+  /** set of orderIds with PX = one minute: the orders one buyer placed in one stream in this window (rate limit). */
   shoppingRate: (livestreamId: string, buyerId: string) => `shop:{${livestreamId}}:rate:${buyerId}`,
 } as const;
 

@@ -46,10 +46,10 @@ describe('required indexes', () => {
   it('a gateway whose required unique index cannot be built exits with code 1 and a clear reason', async () => {
     const db = mongo.db(dbName);
     // Two accounts with one email: email_unique (required) cannot be built over this data.
-    await db.collection<{ _id: string }>('users').insertMany([
+    await db.collection<{ _id: string; email: string }>('users').insertMany([
       { _id: 'dup-1', email: 'same@example.com' },
       { _id: 'dup-2', email: 'same@example.com' },
-    ] as Array<{ _id: string }>);
+    ]);
     const { code, stderr } = await startGatewayExpectingFailure({ MONGO_URL: inject('mongoUrl'), MONGO_DB: dbName });
     expect(code).toBe(1);
     expect(stderr).toMatch(/required index email_unique on users cannot be built \(DuplicateKey\)/);

@@ -484,10 +484,9 @@ describe('live shopping', () => {
       403,
       'forbidden',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${stream.streamId}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20 } }))).toEqual([
-      404,
-      'not_found',
-    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${stream.streamId}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20 } })),
+    ).toEqual([404, 'not_found']);
     const session = await env.call<{ sessionId: string; hostId: string; startedAt: string }>('POST', '/api/live-shopping/session', {
       token: host.token,
       body: { livestreamId: stream.streamId },
@@ -500,10 +499,9 @@ describe('live shopping', () => {
     ).toBe(session.body.startedAt);
     const sessionId = session.body.sessionId;
 
-    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1', price: 20 } }))).toEqual([
-      403,
-      'forbidden',
-    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1', price: 20 } })),
+    ).toEqual([403, 'forbidden']);
     await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: host.token, body: { productId: 'p2', price: 5, displayOrder: 2 } });
     const pinned = await env.call<{ sessionId: string; products: Array<{ productId: string; displayOrder: number }> }>(
       'POST',
@@ -524,9 +522,10 @@ describe('live shopping', () => {
       422,
       'insufficient_funds',
     ]);
-    expect(
-      outcome(await env.call('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } })),
-    ).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
     const funded = await env.call('POST', '/api/payments/admin/credit', {
       token: admin.token,
       body: { userId: buyer.id, coins: 100, reason: 'shopping test funding', idempotencyKey: `fund-${env.tag}-shop` },
@@ -583,22 +582,29 @@ describe('live shopping', () => {
       404,
       'not_found',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p', quantity: 0, idempotencyKey: `k-${env.tag}-q` } }))).toEqual([
-      422,
-      'validation_failed',
-    ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p', quantity: 1.5, idempotencyKey: `k-${env.tag}-q` } }))).toEqual([
-      422,
-      'validation_failed',
-    ]);
+    expect(
+      outcome(
+        await env.call('POST', `/api/live-shopping/${nope}/orders`, {
+          token: host.token,
+          body: { productId: 'p', quantity: 0, idempotencyKey: `k-${env.tag}-q` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/live-shopping/${nope}/orders`, {
+          token: host.token,
+          body: { productId: 'p', quantity: 1.5, idempotencyKey: `k-${env.tag}-q` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p' } }))).toEqual([
       422,
       'validation_failed',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p', idempotencyKey: `k-${env.tag}-n` } }))).toEqual([
-      404,
-      'not_found',
-    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p', idempotencyKey: `k-${env.tag}-n` } })),
+    ).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', '/api/live-shopping/bad%20id/analytics', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: host.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('POST', '/api/live-shopping/session', { body: { livestreamId: nope } }))).toEqual([401, 'unauthorized']);
@@ -606,7 +612,10 @@ describe('live shopping', () => {
       401,
       'unauthorized',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { body: { productId: 'p', idempotencyKey: `k-${env.tag}-u` } }))).toEqual([401, 'unauthorized']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { body: { productId: 'p', idempotencyKey: `k-${env.tag}-u` } }))).toEqual([
+      401,
+      'unauthorized',
+    ]);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: FORGED }))).toEqual([401, 'unauthorized']);
   });
 });

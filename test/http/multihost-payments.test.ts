@@ -171,19 +171,33 @@ describe('payments', () => {
     expect(outcome(await env.call('GET', `/api/payments/${paid.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect((await env.call<Page<Payment>>('GET', '/api/payments/my', { token: mallory.token })).body.total).toBe(0);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'stripe', packageId: `pkg100-${env.tag}`, idempotencyKey: `key-${env.tag}-0003` } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'stripe', packageId: `pkg100-${env.tag}`, idempotencyKey: `key-${env.tag}-0003` },
+        }),
+      ),
     ).toEqual([404, 'not_found']);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `retired-${env.tag}`, idempotencyKey: `key-${env.tag}-0004` } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'dev', packageId: `retired-${env.tag}`, idempotencyKey: `key-${env.tag}-0004` },
+        }),
+      ),
     ).toEqual([404, 'not_found']);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9, idempotencyKey: `key-${env.tag}-0005` } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9, idempotencyKey: `key-${env.tag}-0005` },
+        }),
+      ),
     ).toEqual([422, 'validation_failed']);
     // The key is required, with the one pattern of every money request.
-    expect(outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}` } }))).toEqual([
-      422,
-      'validation_failed',
-    ]);
+    expect(
+      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}` } })),
+    ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/payments/checkout', { body: { provider: 'dev', packageId: 'x' } }))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/payments/my', { token: FORGED }))).toEqual([401, 'unauthorized']);
   });
@@ -192,11 +206,21 @@ describe('payments', () => {
     const admin = await env.user('finance', 'admin');
     const alice = await env.user('alice-c');
     expect(
-      outcome(await env.call('POST', '/api/payments/admin/credit', { token: alice.token, body: { userId: alice.id, coins: 1000, reason: 'because', idempotencyKey: `adm-${env.tag}-1` } })),
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', {
+          token: alice.token,
+          body: { userId: alice.id, coins: 1000, reason: 'because', idempotencyKey: `adm-${env.tag}-1` },
+        }),
+      ),
     ).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 0, reason: 'zero', idempotencyKey: `adm-${env.tag}-2` } }))).toEqual(
-      [422, 'validation_failed'],
-    );
+    expect(
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', {
+          token: admin.token,
+          body: { userId: alice.id, coins: 0, reason: 'zero', idempotencyKey: `adm-${env.tag}-2` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
     const credited = await env.call('POST', '/api/payments/admin/credit', {
       token: admin.token,
       body: { userId: alice.id, coins: 250, reason: 'refund for outage', idempotencyKey: `adm-${env.tag}-3` },
@@ -205,7 +229,9 @@ describe('payments', () => {
     expect(credited.body).toMatchObject({ userId: alice.id, coins: 250, actorId: admin.id, creditStatus: 'awaiting_wallet_service' });
     // Without a key: 422; the same key again: the same adjustment.
     expect(
-      outcome(await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 250, reason: 'refund for outage' } })),
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 250, reason: 'refund for outage' } }),
+      ),
     ).toEqual([422, 'validation_failed']);
     const again = await env.call<{ id: string }>('POST', '/api/payments/admin/credit', {
       token: admin.token,

@@ -85,11 +85,7 @@ describe('purchases, top-ups, checkouts and admin credits: one key, one payment,
     );
   }
 
-  async function expectOnePurchase(
-    userId: string,
-    results: Awaited<ReturnType<typeof burst>>,
-    packageCoins: number,
-  ): Promise<void> {
+  async function expectOnePurchase(userId: string, results: Awaited<ReturnType<typeof burst>>, packageCoins: number): Promise<void> {
     expect(results.map((r) => r.status)).toEqual(Array(CONCURRENCY).fill(201));
     const ids = new Set(results.map((r) => r.paymentId));
     expect(ids.size).toBe(1);
@@ -183,10 +179,16 @@ describe('purchases, top-ups, checkouts and admin credits: one key, one payment,
     for (const res of await Promise.all(missing)) expect([res.status, errorCode(res)]).toEqual([422, 'validation_failed']);
     // One pattern everywhere: 8-128 of A-Za-z0-9_.:- (the checkout used to accept only 8-64 without '.' and ':').
     const dotted = `key.with:colons-${'x'.repeat(100)}`;
-    const ok201 = await http<Payment>(node, 'POST', '/api/payments/checkout', { token, body: { provider: 'dev', packageId: 'coins-100', idempotencyKey: dotted } });
+    const ok201 = await http<Payment>(node, 'POST', '/api/payments/checkout', {
+      token,
+      body: { provider: 'dev', packageId: 'coins-100', idempotencyKey: dotted },
+    });
     expect(ok201.status).toBe(201);
     for (const bad of ['short', 'has space!', 'x'.repeat(129)]) {
-      const res = await http(node, 'POST', '/api/payments/admin/credit', { token: adminToken, body: { userId: 'u', coins: 5, reason: 'bad key', idempotencyKey: bad } });
+      const res = await http(node, 'POST', '/api/payments/admin/credit', {
+        token: adminToken,
+        body: { userId: 'u', coins: 5, reason: 'bad key', idempotencyKey: bad },
+      });
       expect([res.status, errorCode(res)]).toEqual([422, 'validation_failed']);
     }
   });

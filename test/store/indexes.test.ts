@@ -17,7 +17,10 @@ describe('required indexes', () => {
     mongo = await new MongoClient(inject('mongoUrl')).connect();
   });
   afterAll(async () => {
-    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
   });
 

@@ -133,7 +133,11 @@ export function shoppingRoutes(shopping: () => ShoppingService): RouteDef[] {
         errors: ['not_found', 'unavailable', 'insufficient_funds', 'conflict', 'rate_limited'],
       },
       async ({ principal, params, body }) => {
-        const { stats: _stats, livestreamId, ...receipt } = await shopping().order(principal.userId, {
+        const {
+          stats: _stats,
+          livestreamId,
+          ...receipt
+        } = await shopping().order(principal.userId, {
           livestreamId: params.sessionId,
           productId: body.productId,
           quantity: body.quantity ?? 1,

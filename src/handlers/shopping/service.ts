@@ -9,10 +9,10 @@
  * document and one document per paid order through the WriteQueue.
  */
 import type { Redis } from 'ioredis';
-import { AppError } from '../../kernel/errors.js';
-import { idempotentId } from '../../kernel/schemas.js';
 import { RateLimitError } from '../../gateway/http/guard.js';
+import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
+import { idempotentId } from '../../kernel/schemas.js';
 import type { RoomSend } from '../../rooms/hub.js';
 import { COLLECTIONS } from '../../store/collections.js';
 import type { WriteQueue } from '../../store/write-queue.js';
@@ -183,8 +183,7 @@ export class ShoppingService {
     });
     // A replay: the first payment must be this order (same stream, product, quantity), paid to the session's host.
     const host = hostId || ((await this.hostOf(livestreamId)) ?? '');
-    if (record.note !== note || record.recipientId !== host)
-      throw new AppError('conflict', 'this idempotencyKey already names a different payment');
+    if (record.note !== note || record.recipientId !== host) throw new AppError('conflict', 'this idempotencyKey already names a different payment');
     const counted = await this.count(livestreamId, orderId, buyerId, productId, quantity, record);
     return {
       livestreamId,

@@ -150,7 +150,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
   await liveness.start();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
   const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
-  routes.push(openApiRoute(routes, OPENAPI_INFO));
+  routes.push(openApiRoute(routes, OPENAPI_INFO, dispatcher.contracts()));
   const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
   if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');
 

@@ -53,3 +53,6 @@ export const DateTime = Type.String({ format: 'date-time' });
 export const newId = (): string => randomUUID();
 export const iso = (date: Date): string => date.toISOString();
 export const isoOrNull = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+/** An instant kept as epoch milliseconds inside the node, as it goes on the wire. */
+export const isoMs = (ms: number): string => new Date(ms).toISOString();
+export const isoMsOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : isoMs(ms));

@@ -59,7 +59,7 @@ export const INDEXES: IndexSpec[] = [
   { collection: 'support_tickets', key: { userId: 1, updatedAt: -1 } },
   { collection: 'support_tickets', key: { ticketNumber: 1 }, options: { unique: true, name: 'ticket_number_unique' }, required: true },
   { collection: 'support_tickets', key: { status: 1, updatedAt: -1 } },
-  { collection: 'support_messages', key: { ticketId: 1, timestamp: 1 } },
+  { collection: 'support_messages', key: { ticketId: 1, createdAt: 1 } },
   // ScheduledContent: userId and scheduledFor indexed (seed); the poller scans due items.
   { collection: 'scheduled_content', key: { userId: 1, scheduledFor: 1 } },
   { collection: 'scheduled_content', key: { status: 1, scheduledFor: 1 } },

@@ -14,7 +14,7 @@ import { QueueMetrics } from './queue-metrics.js';
 import { MemoryQueue } from './stream-queue-memory.js';
 import { RedisStreamQueue } from './stream-queue-redis.js';
 import type { QueueEngine } from './stream-queue.js';
-import type { WriteOp, WriteQueue } from './write-queue.js';
+import type { QueueGuard, WriteOp, WriteQueue } from './write-queue.js';
 import { Writer } from './writer.js';
 
 export interface Store {
@@ -39,7 +39,7 @@ export interface StoreDeps {
 export function createStore(deps: StoreDeps): Store {
   const { config, redis, mongo } = deps;
   const log = deps.log.child({ component: 'store' });
-  if (!mongo) return discardingStore(log);
+  if (!mongo) return discardingStore(log, redis);
 
   const engine: QueueEngine = redis
     ? new RedisStreamQueue(redis, redis.duplicate({ connectionName: `livegate:${config.nodeId}:writer` }), {
@@ -65,6 +65,11 @@ export function createStore(deps: StoreDeps): Store {
     async enqueue(ops: WriteOp[]) {
       await engine.append(ops);
       metrics.enqueued.inc({ engine: engine.name }, ops.length);
+    },
+    async enqueueGuarded(ops: WriteOp[], guard: QueueGuard) {
+      const done = await engine.appendGuarded(ops, guard);
+      if (done) metrics.enqueued.inc({ engine: engine.name }, ops.length);
+      return done;
     },
   };
 
@@ -104,13 +109,22 @@ export function createStore(deps: StoreDeps): Store {
 }
 
 /** Without MONGO_URL there is no system of record: writes are dropped (logged once). */
-function discardingStore(log: Logger): Store {
+function discardingStore(log: Logger, redis: Redis | undefined): Store {
   let warned = false;
+  const discard = (): void => {
+    if (!warned) log.warn('MONGO_URL is not set: writes are not persisted');
+    warned = true;
+  };
   return {
     queue: {
       async enqueue() {
-        if (!warned) log.warn('MONGO_URL is not set: writes are not persisted');
-        warned = true;
+        discard();
+      },
+      // The guard members (money outbox entries) still leave, or the sweeper would retry them forever.
+      async enqueueGuarded(_ops, guard) {
+        discard();
+        if (!redis) return true;
+        return (await redis.zrem(guard.set, ...guard.members)) === guard.members.length;
       },
     },
     start() {},

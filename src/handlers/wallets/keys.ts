@@ -11,6 +11,11 @@ export const moneyKeys = {
    * (credit, or the debit of a withdrawal) or transfer, per (user, key).
    */
   idem: (kind: 'gift' | 'credit' | 'transfer', userId: string, key: string) => `money:idem:${kind}:${userId}:${key}`,
+  /**
+   * string: the id of this Redis' money data (a random id made on first use). A Redis that lost
+   * its data has none, so a wallet read from MongoDB before the loss is never installed after it.
+   */
+  epoch: 'money:epoch',
   /** zset idem key -> due ms: records whose MongoDB writes are not yet confirmed queued. */
   outbox: 'money:outbox',
   /** hash {<giftId>:n, <giftId>:c, coins, gifts}: exact per-gift totals of a stream. */

@@ -31,12 +31,13 @@ interface Receipt {
 }
 
 const ORDERS_PER_MINUTE = 4;
+const SERVICE_KEY = 'shopping-tests-service-key';
 
 describe('live shopping', () => {
   let env: MoneyEnv;
   const clients: NativeClient[] = [];
   beforeAll(async () => {
-    env = await startMoneyEnv(inject('mongoUrl'), 2, { SHOPPING_ORDERS_PER_MINUTE: String(ORDERS_PER_MINUTE) });
+    env = await startMoneyEnv(inject('mongoUrl'), 2, { SHOPPING_ORDERS_PER_MINUTE: String(ORDERS_PER_MINUTE), SERVICE_API_KEYS: SERVICE_KEY });
   });
   afterAll(async () => {
     for (const c of clients) await c.close();
@@ -224,5 +225,34 @@ describe('live shopping', () => {
       receipts[0]!.orderId,
       next.orderId,
     ]);
+  });
+
+  it('the backend confirms an order paid elsewhere through the server API: priced by the server, counted once', async () => {
+    const { streamId, hostId, host } = await shop(25);
+    const buyerId = uid('card-buyer');
+    const path = `/api/live-shopping/${streamId}/orders`.replace('/api/', '/api/server/');
+    const body = { buyerId, productId: 'mug', quantity: 2, externalOrderId: uid('ext') };
+    const headers = { 'x-api-key': SERVICE_KEY };
+    const [first, ...repeats] = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => http<Record<string, unknown>>(env.gateways[i % 2]!, 'POST', path, { headers, body })),
+    );
+    expect(first!.status).toBe(201);
+    expect(first!.body).toMatchObject({ buyerId, productId: 'mug', quantity: 2, unitPrice: 25, total: 50, status: 'confirmed' });
+    const all = [first!, ...repeats];
+    expect(all.map((r) => r.status)).toEqual(Array(6).fill(201));
+    expect(all.filter((r) => r.body['counted'] === true)).toHaveLength(1);
+    expect(new Set(all.map((r) => r.body['orderId'])).size).toBe(1);
+    expect(await ok(host, 'shopping:stats', { livestreamId: streamId })).toMatchObject({ totalOrders: 1, totalRevenue: 50, uniqueBuyers: 1 });
+    await host.waitFor((f) => f.event === 'shopping:order' && (f.data as { orderId: string }).orderId === first!.body['orderId']);
+    // No coins moved (the backend was paid): the host's wallet is untouched.
+    expect(await balanceOf(host)).toBe(0);
+    expect(await ledgerSum(hostId)).toBe(0);
+    const unknown = await http(env.gateways[0]!, 'POST', path, { headers, body: { ...body, productId: 'nope', externalOrderId: uid('ext') } });
+    expect([unknown.status, httpErrorCode(unknown)]).toEqual([404, 'not_found']);
+    const withTotal = await http(env.gateways[0]!, 'POST', path, { headers, body: { ...body, total: 1_000_000 } });
+    expect([withTotal.status, httpErrorCode(withTotal)]).toEqual([422, 'validation_failed']);
+    // Only the backend: a user token is refused.
+    const asUser = await http(env.gateways[0]!, 'POST', path, { token: await makeToken({ sub: buyerId }), body });
+    expect(asUser.status).toBe(403);
   });
 });

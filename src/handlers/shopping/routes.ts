@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
-import { DateTime, Id, Nullable, assertOwner } from '../../kernel/schemas.js';
+import { DateTime, Id, Nullable, UserId, assertOwner } from '../../kernel/schemas.js';
 import { StreamId } from '../livestream/schemas.js';
 import { OrderFields, PinFields } from './schemas.js';
 import type { ShoppingService } from './service.js';
@@ -56,6 +56,29 @@ const OrderReceipt = Type.Object(
     counted: Type.Boolean({ description: 'false on a retry with the same idempotencyKey (nothing moved again)' }),
   },
   { $id: 'ShoppingOrderReceipt', additionalProperties: false },
+);
+const ConfirmInput = Type.Object(
+  {
+    buyerId: UserId,
+    productId: Id,
+    quantity: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1 })),
+    externalOrderId: { ...Id, description: "the backend's order id: confirming it again counts nothing" },
+  },
+  { $id: 'ShoppingOrderConfirmInput', additionalProperties: false },
+);
+const ConfirmReceipt = Type.Object(
+  {
+    sessionId: Type.String(),
+    orderId: Type.String({ description: 'derived from (session, externalOrderId)' }),
+    buyerId: Type.String(),
+    productId: Type.String(),
+    quantity: Type.Integer({ minimum: 1 }),
+    unitPrice: Type.Integer({ minimum: 1, description: 'the pinned price, whole coins' }),
+    total: Type.Integer({ minimum: 1 }),
+    status: Type.Literal('confirmed'),
+    counted: Type.Boolean({ description: 'false when this externalOrderId was confirmed before (nothing changed)' }),
+  },
+  { $id: 'ShoppingOrderConfirmation', additionalProperties: false },
 );
 const Analytics = Type.Object(
   {
@@ -142,6 +165,38 @@ export function shoppingRoutes(shopping: () => ShoppingService): RouteDef[] {
           productId: body.productId,
           quantity: body.quantity ?? 1,
           idempotencyKey: body.idempotencyKey,
+        });
+        return { sessionId: livestreamId, ...receipt };
+      },
+    ),
+    defineRoute(
+      {
+        method: 'post',
+        path: '/api/server/live-shopping/:sessionId/orders',
+        operationId: 'serverConfirmShoppingOrder',
+        tags: ['server'],
+        auth: 'service',
+        rateLimit: false,
+        params: SessionParams,
+        body: ConfirmInput,
+        response: ConfirmReceipt,
+        status: 201,
+        summary: 'Backend: confirm an order paid outside the wallet; it counts like a paid one',
+        description:
+          'For orders the backend was paid for itself (card, store). Priced by the server from the pinned product (pinned price x quantity, whole coins), counted once per externalOrderId (a repeat answers 201 with `counted: false`), then pushed to the host (`shopping:order`) and the room (`shopping:stats`). Product not pinned / no session: 404.',
+        errors: ['not_found', 'unavailable', 'conflict'],
+      },
+      async ({ params, body }) => {
+        const {
+          stats: _stats,
+          livestreamId,
+          ...receipt
+        } = await shopping().confirm({
+          livestreamId: params.sessionId,
+          buyerId: body.buyerId,
+          productId: body.productId,
+          quantity: body.quantity ?? 1,
+          externalOrderId: body.externalOrderId,
         });
         return { sessionId: livestreamId, ...receipt };
       },

@@ -17,7 +17,6 @@ import type { RoomSend } from '../../rooms/hub.js';
 import { COLLECTIONS } from '../../store/collections.js';
 import type { WriteQueue } from '../../store/write-queue.js';
 import { livestreamRoom, moneyKeys } from '../wallets/keys.js';
-import type { TransferRecord } from '../wallets/ledger.js';
 import type { MoneyMetrics } from '../wallets/metrics.js';
 import { MAX_TRANSFER, type WalletService } from '../wallets/service.js';
 import type { StreamDirectory } from '../wallets/stream-directory.js';
@@ -64,6 +63,26 @@ export interface OrderReceipt {
   /** false on a retry: the order was counted by the first request. */
   counted: boolean;
   stats: ShoppingStats;
+}
+
+/** What makes an order count: coins paid from the wallet, or the backend's confirmation of a payment made elsewhere. */
+interface Settlement {
+  status: 'paid' | 'confirmed';
+  amount: number;
+  /** The host (who is told). */
+  recipientId: string;
+  transferId: string | null;
+  externalOrderId?: string;
+  ts: number;
+}
+
+export interface ConfirmInput {
+  livestreamId: string;
+  buyerId: string;
+  productId: string;
+  quantity: number;
+  /** The backend's own order id: confirming it again counts nothing. */
+  externalOrderId: string;
 }
 
 const RATE_WINDOW_MS = 60_000;
@@ -184,7 +203,13 @@ export class ShoppingService {
     // A replay: the first payment must be this order (same stream, product, quantity), paid to the session's host.
     const host = hostId || ((await this.hostOf(livestreamId)) ?? '');
     if (record.note !== note || record.recipientId !== host) throw new AppError('conflict', 'this idempotencyKey already names a different payment');
-    const counted = await this.count(livestreamId, orderId, buyerId, productId, quantity, record);
+    const counted = await this.count(livestreamId, orderId, buyerId, productId, quantity, {
+      status: 'paid',
+      amount: record.amount,
+      recipientId: record.recipientId,
+      transferId: record.transferId,
+      ts: record.ts,
+    });
     return {
       livestreamId,
       orderId,
@@ -200,6 +225,43 @@ export class ShoppingService {
     };
   }
 
+  /**
+   * The backend confirms an order it was paid for outside the wallet (server API): priced from the
+   * pinned product like a wallet order, counted once per externalOrderId, pushed like a paid one.
+   */
+  async confirm(input: ConfirmInput): Promise<Omit<OrderReceipt, 'transferId' | 'balance'> & { status: 'confirmed' }> {
+    const { livestreamId, buyerId, productId, quantity } = input;
+    if (!Number.isSafeInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY)
+      throw new AppError('validation_failed', `quantity must be a whole number from 1 to ${MAX_QUANTITY}`);
+    const [host, entry] = await this.redis.hmget(moneyKeys.shopping(livestreamId), 'hostId', `pinned:${productId}`);
+    if (!host) throw new AppError('not_found', 'no shopping session on this stream');
+    if (!entry) throw new AppError('not_found', `product "${productId}" is not pinned in this shopping session`);
+    const price = Number((JSON.parse(entry) as { price?: number }).price ?? 0);
+    if (!Number.isSafeInteger(price) || price < 1) throw new AppError('conflict', `product "${productId}" has no price; the host must pin it again`);
+    const orderId = idempotentId('order', livestreamId, 'shop_confirm', input.externalOrderId);
+    const amount = price * quantity;
+    const counted = await this.count(livestreamId, orderId, buyerId, productId, quantity, {
+      status: 'confirmed',
+      amount,
+      recipientId: host,
+      transferId: null,
+      externalOrderId: input.externalOrderId,
+      ts: Date.now(),
+    });
+    return {
+      livestreamId,
+      orderId,
+      buyerId,
+      productId,
+      quantity,
+      unitPrice: price,
+      total: amount,
+      counted: counted.counted,
+      stats: counted.stats,
+      status: 'confirmed',
+    };
+  }
+
   /** Counts a paid order once per session (`counted` false when it already was) and, the first time, records and announces it. */
   private async count(
     livestreamId: string,
@@ -207,7 +269,7 @@ export class ShoppingService {
     buyerId: string,
     productId: string,
     quantity: number,
-    paid: TransferRecord,
+    paid: Settlement,
   ): Promise<{ counted: boolean; stats: ShoppingStats }> {
     const reply = (await shoppingOrderScript.run(
       this.redis,
@@ -238,8 +300,9 @@ export class ShoppingService {
             unitPrice: total / quantity,
             total,
             currency: 'coins',
-            status: 'paid',
+            status: paid.status,
             transferId: paid.transferId,
+            ...(paid.externalOrderId ? { externalOrderId: paid.externalOrderId } : {}),
             placedAt: new Date(paid.ts),
           },
         },

@@ -51,7 +51,7 @@ describe('a WebRTC call between two browsers on two nodes', () => {
   const openPage = async (node: GatewayProcess, userId: string): Promise<Page> => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(pageUrl);
-    const ready = await page.evaluate(([ws, token]) => window.lg.connect(ws, token), [node.ws, await makeToken({ sub: userId })] as const);
+    const ready = await page.evaluate(([ws, token]) => (globalThis as unknown as { lg: PageApi }).lg.connect(ws, token), [node.ws, await makeToken({ sub: userId })] as const);
     expect(ready).toMatchObject({ userId });
     return page;
   };
@@ -59,27 +59,27 @@ describe('a WebRTC call between two browsers on two nodes', () => {
   it('connects the peers, carries a data channel message, and ends on hangup for both', async () => {
     const [alice, bob] = [uid('alice'), uid('bob')];
     const [pageA, pageB] = await Promise.all([openPage(nodes[0]!, alice), openPage(nodes[1]!, bob)]);
-    const nodeA = await pageA.evaluate(() => window.lg.events.find((f) => f.event === 'session:ready')?.data);
-    const nodeB = await pageB.evaluate(() => window.lg.events.find((f) => f.event === 'session:ready')?.data);
+    const nodeA = await pageA.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.events.find((f) => f.event === 'session:ready')?.data);
+    const nodeB = await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.events.find((f) => f.event === 'session:ready')?.data);
     expect((nodeA as { nodeId: string }).nodeId).not.toBe((nodeB as { nodeId: string }).nodeId);
 
-    const conversation = await pageA.evaluate((userId) => window.lg.request('conversation:create', { type: 'private', userId }), bob);
-    await pageB.evaluate(() => window.lg.answerCalls());
-    const result = (await pageA.evaluate(([cid, text]) => window.lg.call(cid, text), [(conversation as { id: string }).id, 'hello over WebRTC'] as const)) as CallResult;
+    const conversation = await pageA.evaluate((userId) => (globalThis as unknown as { lg: PageApi }).lg.request('conversation:create', { type: 'private', userId }), bob);
+    await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.answerCalls());
+    const result = (await pageA.evaluate(([cid, text]) => (globalThis as unknown as { lg: PageApi }).lg.call(cid, text), [(conversation as { id: string }).id, 'hello over WebRTC'] as const)) as CallResult;
     expect(result.reply).toBe('echo: hello over WebRTC');
     expect(result.connectionState).toBe('connected');
-    expect(await pageB.evaluate(() => window.lg.received)).toEqual(['hello over WebRTC']);
+    expect(await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.received)).toEqual(['hello over WebRTC']);
 
-    await pageA.evaluate((callId) => window.lg.request('call:hangup', { callId }), result.callId);
+    await pageA.evaluate((callId) => (globalThis as unknown as { lg: PageApi }).lg.request('call:hangup', { callId }), result.callId);
     const [endedA, endedB] = await Promise.all([
-      pageA.evaluate((callId) => window.lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId), result.callId),
-      pageB.evaluate((callId) => window.lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId), result.callId),
+      pageA.evaluate((callId) => (globalThis as unknown as { lg: PageApi }).lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId), result.callId),
+      pageB.evaluate((callId) => (globalThis as unknown as { lg: PageApi }).lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId), result.callId),
     ]);
     expect(endedA).toMatchObject({ callId: result.callId, reason: 'hangup' });
     expect(endedB).toMatchObject({ callId: result.callId, reason: 'hangup' });
     expect((endedB as { durationMs: number }).durationMs).toBeGreaterThan(0);
     // The callee's peer connection closed with the call.
-    expect(await pageB.evaluate(() => window.lg.pc?.signalingState)).toBe('closed');
+    expect(await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.pc?.signalingState)).toBe('closed');
 
     const record = await waitUntil('the call record', async () => (await db.collection('calls').findOne({ _id: result.callId as never, status: 'ended' })) ?? undefined);
     expect(record).toMatchObject({ callerId: alice, participants: [alice, bob], media: 'audio', endReason: 'hangup' });
@@ -91,17 +91,14 @@ describe('a WebRTC call between two browsers on two nodes', () => {
   }, 90_000);
 });
 
-declare global {
-  interface Window {
-    lg: {
-      events: Array<{ event: string; data: unknown }>;
-      received: string[];
-      pc?: RTCPeerConnection;
-      connect(url: string, token: string): Promise<unknown>;
-      request(event: string, data: unknown): Promise<unknown>;
-      waitFor(event: string, match?: (data: unknown) => boolean, ms?: number): Promise<unknown>;
-      answerCalls(): void;
-      call(conversationId: string, text: string): Promise<CallResult>;
-    };
-  }
+/** What the test page puts on its window (the test tsconfig has no DOM types). */
+interface PageApi {
+  events: Array<{ event: string; data: unknown }>;
+  received: string[];
+  pc?: { signalingState: string };
+  connect(url: string, token: string): Promise<unknown>;
+  request(event: string, data: unknown): Promise<unknown>;
+  waitFor(event: string, match?: (data: unknown) => boolean, ms?: number): Promise<unknown>;
+  answerCalls(): void;
+  call(conversationId: string, text: string): Promise<CallResult>;
 }

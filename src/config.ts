@@ -483,7 +483,12 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
       )!,
     },
     calls: {
-      ringTimeoutMs: v('CALL_RING_TIMEOUT_MS', '30000', 'How long a call rings before the callees who did not answer count as missed (call ends `no_answer` if none did).', int(1000, 600_000))!,
+      ringTimeoutMs: v(
+        'CALL_RING_TIMEOUT_MS',
+        '30000',
+        'How long a call rings before the callees who did not answer count as missed (call ends `no_answer` if none did).',
+        int(1000, 600_000),
+      )!,
       reconnectGraceMs: v(
         'CALL_RECONNECT_GRACE_MS',
         '15000',
@@ -495,9 +500,21 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
       signalPerSec: v('CALL_SIGNAL_PER_SEC', '20', 'call:signal messages per second per connection (token bucket refill).', int(1, 10_000))!,
       signalBurst: v('CALL_SIGNAL_BURST', '100', 'call:signal burst per connection (ICE candidates arrive in bursts).', int(1, 100_000))!,
       sweepMs: v('CALL_SWEEP_MS', '250', 'How often each node claims the due call timers (ring timeout, reconnect grace) shared in Redis.', int(20, 10_000))!,
-      turnSecret: v('TURN_SECRET', undefined, 'Shared secret of the TURN server (coturn `use-auth-secret` / `static-auth-secret`) for time-limited credentials.', str),
-      turnUrls: v('TURN_URLS', undefined, 'TURN server URLs handed to clients (comma list), e.g. `turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349`.', urlList(['turn:', 'turns:'])) ?? [],
-      stunUrls: v('STUN_URLS', undefined, 'STUN server URLs handed to clients (comma list), e.g. `stun:stun.example.com:3478`.', urlList(['stun:', 'stuns:'])) ?? [],
+      turnSecret: v(
+        'TURN_SECRET',
+        undefined,
+        'Shared secret of the TURN server (coturn `use-auth-secret` / `static-auth-secret`) for time-limited credentials.',
+        str,
+      ),
+      turnUrls:
+        v(
+          'TURN_URLS',
+          undefined,
+          'TURN server URLs handed to clients (comma list), e.g. `turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349`.',
+          urlList(['turn:', 'turns:']),
+        ) ?? [],
+      stunUrls:
+        v('STUN_URLS', undefined, 'STUN server URLs handed to clients (comma list), e.g. `stun:stun.example.com:3478`.', urlList(['stun:', 'stuns:'])) ?? [],
       turnTtlMs: v('TURN_TTL_MS', '86400000', 'Lifetime of a TURN credential (the `expiry` in its username).', int(60_000, 7 * 86_400_000))!,
     },
     writeQueue: {

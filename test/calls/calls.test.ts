@@ -93,7 +93,11 @@ describe('calls on two nodes', () => {
     expect(offer).toEqual({ callId, delivered: 1 });
     const got = await b1.waitFor(about('call:signal', callId));
     expect(dataOf(got)).toMatchObject({ callId, kind: 'offer', data: { type: 'offer', sdp: SDP }, fromUserId: alice, fromConnectionId: connectionOf(a) });
-    await call(a, 'call:signal', { callId, kind: 'candidate', data: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 } });
+    await call(a, 'call:signal', {
+      callId,
+      kind: 'candidate',
+      data: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+    });
     await call(b1, 'call:signal', { callId, kind: 'answer', data: { type: 'answer', sdp: SDP } });
     await a.waitFor((f) => about('call:signal', callId)(f) && dataOf(f)['kind'] === 'answer');
     await call(b1, 'call:signal', { callId, kind: 'renegotiate', data: { reason: 'camera_off' } });
@@ -147,7 +151,13 @@ describe('calls on two nodes', () => {
     await d.waitFor((f) => f.event === 'notification:new' && (dataOf(f)['notification'] as Data)['type'] === 'missed_call');
     expect(await refused(d, 'call:accept', { callId })).toBe('conflict');
     const record = await waitUntil('the record', async () => (await db.collection('calls').findOne({ _id: callId as never, status: 'ended' })) ?? undefined);
-    expect(record).toMatchObject({ endReason: 'no_answer', parties: [{ userId: alice, status: 'left' }, { userId: dave, status: 'missed' }] });
+    expect(record).toMatchObject({
+      endReason: 'no_answer',
+      parties: [
+        { userId: alice, status: 'left' },
+        { userId: dave, status: 'missed' },
+      ],
+    });
   });
 
   it('cancel and decline end a ringing call for every device', async () => {
@@ -228,12 +238,13 @@ describe('calls on two nodes', () => {
   it('TURN credentials follow the coturn REST API scheme', async () => {
     const user = uid('turn');
     const before = Math.floor(Date.now() / 1000);
-    const reply = await http<{ username: string; credential: string; ttlMs: number; expiresAt: string; iceServers: Array<{ urls: string[]; username?: string; credential?: string }> }>(
-      nodes[0]!,
-      'GET',
-      '/api/calls/turn-credentials',
-      { token: await makeToken({ sub: user }) },
-    );
+    const reply = await http<{
+      username: string;
+      credential: string;
+      ttlMs: number;
+      expiresAt: string;
+      iceServers: Array<{ urls: string[]; username?: string; credential?: string }>;
+    }>(nodes[0]!, 'GET', '/api/calls/turn-credentials', { token: await makeToken({ sub: user }) });
     expect(reply.status).toBe(200);
     const { username, credential, ttlMs, expiresAt, iceServers } = reply.body;
     const [expiry, name] = username.split(':');

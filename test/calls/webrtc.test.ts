@@ -51,7 +51,10 @@ describe('a WebRTC call between two browsers on two nodes', () => {
   const openPage = async (node: GatewayProcess, userId: string): Promise<Page> => {
     const page = await (await browser.newContext()).newPage();
     await page.goto(pageUrl);
-    const ready = await page.evaluate(([ws, token]) => (globalThis as unknown as { lg: PageApi }).lg.connect(ws, token), [node.ws, await makeToken({ sub: userId })] as const);
+    const ready = await page.evaluate(([ws, token]) => (globalThis as unknown as { lg: PageApi }).lg.connect(ws, token), [
+      node.ws,
+      await makeToken({ sub: userId }),
+    ] as const);
     expect(ready).toMatchObject({ userId });
     return page;
   };
@@ -63,17 +66,29 @@ describe('a WebRTC call between two browsers on two nodes', () => {
     const nodeB = await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.events.find((f) => f.event === 'session:ready')?.data);
     expect((nodeA as { nodeId: string }).nodeId).not.toBe((nodeB as { nodeId: string }).nodeId);
 
-    const conversation = await pageA.evaluate((userId) => (globalThis as unknown as { lg: PageApi }).lg.request('conversation:create', { type: 'private', userId }), bob);
+    const conversation = await pageA.evaluate(
+      (userId) => (globalThis as unknown as { lg: PageApi }).lg.request('conversation:create', { type: 'private', userId }),
+      bob,
+    );
     await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.answerCalls());
-    const result = (await pageA.evaluate(([cid, text]) => (globalThis as unknown as { lg: PageApi }).lg.call(cid, text), [(conversation as { id: string }).id, 'hello over WebRTC'] as const)) as CallResult;
+    const result = (await pageA.evaluate(([cid, text]) => (globalThis as unknown as { lg: PageApi }).lg.call(cid, text), [
+      (conversation as { id: string }).id,
+      'hello over WebRTC',
+    ] as const)) as CallResult;
     expect(result.reply).toBe('echo: hello over WebRTC');
     expect(result.connectionState).toBe('connected');
     expect(await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.received)).toEqual(['hello over WebRTC']);
 
     await pageA.evaluate((callId) => (globalThis as unknown as { lg: PageApi }).lg.request('call:hangup', { callId }), result.callId);
     const [endedA, endedB] = await Promise.all([
-      pageA.evaluate((callId) => (globalThis as unknown as { lg: PageApi }).lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId), result.callId),
-      pageB.evaluate((callId) => (globalThis as unknown as { lg: PageApi }).lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId), result.callId),
+      pageA.evaluate(
+        (callId) => (globalThis as unknown as { lg: PageApi }).lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId),
+        result.callId,
+      ),
+      pageB.evaluate(
+        (callId) => (globalThis as unknown as { lg: PageApi }).lg.waitFor('call:ended', (e) => (e as { callId: string }).callId === callId),
+        result.callId,
+      ),
     ]);
     expect(endedA).toMatchObject({ callId: result.callId, reason: 'hangup' });
     expect(endedB).toMatchObject({ callId: result.callId, reason: 'hangup' });
@@ -81,12 +96,18 @@ describe('a WebRTC call between two browsers on two nodes', () => {
     // The callee's peer connection closed with the call.
     expect(await pageB.evaluate(() => (globalThis as unknown as { lg: PageApi }).lg.pc?.signalingState)).toBe('closed');
 
-    const record = await waitUntil('the call record', async () => (await db.collection('calls').findOne({ _id: result.callId as never, status: 'ended' })) ?? undefined);
+    const record = await waitUntil(
+      'the call record',
+      async () => (await db.collection('calls').findOne({ _id: result.callId as never, status: 'ended' })) ?? undefined,
+    );
     expect(record).toMatchObject({ callerId: alice, participants: [alice, bob], media: 'audio', endReason: 'hangup' });
     expect(record['answeredAt']).toBeInstanceOf(Date);
     expect(record['endedAt']).toBeInstanceOf(Date);
     expect(record['durationMs']).toBeGreaterThan(0);
-    const message = await waitUntil('the call message', async () => (await db.collection('messages').findOne({ type: 'call', 'call.callId': result.callId })) ?? undefined);
+    const message = await waitUntil(
+      'the call message',
+      async () => (await db.collection('messages').findOne({ type: 'call', 'call.callId': result.callId })) ?? undefined,
+    );
     expect(message).toMatchObject({ senderId: alice, call: { callId: result.callId, endReason: 'hangup', media: 'audio' } });
   }, 90_000);
 });

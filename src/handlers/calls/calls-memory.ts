@@ -1,5 +1,5 @@
-import type { CallState } from './model.js';
 import type { CallStore, CommitPlan, CommitResult } from './calls.js';
+import type { CallState } from './model.js';
 
 /** CallStore of a single node (no REDIS_URL): the same rules as the Redis scripts, in maps. */
 export class MemoryCallStore implements CallStore {

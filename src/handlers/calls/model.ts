@@ -69,7 +69,9 @@ export const engagedUsers = (call: CallState): string[] =>
 
 /** Nodes that hold a device of the call (the node-death cleanup finds the call through them). */
 export const deviceNodes = (call: CallState): string[] =>
-  call.status === 'ended' ? [] : [...new Set(call.parties.flatMap((p) => (p.status === 'joined' && p.nodeId && p.disconnectedAt === undefined ? [p.nodeId] : [])))];
+  call.status === 'ended'
+    ? []
+    : [...new Set(call.parties.flatMap((p) => (p.status === 'joined' && p.nodeId && p.disconnectedAt === undefined ? [p.nodeId] : [])))];
 
 export const durationMs = (call: CallState): number => (call.answeredAt !== undefined && call.endedAt !== undefined ? call.endedAt - call.answeredAt : 0);
 
@@ -107,7 +109,13 @@ export function callView(call: CallState): CallView {
     callerId: call.callerId,
     status: call.status,
     parties: call.parties.map((p) =>
-      defined({ userId: p.userId, status: p.status, connectionId: p.status === 'joined' ? p.connectionId : undefined, joinedAt: isoOpt(p.joinedAt), leftAt: isoOpt(p.leftAt) }),
+      defined({
+        userId: p.userId,
+        status: p.status,
+        connectionId: p.status === 'joined' ? p.connectionId : undefined,
+        joinedAt: isoOpt(p.joinedAt),
+        leftAt: isoOpt(p.leftAt),
+      }),
     ),
     createdAt: isoMs(call.createdAt),
     ringEndsAt: isoMs(call.ringEndsAt),

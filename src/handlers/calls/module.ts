@@ -69,15 +69,20 @@ export const callsModule =
         },
         S.InviteAck,
       ),
-      'call:accept': defineHandler(S.CallRefSchema, async (ctx, data) => callView(await withDeviceRoom(ctx, data.callId, () => calls.accept(ctx.session, data.callId))), S.CallAck),
-      'call:decline': defineHandler(S.CallRefSchema, async (ctx, data) => callView(await calls.decline(ctx.session, data.callId)), S.CallAck),
-      'call:cancel': defineHandler(S.CallRefSchema, async (ctx, data) => callView(await calls.cancel(ctx.session, data.callId)), S.CallAck),
-      'call:hangup': defineHandler(S.CallRefSchema, async (ctx, data) => callView(await calls.hangup(ctx.session, data.callId)), S.CallAck),
+      'call:accept': defineHandler(
+        S.CallRefSchema,
+        async (ctx, data) => callView(await withDeviceRoom(ctx, data.callId, () => calls.accept(ctx.session, data.callId))),
+        S.CallSchema,
+      ),
+      'call:decline': defineHandler(S.CallRefSchema, async (ctx, data) => callView(await calls.decline(ctx.session, data.callId)), S.CallSchema),
+      'call:cancel': defineHandler(S.CallRefSchema, async (ctx, data) => callView(await calls.cancel(ctx.session, data.callId)), S.CallSchema),
+      'call:hangup': defineHandler(S.CallRefSchema, async (ctx, data) => callView(await calls.hangup(ctx.session, data.callId)), S.CallSchema),
       'call:signal': defineHandler(
         S.SignalSchema,
         async (ctx, data) => {
           const size = Buffer.byteLength(JSON.stringify(data.data));
-          if (size > config.calls.signalMaxBytes) throw new AppError('payload_too_large', `call:signal data is ${size} bytes; at most ${config.calls.signalMaxBytes}`);
+          if (size > config.calls.signalMaxBytes)
+            throw new AppError('payload_too_large', `call:signal data is ${size} bytes; at most ${config.calls.signalMaxBytes}`);
           const allowed = limiter.take(ctx.session.connectionId, Date.now());
           if (!allowed.ok) throw new AppError('rate_limited', `too many call:signal messages; retry in ${allowed.retryAfterMs} ms`);
           return { callId: data.callId, delivered: await calls.signal(ctx.session, data) };
@@ -94,8 +99,7 @@ export const callsModule =
         joined.delete(session.connectionId);
         for (const room of rooms) {
           const callId = callOfRoom(room);
-          if (callId)
-            calls.disconnected(session, callId).catch((err: unknown) => log.warn({ err, callId }, 'calls: marking a device disconnected failed'));
+          if (callId) calls.disconnected(session, callId).catch((err: unknown) => log.warn({ err, callId }, 'calls: marking a device disconnected failed'));
         }
       },
       async start() {

@@ -3,10 +3,10 @@
  * one call, and the TURN/STUN servers with time-limited credentials for RTCPeerConnection.
  */
 import { Type } from '@sinclair/typebox';
+import type { CallsConfig } from '../../config.js';
 import { pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
-import type { CallsConfig } from '../../config.js';
 import { Id } from '../../kernel/schemas.js';
 import { callView } from './model.js';
 import { CallPage, CallSchema, HistoryQuery, TurnCredentialsSchema } from './schemas.js';

@@ -11,7 +11,6 @@ const literals = <T extends string>(values: readonly T[]) => Type.Union(values.m
 
 export const InviteSchema = Type.Object({ conversationId: Id, media: literals(MEDIA) }, strict);
 export const CallRefSchema = Type.Object({ callId: Id }, strict);
-export type CallRef = Static<typeof CallRefSchema>;
 
 export const InviteAck = Type.Object({ callId: Type.String() }, strict);
 
@@ -72,8 +71,6 @@ export const CallSchema = Type.Object(
   },
   { $id: 'Call', additionalProperties: false },
 );
-
-export const CallAck = CallSchema;
 
 const IceServer = Type.Object(
   { urls: Type.Array(Type.String()), username: Type.Optional(Type.String()), credential: Type.Optional(Type.String()) },

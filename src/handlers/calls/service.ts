@@ -149,7 +149,9 @@ export class CallService {
         next.answeredAt = now;
       }
       const accepted = { callId, userId: session.userId, connectionId: session.connectionId, sentAt: isoMs(now) };
-      const out = next.parties.filter((p) => p.status === 'joined' || p.status === 'ringing').map((p) => ({ room: userRoom(p.userId), event: 'call:accepted', data: accepted }));
+      const out = next.parties
+        .filter((p) => p.status === 'joined' || p.status === 'ringing')
+        .map((p) => ({ room: userRoom(p.userId), event: 'call:accepted', data: accepted }));
       return { next, out };
     });
   }
@@ -158,7 +160,8 @@ export class CallService {
     return this.apply(callId, (call, now) => {
       const me = this.partyOf(call, session.userId);
       if (call.status === 'ended') throw new AppError('conflict', `the call has ended (${call.endReason ?? 'ended'})`);
-      if (me.status !== 'ringing') throw new AppError('conflict', me.status === 'joined' ? 'you are in the call; use call:hangup' : `not ringing (${me.status})`);
+      if (me.status !== 'ringing')
+        throw new AppError('conflict', me.status === 'joined' ? 'you are in the call; use call:hangup' : `not ringing (${me.status})`);
       return this.leave(call, session.userId, 'declined', now, 'declined');
     });
   }
@@ -223,7 +226,8 @@ export class CallService {
   async disconnected(session: Session, callId: string): Promise<void> {
     await this.apply(callId, (call, now) => {
       const me = party(call, session.userId);
-      if (call.status === 'ended' || !me || me.status !== 'joined' || me.connectionId !== session.connectionId || me.disconnectedAt !== undefined) return undefined;
+      if (call.status === 'ended' || !me || me.status !== 'joined' || me.connectionId !== session.connectionId || me.disconnectedAt !== undefined)
+        return undefined;
       const next = structuredClone(call);
       this.partyOf(next, session.userId).disconnectedAt = now;
       return { next, out: [] };
@@ -296,7 +300,14 @@ export class CallService {
         endedFor(p, 'disconnected');
       }
     next = this.settle(next, now, out, gone.length > 0 ? 'disconnected' : 'no_answer');
-    if (next.status !== 'ended') this.tellLeft(next, gone.map((g) => g.userId), 'disconnected', now, out);
+    if (next.status !== 'ended')
+      this.tellLeft(
+        next,
+        gone.map((g) => g.userId),
+        'disconnected',
+        now,
+        out,
+      );
     return { next: { ...next, version: call.version + 1 }, out };
   }
 
@@ -426,7 +437,9 @@ export class CallService {
       .catch((err: unknown) => this.deps.log.error({ err, callId: next.callId }, 'calls: the record could not be queued'));
     for (const o of out) this.deps.hub.send(o.room, o.event, o.data);
     // Callees who missed the call now (not answered, cancelled on them, or called while busy).
-    const missed = next.parties.filter((p) => (p.status === 'missed' || p.status === 'busy') && (prev === undefined || party(prev, p.userId)?.status !== p.status));
+    const missed = next.parties.filter(
+      (p) => (p.status === 'missed' || p.status === 'busy') && (prev === undefined || party(prev, p.userId)?.status !== p.status),
+    );
     for (const p of missed) void this.notifyMissed(next, p.userId);
     if (next.status === 'ended' && prev?.status !== 'ended') void this.postCallMessage(next);
   }

@@ -273,4 +273,30 @@ describe('calls on two nodes', () => {
     const record = await waitUntil('the record', async () => (await db.collection('calls').findOne({ _id: callId as never, status: 'ended' })) ?? undefined);
     expect(record).toMatchObject({ endReason: 'no_answer' });
   });
+
+  it('chat messages (seed 002): attachments, the voice, file and system types; call messages only from the server', async () => {
+    const [alice, bob] = [uid('alice'), uid('bob')];
+    const a = await connect(nodes[0]!, alice);
+    const b = await connect(nodes[1]!, bob);
+    const conversationId = await conversation(a, bob);
+    const attachments = [{ type: 'audio', url: 'https://cdn.example.com/v.ogg', name: 'v.ogg', size: 12345, mime: 'audio/ogg' }];
+    const voice = await call<{ id: string }>(a, 'message:send', { conversationId, type: 'voice', attachments });
+    expect(dataOf(await b.waitFor((f) => f.event === 'message:new' && dataOf(f)['id'] === voice.id))).toMatchObject({ type: 'voice', attachments });
+    await call(a, 'message:send', {
+      conversationId,
+      type: 'file',
+      attachments: [{ type: 'file', url: 'https://cdn.example.com/a.pdf', mime: 'application/pdf' }],
+    });
+    await call(a, 'message:send', { conversationId, type: 'system', text: 'alice renamed the chat' });
+    expect(await refused(a, 'message:send', { conversationId, type: 'voice', attachments: [{ type: 'image', url: 'https://cdn.example.com/i.png' }] })).toBe(
+      'validation_failed',
+    );
+    expect(await refused(a, 'message:send', { conversationId, type: 'file' })).toBe('validation_failed');
+    expect(await refused(a, 'message:send', { conversationId, type: 'call', text: 'fake' })).toBe('validation_failed');
+    expect(await refused(a, 'message:send', { conversationId, type: 'file', attachments: [{ type: 'file', url: 'u', mime: 'not a mime' }] })).toBe(
+      'validation_failed',
+    );
+    const stored = await waitUntil('the voice message', async () => (await db.collection('messages').findOne({ _id: voice.id as never })) ?? undefined);
+    expect(stored).toMatchObject({ type: 'voice', attachments });
+  });
 });

@@ -46,7 +46,7 @@ export function callRoutes(calls: CallService, config: CallsConfig): RouteDef[] 
         response: TurnCredentialsSchema,
         summary: 'STUN/TURN servers and a time-limited TURN credential (coturn REST API scheme)',
         description:
-          'username = `<expiry seconds since the epoch>:<userId>`, credential = base64(HMAC-SHA1(TURN_SECRET, username)); `iceServers` is ready for `new RTCPeerConnection({iceServers})`. Without TURN_SECRET and TURN_URLS only the STUN URLs are given.',
+          'username = `<expiry>:<userId>` (expiry: Unix time in seconds, the instant of expiresAt), credential = base64(HMAC-SHA1(TURN_SECRET, username)); `iceServers` is ready for `new RTCPeerConnection({iceServers})`. Without TURN_SECRET and TURN_URLS only the STUN URLs are given.',
       },
       async ({ principal }) => turnCredentials(config, principal.userId, Date.now()),
     ),

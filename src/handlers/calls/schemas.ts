@@ -78,7 +78,10 @@ const IceServer = Type.Object(
 );
 export const TurnCredentialsSchema = Type.Object(
   {
-    username: Type.String({ description: '`<expiry seconds since the epoch>:<userId>` (coturn REST API); empty without a TURN server configured' }),
+    username: Type.String({
+      description:
+        '`<expiry>:<userId>` (coturn REST API; expiry is the Unix time in seconds coturn checks, the instant `expiresAt` gives); empty without a TURN server configured',
+    }),
     credential: Type.String({ description: 'base64(HMAC-SHA1(TURN_SECRET, username))' }),
     ttlMs: Type.Integer({ minimum: 0 }),
     expiresAt: DateTime,

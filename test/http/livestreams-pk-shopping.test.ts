@@ -503,10 +503,9 @@ describe('live shopping', () => {
       403,
       'forbidden',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${stream.livestreamId}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([
-      404,
-      'not_found',
-    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${stream.livestreamId}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20 } })),
+    ).toEqual([404, 'not_found']);
     const session = await env.call<{ sessionId: string; hostId: string; startedAt: string }>('POST', '/api/live-shopping/session', {
       token: host.token,
       body: { livestreamId: stream.livestreamId },
@@ -519,15 +518,14 @@ describe('live shopping', () => {
     ).toBe(session.body.startedAt);
     const sessionId = session.body.sessionId;
 
-    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1' } }))).toEqual([
-      403,
-      'forbidden',
-    ]);
-    await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: host.token, body: { productId: 'p2', displayOrder: 2 } });
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1', price: 20 } })),
+    ).toEqual([403, 'forbidden']);
+    await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: host.token, body: { productId: 'p2', price: 5, displayOrder: 2 } });
     const pinned = await env.call<{ sessionId: string; products: Array<{ productId: string; displayOrder: number }> }>(
       'POST',
       `/api/live-shopping/${sessionId}/pin-product`,
-      { token: host.token, body: { productId: 'p1', displayOrder: 1 } },
+      { token: host.token, body: { productId: 'p1', price: 20, displayOrder: 1 } },
     );
     expect(pinned.status).toBe(200);
     expect(pinned.body.products.map((p) => [p.productId, p.displayOrder])).toEqual([
@@ -537,23 +535,33 @@ describe('live shopping', () => {
     const frame = await viewer.waitFor((f) => f.event === 'shopping:pinned' && dataOf<{ version: number }>(f).version === 2);
     expect(frame.data).toMatchObject({ livestreamId: stream.livestreamId, products: [{ productId: 'p1' }, { productId: 'p2' }] });
 
-    const order = await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, {
-      token: buyer.token,
-      body: { orderId: 'o-1', total: 19.99 },
+    // Unpaid (no coins): refused, nothing counted. A client-sent total is not accepted at all.
+    const orderBody = { productId: 'p1', quantity: 2, idempotencyKey: `order-${env.tag}-1` };
+    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: orderBody }))).toEqual([
+      422,
+      'insufficient_funds',
+    ]);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    const funded = await env.call('POST', '/api/payments/admin/credit', {
+      token: admin.token,
+      body: { userId: buyer.id, coins: 100, reason: 'shopping test funding', idempotencyKey: `fund-${env.tag}-shop` },
     });
+    expect(funded.status).toBe(201);
+    const order = await env.call<Record<string, unknown>>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: orderBody });
     expect(order.status).toBe(201);
-    expect(order.body).toEqual({ sessionId, orderId: 'o-1', buyerId: buyer.id, total: 19.99, counted: true });
+    expect(order.body).toMatchObject({ sessionId, buyerId: buyer.id, productId: 'p1', quantity: 2, unitPrice: 20, total: 40, balance: 60, counted: true });
     expect(dataOf(await hostSocket.waitForEvent('shopping:order'))).toMatchObject({
       livestreamId: stream.livestreamId,
-      orderId: 'o-1',
+      orderId: order.body['orderId'],
       buyerId: buyer.id,
-      total: 19.99,
+      total: 40,
     });
-    expect(dataOf(await viewer.waitForEvent('shopping:stats'))).toMatchObject({ totalOrders: 1, totalRevenue: 19.99 });
-    expect(
-      (await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } }))
-        .body.counted,
-    ).toBe(false);
+    expect(dataOf(await viewer.waitForEvent('shopping:stats'))).toMatchObject({ totalOrders: 1, totalRevenue: 40 });
+    const retry = await env.call<Record<string, unknown>>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: orderBody });
+    expect([retry.status, retry.body['orderId'], retry.body['counted'], retry.body['balance']]).toEqual([201, order.body['orderId'], false, 60]);
 
     expect(outcome(await env.call('GET', `/api/live-shopping/${sessionId}/analytics`, { token: buyer.token }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${sessionId}/analytics`, { token: mallory.token }))).toEqual([403, 'forbidden']);
@@ -563,7 +571,7 @@ describe('live shopping', () => {
       sessionId,
       livestreamId: stream.livestreamId,
       totalOrders: 1,
-      totalRevenue: 19.99,
+      totalRevenue: 40,
       uniqueBuyers: 1,
       uniqueViewers: 1,
       conversionRate: 1,
@@ -581,32 +589,52 @@ describe('live shopping', () => {
       'validation_failed',
     ]);
     expect(
-      outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', displayOrder: -1 } })),
+      outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20, displayOrder: -1 } })),
     ).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([
+    for (const price of [19.99, 0, '5', undefined]) {
+      expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', price } }))).toEqual([
+        422,
+        'validation_failed',
+      ]);
+    }
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20 } }))).toEqual([
       404,
       'not_found',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: -1 } }))).toEqual([
+    expect(
+      outcome(
+        await env.call('POST', `/api/live-shopping/${nope}/orders`, {
+          token: host.token,
+          body: { productId: 'p', quantity: 0, idempotencyKey: `k-${env.tag}-q` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/live-shopping/${nope}/orders`, {
+          token: host.token,
+          body: { productId: 'p', quantity: 1.5, idempotencyKey: `k-${env.tag}-q` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p' } }))).toEqual([
       422,
       'validation_failed',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: '5' } }))).toEqual([
-      422,
-      'validation_failed',
-    ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: 5 } }))).toEqual([
-      404,
-      'not_found',
-    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p', idempotencyKey: `k-${env.tag}-n` } })),
+    ).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', '/api/live-shopping/bad%20id/analytics', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: host.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('POST', '/api/live-shopping/session', { body: { livestreamId: nope } }))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: FORGED, body: { productId: 'p1' } }))).toEqual([
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: FORGED, body: { productId: 'p1', price: 20 } }))).toEqual([
       401,
       'unauthorized',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { body: { orderId: 'o', total: 5 } }))).toEqual([401, 'unauthorized']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { body: { productId: 'p', idempotencyKey: `k-${env.tag}-u` } }))).toEqual([
+      401,
+      'unauthorized',
+    ]);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: FORGED }))).toEqual([401, 'unauthorized']);
   });
 });

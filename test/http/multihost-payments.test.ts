@@ -166,17 +166,40 @@ describe('payments', () => {
   it("refuses someone else's payment (403), unknown providers and packages (404), bad input (422), no token (401)", async () => {
     const alice = await env.user('alice-p');
     const mallory = await env.user('mallory-p');
-    const paid = await env.call<Payment>('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}` } });
+    const paid = await env.call<Payment>('POST', '/api/payments/checkout', {
+      token: alice.token,
+      body: { provider: 'dev', packageId: `pkg100-${env.tag}`, idempotencyKey: `key-${env.tag}-0002` },
+    });
+    expect(paid.status).toBe(201);
     expect(outcome(await env.call('GET', `/api/payments/${paid.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect((await env.call<Page<Payment>>('GET', '/api/payments/my', { token: mallory.token })).body.total).toBe(0);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'stripe', packageId: `pkg100-${env.tag}` } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'stripe', packageId: `pkg100-${env.tag}`, idempotencyKey: `key-${env.tag}-0003` },
+        }),
+      ),
     ).toEqual([404, 'not_found']);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `retired-${env.tag}` } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'dev', packageId: `retired-${env.tag}`, idempotencyKey: `key-${env.tag}-0004` },
+        }),
+      ),
     ).toEqual([404, 'not_found']);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9 } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9, idempotencyKey: `key-${env.tag}-0005` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    // The key is required, with the one pattern of every money request.
+    expect(
+      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}` } })),
     ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/payments/checkout', { body: { provider: 'dev', packageId: 'x' } }))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/payments/my', { token: FORGED }))).toEqual([401, 'unauthorized']);
@@ -186,17 +209,38 @@ describe('payments', () => {
     const admin = await env.user('finance', 'admin');
     const alice = await env.user('alice-c');
     expect(
-      outcome(await env.call('POST', '/api/payments/admin/credit', { token: alice.token, body: { userId: alice.id, coins: 1000, reason: 'because' } })),
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', {
+          token: alice.token,
+          body: { userId: alice.id, coins: 1000, reason: 'because', idempotencyKey: `adm-${env.tag}-1` },
+        }),
+      ),
     ).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 0, reason: 'zero' } }))).toEqual(
-      [422, 'validation_failed'],
-    );
+    expect(
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', {
+          token: admin.token,
+          body: { userId: alice.id, coins: 0, reason: 'zero', idempotencyKey: `adm-${env.tag}-2` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
     const credited = await env.call('POST', '/api/payments/admin/credit', {
       token: admin.token,
-      body: { userId: alice.id, coins: 250, reason: 'refund for outage' },
+      body: { userId: alice.id, coins: 250, reason: 'refund for outage', idempotencyKey: `adm-${env.tag}-3` },
     });
     expect(credited.status).toBe(201);
     expect(credited.body).toMatchObject({ userId: alice.id, coins: 250, actorId: admin.id, creditStatus: 'awaiting_wallet_service' });
+    // Without a key: 422; the same key again: the same adjustment.
+    expect(
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 250, reason: 'refund for outage' } }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    const again = await env.call<{ id: string }>('POST', '/api/payments/admin/credit', {
+      token: admin.token,
+      body: { userId: alice.id, coins: 250, reason: 'refund for outage', idempotencyKey: `adm-${env.tag}-3` },
+    });
+    expect([again.status, again.body.id]).toEqual([201, (credited.body as { id: string }).id]);
     const audit = await env.gw.waitForLog((l) => l['action'] === 'wallet.admin_credit' && l['userId'] === alice.id);
     expect(audit).toMatchObject({ audit: true, actor: admin.id, coins: 250 });
   });

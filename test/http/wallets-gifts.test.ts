@@ -114,7 +114,7 @@ async function socketOf(actor: Actor): Promise<NativeClient> {
 async function fund(actor: Actor, coins: number): Promise<void> {
   const res = await call<{ creditStatus: string }>('POST', '/api/payments/admin/credit', {
     token: admin.token,
-    body: { userId: actor.id, coins, reason: 'test funding' },
+    body: { userId: actor.id, coins, reason: 'test funding', idempotencyKey: key('fund') },
   });
   expect(res.status).toBe(201);
   expect(res.body.creditStatus).toBe('credited');

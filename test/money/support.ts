@@ -45,8 +45,8 @@ export function gatewayEnv(redisUrl: string, mongoUrl: string, dbName: string, e
 }
 
 /** Own Redis, a fresh database with the seeded catalogue, and `nodes` gateways. */
-export async function startMoneyEnv(mongoUrl: string, nodes: number, extra: Record<string, string> = {}): Promise<MoneyEnv> {
-  const redis = await startRedis();
+export async function startMoneyEnv(mongoUrl: string, nodes: number, extra: Record<string, string> = {}, redisOpts: { aof?: boolean } = {}): Promise<MoneyEnv> {
+  const redis = await startRedis(redisOpts);
   const dbName = `money_${randomBytes(4).toString('hex')}`;
   const mongo = new MongoClient(mongoUrl);
   await mongo.connect();

@@ -5,12 +5,13 @@
 #   not needed when the docker client has the compose plugin), nginx (Debian package, to run the compose
 #   entry point's deploy/nginx/nginx.conf in front of test gateways), and FerretDB v1.24.2 built from the Go
 #   module proxy into .tools/bin/ferretdb.
-# Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx]   (no argument: all of them)
+# chromium (Debian package, driven by playwright-core in the WebRTC call test, test/calls/webrtc.test.ts).
+# Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx] [chromium]   (no argument: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool compose nginx)
+[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool compose nginx chromium)
 
 apt_updated=0
 apt_install() {
@@ -35,6 +36,9 @@ for dep in "${want[@]}"; do
       ;;
     promtool)
       command -v promtool >/dev/null 2>&1 || apt_install prometheus
+      ;;
+    chromium)
+      [ -x /usr/bin/chromium ] || apt_install chromium
       ;;
     nginx)
       command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx

@@ -159,6 +159,7 @@ export interface Config {
   auth: { accessTtlSec: number; refreshTtlSec: number };
   scheduler: { pollMs: number };
   chat: { messageCacheSec: number; conversationCacheSec: number };
+  calls: CallsConfig;
   writeQueue: { stream: string; batchSize: number; maxBulkOps: number; claimIdleMs: number; flushMs: number; maxBackoffMs: number; writeTimeoutMs: number };
   benchMode: boolean;
   money: {
@@ -179,6 +180,28 @@ export interface Config {
   };
   bridge: BridgeConfig;
   webhooks: WebhookConfig;
+}
+
+export interface CallsConfig {
+  /** How long a call rings before the unanswered callees count as missed. */
+  ringTimeoutMs: number;
+  /** How long a party whose device in the call disconnected may come back before the call ends for them. */
+  reconnectGraceMs: number;
+  /** Most parties in one call (caller included); calls are a mesh. */
+  maxParties: number;
+  /** Largest `data` of one `call:signal`, in bytes of JSON. */
+  signalMaxBytes: number;
+  /** `call:signal` rate per connection: refill per second and burst. */
+  signalPerSec: number;
+  signalBurst: number;
+  /** How often each node looks for due call timers (ring timeout, reconnect grace). */
+  sweepMs: number;
+  /** TURN REST-API shared secret (coturn `static-auth-secret`); unset: only STUN URLs are handed out. */
+  turnSecret: string | undefined;
+  turnUrls: string[];
+  stunUrls: string[];
+  /** Lifetime of a TURN credential. */
+  turnTtlMs: number;
 }
 
 export interface BridgeConfig {
@@ -462,6 +485,41 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         "How long an idle conversation's hot state (members, unread counts) stays in Redis.",
         int(60, 365 * 86_400),
       )!,
+    },
+    calls: {
+      ringTimeoutMs: v(
+        'CALL_RING_TIMEOUT_MS',
+        '30000',
+        'How long a call rings before the callees who did not answer count as missed (call ends `no_answer` if none did).',
+        int(1000, 600_000),
+      )!,
+      reconnectGraceMs: v(
+        'CALL_RECONNECT_GRACE_MS',
+        '15000',
+        'How long a party whose device in the call disconnected may re-attach (call:accept from any of their devices) before the call ends for them.',
+        int(500, 600_000),
+      )!,
+      maxParties: v('CALL_MAX_PARTIES', '4', 'Most parties in one call, caller included (group calls are a mesh of peer connections).', int(2, 16))!,
+      signalMaxBytes: v('CALL_SIGNAL_MAX_BYTES', '32768', 'Largest `data` of one call:signal (SDP, ICE candidate), in bytes of JSON.', int(256, 1024 * 1024))!,
+      signalPerSec: v('CALL_SIGNAL_PER_SEC', '20', 'call:signal messages per second per connection (token bucket refill).', int(1, 10_000))!,
+      signalBurst: v('CALL_SIGNAL_BURST', '100', 'call:signal burst per connection (ICE candidates arrive in bursts).', int(1, 100_000))!,
+      sweepMs: v('CALL_SWEEP_MS', '250', 'How often each node claims the due call timers (ring timeout, reconnect grace) shared in Redis.', int(20, 10_000))!,
+      turnSecret: v(
+        'TURN_SECRET',
+        undefined,
+        'Shared secret of the TURN server (coturn `use-auth-secret` / `static-auth-secret`) for time-limited credentials.',
+        str,
+      ),
+      turnUrls:
+        v(
+          'TURN_URLS',
+          undefined,
+          'TURN server URLs handed to clients (comma list), e.g. `turn:turn.example.com:3478?transport=udp,turns:turn.example.com:5349`.',
+          urlList(['turn:', 'turns:']),
+        ) ?? [],
+      stunUrls:
+        v('STUN_URLS', undefined, 'STUN server URLs handed to clients (comma list), e.g. `stun:stun.example.com:3478`.', urlList(['stun:', 'stuns:'])) ?? [],
+      turnTtlMs: v('TURN_TTL_MS', '86400000', 'Lifetime of a TURN credential (the `expiry` in its username).', int(60_000, 7 * 86_400_000))!,
     },
     writeQueue: {
       stream: v('WRITE_QUEUE_STREAM', 'livegate:writes', 'Redis Stream key of the durable MongoDB write queue (shared by all nodes).', str)!,

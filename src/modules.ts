@@ -2,7 +2,8 @@ import type { DomainModule, ModuleFactory, Core } from './core.js';
 import { authModule } from './handlers/auth/module.js';
 import { benchModule } from './handlers/bench/module.js';
 import { bridgeModule } from './handlers/bridge/module.js';
-import { chatModule } from './handlers/chat/module.js';
+import { callsModule } from './handlers/calls/module.js';
+import { chatModule, createChatService } from './handlers/chat/module.js';
 import { couponsModule } from './handlers/coupons/module.js';
 import { devModule } from './handlers/dev/module.js';
 import { giftsModule } from './handlers/gifts/module.js';
@@ -29,12 +30,13 @@ import { createMoneyServices } from './handlers/wallets/services.js';
 
 /**
  * Every domain module, in start order (stopped in reverse). A domain adds one line here. The shared
- * domain services (notifications; the money wiring of wallets, catalogue, gifts, PK, shopping) are
+ * domain services (notifications; chat, which calls also use; the money wiring of wallets, catalogue, gifts, PK, shopping) are
  * built once, here, and handed to the modules that use them; the wallets module starts it, so it comes before every module that spends coins.
  */
 export function createModules(core: Core): DomainModule[] {
   const notifications = createNotificationService(core);
   const money = createMoneyServices(core);
+  const chat = createChatService(core, notifications);
   const factories: ModuleFactory[] = [
     sessionModule,
     sessionsModule,
@@ -42,7 +44,9 @@ export function createModules(core: Core): DomainModule[] {
     presenceModule,
     livestreamModule(money),
     notificationsModule(notifications),
-    chatModule(notifications),
+    chatModule(chat),
+    // Calls post their `call` message into the conversation and raise missed-call notifications.
+    callsModule(chat, notifications),
     benchModule,
     devModule,
     bridgeModule,

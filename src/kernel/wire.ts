@@ -6,7 +6,7 @@
 import { AppError } from './errors.js';
 
 /** Other spelling -> canonical name. */
-export const INPUT_ALIASES: Readonly<Record<string, string>> = { streamId: 'livestreamId' };
+export const INPUT_ALIASES: Readonly<Record<string, string>> = { streamId: 'livestreamId', toConnection: 'toConnectionId' };
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

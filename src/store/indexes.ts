@@ -36,6 +36,9 @@ export const INDEXES: IndexSpec[] = [
   // Message: conversationId and senderId are indexed; history pages by conversation, newest first.
   { collection: 'messages', key: { conversationId: 1, createdAt: -1 } },
   { collection: 'messages', key: { senderId: 1, createdAt: -1 } },
+  // Call records (src/handlers/calls): a user's call history newest first, a conversation's calls.
+  { collection: 'calls', key: { participants: 1, createdAt: -1 } },
+  { collection: 'calls', key: { conversationId: 1, createdAt: -1 } },
   // Notification: userId indexed, unread count, paginated list, and the 90-day TTL on expiresAt.
   { collection: 'notifications', key: { userId: 1, createdAt: -1 } },
   { collection: 'notifications', key: { userId: 1, isRead: 1, createdAt: -1 } },

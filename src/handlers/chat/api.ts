@@ -5,7 +5,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DateTime } from '../../kernel/schemas.js';
 import { MESSAGE_TYPES } from './model.js';
-import { CreateSchema, SendSchema } from './schemas.js';
+import { AttachmentSchema, CreateSchema, SendSchema } from './schemas.js';
 
 const strict = { additionalProperties: false } as const;
 const MessageTypeSchema = Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t)));
@@ -24,6 +24,18 @@ export const MessageSchema = Type.Object(
     giftId: Type.Optional(Type.String()),
     productId: Type.Optional(Type.String()),
     location: Type.Optional(LocationSchema),
+    attachments: Type.Optional(Type.Array(AttachmentSchema)),
+    call: Type.Optional(
+      Type.Object(
+        {
+          callId: Type.String(),
+          media: Type.Union([Type.Literal('audio'), Type.Literal('video')]),
+          endReason: Type.String({ description: 'as call:ended gives it' }),
+          durationMs: Type.Integer({ minimum: 0 }),
+        },
+        { ...strict, description: 'on a `call` message (posted by the server when a call ends)' },
+      ),
+    ),
     replyTo: Type.Optional(Type.String()),
     clientId: Type.Optional(Type.String()),
     reactions: Type.Array(Type.Object({ userId: Type.String(), emoji: Type.String(), createdAt: DateTime }, strict)),

@@ -2,8 +2,27 @@
  * Chat's data: the state kept hot in Redis (hash fields), the MongoDB documents (seed 000:
  * Message, Conversation) and what clients receive. Conversions only; no I/O.
  */
-export const MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'gif', 'sticker', 'gift', 'product', 'location'] as const;
+export const MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'gif', 'sticker', 'gift', 'product', 'location', 'voice', 'file', 'system', 'call'] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** Seed 002: Message.attachments (plus the MIME type). */
+export const ATTACHMENT_TYPES = ['image', 'video', 'audio', 'file'] as const;
+export interface Attachment {
+  type: (typeof ATTACHMENT_TYPES)[number];
+  url: string;
+  name?: string;
+  /** bytes */
+  size?: number;
+  mime?: string;
+}
+
+/** What a `call` message says about the call (posted by the server when a call ends, src/handlers/calls). */
+export interface CallSummary {
+  callId: string;
+  media: 'audio' | 'video';
+  endReason: string;
+  durationMs: number;
+}
 
 export interface Location {
   latitude: number;
@@ -22,6 +41,8 @@ export interface MessageBase {
   giftId?: string;
   productId?: string;
   location?: Location;
+  attachments?: Attachment[];
+  call?: CallSummary;
   replyTo?: string;
   clientId?: string;
   /** ms since epoch */
@@ -196,6 +217,8 @@ export function messageFromDoc(d: Record<string, unknown>): MessageState {
     giftId: d['giftId'] as string | undefined,
     productId: d['productId'] as string | undefined,
     location: d['location'] as Location | undefined,
+    attachments: Array.isArray(d['attachments']) ? (d['attachments'] as Attachment[]) : undefined,
+    call: d['call'] as CallSummary | undefined,
     replyTo: d['replyTo'] as string | undefined,
     clientId: d['clientId'] as string | undefined,
     createdAt: ms(d['createdAt']) ?? 0,

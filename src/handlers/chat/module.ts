@@ -5,7 +5,7 @@
  * become presence contacts; `message.offline` goes to the backend for recipients with no device.
  * Events: docs/events/chat.md.
  */
-import type { DomainModule, ModuleFactory } from '../../core.js';
+import type { Core, DomainModule, ModuleFactory } from '../../core.js';
 import { defineHandler, type HandlerTable } from '../../gateway/handler.js';
 import { onlineCheck } from '../../rooms/online.js';
 import type { Notifier } from '../notifications/service.js';
@@ -20,24 +20,28 @@ import { RedisChatState } from './state-redis.js';
 /** A device's typing events go out at most this often per conversation. */
 const TYPING_INTERVAL_MS = 1000;
 
+/** The one ChatService of a node (built in src/modules.ts: the chat module and calls share it). */
+export function createChatService(core: Core, notifier: Notifier): ChatService {
+  const { config } = core;
+  const state = core.redis
+    ? new RedisChatState(core.redis, { messageTtlMs: config.chat.messageCacheSec * 1000, conversationTtlMs: config.chat.conversationCacheSec * 1000 })
+    : new MemoryChatState();
+  return new ChatService({
+    state,
+    queue: core.queue,
+    hub: core.hub,
+    documents: core.documents,
+    notifier,
+    log: core.log.child({ module: 'chat' }),
+    contacts: contactDirectoryFor(core),
+    online: onlineCheck(core.redis, (userId) => core.sockets.countOf(userId)),
+    webhooks: core.webhooks,
+  });
+}
+
 export const chatModule =
-  (notifier: Notifier): ModuleFactory =>
+  (chat: ChatService): ModuleFactory =>
   (core): DomainModule => {
-    const { config } = core;
-    const state = core.redis
-      ? new RedisChatState(core.redis, { messageTtlMs: config.chat.messageCacheSec * 1000, conversationTtlMs: config.chat.conversationCacheSec * 1000 })
-      : new MemoryChatState();
-    const chat = new ChatService({
-      state,
-      queue: core.queue,
-      hub: core.hub,
-      documents: core.documents,
-      notifier,
-      log: core.log.child({ module: 'chat' }),
-      contacts: contactDirectoryFor(core),
-      online: onlineCheck(core.redis, (userId) => core.sockets.countOf(userId)),
-      webhooks: core.webhooks,
-    });
     /** connectionId -> conversationId -> last typing event sent (ms). */
     const typingSent = new Map<string, Map<string, number>>();
 
@@ -73,7 +77,7 @@ export const chatModule =
       }),
       'conversation:view': defineHandler(S.ViewSchema, async (ctx, data) => {
         if (data.conversationId !== null) await chat.get(ctx.session.userId, data.conversationId);
-        await state.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
+        await chat.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
         return { conversationId: data.conversationId };
       }),
       'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data)),
@@ -114,7 +118,7 @@ export const chatModule =
       routes: chatRoutes(chat),
       onDisconnect(session) {
         typingSent.delete(session.connectionId);
-        state.setViewing(session.userId, session.connectionId, undefined).catch((err: unknown) => core.log.warn({ err }, 'chat: clearing view state failed'));
+        chat.setViewing(session.userId, session.connectionId, undefined).catch((err: unknown) => core.log.warn({ err }, 'chat: clearing view state failed'));
       },
       async start() {
         if (!core.redis) core.log.warn('chat: no REDIS_URL; conversation state is kept in this process only (single node)');

@@ -1,9 +1,20 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MESSAGE_TYPES } from './model.js';
+import { ATTACHMENT_TYPES, MESSAGE_TYPES } from './model.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Url = Type.String({ minLength: 1, maxLength: 2048 });
 const strict = { additionalProperties: false } as const;
+
+export const AttachmentSchema = Type.Object(
+  {
+    type: Type.Union(ATTACHMENT_TYPES.map((t) => Type.Literal(t))),
+    url: Url,
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    size: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 * 1024 * 1024 * 1024, description: 'bytes' })),
+    mime: Type.Optional(Type.String({ minLength: 3, maxLength: 255, pattern: '^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$' })),
+  },
+  strict,
+);
 
 export const SendSchema = Type.Object(
   {
@@ -28,6 +39,8 @@ export const SendSchema = Type.Object(
         strict,
       ),
     ),
+    /** Seed 002: files, images, voice notes sent with the message. */
+    attachments: Type.Optional(Type.Array(AttachmentSchema, { maxItems: 10 })),
     replyTo: Type.Optional(Id),
   },
   strict,

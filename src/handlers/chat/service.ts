@@ -18,6 +18,7 @@ import {
   messageToDoc,
   messageView,
   type ConversationState,
+  type CallSummary,
   type MessageBase,
   type MessageState,
   type MessageType,
@@ -57,6 +58,28 @@ const REQUIRED: Record<MessageType, (m: SendInput) => boolean> = {
   gift: (m) => m.giftId !== undefined,
   product: (m) => m.productId !== undefined,
   location: (m) => m.location !== undefined,
+  voice: (m) => m.mediaUrl !== undefined || (m.attachments ?? []).some((a) => a.type === 'audio'),
+  file: (m) => m.mediaUrl !== undefined || (m.attachments ?? []).length > 0,
+  system: (m) => (m.text ?? '').trim().length > 0,
+  // Posted by the server when a call ends (postCall), never by a client.
+  call: () => false,
+};
+
+/** What a refused message type lacks. */
+const NEEDS: Record<MessageType, string> = {
+  text: 'its text',
+  image: 'its mediaUrl',
+  video: 'its mediaUrl',
+  audio: 'its mediaUrl',
+  gif: 'its mediaUrl',
+  sticker: 'its mediaUrl',
+  gift: 'its giftId',
+  product: 'its productId',
+  location: 'its location',
+  voice: 'a mediaUrl or an audio attachment',
+  file: 'a mediaUrl or an attachment',
+  system: 'its text',
+  call: 'to be posted by the server (calls post it when they end)',
 };
 
 const PREVIEW: Record<MessageType, string> = {
@@ -69,10 +92,14 @@ const PREVIEW: Record<MessageType, string> = {
   gift: '[gift]',
   product: '[product]',
   location: '[location]',
+  voice: '[voice]',
+  file: '[file]',
+  system: '',
+  call: '[call]',
 };
 
 const preview = (type: MessageType, text: string | undefined): string =>
-  type === 'text' ? (text ?? '').slice(0, 200) : text ? text.slice(0, 200) : PREVIEW[type];
+  type === 'text' || type === 'system' ? (text ?? '').slice(0, 200) : text ? text.slice(0, 200) : PREVIEW[type];
 
 /**
  * Chat's operations: the hot path (send, receipts, reactions) works on ChatState and the write
@@ -227,11 +254,19 @@ export class ChatService {
   // ---- messages -----------------------------------------------------------------------------
 
   async send(userId: string, input: SendInput): Promise<SendAck> {
-    if (!REQUIRED[input.type](input))
-      throw new AppError(
-        'validation_failed',
-        `a ${input.type} message needs its ${input.type === 'text' ? 'text' : input.type === 'gift' ? 'giftId' : input.type === 'product' ? 'productId' : input.type === 'location' ? 'location' : 'mediaUrl'}`,
-      );
+    if (!REQUIRED[input.type](input)) throw new AppError('validation_failed', `a ${input.type} message needs ${NEEDS[input.type]}`);
+    return this.store(userId, input, undefined);
+  }
+
+  /**
+   * The `call` message of an ended call, in the call's conversation, from the caller. Its id comes
+   * from the callId, so posting it again (a retried end) stores and delivers it once.
+   */
+  async postCall(callerId: string, conversationId: string, call: CallSummary): Promise<SendAck> {
+    return this.store(callerId, { conversationId, type: 'call', clientId: `call:${call.callId}` }, call);
+  }
+
+  private async store(userId: string, input: SendInput, call: CallSummary | undefined): Promise<SendAck> {
     let conversationId = input.conversationId;
     if (!conversationId) {
       if (!input.to) throw new AppError('validation_failed', 'message:send needs conversationId or to');
@@ -249,6 +284,8 @@ export class ChatService {
       giftId: input.giftId,
       productId: input.productId,
       location: input.location,
+      attachments: input.attachments,
+      call,
       replyTo: input.replyTo,
       clientId: input.clientId,
       createdAt: Date.now(),
@@ -335,6 +372,11 @@ export class ChatService {
     return { messages: docs.slice(0, limit).map((d) => messageView(messageFromDoc(d))), hasMore: docs.length > limit };
   }
 
+  /** Which conversation a connection has open (none: undefined); no notifications for messages there. */
+  setViewing(userId: string, connectionId: string, conversationId: string | undefined): Promise<void> {
+    return this.deps.state.setViewing(userId, connectionId, conversationId);
+  }
+
   async typing(userId: string, conversationId: string, isTyping: boolean): Promise<void> {
     const conversation = await this.requireConversation(conversationId, userId);
     for (const m of conversation.members) {
@@ -415,6 +457,8 @@ export class ChatService {
   }
 
   private async notifyRecipients(conversation: ConversationState, message: MessageState): Promise<void> {
+    // A call message follows the call's own notification (missed call), not a second one.
+    if (message.base.type === 'call') return;
     const recipients = conversation.members.filter((m) => m.userId !== message.base.senderId && !m.isMuted).map((m) => m.userId);
     if (recipients.length === 0) return;
     const viewing = await this.deps.state.viewing(recipients);

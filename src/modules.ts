@@ -16,6 +16,7 @@ import { paymentsModule } from './handlers/payments/module.js';
 import { pkModule } from './handlers/pk/module.js';
 import { presenceModule } from './handlers/presence/module.js';
 import { providersModule } from './handlers/providers/module.js';
+import { proxyModule } from './handlers/proxy/module.js';
 import { roomsModule } from './handlers/rooms/module.js';
 import { schedulingModule } from './handlers/scheduling/module.js';
 import { sessionsModule } from './handlers/session/lifetime.js';
@@ -46,6 +47,8 @@ export function createModules(core: Core): DomainModule[] {
     benchModule,
     devModule,
     bridgeModule,
+    // Events outside the catalogue that PROXY_EVENTS names go to the app's backend.
+    proxyModule,
     authModule,
     levelsModule,
     supportersModule,

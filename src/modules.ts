@@ -3,6 +3,8 @@ import { authModule } from './handlers/auth/module.js';
 import { benchModule } from './handlers/bench/module.js';
 import { bridgeModule } from './handlers/bridge/module.js';
 import { chatModule } from './handlers/chat/module.js';
+import { compatModule } from './handlers/compat/module.js';
+import { legacyPresenceEvents } from './handlers/compat/presence.js';
 import { couponsModule } from './handlers/coupons/module.js';
 import { devModule } from './handlers/dev/module.js';
 import { giftsModule } from './handlers/gifts/module.js';
@@ -40,7 +42,7 @@ export function createModules(core: Core): DomainModule[] {
     sessionModule,
     sessionsModule,
     roomsModule,
-    presenceModule,
+    presenceModule(legacyPresenceEvents(core.config.compat.userPresenceEvents)),
     livestreamModule(money),
     notificationsModule(notifications),
     chatModule(notifications),
@@ -49,6 +51,8 @@ export function createModules(core: Core): DomainModule[] {
     bridgeModule,
     // Events outside the catalogue that PROXY_EVENTS names go to the app's backend.
     proxyModule,
+    // The seeds' client calls: bare-string payloads, subscribe_notifications (src/handlers/compat/).
+    compatModule,
     authModule,
     levelsModule,
     supportersModule,

@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { Gauge } from 'prom-client';
 import type { ModuleFactory } from '../../core.js';
-import type { PresenceAliases } from '../compat/presence.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 import { MemoryPresenceStore } from '../../rooms/presence-memory.js';
 import { RedisPresenceStore } from '../../rooms/presence-redis.js';
 import { CHOSEN_STATUSES, publicStatus, type PresenceChange, type PresenceStore } from '../../rooms/presence.js';
+import type { PresenceAliases } from '../compat/presence.js';
 import { contactDirectoryFor } from './contacts.js';
 
 const UserId = Type.String({ minLength: 1, maxLength: 128 });

@@ -42,10 +42,11 @@ if [ -z "${REDIS_URL:-}" ]; then
   redis_dir="$data_root/redis"
   mkdir -p "$redis_dir"
   redis_port=$(free_port)
-  # Append-only file: wallets, rooms and the write queue survive a restart of `npm start`.
+  # Append-only file, fsynced on every write: wallets, rooms and the write queue survive a restart of
+  # `npm start`, and the gateway's money check (MONEY_DURABILITY=aof, docs/MONEY.md) passes.
   # setsid: Ctrl-C goes to the terminal's process group; the databases must outlive the gateway's
   # graceful shutdown (it flushes queued writes), so they get their own session and cleanup stops them.
-  setsid redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --appendonly yes --save "" \
+  setsid redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$redis_dir" --appendonly yes --appendfsync always --save "" \
     --logfile "$redis_dir/redis.log" --daemonize no >/dev/null &
   redis_pid=$!
   for _ in $(seq 1 100); do

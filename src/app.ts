@@ -43,7 +43,11 @@ export interface Node {
   shutdown(): Promise<void>;
 }
 
-export async function startNode(config: Config, uws: Uws, log: Logger): Promise<Node> {
+/**
+ * `onFatal`: called (once the node logged why) when the node must not keep running, e.g. a
+ * required unique index the MongoDB server cannot build; main.ts shuts down with exit code 1.
+ */
+export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: (err: Error) => void = () => undefined): Promise<Node> {
   const metrics = new GatewayMetrics(config.nodeId);
   const readiness = new Readiness();
   registerReadinessGauge(metrics.registry, readiness);
@@ -102,7 +106,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     userCount: () => gateway?.byUser.size ?? 0,
   };
   const documents = new Documents(mongo, log.child({ component: 'documents' }));
-  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
+  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo, onFatal });
   store.start();
   const authMetrics = new AuthMetrics(metrics.registry);
   const remoteKeys =
@@ -151,7 +155,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     { aliases: modules.flatMap((m) => (m.payloadAliases ? [m.payloadAliases] : [])), fallback: fallbacks[0] },
   );
   const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
-  routes.push(openApiRoute(routes, OPENAPI_INFO));
+  routes.push(openApiRoute(routes, OPENAPI_INFO, dispatcher.contracts()));
   const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
   if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');
 

@@ -172,6 +172,10 @@ export interface Config {
     pkPollMs: number;
     pkScoreIntervalMs: number;
     pkInviteTtlSec: number;
+    shoppingOrdersPerMinute: number;
+    /** What the node requires of the data Redis before it serves money (docs/MONEY.md). */
+    durability: MoneyDurability;
+    reloadFenceMs: number;
   };
   bridge: BridgeConfig;
   webhooks: WebhookConfig;
@@ -554,6 +558,24 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         int(50, 10_000),
       )!,
       pkInviteTtlSec: v('PK_INVITE_TTL_SEC', '60', 'How long a PK invitation waits for an answer.', int(5, 3600))!,
+      shoppingOrdersPerMinute: v(
+        'SHOPPING_ORDERS_PER_MINUTE',
+        '10',
+        'Most new live-shopping orders one viewer may place in one stream per minute, cluster-wide (retries of a placed order do not count).',
+        int(1, 10_000),
+      )!,
+      durability: v(
+        'MONEY_DURABILITY',
+        'aof',
+        'aof: serve money only on a Redis that fsyncs every write to its append-only file (appendonly yes, appendfsync always, no eviction), checked at start and on every reconnect; none: serve it on any Redis, accepting that acked money operations are lost with Redis data (development, tests). docs/MONEY.md.',
+        oneOf<MoneyDurability>('aof', 'none'),
+      )!,
+      reloadFenceMs: v(
+        'MONEY_RELOAD_FENCE_MS',
+        '11000',
+        'With MONEY_DURABILITY=none: a wallet is reloaded from MongoDB only once Redis has been up this long, so no write read from a lost Redis can still land; keep it above WRITE_TIMEOUT_MS + 1000.',
+        int(0, 600_000),
+      )!,
     },
   };
   if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
@@ -561,6 +583,8 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
   }
   return config;
 }
+
+export type MoneyDurability = 'aof' | 'none';
 
 type V = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) => T | undefined;
 

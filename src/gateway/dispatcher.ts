@@ -1,7 +1,9 @@
+import './http/formats.js';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AppError } from '../kernel/errors.js';
-import type { EventFallback, EventHandler, HandlerContext, HandlerTable, PayloadAliases } from './handler.js';
+import { canonicalInput } from '../kernel/wire.js';
+import type { EventContract, EventFallback, EventHandler, HandlerContext, HandlerTable, PayloadAliases } from './handler.js';
 
 interface CompiledHandler {
   check: TypeCheck<TSchema>;
@@ -57,14 +59,25 @@ export class Dispatcher {
     return [...this.table.keys()].sort();
   }
 
-  async dispatch(ctx: HandlerContext, event: string, raw: unknown): Promise<unknown> {
+  /** Every registered event's schemas, by name (sorted). */
+  contracts(): Record<string, EventContract> {
+    const out: Record<string, EventContract> = {};
+    for (const event of this.events()) {
+      const { schema, ack } = this.table.get(event)!.handler;
+      out[event] = ack ? { payload: schema, ack } : { payload: schema };
+    }
+    return out;
+  }
+
+  async dispatch(ctx: HandlerContext, event: string, input: unknown): Promise<unknown> {
     const entry = this.table.get(event);
     if (!entry) {
-      if (this.fallback?.claims(event)) return await this.fallback.handle(ctx, event, raw);
+      if (this.fallback?.claims(event)) return await this.fallback.handle(ctx, event, input);
       throw new AppError('unknown_event', `unknown event "${event}"`);
     }
+    // Compat payload aliases first (a bare string becomes an object), then the wire convention's field names.
     const alias = this.aliases.get(event);
-    const data = alias ? alias(raw) : raw;
+    const data = canonicalInput(alias ? alias(input) : input, event);
     if (!entry.check.Check(data)) {
       const first = entry.check.Errors(data).First();
       const where = first?.path ? first.path : '/';

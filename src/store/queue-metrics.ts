@@ -69,7 +69,7 @@ export class QueueMetrics {
     });
     this.failures = new Counter({
       name: 'livegate_write_failures_total',
-      help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry)',
+      help: 'Writer failures by reason (mongodb, queue, rejected op, bad entry, not held: entries no longer held by this writer, taken over by another or gone with a Redis that lost its data; half written: a batch cut by such a loss)',
       labelNames: ['reason'] as const,
       registers: [registry],
     });

@@ -8,13 +8,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Readiness } from '../kernel/readiness.js';
-import { INDEXES, ensureIndexes } from './indexes.js';
+import { INDEXES, RequiredIndexError, ensureIndexes } from './indexes.js';
 import type { Mongo } from './mongo.js';
 import { QueueMetrics } from './queue-metrics.js';
 import { MemoryQueue } from './stream-queue-memory.js';
 import { RedisStreamQueue } from './stream-queue-redis.js';
 import type { QueueEngine } from './stream-queue.js';
-import type { WriteOp, WriteQueue } from './write-queue.js';
+import type { QueueGuard, WriteOp, WriteQueue } from './write-queue.js';
 import { Writer } from './writer.js';
 
 export interface Store {
@@ -32,12 +32,14 @@ export interface StoreDeps {
   readiness: Readiness;
   redis: Redis | undefined;
   mongo: Mongo | undefined;
+  /** A condition the node must not run under (a required index the server cannot build). */
+  onFatal: (err: Error) => void;
 }
 
 export function createStore(deps: StoreDeps): Store {
   const { config, redis, mongo } = deps;
   const log = deps.log.child({ component: 'store' });
-  if (!mongo) return discardingStore(log);
+  if (!mongo) return discardingStore(log, redis);
 
   const engine: QueueEngine = redis
     ? new RedisStreamQueue(redis, redis.duplicate({ connectionName: `livegate:${config.nodeId}:writer` }), {
@@ -64,6 +66,11 @@ export function createStore(deps: StoreDeps): Store {
       await engine.append(ops);
       metrics.enqueued.inc({ engine: engine.name }, ops.length);
     },
+    async enqueueGuarded(ops: WriteOp[], guard: QueueGuard) {
+      const done = await engine.appendGuarded(ops, guard);
+      if (done) metrics.enqueued.inc({ engine: engine.name }, ops.length);
+      return done;
+    },
   };
 
   return {
@@ -78,6 +85,14 @@ export function createStore(deps: StoreDeps): Store {
             log.info({ indexes: INDEXES.length }, 'indexes ensured');
             return;
           } catch (err) {
+            if (err instanceof RequiredIndexError) {
+              log.fatal(
+                { collection: err.spec.collection, key: err.spec.key, codeName: err.codeName, err: err.message },
+                'a required unique index cannot be built on this MongoDB server; refusing to run',
+              );
+              deps.onFatal(err);
+              return;
+            }
             if (attempt === 1 || attempt % 10 === 0) log.warn({ err: (err as Error).message, attempt }, 'index creation failed; retrying');
             await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
           }
@@ -94,13 +109,22 @@ export function createStore(deps: StoreDeps): Store {
 }
 
 /** Without MONGO_URL there is no system of record: writes are dropped (logged once). */
-function discardingStore(log: Logger): Store {
+function discardingStore(log: Logger, redis: Redis | undefined): Store {
   let warned = false;
+  const discard = (): void => {
+    if (!warned) log.warn('MONGO_URL is not set: writes are not persisted');
+    warned = true;
+  };
   return {
     queue: {
       async enqueue() {
-        if (!warned) log.warn('MONGO_URL is not set: writes are not persisted');
-        warned = true;
+        discard();
+      },
+      // The guard members (money outbox entries) still leave, or the sweeper would retry them forever.
+      async enqueueGuarded(_ops, guard) {
+        discard();
+        if (!redis) return true;
+        return (await redis.zrem(guard.set, ...guard.members)) === guard.members.length;
       },
     },
     start() {},

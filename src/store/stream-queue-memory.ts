@@ -1,5 +1,5 @@
 import type { Batch, DocumentLocks, QueueEngine, QueueEntry, QueueStats } from './stream-queue.js';
-import type { WriteOp } from './write-queue.js';
+import type { QueueGuard, WriteOp } from './write-queue.js';
 
 /**
  * Single-node engine for running without Redis: entries wait in this process' memory.
@@ -26,6 +26,11 @@ export class MemoryQueue implements QueueEngine {
     this.wake?.();
   }
 
+  /** The guard's set lives in Redis, which this engine runs without: money (its one user) needs Redis. */
+  async appendGuarded(_ops: WriteOp[], guard: QueueGuard): Promise<boolean> {
+    throw new Error(`memory write queue: a guarded append (${guard.set}) needs the Redis engine`);
+  }
+
   async reclaim(): Promise<Batch> {
     return { entries: [], bad: [] };
   }
@@ -46,7 +51,10 @@ export class MemoryQueue implements QueueEngine {
     return { entries: batch, bad: [] };
   }
 
-  async keepClaimed(): Promise<void> {}
+  async keepClaimed(ids: string[]): Promise<string[]> {
+    const queued = new Set(this.entries.slice(0, this.inFlight).map((e) => e.id));
+    return ids.filter((id) => queued.has(id));
+  }
 
   /** One writer per process: nothing to exclude. */
   async lockDocuments(): Promise<DocumentLocks> {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { LuaScript } from '../rooms/lua.js';
 import type { Batch, DocumentLocks, QueueEngine, QueueStats } from './stream-queue.js';
 import { decodeOps, encodeOps } from './stream-queue.js';
-import type { WriteOp } from './write-queue.js';
+import type { QueueGuard, WriteOp } from './write-queue.js';
 
 const RELEASE = new LuaScript(
   'writer_unlock',
@@ -44,6 +44,21 @@ end
 return n`,
 );
 
+const GUARDED_APPEND = new LuaScript(
+  'writer_append_guarded',
+  `-- Appends an entry only while every guard member is in the guard set, and removes them with it.
+-- KEYS[1] stream   KEYS[2] guard zset
+-- ARGV[1] encoded ops   ARGV[2..n] guard members
+-- Returns 1 when appended, 0 when a member was missing (nothing appended, nothing removed).
+for i = 2, #ARGV do
+  if not redis.call('ZSCORE', KEYS[2], ARGV[i]) then return 0 end
+end
+redis.call('XADD', KEYS[1], '*', 'd', ARGV[1])
+redis.call('ZREM', KEYS[2], unpack(ARGV, 2))
+return 1`,
+  2,
+);
+
 /** [id, [field, value, ...]] as XREADGROUP / XAUTOCLAIM return it; fields are null for a deleted entry. */
 type RawEntry = [string, string[] | null];
 
@@ -83,6 +98,12 @@ export class RedisStreamQueue implements QueueEngine {
     await this.redis.xadd(this.opts.stream, '*', 'd', encodeOps(ops));
   }
 
+  async appendGuarded(ops: WriteOp[], guard: QueueGuard): Promise<boolean> {
+    if (guard.members.length === 0) throw new Error('guarded append without guard members');
+    const done = await GUARDED_APPEND.run(this.redis, [this.opts.stream, guard.set], [encodeOps(ops), ...guard.members]);
+    return Number(done) === 1;
+  }
+
   async reclaim(max: number): Promise<Batch> {
     return this.regroupOnLoss(() => this.reclaimFromGroup(max));
   }
@@ -119,10 +140,16 @@ export class RedisStreamQueue implements QueueEngine {
     return toBatch(reply?.[0]?.[1] ?? []);
   }
 
-  async keepClaimed(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  async keepClaimed(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
     const { stream, group, consumer } = this.opts;
-    await this.redis.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID');
+    try {
+      return (await this.redis.xclaim(stream, group, consumer, 0, ...ids, 'JUSTID')) as string[];
+    } catch (err) {
+      // The stream or its group is gone: this Redis lost its data, and the entries with it.
+      if (err instanceof Error && err.message.includes('NOGROUP')) return [];
+      throw err;
+    }
   }
 
   async lockDocuments(keys: string[], ttlMs: number): Promise<DocumentLocks> {

@@ -4,7 +4,7 @@
  * shared by every node) and queue-memory.ts (this process only). See docs/PERSISTENCE.md.
  */
 import { BSON } from 'mongodb';
-import type { WriteOp } from './write-queue.js';
+import type { QueueGuard, WriteOp } from './write-queue.js';
 
 /** One enqueue call: its operations travel and are acknowledged together. */
 export interface QueueEntry {
@@ -43,6 +43,8 @@ export interface DocumentLocks {
 export interface QueueEngine {
   readonly name: 'redis' | 'memory';
   append(ops: WriteOp[]): Promise<void>;
+  /** Appends only while every member of the guard's set is present, removing them atomically (WriteQueue.enqueueGuarded). */
+  appendGuarded(ops: WriteOp[], guard: QueueGuard): Promise<boolean>;
   /**
    * Entries to (re)process before new ones: this writer's own unacknowledged entries (after a
    * restart) and entries a crashed writer left idle for longer than the claim timeout.
@@ -50,8 +52,12 @@ export interface QueueEngine {
   reclaim(max: number): Promise<Batch>;
   /** New entries, waiting up to `blockMs` for some to arrive. */
   next(max: number, blockMs: number): Promise<Batch>;
-  /** Tells other writers these entries are still being worked on (during retries). */
-  keepClaimed(ids: string[]): Promise<void>;
+  /**
+   * Tells other writers these entries are still being worked on; returns those this writer still
+   * holds. An entry missing from the answer is no longer queued (a Redis that lost its data, or
+   * another writer took it over): the writer must not apply it.
+   */
+  keepClaimed(ids: string[]): Promise<string[]>;
   /** The entries are applied: remove them for good. */
   ack(ids: string[]): Promise<void>;
   /** Moves entries that can never be applied to the dead-letter store, then acknowledges them. */

@@ -21,7 +21,22 @@ export type WriteOp =
   /** Deletes the document (idempotent). */
   | { kind: 'delete'; collection: string; id: string };
 
+/**
+ * Members of a Redis sorted set that vouch for the operations (the money outbox): the operations
+ * are queued only while every member is there, and the members leave in the same atomic step.
+ */
+export interface QueueGuard {
+  set: string;
+  members: string[];
+}
+
 export interface WriteQueue {
   /** Durably queues the operations (in order). Never waits for MongoDB. */
   enqueue(ops: WriteOp[]): Promise<void>;
+  /**
+   * Queues the operations only if every member of `guard` is still in its set, removing them in
+   * the same step; false (nothing queued, nothing removed) otherwise. A record is then queued only
+   * on the Redis that made it: not twice, and not on a Redis that has lost it (docs/MONEY.md).
+   */
+  enqueueGuarded(ops: WriteOp[], guard: QueueGuard): Promise<boolean>;
 }

@@ -107,7 +107,16 @@ export class Writer {
     const planned = plan.reduce((n, cb) => n + cb.ops.length, 0);
     if (planned < entryOf.size) this.metrics.ops.inc({ result: 'superseded' }, entryOf.size - planned);
 
-    let rejected: Rejected[];
+    // One collection, and one chunk of at most maxBulkOps ops, after the other: fewer concurrent
+    // write transactions on the server, and queue order kept for ops on one document. A retry
+    // resumes after the chunks already applied (they are idempotent, but replaying inserts is slow).
+    const chunks = plan.flatMap((cb) => chunkBatch(cb, this.opts.maxBulkOps));
+    const rejected: Rejected[] = [];
+    let done = 0;
+    // The last moment Redis confirmed it still held the entries (or this writer's locks).
+    let confirmedAt = Date.now();
+    // Set when Redis lost the entries after part of the batch was written: the rest must land by then.
+    let finishBy: number | undefined;
     for (let attempt = 1; ; attempt++) {
       let locks: DocumentLocks | undefined;
       try {
@@ -116,14 +125,46 @@ export class Writer {
         // Every write below is bounded by writeTimeoutMs and the locks last that + 1 s; they are
         // extended after every chunk, so a batch of many slow writes keeps them to the end.
         locks = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
-        // One collection, and one chunk of at most maxBulkOps ops, after the other: fewer concurrent
-        // write transactions on the server, and queue order kept for ops on one document.
-        rejected = [];
-        for (const cb of plan) {
-          for (const chunk of chunkBatch(cb, this.opts.maxBulkOps)) {
-            rejected.push(...(await this.applyCollection(chunk)));
-            await locks.extend();
+        // Only entries still queued on this Redis are applied: after Redis lost its data (restart
+        // without persistence) the entries read from it are gone, and so are the balances that
+        // spent them; writing them later would let a reloaded wallet spend the same coins again.
+        // Past this point a lost Redis is noticed at the next `extend` (its locks are gone too).
+        const asked = Date.now();
+        const held = new Set(await this.engine.keepClaimed(ids));
+        if (held.size === ids.length) {
+          if (finishBy === undefined) confirmedAt = asked;
+        } else if (done === 0) {
+          await locks.release();
+          const lost = batch.entries.filter((e) => !held.has(e.id));
+          this.metrics.failures.inc({ reason: 'not_held' }, lost.length);
+          this.log.error(
+            { entries: lost.length, ops: lost.reduce((n, e) => n + e.ops.length, 0) },
+            'write queue: entries no longer queued (Redis lost its data, or another writer took them over); not applied',
+          );
+          return this.process({ entries: batch.entries.filter((e) => held.has(e.id)), bad: [] });
+        } else if (finishBy === undefined) {
+          // Part of the batch is in MongoDB: finish it, so each entry is whole, but only while it
+          // lands before any wallet may be reloaded (money waits WRITE_TIMEOUT_MS + 1 s after a
+          // Redis restart, MONEY_RELOAD_FENCE_MS; the restart came after `confirmedAt`).
+          finishBy = confirmedAt + this.opts.writeTimeoutMs + 1000;
+          this.log.warn({ chunks: chunks.length, done }, 'write queue: Redis lost the entries of a batch being written; finishing it');
+        }
+        while (done < chunks.length) {
+          const left = finishBy === undefined ? this.opts.writeTimeoutMs : finishBy - Date.now();
+          if (left <= 0) {
+            await locks.release().catch(() => undefined);
+            this.metrics.failures.inc({ reason: 'half_written' }, ids.length);
+            this.log.error(
+              { entries: ids.length, chunks: chunks.length, done },
+              'write queue: batch left half written (Redis lost its data while it was written, and the rest could not land before wallets may reload)',
+            );
+            return true;
           }
+          rejected.push(...(await this.applyCollection(chunks[done]!, Math.min(left, this.opts.writeTimeoutMs))));
+          done++;
+          const extending = Date.now();
+          await locks.extend();
+          if (finishBy === undefined) confirmedAt = extending;
         }
         await locks.release();
         break;
@@ -162,11 +203,11 @@ export class Writer {
    * single-op results are trusted. Duplicate key = a stale version or a lost race (expected); other per-op errors are
    * permanent rejections; anything else throws (transient: the whole batch is retried).
    */
-  private async applyCollection(cb: CollectionBatch): Promise<Rejected[]> {
+  private async applyCollection(cb: CollectionBatch, timeoutMs: number): Promise<Rejected[]> {
     const collection = this.db.collection<StoredDoc>(cb.collection);
     const stop = this.metrics.writeDuration.startTimer({ collection: cb.collection });
     try {
-      await this.bounded(collection.bulkWrite(cb.models, { ordered: cb.ordered }));
+      await this.bounded(collection.bulkWrite(cb.models, { ordered: cb.ordered }), timeoutMs);
       stop();
       this.metrics.ops.inc({ result: 'applied' }, cb.models.length);
       return [];
@@ -176,7 +217,7 @@ export class Writer {
     const rejected: Rejected[] = [];
     for (const [i, model] of cb.models.entries()) {
       const op = cb.ops[i]!;
-      const error = await this.applyOne(collection, model, op.kind === 'insert' || op.kind === 'delete' ? 1 : 2);
+      const error = await this.applyOne(collection, model, op.kind === 'insert' || op.kind === 'delete' ? 1 : 2, timeoutMs);
       if (!error) this.metrics.ops.inc({ result: 'applied' });
       else if (error.code === DUPLICATE_KEY) this.metrics.ops.inc({ result: 'stale' });
       else rejected.push({ op, reason: `${error.code}: ${error.errmsg ?? ''}` });
@@ -184,8 +225,8 @@ export class Writer {
     return rejected;
   }
 
-  private bounded<T>(write: Promise<T>): Promise<T> {
-    return bounded(write, this.opts.writeTimeoutMs, 'mongodb write');
+  private bounded<T>(write: Promise<T>, timeoutMs = this.opts.writeTimeoutMs): Promise<T> {
+    return bounded(write, timeoutMs, 'mongodb write');
   }
 
   /**
@@ -193,10 +234,15 @@ export class Writer {
    * with a concurrent insert of the same _id is tried once more: the document exists now, so a
    * second duplicate key means it really is newer (stale), and otherwise the update applies.
    */
-  private async applyOne(collection: Collection<StoredDoc>, model: AnyBulkWriteOperation<StoredDoc>, attempts: number): Promise<WriteError | undefined> {
+  private async applyOne(
+    collection: Collection<StoredDoc>,
+    model: AnyBulkWriteOperation<StoredDoc>,
+    attempts: number,
+    timeoutMs: number,
+  ): Promise<WriteError | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.bounded(collection.bulkWrite([model], { ordered: true }));
+        await this.bounded(collection.bulkWrite([model], { ordered: true }), timeoutMs);
         return undefined;
       } catch (err) {
         const error = writeErrorsOf(err)?.[0];

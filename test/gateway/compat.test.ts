@@ -24,11 +24,11 @@ describe('seed client calls (compat)', () => {
     const host = await native(gw, 'cp-host');
     expect((await host.request('livestream:start', { title: 'Compat', streamId: 'cp-stream-1' })).error).toBeUndefined();
     const socket = await sio(gw, 'cp-viewer-1');
-    expect(await ack(socket, 'livestream:join', 'cp-stream-1')).toMatchObject({ streamId: 'cp-stream-1' });
+    expect(await ack(socket, 'livestream:join', 'cp-stream-1')).toMatchObject({ livestreamId: 'cp-stream-1' });
     const viewer = await native(gw, 'cp-viewer-2');
-    expect((await viewer.request('livestream:join', 'cp-stream-1')).data).toMatchObject({ streamId: 'cp-stream-1' });
+    expect((await viewer.request('livestream:join', 'cp-stream-1')).data).toMatchObject({ livestreamId: 'cp-stream-1' });
     // The object form is unchanged; a bare value of the wrong type is still refused by the schema.
-    expect((await viewer.request('livestream:join', { streamId: 'cp-stream-1' })).data).toMatchObject({ streamId: 'cp-stream-1' });
+    expect((await viewer.request('livestream:join', { streamId: 'cp-stream-1' })).data).toMatchObject({ livestreamId: 'cp-stream-1' });
     expect((await viewer.request('livestream:join', 42)).error?.code).toBe('validation_failed');
     // The bare-string rule is per event: elsewhere a string is still a validation error.
     expect((await viewer.request('livestream:leave', 'cp-stream-1')).error?.code).toBe('validation_failed');

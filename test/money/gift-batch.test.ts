@@ -9,11 +9,11 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GiftBatcher, type GiftJob, type GiftOutcome } from '../../src/handlers/gifts/gift-batch.js';
 import { moneyKeys } from '../../src/handlers/wallets/keys.js';
-import { walletLoadScript } from '../../src/handlers/wallets/lua/wallet-load.js';
+import { moneyEpochScript, walletLoadScript } from '../../src/handlers/wallets/lua/wallet-load.js';
 import { MoneyMetrics } from '../../src/handlers/wallets/metrics.js';
 import { Outbox } from '../../src/handlers/wallets/outbox.js';
 import { AppError } from '../../src/kernel/errors.js';
-import type { WriteOp, WriteQueue } from '../../src/store/write-queue.js';
+import type { QueueGuard, WriteOp, WriteQueue } from '../../src/store/write-queue.js';
 import { startRedis } from '../support/services.js';
 import { uid, type RedisServer } from './support.js';
 
@@ -35,6 +35,17 @@ class RecordingQueue implements WriteQueue {
   async enqueue(ops: WriteOp[]): Promise<void> {
     this.appends.push(ops);
   }
+  async enqueueGuarded(ops: WriteOp[], guard: QueueGuard): Promise<boolean> {
+    this.appends.push(ops);
+    await redis.zrem(guard.set, ...guard.members);
+    return true;
+  }
+}
+
+/** Installs a wallet as a load from MongoDB would (wallet-load.lua, under this Redis' epoch). */
+async function install(userId: string, balance: number): Promise<void> {
+  const epoch = String(await moneyEpochScript.run(redis, [moneyKeys.epoch], ['gift-batch-test']));
+  await walletLoadScript.run(redis, [moneyKeys.wallet(userId), moneyKeys.epoch], [balance, 0, 1, 0, epoch]);
 }
 
 function setup(hosts: Record<string, string>, cold: Record<string, number> = {}) {
@@ -47,8 +58,9 @@ function setup(hosts: Record<string, string>, cold: Record<string, number> = {})
   const wallets = {
     async ensureLoaded(userId: string): Promise<void> {
       loads.push(userId);
-      await walletLoadScript.run(redis, [moneyKeys.wallet(userId)], [cold[userId] ?? 0, 0, 1, 0]);
+      await install(userId, cold[userId] ?? 0);
     },
+    assertServing(): void {},
   };
   const streams = { hostOf: async (id: string) => hosts[id] };
   const batcher = new GiftBatcher(redis, streams, wallets, outbox, metrics, log, { maxBatch: 256, idempotencyTtlSec: 600, outboxGraceMs: 60_000 });
@@ -60,7 +72,7 @@ function setup(hosts: Record<string, string>, cold: Record<string, number> = {})
 }
 
 async function hot(userId: string, balance: number): Promise<void> {
-  await walletLoadScript.run(redis, [moneyKeys.wallet(userId)], [balance, 0, 1, 0]);
+  await install(userId, balance);
 }
 
 function job(senderId: string, key: string, to: GiftJob['to'], quantity = 1): GiftJob {

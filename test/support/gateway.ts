@@ -48,6 +48,11 @@ export async function startGateway(env: Record<string, string | undefined> = {})
       // Suites share one Redis: gateways writing to different databases must not drain each other's
       // write queue (a writer applies what it reads to its own MONGO_DB). Same database, same queue.
       WRITE_QUEUE_STREAM: `livegate:writes:${env['MONGO_DB'] ?? 'livegate'}`,
+      // The suites' Redis servers keep nothing across a restart (services.ts startRedis): the
+      // gateways are told so explicitly, as an operator must (docs/MONEY.md). The durability suite
+      // (test/money/redis-loss.test.ts) runs the default, MONEY_DURABILITY=aof, on an AOF Redis.
+      MONEY_DURABILITY: 'none',
+      MONEY_RELOAD_FENCE_MS: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

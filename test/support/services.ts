@@ -87,12 +87,18 @@ export function waitForLine(child: ChildProcess, match: (line: string) => boolea
 }
 
 /** redis-server on a free port below the ephemeral range; `port` reuses a port (restart tests). */
-export async function startRedis(opts: { port?: number; dir?: string } = {}): Promise<Service & { port: number; dir: string }> {
+/**
+ * redis-server on a free port. Without `aof` it keeps nothing across a restart (the suite's shared
+ * Redis; gateways on it opt out of the money durability check, see gateway.ts). With `aof` it runs
+ * the setting MONEY_DURABILITY=aof requires: an append-only file fsynced on every write.
+ */
+export async function startRedis(opts: { port?: number; dir?: string; aof?: boolean } = {}): Promise<Service & { port: number; dir: string }> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'livegate-redis-'));
   const port = opts.port ?? (await restartablePort());
+  const persistence = opts.aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--loglevel', 'notice', '--logfile', ''],
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--loglevel', 'notice', '--logfile', ''],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

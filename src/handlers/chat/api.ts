@@ -46,7 +46,7 @@ export const ConversationSchema = Type.Object(
     groupAvatar: Type.Optional(Type.String()),
     adminId: Type.Optional(Type.String()),
     lastMessage: Type.Optional(
-      Type.Object({ id: Type.String(), text: Type.String(), senderId: Type.String(), type: MessageTypeSchema, timestamp: DateTime }, strict),
+      Type.Object({ id: Type.String(), text: Type.String(), senderId: Type.String(), type: MessageTypeSchema, createdAt: DateTime }, strict),
     ),
     messagesCount: Type.Integer({ minimum: 0 }),
     unreadCount: Type.Integer({ minimum: 0, description: "the caller's unread count" }),

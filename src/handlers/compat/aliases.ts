@@ -8,7 +8,7 @@
 import type { PayloadAliases } from '../../gateway/handler.js';
 
 export const BARE_STRING_FIELDS: Readonly<Record<string, string>> = {
-  'livestream:join': 'streamId',
+  'livestream:join': 'livestreamId',
   'conversation:read': 'conversationId',
   subscribe_notifications: 'userId',
 };

@@ -69,7 +69,7 @@ export class GiftBatcher {
   constructor(
     private readonly redis: Redis,
     private readonly streams: StreamDirectory,
-    private readonly wallets: { ensureLoaded(userId: string): Promise<void> },
+    private readonly wallets: { ensureLoaded(userId: string): Promise<void>; assertServing(): void },
     private readonly outbox: Outbox,
     private readonly metrics: MoneyMetrics,
     private readonly log: Logger,
@@ -104,6 +104,7 @@ export class GiftBatcher {
   }
 
   private async apply(batch: Pending[]): Promise<void> {
+    this.wallets.assertServing(); // money is refused on a Redis without the required durability
     const ready = await this.recipients(batch);
     if (ready.length === 0) return;
     this.metrics.giftBatchSize.observe(ready.length);

@@ -3,6 +3,7 @@ import { Gauge } from 'prom-client';
 import type { Core, DomainModule, ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
+import { isoMsOrNull } from '../../kernel/schemas.js';
 import { MemoryPresenceStore } from '../../rooms/presence-memory.js';
 import { RedisPresenceStore } from '../../rooms/presence-redis.js';
 import { CHOSEN_STATUSES, publicStatus, type PresenceChange, type PresenceStore } from '../../rooms/presence.js';
@@ -44,7 +45,7 @@ function presence(core: Core, aliases: PresenceAliases): DomainModule {
   const announce = async (change: PresenceChange | undefined): Promise<void> => {
     if (!change) return;
     const room = presenceRoom(change.userId);
-    await core.hub.publish(room, 'presence:update', change);
+    await core.hub.publish(room, 'presence:update', { userId: change.userId, status: change.status, lastSeenAt: isoMsOrNull(change.lastSeen) });
     // Compat events for older clients (COMPAT_USER_PRESENCE_EVENTS), right after, in the same room.
     for (const alias of aliases(change)) await core.hub.publish(room, alias.event, alias.data);
   };
@@ -81,7 +82,7 @@ function presence(core: Core, aliases: PresenceAliases): DomainModule {
             userId: r.userId,
             // You see your own chosen status; everyone else sees the public one.
             status: r.userId === ctx.session.userId && r.devices > 0 ? r.chosen : publicStatus(r.chosen, r.devices),
-            lastSeen: r.lastSeen,
+            lastSeenAt: isoMsOrNull(r.lastSeen),
           })),
         };
       }),

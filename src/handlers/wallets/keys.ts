@@ -11,6 +11,11 @@ export const moneyKeys = {
    * (credit, or the debit of a withdrawal) or transfer, per (user, key).
    */
   idem: (kind: 'gift' | 'credit' | 'transfer', userId: string, key: string) => `money:idem:${kind}:${userId}:${key}`,
+  /**
+   * string: the id of this Redis' money data (a random id made on first use). A Redis that lost
+   * its data has none, so a wallet read from MongoDB before the loss is never installed after it.
+   */
+  epoch: 'money:epoch',
   /** zset idem key -> due ms: records whose MongoDB writes are not yet confirmed queued. */
   outbox: 'money:outbox',
   /** hash {<giftId>:n, <giftId>:c, coins, gifts}: exact per-gift totals of a stream. */
@@ -31,13 +36,15 @@ export const moneyKeys = {
   pkScoreLease: (battleId: string) => `pk:score-lease:{${battleId}}`,
   /** string: bumped whenever the catalogue in MongoDB changes; nodes poll it. */
   catalogVersion: 'catalog:version',
-  /** hash: live shopping counters of a stream (orders, revenue, pinned JSON). */
+  /** hash: live shopping counters of a stream (orders, revenueCoins, pinned JSON with server-known prices). */
   shopping: (livestreamId: string) => `shop:{${livestreamId}}`,
   /** HyperLogLog of users who opened the product panel / of buyers. */
   shoppingViewers: (livestreamId: string) => `shop:{${livestreamId}}:viewers`,
   shoppingBuyers: (livestreamId: string) => `shop:{${livestreamId}}:buyers`,
   /** set of order ids already counted (idempotent order recording). */
   shoppingOrders: (livestreamId: string) => `shop:{${livestreamId}}:orders`,
+  /** set of orderIds with PX = one minute: the orders one buyer placed in one stream in this window (rate limit). */
+  shoppingRate: (livestreamId: string, buyerId: string) => `shop:{${livestreamId}}:rate:${buyerId}`,
 } as const;
 
 /** The room of a livestream's viewers, `live:<streamId>` (the livestream module's own name for it). */

@@ -53,12 +53,12 @@ export class MoneyMetrics {
     this.shoppingOrders = new Counter({ name: 'livegate_shopping_orders_total', help: 'Live shopping orders recorded', registers });
     this.ledgerErrors = new Counter({
       name: 'livegate_money_ledger_errors_total',
-      help: 'Money outbox failures by reason: commit (ledger writes not confirmed queued; the sweeper retries), sweep (a sweep failed), orphan (entry without its record, dropped)',
+      help: 'Money outbox failures by reason: commit (ledger writes not confirmed queued; the sweeper retries), sweep (a sweep failed), orphan (entry without its record, dropped), lost (records gone with a Redis that lost its data, not written)',
       labelNames: ['reason'],
       registers,
     });
     // Zero series from the start: the alert on increase() must see the first error.
-    for (const reason of ['commit', 'sweep', 'orphan']) this.ledgerErrors.inc({ reason }, 0);
+    for (const reason of ['commit', 'sweep', 'orphan', 'lost']) this.ledgerErrors.inc({ reason }, 0);
     new Gauge({
       name: 'livegate_money_outbox_pending',
       help: 'Money records whose MongoDB writes are not yet confirmed queued (cluster-wide)',

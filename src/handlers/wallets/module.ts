@@ -15,6 +15,7 @@ export const walletsModule =
     routes: walletRoutes(services, (room, event, data) => core.hub.send(room, event, data)),
     async start() {
       if (!services) return;
+      await services.durability.start();
       await services.catalog.start();
       services.outbox.start();
     },
@@ -24,5 +25,6 @@ export const walletsModule =
       services.coalescer.stop();
       services.outbox.stop();
       services.catalog.stop();
+      services.durability.stop();
     },
   });

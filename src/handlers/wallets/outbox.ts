@@ -21,8 +21,13 @@ export interface OutboxOptions {
   onError?: (reason: OutboxErrorReason) => void;
 }
 
-/** commit: writes not confirmed queued (the sweeper retries); sweep: a sweep failed; orphan: an entry without its record, dropped. */
-export type OutboxErrorReason = 'commit' | 'sweep' | 'orphan';
+/**
+ * commit: writes not confirmed queued (the sweeper retries); sweep: a sweep failed; orphan: an entry
+ * without its record, dropped; lost: records that went with a Redis that lost its data, not written.
+ */
+export type OutboxErrorReason = 'commit' | 'sweep' | 'orphan' | 'lost';
+
+const sample = (keys: string[]): string => (keys.length > 3 ? `${keys.slice(0, 3).join(', ')} and ${keys.length - 3} more` : keys.join(', '));
 
 export class Outbox {
   private readonly handlers: Array<{ prefix: string; handler: OutboxHandler }> = [];
@@ -46,20 +51,39 @@ export class Outbox {
     return this.commitMany([key], ops);
   }
 
-  /** Queues the writes of several records (one append) and clears their entries. Never throws. */
+  /**
+   * Queues the writes of several records (one append) and clears their entries, in one atomic step
+   * that happens only while every entry is still in the outbox. So a record is queued at most once
+   * (a sweeper that queued it first removed its entry), and never on a Redis other than the one
+   * that made it: after Redis lost its data (this node's commands are resent to the new, empty
+   * server) the entries are gone and the writes are dropped, as the coins they moved were.
+   * Never throws; false when nothing was queued.
+   */
   async commitMany(keys: string[], ops: WriteOp[]): Promise<boolean> {
     try {
-      await this.queue.enqueue(ops);
-      await this.redis.zrem(moneyKeys.outbox, ...keys);
-      return true;
+      if (await this.queue.enqueueGuarded(ops, { set: moneyKeys.outbox, members: keys })) return true;
+      await this.notQueued(keys);
+      return false;
     } catch (err) {
       this.opts.onError?.('commit');
-      this.log.warn(
-        { err: (err as Error).message, keys: keys.length > 3 ? `${keys.slice(0, 3).join(', ')} and ${keys.length - 3} more` : keys.join(', ') },
-        'outbox commit failed; the sweeper will retry',
-      );
+      this.log.warn({ err: (err as Error).message, keys: sample(keys) }, 'outbox commit failed; the sweeper will retry');
       return false;
     }
+  }
+
+  /** Why a guarded commit queued nothing: its records went with a Redis that lost its data, or some were queued by a sweeper. */
+  private async notQueued(keys: string[]): Promise<void> {
+    const records = await Promise.all(keys.map((k) => this.redis.exists(k)));
+    const lost = keys.filter((_, i) => records[i] === 0);
+    if (lost.length > 0) {
+      this.opts.onError?.('lost');
+      this.log.error(
+        { records: lost.length, keys: sample(lost) },
+        'money records gone from Redis before their writes were queued (Redis lost its data); not written',
+      );
+    }
+    // The others are the sweeper's: it queued some already, and queues the rest after their grace.
+    if (lost.length < keys.length) this.log.info({ keys: sample(keys) }, 'outbox entries partly queued by a sweeper; the rest are left to it');
   }
 
   pending(): Promise<number> {

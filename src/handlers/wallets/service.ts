@@ -5,9 +5,11 @@
  * `credit` is the funding path (admin endpoint, coin purchases, refunds); `debitForPayout` takes
  * earned coins out for a withdrawal; `transfer` moves coins between two wallets.
  */
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../../kernel/errors.js';
+import type { MoneyDurabilityGuard } from './durability.js';
 import { moneyKeys } from './keys.js';
 import {
   creditAck,
@@ -26,7 +28,7 @@ import {
 } from './ledger.js';
 import { walletCreditScript } from './lua/wallet-credit.js';
 import { walletDebitScript } from './lua/wallet-debit.js';
-import { walletLoadScript } from './lua/wallet-load.js';
+import { moneyEpochScript, walletLoadScript } from './lua/wallet-load.js';
 import { walletTransferScript } from './lua/wallet-transfer.js';
 import type { MoneyMetrics } from './metrics.js';
 import type { MoneyStore } from './money-store.js';
@@ -73,6 +75,7 @@ export class WalletService {
     private readonly metrics: MoneyMetrics,
     private readonly log: Logger,
     readonly opts: MoneyOptions,
+    private readonly durability: Pick<MoneyDurabilityGuard, 'assertServing' | 'reloadFence'>,
   ) {
     outbox.register('money:idem:credit:', async (key) => {
       const raw = await redis.get(key);
@@ -202,11 +205,52 @@ export class WalletService {
     return { ack: transferAck(record), accepted: status === 'ok', record };
   }
 
+  /** Throws `unavailable` while the data Redis gives no durability guarantee the node was told to require. */
+  assertServing(): void {
+    this.durability.assertServing();
+  }
+
+  /**
+   * Pays from `payerId`'s wallet once per (payerId, idempotencyKey) with the transfer script (an
+   * exact debit, all or nothing, `insufficient_funds` otherwise). `quote` runs only for a new key
+   * and fixes who is paid, how much and the note; a replay answers the first record without
+   * calling it (the caller checks the record is the payment it expects). For payees the caller
+   * already knows (a live-shopping host), so no user lookup. Used by src/handlers/shopping.
+   */
+  async pay(
+    payerId: string,
+    idempotencyKey: string,
+    quote: () => Promise<{ payeeId: string; amount: number; note: string }>,
+  ): Promise<{ record: TransferRecord; accepted: boolean }> {
+    const idem = moneyKeys.idem('transfer', payerId, idempotencyKey);
+    const earlier = await this.redis.get(idem);
+    if (earlier) return { record: JSON.parse(earlier) as TransferRecord, accepted: false };
+    const { payeeId, amount, note } = await quote();
+    checkEntry(amount, idempotencyKey);
+    if (payeeId === payerId) throw new AppError('validation_failed', 'you cannot pay yourself');
+    const meta: TransferMeta = { transferId: transferId(payerId, idempotencyKey), idempotencyKey, note };
+    const [status, payload] = await this.runWithWallets(() =>
+      walletTransferScript.run(
+        this.redis,
+        [idem, moneyKeys.wallet(payerId), moneyKeys.wallet(payeeId), moneyKeys.outbox],
+        [payerId, payeeId, amount, this.opts.idempotencyTtlSec, this.opts.outboxGraceMs, JSON.stringify(meta)],
+      ),
+    );
+    if (status === 'insufficient_funds') throw new AppError('insufficient_funds', `balance ${payload} does not cover ${amount} coins`);
+    const record = JSON.parse(payload) as TransferRecord;
+    if (status === 'ok') {
+      this.metrics.coins.inc({ flow: 'transfer' }, amount);
+      await this.outbox.commit(idem, transferWrites(record));
+    }
+    return { record, accepted: status === 'ok' };
+  }
+
   /**
    * Runs a money script; when it answers `no_wallet`, loads that wallet and runs it again.
    * Any other status is returned to the caller.
    */
   async runWithWallets(run: () => Promise<unknown>): Promise<ScriptReply> {
+    this.durability.assertServing();
     for (let attempt = 0; ; attempt++) {
       const reply = (await run()) as ScriptReply;
       if (reply[0] !== 'no_wallet') return reply;
@@ -217,6 +261,7 @@ export class WalletService {
 
   /** Makes a wallet hot: one MongoDB load per node at a time, installed only if still absent. */
   ensureLoaded(userId: string): Promise<void> {
+    this.durability.assertServing();
     let pending = this.loading.get(userId);
     if (!pending) {
       pending = this.load(userId).finally(() => this.loading.delete(userId));
@@ -226,7 +271,22 @@ export class WalletService {
   }
 
   private async load(userId: string): Promise<void> {
-    if ((await this.redis.exists(moneyKeys.wallet(userId))) === 1) return;
+    for (let attempt = 1; ; attempt++) {
+      if ((await this.redis.exists(moneyKeys.wallet(userId))) === 1) return;
+      const installed = await this.loadOnce(userId);
+      if (installed >= 0) return;
+      this.log.warn({ userId, attempt }, 'Redis lost its data while a wallet was loading; loading again');
+      if (attempt >= MAX_LOADS_PER_CALL) throw new AppError('unavailable', 'wallet is temporarily unavailable (Redis restarted); retry');
+    }
+  }
+
+  /**
+   * One load: the epoch of Redis' money data first, then (after a data loss) the reload fence,
+   * then MongoDB; installed only if the epoch is unchanged. Returns wallet-load.lua's answer.
+   */
+  private async loadOnce(userId: string): Promise<number> {
+    const epoch = String(await moneyEpochScript.run(this.redis, [moneyKeys.epoch], [randomUUID()]));
+    await this.durability.reloadFence();
     let snapshot;
     const since = Date.now() - this.opts.idempotencyTtlSec * 1000;
     try {
@@ -247,15 +307,18 @@ export class WalletService {
       this.log.warn({ err: (err as Error).message, userId }, 'wallet load from MongoDB failed');
       throw new AppError('unavailable', 'wallet is temporarily unavailable; retry');
     }
-    const installed = (await walletLoadScript.run(
-      this.redis,
-      [moneyKeys.wallet(userId)],
-      [snapshot.balance, snapshot.earnings, snapshot.version, snapshot.withdrawn],
-    )) as number;
+    const installed = Number(
+      await walletLoadScript.run(
+        this.redis,
+        [moneyKeys.wallet(userId), moneyKeys.epoch],
+        [snapshot.balance, snapshot.earnings, snapshot.version, snapshot.withdrawn, epoch],
+      ),
+    );
     if (installed === 1) {
       this.metrics.walletLoads.inc({ source: 'mongodb' });
       this.log.info({ userId, balance: snapshot.balance, version: snapshot.version }, 'wallet loaded');
     }
+    return installed;
   }
 }
 

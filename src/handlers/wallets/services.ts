@@ -14,6 +14,7 @@ import { GiftService } from '../gifts/service.js';
 import { streamDirectoryFor } from '../livestream/directory.js';
 import { PkService } from '../pk/service.js';
 import { ShoppingService } from '../shopping/service.js';
+import { MoneyDurabilityGuard } from './durability.js';
 import { moneyKeys } from './keys.js';
 import { MoneyMetrics } from './metrics.js';
 import { EmptyMoneyStore, MongoMoneyStore, type MoneyStore } from './money-store.js';
@@ -27,6 +28,7 @@ export interface MoneyServices {
   store: MoneyStore;
   streams: StreamDirectory;
   outbox: Outbox;
+  durability: MoneyDurabilityGuard;
   metrics: MoneyMetrics;
   catalog: CatalogService;
   wallets: WalletService;
@@ -60,7 +62,16 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
   });
   const publish = (room: string, event: string, data: unknown): void => core.hub.send(room, event, data);
   const catalog = new CatalogService(core.documents, redis, log, cfg.catalogRefreshMs);
-  const wallets = new WalletService(redis, store, outbox, metrics, log, { idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs });
+  const durability = new MoneyDurabilityGuard(redis, log, { mode: cfg.durability, reloadFenceMs: cfg.reloadFenceMs });
+  const wallets = new WalletService(
+    redis,
+    store,
+    outbox,
+    metrics,
+    log,
+    { idempotencyTtlSec: cfg.idempotencyTtlSec, outboxGraceMs: cfg.outboxGraceMs },
+    durability,
+  );
   const coalescer = new GiftCoalescer(publish, cfg.giftCoalesceMs, cfg.giftComboWindowMs, metrics);
   const batcher = new GiftBatcher(redis, streams, wallets, outbox, metrics, log, {
     maxBatch: cfg.giftBatchMax,
@@ -108,8 +119,8 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
       `pk_battle:${b.battleId}`,
     ),
   );
-  const shopping = new ShoppingService(redis, streams, queue, publish, metrics);
-  return { redis, queue, store, streams, outbox, metrics, catalog, wallets, coalescer, gifts, pk, shopping };
+  const shopping = new ShoppingService(redis, streams, queue, publish, metrics, wallets, cfg.shoppingOrdersPerMinute);
+  return { redis, queue, store, streams, outbox, durability, metrics, catalog, wallets, coalescer, gifts, pk, shopping };
 }
 
 /** For handlers: the services, or a typed `unavailable` error in a node without Redis. */

@@ -148,7 +148,12 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
   for (const module of modules) await module.start?.();
   // After the modules registered their dead-node cleanups (the first beat runs them for our own id).
   await liveness.start();
-  const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
+  const fallbacks = modules.flatMap((m) => (m.fallback ? [m.fallback] : []));
+  if (fallbacks.length > 1) throw new Error('more than one module handles unregistered events');
+  const dispatcher = new Dispatcher(
+    modules.flatMap((m) => (m.handlers ? [m.handlers] : [])),
+    { aliases: modules.flatMap((m) => (m.payloadAliases ? [m.payloadAliases] : [])), fallback: fallbacks[0] },
+  );
   const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
   routes.push(openApiRoute(routes, OPENAPI_INFO, dispatcher.contracts()));
   const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);

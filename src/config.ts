@@ -180,6 +180,26 @@ export interface Config {
   };
   bridge: BridgeConfig;
   webhooks: WebhookConfig;
+  proxy: ProxyConfig;
+  compat: CompatConfig;
+}
+
+export interface ProxyConfig {
+  /** The backend endpoint; the proxy is off without it. */
+  url: string | undefined;
+  secret: string | undefined;
+  /** Event names (`custom_event`) and prefixes (`app:*`; `*` alone: every unregistered event). */
+  events: string[];
+  timeoutMs: number;
+  concurrency: number;
+  maxReplyBytes: number;
+  breakerFailures: number;
+  breakerOpenMs: number;
+}
+
+export interface CompatConfig {
+  /** Also send `user_online` / `user_offline` (bare user id) beside `presence:update` (seed 004 clients). */
+  userPresenceEvents: boolean;
 }
 
 export interface CallsConfig {
@@ -472,6 +492,15 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         ) ?? [],
     },
     webhooks: loadWebhookConfig(v),
+    proxy: loadProxyConfig(v),
+    compat: {
+      userPresenceEvents: v(
+        'COMPAT_USER_PRESENCE_EVENTS',
+        'false',
+        'Also publish `user_online` / `user_offline` (payload: the bare user id) to presence rooms beside `presence:update`, for clients written for seed 004 (docs/events/compat.md).',
+        bool,
+      )!,
+    },
     chat: {
       messageCacheSec: v(
         'CHAT_MESSAGE_CACHE_SEC',
@@ -657,6 +686,66 @@ function loadWebhookConfig(v: V): WebhookConfig {
       int(10, 100_000_000),
     )!,
     concurrency: v('WEBHOOK_CONCURRENCY', '16', 'Deliveries in flight at once (each event source has at most one).', int(1, 1024))!,
+  };
+}
+
+/** An event name, or a prefix ending in `*` (`*` alone: every event no module registered). */
+const PROXY_PATTERN = /^(?:[A-Za-z0-9_:.-]{1,64}|[A-Za-z0-9_:.-]{0,63}\*)$/;
+
+function loadProxyConfig(v: V): ProxyConfig {
+  const url = v(
+    'PROXY_URL',
+    undefined,
+    "Endpoint of the app's backend that receives the events of PROXY_EVENTS (http or https; docs/BRIDGE.md). Unset: the event proxy is off.",
+    urlList(['http:', 'https:']),
+  )?.[0];
+  const events =
+    v(
+      'PROXY_EVENTS',
+      '',
+      'Comma list of event names (`custom_event`) and prefixes (`app:*`) forwarded to PROXY_URL when no livegate handler has the name.',
+      (raw, name) =>
+        list(raw, name).map((pattern) => {
+          if (!PROXY_PATTERN.test(pattern)) throw new ConfigError(name, `"${pattern}" is neither an event name nor a prefix ending in *`);
+          return pattern;
+        }),
+    ) ?? [];
+  const secret = v(
+    'PROXY_SECRET',
+    undefined,
+    'HMAC-SHA256 key signing proxied requests (at least 16 characters, same recipe as the webhooks); required with PROXY_URL.',
+    (raw, name) => {
+      if (raw.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+      return raw;
+    },
+  );
+  if (url && !secret) throw new ConfigError('PROXY_SECRET', 'must be set when PROXY_URL is set');
+  if (url && events.length === 0) throw new ConfigError('PROXY_EVENTS', 'must name at least one event or prefix when PROXY_URL is set');
+  if (!url && events.length > 0) throw new ConfigError('PROXY_URL', 'must be set when PROXY_EVENTS is set');
+  return {
+    url,
+    secret,
+    events,
+    timeoutMs: v('PROXY_TIMEOUT_MS', '5000', 'How long a proxied event waits for the backend; then the client gets `backend_timeout`.', int(50, 120_000))!,
+    concurrency: v(
+      'PROXY_CONCURRENCY',
+      '256',
+      'Proxied events in flight per node; beyond it an event is answered `overloaded` at once (nothing is queued).',
+      int(1, 100_000),
+    )!,
+    maxReplyBytes: v('PROXY_MAX_REPLY_BYTES', '262144', 'Largest backend reply body read; a larger one is `backend_error`.', int(64, 16 * 1024 * 1024))!,
+    breakerFailures: v(
+      'PROXY_BREAKER_FAILURES',
+      '5',
+      'Consecutive backend failures (unreachable, 5xx, timeout) that open the circuit breaker: events are then answered `backend_unavailable` without a request.',
+      int(1, 10_000),
+    )!,
+    breakerOpenMs: v(
+      'PROXY_BREAKER_OPEN_MS',
+      '10000',
+      'How long the breaker stays open before one probe request is let through (half-open); its success closes the breaker, its failure opens it again.',
+      int(10, 3_600_000),
+    )!,
   };
 }
 

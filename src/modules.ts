@@ -4,6 +4,8 @@ import { benchModule } from './handlers/bench/module.js';
 import { bridgeModule } from './handlers/bridge/module.js';
 import { callsModule } from './handlers/calls/module.js';
 import { chatModule, createChatService } from './handlers/chat/module.js';
+import { compatModule } from './handlers/compat/module.js';
+import { legacyPresenceEvents } from './handlers/compat/presence.js';
 import { couponsModule } from './handlers/coupons/module.js';
 import { devModule } from './handlers/dev/module.js';
 import { giftsModule } from './handlers/gifts/module.js';
@@ -17,6 +19,7 @@ import { paymentsModule } from './handlers/payments/module.js';
 import { pkModule } from './handlers/pk/module.js';
 import { presenceModule } from './handlers/presence/module.js';
 import { providersModule } from './handlers/providers/module.js';
+import { proxyModule } from './handlers/proxy/module.js';
 import { roomsModule } from './handlers/rooms/module.js';
 import { schedulingModule } from './handlers/scheduling/module.js';
 import { sessionsModule } from './handlers/session/lifetime.js';
@@ -41,7 +44,7 @@ export function createModules(core: Core): DomainModule[] {
     sessionModule,
     sessionsModule,
     roomsModule,
-    presenceModule,
+    presenceModule(legacyPresenceEvents(core.config.compat.userPresenceEvents)),
     livestreamModule(money),
     notificationsModule(notifications),
     chatModule(chat),
@@ -50,6 +53,10 @@ export function createModules(core: Core): DomainModule[] {
     benchModule,
     devModule,
     bridgeModule,
+    // Events outside the catalogue that PROXY_EVENTS names go to the app's backend.
+    proxyModule,
+    // The seeds' client calls: bare-string payloads, subscribe_notifications (src/handlers/compat/).
+    compatModule,
     authModule,
     levelsModule,
     supportersModule,

@@ -220,7 +220,8 @@ export class Connection implements RoomMember {
   /** Runs one decoded request: rate limits, dispatch, then an ack or a typed error. */
   handle(request: InboundRequest): void {
     const { dispatcher, metrics } = this.deps;
-    metrics.framesIn.inc({ event: dispatcher.has(request.event) ? request.event : 'unknown' });
+    const label = dispatcher.label(request.event);
+    metrics.framesIn.inc({ event: label });
     const now = Date.now();
     const { perSecond, burst } = this.deps.config.rateLimit.connection;
     // A bucket made now is full, exactly like one made at connect and refilled since.
@@ -237,7 +238,7 @@ export class Connection implements RoomMember {
       this.replyError(request.ackId, new AppError('unavailable', 'node shutting down; reconnect to another node'));
       return;
     }
-    const stop = metrics.handlerDuration.startTimer({ event: dispatcher.has(request.event) ? request.event : 'unknown' });
+    const stop = metrics.handlerDuration.startTimer({ event: label });
     void this.deps.inflight.track(
       dispatcher
         .dispatch(this.handlerContext(), request.event, request.data)
@@ -278,7 +279,10 @@ export class Connection implements RoomMember {
     this.context = {
       session,
       log: this.deps.log.child({ conn: this.id, user: session.userId }),
-      join: (room) => hub.join(this, room),
+      // A handler that awaited may outlive its connection: a closed one joins nothing (no stale membership).
+      join: (room) => {
+        if (!this.closed) hub.join(this, room);
+      },
       leave: (room) => hub.leave(this, room),
       isMember: (room) => this.rooms.has(room),
       resume: (room, afterSeq) =>

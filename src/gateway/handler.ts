@@ -48,3 +48,15 @@ export interface EventContract {
 }
 
 export type HandlerTable = Readonly<Record<string, EventHandler>>;
+
+/** Rewrites of another module's inbound payloads, by event, applied before its schema check (src/handlers/compat/). */
+export type PayloadAliases = Readonly<Record<string, (data: unknown) => unknown>>;
+
+/** Handles events outside the handler table that it claims (the event proxy, src/handlers/proxy/). */
+export interface EventFallback {
+  /** The `event` label of the metrics for the events it claims. */
+  readonly label: string;
+  claims(event: string): boolean;
+  /** Returns the ack payload; throws AppError for a typed error. */
+  handle(ctx: HandlerContext, event: string, data: unknown): Promise<unknown>;
+}

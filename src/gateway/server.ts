@@ -19,6 +19,7 @@ import { Connection, topicFor, type ConnectionDeps, type UserData } from './conn
 import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
 import type { Dispatcher } from './dispatcher.js';
 import { HttpGuard } from './http/guard.js';
+import { endResponse, requested } from './http/persistence.js';
 import { mountRoutes } from './http/router.js';
 import { type RouteDef } from './http/types.js';
 import { InFlight } from './inflight.js';
@@ -95,13 +96,12 @@ export class Gateway {
     this.mountWebSocket('/ws', nativeDialect(this.dialectDeps), 'native');
     this.mountWebSocket('/socket.io/', socketIoDialect(this.dialectDeps), 'sio');
     // Engine.IO's polling transport is not served: answer its handshake the way Engine.IO does.
-    this.app.get('/socket.io/*', (res) => {
-      res.cork(() =>
-        res
-          .writeStatus('400 Bad Request')
-          .writeHeader('content-type', 'application/json')
-          .end(JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' })),
-      );
+    this.app.get('/socket.io/*', (res, req) => {
+      const persistence = requested(req.getHeader('connection'));
+      res.cork(() => {
+        res.writeStatus('400 Bad Request').writeHeader('content-type', 'application/json');
+        endResponse(res, persistence, JSON.stringify({ code: 0, message: 'Transport unknown: only EIO=4 with transport=websocket is served' }));
+      });
     });
     this.httpLimiter = new KeyedLimiter(config.http.rateLimit.perSecond, config.http.rateLimit.burst);
     const guard = new HttpGuard({ verifier: deps.verifier, serviceApiKeys: config.serviceApiKeys, limiter: this.httpLimiter, metrics: deps.metrics });

@@ -14,6 +14,19 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, description: 'The frame or body exceeds the configured maximum size.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the number of milliseconds given in the message.' },
   unavailable: { status: 503, description: 'A dependency is temporarily unreachable or the node is shutting down; retry.' },
+  overloaded: { status: 503, description: 'This node has as many proxied events in flight as it allows (PROXY_CONCURRENCY); retry after a short pause.' },
+  backend_unavailable: {
+    status: 503,
+    description: "The app's backend (event proxy) could not be reached, answered 5xx, or its circuit breaker is open; retry later.",
+  },
+  backend_timeout: {
+    status: 504,
+    description: "The app's backend (event proxy) did not answer within PROXY_TIMEOUT_MS; the event may or may not have taken effect.",
+  },
+  backend_error: {
+    status: 502,
+    description: "The app's backend (event proxy) answered outside the contract of docs/BRIDGE.md (not JSON, bad shape, unknown error code).",
+  },
   internal: { status: 500, description: 'An unexpected server error; details are in the server log, never in the reply.' },
 } as const satisfies Record<string, { status: number; description: string }>;
 

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/handlers/bridge/webhooks/signature.js';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/kernel/signature.js';
 import type { WebhookEvent } from '../../src/kernel/webhooks.js';
 import { NativeClient } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';

@@ -3,7 +3,7 @@
  * `pk_battle.ended` once per battle, signed like every webhook (docs/BRIDGE.md).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { verifyWebhookSignature } from '../../src/handlers/bridge/webhooks/signature.js';
+import { verifyWebhookSignature } from '../../src/kernel/signature.js';
 import { WebhookReceiver } from '../bridge/webhook-receiver.js';
 import { connect, createUser, fund, ok, startMoneyEnv, uid, type MoneyEnv } from './support.js';
 

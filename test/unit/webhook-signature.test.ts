@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhookSignature } from '../../src/handlers/bridge/webhooks/signature.js';
+import { signWebhook, verifyWebhookSignature } from '../../src/kernel/signature.js';
 
 const SECRET = 'whsec-0123456789abcdef';
 const BODY = JSON.stringify({ id: 'e1', type: 'user.online', source: 'user:alice', createdAt: '2026-01-01T00:00:00Z', data: { userId: 'alice' } });

@@ -14,6 +14,43 @@ export const EVENT_NAME = /^[A-Za-z0-9_:.-]+$/;
 // Plain maps and no record extension: frames are readable by any msgpack library (Dart, JS, Go).
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
+const INT64_MIN = -(2 ** 63);
+const UINT64_END = 2 ** 64;
+
+/** An integer outside int32/uint32, which msgpackr would write as float64. */
+const isWideInteger = (n: number): boolean => Number.isInteger(n) && (n > 0xffffffff || n < -0x80000000) && n >= INT64_MIN && n < UINT64_END;
+
+/**
+ * msgpackr writes a JS number that does not fit 32 bits as float64, even when it is an integer
+ * (`seq`, millisecond times); strictly typed decoders (Go, Rust, Dart) refuse a float where they
+ * expect an integer. This turns such numbers into BigInt, which msgpackr writes as int64 (uint64
+ * above 2^63), exactly. Objects and arrays are copied only where something changed.
+ */
+export function exactIntegers(value: unknown): unknown {
+  if (typeof value === 'number') return isWideInteger(value) ? BigInt(value) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const mapped = exactIntegers(item);
+      if (mapped !== item) (out ??= value.slice())[i] = mapped;
+    }
+    return out ?? value;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value; // Date, Uint8Array, ...: as msgpackr writes them
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    const mapped = exactIntegers(item);
+    if (mapped !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = mapped;
+  }
+  return out ?? value;
+}
+
+const packExact = (value: unknown): Uint8Array => packr.pack(exactIntegers(value));
+
 export function decodeJson(text: string): DecodeResult {
   let parsed: unknown;
   try {
@@ -74,13 +111,13 @@ export const jsonEncoder: FrameEncoder = {
 export const msgpackEncoder: FrameEncoder = {
   name: 'msgpack',
   binary: true,
-  event: (event, data, meta): Frame => packr.pack(eventEnvelope(event, data, meta)),
-  ack: (ackId, result): Frame => packr.pack({ ack: ackId, data: result ?? null }),
-  error: (ackId, error): Frame => packr.pack(errorEnvelope(ackId, error)),
+  event: (event, data, meta): Frame => packExact(eventEnvelope(event, data, meta)),
+  ack: (ackId, result): Frame => packExact({ ack: ackId, data: result ?? null }),
+  error: (ackId, error): Frame => packExact(errorEnvelope(ackId, error)),
 };
 
 /** msgpack helpers for tests and bench clients (same settings as the server). */
 export const msgpack = {
-  pack: (value: unknown): Uint8Array => packr.pack(value),
+  pack: packExact,
   unpack: (bytes: Uint8Array): unknown => packr.unpack(bytes),
 };

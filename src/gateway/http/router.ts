@@ -10,6 +10,7 @@ import type { InFlight } from '../inflight.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { clientAddress } from './client-address.js';
 import { RateLimitError, type HttpGuard } from './guard.js';
+import { endResponse, requested } from './persistence.js';
 import type { HttpRequestInfo, HttpResult, RouteDef } from './types.js';
 
 export interface RouterOptions {
@@ -41,7 +42,9 @@ const STATUS_TEXT: Record<number, string> = {
   422: '422 Unprocessable Entity',
   429: '429 Too Many Requests',
   500: '500 Internal Server Error',
+  502: '502 Bad Gateway',
   503: '503 Service Unavailable',
+  504: '504 Gateway Timeout',
 };
 
 const statusLine = (status: number): string => STATUS_TEXT[status] ?? `${status} Status`;
@@ -60,37 +63,41 @@ export function mountRoutes(app: TemplatedApp, routes: RouteDef[], opts: RouterO
     const allow = [...methods, 'OPTIONS'].join(', ');
     app.any(path, (res, req) => {
       if (req.getMethod() === 'options') {
-        preflight(res, req.getHeader('origin'), opts.corsOrigins);
+        preflight(res, req, opts.corsOrigins);
         return;
       }
       const method = req.getCaseSensitiveMethod();
+      const persistence = requested(req.getHeader('connection'));
       res.cork(() => {
         res.writeStatus('405 Method Not Allowed').writeHeader('allow', allow).writeHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ error: { code: 'bad_request', message: `${method} is not allowed on ${path}; allowed: ${allow}` } }));
+        endResponse(res, persistence, JSON.stringify({ error: { code: 'bad_request', message: `${method} is not allowed on ${path}; allowed: ${allow}` } }));
       });
       opts.metrics.httpDuration.observe({ method, route: path, status: '405' }, 0);
     });
   }
-  app.options('/*', (res, req) => preflight(res, req.getHeader('origin'), opts.corsOrigins));
+  app.options('/*', (res, req) => preflight(res, req, opts.corsOrigins));
   app.any('/*', (res, req) => {
     const path = req.getUrl();
     const method = req.getCaseSensitiveMethod();
+    const persistence = requested(req.getHeader('connection'));
     res.cork(() => {
       res.writeStatus('404 Not Found').writeHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ error: { code: 'not_found', message: `no route ${method} ${path}` } }));
+      endResponse(res, persistence, JSON.stringify({ error: { code: 'not_found', message: `no route ${method} ${path}` } }));
     });
     opts.metrics.httpDuration.observe({ method, route: 'unmatched', status: '404' }, 0);
   });
 }
 
-function preflight(res: HttpResponse, origin: string, allowed: string[]): void {
+function preflight(res: HttpResponse, req: HttpRequest, allowed: string[]): void {
+  const origin = req.getHeader('origin');
+  const persistence = requested(req.getHeader('connection'));
   res.cork(() => {
     res.writeStatus('204 No Content');
     writeCors(res, origin, allowed);
     res.writeHeader('access-control-allow-methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
     res.writeHeader('access-control-allow-headers', 'authorization, content-type, x-api-key, idempotency-key');
     res.writeHeader('access-control-max-age', '600');
-    res.end();
+    endResponse(res, persistence);
   });
 }
 
@@ -132,8 +139,12 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
     remoteAddress: clientAddress(Buffer.from(res.getRemoteAddressAsText()).toString(), headers['x-forwarded-for'], opts.trustProxy ?? false),
   };
 
+  // The body of a refused request may be left unread: then the connection cannot carry another one.
+  let bodyUnread = false;
   const finish = (result: HttpResult): void => {
     const status = result.status;
+    const asked = requested(headers['connection']);
+    const persistence = asked === 'keep' && bodyUnread ? 'server_close' : asked;
     if (!aborted) {
       res.cork(() => {
         res.writeStatus(statusLine(status));
@@ -141,12 +152,12 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
         for (const [k, v] of Object.entries(result.headers ?? {})) res.writeHeader(k, v);
         if (result.raw !== undefined) {
           res.writeHeader('content-type', result.contentType ?? 'text/plain; charset=utf-8');
-          res.end(result.raw);
+          endResponse(res, persistence, result.raw);
         } else if (result.body === undefined || status === 204) {
-          res.end();
+          endResponse(res, persistence);
         } else {
           res.writeHeader('content-type', 'application/json');
-          res.end(JSON.stringify(result.body));
+          endResponse(res, persistence, JSON.stringify(result.body));
         }
       });
     }
@@ -185,7 +196,12 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
     run(Buffer.alloc(0));
     return;
   }
-  readBody(res, opts.maxBody, (outcome) => (outcome instanceof AppError ? fail(outcome) : run(outcome)));
+  readBody(res, opts.maxBody, (outcome) => {
+    if (outcome instanceof AppError) {
+      bodyUnread = true;
+      fail(outcome);
+    } else run(outcome);
+  });
 }
 
 /** Collects the body, copying each chunk (uWS reuses the buffer); stops early past `max`. */

@@ -58,8 +58,7 @@ export const chatModule =
         conversations: await chat.list(ctx.session.userId, data.limit ?? 20, data.before),
       })),
       'conversation:read': defineHandler(S.ReadSchema, async (ctx, data) => {
-        const ref = typeof data === 'string' ? { conversationId: data, messageId: undefined } : data;
-        const c = await chat.updateMember(ctx.session.userId, ref.conversationId, { kind: 'read', messageId: ref.messageId ?? '' });
+        const c = await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'read', messageId: data.messageId ?? '' });
         return conversationView(c, ctx.session.userId);
       }),
       'conversation:mute': defineHandler(S.FlagSchema, async (ctx, data) =>

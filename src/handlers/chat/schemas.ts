@@ -58,8 +58,8 @@ export const HistorySchema = Type.Object(
   strict,
 );
 export const ConversationRefSchema = Type.Object({ conversationId: Id }, strict);
-/** The seed's client emits `conversation:read` with the bare id; an object may name the last message read. */
-export const ReadSchema = Type.Union([Id, Type.Object({ conversationId: Id, messageId: Type.Optional(Id) }, strict)]);
+/** An object may name the last message read; the seed's bare id is rewritten by src/handlers/compat/aliases.ts. */
+export const ReadSchema = Type.Object({ conversationId: Id, messageId: Type.Optional(Id) }, strict);
 export const DeliveredSchema = Type.Object({ conversationId: Id, messageId: Id }, strict);
 export const TypingSchema = Type.Object({ conversationId: Id, isTyping: Type.Optional(Type.Boolean()) }, strict);
 export const FlagSchema = Type.Object({ conversationId: Id, on: Type.Boolean() }, strict);

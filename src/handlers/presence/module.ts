@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { Gauge } from 'prom-client';
-import type { ModuleFactory } from '../../core.js';
+import type { Core, DomainModule, ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 import { isoMsOrNull } from '../../kernel/schemas.js';
 import { MemoryPresenceStore } from '../../rooms/presence-memory.js';
 import { RedisPresenceStore } from '../../rooms/presence-redis.js';
 import { CHOSEN_STATUSES, publicStatus, type PresenceChange, type PresenceStore } from '../../rooms/presence.js';
+import type { PresenceAliases } from '../compat/presence.js';
 import { contactDirectoryFor } from './contacts.js';
 
 const UserId = Type.String({ minLength: 1, maxLength: 128 });
@@ -17,9 +18,15 @@ const presenceRoom = (userId: string): string => `presence:${userId}`;
  * Presence across nodes: a user is connected while any device is, on any node; the chosen
  * status (online/away/busy/invisible) shows while connected, invisible and disconnected show as
  * offline. Changes of what others see go to the room `presence:<userId>` as `presence:update`;
- * only viewers allowed by the ContactDirectory may subscribe. Docs: docs/events/presence.md.
+ * only viewers allowed by the ContactDirectory may subscribe. Docs: docs/events/presence.md. `aliases`
+ * adds events of the same change for older clients (src/handlers/compat/presence.ts, handed in by src/modules.ts).
  */
-export const presenceModule: ModuleFactory = (core) => {
+export const presenceModule =
+  (aliases: PresenceAliases): ModuleFactory =>
+  (core) =>
+    presence(core, aliases);
+
+function presence(core: Core, aliases: PresenceAliases): DomainModule {
   const store: PresenceStore = core.redis ? new RedisPresenceStore(core.redis) : new MemoryPresenceStore();
   const contacts = contactDirectoryFor(core);
   const nodeId = core.config.nodeId;
@@ -36,12 +43,11 @@ export const presenceModule: ModuleFactory = (core) => {
   });
 
   const announce = async (change: PresenceChange | undefined): Promise<void> => {
-    if (change)
-      await core.hub.publish(presenceRoom(change.userId), 'presence:update', {
-        userId: change.userId,
-        status: change.status,
-        lastSeenAt: isoMsOrNull(change.lastSeen),
-      });
+    if (!change) return;
+    const room = presenceRoom(change.userId);
+    await core.hub.publish(room, 'presence:update', { userId: change.userId, status: change.status, lastSeenAt: isoMsOrNull(change.lastSeen) });
+    // Compat events for older clients (COMPAT_USER_PRESENCE_EVENTS), right after, in the same room.
+    for (const alias of aliases(change)) await core.hub.publish(room, alias.event, alias.data);
   };
   const syncDevices = (userId: string): Promise<void> => store.setNodeDevices(userId, nodeId, local.countOf(userId), Date.now()).then(announce);
   const report = (err: unknown, userId: string): void => core.log.warn({ err: (err as Error).message, user: userId }, 'presence update failed');
@@ -111,4 +117,4 @@ export const presenceModule: ModuleFactory = (core) => {
       for (const change of await store.removeNode(nodeId, Date.now())) await announce(change);
     },
   };
-};
+}

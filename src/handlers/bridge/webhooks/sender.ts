@@ -1,6 +1,6 @@
+import { SIGNATURE_HEADER, signWebhook } from '../../../kernel/signature.js';
 import type { WebhookEvent } from '../../../kernel/webhooks.js';
 import type { AttemptOutcome } from './scheduler.js';
-import { SIGNATURE_HEADER, signWebhook } from './signature.js';
 
 /** Statuses worth retrying; any other non-2xx means the receiver refused the event for good. */
 const RETRYABLE = new Set([408, 425, 429]);

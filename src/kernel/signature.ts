@@ -1,4 +1,5 @@
 /**
+ * HMAC-SHA256 signatures of livegate's outbound requests: the webhooks and the event proxy (docs/BRIDGE.md).
  * Webhook signatures: `x-livegate-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
  * Receivers verify with `verifyWebhookSignature` (or the same steps in their language):
  *   1. parse t and every v1 from the header,

@@ -2,7 +2,10 @@ import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 
-/** `session:info`: who the server thinks you are, and where you are connected; `session:ping`: RTT probe. */
+/**
+ * `session:info`: who the server thinks you are, and where you are connected; `session:ping`: RTT
+ * probe; `session:echo`: returns what it was sent (binary included, as bytes on the Socket.IO dialect).
+ */
 export const sessionModule: ModuleFactory = () => ({
   name: 'session',
   handlers: {
@@ -17,5 +20,7 @@ export const sessionModule: ModuleFactory = () => ({
       clientTime: data.clientTime,
       serverTime: Date.now(),
     })),
+    /** Echoes its data: a round-trip check of a client's encoding (Socket.IO binary attachments come back as attachments). */
+    'session:echo': defineHandler(Type.Unknown(), (_ctx, data) => data),
   },
 });

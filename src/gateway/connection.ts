@@ -27,6 +27,9 @@ export interface UserData {
 const SEND_BACKPRESSURE = 0;
 const SEND_DROPPED = 2;
 
+/** How long a Socket.IO client has to close the socket itself after a server DISCONNECT (`41`). */
+const SIO_DISCONNECT_GRACE_MS = 1000;
+
 export interface ConnectionDeps {
   config: Config;
   metrics: GatewayMetrics;
@@ -299,12 +302,20 @@ export class Connection implements RoomMember {
     if (this.closed || !this.ws) return;
     this.flushRoomFrames();
     const { code, description, reconnect } = CLOSE_CODES[reason];
-    if (!reconnect && this.format === 'sio' && this.authenticated) {
-      this.rooms.recovery?.drop();
-      this.write(this.ws, sio.disconnect);
-    }
     // The close reason must fit in a control frame (123 bytes).
-    this.ws.end(code, (detail ?? description).slice(0, 120));
+    const close = (): void => {
+      if (!this.closed) this.ws?.end(code, (detail ?? description).slice(0, 120));
+    };
+    if (!reconnect && this.format === 'sio' && this.authenticated) {
+      // The session ends now (rooms left, nothing more is sent); the client closes the socket
+      // itself when it reads the DISCONNECT (a close frame right behind it races the packet in
+      // clients that handle packets on another thread, e.g. python-socketio), else the server does.
+      this.write(this.ws, sio.disconnect);
+      this.detach();
+      setTimeout(close, SIO_DISCONNECT_GRACE_MS).unref();
+      return;
+    }
+    close();
   }
 
   /** Runs one decoded request: rate limits, dispatch, then an ack or a typed error. */

@@ -15,8 +15,8 @@
  * Where livegate differs on purpose: a client DISCONNECT of `/` leaves the namespace and keeps the
  * WebSocket open for a new CONNECT (closed 10 s later if none comes), rather than closing at once.
  */
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 
 const PING_INTERVAL = 1000;

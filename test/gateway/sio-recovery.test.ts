@@ -94,8 +94,8 @@ describe('Socket.IO recovery after a node is killed behind one entry point', () 
     for (let i = 0; i < 10 && !plain; i++) {
       plainUser = `rec-bob-${i}`;
       const candidate = await open(plainUser, false);
+      // One that landed elsewhere stays open: the entry point balances by connection count.
       if ((await nodeOf(candidate)) === victim) plain = candidate;
-      else candidate.socket.close();
     }
     expect(plain, 'no plain client landed on the node to kill').toBeDefined();
 

@@ -4,14 +4,16 @@
 #   alert rule checks), docker-compose (Debian package, for `docker-compose config` of docker-compose.yml;
 #   not needed when the docker client has the compose plugin), nginx (Debian package, to run the compose
 #   entry point's deploy/nginx/nginx.conf in front of test gateways), and FerretDB v1.24.2 built from the Go
-#   module proxy into .tools/bin/ferretdb.
-# chromium (Debian package, driven by playwright-core in the WebRTC call test, test/calls/webrtc.test.ts).
-# Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx] [chromium]   (no argument: all of them)
+#   module proxy into .tools/bin/ferretdb; chromium (Debian package, driven by playwright-core in the
+#   browser tests); sio-clients: the Socket.IO clients of other platforms for
+#   test/gateway/sio-clients.test.ts (python-socketio from PyPI in the venv .tools/sio-python, the Java
+#   client io.socket:socket.io-client 2.1.1 from Maven Central built with Maven into .tools/sio-java).
+# Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx] [chromium] [sio-clients]   (no argument: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool compose nginx chromium)
+[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool compose nginx chromium sio-clients)
 
 apt_updated=0
 apt_install() {
@@ -52,6 +54,18 @@ for dep in "${want[@]}"; do
         echo "deps: building FerretDB v1.24.2 (first time only, about 2 minutes)" >&2
         mkdir -p .tools/bin
         (cd tools/ferretdb && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -trimpath -o ../../.tools/bin/ferretdb .)
+      fi
+      ;;
+    sio-clients)
+      if [ ! -x .tools/sio-python/bin/python ] || ! .tools/sio-python/bin/python -c 'import socketio, websocket' 2>/dev/null; then
+        echo "deps: python-socketio into .tools/sio-python" >&2
+        python3 -m venv .tools/sio-python
+        .tools/sio-python/bin/pip install -q 'python-socketio[client]==5.18.1'
+      fi
+      if [ ! -f .tools/sio-java/classpath.txt ] || [ test/clients/java/src/main/java/livegate/SioScenario.java -nt .tools/sio-java/classpath.txt ]; then
+        echo "deps: Java Socket.IO client scenario into .tools/sio-java (Maven)" >&2
+        mkdir -p .tools/sio-java
+        mvn -q -B -f test/clients/java/pom.xml compile dependency:build-classpath -Dmdep.outputFile="$PWD/.tools/sio-java/classpath.txt"
       fi
       ;;
     *)

@@ -10,13 +10,14 @@ import { RemoteKeySets } from './gateway/auth/jwks.js';
 import { AuthMetrics } from './gateway/auth/metrics.js';
 import { RevocationList, isOlderToken } from './gateway/auth/revocations.js';
 import { createTokenVerifier } from './gateway/auth.js';
-import { endSession } from './gateway/dialects.js';
 import { Dispatcher } from './gateway/dispatcher.js';
 import { operationalRoutes } from './gateway/health.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import { GatewayMetrics } from './gateway/metrics.js';
 import { registerReadinessGauge } from './gateway/readiness-metrics.js';
 import { Gateway } from './gateway/server.js';
+import { MemorySioSessions } from './gateway/sio/sessions-memory.js';
+import { RedisSioSessions } from './gateway/sio/sessions-redis.js';
 import type { Uws } from './gateway/uws.js';
 import { createWebhooks } from './handlers/bridge/webhooks/service.js';
 import { Readiness } from './kernel/readiness.js';
@@ -92,7 +93,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     },
     closeRevoked: (userId, notBefore) => {
       const conns = (gateway?.byUser.get(userId) ?? []).filter((c) => !c.closed && isOlderToken(c.principal?.issuedAt, notBefore));
-      for (const conn of conns) endSession(conn, 'revoked');
+      for (const conn of conns) conn.end('revoked');
       return conns.length;
     },
     reauthenticate: (userId, connectionId, principal) => {
@@ -169,6 +170,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     hub,
     routes,
     authMetrics,
+    sioSessions: redis ? new RedisSioSessions(redis, config.socketIo.recoveryWindowMs) : new MemorySioSessions(config.socketIo.recoveryWindowMs),
     onAuthenticated: (conn) => {
       const session = conn.session();
       for (const module of modules) module.onConnect?.(session);

@@ -147,7 +147,18 @@ export interface Config {
     maxBackpressure: number;
     slowConsumerGraceMs: number;
   };
-  socketIo: { pingIntervalMs: number; pingTimeoutMs: number };
+  socketIo: {
+    pingIntervalMs: number;
+    pingTimeoutMs: number;
+    /** Largest frame on the Socket.IO route (text packet or one binary attachment). */
+    maxPayload: number;
+    /** Most binary attachments one packet may declare (checked before any is buffered). */
+    maxAttachments: number;
+    /** Most bytes all attachments of one packet may add up to. */
+    maxAttachmentBytes: number;
+    /** How long a disconnected client's session stays recoverable (connection state recovery). */
+    recoveryWindowMs: number;
+  };
   rateLimit: { connection: RateLimit; user: RateLimit };
   http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit; trustProxy: boolean };
   rooms: { historySize: number; historyTtlSec: number };
@@ -398,6 +409,25 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     socketIo: {
       pingIntervalMs: v('SIO_PING_INTERVAL_MS', '25000', 'Engine.IO ping interval for the Socket.IO dialect.', int(1000, 300_000))!,
       pingTimeoutMs: v('SIO_PING_TIMEOUT_MS', '20000', 'Engine.IO ping timeout for the Socket.IO dialect.', int(1000, 300_000))!,
+      maxPayload: v(
+        'SIO_MAX_PAYLOAD',
+        '1000000',
+        'Largest frame on the Socket.IO route in bytes (Socket.IO maxHttpBufferSize); larger ones get a payload_too_large error.',
+        int(1024, 64 * 1024 * 1024),
+      )!,
+      maxAttachments: v('SIO_MAX_ATTACHMENTS', '10', 'Most binary attachments one Socket.IO packet may declare (checked before buffering).', int(0, 1000))!,
+      maxAttachmentBytes: v(
+        'SIO_MAX_ATTACHMENT_BYTES',
+        '1000000',
+        'Most bytes all binary attachments of one Socket.IO packet may add up to.',
+        int(1024, 256 * 1024 * 1024),
+      )!,
+      recoveryWindowMs: v(
+        'SIO_RECOVERY_WINDOW_MS',
+        '120000',
+        'How long a disconnected Socket.IO session stays recoverable (connection state recovery: pid and offset).',
+        int(1000, 86_400_000),
+      )!,
     },
     rateLimit: {
       connection: {

@@ -4,15 +4,18 @@ import type { Config } from '../config.js';
 import { AppError, toErrorBody } from '../kernel/errors.js';
 import { BROADCAST_ROOM, userRoom } from '../kernel/rooms.js';
 import type { Principal, WireFormat, Session } from '../kernel/session.js';
-import type { RoomHub, RoomMember } from '../rooms/hub.js';
+import type { RoomMessage } from '../rooms/bus.js';
+import type { ReplayResult, RoomHub, RoomMember } from '../rooms/hub.js';
 import { RoomSet } from '../rooms/room-set.js';
 import { CLOSE_CODES, type CloseReason } from './close-codes.js';
+import { sio } from './codecs/socketio.js';
 import type { FrameEncoder, Frame, InboundRequest } from './codecs/types.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { HandlerContext } from './handler.js';
 import type { InFlight } from './inflight.js';
 import type { GatewayMetrics } from './metrics.js';
 import { TokenBucket, type KeyedLimiter } from './rate-limit.js';
+import type { SioRecovery } from './sio/recovery.js';
 
 export interface UserData {
   conn: Connection;
@@ -23,6 +26,9 @@ export interface UserData {
 /** The uWS send status codes (see uWebSockets.js docs: send()). */
 const SEND_BACKPRESSURE = 0;
 const SEND_DROPPED = 2;
+
+/** How long a Socket.IO client has to close the socket itself after a server DISCONNECT (`41`). */
+const SIO_DISCONNECT_GRACE_MS = 1000;
 
 export interface ConnectionDeps {
   config: Config;
@@ -37,10 +43,41 @@ export interface ConnectionDeps {
   isDraining(): boolean;
   /** Called once the connection is authenticated (native: on open; Socket.IO: on CONNECT). */
   onAuthenticated(conn: Connection): void;
-  /** Called once when an authenticated connection goes away. */
+  /** Called once when an authenticated connection goes away (closed, or its Socket.IO namespace left). */
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
+  /**
+   * A connection with Socket.IO recovery joined (`on`) or left a room: such connections get room
+   * events through Gateway.fanout one by one (each frame carries their own offset), not through
+   * a uWS topic.
+   */
+  directRoom(conn: Connection, room: string, on: boolean): void;
   /** Asks for flushRoomFrames() at the end of this event-loop iteration. */
   flushLater(conn: Connection): void;
+}
+
+/** A connection's rooms; joins and leaves are told to its Socket.IO recovery record, if it has one. */
+class ConnectionRooms extends RoomSet {
+  recovery: SioRecovery | undefined;
+
+  override add(room: string): this {
+    if (this.has(room)) return this;
+    super.add(room);
+    this.recovery?.joined(room);
+    return this;
+  }
+
+  override delete(room: string): boolean {
+    const had = super.delete(room);
+    if (had) this.recovery?.left(room);
+    return had;
+  }
+}
+
+/** How a Socket.IO connection with recovery starts: its recovery state, and the rooms it gets back. */
+export interface RecoveryStart {
+  recovery: SioRecovery;
+  /** Rooms recovered, each with the seq after which the client missed events. */
+  resumeAt: ReadonlyMap<string, number> | undefined;
 }
 
 /**
@@ -54,7 +91,7 @@ export interface ConnectionDeps {
  * (the user room) about 0.4 KB.
  */
 export class Connection implements RoomMember {
-  readonly rooms = new RoomSet();
+  readonly rooms = new ConnectionRooms();
   ws: WebSocket<UserData> | undefined;
   principal: Principal | undefined;
   closed = false;
@@ -63,6 +100,8 @@ export class Connection implements RoomMember {
   /** Socket.IO: last pong (set on open); native: unused. */
   lastHeartbeat = 0;
   readonly openedAt = Date.now();
+  /** Since when the connection waits for authentication (open, or a Socket.IO namespace left). */
+  pendingSince = this.openedAt;
   /** The token `exp` that `session:expiring` was sent for (0: none yet); see SessionLifetime. */
   expiryNoticeFor = 0;
   /**
@@ -72,6 +111,8 @@ export class Connection implements RoomMember {
    */
   ownRoomLive = false;
   broadcastLive = false;
+  /** The user this connection was last authenticated as (kept after a Socket.IO namespace is left, for logs). */
+  lastUserId: string | undefined;
   /** `user:<id>` of the principal, once authenticated. */
   private ownRoom: string | undefined;
   /** Room frames of this iteration waiting for flushRoomFrames (see deliverRoomFrame). */
@@ -101,13 +142,45 @@ export class Connection implements RoomMember {
     return this.principal !== undefined;
   }
 
-  /** Marks the connection authenticated and joins the user's own room. */
-  authenticate(principal: Principal): void {
+  /** Socket.IO connection state recovery of this connection, when the client asked for it. */
+  get recovery(): SioRecovery | undefined {
+    return this.rooms.recovery;
+  }
+
+  /**
+   * Marks the connection authenticated and joins the user's own room and `broadcast`; a recovered
+   * Socket.IO session instead gets back the rooms it had, with what it missed in them.
+   */
+  authenticate(principal: Principal, start?: RecoveryStart): void {
     this.principal = principal;
+    this.lastUserId = principal.userId;
     this.ownRoom = userRoom(principal.userId);
-    this.deps.hub.join(this, this.ownRoom);
-    this.deps.hub.join(this, BROADCAST_ROOM);
+    this.rooms.recovery = start?.recovery;
+    const resumeAt = start?.resumeAt;
+    if (resumeAt) {
+      for (const [room, seq] of resumeAt) start.recovery.seed(room, seq);
+      for (const [room, seq] of resumeAt)
+        this.resumeRoom(room, seq).catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message, conn: this.id, room }, 'recovery replay failed'));
+    }
+    for (const room of [this.ownRoom, BROADCAST_ROOM]) if (!resumeAt?.has(room)) this.deps.hub.join(this, room);
     this.deps.onAuthenticated(this);
+  }
+
+  /**
+   * The client left its Socket.IO namespace (DISCONNECT `41`): rooms left, the session ends (and
+   * cannot be recovered), the socket stays open for a new CONNECT.
+   */
+  detach(): void {
+    if (!this.principal) return;
+    this.rooms.recovery?.drop();
+    const rooms = new Set(this.rooms);
+    for (const room of rooms) this.deps.hub.leave(this, room);
+    this.rooms.recovery = undefined;
+    this.ownRoomLive = this.broadcastLive = false;
+    this.deps.onClosed(this, rooms);
+    this.principal = undefined;
+    this.ownRoom = undefined;
+    this.context = undefined;
   }
 
   /** Adopts a refreshed token of the same user (`session:refresh`): later `exp`, rooms kept. */
@@ -130,13 +203,20 @@ export class Connection implements RoomMember {
   subscribeTopic(room: string): void {
     if (room === this.ownRoom) this.ownRoomLive = true;
     else if (room === BROADCAST_ROOM) this.broadcastLive = true;
+    else if (this.recovery) this.deps.directRoom(this, room, true);
     else this.ws?.subscribe(topicFor(this.encoder.name, room));
   }
 
   unsubscribeTopic(room: string): void {
     if (room === this.ownRoom) this.ownRoomLive = false;
     else if (room === BROADCAST_ROOM) this.broadcastLive = false;
+    else if (this.recovery) this.deps.directRoom(this, room, false);
     else if (!this.closed) this.ws?.unsubscribe(topicFor(this.encoder.name, room));
+  }
+
+  /** A room event's frame for this connection: its own (with its offset) under Socket.IO recovery, else the shared one. */
+  roomFrame(message: RoomMessage, shared: () => Frame): Frame {
+    return this.recovery ? this.recovery.roomFrame(message) : shared();
   }
 
   /**
@@ -181,8 +261,12 @@ export class Connection implements RoomMember {
     return true;
   }
 
-  /** ws.send with the backpressure bookkeeping; false when uWS dropped the frame. */
+  /** ws.send with the backpressure bookkeeping; false when uWS dropped the frame (or a part of it). */
   private write(ws: WebSocket<UserData>, frame: Frame): boolean {
+    if (typeof frame !== 'string' && !(frame instanceof Uint8Array)) {
+      for (const part of frame) if (!this.write(ws, part)) return false;
+      return true;
+    }
     const status = ws.send(frame, this.encoder.binary || typeof frame !== 'string');
     if (status === SEND_DROPPED) {
       this.deps.metrics.dropped.inc({ reason: 'backpressure' });
@@ -206,15 +290,32 @@ export class Connection implements RoomMember {
   }
 
   emit(event: string, data: unknown): void {
-    this.sendLater(this.encoder.event(event, data), event);
+    this.sendLater(this.recovery ? this.recovery.eventFrame(event, data) : this.encoder.event(event, data), event);
   }
 
+  /**
+   * Closes the socket. A close the client should not retry (kick, ban, revoked, expired: the
+   * codes marked reconnect: false) sends a Socket.IO client its DISCONNECT packet (`41`) first, so
+   * it reports `io server disconnect` and stays disconnected; such a session is not recoverable.
+   */
   end(reason: CloseReason, detail?: string): void {
     if (this.closed || !this.ws) return;
     this.flushRoomFrames();
-    const { code, description } = CLOSE_CODES[reason];
+    const { code, description, reconnect } = CLOSE_CODES[reason];
     // The close reason must fit in a control frame (123 bytes).
-    this.ws.end(code, (detail ?? description).slice(0, 120));
+    const close = (): void => {
+      if (!this.closed) this.ws?.end(code, (detail ?? description).slice(0, 120));
+    };
+    if (!reconnect && this.format === 'sio' && this.authenticated) {
+      // The session ends now (rooms left, nothing more is sent); the client closes the socket
+      // itself when it reads the DISCONNECT (a close frame right behind it races the packet in
+      // clients that handle packets on another thread, e.g. python-socketio), else the server does.
+      this.write(this.ws, sio.disconnect);
+      this.detach();
+      setTimeout(close, SIO_DISCONNECT_GRACE_MS).unref();
+      return;
+    }
+    close();
   }
 
   /** Runs one decoded request: rate limits, dispatch, then an ack or a typed error. */
@@ -272,6 +373,18 @@ export class Connection implements RoomMember {
     return { connectionId: this.id, userId: principal.userId, role: principal.role, nodeId: this.deps.config.nodeId, dialect: this.encoder.name };
   }
 
+  /** Joins with replay (RoomHub.replay): missed events or `room:gap`, then live. */
+  private resumeRoom(room: string, afterSeq: number): Promise<ReplayResult> {
+    return this.deps.hub.replay(this, room, afterSeq, {
+      message: (m) =>
+        this.sendLater(
+          this.roomFrame(m, () => this.encoder.event(m.event, m.data, { room: m.room, seq: m.seq })),
+          m.event,
+        ),
+      gap: (gap) => this.emit('room:gap', gap),
+    });
+  }
+
   private handlerContext(): HandlerContext {
     if (this.context) return this.context;
     const session = this.session();
@@ -285,11 +398,7 @@ export class Connection implements RoomMember {
       },
       leave: (room) => hub.leave(this, room),
       isMember: (room) => this.rooms.has(room),
-      resume: (room, afterSeq) =>
-        hub.replay(this, room, afterSeq, {
-          message: (m) => this.sendLater(this.encoder.event(m.event, m.data, { room: m.room, seq: m.seq }), m.event),
-          gap: (gap) => this.emit('room:gap', gap),
-        }),
+      resume: (room, afterSeq) => this.resumeRoom(room, afterSeq),
       emit: (event, data) => this.emit(event, data),
     };
     return this.context;

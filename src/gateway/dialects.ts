@@ -1,13 +1,12 @@
 /**
  * Per-dialect framing on top of Connection: what happens on open and on each frame.
- * Chosen by route: /ws is native, /socket.io/ is Socket.IO v4. Both end in Connection.handle().
+ * Chosen by route: /ws is native (here), /socket.io/ is Socket.IO v4 (./sio/dialect.ts).
+ * Both end in Connection.handle().
  */
 import type { Logger } from 'pino';
 import { AppError } from '../kernel/errors.js';
 import { AuthError, type TokenVerifier } from './auth.js';
-import type { CloseReason } from './close-codes.js';
 import { decodeJson, decodeMsgpack, jsonEncoder, msgpackEncoder } from './codecs/native.js';
-import { parseSioFrame, sio, type SioPacket } from './codecs/socketio.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -15,8 +14,7 @@ export interface DialectDeps {
   verifier: TokenVerifier;
   metrics: GatewayMetrics;
   log: Logger;
-  pingIntervalMs: number;
-  pingTimeoutMs: number;
+  /** Largest frame this dialect reads (its route's limit). */
   maxPayload: number;
 }
 
@@ -27,12 +25,16 @@ export interface UpgradeInfo {
 }
 
 export interface Dialect {
+  /** Largest frame the route accepts; larger ones (up to twice this, read by uWS) go to `oversize`. */
+  readonly maxPayload: number;
   /** uWS has just opened the socket. */
   open(conn: Connection, upgrade: UpgradeInfo): void;
   message(conn: Connection, message: ArrayBuffer, isBinary: boolean): void;
+  /** A frame over `maxPayload`. */
+  oversize(conn: Connection, message: ArrayBuffer, isBinary: boolean): void;
 }
 
-function authFailed(deps: DialectDeps, conn: Connection, err: unknown): AuthError {
+export function authFailed(deps: DialectDeps, conn: Connection, err: unknown): AuthError {
   const authErr = err instanceof AuthError ? err : new AuthError('malformed');
   deps.metrics.authFailures.inc({ reason: authErr.reason });
   deps.log.info({ conn: conn.id, remote: conn.remoteAddress, reason: authErr.reason }, 'auth refused');
@@ -62,6 +64,12 @@ export function nativeDialect(deps: DialectDeps): Dialect {
   }
 
   return {
+    maxPayload: deps.maxPayload,
+    oversize(conn) {
+      deps.metrics.errors.inc({ code: 'payload_too_large' });
+      conn.send(conn.encoder.error(undefined, { code: 'payload_too_large', message: `frame exceeds ${deps.maxPayload} bytes` }), 'error');
+      conn.end('message_too_big', `frame exceeds ${deps.maxPayload} bytes`);
+    },
     open(conn, upgrade) {
       early.set(conn, []);
       deps.verifier.verify(upgrade.token).then(
@@ -103,109 +111,4 @@ export function nativeDialect(deps: DialectDeps): Dialect {
       queued.push({ message: message.slice(0), isBinary });
     },
   };
-}
-
-const CONNECT_TOKEN_KEYS = ['token', 'accessToken', 'access_token'] as const;
-
-function tokenFromAuth(auth: unknown): string | undefined {
-  if (typeof auth !== 'object' || auth === null) return undefined;
-  const record = auth as Record<string, unknown>;
-  for (const key of CONNECT_TOKEN_KEYS) {
-    const value = record[key];
-    if (typeof value === 'string') return value.startsWith('Bearer ') ? value.slice(7) : value;
-  }
-  return undefined;
-}
-
-/**
- * Socket.IO v4 over Engine.IO v4 websocket. Authentication happens at namespace CONNECT
- * (auth payload `{token}`, falling back to the upgrade's query/header token).
- */
-export function socketIoDialect(deps: DialectDeps): Dialect {
-  const upgradeTokens = new WeakMap<Connection, string>();
-
-  const handlers: { [K in SioPacket['kind']]: (conn: Connection, packet: Extract<SioPacket, { kind: K }>) => void } = {
-    pong(conn) {
-      conn.lastHeartbeat = Date.now();
-    },
-    ping(conn) {
-      conn.send('3', 'eio:pong');
-    },
-    close(conn) {
-      conn.ws?.end(1000, 'client closed');
-    },
-    noop() {},
-    connect(conn, packet) {
-      if (packet.nsp !== '/') {
-        conn.send(sio.connectErrorNamespace(packet.nsp), 'sio:connect_error');
-        return;
-      }
-      if (conn.authenticated) return;
-      const token = tokenFromAuth(packet.auth) ?? upgradeTokens.get(conn);
-      deps.verifier.verify(token).then(
-        (principal) => {
-          if (conn.closed) return;
-          conn.ws?.cork(() => {
-            conn.send(sio.connected(conn.id), 'sio:connect');
-            conn.authenticate(principal);
-          });
-        },
-        (err: unknown) => {
-          const authErr = authFailed(deps, conn, err);
-          conn.sendLater(sio.connectError(authErr.message, { code: 'unauthorized', reason: authErr.reason }), 'sio:connect_error');
-        },
-      );
-    },
-    disconnect(conn) {
-      conn.ws?.end(1000, 'client disconnected');
-    },
-    event(conn, packet) {
-      if (!conn.authenticated) {
-        conn.replyError(packet.ackId, new AppError('unauthorized', 'send CONNECT with a token first'));
-        return;
-      }
-      if (typeof packet.event !== 'string') {
-        conn.replyError(packet.ackId, new AppError('bad_request', 'event name must be a string'));
-        return;
-      }
-      conn.handle({ event: packet.event, data: packet.args[0] ?? {}, ackId: packet.ackId });
-    },
-    ack() {
-      // The gateway never asks clients for acks; a stray one is harmless.
-    },
-    invalid(conn, packet) {
-      deps.metrics.errors.inc({ code: 'bad_request' });
-      conn.end('protocol_error', `invalid packet: ${packet.reason}`);
-    },
-  };
-
-  function dispatch<K extends SioPacket['kind']>(conn: Connection, packet: Extract<SioPacket, { kind: K }>): void {
-    (handlers[packet.kind] as (c: Connection, p: typeof packet) => void)(conn, packet);
-  }
-
-  return {
-    open(conn, upgrade) {
-      if (upgrade.token) upgradeTokens.set(conn, upgrade.token);
-      conn.lastHeartbeat = Date.now();
-      conn.send(sio.open(conn.id, deps.pingIntervalMs, deps.pingTimeoutMs, deps.maxPayload), 'eio:open');
-    },
-    message(conn, message, isBinary) {
-      if (isBinary) {
-        deps.metrics.errors.inc({ code: 'bad_request' });
-        conn.end('protocol_error', 'binary attachments are not supported');
-        return;
-      }
-      dispatch(conn, parseSioFrame(Buffer.from(message).toString('utf8')));
-    },
-  };
-}
-
-/**
- * Ends a session the server closes for a reason of its own (token expired, revoked). On the
- * Socket.IO dialect a DISCONNECT packet (`41`) goes first, so socket.io-client reports
- * `io server disconnect` (and does not reconnect by itself) before the WebSocket close arrives.
- */
-export function endSession(conn: Connection, reason: CloseReason, detail?: string): void {
-  if (conn.format === 'sio' && !conn.closed) conn.send(sio.disconnect, 'sio:disconnect');
-  conn.end(reason, detail);
 }

@@ -16,7 +16,7 @@ import { jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { sio, sioEncoder } from './codecs/socketio.js';
 import type { Frame, FrameEncoder } from './codecs/types.js';
 import { Connection, topicFor, type ConnectionDeps, type UserData } from './connection.js';
-import { nativeDialect, socketIoDialect, type Dialect, type DialectDeps, type UpgradeInfo } from './dialects.js';
+import { nativeDialect, type Dialect, type UpgradeInfo } from './dialects.js';
 import type { Dispatcher } from './dispatcher.js';
 import { HttpGuard } from './http/guard.js';
 import { endResponse, requested } from './http/persistence.js';
@@ -27,6 +27,9 @@ import type { GatewayMetrics } from './metrics.js';
 import { MultiMap } from './multi-map.js';
 import { KeyedLimiter } from './rate-limit.js';
 import { SessionLifetime } from './session-lifetime.js';
+import { socketIoDialect } from './sio/dialect.js';
+import type { RecoveryRooms } from './sio/recovery.js';
+import type { SioSessions } from './sio/sessions.js';
 import type { Uws } from './uws.js';
 
 export interface GatewayDeps {
@@ -39,6 +42,8 @@ export interface GatewayDeps {
   hub: RoomHub;
   routes: RouteDef[];
   authMetrics: AuthMetrics;
+  /** Where Socket.IO sessions that asked for connection state recovery are recorded. */
+  sioSessions: SioSessions;
   onAuthenticated(conn: Connection): void;
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
 }
@@ -59,7 +64,8 @@ export class Gateway {
   private readonly connDeps: ConnectionDeps;
   /** Socket and HTTP requests being handled; shutdown lets them finish before closing clients. */
   readonly inflight = new InFlight();
-  private readonly dialectDeps: DialectDeps;
+  /** Rooms of connections with Socket.IO recovery, which get room events one by one (ConnectionDeps.directRoom). */
+  private readonly directMembers = new MultiMap<string, Connection>();
   private readonly httpLimiter: KeyedLimiter;
   private readonly userLimiter: KeyedLimiter;
   private readonly lifetime: SessionLifetime;
@@ -80,21 +86,33 @@ export class Gateway {
       isDraining: () => this.draining,
       onAuthenticated: (conn) => this.track(conn),
       onClosed: (conn, rooms) => this.untrack(conn, rooms),
+      directRoom: (conn, room, on) => {
+        if (on) this.directMembers.add(room, conn);
+        else this.directMembers.delete(room, conn);
+      },
       flushLater: (conn) => {
         if (this.outboxes.size === 0) setImmediate(this.flushOutboxes);
         this.outboxes.add(conn);
       },
     };
-    this.dialectDeps = {
-      verifier: deps.verifier,
-      metrics: deps.metrics,
-      log: deps.log,
-      pingIntervalMs: config.socketIo.pingIntervalMs,
-      pingTimeoutMs: config.socketIo.pingTimeoutMs,
-      maxPayload: config.ws.maxPayload,
-    };
-    this.mountWebSocket('/ws', nativeDialect(this.dialectDeps), 'native');
-    this.mountWebSocket('/socket.io/', socketIoDialect(this.dialectDeps), 'sio');
+    const common = { verifier: deps.verifier, metrics: deps.metrics, log: deps.log };
+    this.mountWebSocket('/ws', nativeDialect({ ...common, maxPayload: config.ws.maxPayload }), 'native');
+    this.mountWebSocket(
+      '/socket.io/',
+      socketIoDialect({
+        ...common,
+        maxPayload: config.socketIo.maxPayload,
+        pingIntervalMs: config.socketIo.pingIntervalMs,
+        pingTimeoutMs: config.socketIo.pingTimeoutMs,
+        attachments: { maxAttachments: config.socketIo.maxAttachments, maxBytes: config.socketIo.maxAttachmentBytes },
+        recovery: {
+          sessions: deps.sioSessions,
+          rooms: this.recoveryRooms(),
+          onError: (err, what) => deps.log.warn({ err: (err as Error).message, what }, 'Socket.IO recovery record failed'),
+        },
+      }),
+      'sio',
+    );
     // Engine.IO's polling transport is not served: answer its handshake the way Engine.IO does.
     this.app.get('/socket.io/*', (res, req) => {
       const persistence = requested(req.getHeader('connection'));
@@ -138,14 +156,37 @@ export class Gateway {
       if (this.app.numSubscribers(topic) === 0) continue;
       // Room frames queued earlier (deliverRoomFrame) go out ahead of this publish, as they were issued.
       if (this.outboxes.size > 0) this.flushOutboxes();
-      this.app.publish(topic, frameFor(format), ENCODERS[format].binary);
+      const frame = frameFor(format);
+      if (typeof frame === 'string' || frame instanceof Uint8Array) this.app.publish(topic, frame, ENCODERS[format].binary);
+      else for (const part of frame) this.app.publish(topic, part, ENCODERS[format].binary || typeof part !== 'string');
     }
+    const own = (conn: Connection): void => conn.deliverRoomFrame(conn.roomFrame(message, () => frameFor(conn.format)));
     if (message.room === BROADCAST_ROOM) {
-      for (const conn of this.connections) if (conn.broadcastLive) conn.deliverRoomFrame(frameFor(conn.format));
+      for (const conn of this.connections) if (conn.broadcastLive) own(conn);
     } else if (message.room.startsWith(USER_ROOM_PREFIX)) {
-      for (const conn of this.byUser.get(message.room.slice(USER_ROOM_PREFIX.length))) if (conn.ownRoomLive) conn.deliverRoomFrame(frameFor(conn.format));
+      for (const conn of this.byUser.get(message.room.slice(USER_ROOM_PREFIX.length))) if (conn.ownRoomLive) own(conn);
     }
+    for (const conn of this.directMembers.get(message.room)) own(conn);
   };
+
+  /** What Socket.IO recovery reads of the rooms: latest seqs, and whether a history still holds what a client missed. */
+  private recoveryRooms(): RecoveryRooms {
+    const hub = this.deps.hub;
+    const historySize = this.deps.config.rooms.historySize;
+    return {
+      latestSeq: async (room) => {
+        const h = await hub.history(room, Number.MAX_SAFE_INTEGER);
+        return h.kind === 'gap' ? h.latestSeq : 0;
+      },
+      resumeFrom: async (room, afterSeq) => {
+        const h = await hub.history(room, afterSeq);
+        if (h.kind === 'messages') return afterSeq;
+        // Empty at join (0): all of it was missed, which is recoverable when none was trimmed.
+        if (afterSeq === 0 && h.latestSeq - h.oldestSeq + 1 < historySize) return h.oldestSeq - 1;
+        return undefined;
+      },
+    };
+  }
 
   get isDraining(): boolean {
     return this.draining;
@@ -198,11 +239,17 @@ export class Gateway {
     this.deps.onAuthenticated(conn);
   }
 
-  private untrack(conn: Connection, _rooms: ReadonlySet<string>): void {
+  private untrack(conn: Connection, rooms: ReadonlySet<string>): void {
     this.connections.delete(conn);
     const userId = conn.principal?.userId;
     if (userId) this.byUser.delete(userId, conn);
-    this.deps.onClosed(conn, _rooms);
+    for (const room of rooms) this.directMembers.delete(room, conn);
+    this.deps.onClosed(conn, rooms);
+    // A Socket.IO client that left its namespace may CONNECT again on the same socket.
+    if (!conn.closed) {
+      conn.pendingSince = Date.now();
+      this.pendingConnections.add(conn);
+    }
   }
 
   private mountWebSocket(path: string, dialect: Dialect, kind: 'native' | 'sio'): void {
@@ -211,7 +258,7 @@ export class Gateway {
     this.app.ws<UserData>(path, {
       // Frames up to twice the limit are read so the client gets a typed error and a 1009 close with
       // a reason; anything larger is cut off by uWS itself (abrupt close, clients see 1006).
-      maxPayloadLength: config.ws.maxPayload * 2,
+      maxPayloadLength: dialect.maxPayload * 2,
       idleTimeout: kind === 'native' ? config.ws.idleTimeoutSec : Math.min(960, Math.max(12, sioIdle)),
       sendPingsAutomatically: kind === 'native',
       maxBackpressure: config.ws.maxBackpressure,
@@ -237,11 +284,8 @@ export class Gateway {
       },
       message: (ws, message, isBinary) => {
         const conn = ws.getUserData().conn;
-        if (message.byteLength > config.ws.maxPayload) {
-          metrics.errors.inc({ code: 'payload_too_large' });
-          if (conn.format !== 'sio')
-            conn.send(conn.encoder.error(undefined, { code: 'payload_too_large', message: `frame exceeds ${config.ws.maxPayload} bytes` }), 'error');
-          conn.end('message_too_big', `frame exceeds ${config.ws.maxPayload} bytes`);
+        if (message.byteLength > dialect.maxPayload) {
+          dialect.oversize(conn, message, isBinary);
           return;
         }
         dialect.message(conn, message, isBinary);
@@ -257,7 +301,7 @@ export class Gateway {
         conn.markClosed();
         if (log.isLevelEnabled('info'))
           log.info(
-            { conn: conn.id, user: conn.principal?.userId, code, reason: Buffer.from(message).toString('utf8').slice(0, 120), ms: Date.now() - conn.openedAt },
+            { conn: conn.id, user: conn.lastUserId, code, reason: Buffer.from(message).toString('utf8').slice(0, 120), ms: Date.now() - conn.openedAt },
             'connection closed',
           );
       },
@@ -347,9 +391,22 @@ export class Gateway {
         }
         metrics.overBackpressure.set(over);
         for (const conn of this.pendingConnections) {
-          if (now - conn.openedAt > Math.max(10_000, config.socketIo.pingTimeoutMs)) conn.end('unauthorized', 'no CONNECT packet in time');
+          // Engine.IO's heartbeat holds from the open packet on, not from CONNECT.
+          if (conn.format === 'sio' && now - conn.lastHeartbeat > heartbeatDeadline) conn.end('heartbeat_timeout');
+          else if (now - conn.pendingSince > Math.max(10_000, config.socketIo.pingTimeoutMs)) conn.end('unauthorized', 'no CONNECT packet in time');
         }
       }, sweepEvery),
+    );
+    // Socket.IO recovery records of live sessions stay for another window (a dead node's expire).
+    this.timers.push(
+      setInterval(
+        () => {
+          const pids: string[] = [];
+          for (const conn of this.connections) if (conn.recovery && !conn.closed) pids.push(conn.recovery.pid);
+          this.deps.sioSessions.refresh(pids).catch((err: unknown) => this.deps.log.warn({ err: (err as Error).message }, 'Socket.IO recovery refresh failed'));
+        },
+        Math.max(1000, Math.floor(config.socketIo.recoveryWindowMs / 3)),
+      ),
     );
     for (const timer of this.timers) timer.unref();
   }

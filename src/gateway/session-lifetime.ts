@@ -9,7 +9,6 @@
 import type { SessionConfig } from '../config.js';
 import type { AuthMetrics } from './auth/metrics.js';
 import type { Connection } from './connection.js';
-import { endSession } from './dialects.js';
 
 export class SessionLifetime {
   constructor(
@@ -25,7 +24,7 @@ export class SessionLifetime {
     const closesAtMs = expiresAtMs + this.config.expiryGraceMs;
     if (now >= closesAtMs) {
       this.metrics.expired.inc();
-      endSession(conn, 'token_expired');
+      conn.end('token_expired');
       return;
     }
     if (now >= expiresAtMs - this.config.expiringLeadMs && conn.expiryNoticeFor !== principal.expiresAt) {

@@ -1,5 +1,5 @@
 import { AppError } from '../kernel/errors.js';
-import type { Bus, Published, RoomMessage } from './bus.js';
+import type { Bus, HistoryResult, Published, RoomMessage } from './bus.js';
 import type { RoomMetrics } from './metrics.js';
 import type { MemberRooms } from './room-set.js';
 
@@ -176,6 +176,11 @@ export class RoomHub {
   /** Resolves once the bus subscription for a joined room is live. */
   async ready(room: string): Promise<void> {
     await this.pending.get(room);
+  }
+
+  /** The room's kept history after `afterSeq` (or the gap), without joining it. */
+  history(room: string, afterSeq: number): Promise<HistoryResult> {
+    return this.bus.history(room, afterSeq);
   }
 
   /** Publishes through the bus; `nodes` in the result says how many nodes it was handed to. */

@@ -183,7 +183,7 @@ describe('server API on one node', () => {
     const ban = await api(gw.http, 'POST', '/api/server/users/erin-4/disconnect', { reason: 'banned' });
     expect(ban.body).toMatchObject({ userId: 'erin-4', closed: 2, answered: 1, expected: 1, complete: true });
     expect(await a.closed).toEqual({ code: 4103, reason: 'banned' });
-    expect(await sioClosed).toBe('transport close');
+    expect(await sioClosed).toBe('io server disconnect');
 
     await gw.waitForLog((l) => l.msg === 'connection closed' && l['user'] === 'erin-4' && l['code'] === 4103);
     const after = await api(gw.http, 'GET', '/api/server/users/erin-4/presence');

@@ -108,7 +108,7 @@ describe('server API across two nodes', () => {
     const ban = await api(b.http, 'POST', '/api/server/users/cl-alice/disconnect', { reason: 'banned' });
     expect(ban.body, JSON.stringify(ban.body)).toMatchObject({ closed: 2, answered: 2, complete: true });
     expect(await phone.closed).toEqual({ code: 4103, reason: 'banned' });
-    expect(await browserClosed).toBe('transport close');
+    expect(await browserClosed).toBe('io server disconnect');
 
     bob.close();
     carol.close();

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseOffset } from '../../src/gateway/sio/recovery.js';
 import { shardOf } from '../../src/rooms/sharding.js';
 import { NativeClient, sioConnect, sioConnected } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
@@ -22,7 +23,24 @@ function streamOnShard(shard: number): string {
 interface SioEvent {
   event: string;
   data: unknown;
+  /** The room and seq of a room event: the position its connection state recovery offset moved on. */
   meta: { room: string; seq: number } | undefined;
+}
+
+/**
+ * Records a Socket.IO client's events with their room and seq, read off the recovery offset each
+ * one carries (the client asked for connection state recovery): the room whose position moved.
+ */
+function recordRoomEvents(socket: Socket, into: SioEvent[], onEvent: () => void = () => {}): void {
+  let before = new Map<string, number>();
+  socket.onAny((event: string, data: unknown, offset?: unknown) => {
+    const positions = parseOffset(offset) ?? new Map<string, number>();
+    // A room new to the offset moved too, unless it is one every connection is in from the start.
+    const moved = [...positions].find(([room, seq]) => (before.has(room) ? before.get(room) !== seq : !room.startsWith('user:') && room !== 'broadcast'));
+    before = positions;
+    into.push({ event, data, meta: moved && { room: moved[0], seq: moved[1] } });
+    onEvent();
+  });
 }
 
 describe('two gateway nodes over two redis shards', () => {
@@ -51,15 +69,12 @@ describe('two gateway nodes over two redis shards', () => {
     const streams = [streamOnShard(0), streamOnShard(1)];
     const host = await NativeClient.connect(a.ws, { token: await makeToken({ sub: 'shard-host' }) });
     natives.push(host);
-    const viewer = sioConnect(b.http, { token: await makeToken({ sub: 'shard-viewer' }) });
+    const viewer = sioConnect(b.http, { token: await makeToken({ sub: 'shard-viewer' }), connectionStateRecovery: true });
     sockets.push(viewer);
     await sioConnected(viewer);
     const seen: SioEvent[] = [];
     const waiters: Array<() => void> = [];
-    viewer.onAny((event: string, data: unknown, meta?: { room: string; seq: number }) => {
-      seen.push({ event, data, meta });
-      waiters.splice(0).forEach((wake) => wake());
-    });
+    recordRoomEvents(viewer, seen, () => waiters.splice(0).forEach((wake) => wake()));
     const emit = (event: string, data: unknown): Promise<Record<string, unknown>> => viewer.timeout(5000).emitWithAck(event, data);
     /** Resolves with the chat event carrying `text`, as soon as it arrives. */
     const waitChat = async (text: string): Promise<SioEvent> => {
@@ -106,11 +121,11 @@ describe('two gateway nodes over two redis shards', () => {
     // Socket.IO resume: the viewer drops, misses two chats, and resumes on the other node.
     viewer.disconnect();
     for (const text of ['missed a', 'missed b']) await host.request('livestream:chat', { livestreamId: streams[0], text });
-    const again = sioConnect(a.http, { token: await makeToken({ sub: 'shard-viewer' }) });
+    const again = sioConnect(a.http, { token: await makeToken({ sub: 'shard-viewer' }), connectionStateRecovery: true });
     sockets.push(again);
     await sioConnected(again);
     const replayed: SioEvent[] = [];
-    again.onAny((event: string, data: unknown, meta?: { room: string; seq: number }) => replayed.push({ event, data, meta }));
+    recordRoomEvents(again, replayed);
     const joined = (await again.timeout(5000).emitWithAck('livestream:join', { livestreamId: streams[0], lastSeq: lastSeen })) as { resume: { gap: boolean } };
     expect(joined.resume.gap).toBe(false);
     // Everything after lastSeen arrived before the ack, once, in order (viewer-count updates may be among them).

@@ -111,7 +111,7 @@ describe('malformed input', () => {
       ['unknown packet type', 'x', /unknown Engine.IO packet type/],
       ['invalid JSON payload', '42["session:info",{', /not valid JSON/],
       ['EVENT without an array', '42{"a":1}', /non-empty array/],
-      ['binary attachment', '451-["x",{"_placeholder":true,"num":0}]', /binary attachments/],
+      ['binary packet without its attachment count', '45["x",{"_placeholder":true,"num":0}]', /attachment count/],
       ['unknown Socket.IO packet type', '49', /unknown Socket.IO packet type/],
     ] as const) {
       it(`${name} -> close 4102 with the reason`, async () => {

@@ -28,16 +28,30 @@ describe('native codec', () => {
 describe('Socket.IO packets', () => {
   it('parses CONNECT with auth, EVENT with ack id, pong and DISCONNECT', () => {
     expect(parseSioFrame('40{"token":"t"}')).toEqual({ kind: 'connect', nsp: '/', auth: { token: 't' } });
-    expect(parseSioFrame('4212["message:send",{"text":"hi"}]')).toEqual({ kind: 'event', nsp: '/', ackId: 12, event: 'message:send', args: [{ text: 'hi' }] });
-    expect(parseSioFrame('42/chat,3["x"]')).toEqual({ kind: 'event', nsp: '/chat', ackId: 3, event: 'x', args: [] });
+    expect(parseSioFrame('4212["message:send",{"text":"hi"}]')).toEqual({
+      kind: 'event',
+      nsp: '/',
+      ackId: 12,
+      args: ['message:send', { text: 'hi' }],
+      attachments: 0,
+    });
+    expect(parseSioFrame('42/chat,3["x"]')).toEqual({ kind: 'event', nsp: '/chat', ackId: 3, args: ['x'], attachments: 0 });
+    expect(parseSioFrame('452-/chat,7["up",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]')).toMatchObject({
+      kind: 'event',
+      nsp: '/chat',
+      ackId: 7,
+      attachments: 2,
+    });
     expect(parseSioFrame('3')).toEqual({ kind: 'pong' });
     expect(parseSioFrame('41')).toEqual({ kind: 'disconnect', nsp: '/' });
   });
 
-  it('prints acks with the single result argument and events with meta', () => {
+  it('prints acks with the single result argument, events with exactly their data, binaries as attachments', () => {
     expect(sioEncoder.ack(5, { a: 1 })).toBe('435[{"a":1}]');
     expect(sioEncoder.error(5, { code: 'forbidden', message: 'no' })).toBe('435[{"error":{"code":"forbidden","message":"no"}}]');
-    expect(sioEncoder.event('e', 1, { room: 'r', seq: 2 })).toBe('42["e",1,{"room":"r","seq":2}]');
+    expect(sioEncoder.event('e', 1, { room: 'r', seq: 2 })).toBe('42["e",1]');
+    const bytes = Buffer.from([1, 2]);
+    expect(sioEncoder.ack(5, { f: bytes })).toEqual(['461-5[{"f":{"_placeholder":true,"num":0}}]', bytes]);
   });
 
   it('refuses oversized ack ids and unknown types', () => {

@@ -17,7 +17,14 @@ export interface EventMeta {
   seq: number;
 }
 
-export type Frame = string | Uint8Array;
+/** One WebSocket message: text or binary. */
+export type FramePart = string | Uint8Array;
+
+/**
+ * What an encoder produces: one message, or several that belong together and go out in order
+ * (a Socket.IO binary packet: the text header, then one binary message per attachment).
+ */
+export type Frame = FramePart | readonly FramePart[];
 
 /** Turns outgoing messages into frames of one wire format. */
 export interface FrameEncoder {

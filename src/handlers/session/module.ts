@@ -9,7 +9,10 @@ const SessionInfo = Type.Object(
   { additionalProperties: false },
 );
 
-/** `session:info`: who the server thinks you are, and where you are connected; `session:ping`: RTT probe. */
+/**
+ * `session:info`: who the server thinks you are, and where you are connected; `session:ping`: RTT
+ * probe; `session:echo`: returns what it was sent (binary included, as bytes on the Socket.IO dialect).
+ */
 export const sessionModule: ModuleFactory = () => ({
   name: 'session',
   handlers: {
@@ -29,5 +32,7 @@ export const sessionModule: ModuleFactory = () => ({
       (_ctx, data) => ({ clientAt: data.clientAt, serverAt: new Date().toISOString() }),
       Type.Object({ clientAt: DateTime, serverAt: DateTime }, { additionalProperties: false }),
     ),
+    /** Echoes its data: a round-trip check of a client's encoding (Socket.IO binary attachments come back as attachments). */
+    'session:echo': defineHandler(Type.Unknown(), (_ctx, data) => data),
   },
 });

@@ -514,14 +514,14 @@ describe('gifts', () => {
     const joined = (await sio.emitWithAck('livestream:join', { livestreamId })) as { hostId?: string };
     expect(joined.hostId).toBe(host.id);
 
-    const body = { giftId: 'star', quantity: 2, livestreamId: livestreamId, idempotencyKey: key('gift'), message: 'gg' };
+    const body = { giftId: 'star', quantity: 2, livestreamId, idempotencyKey: key('gift'), message: 'gg' };
     const sent = await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body });
     expect(sent.status).toBe(201);
     // star: 33 coins, 60 % -> floor(66 * 0.6) = 39 to the host.
     expect(sent.body).toMatchObject({
       giftId: 'star',
       recipientId: host.id,
-      livestreamId: livestreamId,
+      livestreamId,
       quantity: 2,
       totalCost: 66,
       creatorEarnings: 39,
@@ -529,7 +529,7 @@ describe('gifts', () => {
     });
     const onHost = await hostSocket.waitForEvent('gift:sent');
     expect(dataOf(onHost)).toMatchObject({
-      livestreamId: livestreamId,
+      livestreamId,
       recipientId: host.id,
       sender: { userId: fan.id },
       giftId: 'star',
@@ -542,7 +542,7 @@ describe('gifts', () => {
       (n) => n >= 1,
       10_000,
     );
-    expect(frames[0]).toMatchObject({ livestreamId: livestreamId, sender: { userId: fan.id }, giftId: 'star', count: 2, coins: 66 });
+    expect(frames[0]).toMatchObject({ livestreamId, sender: { userId: fan.id }, giftId: 'star', count: 2, coins: 66 });
 
     // A retry is the first gift: same ack, nothing charged, no second frame (the rose sent after it
     // is published after anything the retry could have caused).
@@ -551,7 +551,7 @@ describe('gifts', () => {
       (
         await call('POST', '/api/gifts/send', {
           token: fan.token,
-          body: { giftId: 'rose', quantity: 1, livestreamId: livestreamId, idempotencyKey: key('gift') },
+          body: { giftId: 'rose', quantity: 1, livestreamId, idempotencyKey: key('gift') },
         })
       ).status,
     ).toBe(201);
@@ -563,7 +563,7 @@ describe('gifts', () => {
     expect(frames.filter((f) => f['giftId'] === 'star')).toHaveLength(1);
     expect((await wallet(fan)).balance).toBe(33);
     expect((await wallet(host)).balance).toBe(39); // a 1-coin rose at 50 % gives the host 0
-    const totals = (await hostSocket.request('gift:totals', { livestreamId: livestreamId })).data as { coins: number; gifts: number };
+    const totals = (await hostSocket.request('gift:totals', { livestreamId })).data as { coins: number; gifts: number };
     expect(totals).toMatchObject({ coins: 67, gifts: 3 });
   });
 

@@ -47,7 +47,7 @@ describe('a 1,000-gift burst into one stream', () => {
         const giftId = s % 2 === 1 && g % 2 === 1 ? 'heart' : 'rose';
         expected[giftId] += 1;
         spentBy.set(id, (spentBy.get(id) ?? 0) + PRICES[giftId]!);
-        return client.request('gift:send', { giftId, quantity: 1, livestreamId: livestreamId, idempotencyKey: uid('k') });
+        return client.request('gift:send', { giftId, quantity: 1, livestreamId, idempotencyKey: uid('k') });
       }),
     );
     const acks = await Promise.all(requests);
@@ -81,14 +81,14 @@ describe('a 1,000-gift burst into one stream', () => {
     console.log(`${total} gifts reached each viewer in ${frameCount} gift:sent frames (${(total / frameCount).toFixed(1)} gifts per frame)`);
 
     const totals = await ok<{ coins: number; gifts: number; byGift: Record<string, { count: number; coins: number }> }>(host, 'gift:totals', {
-      livestreamId: livestreamId,
+      livestreamId,
     });
     expect(totals).toMatchObject({
       coins,
       gifts: total,
       byGift: { rose: { count: expected.rose, coins: expected.rose }, heart: { count: expected.heart, coins: expected.heart * 5 } },
     });
-    const board = await ok<{ entries: Array<{ userId: string; coins: number }> }>(host, 'gift:leaderboard', { livestreamId: livestreamId, limit: 20 });
+    const board = await ok<{ entries: Array<{ userId: string; coins: number }> }>(host, 'gift:leaderboard', { livestreamId, limit: 20 });
     expect(board.entries).toHaveLength(SENDERS);
     for (const entry of board.entries) expect(entry.coins).toBe(spentBy.get(entry.userId));
 

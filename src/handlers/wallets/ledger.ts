@@ -200,7 +200,7 @@ function walletOp(userId: string, version: number, balance: number, earnings: nu
 export function giftWrites(r: GiftRecord): WriteOp[] {
   const at = new Date(r.ts);
   const label = `${r.quantity} x ${r.giftName}`;
-  const { pk: _pk, giftCount: _n, giftCoins: _c, streamCoins: _sc, streamGifts: _sg, giftTransactionId: id, ...fields } = r;
+  const { pk: _pk, giftCount: _n, giftCoins: _c, streamCoins: _sc, streamGifts: _sg, giftTransactionId: id, ts: _ts, ...fields } = r;
   const ledger = (suffix: string, userId: string, type: string, amount: number, before: number, after: number, description: string): WriteOp => ({
     kind: 'insert',
     collection: COLLECTIONS.transactions,
@@ -217,7 +217,6 @@ export function giftWrites(r: GiftRecord): WriteOp[] {
       balanceAfter: after,
       referenceId: id,
       referenceType: 'gift_transaction',
-      ts: r.ts,
       createdAt: at,
       updatedAt: at,
     },
@@ -257,7 +256,6 @@ export function creditWrites(r: CreditRecord): WriteOp[] {
         ...(r.referenceId !== undefined ? { referenceId: r.referenceId, referenceType: r.referenceType ?? null } : {}),
         version: r.version,
         earnings: r.earnings,
-        ts: r.ts,
         createdAt: at,
         updatedAt: at,
       },
@@ -269,7 +267,7 @@ export function creditWrites(r: CreditRecord): WriteOp[] {
 /** The transfer document + a ledger row per wallet (type `transfer`) + both wallets' balances (versioned). */
 export function transferWrites(r: TransferRecord): WriteOp[] {
   const at = new Date(r.ts);
-  const { transferId: id, ...fields } = r;
+  const { transferId: id, ts: _ts, ...fields } = r;
   const ledger = (suffix: string, userId: string, amount: number, before: number, after: number, description: string): WriteOp => ({
     kind: 'insert',
     collection: COLLECTIONS.transactions,
@@ -286,7 +284,6 @@ export function transferWrites(r: TransferRecord): WriteOp[] {
       balanceAfter: after,
       referenceId: id,
       referenceType: 'transfer',
-      ts: r.ts,
       createdAt: at,
       updatedAt: at,
     },

@@ -56,6 +56,9 @@ export interface MoneyStore {
   giftSendCounts(sinceMs: number): Promise<GiftSendCount[]>;
 }
 
+/** A stored instant (a BSON Date, docs/PROTOCOL.md "Wire convention") as epoch ms; 0 when missing. */
+const msOf = (value: unknown): number => (value instanceof Date ? value.getTime() : 0);
+
 const EARNING_TYPES = new Set(['gift_received', 'earning', 'commission']);
 /** Withdrawals are negative rows, their reversals positive: minus their sum is what left the wallet. */
 const WITHDRAWAL_TYPES = new Set<string>(['withdrawal', 'withdrawal_reversal'] satisfies EntryType[]);
@@ -94,18 +97,19 @@ export class MongoMoneyStore implements MoneyStore {
   async recentGifts(senderId: string, sinceMs: number): Promise<GiftRecord[]> {
     const docs = await this.db
       .collection<Row>(COLLECTIONS.giftTransactions)
-      .find({ senderId, ts: { $gte: sinceMs } })
+      .find({ senderId, createdAt: { $gte: new Date(sinceMs) } })
       .toArray();
-    return docs.map(({ _id, status: _s, isPublic: _p, createdAt: _c, updatedAt: _u, ...rest }) => ({
-      ...(rest as unknown as Omit<GiftRecord, 'giftTransactionId'>),
+    return docs.map(({ _id, status: _s, isPublic: _p, createdAt, updatedAt: _u, ...rest }) => ({
+      ...(rest as unknown as Omit<GiftRecord, 'giftTransactionId' | 'ts'>),
       giftTransactionId: _id,
+      ts: msOf(createdAt),
     }));
   }
 
   async recentCredits(userId: string, sinceMs: number): Promise<CreditRecord[]> {
     const docs = await this.db
       .collection<Row>(COLLECTIONS.transactions)
-      .find({ userId, ts: { $gte: sinceMs }, idempotencyKey: { $exists: true } })
+      .find({ userId, createdAt: { $gte: new Date(sinceMs) }, idempotencyKey: { $exists: true } })
       .toArray();
     return docs.map((d) => ({
       transactionId: d._id,
@@ -119,18 +123,19 @@ export class MongoMoneyStore implements MoneyStore {
       balanceAfter: Number(d['balanceAfter']),
       earnings: Number(d['earnings'] ?? 0),
       version: Number(d['version'] ?? 0),
-      ts: Number(d['ts']),
+      ts: msOf(d['createdAt']),
     }));
   }
 
   async recentTransfers(senderId: string, sinceMs: number): Promise<TransferRecord[]> {
     const docs = await this.db
       .collection<Row>(COLLECTIONS.walletTransfers)
-      .find({ senderId, ts: { $gte: sinceMs } })
+      .find({ senderId, createdAt: { $gte: new Date(sinceMs) } })
       .toArray();
-    return docs.map(({ _id, status: _s, createdAt: _c, updatedAt: _u, ...rest }) => ({
-      ...(rest as unknown as Omit<TransferRecord, 'transferId'>),
+    return docs.map(({ _id, status: _s, createdAt, updatedAt: _u, ...rest }) => ({
+      ...(rest as unknown as Omit<TransferRecord, 'transferId' | 'ts'>),
       transferId: _id,
+      ts: msOf(createdAt),
     }));
   }
 
@@ -154,7 +159,7 @@ export class MongoMoneyStore implements MoneyStore {
       balanceAfter: num(d['balanceAfter']),
       referenceId: str(d['referenceId']),
       referenceType: str(d['referenceType']),
-      createdAt: d['createdAt'] instanceof Date ? d['createdAt'] : new Date(num(d['ts']) ?? 0),
+      createdAt: new Date(msOf(d['createdAt'])),
     }));
     return { rows, total };
   }
@@ -162,7 +167,10 @@ export class MongoMoneyStore implements MoneyStore {
   async giftSendCounts(sinceMs: number): Promise<GiftSendCount[]> {
     const groups = await this.db
       .collection<Row>(COLLECTIONS.giftTransactions)
-      .aggregate<{ _id: string; quantity: number }>([{ $match: { ts: { $gte: sinceMs } } }, { $group: { _id: '$giftId', quantity: { $sum: '$quantity' } } }])
+      .aggregate<{ _id: string; quantity: number }>([
+        { $match: { createdAt: { $gte: new Date(sinceMs) } } },
+        { $group: { _id: '$giftId', quantity: { $sum: '$quantity' } } },
+      ])
       .toArray();
     return groups.map((g) => ({ giftId: String(g._id), quantity: Number(g.quantity) }));
   }

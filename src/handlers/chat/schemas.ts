@@ -1,4 +1,10 @@
+/**
+ * Chat's schemas, the one schema file of the domain: the socket inputs (send, edit, read...) and
+ * the HTTP shapes built on them, the views of model.ts (messageView, conversationView), named for
+ * /openapi.json. Schemas only.
+ */
 import { Type, type Static } from '@sinclair/typebox';
+import { DateTime } from '../../kernel/schemas.js';
 import { ATTACHMENT_TYPES, MESSAGE_TYPES } from './model.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -83,3 +89,90 @@ export const ListSchema = Type.Object(
   { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), before: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })) },
   strict,
 );
+
+// HTTP shapes (were api.ts).
+const MessageTypeSchema = Type.Union(MESSAGE_TYPES.map((t) => Type.Literal(t)));
+
+const LocationSchema = Type.Object({ latitude: Type.Number(), longitude: Type.Number(), name: Type.Optional(Type.String()) }, strict);
+
+export const MessageSchema = Type.Object(
+  {
+    id: Type.String(),
+    conversationId: Type.String(),
+    senderId: Type.String(),
+    type: MessageTypeSchema,
+    text: Type.Optional(Type.String({ description: 'absent once the message is deleted' })),
+    mediaUrl: Type.Optional(Type.String()),
+    thumbnailUrl: Type.Optional(Type.String()),
+    giftId: Type.Optional(Type.String()),
+    productId: Type.Optional(Type.String()),
+    location: Type.Optional(LocationSchema),
+    attachments: Type.Optional(Type.Array(AttachmentSchema)),
+    call: Type.Optional(
+      Type.Object(
+        {
+          callId: Type.String(),
+          media: Type.Union([Type.Literal('audio'), Type.Literal('video')]),
+          endReason: Type.String({ description: 'as call:ended gives it' }),
+          durationMs: Type.Integer({ minimum: 0 }),
+        },
+        { ...strict, description: 'on a `call` message (posted by the server when a call ends)' },
+      ),
+    ),
+    replyTo: Type.Optional(Type.String()),
+    clientId: Type.Optional(Type.String()),
+    reactions: Type.Array(Type.Object({ userId: Type.String(), emoji: Type.String(), createdAt: DateTime }, strict)),
+    createdAt: DateTime,
+    editedAt: Type.Optional(DateTime),
+    deletedAt: Type.Optional(DateTime),
+    isDeleted: Type.Boolean(),
+    version: Type.Integer({ minimum: 1 }),
+  },
+  { $id: 'ChatMessage', ...strict },
+);
+export type MessageBody = Static<typeof MessageSchema>;
+
+export const ConversationSchema = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Union([Type.Literal('private'), Type.Literal('group')]),
+    participants: Type.Array(Type.String()),
+    groupName: Type.Optional(Type.String()),
+    groupAvatar: Type.Optional(Type.String()),
+    adminId: Type.Optional(Type.String()),
+    lastMessage: Type.Optional(
+      Type.Object({ id: Type.String(), text: Type.String(), senderId: Type.String(), type: MessageTypeSchema, createdAt: DateTime }, strict),
+    ),
+    messagesCount: Type.Integer({ minimum: 0 }),
+    unreadCount: Type.Integer({ minimum: 0, description: "the caller's unread count" }),
+    isMuted: Type.Boolean(),
+    isArchived: Type.Boolean(),
+    receipts: Type.Array(
+      Type.Object(
+        {
+          userId: Type.String(),
+          lastReadAt: Type.Optional(DateTime),
+          lastReadMessageId: Type.Optional(Type.String()),
+          lastDeliveredAt: Type.Optional(DateTime),
+          lastDeliveredMessageId: Type.Optional(Type.String()),
+        },
+        strict,
+      ),
+    ),
+    createdAt: DateTime,
+    updatedAt: DateTime,
+  },
+  { $id: 'Conversation', ...strict },
+);
+export type ConversationBody = Static<typeof ConversationSchema>;
+
+/** The socket's `message:send` payload, as a named body. */
+export const SendBody = Type.Object(SendSchema.properties, { $id: 'SendMessageInput', ...strict });
+
+export const SendAckSchema = Type.Object(
+  { id: Type.String(), conversationId: Type.String(), clientId: Type.Optional(Type.String()), createdAt: DateTime },
+  { $id: 'MessageSendAck', ...strict },
+);
+
+/** `conversation:create`'s payload as a named body (private: find or create; group: create). */
+export const CreateConversationBody = Type.Union(CreateSchema.anyOf, { $id: 'CreateConversationInput' });

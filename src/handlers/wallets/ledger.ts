@@ -196,31 +196,54 @@ function walletOp(userId: string, version: number, balance: number, earnings: nu
   return { kind: 'setIfNewer', collection: COLLECTIONS.wallets, id: userId, version, set };
 }
 
+/** One row of a wallet's ledger (collection `transactions`, seed 000's Transaction) for a gift or a transfer. */
+function ledgerRow(row: {
+  id: string;
+  userId: string;
+  type: EntryType | 'gift_sent' | 'gift_received' | 'transfer';
+  amount: number;
+  before: number;
+  after: number;
+  description: string;
+  reference: { id: string; type: 'gift_transaction' | 'transfer' };
+  at: Date;
+}): WriteOp {
+  return {
+    kind: 'insert',
+    collection: COLLECTIONS.transactions,
+    doc: {
+      _id: row.id,
+      userId: row.userId,
+      walletId: row.userId,
+      type: row.type,
+      amount: row.amount,
+      currency: 'coins',
+      description: row.description,
+      status: 'completed',
+      balanceBefore: row.before,
+      balanceAfter: row.after,
+      referenceId: row.reference.id,
+      referenceType: row.reference.type,
+      createdAt: row.at,
+      updatedAt: row.at,
+    },
+  };
+}
+
 /** GiftTransaction + two ledger rows + both wallets' balances (versioned). */
 export function giftWrites(r: GiftRecord): WriteOp[] {
   const at = new Date(r.ts);
   const label = `${r.quantity} x ${r.giftName}`;
   const { pk: _pk, giftCount: _n, giftCoins: _c, streamCoins: _sc, streamGifts: _sg, giftTransactionId: id, ts: _ts, ...fields } = r;
-  const ledger = (suffix: string, userId: string, type: string, amount: number, before: number, after: number, description: string): WriteOp => ({
-    kind: 'insert',
-    collection: COLLECTIONS.transactions,
-    doc: {
-      _id: `${id}:${suffix}`,
-      userId,
-      walletId: userId,
-      type,
-      amount,
-      currency: 'coins',
-      description,
-      status: 'completed',
-      balanceBefore: before,
-      balanceAfter: after,
-      referenceId: id,
-      referenceType: 'gift_transaction',
-      createdAt: at,
-      updatedAt: at,
-    },
-  });
+  const ledger = (
+    suffix: string,
+    userId: string,
+    type: 'gift_sent' | 'gift_received',
+    amount: number,
+    before: number,
+    after: number,
+    description: string,
+  ): WriteOp => ledgerRow({ id: `${id}:${suffix}`, userId, type, amount, before, after, description, reference: { id, type: 'gift_transaction' }, at });
   return [
     {
       kind: 'insert',
@@ -268,26 +291,8 @@ export function creditWrites(r: CreditRecord): WriteOp[] {
 export function transferWrites(r: TransferRecord): WriteOp[] {
   const at = new Date(r.ts);
   const { transferId: id, ts: _ts, ...fields } = r;
-  const ledger = (suffix: string, userId: string, amount: number, before: number, after: number, description: string): WriteOp => ({
-    kind: 'insert',
-    collection: COLLECTIONS.transactions,
-    doc: {
-      _id: `${id}:${suffix}`,
-      userId,
-      walletId: userId,
-      type: 'transfer',
-      amount,
-      currency: 'coins',
-      description,
-      status: 'completed',
-      balanceBefore: before,
-      balanceAfter: after,
-      referenceId: id,
-      referenceType: 'transfer',
-      createdAt: at,
-      updatedAt: at,
-    },
-  });
+  const ledger = (suffix: string, userId: string, amount: number, before: number, after: number, description: string): WriteOp =>
+    ledgerRow({ id: `${id}:${suffix}`, userId, type: 'transfer', amount, before, after, description, reference: { id, type: 'transfer' }, at });
   return [
     { kind: 'insert', collection: COLLECTIONS.walletTransfers, doc: { _id: id, ...fields, status: 'completed', createdAt: at, updatedAt: at } },
     ledger('sent', r.senderId, -r.amount, r.senderBalanceBefore, r.senderBalanceAfter, `Transfer to ${r.recipientId}`),

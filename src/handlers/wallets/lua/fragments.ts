@@ -11,3 +11,27 @@ local function bump(key)
   redis.call('HSET', key, 'v', string.format('%d', nv))
   return nv
 end`;
+
+/**
+ * After NOW_AND_BUMP. `keep(record, idem, ttl, outbox, grace)`: stores the outcome under its
+ * idempotency key for `ttl` seconds (a retry replays it), queues that key in the outbox (due after
+ * `grace` ms) and returns {'ok', record JSON}. `walletRecord(amount, before, after, earned, version)`:
+ * the record of a one-wallet change (credit, debit), the meta JSON of ARGV[5] for user ARGV[1].
+ */
+export const KEEP_RECORD = `local function keep(record, idem, ttl, outbox, grace)
+  record.ts = now
+  local encoded = cjson.encode(record)
+  redis.call('SET', idem, encoded, 'EX', tonumber(ttl))
+  redis.call('ZADD', outbox, now + tonumber(grace), idem)
+  return {'ok', encoded}
+end
+local function walletRecord(amount, before, after, earned, version)
+  local record = cjson.decode(ARGV[5])
+  record.userId = ARGV[1]
+  record.amount = amount
+  record.balanceBefore = before
+  record.balanceAfter = after
+  record.earnings = earned
+  record.version = version
+  return record
+end`;

@@ -1,5 +1,5 @@
 import { LuaScript } from '../../../rooms/lua.js';
-import { NOW_AND_BUMP } from './fragments.js';
+import { KEEP_RECORD, NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-credit: adds coins to a wallet once per idempotency key (funding, refunds, admin). */
 export const walletCreditScript = new LuaScript(
@@ -19,24 +19,14 @@ if existing then return {'replay', existing} end
 if redis.call('EXISTS', KEYS[2]) == 0 then return {'no_wallet', ARGV[1]} end
 local amount = tonumber(ARGV[2])
 ${NOW_AND_BUMP}
+${KEEP_RECORD}
 local before = tonumber(redis.call('HGET', KEYS[2], 'b') or '0')
 local after = redis.call('HINCRBY', KEYS[2], 'b', amount)
 local earned = tonumber(redis.call('HGET', KEYS[2], 'e') or '0')
 if ARGV[6] == '1' then earned = redis.call('HINCRBY', KEYS[2], 'e', amount) end
 if ARGV[6] == 'r' then redis.call('HINCRBY', KEYS[2], 'w', -amount) end
 local nv = bump(KEYS[2])
-local record = cjson.decode(ARGV[5])
-record.userId = ARGV[1]
-record.amount = amount
-record.balanceBefore = before
-record.balanceAfter = after
-record.earnings = earned
-record.version = nv
-record.ts = now
-local encoded = cjson.encode(record)
-redis.call('SET', KEYS[1], encoded, 'EX', tonumber(ARGV[3]))
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), KEYS[1])
-return {'ok', encoded}
+return keep(walletRecord(amount, before, after, earned, nv), KEYS[1], ARGV[3], KEYS[3], ARGV[4])
 `,
   3,
 );

@@ -1,5 +1,5 @@
 import { LuaScript } from '../../../rooms/lua.js';
-import { NOW_AND_BUMP } from './fragments.js';
+import { KEEP_RECORD, NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-debit: takes earned coins out of a wallet for a payout, once per idempotency key. */
 export const walletDebitScript = new LuaScript(
@@ -29,21 +29,11 @@ if withdrawable < amount then
   return {'insufficient_funds', cjson.encode({balance = before, withdrawable = withdrawable})}
 end
 ${NOW_AND_BUMP}
+${KEEP_RECORD}
 local after = redis.call('HINCRBY', KEYS[2], 'b', -amount)
 redis.call('HINCRBY', KEYS[2], 'w', amount)
 local nv = bump(KEYS[2])
-local record = cjson.decode(ARGV[5])
-record.userId = ARGV[1]
-record.amount = -amount
-record.balanceBefore = before
-record.balanceAfter = after
-record.earnings = earned
-record.version = nv
-record.ts = now
-local encoded = cjson.encode(record)
-redis.call('SET', KEYS[1], encoded, 'EX', tonumber(ARGV[3]))
-redis.call('ZADD', KEYS[3], now + tonumber(ARGV[4]), KEYS[1])
-return {'ok', encoded}
+return keep(walletRecord(-amount, before, after, earned, nv), KEYS[1], ARGV[3], KEYS[3], ARGV[4])
 `,
   3,
 );

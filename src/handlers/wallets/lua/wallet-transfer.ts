@@ -1,5 +1,5 @@
 import { LuaScript } from '../../../rooms/lua.js';
-import { NOW_AND_BUMP } from './fragments.js';
+import { KEEP_RECORD, NOW_AND_BUMP } from './fragments.js';
 
 /** wallet-transfer: moves coins from one wallet to another, all or nothing, once per idempotency key. */
 export const walletTransferScript = new LuaScript(
@@ -23,6 +23,7 @@ local amount = tonumber(ARGV[3])
 local senderBefore = tonumber(redis.call('HGET', KEYS[2], 'b') or '0')
 if senderBefore < amount then return {'insufficient_funds', senderBefore} end
 ${NOW_AND_BUMP}
+${KEEP_RECORD}
 local senderAfter = redis.call('HINCRBY', KEYS[2], 'b', -amount)
 local senderVersion = bump(KEYS[2])
 local recipientBefore = tonumber(redis.call('HGET', KEYS[3], 'b') or '0')
@@ -38,11 +39,7 @@ record.senderVersion = senderVersion
 record.recipientBalanceBefore = recipientBefore
 record.recipientBalanceAfter = recipientAfter
 record.recipientVersion = recipientVersion
-record.ts = now
-local encoded = cjson.encode(record)
-redis.call('SET', KEYS[1], encoded, 'EX', tonumber(ARGV[4]))
-redis.call('ZADD', KEYS[4], now + tonumber(ARGV[5]), KEYS[1])
-return {'ok', encoded}
+return keep(record, KEYS[1], ARGV[4], KEYS[4], ARGV[5])
 `,
   4,
 );

@@ -146,6 +146,8 @@ export class LivegateClient extends Emitter {
   private refusals = 0;
   private moveOn = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The queued request being sent; the rest of the queue waits for its outcome. */
+  private flushing: Entry | undefined;
   /** Server events the client acts on itself (the app sees them too). */
   private readonly control: Readonly<Record<string, (data: unknown) => void>> = {
     'session:ready': (data) => this.onReady(data as SessionReady),
@@ -348,7 +350,7 @@ export class LivegateClient extends Emitter {
     const policy = CLOSE_POLICY[code];
     const refresh = policy === 'refresh' && typeof this.tokenSource === 'function' && this.refusals++ === 0;
     if (policy === 'terminal' || (policy === 'refresh' && !refresh)) {
-      const error = new LivegateError(code === 4104 ? 'unauthorized' : 'closed', `closed by the server: ${code} ${reason}`, { closeCode: code });
+      const error = new LivegateError('closed', `closed by the server: ${code} ${reason}`, { closeCode: code });
       this.emit('disconnected', { code, reason, willReconnect: false });
       this.shutdown(error);
       return;
@@ -407,7 +409,7 @@ export class LivegateClient extends Emitter {
       if (internal) {
         if (this.current === 'connected') this.transmit(entry);
         else this.settle(entry, clientError('connection_lost', event));
-      } else if (this.live && this.queue.length === 0) this.transmit(entry);
+      } else if (this.live && this.queue.length === 0 && !this.flushing) this.transmit(entry);
       else if (this.queue.length >= this.maxQueue) this.settle(entry, clientError('queue_full', event));
       else this.queue.push(entry);
     });
@@ -415,14 +417,30 @@ export class LivegateClient extends Emitter {
 
   /** Puts an accepted request back in the queue at its place (by the order it was made in). */
   private insert(entry: Entry): void {
+    if (this.flushing === entry) this.flushing = undefined;
     entry.where = 'queued';
     const at = this.queue.findIndex((other) => other.order > entry.order);
     if (at === -1) this.queue.push(entry);
     else this.queue.splice(at, 0, entry);
   }
 
+  /**
+   * Sends the queue one request at a time, each after the previous one's outcome, so requests that
+   * depend on each other (a join, then a chat in that room) run in the order they were made.
+   */
   private flush(): void {
-    while (this.live && this.queue.length > 0) this.transmit(this.queue.shift()!);
+    if (this.flushing || !this.live) return;
+    const entry = this.queue.shift();
+    if (!entry) return;
+    this.flushing = entry;
+    this.transmit(entry);
+  }
+
+  /** The queue's head got its outcome (or went back to the queue): the next one may go. */
+  private flushed(entry: Entry): void {
+    if (this.flushing !== entry) return;
+    this.flushing = undefined;
+    this.flush();
   }
 
   private transmit(entry: Entry): void {
@@ -480,6 +498,7 @@ export class LivegateClient extends Emitter {
 
   private settle(entry: Entry, error: LivegateError | undefined, value?: unknown): void {
     clearTimeout(entry.timer);
+    this.flushed(entry);
     const { resolve, reject } = entry;
     entry.where = 'queued';
     entry.resolve = entry.reject = () => undefined;

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LivegateClient, type RoomMeta } from '../../clients/js/src/index.js';
 import { COLLECTIONS } from '../../src/store/collections.js';
-import { makeToken } from '../support/gateway.js';
 import { connect, eventually, fund, ok, startMoneyEnv, startStream, uid, type MoneyEnv } from '../money/support.js';
+import { makeToken } from '../support/gateway.js';
 import { until } from './support.js';
 
 const CHATS_PER_ROOM = 150;

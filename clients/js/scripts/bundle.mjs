@@ -1,3 +1,4 @@
+/* global console, process */
 // Browser bundles of @livegate/client (ESM, minified), built from dist/ by `npm run build`.
 // Prints each bundle's minified and gzipped size; fails when the JSON bundle is over its budget.
 import { readFileSync } from 'node:fs';

@@ -58,9 +58,12 @@ export interface ClientEvents {
   error: LivegateError;
 }
 
+/** `D` with its field `K` optional (kept apart for each member of a union). */
+type OptionalField<D, K> = D extends object ? Omit<D, K & keyof D> & Partial<Pick<D, K & keyof D>> : D;
+
 /** A request's payload; the idempotency key may be left out (the client generates it). */
 export type RequestData<E extends keyof Requests> = E extends keyof IdempotencyFields
-  ? Omit<Requests[E]['data'], IdempotencyFields[E]> & Partial<Pick<Requests[E]['data'], IdempotencyFields[E]>>
+  ? OptionalField<Requests[E]['data'], IdempotencyFields[E]>
   : Requests[E]['data'];
 
 type ServerHandler<E extends string> = E extends keyof ServerEvents ? (data: ServerEvents[E], meta: RoomMeta | undefined) => void : never;

@@ -226,8 +226,11 @@ export class LivegateClient extends Emitter {
   /** Closes for good: no reconnect; waiting and queued requests fail with `closed`. */
   close(): void {
     if (this.current === 'closed') return;
+    const socket = this.socket;
     this.shutdown(clientError('closed'));
-    this.socket?.close(1000, 'client closed');
+    if (!socket) return;
+    socket.close(1000, 'client closed');
+    this.emit('disconnected', { code: 1000, reason: 'client closed', willReconnect: false });
   }
 
   // --- connection ---

@@ -4,10 +4,16 @@
  * bounded offline queue with its typed errors.
  */
 import { randomBytes } from 'node:crypto';
+import { type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+// The server's string formats (date-time, uuid, ...), so Value checks them as the server does.
+import '../../src/gateway/http/formats.js';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LivegateClient, LivegateError, type Codec, type RoomMeta, type TokenReason } from '../../clients/js/src/index.js';
 import { msgpack } from '../../clients/js/src/msgpack.js';
+import { LIVESTREAM_ACKS, LIVESTREAM_EVENTS } from '../../src/handlers/livestream/schemas.js';
+import { SESSION_ACKS } from '../../src/handlers/session/schemas.js';
 import { TEST_SECRET, makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { gatedSockets, next, until } from './support.js';
 
@@ -23,6 +29,11 @@ interface Seen {
   event: string;
   data: { text?: string };
   meta: RoomMeta;
+}
+
+/** What the server sent matches the schema it declares in /asyncapi.json (and so the generated types). */
+function conforms(schema: TSchema, value: unknown): void {
+  expect([...Value.Errors(schema, value)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
 }
 
 let gw: GatewayProcess;
@@ -80,11 +91,17 @@ describe.each<[string, 'json' | Codec]>([
     const seen = record(viewer, ['livestream:chat']);
     const joined = await viewer.request('livestream:join', { streamId });
     expect(joined).toMatchObject({ streamId, viewers: 1 });
+    conforms(LIVESTREAM_ACKS['livestream:join'], joined);
+    conforms(SESSION_ACKS['session:info'], await viewer.request('session:info', {}));
+    const events: unknown[] = [];
+    viewer.on('livestream:chat', (data) => events.push(data));
     expect(viewer.rooms()).toEqual([room]);
     const acks = [];
     for (let i = 0; i < 3; i++) acks.push(await host.request('livestream:chat', { streamId, text: `m${i}` }));
     await until(viewer, ['livestream:chat'], () => seen.length === 3);
     expect(seen.map((s) => s.data.text)).toEqual(['m0', 'm1', 'm2']);
+    for (const ack of acks) conforms(LIVESTREAM_ACKS['livestream:chat'], ack);
+    for (const event of events) conforms(LIVESTREAM_EVENTS['livestream:chat']!.schema, event);
     expect(seen.map((s) => s.meta)).toEqual(acks.map((a) => ({ room, seq: (a as { seq: number }).seq })));
 
     const unknown = await viewer.request('no:such', {}).catch((e: unknown) => e);
@@ -223,5 +240,27 @@ describe('@livegate/client offline queue', () => {
     viewer.close();
     expect(viewer.state).toBe('closed');
     await expect(viewer.request('session:info', {})).rejects.toMatchObject({ code: 'closed' });
+  });
+});
+
+describe('@livegate/client under rate limits', () => {
+  let limited: GatewayProcess;
+  beforeAll(async () => {
+    limited = await startGateway({ RATE_LIMIT_CONN_PER_SEC: '20', RATE_LIMIT_CONN_BURST: '5' });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it('waits the milliseconds the server names and sends again: every request of a burst gets its ack', async () => {
+    const c = new LivegateClient({ urls: limited.ws, token: await makeToken({ sub: uid('bursty') }) });
+    clients.push(c);
+    await c.connect();
+    const started = Date.now();
+    const acks = await Promise.all(Array.from({ length: 15 }, (_, i) => c.request('session:ping', { clientTime: i })));
+    expect(acks.map((a) => (a as { clientTime: number }).clientTime)).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    // 5 at once, then 10 at 20 per second: at least ~450 ms of waiting the server asked for.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    conforms(SESSION_ACKS['session:ping'], acks[0]);
   });
 });

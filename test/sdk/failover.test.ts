@@ -4,8 +4,13 @@
  * own `message:send` and `gift:send`. It reconnects to node B; counted here: every room event arrives
  * once and in order, every send is stored once, and the wallet moved once per gift.
  */
+import { Value } from '@sinclair/typebox/value';
+// The server's string formats (date-time, uuid, ...), so Value checks them as the server does.
+import '../../src/gateway/http/formats.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LivegateClient, type RoomMeta } from '../../clients/js/src/index.js';
+import { CHAT_ACKS } from '../../src/handlers/chat/api.js';
+import { GIFT_ACKS } from '../../src/handlers/gifts/schemas.js';
 import { COLLECTIONS } from '../../src/store/collections.js';
 import { connect, eventually, fund, ok, startMoneyEnv, startStream, uid, type MoneyEnv } from '../money/support.js';
 import { makeToken } from '../support/gateway.js';
@@ -109,6 +114,8 @@ describe('@livegate/client across a node killed with -9', () => {
     expect(messageAcks).toHaveLength(MESSAGES);
     expect(giftAcks).toHaveLength(GIFTS);
     expect(new Set(giftAcks.map((g) => g.giftTransactionId)).size).toBe(GIFTS);
+    for (const ack of giftAcks) expect(Value.Check(GIFT_ACKS['gift:send'], ack), JSON.stringify(ack)).toBe(true);
+    for (const ack of messageAcks) expect(Value.Check(CHAT_ACKS['message:send'], ack), JSON.stringify(ack)).toBe(true);
     await eventually(
       () => env.db.collection('messages').countDocuments({ senderId: fanId }),
       (n) => n === MESSAGES,

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Core, DomainModule, LocalSockets } from './core.js';
-import { asyncApiRoute, type AsyncApiInfo, type EventContract } from './gateway/asyncapi.js';
+import { asyncApiRoute, type AsyncApiInfo } from './gateway/asyncapi.js';
 import { RemoteKeySets } from './gateway/auth/jwks.js';
 import { AuthMetrics } from './gateway/auth/metrics.js';
 import { RevocationList, isOlderToken } from './gateway/auth/revocations.js';
@@ -14,7 +14,7 @@ import { createTokenVerifier } from './gateway/auth.js';
 import { endSession } from './gateway/dialects.js';
 import { Dispatcher } from './gateway/dispatcher.js';
 import { GATEWAY_EVENTS } from './gateway/events.js';
-import type { AckSchemas, EmittedEvents, HandlerTable } from './gateway/handler.js';
+import type { EmittedEvents } from './gateway/handler.js';
 import { operationalRoutes } from './gateway/health.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import { GatewayMetrics } from './gateway/metrics.js';
@@ -45,23 +45,16 @@ const ASYNCAPI_INFO: AsyncApiInfo = {
   description: 'Every event of the native /ws dialect: requests with their acks, and what the server sends. Envelopes and resume: docs/PROTOCOL.md.',
 };
 
-/** Every module's handlers, ack schemas and server events, plus the gateway's own events; a name declared twice fails the start. */
-function eventContract(modules: DomainModule[]): EventContract {
+/** The gateway's own server-to-client events and every module's; an event declared twice fails the start. */
+function emittedEvents(modules: DomainModule[]): EmittedEvents {
   const emitted: Record<string, EmittedEvents[string]> = { ...GATEWAY_EVENTS };
   for (const module of modules) {
     for (const [event, def] of Object.entries(module.emits ?? {})) {
       if (emitted[event]) throw new Error(`server event "${event}" is declared twice`);
       emitted[event] = def;
     }
-    for (const event of Object.keys(module.acks ?? {})) {
-      if (!module.handlers?.[event]) throw new Error(`module ${module.name} declares an ack for "${event}", which it does not handle`);
-    }
   }
-  return {
-    handlers: Object.assign({}, ...modules.map((m) => m.handlers ?? {})) as HandlerTable,
-    acks: Object.assign({}, ...modules.map((m) => m.acks ?? {})) as AckSchemas,
-    emitted,
-  };
+  return emitted;
 }
 
 export interface Node {
@@ -71,7 +64,11 @@ export interface Node {
   shutdown(): Promise<void>;
 }
 
-export async function startNode(config: Config, uws: Uws, log: Logger): Promise<Node> {
+/**
+ * `onFatal`: called (once the node logged why) when the node must not keep running, e.g. a
+ * required unique index the MongoDB server cannot build; main.ts shuts down with exit code 1.
+ */
+export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: (err: Error) => void = () => undefined): Promise<Node> {
   const metrics = new GatewayMetrics(config.nodeId);
   const readiness = new Readiness();
   registerReadinessGauge(metrics.registry, readiness);
@@ -130,7 +127,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
     userCount: () => gateway?.byUser.size ?? 0,
   };
   const documents = new Documents(mongo, log.child({ component: 'documents' }));
-  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo });
+  const store = createStore({ config, log, registry: metrics.registry, readiness, redis, mongo, onFatal });
   store.start();
   const authMetrics = new AuthMetrics(metrics.registry);
   const remoteKeys =
@@ -174,8 +171,9 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   await liveness.start();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
   const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
-  routes.push(asyncApiRoute(eventContract(modules), ASYNCAPI_INFO));
-  routes.push(openApiRoute(routes, OPENAPI_INFO));
+  const events = dispatcher.contracts();
+  routes.push(asyncApiRoute({ events, emitted: emittedEvents(modules) }, ASYNCAPI_INFO));
+  routes.push(openApiRoute(routes, OPENAPI_INFO, events));
   const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
   if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');
 

@@ -172,6 +172,7 @@ export interface Config {
     pkPollMs: number;
     pkScoreIntervalMs: number;
     pkInviteTtlSec: number;
+    shoppingOrdersPerMinute: number;
   };
   bridge: BridgeConfig;
   webhooks: WebhookConfig;
@@ -525,6 +526,12 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         int(50, 10_000),
       )!,
       pkInviteTtlSec: v('PK_INVITE_TTL_SEC', '60', 'How long a PK invitation waits for an answer.', int(5, 3600))!,
+      shoppingOrdersPerMinute: v(
+        'SHOPPING_ORDERS_PER_MINUTE',
+        '10',
+        'Most new live-shopping orders one viewer may place in one stream per minute, cluster-wide (retries of a placed order do not count).',
+        int(1, 10_000),
+      )!,
     },
   };
   if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {

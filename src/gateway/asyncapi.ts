@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { ERROR_CODES } from '../kernel/errors.js';
-import type { AckSchemas, EmittedEvents, HandlerTable } from './handler.js';
+import type { EmittedEvents, EventContract } from './handler.js';
 import { Components } from './http/openapi.js';
 import { defineRoute } from './http/route.js';
 import type { RouteDef } from './http/types.js';
@@ -38,15 +38,13 @@ function keyField(schema: Json): string | undefined {
   return KEY_FIELDS.find((field) => field in properties);
 }
 
-/** What the document describes: the dispatch table, the ack schemas of its events, the server's events. */
-export interface EventContract {
-  handlers: HandlerTable;
-  acks: AckSchemas;
+/** What the document describes: every registered event's schemas (Dispatcher.contracts()) and the server's events. */
+export interface SocketContract {
+  events: Readonly<Record<string, EventContract>>;
   emitted: EmittedEvents;
 }
 
-export function buildAsyncApi({ handlers, acks, emitted }: EventContract, info: AsyncApiInfo): Json {
-  for (const event of Object.keys(acks)) if (!handlers[event]) throw new Error(`ack schema for "${event}", which no handler handles`);
+export function buildAsyncApi({ events, emitted }: SocketContract, info: AsyncApiInfo): Json {
   const components = new Components();
   const messages: Record<string, Json> = {};
   const operations: Record<string, Json> = {};
@@ -72,11 +70,10 @@ export function buildAsyncApi({ handlers, acks, emitted }: EventContract, info: 
     payload: errorPayload,
   };
 
-  for (const event of Object.keys(handlers).sort()) {
-    const handler = handlers[event]!;
-    const ack = acks[event];
-    const payload = components.ref(handler.schema);
-    const field = keyField(handler.schema as unknown as Json);
+  for (const event of Object.keys(events).sort()) {
+    const { payload: schema, ack } = events[event]!;
+    const payload = components.ref(schema);
+    const field = keyField(schema as unknown as Json);
     messages[`${key(event)}.request`] = {
       name: event,
       title: event,
@@ -146,7 +143,7 @@ export function buildAsyncApi({ handlers, acks, emitted }: EventContract, info: 
 }
 
 /** `GET /asyncapi.json`: built once, at start (a bad schema fails the start). */
-export function asyncApiRoute(contract: EventContract, info: AsyncApiInfo): RouteDef {
+export function asyncApiRoute(contract: SocketContract, info: AsyncApiInfo): RouteDef {
   const document = buildAsyncApi(contract, info);
   return defineRoute(
     {

@@ -74,7 +74,7 @@ export function nativeDialect(deps: DialectDeps): Dialect {
             // From here on the user's pushes reach this socket: tell the client (the Socket.IO
             // dialect's CONNECT answer says the same).
             const { userId, connectionId, nodeId } = conn.session();
-            conn.emit('session:ready', { userId, connectionId, nodeId, serverTime: new Date().toISOString() });
+            conn.emit('session:ready', { userId, connectionId, nodeId, serverAt: new Date().toISOString() });
             for (const frame of queued) handleFrame(conn, frame.message, frame.isBinary);
           });
         },

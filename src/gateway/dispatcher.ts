@@ -1,7 +1,9 @@
+import './http/formats.js';
 import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AppError } from '../kernel/errors.js';
-import type { EventHandler, HandlerContext, HandlerTable } from './handler.js';
+import { canonicalInput } from '../kernel/wire.js';
+import type { EventContract, EventHandler, HandlerContext, HandlerTable } from './handler.js';
 
 interface CompiledHandler {
   check: TypeCheck<TSchema>;
@@ -29,9 +31,20 @@ export class Dispatcher {
     return [...this.table.keys()].sort();
   }
 
-  async dispatch(ctx: HandlerContext, event: string, data: unknown): Promise<unknown> {
+  /** Every registered event's schemas, by name (sorted). */
+  contracts(): Record<string, EventContract> {
+    const out: Record<string, EventContract> = {};
+    for (const event of this.events()) {
+      const { schema, ack } = this.table.get(event)!.handler;
+      out[event] = ack ? { payload: schema, ack } : { payload: schema };
+    }
+    return out;
+  }
+
+  async dispatch(ctx: HandlerContext, event: string, input: unknown): Promise<unknown> {
     const entry = this.table.get(event);
     if (!entry) throw new AppError('unknown_event', `unknown event "${event}"`);
+    const data = canonicalInput(input, event);
     if (!entry.check.Check(data)) {
       const first = entry.check.Errors(data).First();
       const where = first?.path ? first.path : '/';

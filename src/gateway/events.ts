@@ -6,7 +6,7 @@ import type { EmittedEvents } from './handler.js';
 const strict = { additionalProperties: false } as const;
 
 export const SessionReady = Type.Object(
-  { userId: Type.String(), connectionId: Type.String(), nodeId: Type.String(), serverTime: DateTime },
+  { userId: Type.String(), connectionId: Type.String(), nodeId: Type.String(), serverAt: DateTime },
   { ...strict, $id: 'SessionReady' },
 );
 

@@ -21,19 +21,33 @@ export interface HandlerContext {
 
 export interface EventHandler<S extends TSchema = TSchema> {
   readonly schema: S;
+  /** The ack payload's schema, when declared: published in /openapi.json (`x-livegate-events`). */
+  readonly ack?: TSchema;
   /** Returns the ack payload; throw AppError for a typed error. */
   handle(ctx: HandlerContext, data: Static<S>): unknown;
 }
 
-/** Keeps the schema and the handler's parameter type tied together. */
-export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: HandlerContext, data: Static<S>) => unknown): EventHandler<S> {
-  return { schema, handle };
+/**
+ * Keeps the schema and the handler's parameter type tied together; with an `ack` schema, the
+ * handler's result is typed by it too.
+ */
+export function defineHandler<S extends TSchema, A extends TSchema>(
+  schema: S,
+  handle: (ctx: HandlerContext, data: Static<S>) => Static<A> | Promise<Static<A>>,
+  ack: A,
+): EventHandler<S>;
+export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: HandlerContext, data: Static<S>) => unknown): EventHandler<S>;
+export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: HandlerContext, data: Static<S>) => unknown, ack?: TSchema): EventHandler<S> {
+  return ack ? { schema, ack, handle } : { schema, handle };
+}
+
+/** One event's contract as the registry holds it: the payload schema and, when declared, the ack's. */
+export interface EventContract {
+  payload: TSchema;
+  ack?: TSchema;
 }
 
 export type HandlerTable = Readonly<Record<string, EventHandler>>;
-
-/** Ack payload schemas by event name, for the AsyncAPI document and the client types (not checked at run time). */
-export type AckSchemas = Readonly<Record<string, TSchema>>;
 
 /** Who a server-to-client event reaches. */
 export type Receivers = 'connection' | 'room' | 'user';

@@ -6,6 +6,24 @@ export interface IndexSpec {
   collection: string;
   key: IndexSpecification;
   options?: CreateIndexesOptions;
+  /**
+   * Correctness depends on it (a unique index that guards data): a server that cannot build it
+   * is a startup error (RequiredIndexError, fatal), never a skipped index. Do not mark indexes
+   * of kinds FerretDB lacks (TTL, partial): code must not depend on those.
+   */
+  required?: true;
+}
+
+/** A required index the server refused permanently (unsupported, or existing data violates it). */
+export class RequiredIndexError extends Error {
+  constructor(
+    readonly spec: IndexSpec,
+    readonly codeName: string,
+    cause: string,
+  ) {
+    super(`required index ${spec.options?.name ?? JSON.stringify(spec.key)} on ${spec.collection} cannot be built (${codeName}): ${cause}`);
+    this.name = 'RequiredIndexError';
+  }
 }
 
 /** Notifications expire 90 days after creation (seed 000: TTL index). */
@@ -23,12 +41,12 @@ export const INDEXES: IndexSpec[] = [
   { collection: 'notifications', key: { userId: 1, isRead: 1, createdAt: -1 } },
   { collection: 'notifications', key: { expiresAt: 1 }, options: { expireAfterSeconds: 0, name: 'ttl_expiresAt' } },
   // Auth (src/handlers/auth): unique email and case-insensitive username; refresh token families and expiry.
-  { collection: 'users', key: { email: 1 }, options: { unique: true, name: 'email_unique' } },
-  { collection: 'users', key: { usernameLower: 1 }, options: { unique: true, name: 'username_unique' } },
+  { collection: 'users', key: { email: 1 }, options: { unique: true, name: 'email_unique' }, required: true },
+  { collection: 'users', key: { usernameLower: 1 }, options: { unique: true, name: 'username_unique' }, required: true },
   { collection: 'refresh_tokens', key: { familyId: 1 } },
   { collection: 'refresh_tokens', key: { expiresAt: 1 }, options: { expireAfterSeconds: 0, name: 'ttl_expiresAt' } },
   // Levels: one document per level number; lookups by XP.
-  { collection: 'levels', key: { level: 1 }, options: { unique: true, name: 'level_unique' } },
+  { collection: 'levels', key: { level: 1 }, options: { unique: true, name: 'level_unique' }, required: true },
   { collection: 'levels', key: { minXP: 1 } },
   // Supporters: a creator's supporters by coins; the global ranking groups by supporterId.
   { collection: 'supporters', key: { creatorId: 1, totalCoins: -1 } },
@@ -39,19 +57,15 @@ export const INDEXES: IndexSpec[] = [
   { collection: 'reports', key: { status: 1, createdAt: 1 } },
   // CustomerService: userId indexed, ticketNumber unique (seed).
   { collection: 'support_tickets', key: { userId: 1, updatedAt: -1 } },
-  { collection: 'support_tickets', key: { ticketNumber: 1 }, options: { unique: true, name: 'ticket_number_unique' } },
+  { collection: 'support_tickets', key: { ticketNumber: 1 }, options: { unique: true, name: 'ticket_number_unique' }, required: true },
   { collection: 'support_tickets', key: { status: 1, updatedAt: -1 } },
-  { collection: 'support_messages', key: { ticketId: 1, timestamp: 1 } },
+  { collection: 'support_messages', key: { ticketId: 1, createdAt: 1 } },
   // ScheduledContent: userId and scheduledFor indexed (seed); the poller scans due items.
   { collection: 'scheduled_content', key: { userId: 1, scheduledFor: 1 } },
   { collection: 'scheduled_content', key: { status: 1, scheduledFor: 1 } },
-  // Payments: a user's history; a retried checkout finds the first one by idempotency key.
+  // Payments: a user's history. A retried checkout finds the first one by its _id, derived from
+  // (user, idempotency key): no secondary unique index is needed (or trusted) for idempotency.
   { collection: 'payments', key: { userId: 1, createdAt: -1 } },
-  {
-    collection: 'payments',
-    key: { userId: 1, idempotencyKey: 1 },
-    options: { unique: true, name: 'idempotency_unique', partialFilterExpression: { idempotencyKey: { $type: 'string' } } },
-  },
   // Payouts (withdrawals): _id is derived from (user, idempotency key); a user's history.
   { collection: 'payouts', key: { userId: 1, createdAt: -1 } },
   // Money (seed 000: Transaction, GiftTransaction, Gift, CoinPackage, PKBattle): ledgers by user and time.
@@ -71,18 +85,25 @@ export const INDEXES: IndexSpec[] = [
 ];
 
 const NOT_SUPPORTED = new Set(['NotImplemented', 'CommandNotSupported', 'InvalidOptions']);
+/** Failures that a retry cannot cure for a required index: existing documents violate it. */
+const VIOLATED = new Set(['DuplicateKey']);
 
 /**
  * Creates the indexes (idempotent). An index kind the server does not support (FerretDB has no
- * TTL indexes) is logged once and skipped; any other failure throws so the caller retries.
+ * TTL indexes) is logged once and skipped, unless the spec is `required`: then, like existing
+ * data that violates a required index, it throws RequiredIndexError (the node must not run). Any
+ * other failure throws so the caller retries.
  */
 export async function ensureIndexes(db: Db, specs: IndexSpec[], log: Logger): Promise<void> {
   for (const spec of specs) {
     try {
       await db.collection(spec.collection).createIndex(spec.key, spec.options ?? {});
     } catch (err) {
-      const codeName = (err as { codeName?: string }).codeName ?? '';
-      if (!NOT_SUPPORTED.has(codeName)) throw err;
+      const { codeName = '', code } = err as { codeName?: string; code?: number };
+      // MongoDB: 11000 DuplicateKey; FerretDB: InternalError "UNIQUE constraint failed".
+      const name = code === 11000 || /UNIQUE constraint failed|duplicate key/i.test((err as Error).message) ? 'DuplicateKey' : codeName;
+      if (spec.required && (NOT_SUPPORTED.has(name) || VIOLATED.has(name))) throw new RequiredIndexError(spec, name, (err as Error).message);
+      if (!NOT_SUPPORTED.has(name)) throw err;
       log.warn({ collection: spec.collection, key: spec.key, codeName, err: (err as Error).message }, 'index not supported by this server; skipped');
     }
   }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Readiness } from '../kernel/readiness.js';
-import { INDEXES, ensureIndexes } from './indexes.js';
+import { INDEXES, RequiredIndexError, ensureIndexes } from './indexes.js';
 import type { Mongo } from './mongo.js';
 import { QueueMetrics } from './queue-metrics.js';
 import { MemoryQueue } from './stream-queue-memory.js';
@@ -32,6 +32,8 @@ export interface StoreDeps {
   readiness: Readiness;
   redis: Redis | undefined;
   mongo: Mongo | undefined;
+  /** A condition the node must not run under (a required index the server cannot build). */
+  onFatal: (err: Error) => void;
 }
 
 export function createStore(deps: StoreDeps): Store {
@@ -78,6 +80,14 @@ export function createStore(deps: StoreDeps): Store {
             log.info({ indexes: INDEXES.length }, 'indexes ensured');
             return;
           } catch (err) {
+            if (err instanceof RequiredIndexError) {
+              log.fatal(
+                { collection: err.spec.collection, key: err.spec.key, codeName: err.codeName, err: err.message },
+                'a required unique index cannot be built on this MongoDB server; refusing to run',
+              );
+              deps.onFatal(err);
+              return;
+            }
             if (attempt === 1 || attempt % 10 === 0) log.warn({ err: (err as Error).message, attempt }, 'index creation failed; retrying');
             await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)));
           }

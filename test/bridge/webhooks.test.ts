@@ -191,27 +191,27 @@ describe('livestream webhooks', () => {
   it('started, the 10-viewer milestone once (even when the count dips and comes back), ended, in order', async () => {
     const host = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'wh-host' }) });
     const started = await host.request('livestream:start', { title: 'hello' });
-    const streamId = (started.data as { streamId: string }).streamId;
+    const livestreamId = (started.data as { livestreamId: string }).livestreamId;
     // Starting your live stream again is a no-op: no second livestream.started.
-    expect((await host.request('livestream:start', { title: 'hello', streamId })).error).toBeUndefined();
+    expect((await host.request('livestream:start', { title: 'hello', livestreamId })).error).toBeUndefined();
     const viewers: NativeClient[] = [];
     for (let i = 0; i < 10; i++) {
       const viewer = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: `wh-viewer-${i}` }) });
-      expect((await viewer.request('livestream:join', { streamId })).error).toBeUndefined();
+      expect((await viewer.request('livestream:join', { livestreamId })).error).toBeUndefined();
       viewers.push(viewer);
     }
     await receiver.waitForCount(2, 10_000);
     // Down to 9 and back to 10: no second milestone.
-    await viewers[9]!.request('livestream:leave', { streamId });
-    await viewers[9]!.request('livestream:join', { streamId });
-    expect((await host.request('livestream:end', { streamId })).error).toBeUndefined();
+    await viewers[9]!.request('livestream:leave', { livestreamId });
+    await viewers[9]!.request('livestream:join', { livestreamId });
+    expect((await host.request('livestream:end', { livestreamId })).error).toBeUndefined();
     await receiver.waitForCount(3, 10_000);
     const events = receiver.deliveries.map((d) => JSON.parse(d.body) as WebhookEvent);
     expect(events.map((e) => e.type)).toEqual(['livestream.started', 'livestream.viewer_milestone', 'livestream.ended']);
-    expect(new Set(events.map((e) => e.source))).toEqual(new Set([`livestream:${streamId}`]));
-    expect(events[0]!.data).toMatchObject({ streamId, hostId: 'wh-host', title: 'hello' });
-    expect(events[1]!.data).toMatchObject({ streamId, milestone: 10, viewers: 10 });
-    expect(events[2]!.data).toMatchObject({ streamId, hostId: 'wh-host', startedAt: expect.any(Number), endedAt: expect.any(Number) });
+    expect(new Set(events.map((e) => e.source))).toEqual(new Set([`livestream:${livestreamId}`]));
+    expect(events[0]!.data).toMatchObject({ livestreamId, hostId: 'wh-host', title: 'hello' });
+    expect(events[1]!.data).toMatchObject({ livestreamId, milestone: 10, viewers: 10 });
+    expect(events[2]!.data).toMatchObject({ livestreamId, hostId: 'wh-host', startedAt: expect.any(String), endedAt: expect.any(String) });
     expect(await metric(gw.http, 'livegate_webhook_emitted_total', { type: 'livestream.viewer_milestone', outcome: 'queued' })).toBe(1);
     for (const v of viewers) v.close();
     host.close();

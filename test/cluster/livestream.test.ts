@@ -49,23 +49,23 @@ describe('livestreams across two nodes', () => {
   });
 
   it('delivers room events exactly once and in seq order on both nodes; a node without members gets none', async () => {
-    const streamId = `s-${randomUUID()}`;
-    const room = `live:${streamId}`;
-    const host = await open(a, `host-${streamId}`);
-    expect(ok(await host.request('livestream:start', { title: 'Order', streamId }))).toMatchObject({ streamId });
-    const v1 = await open(a, `v1-${streamId}`);
-    ok(await v1.request('livestream:join', { streamId }));
+    const livestreamId = `s-${randomUUID()}`;
+    const room = `live:${livestreamId}`;
+    const host = await open(a, `host-${livestreamId}`);
+    expect(ok(await host.request('livestream:start', { title: 'Order', livestreamId }))).toMatchObject({ livestreamId });
+    const v1 = await open(a, `v1-${livestreamId}`);
+    ok(await v1.request('livestream:join', { livestreamId }));
     // Only node a has members: one subscriber on the channel, node b received nothing of it.
     expect(await admin.pubsub('NUMSUB', `lg:room:${room}`)).toEqual([`lg:room:${room}`, 1]);
     const receivedBefore = await metricValue(b, 'livegate_bus_received_total');
-    for (let i = 0; i < 5; i++) ok(await host.request('livestream:chat', { streamId, text: `early ${i}` }));
+    for (let i = 0; i < 5; i++) ok(await host.request('livestream:chat', { livestreamId, text: `early ${i}` }));
     expect(await metricValue(b, 'livegate_bus_received_total')).toBe(receivedBefore);
 
-    const v2 = await open(b, `v2-${streamId}`);
-    ok(await v2.request('livestream:join', { streamId }));
+    const v2 = await open(b, `v2-${livestreamId}`);
+    ok(await v2.request('livestream:join', { livestreamId }));
     expect(await admin.pubsub('NUMSUB', `lg:room:${room}`)).toEqual([`lg:room:${room}`, 2]);
     // Both viewers chat concurrently from both nodes.
-    const acks = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? v1 : v2).request('livestream:chat', { streamId, text: `m${i}` })));
+    const acks = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? v1 : v2).request('livestream:chat', { livestreamId, text: `m${i}` })));
     const last = Math.max(...acks.map((f) => ok(f)['seq'] as number));
     for (const viewer of [v1, v2, host]) {
       await viewer.waitFor((f) => f.room === room && f.seq === last);
@@ -76,18 +76,18 @@ describe('livestreams across two nodes', () => {
       expect(new Set(seqs).size).toBe(seqs.length);
     }
     const chat = v1.frames.find((f) => f.event === 'livestream:chat' && (f.data as { text: string }).text === 'm0');
-    expect(chat?.data).toMatchObject({ streamId, userId: `v2-${streamId}`, text: 'm0' });
+    expect(chat?.data).toMatchObject({ livestreamId, userId: `v2-${livestreamId}`, text: 'm0' });
 
     // The end reaches every viewer, on both nodes; the stream is then not joinable.
-    ok(await host.request('livestream:end', { streamId }));
+    ok(await host.request('livestream:end', { livestreamId }));
     await Promise.all([v1.waitForEvent('livestream:ended'), v2.waitForEvent('livestream:ended')]);
-    expect((await v2.request('livestream:join', { streamId })).error?.code).toBe('not_found');
-    expect((await v1.request('livestream:end', { streamId })).error?.code).toBe('not_found');
+    expect((await v2.request('livestream:join', { livestreamId })).error?.code).toBe('not_found');
+    expect((await v1.request('livestream:end', { livestreamId })).error?.code).toBe('not_found');
     // The stream record reaches MongoDB through the write queue.
     const streams = mongo.db(mongoDb).collection<{ _id: string; status?: string }>('livestreams');
-    await waitUntil(async () => (await streams.findOne({ _id: streamId }))?.status === 'ended');
-    expect(await streams.findOne({ _id: streamId })).toMatchObject({
-      hostId: `host-${streamId}`,
+    await waitUntil(async () => (await streams.findOne({ _id: livestreamId }))?.status === 'ended');
+    expect(await streams.findOne({ _id: livestreamId })).toMatchObject({
+      hostId: `host-${livestreamId}`,
       title: 'Order',
       status: 'ended',
       version: 2,
@@ -97,85 +97,85 @@ describe('livestreams across two nodes', () => {
   });
 
   it('co-hosts: invite reaches the invitee on its user room, accept and kick reach the stream', async () => {
-    const streamId = `s-${randomUUID()}`;
-    const host = await open(a, `host-${streamId}`);
-    ok(await host.request('livestream:start', { title: 'Cohosts', streamId }));
-    const guest = await open(b, `guest-${streamId}`);
-    const stranger = await open(b, `stranger-${streamId}`);
-    expect((await stranger.request('livestream:cohost:invite', { streamId, userId: `guest-${streamId}` })).error?.code).toBe('forbidden');
-    expect((await stranger.request('livestream:cohost:accept', { streamId })).error?.code).toBe('not_found');
-    ok(await host.request('livestream:cohost:invite', { streamId, userId: `guest-${streamId}` }));
-    expect((await guest.waitForEvent('livestream:cohost:invited')).data).toEqual({ streamId, hostId: `host-${streamId}` });
-    ok(await guest.request('livestream:cohost:accept', { streamId }));
-    expect((await host.waitForEvent('livestream:cohost:joined')).data).toEqual({ streamId, userId: `guest-${streamId}` });
-    const join = ok(await stranger.request('livestream:join', { streamId }));
-    expect(join['cohosts']).toEqual([`guest-${streamId}`]);
-    ok(await host.request('livestream:cohost:kick', { streamId, userId: `guest-${streamId}` }));
-    expect((await stranger.waitForEvent('livestream:cohost:removed')).data).toEqual({ streamId, userId: `guest-${streamId}` });
-    expect((await host.request('livestream:cohost:kick', { streamId, userId: `guest-${streamId}` })).error?.code).toBe('not_found');
-    expect((await host.request('livestream:join', { streamId: 'no-such-stream' })).error?.code).toBe('not_found');
+    const livestreamId = `s-${randomUUID()}`;
+    const host = await open(a, `host-${livestreamId}`);
+    ok(await host.request('livestream:start', { title: 'Cohosts', livestreamId }));
+    const guest = await open(b, `guest-${livestreamId}`);
+    const stranger = await open(b, `stranger-${livestreamId}`);
+    expect((await stranger.request('livestream:cohost:invite', { livestreamId, userId: `guest-${livestreamId}` })).error?.code).toBe('forbidden');
+    expect((await stranger.request('livestream:cohost:accept', { livestreamId })).error?.code).toBe('not_found');
+    ok(await host.request('livestream:cohost:invite', { livestreamId, userId: `guest-${livestreamId}` }));
+    expect((await guest.waitForEvent('livestream:cohost:invited')).data).toEqual({ livestreamId, hostId: `host-${livestreamId}` });
+    ok(await guest.request('livestream:cohost:accept', { livestreamId }));
+    expect((await host.waitForEvent('livestream:cohost:joined')).data).toEqual({ livestreamId, userId: `guest-${livestreamId}` });
+    const join = ok(await stranger.request('livestream:join', { livestreamId }));
+    expect(join['cohosts']).toEqual([`guest-${livestreamId}`]);
+    ok(await host.request('livestream:cohost:kick', { livestreamId, userId: `guest-${livestreamId}` }));
+    expect((await stranger.waitForEvent('livestream:cohost:removed')).data).toEqual({ livestreamId, userId: `guest-${livestreamId}` });
+    expect((await host.request('livestream:cohost:kick', { livestreamId, userId: `guest-${livestreamId}` })).error?.code).toBe('not_found');
+    expect((await host.request('livestream:join', { livestreamId: 'no-such-stream' })).error?.code).toBe('not_found');
 
     // The guest goes away; invitations to two more streams wait in its user room's history.
     const lastSeq = (await guest.waitForEvent('livestream:cohost:invited')).seq!;
     await guest.close();
-    const more = [`${streamId}-2`, `${streamId}-3`];
+    const more = [`${livestreamId}-2`, `${livestreamId}-3`];
     for (const id of more) {
-      ok(await host.request('livestream:start', { title: 'More', streamId: id }));
-      ok(await host.request('livestream:cohost:invite', { streamId: id, userId: `guest-${streamId}` }));
+      ok(await host.request('livestream:start', { title: 'More', livestreamId: id }));
+      ok(await host.request('livestream:cohost:invite', { livestreamId: id, userId: `guest-${livestreamId}` }));
     }
-    const back = await open(a, `guest-${streamId}`);
-    const resumed = ok(await back.request('room:resume', { room: `user:guest-${streamId}`, lastSeq }));
+    const back = await open(a, `guest-${livestreamId}`);
+    const resumed = ok(await back.request('room:resume', { room: `user:guest-${livestreamId}`, lastSeq }));
     expect(resumed).toMatchObject({ gap: false, replayed: 2, latestSeq: lastSeq + 2 });
-    expect(back.frames.filter((f) => f.event === 'livestream:cohost:invited').map((f) => [f.seq, (f.data as { streamId: string }).streamId])).toEqual([
+    expect(back.frames.filter((f) => f.event === 'livestream:cohost:invited').map((f) => [f.seq, (f.data as { livestreamId: string }).livestreamId])).toEqual([
       [lastSeq + 1, more[0]],
       [lastSeq + 2, more[1]],
     ]);
     // Live again after the resume: each later invitation exactly once, in seq order (the resumed
     // room is delivered by the resume's sink, not also by the gateway's own-user-room path).
-    const later = [`${streamId}-4`, `${streamId}-5`];
+    const later = [`${livestreamId}-4`, `${livestreamId}-5`];
     for (const id of later) {
-      ok(await host.request('livestream:start', { title: 'Later', streamId: id }));
-      ok(await host.request('livestream:cohost:invite', { streamId: id, userId: `guest-${streamId}` }));
+      ok(await host.request('livestream:start', { title: 'Later', livestreamId: id }));
+      ok(await host.request('livestream:cohost:invite', { livestreamId: id, userId: `guest-${livestreamId}` }));
     }
-    await back.waitFor((f) => f.event === 'livestream:cohost:invited' && (f.data as { streamId: string }).streamId === later[1]);
+    await back.waitFor((f) => f.event === 'livestream:cohost:invited' && (f.data as { livestreamId: string }).livestreamId === later[1]);
     expect(back.frames.filter((f) => f.event === 'livestream:cohost:invited').map((f) => f.seq)).toEqual([lastSeq + 1, lastSeq + 2, lastSeq + 3, lastSeq + 4]);
-    expect((await back.request('room:resume', { room: `user:host-${streamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
-    expect((await back.request('room:resume', { room: `live:${streamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
-    expect((await stranger.request('livestream:chat', { streamId: 'x', text: 'hi' })).error?.code).toBe('forbidden');
+    expect((await back.request('room:resume', { room: `user:host-${livestreamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
+    expect((await back.request('room:resume', { room: `live:${livestreamId}`, lastSeq: 0 })).error?.code).toBe('forbidden');
+    expect((await stranger.request('livestream:chat', { livestreamId: 'x', text: 'hi' })).error?.code).toBe('forbidden');
   });
 
   it('a node shutting down gracefully withdraws its viewers at once (no heartbeat timeout)', async () => {
     const c = await startGateway({ REDIS_URL: inject('redisUrl'), MONGO_URL: inject('mongoUrl'), MONGO_DB: mongoDb });
-    const streamId = `s-${randomUUID()}`;
-    const host = await open(a, `host-${streamId}`);
-    ok(await host.request('livestream:start', { title: 'Graceful', streamId }));
-    const stay = await Promise.all([0, 1, 2].map((i) => open(a, `stay-${i}-${streamId}`)));
-    const go = await Promise.all([0, 1].map((i) => open(c, `go-${i}-${streamId}`)));
-    for (const v of [...stay, ...go]) ok(await v.request('livestream:join', { streamId }));
+    const livestreamId = `s-${randomUUID()}`;
+    const host = await open(a, `host-${livestreamId}`);
+    ok(await host.request('livestream:start', { title: 'Graceful', livestreamId }));
+    const stay = await Promise.all([0, 1, 2].map((i) => open(a, `stay-${i}-${livestreamId}`)));
+    const go = await Promise.all([0, 1].map((i) => open(c, `go-${i}-${livestreamId}`)));
+    for (const v of [...stay, ...go]) ok(await v.request('livestream:join', { livestreamId }));
     await Promise.all(stay.map((v) => v.waitFor((f) => f.event === 'livestream:viewers' && (f.data as { viewers: number }).viewers === 5)));
     const stoppedAt = Date.now();
     expect(await c.stop()).toBe(0);
     await Promise.all(stay.map((v) => v.waitFor((f) => f.event === 'livestream:viewers' && (f.data as { viewers: number }).viewers === 3)));
     console.log(`graceful stop: count 5 -> 3 seen ${Date.now() - stoppedAt} ms after SIGTERM`);
     expect(a.logs.some((l) => l['deadNode'] === c.nodeId)).toBe(false);
-    expect(await admin.hgetall(`lg:ls:${streamId}:viewers`)).toEqual({ [a.nodeId]: '3' });
+    expect(await admin.hgetall(`lg:ls:${livestreamId}:viewers`)).toEqual({ [a.nodeId]: '3' });
   });
 
   it('200 viewers over two nodes: every client sees 200; kill -9 of one node brings it to 100 within 10 s; its viewer resumes on the other node', async () => {
-    const streamId = `s-${randomUUID()}`;
-    const room = `live:${streamId}`;
-    const host = await open(a, `host-${streamId}`);
-    ok(await host.request('livestream:start', { title: 'Big', streamId }));
+    const livestreamId = `s-${randomUUID()}`;
+    const room = `live:${livestreamId}`;
+    const host = await open(a, `host-${livestreamId}`);
+    ok(await host.request('livestream:start', { title: 'Big', livestreamId }));
     const onA: NativeClient[] = [];
     const onB: NativeClient[] = [];
     for (let i = 0; i < 200; i += 20) {
-      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => open((i + j) % 2 ? b : a, `viewer-${i + j}-${streamId}`)));
-      await Promise.all(batch.map((c) => c.request('livestream:join', { streamId }).then(ok)));
+      const batch = await Promise.all(Array.from({ length: 20 }, (_, j) => open((i + j) % 2 ? b : a, `viewer-${i + j}-${livestreamId}`)));
+      await Promise.all(batch.map((c) => c.request('livestream:join', { livestreamId }).then(ok)));
       batch.forEach((c, j) => ((i + j) % 2 ? onB : onA).push(c));
     }
     const all = [...onA, ...onB];
     await Promise.all(all.map((c) => c.waitFor((f) => f.event === 'livestream:viewers' && (f.data as { viewers: number }).viewers === 200)));
-    const hashed = await admin.hgetall(`lg:ls:${streamId}:viewers`);
+    const hashed = await admin.hgetall(`lg:ls:${livestreamId}:viewers`);
     expect(hashed).toEqual({ [a.nodeId]: '100', [b.nodeId]: '100' });
     for (const gw of [a, b]) {
       const p50 = await histogramQuantile(gw, 'livegate_bus_deliver_latency_seconds', 0.5);
@@ -185,7 +185,7 @@ describe('livestreams across two nodes', () => {
 
     // One of b's viewers has seen events up to `lastSeq`; then b dies.
     const lost = onB[0]!;
-    ok(await host.request('livestream:chat', { streamId, text: 'before crash' }));
+    ok(await host.request('livestream:chat', { livestreamId, text: 'before crash' }));
     const lastSeq = (await lost.waitFor((f) => f.event === 'livestream:chat' && (f.data as { text: string }).text === 'before crash')).seq!;
     const killedAt = Date.now();
     await b.kill();
@@ -198,10 +198,10 @@ describe('livestreams across two nodes', () => {
     expect(dropMs).toBeLessThan(10_000);
 
     // Missed while away: three chats. The viewer comes back on node a with its last seq while the host keeps chatting.
-    for (const text of ['missed 1', 'missed 2', 'missed 3']) ok(await host.request('livestream:chat', { streamId, text }));
-    const back = await open(a, `viewer-1-${streamId}`);
-    const during = Array.from({ length: 5 }, (_, i) => host.request('livestream:chat', { streamId, text: `live ${i}` }));
-    const join = ok(await back.request('livestream:join', { streamId, lastSeq }));
+    for (const text of ['missed 1', 'missed 2', 'missed 3']) ok(await host.request('livestream:chat', { livestreamId, text }));
+    const back = await open(a, `viewer-1-${livestreamId}`);
+    const during = Array.from({ length: 5 }, (_, i) => host.request('livestream:chat', { livestreamId, text: `live ${i}` }));
+    const join = ok(await back.request('livestream:join', { livestreamId, lastSeq }));
     expect(join['resume']).toMatchObject({ gap: false });
     const lastLive = Math.max(...(await Promise.all(during)).map((f) => ok(f)['seq'] as number));
     await back.waitFor((f) => f.room === room && f.seq === lastLive);
@@ -222,15 +222,15 @@ describe('livestreams across two nodes', () => {
     expect(await metricValue(a, 'livegate_resume_total', 'result="hit"')).toBeGreaterThanOrEqual(1);
 
     // Beyond the history window: an explicit refetch signal, then live events.
-    for (let i = 0; i < HISTORY + 5; i++) ok(await host.request('livestream:chat', { streamId, text: `flood ${i}` }));
-    const late = await open(a, `viewer-3-${streamId}`);
-    const lateJoin = ok(await late.request('livestream:join', { streamId, lastSeq }));
+    for (let i = 0; i < HISTORY + 5; i++) ok(await host.request('livestream:chat', { livestreamId, text: `flood ${i}` }));
+    const late = await open(a, `viewer-3-${livestreamId}`);
+    const lateJoin = ok(await late.request('livestream:join', { livestreamId, lastSeq }));
     expect(lateJoin['resume']).toMatchObject({ gap: true });
     const gap = (await late.waitForEvent('room:gap')).data as { room: string; oldestSeq: number; latestSeq: number };
     expect(gap.room).toBe(room);
     expect(gap.oldestSeq).toBeGreaterThan(lastSeq + 1);
     expect(gap.latestSeq - gap.oldestSeq + 1).toBe(HISTORY);
-    const after = ok(await host.request('livestream:chat', { streamId, text: 'after gap' }))['seq'] as number;
+    const after = ok(await host.request('livestream:chat', { livestreamId, text: 'after gap' }))['seq'] as number;
     expect((await late.waitFor((f) => f.event === 'livestream:chat')).seq).toBe(after);
     expect(await metricValue(a, 'livegate_resume_total', 'result="miss"')).toBeGreaterThanOrEqual(1);
   });

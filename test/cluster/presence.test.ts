@@ -10,7 +10,7 @@ import { metricValue, waitUntil } from './helpers.js';
 interface Update {
   userId: string;
   status: string;
-  lastSeen: number | null;
+  lastSeenAt: string | null;
 }
 
 const updatesFor = (client: NativeClient, userId: string): Update[] =>
@@ -56,7 +56,7 @@ describe('presence across two nodes', () => {
     const watcher = await open(a, bob);
     ok(await watcher.request('user:follow', { userId: alice }));
     const reply = ok(await watcher.request('presence:subscribe', { userIds: [alice] }));
-    expect(reply['users']).toEqual([{ userId: alice, status: 'online', lastSeen: null }]);
+    expect(reply['users']).toEqual([{ userId: alice, status: 'online', lastSeenAt: null }]);
 
     await phone.close();
     await waitUntil(async () => Object.keys(await devicesOf(alice)).length === 1);
@@ -65,7 +65,7 @@ describe('presence across two nodes', () => {
     await laptop.close();
     const offline = (await watcher.waitFor((f) => f.event === 'presence:update')).data as Update;
     expect(offline.status).toBe('offline');
-    expect(offline.lastSeen).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(offline.lastSeenAt!)).toBeGreaterThanOrEqual(before - 1000);
     // Exactly one change was announced: the phone's disconnect changed nothing others see.
     expect(updatesFor(watcher, alice)).toEqual([offline]);
 

@@ -70,20 +70,20 @@ describe('two gateway nodes over two redis shards', () => {
       }
     };
 
-    for (const streamId of streams) {
-      expect((await host.request('livestream:start', { title: 'sharded', streamId })).error).toBeUndefined();
-      expect(await emit('livestream:join', { streamId })).toMatchObject({ streamId, viewers: 1 });
-      await host.request('livestream:chat', { streamId, text: `hello ${streamId}` });
-      const got = await waitChat(`hello ${streamId}`);
-      expect(got.meta?.room).toBe(`live:${streamId}`);
+    for (const livestreamId of streams) {
+      expect((await host.request('livestream:start', { title: 'sharded', livestreamId })).error).toBeUndefined();
+      expect(await emit('livestream:join', { livestreamId })).toMatchObject({ livestreamId, viewers: 1 });
+      await host.request('livestream:chat', { livestreamId, text: `hello ${livestreamId}` });
+      const got = await waitChat(`hello ${livestreamId}`);
+      expect(got.meta?.room).toBe(`live:${livestreamId}`);
     }
 
     // Each room's counter and channel are on its own shard.
     const admins = shards.map((s) => new Redis(s.url));
-    for (const [shard, streamId] of streams.entries()) {
-      expect(await admins[shard]!.exists(`lg:room:{live:${streamId}}:seq`)).toBe(1);
-      expect(await admins[1 - shard]!.exists(`lg:room:{live:${streamId}}:seq`)).toBe(0);
-      expect(await admins[shard]!.pubsub('NUMSUB', `lg:room:live:${streamId}`)).toEqual([`lg:room:live:${streamId}`, 2]);
+    for (const [shard, livestreamId] of streams.entries()) {
+      expect(await admins[shard]!.exists(`lg:room:{live:${livestreamId}}:seq`)).toBe(1);
+      expect(await admins[1 - shard]!.exists(`lg:room:{live:${livestreamId}}:seq`)).toBe(0);
+      expect(await admins[shard]!.pubsub('NUMSUB', `lg:room:live:${livestreamId}`)).toEqual([`lg:room:live:${livestreamId}`, 2]);
     }
     admins.forEach((c) => c.disconnect());
 
@@ -95,23 +95,23 @@ describe('two gateway nodes over two redis shards', () => {
     const admin = new Redis(shards[1].url);
     expect(await admin.pubsub('NUMSUB', `lg:room:live:${streams[1]}`)).toEqual([`lg:room:live:${streams[1]}`, 2]);
     admin.disconnect();
-    const ack = await host.request('livestream:chat', { streamId: streams[1], text: 'after restart' });
+    const ack = await host.request('livestream:chat', { livestreamId: streams[1], text: 'after restart' });
     expect(ack.error).toBeUndefined();
     const after = await waitChat('after restart');
     expect(after.meta?.seq).toBe((ack.data as { seq: number }).seq);
     // The other shard was never affected.
-    await host.request('livestream:chat', { streamId: streams[0], text: 'shard 0 still' });
+    await host.request('livestream:chat', { livestreamId: streams[0], text: 'shard 0 still' });
     const lastSeen = (await waitChat('shard 0 still')).meta!.seq;
 
     // Socket.IO resume: the viewer drops, misses two chats, and resumes on the other node.
     viewer.disconnect();
-    for (const text of ['missed a', 'missed b']) await host.request('livestream:chat', { streamId: streams[0], text });
+    for (const text of ['missed a', 'missed b']) await host.request('livestream:chat', { livestreamId: streams[0], text });
     const again = sioConnect(a.http, { token: await makeToken({ sub: 'shard-viewer' }) });
     sockets.push(again);
     await sioConnected(again);
     const replayed: SioEvent[] = [];
     again.onAny((event: string, data: unknown, meta?: { room: string; seq: number }) => replayed.push({ event, data, meta }));
-    const joined = (await again.timeout(5000).emitWithAck('livestream:join', { streamId: streams[0], lastSeq: lastSeen })) as { resume: { gap: boolean } };
+    const joined = (await again.timeout(5000).emitWithAck('livestream:join', { livestreamId: streams[0], lastSeq: lastSeen })) as { resume: { gap: boolean } };
     expect(joined.resume.gap).toBe(false);
     // Everything after lastSeen arrived before the ack, once, in order (viewer-count updates may be among them).
     const seqs = replayed.filter((e) => e.meta?.room === `live:${streams[0]}`).map((e) => e.meta!.seq);

@@ -99,10 +99,10 @@ describe('docker-compose entry point (nginx) in front of two gateway nodes', () 
       const viewerNode = ((await viewer.request('session:info')).data as { nodeId: string }).nodeId;
       // least_conn: with the four sockets above spread two and two, these two land on different nodes.
       expect(viewerNode).not.toBe(hostNode);
-      expect((await host.request('livestream:start', { title: 'through the entry point', streamId: `entry-${process.pid}` })).error).toBeUndefined();
-      expect((await viewer.request('livestream:join', { streamId: `entry-${process.pid}` })).error).toBeUndefined();
+      expect((await host.request('livestream:start', { title: 'through the entry point', livestreamId: `entry-${process.pid}` })).error).toBeUndefined();
+      expect((await viewer.request('livestream:join', { livestreamId: `entry-${process.pid}` })).error).toBeUndefined();
       const ended = viewer.waitFor((f) => f.event === 'livestream:ended');
-      expect((await host.request('livestream:end', { streamId: `entry-${process.pid}` })).error).toBeUndefined();
+      expect((await host.request('livestream:end', { livestreamId: `entry-${process.pid}` })).error).toBeUndefined();
       expect((await ended).data).toMatchObject({ endedBy: 'entry-host' });
     } finally {
       await host.close();

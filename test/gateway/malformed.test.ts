@@ -66,13 +66,13 @@ describe('malformed input', () => {
 
   it('wrong field types -> validation_failed naming the field', async () => {
     const c = await native('msgpack');
-    const wrong = await c.request('session:ping', { clientTime: 'yesterday' });
+    const wrong = await c.request('session:ping', { clientAt: 'yesterday' });
     expect(wrong.error?.code).toBe('validation_failed');
-    expect(wrong.error?.message).toContain('/clientTime');
+    expect(wrong.error?.message).toContain('/clientAt');
     const notObject = await c.request('session:info', 'a string');
     expect(notObject.error?.code).toBe('validation_failed');
-    const right = await c.request('session:ping', { clientTime: 123 });
-    expect(right.data).toMatchObject({ clientTime: 123 });
+    const right = await c.request('session:ping', { clientAt: '2026-12-02T10:00:00.000Z' });
+    expect(right.data).toMatchObject({ clientAt: '2026-12-02T10:00:00.000Z', serverAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/) });
     await c.close();
   });
 

@@ -17,9 +17,9 @@ describe('native dialect', () => {
     const reply = await client.request('session:info');
     expect(reply.error).toBeUndefined();
     expect(reply.data).toMatchObject({ userId: 'alice', nodeId: gw.nodeId });
-    const info = reply.data as { connectionId: string; serverTime: string };
+    const info = reply.data as { connectionId: string; serverAt: string };
     expect(info.connectionId).toMatch(/^[A-Za-z0-9_-]{16}$/);
-    expect(Number.isNaN(Date.parse(info.serverTime))).toBe(false);
+    expect(Number.isNaN(Date.parse(info.serverAt))).toBe(false);
     // The first frame the socket got: the session, before any reply.
     expect(client.frames[0]).toMatchObject({ event: 'session:ready', data: { userId: 'alice', nodeId: gw.nodeId, connectionId: info.connectionId } });
     await client.close();

@@ -7,7 +7,7 @@ import { errorCode, http } from '../support/http.js';
 
 interface Session {
   user: { id: string; email: string; username: string; role: string; source: string };
-  tokens: { accessToken: string; refreshToken: string; tokenType: string; expiresIn: number };
+  tokens: { accessToken: string; refreshToken: string; tokenType: string; expiresAt: string; refreshExpiresAt: string };
 }
 
 describe('/api/auth', () => {

@@ -10,14 +10,17 @@ import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { removeDir, startRedis } from '../support/services.js';
 import { FORGED, domainEnv, outcome, type Actor, type DomainEnv, type Page } from './helpers.js';
 
+/** The wire's instants (docs/PROTOCOL.md, "Wire convention"). */
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 interface Livestream {
-  streamId: string;
+  livestreamId: string;
   hostId: string;
   title: string;
   status: 'created' | 'live' | 'ended';
-  createdAt: number;
-  startedAt: number | null;
-  endedAt: number | null;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
   cohosts: string[];
   viewers: number;
   room: string;
@@ -41,8 +44,8 @@ interface Battle {
   host1Score: number;
   host2Score: number;
   winnerId: string | null;
-  startedAt: number | null;
-  endsAt: number | null;
+  startedAt: string | null;
+  endsAt: string | null;
 }
 interface Stats {
   sessionId: string;
@@ -86,9 +89,9 @@ async function socketOf(actor: Actor): Promise<NativeClient> {
 }
 
 /** A socket that joined the stream as a counted viewer. */
-async function viewerOf(actor: Actor, streamId: string): Promise<NativeClient> {
+async function viewerOf(actor: Actor, livestreamId: string): Promise<NativeClient> {
   const socket = await socketOf(actor);
-  const joined = await socket.request('livestream:join', { streamId });
+  const joined = await socket.request('livestream:join', { livestreamId });
   expect(joined.error).toBeUndefined();
   return socket;
 }
@@ -97,7 +100,7 @@ async function viewerOf(actor: Actor, streamId: string): Promise<NativeClient> {
 async function liveStream(host: Actor, title = 'on air'): Promise<Livestream> {
   const created = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title } });
   expect(created.status).toBe(201);
-  const started = await env.call<Livestream>('POST', `/api/livestreams/${created.body.streamId}/start`, { token: host.token });
+  const started = await env.call<Livestream>('POST', `/api/livestreams/${created.body.livestreamId}/start`, { token: host.token });
   expect(started.status).toBe(200);
   return started.body;
 }
@@ -116,7 +119,7 @@ describe('livestreams', () => {
 
     const created = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title: 'Morning show' } });
     expect(created.status).toBe(201);
-    const streamId = created.body.streamId;
+    const livestreamId = created.body.livestreamId;
     expect(created.body).toMatchObject({
       hostId: host.id,
       title: 'Morning show',
@@ -125,54 +128,59 @@ describe('livestreams', () => {
       endedAt: null,
       viewers: 0,
       cohosts: [],
-      room: `live:${streamId}`,
+      room: `live:${livestreamId}`,
     });
     // A draft is its host's: others do not see it (admins do); nobody can watch it yet.
-    expect(outcome(await env.call('GET', `/api/livestreams/${streamId}`, { token: other.token }))).toEqual([404, 'not_found']);
-    expect((await env.call<Livestream>('GET', `/api/livestreams/${streamId}`, { token: admin.token })).body.status).toBe('created');
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/join`, { token: host.token }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/end`, { token: host.token }))).toEqual([409, 'conflict']);
+    expect(outcome(await env.call('GET', `/api/livestreams/${livestreamId}`, { token: other.token }))).toEqual([404, 'not_found']);
+    expect((await env.call<Livestream>('GET', `/api/livestreams/${livestreamId}`, { token: admin.token })).body.status).toBe('created');
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/join`, { token: host.token }))).toEqual([409, 'conflict']);
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/end`, { token: host.token }))).toEqual([409, 'conflict']);
     const early = await socketOf(watcher);
-    expect((await early.request('livestream:join', { streamId })).error?.code).toBe('not_found');
-    expect((await env.call<Page<Livestream>>('GET', '/api/livestreams', { token: other.token })).body.items.map((s) => s.streamId)).not.toContain(streamId);
+    expect((await early.request('livestream:join', { livestreamId })).error?.code).toBe('not_found');
+    expect((await env.call<Page<Livestream>>('GET', '/api/livestreams', { token: other.token })).body.items.map((s) => s.livestreamId)).not.toContain(
+      livestreamId,
+    );
 
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/start`, { token: other.token }))).toEqual([404, 'not_found']);
-    const started = await env.call<Livestream>('POST', `/api/livestreams/${streamId}/start`, { token: host.token });
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/start`, { token: other.token }))).toEqual([404, 'not_found']);
+    const started = await env.call<Livestream>('POST', `/api/livestreams/${livestreamId}/start`, { token: host.token });
     expect(started.status).toBe(200);
-    expect(started.body).toMatchObject({ streamId, status: 'live', title: 'Morning show', createdAt: created.body.createdAt });
-    expect(started.body.startedAt).toBeGreaterThanOrEqual(created.body.createdAt);
+    expect(started.body).toMatchObject({ livestreamId, status: 'live', title: 'Morning show', createdAt: created.body.createdAt });
+    expect(started.body.startedAt).toMatch(ISO);
+    expect(Date.parse(started.body.startedAt!)).toBeGreaterThanOrEqual(Date.parse(created.body.createdAt));
     // Now someone else's live stream: 403 for its host-only actions.
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/start`, { token: other.token }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/end`, { token: other.token }))).toEqual([403, 'forbidden']);
-    expect((await env.call<Livestream>('POST', `/api/livestreams/${streamId}/start`, { token: host.token })).body.startedAt).toBe(started.body.startedAt);
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/start`, { token: other.token }))).toEqual([403, 'forbidden']);
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/end`, { token: other.token }))).toEqual([403, 'forbidden']);
+    expect((await env.call<Livestream>('POST', `/api/livestreams/${livestreamId}/start`, { token: host.token })).body.startedAt).toBe(started.body.startedAt);
 
     // Viewers are socket connections: a socket join counts, HTTP join and leave do not.
-    const viewer = await viewerOf(watcher, streamId);
-    expect((await env.call<Livestream>('GET', `/api/livestreams/${streamId}`, { token: other.token })).body).toMatchObject({ status: 'live', viewers: 1 });
-    const join = await env.call<{ stream: Livestream; socket: unknown }>('POST', `/api/livestreams/${streamId}/join`, { token: other.token });
+    const viewer = await viewerOf(watcher, livestreamId);
+    expect((await env.call<Livestream>('GET', `/api/livestreams/${livestreamId}`, { token: other.token })).body).toMatchObject({ status: 'live', viewers: 1 });
+    const join = await env.call<{ stream: Livestream; socket: unknown }>('POST', `/api/livestreams/${livestreamId}/join`, { token: other.token });
     expect(join.status).toBe(200);
-    expect(join.body.stream).toMatchObject({ streamId, status: 'live', viewers: 1 });
-    expect(join.body.socket).toEqual({ event: 'livestream:join', data: { streamId } });
-    expect((await env.call<Livestream>('GET', `/api/livestreams/${streamId}`, { token: other.token })).body.viewers).toBe(1);
-    const leave = await env.call<{ stream: Livestream; socket: unknown }>('POST', `/api/livestreams/${streamId}/leave`, { token: watcher.token });
-    expect(leave.body).toMatchObject({ stream: { viewers: 1 }, socket: { event: 'livestream:leave', data: { streamId } } });
+    expect(join.body.stream).toMatchObject({ livestreamId, status: 'live', viewers: 1 });
+    expect(join.body.socket).toEqual({ event: 'livestream:join', data: { livestreamId } });
+    expect((await env.call<Livestream>('GET', `/api/livestreams/${livestreamId}`, { token: other.token })).body.viewers).toBe(1);
+    const leave = await env.call<{ stream: Livestream; socket: unknown }>('POST', `/api/livestreams/${livestreamId}/leave`, { token: watcher.token });
+    expect(leave.body).toMatchObject({ stream: { viewers: 1 }, socket: { event: 'livestream:leave', data: { livestreamId } } });
     const list = await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=100', { token: other.token });
-    expect(list.body.items.find((s) => s.streamId === streamId)).toMatchObject({ viewers: 1, hostId: host.id });
+    expect(list.body.items.find((s) => s.livestreamId === livestreamId)).toMatchObject({ viewers: 1, hostId: host.id });
 
-    const ended = await env.call<Livestream>('POST', `/api/livestreams/${streamId}/end`, { token: host.token });
+    const ended = await env.call<Livestream>('POST', `/api/livestreams/${livestreamId}/end`, { token: host.token });
     expect(ended.status).toBe(200);
-    expect(ended.body).toMatchObject({ streamId, status: 'ended', viewers: 0 });
-    expect(dataOf(await viewer.waitForEvent('livestream:ended'))).toEqual({ streamId, endedBy: host.id });
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/end`, { token: host.token }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/start`, { token: host.token }))).toEqual([409, 'conflict']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${streamId}/join`, { token: watcher.token }))).toEqual([409, 'conflict']);
-    expect((await env.call<{ stream: Livestream }>('POST', `/api/livestreams/${streamId}/leave`, { token: watcher.token })).body.stream.status).toBe('ended');
-    expect((await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=100', { token: other.token })).body.items.map((s) => s.streamId)).not.toContain(
-      streamId,
+    expect(ended.body).toMatchObject({ livestreamId, status: 'ended', viewers: 0 });
+    expect(dataOf(await viewer.waitForEvent('livestream:ended'))).toEqual({ livestreamId, endedBy: host.id });
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/end`, { token: host.token }))).toEqual([409, 'conflict']);
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/start`, { token: host.token }))).toEqual([409, 'conflict']);
+    expect(outcome(await env.call('POST', `/api/livestreams/${livestreamId}/join`, { token: watcher.token }))).toEqual([409, 'conflict']);
+    expect((await env.call<{ stream: Livestream }>('POST', `/api/livestreams/${livestreamId}/leave`, { token: watcher.token })).body.stream.status).toBe(
+      'ended',
+    );
+    expect((await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=100', { token: other.token })).body.items.map((s) => s.livestreamId)).not.toContain(
+      livestreamId,
     );
 
     const record = await eventually(
-      () => env.db.collection('livestreams').findOne({ _id: streamId as never }),
+      () => env.db.collection('livestreams').findOne({ _id: livestreamId as never }),
       (d) => d?.['status'] === 'ended',
     );
     expect(record).toMatchObject({ hostId: host.id, title: 'Morning show', status: 'ended', version: 2 });
@@ -182,24 +190,27 @@ describe('livestreams', () => {
     const host = await env.user('host-s');
     const hostSocket = await socketOf(host);
     // Created over HTTP, started over the socket (which also puts the host's socket in the room).
-    const created = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title: 'Draft title', streamId: `draft-${env.tag}` } });
-    const started = await hostSocket.request('livestream:start', { title: 'ignored', streamId: created.body.streamId });
+    const created = await env.call<Livestream>('POST', '/api/livestreams', {
+      token: host.token,
+      body: { title: 'Draft title', livestreamId: `draft-${env.tag}` },
+    });
+    const started = await hostSocket.request('livestream:start', { title: 'ignored', livestreamId: created.body.livestreamId });
     expect(started.error).toBeUndefined();
-    expect((await env.call<Livestream>('GET', `/api/livestreams/${created.body.streamId}`, { token: host.token })).body).toMatchObject({
+    expect((await env.call<Livestream>('GET', `/api/livestreams/${created.body.livestreamId}`, { token: host.token })).body).toMatchObject({
       status: 'live',
       title: 'Draft title',
     });
     // Started over the socket, ended over HTTP: the host's own socket hears the end.
     const direct = await hostSocket.request('livestream:start', { title: 'Direct' });
-    const directId = dataOf<{ streamId: string }>(direct).streamId;
+    const directId = dataOf<{ livestreamId: string }>(direct).livestreamId;
     expect((await env.call<Livestream>('GET', `/api/livestreams/${directId}`, { token: host.token })).body).toMatchObject({ status: 'live', title: 'Direct' });
     await env.call('POST', `/api/livestreams/${directId}/end`, { token: host.token });
-    expect(dataOf(await hostSocket.waitFor((f) => f.event === 'livestream:ended' && dataOf<{ streamId: string }>(f).streamId === directId))).toEqual({
-      streamId: directId,
+    expect(dataOf(await hostSocket.waitFor((f) => f.event === 'livestream:ended' && dataOf<{ livestreamId: string }>(f).livestreamId === directId))).toEqual({
+      livestreamId: directId,
       endedBy: host.id,
     });
-    await hostSocket.request('livestream:end', { streamId: created.body.streamId });
-    expect((await env.call<Livestream>('GET', `/api/livestreams/${created.body.streamId}`, { token: host.token })).body.status).toBe('ended');
+    await hostSocket.request('livestream:end', { livestreamId: created.body.livestreamId });
+    expect((await env.call<Livestream>('GET', `/api/livestreams/${created.body.livestreamId}`, { token: host.token })).body.status).toBe('ended');
   });
 
   it('lists the live streams newest first, paginated', async () => {
@@ -208,12 +219,12 @@ describe('livestreams', () => {
     for (const h of hosts) streams.push(await liveStream(h, `list ${h.id}`));
     const first = await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=2', { token: hosts[0]!.token });
     expect(first.body).toMatchObject({ page: 1, limit: 2, hasMore: true });
-    expect(first.body.items.map((s) => s.streamId)).toEqual([streams[2]!.streamId, streams[1]!.streamId]);
+    expect(first.body.items.map((s) => s.livestreamId)).toEqual([streams[2]!.livestreamId, streams[1]!.livestreamId]);
     const total = first.body.total;
     const second = await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=2&page=2', { token: hosts[0]!.token });
-    expect(second.body.items[0]?.streamId).toBe(streams[0]!.streamId);
+    expect(second.body.items[0]?.livestreamId).toBe(streams[0]!.livestreamId);
     expect(second.body.total).toBe(total);
-    for (const [i, h] of hosts.entries()) await env.call('POST', `/api/livestreams/${streams[i]!.streamId}/end`, { token: h.token });
+    for (const [i, h] of hosts.entries()) await env.call('POST', `/api/livestreams/${streams[i]!.livestreamId}/end`, { token: h.token });
     expect((await env.call<Page<Livestream>>('GET', '/api/livestreams?limit=2', { token: hosts[0]!.token })).body.total).toBe(total - 3);
   });
 
@@ -221,28 +232,31 @@ describe('livestreams', () => {
     const host = await env.user('host-v');
     expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: '' } }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', viewers: 5 } }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: 'bad id' } }))).toEqual([
+    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', livestreamId: 'bad id' } }))).toEqual([
       422,
       'validation_failed',
     ]);
     expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/livestreams?limit=0', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', '/api/livestreams/bad%20id', { token: host.token }))).toEqual([422, 'validation_failed']);
-    const taken = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: `taken-${env.tag}` } });
+    const taken = await env.call<Livestream>('POST', '/api/livestreams', { token: host.token, body: { title: 't', livestreamId: `taken-${env.tag}` } });
     expect(taken.status).toBe(201);
-    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', streamId: `taken-${env.tag}` } }))).toEqual([
+    expect(outcome(await env.call('POST', '/api/livestreams', { token: host.token, body: { title: 't', livestreamId: `taken-${env.tag}` } }))).toEqual([
       409,
       'conflict',
     ]);
     for (const action of ['start', 'end', 'join', 'leave']) {
       expect(outcome(await env.call('POST', `/api/livestreams/nope-${env.tag}/${action}`, { token: host.token })), action).toEqual([404, 'not_found']);
-      expect(outcome(await env.call('POST', `/api/livestreams/${taken.body.streamId}/${action}`)), action).toEqual([401, 'unauthorized']);
-      expect(outcome(await env.call('POST', `/api/livestreams/${taken.body.streamId}/${action}`, { token: FORGED })), action).toEqual([401, 'unauthorized']);
+      expect(outcome(await env.call('POST', `/api/livestreams/${taken.body.livestreamId}/${action}`)), action).toEqual([401, 'unauthorized']);
+      expect(outcome(await env.call('POST', `/api/livestreams/${taken.body.livestreamId}/${action}`, { token: FORGED })), action).toEqual([
+        401,
+        'unauthorized',
+      ]);
     }
     expect(outcome(await env.call('GET', `/api/livestreams/nope-${env.tag}`, { token: host.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('POST', '/api/livestreams', { body: { title: 't' } }))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/livestreams', { token: FORGED }))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('GET', `/api/livestreams/${taken.body.streamId}`))).toEqual([401, 'unauthorized']);
+    expect(outcome(await env.call('GET', `/api/livestreams/${taken.body.livestreamId}`))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/livestreams/providers'))).toEqual([401, 'unauthorized']);
   });
 
@@ -264,16 +278,16 @@ describe('livestreams', () => {
     const fan = await env.user('fan');
     const poor = await env.user('poor');
     const stream = await liveStream(host);
-    const watcher = await viewerOf(await env.user('gift-watcher'), stream.streamId);
+    const watcher = await viewerOf(await env.user('gift-watcher'), stream.livestreamId);
     expect(await fund(funder, fan.id, 100)).toBe(100);
 
     const body = { giftId: 'coffee', quantity: 2, idempotencyKey: key(), message: 'hi' };
-    const sent = await env.call<Receipt>('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body });
+    const sent = await env.call<Receipt>('POST', `/api/livestreams/${stream.livestreamId}/gift`, { token: fan.token, body });
     expect(sent.status).toBe(201);
-    expect(sent.body).toMatchObject({ giftId: 'coffee', recipientId: host.id, livestreamId: stream.streamId, quantity: 2, totalCost: 20, balance: 80 });
+    expect(sent.body).toMatchObject({ giftId: 'coffee', recipientId: host.id, livestreamId: stream.livestreamId, quantity: 2, totalCost: 20, balance: 80 });
     const frame = await watcher.waitForEvent('gift:sent');
     expect(frame.data).toMatchObject({
-      livestreamId: stream.streamId,
+      livestreamId: stream.livestreamId,
       recipientId: host.id,
       sender: { userId: fan.id },
       giftId: 'coffee',
@@ -281,18 +295,18 @@ describe('livestreams', () => {
       coins: 20,
     });
     // A retry with the same key returns the first receipt and moves nothing.
-    expect((await env.call<Receipt>('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body })).body).toEqual(sent.body);
+    expect((await env.call<Receipt>('POST', `/api/livestreams/${stream.livestreamId}/gift`, { token: fan.token, body })).body).toEqual(sent.body);
     expect(dataOf<{ balance: number }>(await (await socketOf(fan)).request('wallet:balance', {})).balance).toBe(80);
 
     expect(
-      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: poor.token, body: { ...body, idempotencyKey: key() } })),
+      outcome(await env.call('POST', `/api/livestreams/${stream.livestreamId}/gift`, { token: poor.token, body: { ...body, idempotencyKey: key() } })),
     ).toEqual([422, 'insufficient_funds']);
     expect(
-      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: host.token, body: { ...body, idempotencyKey: key() } })),
+      outcome(await env.call('POST', `/api/livestreams/${stream.livestreamId}/gift`, { token: host.token, body: { ...body, idempotencyKey: key() } })),
     ).toEqual([400, 'bad_request']);
     expect(
       outcome(
-        await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, {
+        await env.call('POST', `/api/livestreams/${stream.livestreamId}/gift`, {
           token: fan.token,
           body: { ...body, giftId: 'no-such-gift', idempotencyKey: key() },
         }),
@@ -303,17 +317,22 @@ describe('livestreams', () => {
       'not_found',
     ]);
     expect(
-      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, quantity: 0, idempotencyKey: key() } })),
+      outcome(
+        await env.call('POST', `/api/livestreams/${stream.livestreamId}/gift`, { token: fan.token, body: { ...body, quantity: 0, idempotencyKey: key() } }),
+      ),
     ).toEqual([422, 'validation_failed']);
     expect(
-      outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, idempotencyKey: 'short' } })),
+      outcome(await env.call('POST', `/api/livestreams/${stream.livestreamId}/gift`, { token: fan.token, body: { ...body, idempotencyKey: 'short' } })),
     ).toEqual([422, 'validation_failed']);
     expect(
       outcome(
-        await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { token: fan.token, body: { ...body, recipientId: fan.id, idempotencyKey: key() } }),
+        await env.call('POST', `/api/livestreams/${stream.livestreamId}/gift`, {
+          token: fan.token,
+          body: { ...body, recipientId: fan.id, idempotencyKey: key() },
+        }),
       ),
     ).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/livestreams/${stream.streamId}/gift`, { body: { ...body, idempotencyKey: key() } }))).toEqual([
+    expect(outcome(await env.call('POST', `/api/livestreams/${stream.livestreamId}/gift`, { body: { ...body, idempotencyKey: key() } }))).toEqual([
       401,
       'unauthorized',
     ]);
@@ -326,16 +345,16 @@ describe('PK battles', () => {
     const [host1, host2, mallory, fan] = await users('pk-h1', 'pk-h2', 'pk-mallory', 'pk-fan');
     const [s1, s2] = [await liveStream(host1), await liveStream(host2)];
     const host2Socket = await socketOf(host2);
-    const [viewer1, viewer2] = [await viewerOf(await env.user('pk-v1'), s1.streamId), await viewerOf(await env.user('pk-v2'), s2.streamId)];
+    const [viewer1, viewer2] = [await viewerOf(await env.user('pk-v1'), s1.livestreamId), await viewerOf(await env.user('pk-v2'), s2.livestreamId)];
     await fund(funder, fan.id, 1000);
 
-    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host1.token, body: { opponentId: host2.id, livestreamId: s2.streamId } }))).toEqual([
+    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host1.token, body: { opponentId: host2.id, livestreamId: s2.livestreamId } }))).toEqual([
       403,
       'forbidden',
     ]);
     const invited = await env.call<Battle>('POST', '/api/pk-battles', {
       token: host1.token,
-      body: { opponentId: host2.id, durationSec: 2, livestreamId: s1.streamId },
+      body: { opponentId: host2.id, durationMs: 2000, livestreamId: s1.livestreamId },
     });
     expect(invited.status).toBe(201);
     const battleId = invited.body.battleId;
@@ -343,7 +362,7 @@ describe('PK battles', () => {
       host1Id: host1.id,
       host2Id: host2.id,
       status: 'pending',
-      livestreamIds: [s1.streamId, null],
+      livestreamIds: [s1.livestreamId, null],
       host1Score: 0,
       host2Score: 0,
     });
@@ -361,13 +380,13 @@ describe('PK battles', () => {
     // Only the invited host accepts, and only with their own stream.
     expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: mallory.token, body: {} }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host1.token, body: {} }))).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token, body: { livestreamId: s1.streamId } }))).toEqual([
+    expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token, body: { livestreamId: s1.livestreamId } }))).toEqual([
       403,
       'forbidden',
     ]);
-    const accepted = await env.call<Battle>('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token, body: { livestreamId: s2.streamId } });
+    const accepted = await env.call<Battle>('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token, body: { livestreamId: s2.livestreamId } });
     expect(accepted.status).toBe(200);
-    expect(accepted.body).toMatchObject({ status: 'active', livestreamIds: [s1.streamId, s2.streamId] });
+    expect(accepted.body).toMatchObject({ status: 'active', livestreamIds: [s1.livestreamId, s2.livestreamId] });
     for (const v of [viewer1, viewer2]) expect(dataOf(await v.waitForEvent('pk_battle:start'))).toMatchObject({ battleId, status: 'active' });
     expect(outcome(await env.call('POST', `/api/pk-battles/${battleId}/accept`, { token: host2.token }))).toEqual([409, 'conflict']);
 
@@ -376,7 +395,7 @@ describe('PK battles', () => {
       body: { recipientId: host1.id, giftId: 'star', quantity: 1, idempotencyKey: key() },
     });
     expect(gift.status).toBe(201);
-    expect(gift.body.gift).toMatchObject({ recipientId: host1.id, livestreamId: s1.streamId, totalCost: 33, balance: 967 });
+    expect(gift.body.gift).toMatchObject({ recipientId: host1.id, livestreamId: s1.livestreamId, totalCost: 33, balance: 967 });
     expect(gift.body.battle).toMatchObject({ battleId, host1Score: 33, host2Score: 0 });
     expect(dataOf(await viewer2.waitFor((f) => f.event === 'pk_battle:score' && dataOf<Battle>(f).host1Score === 33))).toMatchObject({
       battleId,
@@ -423,10 +442,10 @@ describe('PK battles', () => {
   it('accepts without a body and without streams: the frames go to the user rooms', async () => {
     const [a, b] = await users('pk-a', 'pk-b');
     const aSocket = await socketOf(a);
-    const invited = await env.call<Battle>('POST', '/api/pk-battles', { token: a.token, body: { opponentId: b.id, durationSec: 1 } });
+    const invited = await env.call<Battle>('POST', '/api/pk-battles', { token: a.token, body: { opponentId: b.id, durationMs: 1000 } });
     const accepted = await env.call<Battle>('POST', `/api/pk-battles/${invited.body.battleId}/accept`, { token: b.token });
     expect(accepted.status).toBe(200);
-    expect(accepted.body).toMatchObject({ status: 'active', livestreamIds: [null, null], duration: 1 });
+    expect(accepted.body).toMatchObject({ status: 'active', livestreamIds: [null, null], durationMs: 1000 });
     expect(dataOf(await aSocket.waitForEvent('pk_battle:start'))).toMatchObject({ battleId: invited.body.battleId });
     expect(dataOf(await aSocket.waitForEvent('pk_battle:end', 8000))).toMatchObject({ battleId: invited.body.battleId, result: 'tie', winnerId: null });
   });
@@ -435,7 +454,7 @@ describe('PK battles', () => {
     const host = await env.user('pk-v');
     const opponent = await env.user('pk-w');
     expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: host.id } }))).toEqual([400, 'bad_request']);
-    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, durationSec: 0 } }))).toEqual([
+    expect(outcome(await env.call('POST', '/api/pk-battles', { token: host.token, body: { opponentId: opponent.id, durationMs: 0 } }))).toEqual([
       422,
       'validation_failed',
     ]);
@@ -478,37 +497,35 @@ describe('live shopping', () => {
     const [host, mallory, buyer] = await users('shop-host', 'shop-mallory', 'shop-buyer');
     const stream = await liveStream(host);
     const hostSocket = await socketOf(host);
-    const viewer = await viewerOf(await env.user('shop-viewer'), stream.streamId);
+    const viewer = await viewerOf(await env.user('shop-viewer'), stream.livestreamId);
 
-    expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: mallory.token, body: { livestreamId: stream.streamId } }))).toEqual([
+    expect(outcome(await env.call('POST', '/api/live-shopping/session', { token: mallory.token, body: { livestreamId: stream.livestreamId } }))).toEqual([
       403,
       'forbidden',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${stream.streamId}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([
-      404,
-      'not_found',
-    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${stream.livestreamId}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20 } })),
+    ).toEqual([404, 'not_found']);
     const session = await env.call<{ sessionId: string; hostId: string; startedAt: string }>('POST', '/api/live-shopping/session', {
       token: host.token,
-      body: { livestreamId: stream.streamId },
+      body: { livestreamId: stream.livestreamId },
     });
     expect(session.status).toBe(201);
-    expect(session.body).toMatchObject({ sessionId: stream.streamId, livestreamId: stream.streamId, hostId: host.id });
+    expect(session.body).toMatchObject({ sessionId: stream.livestreamId, livestreamId: stream.livestreamId, hostId: host.id });
     expect(
-      (await env.call<{ startedAt: string }>('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: stream.streamId } })).body
+      (await env.call<{ startedAt: string }>('POST', '/api/live-shopping/session', { token: host.token, body: { livestreamId: stream.livestreamId } })).body
         .startedAt,
     ).toBe(session.body.startedAt);
     const sessionId = session.body.sessionId;
 
-    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1' } }))).toEqual([
-      403,
-      'forbidden',
-    ]);
-    await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: host.token, body: { productId: 'p2', displayOrder: 2 } });
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: mallory.token, body: { productId: 'p1', price: 20 } })),
+    ).toEqual([403, 'forbidden']);
+    await env.call('POST', `/api/live-shopping/${sessionId}/pin-product`, { token: host.token, body: { productId: 'p2', price: 5, displayOrder: 2 } });
     const pinned = await env.call<{ sessionId: string; products: Array<{ productId: string; displayOrder: number }> }>(
       'POST',
       `/api/live-shopping/${sessionId}/pin-product`,
-      { token: host.token, body: { productId: 'p1', displayOrder: 1 } },
+      { token: host.token, body: { productId: 'p1', price: 20, displayOrder: 1 } },
     );
     expect(pinned.status).toBe(200);
     expect(pinned.body.products.map((p) => [p.productId, p.displayOrder])).toEqual([
@@ -516,25 +533,35 @@ describe('live shopping', () => {
       ['p2', 2],
     ]);
     const frame = await viewer.waitFor((f) => f.event === 'shopping:pinned' && dataOf<{ version: number }>(f).version === 2);
-    expect(frame.data).toMatchObject({ livestreamId: stream.streamId, products: [{ productId: 'p1' }, { productId: 'p2' }] });
+    expect(frame.data).toMatchObject({ livestreamId: stream.livestreamId, products: [{ productId: 'p1' }, { productId: 'p2' }] });
 
-    const order = await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, {
-      token: buyer.token,
-      body: { orderId: 'o-1', total: 19.99 },
+    // Unpaid (no coins): refused, nothing counted. A client-sent total is not accepted at all.
+    const orderBody = { productId: 'p1', quantity: 2, idempotencyKey: `order-${env.tag}-1` };
+    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: orderBody }))).toEqual([
+      422,
+      'insufficient_funds',
+    ]);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } }))).toEqual([
+      422,
+      'validation_failed',
+    ]);
+    const funded = await env.call('POST', '/api/payments/admin/credit', {
+      token: admin.token,
+      body: { userId: buyer.id, coins: 100, reason: 'shopping test funding', idempotencyKey: `fund-${env.tag}-shop` },
     });
+    expect(funded.status).toBe(201);
+    const order = await env.call<Record<string, unknown>>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: orderBody });
     expect(order.status).toBe(201);
-    expect(order.body).toEqual({ sessionId, orderId: 'o-1', buyerId: buyer.id, total: 19.99, counted: true });
+    expect(order.body).toMatchObject({ sessionId, buyerId: buyer.id, productId: 'p1', quantity: 2, unitPrice: 20, total: 40, balance: 60, counted: true });
     expect(dataOf(await hostSocket.waitForEvent('shopping:order'))).toMatchObject({
-      livestreamId: stream.streamId,
-      orderId: 'o-1',
+      livestreamId: stream.livestreamId,
+      orderId: order.body['orderId'],
       buyerId: buyer.id,
-      total: 19.99,
+      total: 40,
     });
-    expect(dataOf(await viewer.waitForEvent('shopping:stats'))).toMatchObject({ totalOrders: 1, totalRevenue: 19.99 });
-    expect(
-      (await env.call<{ counted: boolean }>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: { orderId: 'o-1', total: 19.99 } }))
-        .body.counted,
-    ).toBe(false);
+    expect(dataOf(await viewer.waitForEvent('shopping:stats'))).toMatchObject({ totalOrders: 1, totalRevenue: 40 });
+    const retry = await env.call<Record<string, unknown>>('POST', `/api/live-shopping/${sessionId}/orders`, { token: buyer.token, body: orderBody });
+    expect([retry.status, retry.body['orderId'], retry.body['counted'], retry.body['balance']]).toEqual([201, order.body['orderId'], false, 60]);
 
     expect(outcome(await env.call('GET', `/api/live-shopping/${sessionId}/analytics`, { token: buyer.token }))).toEqual([403, 'forbidden']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${sessionId}/analytics`, { token: mallory.token }))).toEqual([403, 'forbidden']);
@@ -542,9 +569,9 @@ describe('live shopping', () => {
     expect(stats.status).toBe(200);
     expect(stats.body).toEqual({
       sessionId,
-      livestreamId: stream.streamId,
+      livestreamId: stream.livestreamId,
       totalOrders: 1,
-      totalRevenue: 19.99,
+      totalRevenue: 40,
       uniqueBuyers: 1,
       uniqueViewers: 1,
       conversionRate: 1,
@@ -562,32 +589,52 @@ describe('live shopping', () => {
       'validation_failed',
     ]);
     expect(
-      outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', displayOrder: -1 } })),
+      outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20, displayOrder: -1 } })),
     ).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1' } }))).toEqual([
+    for (const price of [19.99, 0, '5', undefined]) {
+      expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', price } }))).toEqual([
+        422,
+        'validation_failed',
+      ]);
+    }
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: host.token, body: { productId: 'p1', price: 20 } }))).toEqual([
       404,
       'not_found',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: -1 } }))).toEqual([
+    expect(
+      outcome(
+        await env.call('POST', `/api/live-shopping/${nope}/orders`, {
+          token: host.token,
+          body: { productId: 'p', quantity: 0, idempotencyKey: `k-${env.tag}-q` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    expect(
+      outcome(
+        await env.call('POST', `/api/live-shopping/${nope}/orders`, {
+          token: host.token,
+          body: { productId: 'p', quantity: 1.5, idempotencyKey: `k-${env.tag}-q` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p' } }))).toEqual([
       422,
       'validation_failed',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: '5' } }))).toEqual([
-      422,
-      'validation_failed',
-    ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { orderId: 'o', total: 5 } }))).toEqual([
-      404,
-      'not_found',
-    ]);
+    expect(
+      outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { token: host.token, body: { productId: 'p', idempotencyKey: `k-${env.tag}-n` } })),
+    ).toEqual([404, 'not_found']);
     expect(outcome(await env.call('GET', '/api/live-shopping/bad%20id/analytics', { token: host.token }))).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: host.token }))).toEqual([404, 'not_found']);
     expect(outcome(await env.call('POST', '/api/live-shopping/session', { body: { livestreamId: nope } }))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: FORGED, body: { productId: 'p1' } }))).toEqual([
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/pin-product`, { token: FORGED, body: { productId: 'p1', price: 20 } }))).toEqual([
       401,
       'unauthorized',
     ]);
-    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { body: { orderId: 'o', total: 5 } }))).toEqual([401, 'unauthorized']);
+    expect(outcome(await env.call('POST', `/api/live-shopping/${nope}/orders`, { body: { productId: 'p', idempotencyKey: `k-${env.tag}-u` } }))).toEqual([
+      401,
+      'unauthorized',
+    ]);
     expect(outcome(await env.call('GET', `/api/live-shopping/${nope}/analytics`, { token: FORGED }))).toEqual([401, 'unauthorized']);
   });
 });

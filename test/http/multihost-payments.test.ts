@@ -4,7 +4,7 @@ import { NativeClient } from '../support/clients.js';
 import { FORGED, domainEnv, outcome, type DomainEnv } from './helpers.js';
 
 interface CohostList {
-  streamId: string;
+  livestreamId: string;
   hostId: string;
   title: string;
   cohosts: string[];
@@ -33,37 +33,37 @@ afterAll(async () => {
 
 describe('multi-host', () => {
   /** A live stream started over the socket by its host (the REST routes share the livestream store). */
-  const goLive = async (token: string): Promise<{ streamId: string; socket: NativeClient }> => {
+  const goLive = async (token: string): Promise<{ livestreamId: string; socket: NativeClient }> => {
     const socket = await NativeClient.connect(env.gw.ws, { token });
     const started = await socket.request('livestream:start', { title: 'live now' });
     expect(started.error).toBeUndefined();
-    return { streamId: (started.data as { streamId: string }).streamId, socket };
+    return { livestreamId: (started.data as { livestreamId: string }).livestreamId, socket };
   };
 
   it('host invites over REST, the invitee accepts over REST, the host kicks; events reach the users and the stream room', async () => {
     const host = await env.user('host');
     const guest = await env.user('guest');
     const viewer = await env.user('viewer');
-    const { streamId, socket: hostSocket } = await goLive(host.token);
+    const { livestreamId, socket: hostSocket } = await goLive(host.token);
     const guestSocket = await NativeClient.connect(env.gw.ws, { token: guest.token });
     await guestSocket.request('session:info');
 
-    const invited = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: guest.id } });
+    const invited = await env.call<CohostList>('POST', `/api/multi-host/${livestreamId}/invite`, { token: host.token, body: { userId: guest.id } });
     expect(invited.status).toBe(200);
-    expect(invited.body).toMatchObject({ streamId, hostId: host.id, cohosts: [] });
-    expect((await guestSocket.waitForEvent('livestream:cohost:invited')).data).toEqual({ streamId, hostId: host.id });
+    expect(invited.body).toMatchObject({ livestreamId, hostId: host.id, cohosts: [] });
+    expect((await guestSocket.waitForEvent('livestream:cohost:invited')).data).toEqual({ livestreamId, hostId: host.id });
 
-    const accepted = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/accept`, { token: guest.token });
+    const accepted = await env.call<CohostList>('POST', `/api/multi-host/${livestreamId}/accept`, { token: guest.token });
     expect(accepted.body.cohosts).toEqual([guest.id]);
     // The host is in the stream room (livestream:start joined it).
-    expect((await hostSocket.waitForEvent('livestream:cohost:joined')).data).toEqual({ streamId, userId: guest.id });
+    expect((await hostSocket.waitForEvent('livestream:cohost:joined')).data).toEqual({ livestreamId, userId: guest.id });
 
-    const list = await env.call<CohostList>('GET', `/api/multi-host/${streamId}/co-hosts`, { token: viewer.token });
-    expect(list.body).toEqual({ streamId, hostId: host.id, title: 'live now', cohosts: [guest.id] });
+    const list = await env.call<CohostList>('GET', `/api/multi-host/${livestreamId}/co-hosts`, { token: viewer.token });
+    expect(list.body).toEqual({ livestreamId, hostId: host.id, title: 'live now', cohosts: [guest.id] });
 
-    const kicked = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/kick`, { token: host.token, body: { userId: guest.id } });
+    const kicked = await env.call<CohostList>('POST', `/api/multi-host/${livestreamId}/kick`, { token: host.token, body: { userId: guest.id } });
     expect(kicked.body.cohosts).toEqual([]);
-    expect((await guestSocket.waitForEvent('livestream:cohost:removed')).data).toEqual({ streamId, userId: guest.id });
+    expect((await guestSocket.waitForEvent('livestream:cohost:removed')).data).toEqual({ livestreamId, userId: guest.id });
     await hostSocket.close();
     await guestSocket.close();
   });
@@ -71,10 +71,10 @@ describe('multi-host', () => {
   it('shares state with the socket side: an invitation sent over the socket is accepted over REST', async () => {
     const host = await env.user('host-s');
     const guest = await env.user('guest-s');
-    const { streamId, socket } = await goLive(host.token);
-    const invite = await socket.request('livestream:cohost:invite', { streamId, userId: guest.id });
+    const { livestreamId, socket } = await goLive(host.token);
+    const invite = await socket.request('livestream:cohost:invite', { livestreamId, userId: guest.id });
     expect(invite.error).toBeUndefined();
-    const accepted = await env.call<CohostList>('POST', `/api/multi-host/${streamId}/accept`, { token: guest.token });
+    const accepted = await env.call<CohostList>('POST', `/api/multi-host/${livestreamId}/accept`, { token: guest.token });
     expect(accepted.body.cohosts).toEqual([guest.id]);
     await socket.close();
   });
@@ -83,41 +83,44 @@ describe('multi-host', () => {
     const host = await env.user('host2');
     const mallory = await env.user('mallory');
     const guest = await env.user('guest2');
-    const { streamId, socket } = await goLive(host.token);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: mallory.token, body: { userId: mallory.id } }))).toEqual([
+    const { livestreamId, socket } = await goLive(host.token);
+    expect(outcome(await env.call('POST', `/api/multi-host/${livestreamId}/invite`, { token: mallory.token, body: { userId: mallory.id } }))).toEqual([
       403,
       'forbidden',
     ]);
-    await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: guest.id } });
-    await env.call('POST', `/api/multi-host/${streamId}/accept`, { token: guest.token });
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/kick`, { token: mallory.token, body: { userId: guest.id } }))).toEqual([
+    await env.call('POST', `/api/multi-host/${livestreamId}/invite`, { token: host.token, body: { userId: guest.id } });
+    await env.call('POST', `/api/multi-host/${livestreamId}/accept`, { token: guest.token });
+    expect(outcome(await env.call('POST', `/api/multi-host/${livestreamId}/kick`, { token: mallory.token, body: { userId: guest.id } }))).toEqual([
       403,
       'forbidden',
     ]);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/accept`, { token: mallory.token }))).toEqual([404, 'not_found']);
-    expect((await env.call<CohostList>('GET', `/api/multi-host/${streamId}/co-hosts`, { token: mallory.token })).body.cohosts).toEqual([guest.id]);
+    expect(outcome(await env.call('POST', `/api/multi-host/${livestreamId}/accept`, { token: mallory.token }))).toEqual([404, 'not_found']);
+    expect((await env.call<CohostList>('GET', `/api/multi-host/${livestreamId}/co-hosts`, { token: mallory.token })).body.cohosts).toEqual([guest.id]);
     await socket.close();
   });
 
   it('answers 409 for self-invites, 404 for unknown or ended streams, 422 and 401 for bad requests', async () => {
     const host = await env.user('host3');
     const guest = await env.user('guest3');
-    const { streamId, socket } = await goLive(host.token);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: host.id } }))).toEqual([409, 'conflict']);
+    const { livestreamId, socket } = await goLive(host.token);
+    expect(outcome(await env.call('POST', `/api/multi-host/${livestreamId}/invite`, { token: host.token, body: { userId: host.id } }))).toEqual([
+      409,
+      'conflict',
+    ]);
     expect(outcome(await env.call('GET', '/api/multi-host/no-such-stream/co-hosts', { token: host.token }))).toEqual([404, 'not_found']);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { userId: '' } }))).toEqual([
+    expect(outcome(await env.call('POST', `/api/multi-host/${livestreamId}/invite`, { token: host.token, body: { userId: '' } }))).toEqual([
       422,
       'validation_failed',
     ]);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/invite`, { token: host.token, body: { user: guest.id } }))).toEqual([
+    expect(outcome(await env.call('POST', `/api/multi-host/${livestreamId}/invite`, { token: host.token, body: { user: guest.id } }))).toEqual([
       422,
       'validation_failed',
     ]);
     expect(outcome(await env.call('GET', '/api/multi-host/bad%20id/co-hosts', { token: host.token }))).toEqual([422, 'validation_failed']);
-    expect(outcome(await env.call('POST', `/api/multi-host/${streamId}/accept`))).toEqual([401, 'unauthorized']);
-    expect(outcome(await env.call('GET', `/api/multi-host/${streamId}/co-hosts`, { token: FORGED }))).toEqual([401, 'unauthorized']);
-    expect((await socket.request('livestream:end', { streamId })).error).toBeUndefined();
-    expect(outcome(await env.call('GET', `/api/multi-host/${streamId}/co-hosts`, { token: host.token }))).toEqual([404, 'not_found']);
+    expect(outcome(await env.call('POST', `/api/multi-host/${livestreamId}/accept`))).toEqual([401, 'unauthorized']);
+    expect(outcome(await env.call('GET', `/api/multi-host/${livestreamId}/co-hosts`, { token: FORGED }))).toEqual([401, 'unauthorized']);
+    expect((await socket.request('livestream:end', { livestreamId })).error).toBeUndefined();
+    expect(outcome(await env.call('GET', `/api/multi-host/${livestreamId}/co-hosts`, { token: host.token }))).toEqual([404, 'not_found']);
     await socket.close();
   });
 });
@@ -163,17 +166,40 @@ describe('payments', () => {
   it("refuses someone else's payment (403), unknown providers and packages (404), bad input (422), no token (401)", async () => {
     const alice = await env.user('alice-p');
     const mallory = await env.user('mallory-p');
-    const paid = await env.call<Payment>('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}` } });
+    const paid = await env.call<Payment>('POST', '/api/payments/checkout', {
+      token: alice.token,
+      body: { provider: 'dev', packageId: `pkg100-${env.tag}`, idempotencyKey: `key-${env.tag}-0002` },
+    });
+    expect(paid.status).toBe(201);
     expect(outcome(await env.call('GET', `/api/payments/${paid.body.id}`, { token: mallory.token }))).toEqual([403, 'forbidden']);
     expect((await env.call<Page<Payment>>('GET', '/api/payments/my', { token: mallory.token })).body.total).toBe(0);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'stripe', packageId: `pkg100-${env.tag}` } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'stripe', packageId: `pkg100-${env.tag}`, idempotencyKey: `key-${env.tag}-0003` },
+        }),
+      ),
     ).toEqual([404, 'not_found']);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `retired-${env.tag}` } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'dev', packageId: `retired-${env.tag}`, idempotencyKey: `key-${env.tag}-0004` },
+        }),
+      ),
     ).toEqual([404, 'not_found']);
     expect(
-      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9 } })),
+      outcome(
+        await env.call('POST', '/api/payments/checkout', {
+          token: alice.token,
+          body: { provider: 'dev', packageId: `pkg100-${env.tag}`, coins: 1e9, idempotencyKey: `key-${env.tag}-0005` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    // The key is required, with the one pattern of every money request.
+    expect(
+      outcome(await env.call('POST', '/api/payments/checkout', { token: alice.token, body: { provider: 'dev', packageId: `pkg100-${env.tag}` } })),
     ).toEqual([422, 'validation_failed']);
     expect(outcome(await env.call('POST', '/api/payments/checkout', { body: { provider: 'dev', packageId: 'x' } }))).toEqual([401, 'unauthorized']);
     expect(outcome(await env.call('GET', '/api/payments/my', { token: FORGED }))).toEqual([401, 'unauthorized']);
@@ -183,17 +209,38 @@ describe('payments', () => {
     const admin = await env.user('finance', 'admin');
     const alice = await env.user('alice-c');
     expect(
-      outcome(await env.call('POST', '/api/payments/admin/credit', { token: alice.token, body: { userId: alice.id, coins: 1000, reason: 'because' } })),
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', {
+          token: alice.token,
+          body: { userId: alice.id, coins: 1000, reason: 'because', idempotencyKey: `adm-${env.tag}-1` },
+        }),
+      ),
     ).toEqual([403, 'forbidden']);
-    expect(outcome(await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 0, reason: 'zero' } }))).toEqual(
-      [422, 'validation_failed'],
-    );
+    expect(
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', {
+          token: admin.token,
+          body: { userId: alice.id, coins: 0, reason: 'zero', idempotencyKey: `adm-${env.tag}-2` },
+        }),
+      ),
+    ).toEqual([422, 'validation_failed']);
     const credited = await env.call('POST', '/api/payments/admin/credit', {
       token: admin.token,
-      body: { userId: alice.id, coins: 250, reason: 'refund for outage' },
+      body: { userId: alice.id, coins: 250, reason: 'refund for outage', idempotencyKey: `adm-${env.tag}-3` },
     });
     expect(credited.status).toBe(201);
     expect(credited.body).toMatchObject({ userId: alice.id, coins: 250, actorId: admin.id, creditStatus: 'awaiting_wallet_service' });
+    // Without a key: 422; the same key again: the same adjustment.
+    expect(
+      outcome(
+        await env.call('POST', '/api/payments/admin/credit', { token: admin.token, body: { userId: alice.id, coins: 250, reason: 'refund for outage' } }),
+      ),
+    ).toEqual([422, 'validation_failed']);
+    const again = await env.call<{ id: string }>('POST', '/api/payments/admin/credit', {
+      token: admin.token,
+      body: { userId: alice.id, coins: 250, reason: 'refund for outage', idempotencyKey: `adm-${env.tag}-3` },
+    });
+    expect([again.status, again.body.id]).toEqual([201, (credited.body as { id: string }).id]);
     const audit = await env.gw.waitForLog((l) => l['action'] === 'wallet.admin_credit' && l['userId'] === alice.id);
     expect(audit).toMatchObject({ audit: true, actor: admin.id, coins: 250 });
   });

@@ -121,7 +121,10 @@ describe('GET /openapi.json', () => {
     const token = await makeToken({ sub: 'payer' });
     const providers = await http<{ items: unknown[]; total: number }>(gw, 'GET', '/api/payments/providers', { token });
     expect(providers.body).toMatchObject({ items: [], total: 0 });
-    const checkout = await http(gw, 'POST', '/api/payments/checkout', { token, body: { provider: 'dev', packageId: 'any' } });
+    const checkout = await http(gw, 'POST', '/api/payments/checkout', {
+      token,
+      body: { provider: 'dev', packageId: 'any', idempotencyKey: 'no-provider-key' },
+    });
     expect(checkout.status).toBe(404);
   });
 });

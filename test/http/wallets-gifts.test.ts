@@ -114,7 +114,7 @@ async function socketOf(actor: Actor): Promise<NativeClient> {
 async function fund(actor: Actor, coins: number): Promise<void> {
   const res = await call<{ creditStatus: string }>('POST', '/api/payments/admin/credit', {
     token: admin.token,
-    body: { userId: actor.id, coins, reason: 'test funding' },
+    body: { userId: actor.id, coins, reason: 'test funding', idempotencyKey: key('fund') },
   });
   expect(res.status).toBe(201);
   expect(res.body.creditStatus).toBe('credited');
@@ -504,24 +504,24 @@ describe('gifts', () => {
     const hostSocket = await socketOf(host);
     const started = await hostSocket.request('livestream:start', { title: 'gifts over http' });
     expect(started.error).toBeUndefined();
-    const streamId = (started.data as { streamId: string }).streamId;
+    const livestreamId = (started.data as { livestreamId: string }).livestreamId;
     // A Socket.IO viewer (the Flutter client's dialect) in the stream room.
     const sio = sioConnect(gw.http, { token: viewer.token });
     sioSockets.push(sio);
     await sioConnected(sio);
     const frames: Array<Record<string, unknown>> = [];
     sio.on('gift:sent', (data: Record<string, unknown>) => frames.push(data));
-    const joined = (await sio.emitWithAck('livestream:join', { streamId })) as { hostId?: string };
+    const joined = (await sio.emitWithAck('livestream:join', { livestreamId })) as { hostId?: string };
     expect(joined.hostId).toBe(host.id);
 
-    const body = { giftId: 'star', quantity: 2, livestreamId: streamId, idempotencyKey: key('gift'), message: 'gg' };
+    const body = { giftId: 'star', quantity: 2, livestreamId: livestreamId, idempotencyKey: key('gift'), message: 'gg' };
     const sent = await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body });
     expect(sent.status).toBe(201);
     // star: 33 coins, 60 % -> floor(66 * 0.6) = 39 to the host.
     expect(sent.body).toMatchObject({
       giftId: 'star',
       recipientId: host.id,
-      livestreamId: streamId,
+      livestreamId: livestreamId,
       quantity: 2,
       totalCost: 66,
       creatorEarnings: 39,
@@ -529,7 +529,7 @@ describe('gifts', () => {
     });
     const onHost = await hostSocket.waitForEvent('gift:sent');
     expect(dataOf(onHost)).toMatchObject({
-      livestreamId: streamId,
+      livestreamId: livestreamId,
       recipientId: host.id,
       sender: { userId: fan.id },
       giftId: 'star',
@@ -542,14 +542,18 @@ describe('gifts', () => {
       (n) => n >= 1,
       10_000,
     );
-    expect(frames[0]).toMatchObject({ livestreamId: streamId, sender: { userId: fan.id }, giftId: 'star', count: 2, coins: 66 });
+    expect(frames[0]).toMatchObject({ livestreamId: livestreamId, sender: { userId: fan.id }, giftId: 'star', count: 2, coins: 66 });
 
     // A retry is the first gift: same ack, nothing charged, no second frame (the rose sent after it
     // is published after anything the retry could have caused).
     expect((await call<GiftAck>('POST', '/api/gifts/send', { token: fan.token, body })).body).toEqual(sent.body);
     expect(
-      (await call('POST', '/api/gifts/send', { token: fan.token, body: { giftId: 'rose', quantity: 1, livestreamId: streamId, idempotencyKey: key('gift') } }))
-        .status,
+      (
+        await call('POST', '/api/gifts/send', {
+          token: fan.token,
+          body: { giftId: 'rose', quantity: 1, livestreamId: livestreamId, idempotencyKey: key('gift') },
+        })
+      ).status,
     ).toBe(201);
     await eventually(
       async () => frames.some((f) => f['giftId'] === 'rose'),
@@ -559,7 +563,7 @@ describe('gifts', () => {
     expect(frames.filter((f) => f['giftId'] === 'star')).toHaveLength(1);
     expect((await wallet(fan)).balance).toBe(33);
     expect((await wallet(host)).balance).toBe(39); // a 1-coin rose at 50 % gives the host 0
-    const totals = (await hostSocket.request('gift:totals', { livestreamId: streamId })).data as { coins: number; gifts: number };
+    const totals = (await hostSocket.request('gift:totals', { livestreamId: livestreamId })).data as { coins: number; gifts: number };
     expect(totals).toMatchObject({ coins: 67, gifts: 3 });
   });
 

@@ -23,12 +23,12 @@ describe('a 1,000-gift burst into one stream', () => {
   it('is coalesced into few frames with exact totals', async () => {
     const [a, b] = [env.gateways[0]!, env.gateways[1]!];
     const host = await connect(a, uid('host'));
-    const streamId = uid('stream');
-    await startStream(host, streamId);
+    const livestreamId = uid('stream');
+    await startStream(host, livestreamId);
     const viewers: NativeClient[] = [];
     for (let i = 0; i < 6; i++) {
       const viewer = await connect(i % 2 ? b : a, uid('viewer'));
-      await joinStream(viewer, streamId);
+      await joinStream(viewer, livestreamId);
       viewers.push(viewer);
     }
 
@@ -47,7 +47,7 @@ describe('a 1,000-gift burst into one stream', () => {
         const giftId = s % 2 === 1 && g % 2 === 1 ? 'heart' : 'rose';
         expected[giftId] += 1;
         spentBy.set(id, (spentBy.get(id) ?? 0) + PRICES[giftId]!);
-        return client.request('gift:send', { giftId, quantity: 1, livestreamId: streamId, idempotencyKey: uid('k') });
+        return client.request('gift:send', { giftId, quantity: 1, livestreamId: livestreamId, idempotencyKey: uid('k') });
       }),
     );
     const acks = await Promise.all(requests);
@@ -81,14 +81,14 @@ describe('a 1,000-gift burst into one stream', () => {
     console.log(`${total} gifts reached each viewer in ${frameCount} gift:sent frames (${(total / frameCount).toFixed(1)} gifts per frame)`);
 
     const totals = await ok<{ coins: number; gifts: number; byGift: Record<string, { count: number; coins: number }> }>(host, 'gift:totals', {
-      livestreamId: streamId,
+      livestreamId: livestreamId,
     });
     expect(totals).toMatchObject({
       coins,
       gifts: total,
       byGift: { rose: { count: expected.rose, coins: expected.rose }, heart: { count: expected.heart, coins: expected.heart * 5 } },
     });
-    const board = await ok<{ entries: Array<{ userId: string; coins: number }> }>(host, 'gift:leaderboard', { livestreamId: streamId, limit: 20 });
+    const board = await ok<{ entries: Array<{ userId: string; coins: number }> }>(host, 'gift:leaderboard', { livestreamId: livestreamId, limit: 20 });
     expect(board.entries).toHaveLength(SENDERS);
     for (const entry of board.entries) expect(entry.coins).toBe(spentBy.get(entry.userId));
 

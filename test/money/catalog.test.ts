@@ -21,7 +21,7 @@ describe('gift catalogue', () => {
 
   it('seeds idempotently and every node reloads a changed catalogue', async () => {
     const seed = () =>
-      run(process.execPath, [join(ROOT, 'dist', 'src', 'store', 'seed.js')], {
+      run(process.execPath, [join(ROOT, 'dist', 'src', 'tools', 'seed.js')], {
         env: { PATH: process.env['PATH'], MONGO_URL: env.mongoUrl, MONGO_DB: env.dbName, REDIS_URL: env.redis.url },
       });
     const first = JSON.parse((await seed()).stdout) as { counts: Record<string, number>; catalogVersion: number };

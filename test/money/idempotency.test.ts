@@ -98,7 +98,7 @@ describe('gift:send idempotency and refusals', () => {
 
     // A stream that ended takes no more gifts.
     const host = await connect(gw, creator);
-    await ok(host, 'livestream:end', { streamId: stream });
+    await ok(host, 'livestream:end', { livestreamId: stream });
     expect(errorCode(await send({}))).toBe('not_found');
     await host.close();
 

@@ -12,8 +12,8 @@ interface Battle {
   status: string;
   host1Score: number;
   host2Score: number;
-  endsAt: number;
-  startedAt: number;
+  endsAt: string;
+  startedAt: string;
 }
 
 describe('PK battle across a node crash', () => {
@@ -44,14 +44,14 @@ describe('PK battle across a node crash', () => {
       ok(client, 'gift:send', { giftId, quantity, recipientId, context: 'profile', idempotencyKey: uid('k') });
 
     await gift(f1, host1, 'rose', 5); // before the battle: does not count
-    const invited = await ok<Battle>(h1OnA, 'pk:invite', { opponentId: host2, durationSec: 3 });
+    const invited = await ok<Battle>(h1OnA, 'pk:invite', { opponentId: host2, durationMs: 3000 });
     expect(invited.status).toBe('pending');
     const invitation = await h2OnB.waitFor((f) => f.event === 'pk_battle:invite'); // crossed nodes on the bus
     expect(invitation.data).toMatchObject({ battleId: invited.battleId, host1Id: host1, host2Id: host2 });
     await gift(f2, host2, 'coffee', 1); // pending: does not count
     const started = await ok<Battle>(h2OnA, 'pk:accept', { battleId: invited.battleId });
     expect(started.status).toBe('active');
-    expect(started.endsAt - started.startedAt).toBe(3000);
+    expect(Date.parse(started.endsAt) - Date.parse(started.startedAt)).toBe(3000);
 
     await a.kill(); // the node that started the battle dies
 
@@ -61,11 +61,12 @@ describe('PK battle across a node crash', () => {
     for (let i = 0; i < 20; i++) await gift(f2, host2, 'rose', 1); // 20 more, one by one: score frames are throttled
 
     const end = await h1OnB.waitFor((f) => f.event === 'pk_battle:end', 10_000);
-    const result = end.data as { winnerId: string; host1Score: number; host2Score: number; result: string; endsAt: number; endedAt: number };
+    const result = end.data as { winnerId: string; host1Score: number; host2Score: number; result: string; endsAt: string; endedAt: string };
     expect(result).toMatchObject({ winnerId: host1, result: 'win', host1Score: 66, host2Score: 55 });
     expect(result.endsAt).toBe(started.endsAt);
-    expect(result.endedAt - result.endsAt).toBeGreaterThanOrEqual(0);
-    expect(result.endedAt - result.endsAt).toBeLessThan(1000);
+    const lateMs = Date.parse(result.endedAt) - Date.parse(result.endsAt);
+    expect(lateMs).toBeGreaterThanOrEqual(0);
+    expect(lateMs).toBeLessThan(1000);
     expect((await h2OnB.waitFor((f) => f.event === 'pk_battle:end')).data).toEqual(result);
 
     // Live scores reached both hosts' rooms, throttled, and the last one is the final score.
@@ -84,7 +85,7 @@ describe('PK battle across a node crash', () => {
       () => env.db.collection(COLLECTIONS.pkBattles).findOne({ _id: started.battleId as unknown as never }),
       (d) => d?.['status'] === 'ended',
     );
-    expect(doc).toMatchObject({ status: 'ended', winnerId: host1, host1Score: 66, host2Score: 55, duration: 3, result: 'win' });
+    expect(doc).toMatchObject({ status: 'ended', winnerId: host1, host1Score: 66, host2Score: 55, durationMs: 3000, result: 'win' });
     expect(await metric(b, 'livegate_pk_battles_active')).toBe(0);
 
     for (const c of [h1OnB, h2OnB, f1, f2]) await c.close();
@@ -108,7 +109,7 @@ describe('PK battle across a node crash', () => {
     await admin.close();
     const fanClient = await connect(b, fan);
 
-    const invited = await ok<Battle>(h1, 'pk:invite', { opponentId: host2, durationSec: 2, livestreamId: stream1 });
+    const invited = await ok<Battle>(h1, 'pk:invite', { opponentId: host2, durationMs: 2000, livestreamId: stream1 });
     expect(errorCode(await viewer1.request('pk:accept', { battleId: invited.battleId }))).toBe('forbidden');
     await ok(h2, 'pk:accept', { battleId: invited.battleId, livestreamId: stream2 });
     for (const v of [viewer1, viewer2])
@@ -125,7 +126,7 @@ describe('PK battle across a node crash', () => {
     expect(rankings).not.toContain(host1);
     expect(rankings).not.toContain(host2);
     // Both hosts are free again.
-    expect((await ok<Battle>(h2, 'pk:invite', { opponentId: host1, durationSec: 5 })).status).toBe('pending');
+    expect((await ok<Battle>(h2, 'pk:invite', { opponentId: host1, durationMs: 5000 })).status).toBe('pending');
     for (const c of [h1, h2, viewer1, viewer2, fanClient]) await c.close();
   });
 });

@@ -98,9 +98,9 @@ export async function fund(admin: NativeClient, userId: string, amount: number):
 }
 
 /** Starts a live stream hosted by `hostId` (through the livestream module) and leaves it running. */
-export async function createLivestream(env: MoneyEnv, streamId: string, hostId: string): Promise<void> {
+export async function createLivestream(env: MoneyEnv, livestreamId: string, hostId: string): Promise<void> {
   const host = await connect(env.gateways[0]!, hostId);
-  await startStream(host, streamId);
+  await startStream(host, livestreamId);
   await host.close();
 }
 
@@ -110,13 +110,13 @@ export async function createUser(db: Db, userId: string): Promise<void> {
 }
 
 /** Starts a livestream through the livestream module (its host is the recipient of stream gifts). */
-export async function startStream(host: NativeClient, streamId: string): Promise<void> {
-  await ok(host, 'livestream:start', { title: `stream ${streamId}`, streamId });
+export async function startStream(host: NativeClient, livestreamId: string): Promise<void> {
+  await ok(host, 'livestream:start', { title: `stream ${livestreamId}`, livestreamId });
 }
 
-/** Joins a livestream's room `live:<streamId>` through the livestream module. */
-export async function joinStream(client: NativeClient, streamId: string): Promise<void> {
-  await ok(client, 'livestream:join', { streamId });
+/** Joins a livestream's room `live:<livestreamId>` through the livestream module. */
+export async function joinStream(client: NativeClient, livestreamId: string): Promise<void> {
+  await ok(client, 'livestream:join', { livestreamId });
 }
 
 /** Polls MongoDB until `read` returns a value satisfying `done` (the write queue drains asynchronously). */

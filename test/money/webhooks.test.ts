@@ -47,7 +47,7 @@ describe('money webhooks', () => {
     });
     await ok(f, 'gift:send', { giftId: 'rose', quantity: 2, recipientId: host1, context: 'profile', idempotencyKey: key }); // a replay: no second webhook
 
-    const battle = await ok<{ battleId: string }>(h1, 'pk:invite', { opponentId: host2, durationSec: 1 });
+    const battle = await ok<{ battleId: string }>(h1, 'pk:invite', { opponentId: host2, durationMs: 1000 });
     await ok(h2, 'pk:accept', { battleId: battle.battleId });
     await ok(f, 'gift:send', { giftId: 'star', quantity: 1, recipientId: host2, context: 'profile', idempotencyKey: uid('k') });
     await h1.waitFor((fr) => fr.event === 'pk_battle:end', 10_000);

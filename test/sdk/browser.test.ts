@@ -29,7 +29,7 @@ beforeAll(async () => {
   host = new LivegateClient({ urls: gw.ws, token: await makeToken({ sub: `host-${process.pid}` }) });
   await host.connect();
   streamId = `browser-${Date.now()}`;
-  await host.request('livestream:start', { title: 'browser test', streamId });
+  await host.request('livestream:start', { title: 'browser test', livestreamId: streamId });
   page = createServer((req, res) => {
     const name = (req.url ?? '/').slice(1);
     if (name === '') res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>sdk</title>');
@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 async function input(format: ScenarioInput['format'], who: string): Promise<ScenarioInput> {
-  return { url: gw.ws, token: await makeToken({ sub: who }), streamId, format };
+  return { url: gw.ws, token: await makeToken({ sub: who }), livestreamId: streamId, format };
 }
 
 function expectScenario(result: ScenarioResult, who: string, format: string): void {

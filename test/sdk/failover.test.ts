@@ -9,8 +9,8 @@ import { Value } from '@sinclair/typebox/value';
 import '../../src/gateway/http/formats.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LivegateClient, type RoomMeta } from '../../clients/js/src/index.js';
-import { CHAT_ACKS } from '../../src/handlers/chat/api.js';
-import { GIFT_ACKS } from '../../src/handlers/gifts/schemas.js';
+import { SendAckSchema } from '../../src/handlers/chat/api.js';
+import { GiftSendResult } from '../../src/handlers/gifts/schemas.js';
 import { COLLECTIONS } from '../../src/store/collections.js';
 import { connect, eventually, fund, ok, startMoneyEnv, startStream, uid, type MoneyEnv } from '../money/support.js';
 import { makeToken } from '../support/gateway.js';
@@ -61,7 +61,7 @@ describe('@livegate/client across a node killed with -9', () => {
     fan.on('disconnected', (d) => drops.push(d.code));
 
     await fan.connect();
-    for (const s of streams) await fan.request('livestream:join', { streamId: s });
+    for (const s of streams) await fan.request('livestream:join', { livestreamId: s });
     expect(nodes).toEqual([a.nodeId]);
 
     // The burst, first part: both hosts (on B) chat into their rooms, the fan (on A) sends messages and
@@ -69,7 +69,7 @@ describe('@livegate/client across a node killed with -9', () => {
     const THIRD = CHATS_PER_ROOM / 3;
     const say = (from: number, to: number) =>
       hosts.map(async (host, i) => {
-        for (let n = from; n < to; n++) await ok(host, 'livestream:chat', { streamId: streams[i], text: `${i}:${n}` });
+        for (let n = from; n < to; n++) await ok(host, 'livestream:chat', { livestreamId: streams[i], text: `${i}:${n}` });
       });
     const sendMessage = (n: number) =>
       fan.request('message:send', { to: hostIds[0]!, type: 'text', text: `dm ${n}` }, { timeout: 30_000 }) as Promise<{ id?: string }>;
@@ -123,8 +123,8 @@ describe('@livegate/client across a node killed with -9', () => {
     expect(messageAcks).toHaveLength(MESSAGES);
     expect(giftAcks).toHaveLength(GIFTS);
     expect(new Set(giftAcks.map((g) => g.giftTransactionId)).size).toBe(GIFTS);
-    for (const ack of giftAcks) expect(Value.Check(GIFT_ACKS['gift:send'], ack), JSON.stringify(ack)).toBe(true);
-    for (const ack of messageAcks) expect(Value.Check(CHAT_ACKS['message:send'], ack), JSON.stringify(ack)).toBe(true);
+    for (const ack of giftAcks) expect(Value.Check(GiftSendResult, ack), JSON.stringify(ack)).toBe(true);
+    for (const ack of messageAcks) expect(Value.Check(SendAckSchema, ack), JSON.stringify(ack)).toBe(true);
     await eventually(
       () => env.db.collection('messages').countDocuments({ senderId: fanId }),
       (n) => n === MESSAGES,

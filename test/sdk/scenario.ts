@@ -5,7 +5,7 @@
 export interface ScenarioInput {
   url: string;
   token: string;
-  streamId: string;
+  livestreamId: string;
   format: 'json' | 'msgpack';
 }
 
@@ -40,8 +40,8 @@ export async function scenario(
     client.on('livestream:chat', (data: { text: string }, meta: { room: string; seq: number }) => resolve({ text: data.text, room: meta.room, seq: meta.seq }));
   });
   const ready = await client.connect();
-  const joined = (await client.request('livestream:join', { streamId: input.streamId })) as { viewers: number };
-  const ack = (await client.request('livestream:chat', { streamId: input.streamId, text: `hello from ${input.format}` })) as { seq: number };
+  const joined = (await client.request('livestream:join', { livestreamId: input.livestreamId })) as { viewers: number };
+  const ack = (await client.request('livestream:chat', { livestreamId: input.livestreamId, text: `hello from ${input.format}` })) as { seq: number };
   const received = await chat;
   const errorCode = await client.request('no:such:event', {}).then(
     () => 'none',

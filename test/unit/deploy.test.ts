@@ -30,7 +30,7 @@ describe('deployment files', () => {
     const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     expect(compose).toContain('image: mongo:7');
     expect(compose).toMatch(/gateway-1:[\s\S]*gateway-2:/);
-    expect(readFileSync(join(ROOT, 'deploy', 'prometheus.yml'), 'utf8')).toContain('"gateway-1:8080", "gateway-2:8080"');
+    expect(readFileSync(join(ROOT, 'deploy', 'prometheus.yml'), 'utf8')).toMatch(/targets: \[['"]gateway-1:8080['"], ['"]gateway-2:8080['"]\]/);
   });
 
   interface Service {

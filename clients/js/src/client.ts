@@ -136,6 +136,8 @@ export class LivegateClient extends Emitter {
   private readonly tracker = new RoomTracker();
   private readonly queue: Entry[] = [];
   private readonly pending = new Map<number, Entry>();
+  /** Rooms being rejoined: their events wait here until the rejoin's ack, then go out in seq order. */
+  private readonly resuming = new Map<string, EventFrame[]>();
 
   private socket: SocketLike | undefined;
   private current: ConnectionState = 'idle';
@@ -290,13 +292,23 @@ export class LivegateClient extends Emitter {
     const data = frame.data;
     this.control[frame.event]?.(data);
     if (typeof frame.room === 'string' && typeof frame.seq === 'number') {
-      const delivery = this.tracker.accept(frame.room, frame.seq);
-      if (!delivery.deliver) return;
-      if (delivery.gap) this.emit('gap', delivery.gap);
-      this.emit(frame.event, data, { room: frame.room, seq: frame.seq });
+      const held = this.resuming.get(frame.room);
+      if (held) {
+        held.push(frame);
+        return;
+      }
+      this.deliver(frame as EventFrame & RoomMeta);
       return;
     }
     this.emit(frame.event, data, undefined);
+  }
+
+  /** A room event: delivered unless its seq already was; a jump raises `gap` first. */
+  private deliver(frame: EventFrame & RoomMeta): void {
+    const delivery = this.tracker.accept(frame.room, frame.seq);
+    if (!delivery.deliver) return;
+    if (delivery.gap) this.emit('gap', delivery.gap);
+    this.emit(frame.event, frame.data, { room: frame.room, seq: frame.seq });
   }
 
   private onReady(info: SessionReady): void {
@@ -329,12 +341,17 @@ export class LivegateClient extends Emitter {
   private async rejoin(generation: number): Promise<void> {
     await Promise.all(
       this.tracker.rejoins().map(async ({ room, event, data }) => {
+        this.resuming.set(room, []);
         try {
           await this.enqueue(event, data, this.timeoutMs, true);
         } catch (err) {
           if (!(err instanceof LivegateError) || generation !== this.generation) return;
           if (err.code === 'not_found' || err.code === 'forbidden') this.tracker.forget(room);
           this.emit('error', new LivegateError(err.code, `rejoin of ${room} failed: ${err.message}`, { event }));
+        } finally {
+          const held = generation === this.generation ? (this.resuming.get(room) ?? []) : [];
+          if (generation === this.generation) this.resuming.delete(room);
+          for (const frame of held.sort((x, y) => x.seq! - y.seq!)) this.deliver(frame as EventFrame & RoomMeta);
         }
       }),
     );
@@ -349,6 +366,7 @@ export class LivegateClient extends Emitter {
     this.socket = undefined;
     this.live = false;
     this.dropInFlight();
+    this.resuming.clear();
     if (this.current === 'closed') {
       this.emit('disconnected', { code, reason, willReconnect: false });
       return;

@@ -8,6 +8,8 @@ interface RoomJoin {
   room(data: Record<string, unknown>): string | undefined;
 }
 
+const USER_ROOM = 'user:';
+
 const streamRoom = (data: Record<string, unknown>): string | undefined => {
   const id = data['livestreamId'] ?? data['streamId'];
   return typeof id === 'string' ? `live:${id}` : undefined;
@@ -70,6 +72,8 @@ export class RoomTracker {
 
   /** A room event arrived: deliver it unless its seq was already delivered; report a jump. */
   accept(room: string, seq: number): Delivery {
+    // Your own user room (messages, notifications): joined by the server at connect, resumed by the client.
+    if (room.startsWith(USER_ROOM) && !this.joined.has(room)) this.joined.set(room, { event: 'room:resume', data: { room } });
     const last = this.lastSeq.get(room);
     if (last !== undefined && seq <= last) return { deliver: false };
     this.lastSeq.set(room, seq);

@@ -2,10 +2,12 @@
  * The OpenAPI 3.1 document, generated from the same RouteDefs the router mounts, so it lists
  * exactly the routes served. Schemas carrying a TypeBox `$id` become named components
  * (`#/components/schemas/<id>`), which gives generated clients (Flutter) stable model names.
+ * The socket events' schemas ride along under `x-livegate-events` (event -> {payload, ack?}).
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { ERROR_CODES, type ErrorCode } from '../../kernel/errors.js';
+import type { EventContract } from '../handler.js';
 import type { AuthMode } from './guard.js';
 import { ErrorResponse, defineRoute } from './route.js';
 import type { RouteDef, ApiMeta } from './types.js';
@@ -152,7 +154,16 @@ function undocumented(route: RouteDef): Json {
   };
 }
 
-export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Json {
+/** The socket events: payload (and ack, when declared) schemas, with `$id` schemas shared with the routes. */
+function eventContracts(components: Components, events: Readonly<Record<string, EventContract>>): Json {
+  const out: Json = {};
+  for (const [event, { payload, ack }] of Object.entries(events)) {
+    out[event] = { payload: components.ref(payload), ...(ack ? { ack: components.ref(ack) } : {}) };
+  }
+  return out;
+}
+
+export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo, events: Readonly<Record<string, EventContract>> = {}): Json {
   const components = new Components();
   components.ref(ErrorResponse);
   const paths: Record<string, Record<string, Json>> = {};
@@ -175,6 +186,7 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Json {
       if (!operationIds.has(link.operationId)) throw new Error(`link ${name} of ${route.api?.operationId} names unknown operation "${link.operationId}"`);
     }
   }
+  const socketEvents = eventContracts(components, events);
   const errorSchema = components.schemas['Error'] as { properties: { error: { properties: { code: Json } } } };
   errorSchema.properties.error.properties.code = { type: 'string', enum: Object.keys(ERROR_CODES), description: 'stable error code' };
   return {
@@ -182,6 +194,8 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Json {
     info: { title: info.title, version: info.version, ...(info.description ? { description: info.description } : {}) },
     tags: [...tags].sort().map((name) => ({ name })),
     paths,
+    // The socket side of the same contract (docs/PROTOCOL.md): what each event takes and acks.
+    'x-livegate-events': socketEvents,
     components: {
       schemas: components.schemas,
       securitySchemes: {
@@ -193,7 +207,7 @@ export function buildOpenApi(routes: RouteDef[], info: OpenApiInfo): Json {
 }
 
 /** `GET /openapi.json`, describing `routes` and itself. Built once, at start (a bad schema fails the start). */
-export function openApiRoute(routes: readonly RouteDef[], info: OpenApiInfo): RouteDef {
+export function openApiRoute(routes: readonly RouteDef[], info: OpenApiInfo, events: Readonly<Record<string, EventContract>> = {}): RouteDef {
   const served = [...routes];
   let document: Json = {};
   const self: RouteDef = defineRoute(
@@ -210,6 +224,6 @@ export function openApiRoute(routes: readonly RouteDef[], info: OpenApiInfo): Ro
     },
     (): { openapi: string; info: object; paths: object } => document as { openapi: string; info: object; paths: object },
   );
-  document = buildOpenApi([...served, self], info);
+  document = buildOpenApi([...served, self], info, events);
   return self;
 }

@@ -11,6 +11,7 @@ import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { AppError, type ErrorCode } from '../../kernel/errors.js';
 import type { Principal } from '../../kernel/session.js';
+import { canonicalInput } from '../../kernel/wire.js';
 import { isMongoUnavailable } from '../../store/mongo.js';
 import type { AuthMode } from './guard.js';
 import type { ApiLink, ApiMeta, HttpMethod, HttpRequestInfo, HttpResult, RouteDef } from './types.js';
@@ -212,8 +213,8 @@ export function defineRoute<A extends AuthMode, R extends TSchema, P extends TSc
       const ctx = {
         principal: req.principal,
         params: readStrings(params, 'params', req.params),
-        query: readStrings(query, 'query', queryObject(req.query)),
-        body: checkBody(body, parsed, spec.bodyOptional ?? false),
+        query: readStrings(query, 'query', canonicalInput(queryObject(req.query), 'query') as Record<string, string | string[]>),
+        body: checkBody(body, canonicalInput(parsed, 'body'), spec.bodyOptional ?? false),
         request: req,
       } as RouteContext<A, P, Q, B>;
       let result: Static<R>;

@@ -58,8 +58,8 @@ const TokenPair = Type.Object(
     accessToken: Type.String(),
     refreshToken: Type.String(),
     tokenType: Type.Literal('Bearer'),
-    expiresIn: Type.Integer({ description: 'access token lifetime, seconds' }),
-    refreshExpiresIn: Type.Integer({ description: 'refresh token lifetime, seconds' }),
+    expiresAt: { ...DateTime, description: 'when the access token expires' },
+    refreshExpiresAt: { ...DateTime, description: 'when the refresh token expires' },
   },
   { $id: 'TokenPair', additionalProperties: false },
 );

@@ -32,8 +32,10 @@ export interface TokenPair {
   accessToken: string;
   refreshToken: string;
   tokenType: 'Bearer';
-  expiresIn: number;
-  refreshExpiresIn: number;
+  /** When the access token expires (ISO 8601 UTC). */
+  expiresAt: string;
+  /** When the refresh token expires. */
+  refreshExpiresAt: string;
 }
 
 export const REFRESH_COLLECTION = 'refresh_tokens';
@@ -90,8 +92,8 @@ export class TokenIssuer {
       accessToken,
       refreshToken: `${id}.${secret}`,
       tokenType: 'Bearer',
-      expiresIn: this.config.auth.accessTtlSec,
-      refreshExpiresIn: this.config.auth.refreshTtlSec,
+      expiresAt: new Date(now.getTime() + this.config.auth.accessTtlSec * 1000).toISOString(),
+      refreshExpiresAt: new Date(now.getTime() + this.config.auth.refreshTtlSec * 1000).toISOString(),
     };
   }
 

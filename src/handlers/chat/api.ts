@@ -47,7 +47,7 @@ export const ConversationSchema = Type.Object(
     groupAvatar: Type.Optional(Type.String()),
     adminId: Type.Optional(Type.String()),
     lastMessage: Type.Optional(
-      Type.Object({ id: Type.String(), text: Type.String(), senderId: Type.String(), type: MessageTypeSchema, timestamp: DateTime }, strict),
+      Type.Object({ id: Type.String(), text: Type.String(), senderId: Type.String(), type: MessageTypeSchema, createdAt: DateTime }, strict),
     ),
     messagesCount: Type.Integer({ minimum: 0 }),
     unreadCount: Type.Integer({ minimum: 0, description: "the caller's unread count" }),
@@ -82,9 +82,6 @@ export const SendAckSchema = Type.Object(
 
 /** `conversation:create`'s payload as a named body (private: find or create; group: create). */
 export const CreateConversationBody = Type.Union(CreateSchema.anyOf, { $id: 'CreateConversationInput' });
-
-/** Ack schemas of the chat socket events (AsyncAPI, client types). */
-export const CHAT_ACKS = { 'message:send': SendAckSchema };
 
 export const CHAT_EVENTS: EmittedEvents = {
   'message:new': { schema: MessageSchema, to: 'user', description: 'A new message in one of your conversations (every member, sender included).' },

@@ -60,7 +60,7 @@ export interface LastMessage {
   text: string;
   senderId: string;
   type: MessageType;
-  timestamp: number;
+  createdAt: number;
 }
 
 export type ConversationType = 'private' | 'group';
@@ -219,7 +219,7 @@ export function conversationToDoc(c: ConversationState): { _id: string } & Recor
     groupName: c.groupName,
     groupAvatar: c.groupAvatar,
     adminId: c.adminId,
-    lastMessage: c.lastMessage ? { ...c.lastMessage, timestamp: new Date(c.lastMessage.timestamp) } : undefined,
+    lastMessage: c.lastMessage ? { ...c.lastMessage, createdAt: new Date(c.lastMessage.createdAt) } : undefined,
     messagesCount: c.messagesCount,
     participantStatus: c.members.map((m) =>
       defined({
@@ -242,7 +242,7 @@ export function conversationToDoc(c: ConversationState): { _id: string } & Recor
 
 export function conversationFromDoc(d: Record<string, unknown>): ConversationState {
   const status = Array.isArray(d['participantStatus']) ? (d['participantStatus'] as Array<Record<string, unknown>>) : [];
-  const last = d['lastMessage'] as (Omit<LastMessage, 'timestamp'> & { timestamp: unknown }) | undefined;
+  const last = d['lastMessage'] as (Omit<LastMessage, 'createdAt'> & { createdAt: unknown }) | undefined;
   return defined({
     id: String(d['_id']),
     type: (d['type'] === 'group' ? 'group' : 'private') as ConversationType,
@@ -253,7 +253,7 @@ export function conversationFromDoc(d: Record<string, unknown>): ConversationSta
     updatedAt: ms(d['updatedAt']) ?? 0,
     version: Number(d['version'] ?? 1),
     messagesCount: Number(d['messagesCount'] ?? 0),
-    lastMessage: last ? { ...last, timestamp: ms(last.timestamp) ?? 0 } : undefined,
+    lastMessage: last ? { ...last, createdAt: ms(last.createdAt) ?? 0 } : undefined,
     members: status.map((s) =>
       defined({
         userId: String(s['userId']),
@@ -298,7 +298,7 @@ export function conversationView(c: ConversationState, userId: string): Record<s
     groupName: c.groupName,
     groupAvatar: c.groupAvatar,
     adminId: c.adminId,
-    lastMessage: c.lastMessage ? { ...c.lastMessage, timestamp: iso(c.lastMessage.timestamp) } : undefined,
+    lastMessage: c.lastMessage ? { ...c.lastMessage, createdAt: iso(c.lastMessage.createdAt) } : undefined,
     messagesCount: c.messagesCount,
     unreadCount: me?.unreadCount ?? 0,
     isMuted: me?.isMuted ?? false,

@@ -10,7 +10,7 @@ import { defineHandler, type HandlerTable } from '../../gateway/handler.js';
 import { onlineCheck } from '../../rooms/online.js';
 import type { Notifier } from '../notifications/service.js';
 import { contactDirectoryFor } from '../presence/contacts.js';
-import { CHAT_ACKS, CHAT_EVENTS } from './api.js';
+import { CHAT_EVENTS, SendAckSchema } from './api.js';
 import { conversationView } from './model.js';
 import { chatRoutes } from './routes.js';
 import * as S from './schemas.js';
@@ -77,7 +77,7 @@ export const chatModule =
         await state.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
         return { conversationId: data.conversationId };
       }),
-      'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data)),
+      'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data), SendAckSchema),
       'message:edit': defineHandler(S.EditSchema, (ctx, data) =>
         chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'edit', text: data.text }),
       ),
@@ -112,7 +112,6 @@ export const chatModule =
     return {
       name: 'chat',
       handlers,
-      acks: CHAT_ACKS,
       emits: CHAT_EVENTS,
       routes: chatRoutes(chat),
       onDisconnect(session) {

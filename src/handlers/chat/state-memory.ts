@@ -54,7 +54,7 @@ export class MemoryChatState implements ChatState {
       if (m.userId === base.senderId) Object.assign(m, { unreadCount: 0, lastReadAt: base.createdAt, lastReadMessageId: base.id });
       else m.unreadCount++;
     }
-    c.lastMessage = { id: base.id, text: lastMessageText, senderId: base.senderId, type: base.type, timestamp: base.createdAt };
+    c.lastMessage = { id: base.id, text: lastMessageText, senderId: base.senderId, type: base.type, createdAt: base.createdAt };
     c.updatedAt = base.createdAt;
     c.messagesCount++;
     c.version++;

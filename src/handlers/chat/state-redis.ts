@@ -193,7 +193,7 @@ export class RedisChatState implements ChatState {
 
   async send(message: MessageState, lastMessageText: string): Promise<SendResult> {
     const { base } = message;
-    const last = { id: base.id, text: lastMessageText, senderId: base.senderId, type: base.type, timestamp: base.createdAt };
+    const last = { id: base.id, text: lastMessageText, senderId: base.senderId, type: base.type, createdAt: base.createdAt };
     const reply = (await SEND.run(
       this.redis,
       [this.convKey(base.conversationId), this.msgKey(base.conversationId, base.id)],

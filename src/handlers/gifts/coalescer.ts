@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userRoom } from '../../kernel/rooms.js';
+import { isoMs } from '../../kernel/schemas.js';
 import type { RoomSend } from '../../rooms/hub.js';
 import { livestreamRoom } from '../wallets/keys.js';
 import type { GiftRecord } from '../wallets/ledger.js';
@@ -33,7 +34,8 @@ export interface GiftSentFrame {
   /** Exact stream totals after the newest send in the frame (null outside a stream). */
   totals: { giftCount: number; giftCoins: number; streamCoins: number; streamGifts: number } | null;
   message: string | null;
-  ts: number;
+  /** When the newest send in the frame happened (ISO 8601 UTC). */
+  sentAt: string;
 }
 
 interface Combo {
@@ -79,7 +81,7 @@ export class GiftCoalescer {
       f.combo = { id: combo.id, count: combo.count };
       if (totals && (!f.totals || totals.streamGifts > f.totals.streamGifts)) f.totals = totals;
       if (record.message) f.message = record.message;
-      f.ts = Math.max(f.ts, record.ts);
+      if (record.ts > Date.parse(f.sentAt)) f.sentAt = isoMs(record.ts);
     } else {
       this.pending.set(key, {
         room,
@@ -98,7 +100,7 @@ export class GiftCoalescer {
           combo: { id: combo.id, count: combo.count },
           totals,
           message: record.message,
-          ts: record.ts,
+          sentAt: isoMs(record.ts),
         },
       });
     }

@@ -108,11 +108,8 @@ export function giftBody(g: Gift, now: Date): GiftBody {
   };
 }
 
-/** Ack schemas of the gift and wallet socket events (AsyncAPI, client types). */
-export const GIFT_ACKS = {
-  'gift:send': GiftSendResult,
-  'wallet:balance': Type.Object({ userId: Type.String(), balance: Type.Integer(), currency: Type.Literal('coins') }, { additionalProperties: false }),
-};
+/** The ack of `wallet:balance`. */
+export const WalletBalance = Type.Object({ userId: Type.String(), balance: Type.Integer(), currency: Type.Literal('coins') }, { additionalProperties: false });
 
 /** `gift:sent` (src/handlers/gifts/coalescer.ts GiftSentFrame): coalesced gift frames. */
 export const GIFT_EVENTS: EmittedEvents = {

@@ -16,6 +16,7 @@ import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pag
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
+import { isoMs, isoMsOrNull } from '../../kernel/schemas.js';
 import type { Principal } from '../../kernel/session.js';
 import { GiftSendResult } from '../gifts/schemas.js';
 import type { GiftService } from '../gifts/service.js';
@@ -27,8 +28,8 @@ import { streamRoom } from './viewers.js';
 const tags = ['livestreams'];
 
 const streamLinks = {
-  GetLivestream: { operationId: 'getLivestream', parameters: { streamId: '$response.body#/streamId' } },
-  StartLivestream: { operationId: 'startLivestream', parameters: { streamId: '$response.body#/streamId' } },
+  GetLivestream: { operationId: 'getLivestream', parameters: { livestreamId: '$response.body#/livestreamId' } },
+  StartLivestream: { operationId: 'startLivestream', parameters: { livestreamId: '$response.body#/livestreamId' } },
 };
 
 export interface LivestreamRouteDeps {
@@ -39,13 +40,13 @@ export interface LivestreamRouteDeps {
 
 export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): RouteDef[] {
   const view = async (info: StreamInfo): Promise<LivestreamBody> => ({
-    streamId: info.streamId,
+    livestreamId: info.streamId,
     hostId: info.hostId,
     title: info.title,
     status: info.status,
-    createdAt: info.createdAt,
-    startedAt: info.startedAt ?? null,
-    endedAt: info.endedAt ?? null,
+    createdAt: isoMs(info.createdAt),
+    startedAt: isoMsOrNull(info.startedAt),
+    endedAt: isoMsOrNull(info.endedAt),
     cohosts: [...info.cohosts],
     viewers: info.status === 'live' ? await service.viewerCount(info.streamId) : 0,
     room: streamRoom(info.streamId),
@@ -79,11 +80,11 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
         status: 201,
         summary: 'Create a stream (status created, not on air); start it with /start or the socket event livestream:start',
         description:
-          'A created stream that is never started is dropped after 24 hours. `streamId` may be chosen (else one is generated); an id in use answers 409.',
+          'A created stream that is never started is dropped after 24 hours. `livestreamId` may be chosen (else one is generated); an id in use answers 409.',
         errors: ['conflict'],
         links: streamLinks,
       },
-      async ({ principal, body }) => view(await service.create(principal.userId, body.title, body.streamId)),
+      async ({ principal, body }) => view(await service.create(principal.userId, body.title, body.livestreamId)),
     ),
     defineRoute(
       {
@@ -105,7 +106,7 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
     defineRoute(
       {
         method: 'get',
-        path: '/api/livestreams/:streamId',
+        path: '/api/livestreams/:livestreamId',
         operationId: 'getLivestream',
         tags,
         auth: 'user',
@@ -114,12 +115,12 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
         errors: ['not_found'],
         summary: 'One stream with its viewer count (ended streams stay readable for 24 hours)',
       },
-      async ({ principal, params }) => view(await visible(params.streamId, principal)),
+      async ({ principal, params }) => view(await visible(params.livestreamId, principal)),
     ),
     defineRoute(
       {
         method: 'post',
-        path: '/api/livestreams/:streamId/start',
+        path: '/api/livestreams/:livestreamId/start',
         operationId: 'startLivestream',
         tags,
         auth: 'user',
@@ -127,19 +128,19 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
         response: Livestream,
         summary: 'Go live with a created stream (host only; again while live: no change)',
         description:
-          "Same as the socket event `livestream:start` with this streamId (webhook `livestream.started`). The host's socket joins the stream room by sending `livestream:start` with the same streamId (a no-op on a live stream).",
+          "Same as the socket event `livestream:start` with this livestreamId (webhook `livestream.started`). The host's socket joins the stream room by sending `livestream:start` with the same livestreamId (a no-op on a live stream).",
         errors: ['not_found', 'conflict'],
       },
       async ({ principal, params }) => {
-        const info = await owned(params.streamId, principal);
-        if (info.status === 'ended') throw new AppError('conflict', `livestream ${params.streamId} has ended`);
-        return view(await service.start(principal.userId, params.streamId, info.title));
+        const info = await owned(params.livestreamId, principal);
+        if (info.status === 'ended') throw new AppError('conflict', `livestream ${params.livestreamId} has ended`);
+        return view(await service.start(principal.userId, params.livestreamId, info.title));
       },
     ),
     defineRoute(
       {
         method: 'post',
-        path: '/api/livestreams/:streamId/end',
+        path: '/api/livestreams/:livestreamId/end',
         operationId: 'endLivestream',
         tags,
         auth: 'user',
@@ -150,15 +151,15 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
         errors: ['not_found', 'conflict'],
       },
       async ({ principal, params }) => {
-        const info = await owned(params.streamId, principal);
-        if (info.status !== 'live') throw new AppError('conflict', `livestream ${params.streamId} is not live (${info.status})`);
-        return view((await service.end(principal.userId, params.streamId)).info);
+        const info = await owned(params.livestreamId, principal);
+        if (info.status !== 'live') throw new AppError('conflict', `livestream ${params.livestreamId} is not live (${info.status})`);
+        return view((await service.end(principal.userId, params.livestreamId)).info);
       },
     ),
     defineRoute(
       {
         method: 'post',
-        path: '/api/livestreams/:streamId/join',
+        path: '/api/livestreams/:livestreamId/join',
         operationId: 'joinLivestream',
         tags,
         auth: 'user',
@@ -169,15 +170,15 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
         errors: ['not_found', 'conflict'],
       },
       async ({ principal, params }) => {
-        const info = await visible(params.streamId, principal);
-        if (info.status !== 'live') throw new AppError('conflict', `livestream ${params.streamId} is not live (${info.status})`);
-        return { stream: await view(info), socket: { event: 'livestream:join' as const, data: { streamId: info.streamId } } };
+        const info = await visible(params.livestreamId, principal);
+        if (info.status !== 'live') throw new AppError('conflict', `livestream ${params.livestreamId} is not live (${info.status})`);
+        return { stream: await view(info), socket: { event: 'livestream:join' as const, data: { livestreamId: info.streamId } } };
       },
     ),
     defineRoute(
       {
         method: 'post',
-        path: '/api/livestreams/:streamId/leave',
+        path: '/api/livestreams/:livestreamId/leave',
         operationId: 'leaveLivestream',
         tags,
         auth: 'user',
@@ -189,14 +190,14 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
         errors: ['not_found'],
       },
       async ({ principal, params }) => {
-        const info = await visible(params.streamId, principal);
-        return { stream: await view(info), socket: { event: 'livestream:leave' as const, data: { streamId: info.streamId } } };
+        const info = await visible(params.livestreamId, principal);
+        return { stream: await view(info), socket: { event: 'livestream:leave' as const, data: { livestreamId: info.streamId } } };
       },
     ),
     defineRoute(
       {
         method: 'post',
-        path: '/api/livestreams/:streamId/gift',
+        path: '/api/livestreams/:livestreamId/gift',
         operationId: 'sendLivestreamGift',
         tags,
         auth: 'user',
@@ -210,7 +211,7 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
           'Unknown gift or stream not live: 404; gift not available now: 409; your own stream: 400; balance too low: 422 `insufficient_funds`; no Redis on the node: 503.',
         errors: ['not_found', 'conflict', 'insufficient_funds', 'unavailable'],
       },
-      async ({ principal, params, body }) => gifts().send(principal.userId, { ...body, livestreamId: params.streamId, context: 'livestream' }),
+      async ({ principal, params, body }) => gifts().send(principal.userId, { ...body, livestreamId: params.livestreamId, context: 'livestream' }),
     ),
   ];
 }

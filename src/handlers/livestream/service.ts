@@ -4,6 +4,7 @@
  * same stream the socket sees, with the same MongoDB record, webhooks and room events.
  */
 import { randomBytes } from 'node:crypto';
+import { isoMs, isoMsOrNull } from '../../kernel/schemas.js';
 import type { WebhookSink } from '../../kernel/webhooks.js';
 import type { RoomHub } from '../../rooms/hub.js';
 import type { WriteQueue } from '../../store/write-queue.js';
@@ -38,7 +39,8 @@ export class LivestreamService {
     const now = Date.now();
     const info = asLive(await this.store.start(streamId, hostId, title, now), 'livestream:start');
     await this.queue.enqueue([streamRecordOp(info)]);
-    if (info.startedAt === now) this.webhooks.emit('livestream.started', { streamId, hostId, title: info.title, startedAt: info.startedAt }, source(streamId));
+    if (info.startedAt === now)
+      this.webhooks.emit('livestream.started', { livestreamId: streamId, hostId, title: info.title, startedAt: isoMs(info.startedAt) }, source(streamId));
     return info;
   }
 
@@ -46,8 +48,12 @@ export class LivestreamService {
   async end(userId: string, streamId: string): Promise<{ info: StreamInfo; seq: number }> {
     const info = await this.store.end(streamId, userId, Date.now());
     await this.queue.enqueue([streamRecordOp(info)]);
-    this.webhooks.emit('livestream.ended', { streamId, hostId: userId, startedAt: info.startedAt, endedAt: info.endedAt }, source(streamId));
-    const message = await this.hub.publish(streamRoom(streamId), 'livestream:ended', { streamId, endedBy: userId });
+    this.webhooks.emit(
+      'livestream.ended',
+      { livestreamId: streamId, hostId: userId, startedAt: isoMsOrNull(info.startedAt), endedAt: isoMsOrNull(info.endedAt) },
+      source(streamId),
+    );
+    const message = await this.hub.publish(streamRoom(streamId), 'livestream:ended', { livestreamId: streamId, endedBy: userId });
     return { info, seq: message.seq };
   }
 

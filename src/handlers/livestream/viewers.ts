@@ -96,7 +96,7 @@ export class ViewerTracker {
         const claim = await this.store.claimViewerBroadcast(streamId, this.intervalMs);
         if (claim === 'later') continue;
         this.dirty.delete(streamId);
-        if (claim !== 'same') await this.hub.publish(streamRoom(streamId), 'livestream:viewers', { streamId, viewers: claim });
+        if (claim !== 'same') await this.hub.publish(streamRoom(streamId), 'livestream:viewers', { livestreamId: streamId, viewers: claim });
       }
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'viewer broadcast failed; will retry');

@@ -1,12 +1,12 @@
 /**
- * Multi-host (co-hosts) over REST: `/api/multi-host/:streamId/{invite,accept,kick,co-hosts}`.
+ * Multi-host (co-hosts) over REST: `/api/multi-host/:livestreamId/{invite,accept,kick,co-hosts}`.
  *
  * The REST side shares its state with the socket side (`livestream:cohost:*`, src/handlers/
  * livestream.ts): both go through the node's StreamStore (Redis scripts in a cluster, memory on
  * a single node), so an invitation sent over HTTP can be accepted over the socket and the other
  * way round. The events are the socket side's: `livestream:cohost:invited` to the invitee's
  * user room, `livestream:cohost:joined` / `livestream:cohost:removed` to the stream room
- * `live:<streamId>`; a removed co-host also hears it in their user room (a REST client need not
+ * `live:<livestreamId>`; a removed co-host also hears it in their user room (a REST client need not
  * be in the stream room).
  */
 import { Type } from '@sinclair/typebox';
@@ -20,11 +20,11 @@ import type { StreamInfo, StreamStore } from '../livestream/streams.js';
 import { streamRoom } from '../livestream/viewers.js';
 
 const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
-const Params = Type.Object({ streamId: StreamId });
+const Params = Type.Object({ livestreamId: StreamId });
 const Target = Type.Object({ userId: UserId }, { $id: 'CohostTarget', additionalProperties: false });
 const CohostList = Type.Object(
   {
-    streamId: Type.String(),
+    livestreamId: Type.String(),
     hostId: Type.String(),
     title: Type.String(),
     cohosts: Type.Array(Type.String(), { description: 'user ids of the accepted co-hosts (pending invitations are not listed)' }),
@@ -32,7 +32,7 @@ const CohostList = Type.Object(
   { $id: 'CohostList', additionalProperties: false },
 );
 
-const view = (info: StreamInfo) => ({ streamId: info.streamId, hostId: info.hostId, title: info.title, cohosts: [...info.cohosts] });
+const view = (info: StreamInfo) => ({ livestreamId: info.streamId, hostId: info.hostId, title: info.title, cohosts: [...info.cohosts] });
 
 export function multiHostModule(storeFor: (core: Core) => StreamStore = streamStoreFor): ModuleFactory {
   return (core: Core) => {
@@ -51,7 +51,7 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
         defineRoute(
           {
             method: 'post',
-            path: '/api/multi-host/:streamId/invite',
+            path: '/api/multi-host/:livestreamId/invite',
             operationId: 'inviteCohost',
             summary: 'Invite a co-host (stream host only)',
             tags,
@@ -62,15 +62,15 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
             errors: ['not_found', 'conflict'],
           },
           async ({ params, body, principal }) => {
-            await store.cohost('invite', params.streamId, principal.userId, body.userId);
-            await core.hub.publish(userRoom(body.userId), 'livestream:cohost:invited', { streamId: params.streamId, hostId: principal.userId });
-            return view(await live(params.streamId));
+            await store.cohost('invite', params.livestreamId, principal.userId, body.userId);
+            await core.hub.publish(userRoom(body.userId), 'livestream:cohost:invited', { livestreamId: params.livestreamId, hostId: principal.userId });
+            return view(await live(params.livestreamId));
           },
         ),
         defineRoute(
           {
             method: 'post',
-            path: '/api/multi-host/:streamId/accept',
+            path: '/api/multi-host/:livestreamId/accept',
             operationId: 'acceptCohost',
             summary: 'Accept an invitation to co-host',
             tags,
@@ -80,15 +80,18 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
             errors: ['not_found', 'conflict'],
           },
           async ({ params, principal }) => {
-            await store.cohost('accept', params.streamId, principal.userId, principal.userId);
-            await core.hub.publish(streamRoom(params.streamId), 'livestream:cohost:joined', { streamId: params.streamId, userId: principal.userId });
-            return view(await live(params.streamId));
+            await store.cohost('accept', params.livestreamId, principal.userId, principal.userId);
+            await core.hub.publish(streamRoom(params.livestreamId), 'livestream:cohost:joined', {
+              livestreamId: params.livestreamId,
+              userId: principal.userId,
+            });
+            return view(await live(params.livestreamId));
           },
         ),
         defineRoute(
           {
             method: 'post',
-            path: '/api/multi-host/:streamId/kick',
+            path: '/api/multi-host/:livestreamId/kick',
             operationId: 'kickCohost',
             summary: 'Remove a co-host (stream host only)',
             tags,
@@ -99,17 +102,17 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
             errors: ['not_found', 'conflict'],
           },
           async ({ params, body, principal }) => {
-            await store.cohost('kick', params.streamId, principal.userId, body.userId);
-            const payload = { streamId: params.streamId, userId: body.userId };
-            await core.hub.publish(streamRoom(params.streamId), 'livestream:cohost:removed', payload);
+            await store.cohost('kick', params.livestreamId, principal.userId, body.userId);
+            const payload = { livestreamId: params.livestreamId, userId: body.userId };
+            await core.hub.publish(streamRoom(params.livestreamId), 'livestream:cohost:removed', payload);
             await core.hub.publish(userRoom(body.userId), 'livestream:cohost:removed', payload);
-            return view(await live(params.streamId));
+            return view(await live(params.livestreamId));
           },
         ),
         defineRoute(
           {
             method: 'get',
-            path: '/api/multi-host/:streamId/co-hosts',
+            path: '/api/multi-host/:livestreamId/co-hosts',
             operationId: 'listCohosts',
             summary: 'The host and accepted co-hosts of a live stream',
             tags,
@@ -118,7 +121,7 @@ export function multiHostModule(storeFor: (core: Core) => StreamStore = streamSt
             response: CohostList,
             errors: ['not_found'],
           },
-          async ({ params }) => view(await live(params.streamId)),
+          async ({ params }) => view(await live(params.livestreamId)),
         ),
       ],
     };

@@ -15,27 +15,13 @@ import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pag
 import { defineRoute } from '../../gateway/http/route.js';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
-import { DateTime, DocIdParams, Id, IdempotencyKey, Nullable, UserId, assertOwner, iso, newId, notFound } from '../../kernel/schemas.js';
+import { DateTime, Id, IdParams, IdempotencyKey, Nullable, UserId, assertOwner, iso, notFound } from '../../kernel/schemas.js';
 import { coinRoutes } from './coin-routes.js';
 import { DevPaymentProvider, type PaymentProvider, type WalletCreditor } from './providers.js';
 import { CreditStatusSchema, Payment, paymentView } from './schemas.js';
 import { PaymentService } from './service.js';
 
-type CreditStatus = 'credited' | 'awaiting_wallet_service' | 'not_applicable';
-
-interface AdjustmentDoc {
-  _id: string;
-  userId: string;
-  coins: number;
-  reason: string;
-  actorId: string;
-  creditStatus: CreditStatus;
-  transactionId: string | null;
-  createdAt: Date;
-}
-
-export { PAYMENTS, COIN_PACKAGES, PAYOUTS, type PaymentDoc } from './service.js';
-export const ADJUSTMENTS = 'wallet_adjustments';
+export { PAYMENTS, COIN_PACKAGES, PAYOUTS, ADJUSTMENTS, type PaymentDoc } from './service.js';
 
 const Provider = Type.Object(
   { id: Type.String(), displayName: Type.String(), development: Type.Boolean() },
@@ -46,13 +32,18 @@ const CheckoutInput = Type.Object(
   {
     provider: Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }),
     packageId: Id,
-    idempotencyKey: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{8,64}$', description: 'retrying with the same key returns the first payment' })),
+    idempotencyKey: IdempotencyKey,
   },
   { $id: 'CheckoutInput', additionalProperties: false },
 );
 
 const CreditInput = Type.Object(
-  { userId: UserId, coins: Type.Integer({ minimum: 1, maximum: 10_000_000 }), reason: Type.String({ minLength: 3, maxLength: 200 }) },
+  {
+    userId: UserId,
+    coins: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+    reason: Type.String({ minLength: 3, maxLength: 200 }),
+    idempotencyKey: IdempotencyKey,
+  },
   { $id: 'AdminCreditInput', additionalProperties: false },
 );
 const Adjustment = Type.Object(
@@ -158,7 +149,8 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
             path: '/api/payments/checkout',
             operationId: 'checkout',
             summary: 'Buy a coin package with a payment provider',
-            description: 'With the development provider the charge succeeds at once and no money moves. Same path as `POST /api/coins/purchase`.',
+            description:
+              'Same operation and key space as `POST /api/coins/purchase`: the payment id is derived from (caller, idempotencyKey), so duplicates, concurrent or later, answer 201 with the same payment (409 `conflict` if the first is still running after 10 s). With the development provider the charge succeeds at once and no money moves.',
             tags,
             auth: 'user',
             body: CheckoutInput,
@@ -198,7 +190,7 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
             summary: 'One payment (owner or admin)',
             tags,
             auth: 'user',
-            params: DocIdParams,
+            params: IdParams,
             response: Payment,
             errors: ['not_found'],
           },
@@ -215,6 +207,8 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
             path: '/api/payments/admin/credit',
             operationId: 'adminCreditWallet',
             summary: "Credit coins to a user's wallet (admin, audited)",
+            description:
+              'Once per (admin, idempotencyKey): the adjustment id is derived from both, and every request with the key, concurrent or later, answers 201 with the same adjustment and ledger row (ledger type `bonus`, referenceType `wallet_adjustment`).',
             tags,
             auth: 'admin',
             body: CreditInput,
@@ -222,35 +216,14 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
             status: 201,
           },
           async ({ body, principal }) => {
-            const doc: AdjustmentDoc = {
-              _id: newId(),
-              userId: body.userId,
-              coins: body.coins,
-              reason: body.reason,
-              actorId: principal.userId,
-              creditStatus: 'awaiting_wallet_service',
-              transactionId: null,
-              createdAt: new Date(),
-            };
-            if (creditor) {
-              const credit = await creditor.credit({
-                userId: body.userId,
-                coins: body.coins,
-                reason: 'admin_credit',
-                referenceId: doc._id,
-                actorId: principal.userId,
-                description: body.reason,
-              });
-              Object.assign(doc, { creditStatus: 'credited', transactionId: credit.transactionId });
-            }
-            await core.documents.db().collection<AdjustmentDoc>(ADJUSTMENTS).insertOne(doc);
+            const doc = await service.adminCredit(principal.userId, body);
             core.log.info(
               {
                 audit: true,
                 actor: principal.userId,
                 action: 'wallet.admin_credit',
-                userId: body.userId,
-                coins: body.coins,
+                userId: doc.userId,
+                coins: doc.coins,
                 adjustmentId: doc._id,
                 creditStatus: doc.creditStatus,
               },

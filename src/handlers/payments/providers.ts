@@ -8,8 +8,6 @@
  * `creditStatus: "awaiting_wallet_service"` and nothing is credited; purchases through the coin
  * shop / top-up and withdrawals are refused (503) instead.
  */
-import { randomUUID } from 'node:crypto';
-
 export interface ChargeRequest {
   paymentId: string;
   userId: string;
@@ -32,6 +30,11 @@ export interface PayoutRequest {
 
 export type PayoutResult = ChargeResult;
 
+/**
+ * A provider must be idempotent on `paymentId` / `payoutId`: a second charge (payout) with the same
+ * id charges (pays) nothing and answers the first outcome. livegate calls it again only when a
+ * request that claimed a payment failed or crashed before recording the outcome.
+ */
 export interface PaymentProvider {
   readonly id: string;
   readonly displayName: string;
@@ -75,7 +78,7 @@ export class DevPaymentProvider implements PaymentProvider {
   readonly development = true;
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
-    return { status: 'succeeded', providerRef: `dev_${request.paymentId}_${randomUUID().slice(0, 8)}` };
+    return { status: 'succeeded', providerRef: `dev_${request.paymentId}` };
   }
 
   async payout(request: PayoutRequest): Promise<PayoutResult> {

@@ -1,18 +1,26 @@
 /**
  * The payment paths, shared by every route and socket event that moves real money (or would, with
  * a real provider): `checkout` buys a coin package through a PaymentProvider and credits it through
- * the WalletCreditor; `withdraw` debits earned coins and pays them out through a provider.
+ * the WalletCreditor; `withdraw` debits earned coins and pays them out through a provider;
+ * `adminCredit` credits coins by an administrator's decision.
  *
- * Idempotency: a purchase is named by (buyer, idempotencyKey) in `payments` (unique index); a
- * payout by its id, derived from (user, idempotencyKey), so a retry finds the first one whatever
- * happened to it. Every step after the record exists is idempotent on the record's id (ledger
- * keys `coin_purchase:<paymentId>`, `withdrawal:<payoutId>`, `withdrawal_reversal:<payoutId>`),
- * so a payout left `pending` by a crash is finished by the next retry with the same key.
+ * Idempotency needs no secondary index: every operation's `_id` is derived from (actor, operation
+ * kind, idempotencyKey) (`idempotentId`, src/kernel/schemas.ts), so inserting the record is the
+ * de-duplication on any MongoDB-wire server. Every step after the record exists is idempotent on
+ * the record's id: the provider charges a paymentId at most once (PaymentProvider contract), the
+ * ledger credits `coin_purchase:<paymentId>` / `admin_credit:<adjustmentId>` once (the Redis
+ * credit script keeps that key and replays its first result), a payout is debited and reversed
+ * once (`withdrawal:<payoutId>`, `withdrawal_reversal:<payoutId>`).
+ *
+ * Concurrent duplicates of a purchase: the request whose insert wins claims the payment for
+ * CLAIM_MS and charges; the others wait (up to WAIT_MS) for it to finish and answer the same
+ * stored payment, or 409 `conflict` if it is still running. A claim left by a crash or an error
+ * expires (an error releases it at once), and the next retry finishes the payment.
  */
 import { createHash } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { AppError } from '../../kernel/errors.js';
-import { newId, notFound } from '../../kernel/schemas.js';
+import { idempotentId, notFound } from '../../kernel/schemas.js';
 import { isDuplicateKey } from '../../store/mongo.js';
 import type { PaymentProvider, WalletCreditor } from './providers.js';
 
@@ -34,8 +42,26 @@ export interface PaymentDoc {
   /** The wallet balance right after the credit (absent on payments made before it was recorded). */
   balanceAfter?: number | null;
   idempotencyKey: string | null;
+  /** What the provider charges for (the package name). */
+  description?: string;
+  /** While pending: the request that claimed it finishes it before then (else a retry takes over). */
+  claimedUntil?: Date;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** An admin credit (`wallet_adjustments`); `_id` = idempotentId('adj', adminId, 'admin_credit', key). */
+export interface AdjustmentDoc {
+  _id: string;
+  userId: string;
+  coins: number;
+  reason: string;
+  actorId: string;
+  creditStatus: CreditStatus;
+  transactionId: string | null;
+  balanceAfter?: number | null;
+  idempotencyKey?: string;
+  createdAt: Date;
 }
 
 export interface PayoutDoc {
@@ -75,6 +101,12 @@ export interface CoinPackageDoc {
 export const PAYMENTS = 'payments';
 export const PAYOUTS = 'payouts';
 export const COIN_PACKAGES = 'coin_packages';
+export const ADJUSTMENTS = 'wallet_adjustments';
+
+/** How long the request that created a payment has to finish it before a retry may take over. */
+const CLAIM_MS = 30_000;
+/** How long a concurrent duplicate waits for the first request to finish it. */
+const WAIT_MS = 10_000;
 
 /** Withdrawal rules (docs/MONEY.md "Withdrawals"). */
 export const WITHDRAWAL = { minCoins: 100, maxCoins: 1_000_000 } as const;
@@ -82,7 +114,14 @@ export const WITHDRAWAL = { minCoins: 100, maxCoins: 1_000_000 } as const;
 export interface CheckoutInput {
   provider: string;
   packageId: string;
-  idempotencyKey?: string | undefined;
+  idempotencyKey: string;
+}
+
+export interface AdminCreditInput {
+  userId: string;
+  coins: number;
+  reason: string;
+  idempotencyKey: string;
 }
 
 export interface WithdrawInput {
@@ -93,6 +132,13 @@ export interface WithdrawInput {
 
 export type UserPublisher = (userId: string, event: string, data: unknown) => Promise<void>;
 
+/** Purchases (checkout, coin shop, top-up, `coins:purchase`) share one kind: one key space per buyer. */
+export const paymentIdOf = (userId: string, idempotencyKey: string): string => idempotentId('pay', userId, 'coin_purchase', idempotencyKey);
+export const adjustmentIdOf = (adminId: string, idempotencyKey: string): string => idempotentId('adj', adminId, 'admin_credit', idempotencyKey);
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Payouts keep their original derivation (user, key): ids of existing payouts stay valid. */
 export const payoutIdOf = (userId: string, idempotencyKey: string): string =>
   `payout_${createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex').slice(0, 24)}`;
 
@@ -128,18 +174,42 @@ export class PaymentService {
     return provider;
   }
 
-  /** Buys a coin package: charge, then credit `coins + bonusCoins`; a retried key returns the first payment. */
+  adjustments(): Collection<AdjustmentDoc> {
+    return this.db().collection<AdjustmentDoc>(ADJUSTMENTS);
+  }
+
+  /**
+   * Buys a coin package: charge, then credit `coins + bonusCoins`, once per (buyer, key): a retry,
+   * sequential or concurrent, answers the first payment (the key names the request: a changed
+   * body is ignored).
+   */
   async checkout(userId: string, input: CheckoutInput): Promise<PaymentDoc> {
-    const provider = this.provider(input.provider);
-    if (input.idempotencyKey) {
-      const earlier = await this.payments().findOne({ userId, idempotencyKey: input.idempotencyKey });
-      if (earlier) return earlier;
+    const id = paymentIdOf(userId, input.idempotencyKey);
+    const deadline = Date.now() + WAIT_MS;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+      const earlier = await this.payments().findOne({ _id: id });
+      if (!earlier) {
+        const fresh = await this.newPayment(id, userId, input);
+        if (await this.inserted(fresh)) return this.complete(fresh);
+        continue;
+      }
+      if (earlier.status !== 'pending') return earlier;
+      if ((earlier.claimedUntil?.getTime() ?? 0) <= Date.now()) {
+        if (await this.takeOver(earlier)) return this.complete(earlier);
+        continue;
+      }
+      if (Date.now() > deadline) throw new AppError('conflict', `payment ${id} for this idempotencyKey is still in progress; retry`);
+      await pause(wait);
     }
+  }
+
+  private async newPayment(id: string, userId: string, input: CheckoutInput): Promise<PaymentDoc> {
+    const provider = this.provider(input.provider);
     const pkg = await this.packages().findOne({ _id: input.packageId, isActive: true });
     if (!pkg) throw notFound('coin package');
     const now = new Date();
-    const doc: PaymentDoc = {
-      _id: newId(),
+    return {
+      _id: id,
       userId,
       provider: provider.id,
       packageId: pkg._id,
@@ -152,27 +222,58 @@ export class PaymentService {
       creditStatus: 'not_applicable',
       transactionId: null,
       balanceAfter: null,
-      idempotencyKey: input.idempotencyKey ?? null,
+      idempotencyKey: input.idempotencyKey,
+      description: pkg.name,
+      claimedUntil: new Date(now.getTime() + CLAIM_MS),
       createdAt: now,
       updatedAt: now,
     };
+  }
+
+  /** Inserts a new payment; false when a concurrent request with the same key inserted it first. */
+  private async inserted(doc: PaymentDoc): Promise<boolean> {
     try {
       await this.payments().insertOne(doc);
+      return true;
     } catch (err) {
-      if (isDuplicateKey(err)) throw new AppError('conflict', 'a payment with this idempotencyKey is in progress');
+      if (isDuplicateKey(err)) return false;
       throw err;
     }
-    const charge = await provider.charge({
-      paymentId: doc._id,
-      userId: doc.userId,
-      amountMinor: doc.amountMinor,
-      currency: doc.currency,
-      description: pkg.name,
-    });
+  }
+
+  /** Claims a pending payment whose claim expired (its request crashed or failed); false if another retry did. */
+  private async takeOver(doc: PaymentDoc): Promise<boolean> {
+    const claimedUntil = new Date(Date.now() + CLAIM_MS);
+    const res = await this.payments().updateOne(
+      { _id: doc._id, status: 'pending', claimedUntil: doc.claimedUntil ?? { $exists: false } },
+      { $set: { claimedUntil } },
+    );
+    if (res.modifiedCount !== 1) return false;
+    doc.claimedUntil = claimedUntil;
+    return true;
+  }
+
+  /** Charges and credits a claimed pending payment; releases the claim when a step throws. */
+  private async complete(doc: PaymentDoc): Promise<PaymentDoc> {
+    try {
+      return await this.chargeAndCredit(doc);
+    } catch (err) {
+      await this.payments()
+        .updateOne({ _id: doc._id, status: 'pending' }, { $set: { claimedUntil: new Date(0) } })
+        .catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async chargeAndCredit(doc: PaymentDoc): Promise<PaymentDoc> {
+    const provider = this.provider(doc.provider);
+    const description = doc.description ?? doc.packageId;
+    const charge = await provider.charge({ paymentId: doc._id, userId: doc.userId, amountMinor: doc.amountMinor, currency: doc.currency, description });
+    const done: PaymentDoc = { ...doc, updatedAt: new Date() };
     if (charge.status === 'failed') {
-      Object.assign(doc, { status: 'failed', providerRef: charge.providerRef, failureReason: charge.reason, updatedAt: new Date() });
+      Object.assign(done, { status: 'failed', providerRef: charge.providerRef, failureReason: charge.reason });
     } else {
-      Object.assign(doc, { status: 'succeeded', providerRef: charge.providerRef, creditStatus: 'awaiting_wallet_service', updatedAt: new Date() });
+      Object.assign(done, { status: 'succeeded', providerRef: charge.providerRef, creditStatus: 'awaiting_wallet_service' });
       if (this.creditor) {
         const credit = await this.creditor.credit({
           userId: doc.userId,
@@ -180,16 +281,66 @@ export class PaymentService {
           reason: 'coin_purchase',
           referenceId: doc._id,
           actorId: doc.userId,
-          description: pkg.name,
+          description,
         });
-        Object.assign(doc, { creditStatus: 'credited', transactionId: credit.transactionId, balanceAfter: credit.balance });
+        Object.assign(done, { creditStatus: 'credited', transactionId: credit.transactionId, balanceAfter: credit.balance });
       }
     }
-    const { _id, ...fields } = doc;
-    await this.payments().updateOne({ _id }, { $set: fields });
-    if (doc.status === 'succeeded')
-      await this.publish(doc.userId, 'payment:completed', { paymentId: doc._id, coins: doc.coins, creditStatus: doc.creditStatus });
-    return doc;
+    const { _id, claimedUntil: _claim, ...fields } = done;
+    const res = await this.payments().updateOne({ _id, status: 'pending' }, { $set: fields, $unset: { claimedUntil: '' } });
+    if (res.modifiedCount !== 1) {
+      // A retry that took over after our claim expired finished it first: answer what it stored.
+      const stored = await this.payments().findOne({ _id });
+      if (stored && stored.status !== 'pending') return stored;
+    }
+    if (done.status === 'succeeded')
+      await this.publish(done.userId, 'payment:completed', { paymentId: done._id, coins: done.coins, creditStatus: done.creditStatus });
+    const { claimedUntil: _c, ...answer } = done;
+    return answer;
+  }
+
+  /**
+   * Credits coins by an administrator's decision, once per (admin, key): every caller with the
+   * key, concurrent or later, answers the same adjustment and ledger row (the credit script
+   * replays the first credit of `admin_credit:<adjustmentId>`).
+   */
+  async adminCredit(adminId: string, input: AdminCreditInput): Promise<AdjustmentDoc> {
+    const id = adjustmentIdOf(adminId, input.idempotencyKey);
+    let doc = await this.adjustments().findOne({ _id: id });
+    if (!doc) {
+      const fresh: AdjustmentDoc = {
+        _id: id,
+        userId: input.userId,
+        coins: input.coins,
+        reason: input.reason,
+        actorId: adminId,
+        creditStatus: 'awaiting_wallet_service',
+        transactionId: null,
+        balanceAfter: null,
+        idempotencyKey: input.idempotencyKey,
+        createdAt: new Date(),
+      };
+      try {
+        await this.adjustments().insertOne(fresh);
+        doc = fresh;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        doc = await this.adjustments().findOne({ _id: id });
+        if (!doc) throw new AppError('conflict', 'an admin credit with this idempotencyKey is in progress; retry');
+      }
+    }
+    if (doc.creditStatus === 'credited' || !this.creditor) return doc;
+    const credit = await this.creditor.credit({
+      userId: doc.userId,
+      coins: doc.coins,
+      reason: 'admin_credit',
+      referenceId: doc._id,
+      actorId: adminId,
+      description: doc.reason,
+    });
+    const set = { creditStatus: 'credited' as const, transactionId: credit.transactionId, balanceAfter: credit.balance };
+    await this.adjustments().updateOne({ _id: doc._id }, { $set: set });
+    return { ...doc, ...set };
   }
 
   /**

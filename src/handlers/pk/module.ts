@@ -5,7 +5,8 @@ import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 import { streamDirectoryFor } from '../livestream/directory.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
-import { pkRoutes } from './routes.js';
+import { PkBattle, battleBody, pkRoutes } from './routes.js';
+import { DEFAULT_PK_DURATION_MS, PkDurationMs } from './service.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 
@@ -25,23 +26,33 @@ export const pkModule =
       routes: pkRoutes({ pk: () => requireMoney(services).pk, gifts: () => requireMoney(services).gifts, assertOwnStream }),
       handlers: {
         'pk:invite': defineHandler(
-          Type.Object(
-            { opponentId: Id, durationSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })), livestreamId: Type.Optional(Id) },
-            { additionalProperties: false },
-          ),
+          Type.Object({ opponentId: Id, durationMs: Type.Optional(PkDurationMs), livestreamId: Type.Optional(Id) }, { additionalProperties: false }),
           async (ctx, data) => {
             await assertOwnStream(ctx.session.userId, data.livestreamId);
-            return requireMoney(services).pk.invite(ctx.session.userId, data.opponentId, data.durationSec ?? 300, data.livestreamId);
+            return battleBody(
+              await requireMoney(services).pk.invite(ctx.session.userId, data.opponentId, data.durationMs ?? DEFAULT_PK_DURATION_MS, data.livestreamId),
+            );
           },
+          PkBattle,
         ),
-        'pk:accept': defineHandler(Type.Object({ battleId: Id, livestreamId: Type.Optional(Id) }, { additionalProperties: false }), async (ctx, data) => {
-          await assertOwnStream(ctx.session.userId, data.livestreamId);
-          return requireMoney(services).pk.accept(ctx.session.userId, data.battleId, data.livestreamId);
-        }),
-        'pk:decline': defineHandler(Type.Object({ battleId: Id }, { additionalProperties: false }), (ctx, data) =>
-          requireMoney(services).pk.decline(ctx.session.userId, data.battleId),
+        'pk:accept': defineHandler(
+          Type.Object({ battleId: Id, livestreamId: Type.Optional(Id) }, { additionalProperties: false }),
+          async (ctx, data) => {
+            await assertOwnStream(ctx.session.userId, data.livestreamId);
+            return battleBody(await requireMoney(services).pk.accept(ctx.session.userId, data.battleId, data.livestreamId));
+          },
+          PkBattle,
         ),
-        'pk:get': defineHandler(Type.Object({ battleId: Id }, { additionalProperties: false }), (_ctx, data) => requireMoney(services).pk.get(data.battleId)),
+        'pk:decline': defineHandler(
+          Type.Object({ battleId: Id }, { additionalProperties: false }),
+          async (ctx, data) => battleBody(await requireMoney(services).pk.decline(ctx.session.userId, data.battleId)),
+          PkBattle,
+        ),
+        'pk:get': defineHandler(
+          Type.Object({ battleId: Id }, { additionalProperties: false }),
+          async (_ctx, data) => battleBody(await requireMoney(services).pk.get(data.battleId)),
+          PkBattle,
+        ),
         'pk:rankings': defineHandler(
           Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false }),
           async (_ctx, data) => ({

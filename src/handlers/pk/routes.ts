@@ -9,17 +9,16 @@ import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pag
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
-import { Id, Nullable, UserId } from '../../kernel/schemas.js';
+import { DateTime, Id, Nullable, UserId } from '../../kernel/schemas.js';
 import { GiftSendResult } from '../gifts/schemas.js';
 import type { GiftService } from '../gifts/service.js';
 import { StreamId, giftFields } from '../livestream/schemas.js';
-import type { PkBattleView, PkService } from './service.js';
+import { DEFAULT_PK_DURATION_MS, PkDurationMs, type PkBattleView, type PkService } from './service.js';
 
 const tags = ['pk-battles'];
-const Ms = Type.Integer({ minimum: 0, description: 'milliseconds since the Unix epoch (as in the pk_battle:* events)' });
 const lit = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
-const PkBattle = Type.Object(
+export const PkBattle = Type.Object(
   {
     battleId: Type.String(),
     host1Id: Type.String({ description: 'the inviting host' }),
@@ -34,11 +33,11 @@ const PkBattle = Type.Object(
     host1Score: Type.Integer({ minimum: 0, description: 'coins of the gifts host 1 received while the battle was active' }),
     host2Score: Type.Integer({ minimum: 0 }),
     winnerId: Nullable(Type.String()),
-    duration: Type.Integer({ minimum: 1, description: 'seconds' }),
-    createdAt: Ms,
-    startedAt: Nullable(Ms),
-    endsAt: Nullable(Ms),
-    endedAt: Nullable(Ms),
+    durationMs: Type.Integer({ minimum: 1000, description: 'how long the battle runs once accepted' }),
+    createdAt: DateTime,
+    startedAt: Nullable(DateTime),
+    endsAt: Nullable(DateTime),
+    endedAt: Nullable(DateTime),
   },
   { $id: 'PkBattle', additionalProperties: false },
 );
@@ -47,7 +46,7 @@ type PkBattleBody = Static<typeof PkBattle>;
 const PkBattleCreate = Type.Object(
   {
     opponentId: UserId,
-    durationSec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, default: 300 })),
+    durationMs: Type.Optional(PkDurationMs),
     livestreamId: Type.Optional({ ...StreamId, description: 'your live stream: the battle frames go to its room' }),
   },
   { $id: 'PkBattleCreate', additionalProperties: false },
@@ -70,7 +69,8 @@ const BattleParams = Type.Object({ battleId: Id });
 // The invited host accepts, never the caller who created the battle: no link to acceptPkBattle.
 const battleLinks = { GetPkBattle: { operationId: 'getPkBattle', parameters: { battleId: '$response.body#/battleId' } } };
 
-const battleBody = (b: PkBattleView): PkBattleBody => ({ ...b, livestreamIds: [...b.livestreamIds], result: b.result as PkBattleBody['result'] });
+/** A battle as the wire carries it (HTTP replies and the pk:* acks). */
+export const battleBody = (b: PkBattleView): PkBattleBody => ({ ...b, livestreamIds: [...b.livestreamIds], result: b.result as PkBattleBody['result'] });
 
 export interface PkRouteDeps {
   pk: () => PkService;
@@ -99,7 +99,7 @@ export function pkRoutes({ pk, gifts, assertOwnStream }: PkRouteDeps): RouteDef[
       },
       async ({ principal, body }) => {
         await assertOwnStream(principal.userId, body.livestreamId);
-        return battleBody(await pk().invite(principal.userId, body.opponentId, body.durationSec ?? 300, body.livestreamId));
+        return battleBody(await pk().invite(principal.userId, body.opponentId, body.durationMs ?? DEFAULT_PK_DURATION_MS, body.livestreamId));
       },
     ),
     defineRoute(

@@ -6,10 +6,12 @@
  * cluster-wide by a PX lease per battle (at most one frame per PK_SCORE_INTERVAL_MS).
  */
 import { randomBytes } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
+import { isoMs } from '../../kernel/schemas.js';
 import type { RoomSend } from '../../rooms/hub.js';
 import { COLLECTIONS } from '../../store/collections.js';
 import type { WriteOp } from '../../store/write-queue.js';
@@ -17,6 +19,10 @@ import { livestreamRoom, moneyKeys } from '../wallets/keys.js';
 import { pkAcceptScript, pkDeclineScript, pkEndScript, pkInviteScript } from '../wallets/lua/pk.js';
 import type { MoneyMetrics } from '../wallets/metrics.js';
 import type { Outbox } from '../wallets/outbox.js';
+
+/** A battle's length: whole seconds, 1 s to 1 h, in milliseconds. */
+export const PkDurationMs = Type.Integer({ minimum: 1000, maximum: 3_600_000, multipleOf: 1000, default: 300_000 });
+export const DEFAULT_PK_DURATION_MS = 300_000;
 
 export type PkStatus = 'pending' | 'active' | 'ended';
 
@@ -31,11 +37,12 @@ export interface PkBattleView {
   host1Score: number;
   host2Score: number;
   winnerId: string | null;
-  duration: number;
-  createdAt: number;
-  startedAt: number | null;
-  endsAt: number | null;
-  endedAt: number | null;
+  durationMs: number;
+  /** Instants as they go on the wire: ISO 8601 UTC (docs/PROTOCOL.md, "Wire convention"). */
+  createdAt: string;
+  startedAt: string | null;
+  endsAt: string | null;
+  endedAt: string | null;
 }
 
 export interface PkOptions {
@@ -77,14 +84,15 @@ export class PkService {
     });
   }
 
-  async invite(host1: string, host2: string, durationSec: number, livestreamId: string | undefined): Promise<PkBattleView> {
+  /** `durationMs`: whole seconds (the schemas ask for a multiple of 1000). */
+  async invite(host1: string, host2: string, durationMs: number, livestreamId: string | undefined): Promise<PkBattleView> {
     if (host1 === host2) throw new AppError('bad_request', 'you cannot battle yourself');
     const battleId = `pk_${randomBytes(9).toString('base64url')}`;
     const key = moneyKeys.pkBattle(battleId);
     const [status, detail] = (await pkInviteScript.run(
       this.redis,
       [moneyKeys.pkActive(host1), moneyKeys.pkActive(host2), key],
-      [battleId, host1, host2, durationSec, this.opts.inviteTtlSec * 1000, livestreamId ?? ''],
+      [battleId, host1, host2, Math.round(durationMs / 1000), this.opts.inviteTtlSec * 1000, livestreamId ?? ''],
     )) as [string, string];
     if (status === 'busy') throw new AppError('conflict', `${detail === host1 ? 'you are' : 'that host is'} already in a battle`);
     const battle = await this.get(battleId);
@@ -234,7 +242,7 @@ export class PkService {
             winnerId: battle.winnerId,
             host1Score: battle.host1Score,
             host2Score: battle.host2Score,
-            lateMs: (battle.endedAt ?? 0) - (battle.endsAt ?? 0),
+            lateMs: Date.parse(battle.endedAt ?? '') - Date.parse(battle.endsAt ?? ''),
           },
           'pk battle ended',
         );
@@ -293,7 +301,7 @@ function endFrame(b: PkBattleView): Record<string, unknown> {
 
 function toView(h: Record<string, string>): PkBattleView | undefined {
   if (!h['id'] || !h['host1'] || !h['host2']) return undefined;
-  const num = (k: string): number | null => (h[k] ? Number(h[k]) : null);
+  const at = (k: string): string | null => (h[k] ? isoMs(Number(h[k])) : null);
   return {
     battleId: h['id'],
     host1Id: h['host1'],
@@ -304,17 +312,17 @@ function toView(h: Record<string, string>): PkBattleView | undefined {
     host1Score: Number(h['s1'] ?? 0),
     host2Score: Number(h['s2'] ?? 0),
     winnerId: h['winnerId'] || null,
-    duration: Number(h['duration'] ?? 0),
-    createdAt: Number(h['createdAt'] ?? 0),
-    startedAt: num('startedAt'),
-    endsAt: num('endsAt'),
-    endedAt: num('endedAt'),
+    durationMs: Number(h['duration'] ?? 0) * 1000,
+    createdAt: isoMs(Number(h['createdAt'] ?? 0)),
+    startedAt: at('startedAt'),
+    endsAt: at('endsAt'),
+    endedAt: at('endedAt'),
   };
 }
 
 /** The PKBattle document (seed 000), versioned by status so a late write never rolls it back. */
 function battleWrites(b: PkBattleView, version: number): WriteOp[] {
-  const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+  const date = (instant: string | null): Date | null => (instant === null ? null : new Date(instant));
   return [
     {
       kind: 'setIfNewer',
@@ -331,7 +339,7 @@ function battleWrites(b: PkBattleView, version: number): WriteOp[] {
         host1Score: b.host1Score,
         host2Score: b.host2Score,
         winnerId: b.winnerId,
-        duration: b.duration,
+        durationMs: b.durationMs,
         startedAt: date(b.startedAt),
         endsAt: date(b.endsAt),
         endedAt: date(b.endedAt),

@@ -3,6 +3,7 @@ import { Gauge } from 'prom-client';
 import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
+import { isoMsOrNull } from '../../kernel/schemas.js';
 import { MemoryPresenceStore } from '../../rooms/presence-memory.js';
 import { RedisPresenceStore } from '../../rooms/presence-redis.js';
 import { CHOSEN_STATUSES, publicStatus, type PresenceChange, type PresenceStore } from '../../rooms/presence.js';
@@ -35,7 +36,12 @@ export const presenceModule: ModuleFactory = (core) => {
   });
 
   const announce = async (change: PresenceChange | undefined): Promise<void> => {
-    if (change) await core.hub.publish(presenceRoom(change.userId), 'presence:update', change);
+    if (change)
+      await core.hub.publish(presenceRoom(change.userId), 'presence:update', {
+        userId: change.userId,
+        status: change.status,
+        lastSeenAt: isoMsOrNull(change.lastSeen),
+      });
   };
   const syncDevices = (userId: string): Promise<void> => store.setNodeDevices(userId, nodeId, local.countOf(userId), Date.now()).then(announce);
   const report = (err: unknown, userId: string): void => core.log.warn({ err: (err as Error).message, user: userId }, 'presence update failed');
@@ -70,7 +76,7 @@ export const presenceModule: ModuleFactory = (core) => {
             userId: r.userId,
             // You see your own chosen status; everyone else sees the public one.
             status: r.userId === ctx.session.userId && r.devices > 0 ? r.chosen : publicStatus(r.chosen, r.devices),
-            lastSeen: r.lastSeen,
+            lastSeenAt: isoMsOrNull(r.lastSeen),
           })),
         };
       }),

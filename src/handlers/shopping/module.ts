@@ -1,9 +1,10 @@
-/** The live shopping domain: a session per stream, pinned products, live orders, counters; HTTP: /api/live-shopping (routes.ts). */
+/** The live shopping domain: a session per stream, pinned products with prices, paid orders, counters; HTTP: /api/live-shopping (routes.ts). */
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { shoppingRoutes } from './routes.js';
+import { OrderFields, PinFields } from './schemas.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Stream = Type.Object({ livestreamId: Id }, { additionalProperties: false });
@@ -17,13 +18,10 @@ export const shoppingModule =
       routes: shoppingRoutes(shopping),
       handlers: {
         'shopping:start': defineHandler(Stream, (ctx, data) => shopping().start(ctx.session.userId, data.livestreamId)),
-        'shopping:pin': defineHandler(
-          Type.Object(
-            { livestreamId: Id, productId: Id, displayOrder: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })) },
-            { additionalProperties: false },
-          ),
-          async (ctx, data) => ({ products: await shopping().pin(ctx.session.userId, data.livestreamId, data.productId, data.displayOrder) }),
-        ),
+        'shopping:pin': defineHandler(Type.Object({ livestreamId: Id, ...PinFields }, { additionalProperties: false }), async (ctx, data) => {
+          const { livestreamId, ...pin } = data;
+          return { products: await shopping().pin(ctx.session.userId, livestreamId, pin) };
+        }),
         'shopping:unpin': defineHandler(Type.Object({ livestreamId: Id, productId: Id }, { additionalProperties: false }), async (ctx, data) => ({
           products: await shopping().unpin(ctx.session.userId, data.livestreamId, data.productId),
         })),
@@ -31,9 +29,8 @@ export const shoppingModule =
           await shopping().view(ctx.session.userId, data.livestreamId);
           return { ok: true };
         }),
-        'shopping:order': defineHandler(
-          Type.Object({ livestreamId: Id, orderId: Id, total: Type.Number({ minimum: 0, maximum: 1_000_000 }) }, { additionalProperties: false }),
-          (ctx, data) => shopping().order(ctx.session.userId, data.livestreamId, data.orderId, data.total),
+        'shopping:order': defineHandler(Type.Object({ livestreamId: Id, ...OrderFields }, { additionalProperties: false }), (ctx, data) =>
+          shopping().order(ctx.session.userId, { ...data, quantity: data.quantity ?? 1 }),
         ),
         'shopping:stats': defineHandler(Stream, (_ctx, data) => shopping().stats(data.livestreamId)),
       },

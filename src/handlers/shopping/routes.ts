@@ -8,8 +8,9 @@ import { Type } from '@sinclair/typebox';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
-import { DateTime, Id, assertOwner } from '../../kernel/schemas.js';
+import { DateTime, Id, Nullable, assertOwner } from '../../kernel/schemas.js';
 import { StreamId } from '../livestream/schemas.js';
+import { OrderFields, PinFields } from './schemas.js';
 import type { ShoppingService } from './service.js';
 
 const tags = ['live-shopping'];
@@ -26,31 +27,33 @@ const ShoppingSession = Type.Object(
 );
 const ShoppingSessionCreate = Type.Object({ livestreamId: StreamId }, { $id: 'ShoppingSessionCreate', additionalProperties: false });
 const PinnedProduct = Type.Object(
-  { productId: Type.String(), displayOrder: Type.Integer({ minimum: 0 }), featuredAt: DateTime },
+  {
+    productId: Type.String(),
+    displayOrder: Type.Integer({ minimum: 0 }),
+    featuredAt: DateTime,
+    price: Type.Integer({ minimum: 0, description: 'whole coins per unit (0: pinned before prices existed; pin it again to sell it)' }),
+    name: Nullable(Type.String()),
+  },
   { $id: 'PinnedProduct', additionalProperties: false },
 );
 const ShoppingPins = Type.Object(
   { sessionId: Type.String(), products: Type.Array(PinnedProduct, { description: 'every pinned product, by displayOrder' }) },
   { $id: 'ShoppingPins', additionalProperties: false },
 );
-const PinProduct = Type.Object(
-  { productId: Id, displayOrder: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000, default: 0 })) },
-  { $id: 'ShoppingPinProduct', additionalProperties: false },
-);
-const OrderInput = Type.Object(
-  {
-    orderId: { ...Id, description: "the shop's order id: counted once per session" },
-    total: Type.Number({ minimum: 0, maximum: 1_000_000, description: 'in the shop currency, two decimals' }),
-  },
-  { $id: 'ShoppingOrderInput', additionalProperties: false },
-);
+const PinProduct = Type.Object({ ...PinFields, productId: Id }, { $id: 'ShoppingPinProduct', additionalProperties: false });
+const OrderInput = Type.Object(OrderFields, { $id: 'ShoppingOrderInput', additionalProperties: false });
 const OrderReceipt = Type.Object(
   {
     sessionId: Type.String(),
-    orderId: Type.String(),
+    orderId: Type.String({ description: 'derived from (buyer, idempotencyKey)' }),
     buyerId: Type.String(),
-    total: Type.Number({ minimum: 0 }),
-    counted: Type.Boolean({ description: 'false when this orderId was already counted (then nothing changed)' }),
+    productId: Type.String(),
+    quantity: Type.Integer({ minimum: 1 }),
+    unitPrice: Type.Integer({ minimum: 1, description: 'coins per unit, the pinned price when the order was paid' }),
+    total: Type.Integer({ minimum: 1, description: "coins taken from the buyer's wallet and given to the host" }),
+    transferId: Type.String({ description: 'the wallet transfer that paid the order' }),
+    balance: Type.Integer({ minimum: 0, description: "the buyer's balance right after paying" }),
+    counted: Type.Boolean({ description: 'false on a retry with the same idempotencyKey (nothing moved again)' }),
   },
   { $id: 'ShoppingOrderReceipt', additionalProperties: false },
 );
@@ -59,7 +62,7 @@ const Analytics = Type.Object(
     sessionId: Type.String(),
     livestreamId: Type.String(),
     totalOrders: Type.Integer({ minimum: 0 }),
-    totalRevenue: Type.Number({ minimum: 0 }),
+    totalRevenue: Type.Integer({ minimum: 0, description: 'coins paid by the counted (paid) orders' }),
     uniqueBuyers: Type.Integer({ minimum: 0 }),
     uniqueViewers: Type.Integer({ minimum: 0, description: 'distinct users who opened the product panel (shopping:view) or bought' }),
     conversionRate: Type.Number({ minimum: 0, maximum: 1, description: 'uniqueBuyers / uniqueViewers, four decimals' }),
@@ -110,7 +113,7 @@ export function shoppingRoutes(shopping: () => ShoppingService): RouteDef[] {
       },
       async ({ principal, params, body }) => ({
         sessionId: params.sessionId,
-        products: await shopping().pin(principal.userId, params.sessionId, body.productId, body.displayOrder),
+        products: await shopping().pin(principal.userId, params.sessionId, body),
       }),
     ),
     defineRoute(
@@ -124,13 +127,23 @@ export function shoppingRoutes(shopping: () => ShoppingService): RouteDef[] {
         body: OrderInput,
         response: OrderReceipt,
         status: 201,
-        summary: 'Record a live order by the caller; the host gets shopping:order, the room shopping:stats',
-        description: 'Same as shopping:order: an orderId counts once per session (a repeat answers counted: false). No session: 404.',
-        errors: ['not_found', 'unavailable'],
+        summary: "Buy a pinned product with coins from the caller's wallet; the host gets shopping:order, the room shopping:stats",
+        description:
+          "Same as shopping:order. The server prices the order (pinned price x quantity, whole coins) and pays the host from the caller's wallet (one exact debit per idempotencyKey; balance too low: 422 `insufficient_funds`, nothing counted). Only paid orders count in the analytics. A retry with the key answers 201 with the same receipt and `counted: false`; the same key for another product or quantity: 409. Product not pinned / no session: 404; own session: 422; more than SHOPPING_ORDERS_PER_MINUTE new orders a minute in one stream: 429.",
+        errors: ['not_found', 'unavailable', 'insufficient_funds', 'conflict', 'rate_limited'],
       },
       async ({ principal, params, body }) => {
-        const { counted } = await shopping().recordOrder(principal.userId, params.sessionId, body.orderId, body.total);
-        return { sessionId: params.sessionId, orderId: body.orderId, buyerId: principal.userId, total: Math.round(body.total * 100) / 100, counted };
+        const {
+          stats: _stats,
+          livestreamId,
+          ...receipt
+        } = await shopping().order(principal.userId, {
+          livestreamId: params.sessionId,
+          productId: body.productId,
+          quantity: body.quantity ?? 1,
+          idempotencyKey: body.idempotencyKey,
+        });
+        return { sessionId: livestreamId, ...receipt };
       },
     ),
     defineRoute(

@@ -28,7 +28,7 @@ interface TicketMessage {
   ticketId: string;
   from: string;
   message: string;
-  timestamp: Date;
+  createdAt: Date;
   isStaff: boolean;
 }
 
@@ -53,7 +53,7 @@ export const TICKETS = 'support_tickets';
 export const TICKET_MESSAGES = 'support_messages';
 
 const Message = Type.Object(
-  { from: Type.String(), message: Type.String(), timestamp: DateTime, isStaff: Type.Boolean() },
+  { from: Type.String(), message: Type.String(), createdAt: DateTime, isStaff: Type.Boolean() },
   { $id: 'TicketMessage', additionalProperties: false },
 );
 
@@ -103,7 +103,7 @@ const view = (d: TicketDoc, messages: TicketMessage[] = []): TicketView => ({
   priority: d.priority,
   assignedTo: d.assignedTo,
   messageCount: d.messageCount ?? messages.length,
-  messages: messages.map((m) => ({ from: m.from, message: m.message, timestamp: iso(m.timestamp), isStaff: m.isStaff })),
+  messages: messages.map((m) => ({ from: m.from, message: m.message, createdAt: iso(m.createdAt), isStaff: m.isStaff })),
   resolvedAt: isoOrNull(d.resolvedAt),
   resolvedBy: d.resolvedBy,
   createdAt: iso(d.createdAt),
@@ -122,7 +122,7 @@ export const supportModule: ModuleFactory = (core: Core) => {
   const messages = (): Collection<TicketMessage> => core.documents.db().collection<TicketMessage>(TICKET_MESSAGES);
   /** A ticket with its whole thread, oldest message first. */
   const full = async (doc: TicketDoc): Promise<TicketView> =>
-    view(doc, await messages().find({ ticketId: doc._id }).sort({ timestamp: 1, _id: 1 }).limit(1000).toArray());
+    view(doc, await messages().find({ ticketId: doc._id }).sort({ createdAt: 1, _id: 1 }).limit(1000).toArray());
   const tags = ['support'];
   const page = async (filter: Filter<TicketDoc>, query: Static<typeof ListQuery>) => {
     const w = pageWindow(query);
@@ -254,7 +254,7 @@ export const supportModule: ModuleFactory = (core: Core) => {
             { returnDocument: 'after' },
           );
           if (!updated) throw new AppError('conflict', 'the ticket is closed');
-          await messages().insertOne({ _id: newId(), ticketId: ticket._id, from: principal.userId, message: body.message, timestamp: now, isStaff });
+          await messages().insertOne({ _id: newId(), ticketId: ticket._id, from: principal.userId, message: body.message, createdAt: now, isStaff });
           const notify = isStaff ? updated.userId : updated.assignedTo;
           if (notify && notify !== principal.userId) {
             await core.hub.publish(userRoom(notify), 'support:reply', {
@@ -263,7 +263,7 @@ export const supportModule: ModuleFactory = (core: Core) => {
               from: principal.userId,
               isStaff,
               message: body.message,
-              timestamp: iso(now),
+              createdAt: iso(now),
             });
           }
           return full(updated);

@@ -31,13 +31,15 @@ export const moneyKeys = {
   pkScoreLease: (battleId: string) => `pk:score-lease:{${battleId}}`,
   /** string: bumped whenever the catalogue in MongoDB changes; nodes poll it. */
   catalogVersion: 'catalog:version',
-  /** hash: live shopping counters of a stream (orders, revenue, pinned JSON). */
+  /** hash: live shopping counters of a stream (orders, revenueCoins, pinned JSON with server-known prices). */
   shopping: (livestreamId: string) => `shop:{${livestreamId}}`,
   /** HyperLogLog of users who opened the product panel / of buyers. */
   shoppingViewers: (livestreamId: string) => `shop:{${livestreamId}}:viewers`,
   shoppingBuyers: (livestreamId: string) => `shop:{${livestreamId}}:buyers`,
   /** set of order ids already counted (idempotent order recording). */
   shoppingOrders: (livestreamId: string) => `shop:{${livestreamId}}:orders`,
+  /** set of orderIds with PX = one minute: the orders one buyer placed in one stream in this window (rate limit). */
+  shoppingRate: (livestreamId: string, buyerId: string) => `shop:{${livestreamId}}:rate:${buyerId}`,
 } as const;
 
 /** The room of a livestream's viewers, `live:<streamId>` (the livestream module's own name for it). */

@@ -203,6 +203,41 @@ export class WalletService {
   }
 
   /**
+   * Pays from `payerId`'s wallet once per (payerId, idempotencyKey) with the transfer script (an
+   * exact debit, all or nothing, `insufficient_funds` otherwise). `quote` runs only for a new key
+   * and fixes who is paid, how much and the note; a replay answers the first record without
+   * calling it (the caller checks the record is the payment it expects). For payees the caller
+   * already knows (a live-shopping host), so no user lookup. Used by src/handlers/shopping.
+   */
+  async pay(
+    payerId: string,
+    idempotencyKey: string,
+    quote: () => Promise<{ payeeId: string; amount: number; note: string }>,
+  ): Promise<{ record: TransferRecord; accepted: boolean }> {
+    const idem = moneyKeys.idem('transfer', payerId, idempotencyKey);
+    const earlier = await this.redis.get(idem);
+    if (earlier) return { record: JSON.parse(earlier) as TransferRecord, accepted: false };
+    const { payeeId, amount, note } = await quote();
+    checkEntry(amount, idempotencyKey);
+    if (payeeId === payerId) throw new AppError('validation_failed', 'you cannot pay yourself');
+    const meta: TransferMeta = { transferId: transferId(payerId, idempotencyKey), idempotencyKey, note };
+    const [status, payload] = await this.runWithWallets(() =>
+      walletTransferScript.run(
+        this.redis,
+        [idem, moneyKeys.wallet(payerId), moneyKeys.wallet(payeeId), moneyKeys.outbox],
+        [payerId, payeeId, amount, this.opts.idempotencyTtlSec, this.opts.outboxGraceMs, JSON.stringify(meta)],
+      ),
+    );
+    if (status === 'insufficient_funds') throw new AppError('insufficient_funds', `balance ${payload} does not cover ${amount} coins`);
+    const record = JSON.parse(payload) as TransferRecord;
+    if (status === 'ok') {
+      this.metrics.coins.inc({ flow: 'transfer' }, amount);
+      await this.outbox.commit(idem, transferWrites(record));
+    }
+    return { record, accepted: status === 'ok' };
+  }
+
+  /**
    * Runs a money script; when it answers `no_wallet`, loads that wallet and runs it again.
    * Any other status is returned to the caller.
    */

@@ -108,7 +108,7 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
       `pk_battle:${b.battleId}`,
     ),
   );
-  const shopping = new ShoppingService(redis, streams, queue, publish, metrics);
+  const shopping = new ShoppingService(redis, streams, queue, publish, metrics, wallets, cfg.shoppingOrdersPerMinute);
   return { redis, queue, store, streams, outbox, metrics, catalog, wallets, coalescer, gifts, pk, shopping };
 }
 

@@ -50,7 +50,7 @@ export type GiftSendInput = {
   recipientId?: string;
   context?: "livestream" | "video" | "profile" | "message";
   contentId?: string;
-  /** names the request: a retry with the same key returns the first outcome and moves nothing twice */
+  /** required; names the request per caller: a retry with the same key returns the first outcome and moves nothing twice */
   idempotencyKey: string;
   message?: string;
   isAnonymous?: boolean;
@@ -78,11 +78,33 @@ export type MessageSendAck = {
   createdAt: string;
 };
 
+export type PkBattle = {
+  battleId: string;
+  /** the inviting host */
+  host1Id: string;
+  /** the invited host */
+  host2Id: string;
+  /** each host's stream (battle frames go to its room), or null: that host's user room */
+  livestreamIds: (string | null)[];
+  status: "pending" | "active" | "ended";
+  result: ("win" | "tie" | "declined") | null;
+  /** coins of the gifts host 1 received while the battle was active */
+  host1Score: number;
+  host2Score: number;
+  winnerId: string | null;
+  /** how long the battle runs once accepted */
+  durationMs: number;
+  createdAt: string;
+  startedAt: string | null;
+  endsAt: string | null;
+  endedAt: string | null;
+};
+
 export type SessionReady = {
   userId: string;
   connectionId: string;
   nodeId: string;
-  serverTime: string;
+  serverAt: string;
 };
 
 /** Client-to-server requests: payload and ack (`unknown` where the server does not describe its ack yet). */
@@ -96,7 +118,7 @@ export interface Requests {
   "coins:purchase": {
     data: {
       packageId: string;
-      /** names the request: a retry with the same key returns the first outcome and moves nothing twice */
+      /** required; names the request per caller: a retry with the same key returns the first outcome and moves nothing twice */
       idempotencyKey: string;
       provider?: string;
     };
@@ -193,50 +215,58 @@ export interface Requests {
   };
   "livestream:chat": {
     data: {
-      streamId: string;
+      livestreamId: string;
       text: string;
     };
     ack: {
-      streamId: string;
+      livestreamId: string;
       seq: number;
     };
   };
   "livestream:cohost:accept": {
     data: {
-      streamId: string;
+      livestreamId: string;
     };
-    ack: unknown;
+    ack: {
+      livestreamId: string;
+    };
   };
   "livestream:cohost:invite": {
     data: {
-      streamId: string;
+      livestreamId: string;
       userId: string;
     };
-    ack: unknown;
+    ack: {
+      livestreamId: string;
+      userId: string;
+    };
   };
   "livestream:cohost:kick": {
     data: {
-      streamId: string;
+      livestreamId: string;
       userId: string;
     };
-    ack: unknown;
+    ack: {
+      livestreamId: string;
+      userId: string;
+    };
   };
   "livestream:end": {
     data: {
-      streamId: string;
+      livestreamId: string;
     };
     ack: {
-      streamId: string;
+      livestreamId: string;
       seq: number;
     };
   };
   "livestream:join": {
     data: {
-      streamId: string;
+      livestreamId: string;
       lastSeq?: number;
     };
     ack: {
-      streamId: string;
+      livestreamId: string;
       title: string;
       hostId: string;
       cohosts: string[];
@@ -249,22 +279,21 @@ export interface Requests {
   };
   "livestream:leave": {
     data: {
-      streamId: string;
+      livestreamId: string;
     };
     ack: {
-      streamId: string;
+      livestreamId: string;
     };
   };
   "livestream:start": {
     data: {
       title: string;
-      streamId?: string;
+      livestreamId?: string;
     };
     ack: {
-      streamId: string;
+      livestreamId: string;
       room: string;
-      /** milliseconds since the Unix epoch (as in the socket payloads) */
-      startedAt: number;
+      startedAt: string;
     };
   };
   "message:delete": {
@@ -365,27 +394,27 @@ export interface Requests {
       battleId: string;
       livestreamId?: string;
     };
-    ack: unknown;
+    ack: PkBattle;
   };
   "pk:decline": {
     data: {
       battleId: string;
     };
-    ack: unknown;
+    ack: PkBattle;
   };
   "pk:get": {
     data: {
       battleId: string;
     };
-    ack: unknown;
+    ack: PkBattle;
   };
   "pk:invite": {
     data: {
       opponentId: string;
-      durationSec?: number;
+      durationMs?: number;
       livestreamId?: string;
     };
-    ack: unknown;
+    ack: PkBattle;
   };
   "pk:rankings": {
     data: {
@@ -434,17 +463,16 @@ export interface Requests {
       userId: string;
       nodeId: string;
       connectionId: string;
-      serverTime: string;
+      serverAt: string;
     };
   };
   "session:ping": {
     data: {
-      clientTime: number;
+      clientAt: string;
     };
     ack: {
-      clientTime: number;
-      /** milliseconds since the Unix epoch */
-      serverTime: number;
+      clientAt: string;
+      serverAt: string;
     };
   };
   "session:refresh": {
@@ -459,8 +487,10 @@ export interface Requests {
   "shopping:order": {
     data: {
       livestreamId: string;
-      orderId: string;
-      total: number;
+      productId: string;
+      quantity?: number;
+      /** required; names the request per caller: a retry with the same key returns the first outcome and moves nothing twice */
+      idempotencyKey: string;
     };
     ack: unknown;
   };
@@ -468,7 +498,10 @@ export interface Requests {
     data: {
       livestreamId: string;
       productId: string;
+      /** whole coins per unit: what an order of this product costs */
+      price: number;
       displayOrder?: number;
+      name?: string;
     };
     ack: unknown;
   };
@@ -529,7 +562,7 @@ export interface Requests {
       userId: string;
       amount: number;
       reason: string;
-      /** names the request: a retry with the same key returns the first outcome and moves nothing twice */
+      /** required; names the request per caller: a retry with the same key returns the first outcome and moves nothing twice */
       idempotencyKey: string;
       type?: "bonus" | "purchase" | "refund" | "earning" | "commission";
     };
@@ -571,18 +604,17 @@ export interface ServerEvents {
     ts: number;
   };
   "livestream:chat": {
-    streamId: string;
+    livestreamId: string;
     userId: string;
     text: string;
-    /** milliseconds since the Unix epoch (as in the socket payloads) */
-    sentAt: number;
+    sentAt: string;
   };
   "livestream:ended": {
-    streamId: string;
+    livestreamId: string;
     endedBy: string;
   };
   "livestream:viewers": {
-    streamId: string;
+    livestreamId: string;
     viewers: number;
   };
   "message:new": ChatMessage;
@@ -607,6 +639,7 @@ export interface IdempotencyFields {
   "coins:purchase": "idempotencyKey";
   "gift:send": "idempotencyKey";
   "message:send": "clientId";
+  "shopping:order": "idempotencyKey";
   "wallet:credit": "idempotencyKey";
 }
 
@@ -614,5 +647,6 @@ export const IDEMPOTENCY_FIELDS: Readonly<Record<string, string>> = {
   "coins:purchase": "idempotencyKey",
   "gift:send": "idempotencyKey",
   "message:send": "clientId",
+  "shopping:order": "idempotencyKey",
   "wallet:credit": "idempotencyKey",
 };

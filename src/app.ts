@@ -6,11 +6,14 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Core, DomainModule, LocalSockets } from './core.js';
+import { asyncApiRoute, type AsyncApiInfo } from './gateway/asyncapi.js';
 import { RemoteKeySets } from './gateway/auth/jwks.js';
 import { AuthMetrics } from './gateway/auth/metrics.js';
 import { RevocationList, isOlderToken } from './gateway/auth/revocations.js';
 import { createTokenVerifier } from './gateway/auth.js';
 import { Dispatcher } from './gateway/dispatcher.js';
+import { GATEWAY_EVENTS } from './gateway/events.js';
+import type { EmittedEvents } from './gateway/handler.js';
 import { operationalRoutes } from './gateway/health.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import { GatewayMetrics } from './gateway/metrics.js';
@@ -36,6 +39,24 @@ const OPENAPI_INFO: OpenApiInfo = {
   version: '0.1.0',
   description: 'CRUD endpoints of the real-time domains, served on the same port as the sockets. Conventions (auth, errors, pagination): docs/HTTP.md.',
 };
+
+const ASYNCAPI_INFO: AsyncApiInfo = {
+  title: 'livegate socket events',
+  version: '0.1.0',
+  description: 'Every event of the native /ws dialect: requests with their acks, and what the server sends. Envelopes and resume: docs/PROTOCOL.md.',
+};
+
+/** The gateway's own server-to-client events and every module's; an event declared twice fails the start. */
+function emittedEvents(modules: DomainModule[]): EmittedEvents {
+  const emitted: Record<string, EmittedEvents[string]> = { ...GATEWAY_EVENTS };
+  for (const module of modules) {
+    for (const [event, def] of Object.entries(module.emits ?? {})) {
+      if (emitted[event]) throw new Error(`server event "${event}" is declared twice`);
+      emitted[event] = def;
+    }
+  }
+  return emitted;
+}
 
 export interface Node {
   port: number;
@@ -156,7 +177,9 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     { aliases: modules.flatMap((m) => (m.payloadAliases ? [m.payloadAliases] : [])), fallback: fallbacks[0] },
   );
   const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
-  routes.push(openApiRoute(routes, OPENAPI_INFO, dispatcher.contracts()));
+  const events = dispatcher.contracts();
+  routes.push(asyncApiRoute({ events, emitted: emittedEvents(modules) }, ASYNCAPI_INFO));
+  routes.push(openApiRoute(routes, OPENAPI_INFO, events));
   const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
   if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');
 

@@ -10,7 +10,7 @@ import type { AuthMetrics } from './gateway/auth/metrics.js';
 import type { RevocationList } from './gateway/auth/revocations.js';
 import type { TokenVerifier } from './gateway/auth.js';
 import type { CloseReason } from './gateway/close-codes.js';
-import type { EventFallback, HandlerTable, PayloadAliases } from './gateway/handler.js';
+import type { EmittedEvents, EventFallback, HandlerTable, PayloadAliases } from './gateway/handler.js';
 import type { RouteDef } from './gateway/http/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './kernel/readiness.js';
@@ -86,6 +86,8 @@ export interface DomainModule {
   readonly payloadAliases?: PayloadAliases;
   /** Takes the events no module registered that it claims (the event proxy); one module at most. */
   readonly fallback?: EventFallback;
+  /** The server-to-client events this domain sends, with their schemas (described in /asyncapi.json). */
+  readonly emits?: EmittedEvents;
   /** HTTP routes, built with defineRoute (src/gateway/http/route.ts) so /openapi.json describes them. */
   readonly routes?: RouteDef[];
   /** An authenticated connection opened on this node. */

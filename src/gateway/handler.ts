@@ -60,3 +60,15 @@ export interface EventFallback {
   /** Returns the ack payload; throws AppError for a typed error. */
   handle(ctx: HandlerContext, event: string, data: unknown): Promise<unknown>;
 }
+
+/** Who a server-to-client event reaches. */
+export type Receivers = 'connection' | 'room' | 'user';
+
+/** A server-to-client event a domain sends: its payload schema and who receives it (AsyncAPI, client types). */
+export interface EmittedEvent {
+  readonly schema: TSchema;
+  readonly to: Receivers;
+  readonly description: string;
+}
+
+export type EmittedEvents = Readonly<Record<string, EmittedEvent>>;

@@ -79,7 +79,7 @@ export const chatModule =
         await chat.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
         return { conversationId: data.conversationId };
       }),
-      'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data)),
+      'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data), S.SendAckSchema),
       'message:edit': defineHandler(S.EditSchema, (ctx, data) =>
         chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'edit', text: data.text }),
       ),
@@ -114,6 +114,7 @@ export const chatModule =
     return {
       name: 'chat',
       handlers,
+      emits: S.CHAT_EVENTS,
       routes: chatRoutes(chat),
       onDisconnect(session) {
         typingSent.delete(session.connectionId);

@@ -4,6 +4,7 @@
  * /openapi.json. Schemas only.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { DateTime } from '../../kernel/schemas.js';
 import { ATTACHMENT_TYPES, MESSAGE_TYPES } from './model.js';
 
@@ -176,3 +177,7 @@ export const SendAckSchema = Type.Object(
 
 /** `conversation:create`'s payload as a named body (private: find or create; group: create). */
 export const CreateConversationBody = Type.Union(CreateSchema.anyOf, { $id: 'CreateConversationInput' });
+
+export const CHAT_EVENTS: EmittedEvents = {
+  'message:new': { schema: MessageSchema, to: 'user', description: 'A new message in one of your conversations (every member, sender included).' },
+};

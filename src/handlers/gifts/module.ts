@@ -11,7 +11,7 @@ import { moneyKeys } from '../wallets/keys.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { CATALOGUE_KINDS, giftView } from './model.js';
 import { giftRoutes } from './routes.js';
-import { GiftSend } from './schemas.js';
+import { GIFT_EVENTS, GiftSend, GiftSendResult, WalletBalance } from './schemas.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 100 }));
@@ -40,9 +40,10 @@ export const giftsModule =
   () => {
     return {
       name: 'gifts',
+      emits: GIFT_EVENTS,
       routes: giftRoutes(services),
       handlers: {
-        'gift:send': defineHandler(GiftSend, (ctx, data) => requireMoney(services).gifts.send(ctx.session.userId, data)),
+        'gift:send': defineHandler(GiftSend, (ctx, data) => requireMoney(services).gifts.send(ctx.session.userId, data), GiftSendResult),
 
         'gift:catalog': defineHandler(Type.Object({}, { additionalProperties: false }), () => {
           const { catalog } = requireMoney(services);
@@ -66,11 +67,15 @@ export const giftsModule =
           },
         ),
 
-        'wallet:balance': defineHandler(Type.Object({}, { additionalProperties: false }), async (ctx) => ({
-          userId: ctx.session.userId,
-          balance: await requireMoney(services).wallets.balance(ctx.session.userId),
-          currency: 'coins',
-        })),
+        'wallet:balance': defineHandler(
+          Type.Object({}, { additionalProperties: false }),
+          async (ctx) => ({
+            userId: ctx.session.userId,
+            balance: await requireMoney(services).wallets.balance(ctx.session.userId),
+            currency: 'coins' as const,
+          }),
+          WalletBalance,
+        ),
 
         'wallet:credit': defineHandler(WalletCredit, (ctx, data) => {
           if (ctx.session.role !== 'admin' && ctx.session.role !== 'service') throw new AppError('forbidden', 'wallet:credit is for administrators');

@@ -8,6 +8,7 @@ import { createMilestones } from '../bridge/milestones.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { streamStoreFor } from './directory.js';
 import { livestreamRoutes } from './routes.js';
+import { LIVESTREAM_EVENTS } from './schemas.js';
 import { LivestreamService, newStreamId } from './service.js';
 import type { StreamStore } from './streams.js';
 import { ViewerTracker, streamRoom } from './viewers.js';
@@ -20,10 +21,10 @@ const ROOM_PREFIX = 'live:';
 /** The acks (published in /openapi.json under x-livegate-events). */
 const Stream = { livestreamId: Type.String() };
 const StartAck = Type.Object({ ...Stream, room: Type.String(), startedAt: DateTime }, { additionalProperties: false });
-const SeqAck = Type.Object({ ...Stream, seq: Seq }, { additionalProperties: false });
+export const SeqAck = Type.Object({ ...Stream, seq: Seq }, { additionalProperties: false });
 const StreamAck = Type.Object(Stream, { additionalProperties: false });
 const UserAck = Type.Object({ ...Stream, userId: Type.String() }, { additionalProperties: false });
-const JoinAck = Type.Object(
+export const JoinAck = Type.Object(
   {
     ...Stream,
     title: Type.String(),
@@ -64,6 +65,7 @@ export const livestreamModule =
 
     return {
       name: 'livestream',
+      emits: LIVESTREAM_EVENTS,
       routes: livestreamRoutes({ service, gifts: () => requireMoney(money).gifts }),
       handlers: {
         'livestream:start': defineHandler(

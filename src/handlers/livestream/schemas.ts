@@ -1,5 +1,6 @@
 /** HTTP schemas of the livestream routes, and the gift shapes the PK routes share with them. */
 import { Type, type Static } from '@sinclair/typebox';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { DateTime, Nullable } from '../../kernel/schemas.js';
 import { GiftSend } from '../gifts/schemas.js';
 
@@ -57,3 +58,25 @@ export const giftFields = {
 };
 
 export const LiveGiftInput = Type.Object(giftFields, { $id: 'LiveGiftInput', additionalProperties: false });
+
+const StreamIdOut = Type.String();
+const strictObject = { additionalProperties: false } as const;
+
+/** The room events of a stream (room `live:<streamId>`). */
+export const LIVESTREAM_EVENTS: EmittedEvents = {
+  'livestream:chat': {
+    schema: Type.Object({ livestreamId: StreamIdOut, userId: Type.String(), text: Type.String(), sentAt: DateTime }, strictObject),
+    to: 'room',
+    description: 'A chat line in the stream, to every member (sender included).',
+  },
+  'livestream:viewers': {
+    schema: Type.Object({ livestreamId: StreamIdOut, viewers: Type.Integer({ minimum: 0 }) }, strictObject),
+    to: 'room',
+    description: 'The exact viewer count, at most once per second per stream, whenever it changed.',
+  },
+  'livestream:ended': {
+    schema: Type.Object({ livestreamId: StreamIdOut, endedBy: Type.String() }, strictObject),
+    to: 'room',
+    description: 'The host ended the stream; send livestream:leave.',
+  },
+};

@@ -4,7 +4,12 @@ import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 
 const RoomName = Type.String({ minLength: 3, maxLength: 160, pattern: '^[A-Za-z0-9_-]+:[^\\s]+$' });
+const strict = { additionalProperties: false } as const;
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const ResumeAck = Type.Union([
+  Type.Object({ room: Type.String(), gap: Type.Literal(false), replayed: Type.Integer({ minimum: 0 }), latestSeq: Type.Integer() }, strict),
+  Type.Object({ room: Type.String(), gap: Type.Literal(true), oldestSeq: Type.Integer(), latestSeq: Type.Integer() }, strict),
+]);
 
 /**
  * Generic room operations for clients: `room:resume` (catch up on a readable room after a
@@ -16,14 +21,18 @@ export const roomsModule: ModuleFactory = (core) => {
   return {
     name: 'rooms',
     handlers: {
-      'room:resume': defineHandler(Type.Object({ room: RoomName, lastSeq: Seq }), async (ctx, { room, lastSeq }) => {
-        if (!(await core.roomAccess.canRead(ctx.session, room))) throw new AppError('forbidden', `you may not read ${room}`);
-        const result = await ctx.resume(room, lastSeq);
-        if (result.kind === 'left') throw new AppError('conflict', `left ${room} while resuming`);
-        return result.kind === 'gap'
-          ? { room, gap: true, oldestSeq: result.oldestSeq, latestSeq: result.latestSeq }
-          : { room, gap: false, replayed: result.count, latestSeq: result.latestSeq };
-      }),
+      'room:resume': defineHandler(
+        Type.Object({ room: RoomName, lastSeq: Seq }),
+        async (ctx, { room, lastSeq }) => {
+          if (!(await core.roomAccess.canRead(ctx.session, room))) throw new AppError('forbidden', `you may not read ${room}`);
+          const result = await ctx.resume(room, lastSeq);
+          if (result.kind === 'left') throw new AppError('conflict', `left ${room} while resuming`);
+          return result.kind === 'gap'
+            ? { room, gap: true as const, oldestSeq: result.oldestSeq, latestSeq: result.latestSeq }
+            : { room, gap: false as const, replayed: result.count, latestSeq: result.latestSeq };
+        },
+        ResumeAck,
+      ),
     },
   };
 };

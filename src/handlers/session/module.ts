@@ -4,7 +4,7 @@ import { defineHandler } from '../../gateway/handler.js';
 import { DateTime } from '../../kernel/schemas.js';
 
 /** Who and where the connection is, and the server's clock (also the `session:ready` payload). */
-const SessionInfo = Type.Object(
+export const SessionInfo = Type.Object(
   { userId: Type.String(), nodeId: Type.String(), connectionId: Type.String(), serverAt: DateTime },
   { additionalProperties: false },
 );

@@ -30,3 +30,6 @@ export const RevokeResult = Type.Object(
   },
   { $id: 'ServerRevokeSessionsResult', additionalProperties: false },
 );
+
+/** The ack of `session:refresh`. */
+export const RefreshAck = Type.Object({ userId: Type.String(), expiresAt: Type.String({ format: 'date-time' }) }, { additionalProperties: false });

@@ -4,13 +4,14 @@
 #   alert rule checks), docker-compose (Debian package, for `docker-compose config` of docker-compose.yml;
 #   not needed when the docker client has the compose plugin), nginx (Debian package, to run the compose
 #   entry point's deploy/nginx/nginx.conf in front of test gateways), and FerretDB v1.24.2 built from the Go
-#   module proxy into .tools/bin/ferretdb.
-# Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx]   (no argument: all of them)
+#   module proxy into .tools/bin/ferretdb, and chromium (Debian package, for the client SDK's browser test,
+#   driven by playwright-core at /usr/bin/chromium; playwright's own browser download is not used).
+# Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx] [chromium]   (no argument: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=("$@")
-[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool compose nginx)
+[ ${#want[@]} -eq 0 ] && want=(redis ferretdb promtool compose nginx chromium)
 
 apt_updated=0
 apt_install() {
@@ -38,6 +39,9 @@ for dep in "${want[@]}"; do
       ;;
     nginx)
       command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx
+      ;;
+    chromium)
+      [ -x /usr/bin/chromium ] || apt_install chromium
       ;;
     compose)
       docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose

@@ -6,12 +6,15 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import type { Core, DomainModule, LocalSockets } from './core.js';
+import { asyncApiRoute, type AsyncApiInfo, type EventContract } from './gateway/asyncapi.js';
 import { RemoteKeySets } from './gateway/auth/jwks.js';
 import { AuthMetrics } from './gateway/auth/metrics.js';
 import { RevocationList, isOlderToken } from './gateway/auth/revocations.js';
 import { createTokenVerifier } from './gateway/auth.js';
 import { endSession } from './gateway/dialects.js';
 import { Dispatcher } from './gateway/dispatcher.js';
+import { GATEWAY_EVENTS } from './gateway/events.js';
+import type { AckSchemas, EmittedEvents, HandlerTable } from './gateway/handler.js';
 import { operationalRoutes } from './gateway/health.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import { GatewayMetrics } from './gateway/metrics.js';
@@ -35,6 +38,31 @@ const OPENAPI_INFO: OpenApiInfo = {
   version: '0.1.0',
   description: 'CRUD endpoints of the real-time domains, served on the same port as the sockets. Conventions (auth, errors, pagination): docs/HTTP.md.',
 };
+
+const ASYNCAPI_INFO: AsyncApiInfo = {
+  title: 'livegate socket events',
+  version: '0.1.0',
+  description: 'Every event of the native /ws dialect: requests with their acks, and what the server sends. Envelopes and resume: docs/PROTOCOL.md.',
+};
+
+/** Every module's handlers, ack schemas and server events, plus the gateway's own events; a name declared twice fails the start. */
+function eventContract(modules: DomainModule[]): EventContract {
+  const emitted: Record<string, EmittedEvents[string]> = { ...GATEWAY_EVENTS };
+  for (const module of modules) {
+    for (const [event, def] of Object.entries(module.emits ?? {})) {
+      if (emitted[event]) throw new Error(`server event "${event}" is declared twice`);
+      emitted[event] = def;
+    }
+    for (const event of Object.keys(module.acks ?? {})) {
+      if (!module.handlers?.[event]) throw new Error(`module ${module.name} declares an ack for "${event}", which it does not handle`);
+    }
+  }
+  return {
+    handlers: Object.assign({}, ...modules.map((m) => m.handlers ?? {})) as HandlerTable,
+    acks: Object.assign({}, ...modules.map((m) => m.acks ?? {})) as AckSchemas,
+    emitted,
+  };
+}
 
 export interface Node {
   port: number;
@@ -146,6 +174,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger): Promise<
   await liveness.start();
   const dispatcher = new Dispatcher(...modules.flatMap((m) => (m.handlers ? [m.handlers] : [])));
   const routes = [...operationalRoutes(readiness, metrics, config.nodeId), ...modules.flatMap((m) => m.routes ?? [])];
+  routes.push(asyncApiRoute(eventContract(modules), ASYNCAPI_INFO));
   routes.push(openApiRoute(routes, OPENAPI_INFO));
   const undocumented = routes.filter((r) => !r.api).map((r) => `${r.method.toUpperCase()} ${r.path}`);
   if (undocumented.length > 0) log.warn({ routes: undocumented }, 'routes mounted without defineRoute are only minimally described in /openapi.json');

@@ -10,7 +10,7 @@ import type { AuthMetrics } from './gateway/auth/metrics.js';
 import type { RevocationList } from './gateway/auth/revocations.js';
 import type { TokenVerifier } from './gateway/auth.js';
 import type { CloseReason } from './gateway/close-codes.js';
-import type { HandlerTable } from './gateway/handler.js';
+import type { AckSchemas, EmittedEvents, HandlerTable } from './gateway/handler.js';
 import type { RouteDef } from './gateway/http/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
 import type { Readiness } from './kernel/readiness.js';
@@ -82,6 +82,10 @@ export interface Core {
 export interface DomainModule {
   readonly name: string;
   readonly handlers?: HandlerTable;
+  /** Ack schemas of some of `handlers`, by event name (described in /asyncapi.json, typed in the client SDK). */
+  readonly acks?: AckSchemas;
+  /** The server-to-client events this domain sends, with their schemas (described in /asyncapi.json). */
+  readonly emits?: EmittedEvents;
   /** HTTP routes, built with defineRoute (src/gateway/http/route.ts) so /openapi.json describes them. */
   readonly routes?: RouteDef[];
   /** An authenticated connection opened on this node. */

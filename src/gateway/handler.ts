@@ -31,3 +31,18 @@ export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: Handle
 }
 
 export type HandlerTable = Readonly<Record<string, EventHandler>>;
+
+/** Ack payload schemas by event name, for the AsyncAPI document and the client types (not checked at run time). */
+export type AckSchemas = Readonly<Record<string, TSchema>>;
+
+/** Who a server-to-client event reaches. */
+export type Receivers = 'connection' | 'room' | 'user';
+
+/** A server-to-client event a domain sends: its payload schema and who receives it (AsyncAPI, client types). */
+export interface EmittedEvent {
+  readonly schema: TSchema;
+  readonly to: Receivers;
+  readonly description: string;
+}
+
+export type EmittedEvents = Readonly<Record<string, EmittedEvent>>;

@@ -48,7 +48,7 @@ export function impliedErrors(api: ApiMeta): ErrorCode[] {
   return [...codes];
 }
 
-class Components {
+export class Components {
   readonly schemas: Record<string, Json> = {};
   private readonly seen = new Map<string, string>();
 

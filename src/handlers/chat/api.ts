@@ -3,6 +3,7 @@
  * inputs of schemas.ts, named for /openapi.json. Schemas only.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { DateTime } from '../../kernel/schemas.js';
 import { MESSAGE_TYPES } from './model.js';
 import { CreateSchema, SendSchema } from './schemas.js';
@@ -81,3 +82,10 @@ export const SendAckSchema = Type.Object(
 
 /** `conversation:create`'s payload as a named body (private: find or create; group: create). */
 export const CreateConversationBody = Type.Union(CreateSchema.anyOf, { $id: 'CreateConversationInput' });
+
+/** Ack schemas of the chat socket events (AsyncAPI, client types). */
+export const CHAT_ACKS = { 'message:send': SendAckSchema };
+
+export const CHAT_EVENTS: EmittedEvents = {
+  'message:new': { schema: MessageSchema, to: 'user', description: 'A new message in one of your conversations (every member, sender included).' },
+};

@@ -10,6 +10,7 @@ import { defineHandler, type HandlerTable } from '../../gateway/handler.js';
 import { onlineCheck } from '../../rooms/online.js';
 import type { Notifier } from '../notifications/service.js';
 import { contactDirectoryFor } from '../presence/contacts.js';
+import { CHAT_ACKS, CHAT_EVENTS } from './api.js';
 import { conversationView } from './model.js';
 import { chatRoutes } from './routes.js';
 import * as S from './schemas.js';
@@ -111,6 +112,8 @@ export const chatModule =
     return {
       name: 'chat',
       handlers,
+      acks: CHAT_ACKS,
+      emits: CHAT_EVENTS,
       routes: chatRoutes(chat),
       onDisconnect(session) {
         typingSent.delete(session.connectionId);

@@ -11,7 +11,7 @@ import { moneyKeys } from '../wallets/keys.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { CATALOGUE_KINDS, giftView } from './model.js';
 import { giftRoutes } from './routes.js';
-import { GiftSend } from './schemas.js';
+import { GIFT_ACKS, GIFT_EVENTS, GiftSend } from './schemas.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 100 }));
@@ -40,6 +40,8 @@ export const giftsModule =
   () => {
     return {
       name: 'gifts',
+      acks: GIFT_ACKS,
+      emits: GIFT_EVENTS,
       routes: giftRoutes(services),
       handlers: {
         'gift:send': defineHandler(GiftSend, (ctx, data) => requireMoney(services).gifts.send(ctx.session.userId, data)),

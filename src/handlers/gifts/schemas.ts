@@ -3,6 +3,7 @@
  * `gift:send` and `POST /api/gifts/send` (one schema, one set of rules), and the views clients see.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { DateTime, IdempotencyKey, Nullable, UserId } from '../../kernel/schemas.js';
 import type { GiftAck } from '../wallets/ledger.js';
 import { isGiftAvailable, type Gift } from './model.js';
@@ -106,3 +107,42 @@ export function giftBody(g: Gift, now: Date): GiftBody {
     available: isGiftAvailable(g, now),
   };
 }
+
+/** Ack schemas of the gift and wallet socket events (AsyncAPI, client types). */
+export const GIFT_ACKS = {
+  'gift:send': GiftSendResult,
+  'wallet:balance': Type.Object({ userId: Type.String(), balance: Type.Integer(), currency: Type.Literal('coins') }, { additionalProperties: false }),
+};
+
+/** `gift:sent` (src/handlers/gifts/coalescer.ts GiftSentFrame): coalesced gift frames. */
+export const GIFT_EVENTS: EmittedEvents = {
+  'gift:sent': {
+    schema: Type.Object(
+      {
+        livestreamId: Nullable(Type.String()),
+        recipientId: Type.String(),
+        sender: Nullable(Type.Object({ userId: Type.String() }, { additionalProperties: false, description: 'null for anonymous gifts' })),
+        giftId: Type.String(),
+        giftName: Type.String(),
+        giftIcon: Type.String(),
+        animation: Type.String(),
+        rarity: Type.String(),
+        count: Type.Integer({ description: 'gifts folded into this frame (sum of quantities)' }),
+        coins: Type.Integer({ description: 'coins of the gifts in this frame' }),
+        sends: Type.Integer({ description: 'gift:send requests folded into this frame' }),
+        combo: Type.Object({ id: Type.String(), count: Type.Integer() }, { additionalProperties: false }),
+        totals: Nullable(
+          Type.Object(
+            { giftCount: Type.Integer(), giftCoins: Type.Integer(), streamCoins: Type.Integer(), streamGifts: Type.Integer() },
+            { additionalProperties: false },
+          ),
+        ),
+        message: Nullable(Type.String()),
+        ts: Type.Integer({ description: 'milliseconds since the Unix epoch' }),
+      },
+      { additionalProperties: false },
+    ),
+    to: 'room',
+    description: 'Gifts to a stream (its room) or to a user (their user room), coalesced per GIFT_COALESCE_MS.',
+  },
+};

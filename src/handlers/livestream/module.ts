@@ -7,6 +7,7 @@ import { createMilestones } from '../bridge/milestones.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { streamStoreFor } from './directory.js';
 import { livestreamRoutes } from './routes.js';
+import { LIVESTREAM_ACKS, LIVESTREAM_EVENTS } from './schemas.js';
 import { LivestreamService, newStreamId } from './service.js';
 import type { StreamStore } from './streams.js';
 import { ViewerTracker, streamRoom } from './viewers.js';
@@ -45,6 +46,8 @@ export const livestreamModule =
 
     return {
       name: 'livestream',
+      acks: LIVESTREAM_ACKS,
+      emits: LIVESTREAM_EVENTS,
       routes: livestreamRoutes({ service, gifts: () => requireMoney(money).gifts }),
       handlers: {
         'livestream:start': defineHandler(

@@ -1,5 +1,6 @@
 /** HTTP schemas of the livestream routes, and the gift shapes the PK routes share with them. */
 import { Type, type Static } from '@sinclair/typebox';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { Nullable } from '../../kernel/schemas.js';
 import { GiftSend } from '../gifts/schemas.js';
 
@@ -58,3 +59,43 @@ export const giftFields = {
 };
 
 export const LiveGiftInput = Type.Object(giftFields, { $id: 'LiveGiftInput', additionalProperties: false });
+
+const StreamIdOut = Type.String();
+const strictObject = { additionalProperties: false } as const;
+/** Ack schemas of the livestream socket events (AsyncAPI, client types). */
+export const LIVESTREAM_ACKS = {
+  'livestream:start': Type.Object({ streamId: StreamIdOut, room: Type.String(), startedAt: Ms }, strictObject),
+  'livestream:end': Type.Object({ streamId: StreamIdOut, seq: Type.Integer() }, strictObject),
+  'livestream:join': Type.Object(
+    {
+      streamId: StreamIdOut,
+      title: Type.String(),
+      hostId: Type.String(),
+      cohosts: Type.Array(Type.String()),
+      viewers: Type.Integer({ minimum: 0 }),
+      resume: Type.Optional(Type.Object({ gap: Type.Boolean(), latestSeq: Type.Integer() }, strictObject)),
+    },
+    strictObject,
+  ),
+  'livestream:leave': Type.Object({ streamId: StreamIdOut }, strictObject),
+  'livestream:chat': Type.Object({ streamId: StreamIdOut, seq: Type.Integer() }, strictObject),
+};
+
+/** The room events of a stream (room `live:<streamId>`). */
+export const LIVESTREAM_EVENTS: EmittedEvents = {
+  'livestream:chat': {
+    schema: Type.Object({ streamId: StreamIdOut, userId: Type.String(), text: Type.String(), sentAt: Ms }, strictObject),
+    to: 'room',
+    description: 'A chat line in the stream, to every member (sender included).',
+  },
+  'livestream:viewers': {
+    schema: Type.Object({ streamId: StreamIdOut, viewers: Type.Integer({ minimum: 0 }) }, strictObject),
+    to: 'room',
+    description: 'The exact viewer count, at most once per second per stream, whenever it changed.',
+  },
+  'livestream:ended': {
+    schema: Type.Object({ streamId: StreamIdOut, endedBy: Type.String() }, strictObject),
+    to: 'room',
+    description: 'The host ended the stream; send livestream:leave.',
+  },
+};

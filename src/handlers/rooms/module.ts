@@ -4,6 +4,7 @@ import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 
 const RoomName = Type.String({ minLength: 3, maxLength: 160, pattern: '^[A-Za-z0-9_-]+:[^\\s]+$' });
+const strict = { additionalProperties: false } as const;
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /**
@@ -15,6 +16,12 @@ export const roomsModule: ModuleFactory = (core) => {
   core.roomAccess.register('user', (session, id) => id === session.userId);
   return {
     name: 'rooms',
+    acks: {
+      'room:resume': Type.Union([
+        Type.Object({ room: Type.String(), gap: Type.Literal(false), replayed: Type.Integer({ minimum: 0 }), latestSeq: Type.Integer() }, strict),
+        Type.Object({ room: Type.String(), gap: Type.Literal(true), oldestSeq: Type.Integer(), latestSeq: Type.Integer() }, strict),
+      ]),
+    },
     handlers: {
       'room:resume': defineHandler(Type.Object({ room: RoomName, lastSeq: Seq }), async (ctx, { room, lastSeq }) => {
         if (!(await core.roomAccess.canRead(ctx.session, room))) throw new AppError('forbidden', `you may not read ${room}`);

@@ -9,7 +9,7 @@ import { SessionService } from './lifetime-service.js';
 import { MemoryRevocationStore } from './revocations-memory.js';
 import { RedisRevocationStore } from './revocations-redis.js';
 import { sessionRoutes } from './routes.js';
-import { RefreshRequest } from './schemas.js';
+import { REFRESH_ACKS, RefreshRequest } from './schemas.js';
 
 export const sessionsModule: ModuleFactory = (core) => {
   const service = new SessionService({
@@ -26,6 +26,7 @@ export const sessionsModule: ModuleFactory = (core) => {
   });
   return {
     name: 'sessions',
+    acks: REFRESH_ACKS,
     handlers: {
       'session:refresh': defineHandler(RefreshRequest, (ctx, data) => service.refresh(ctx.session, data.token)),
     },

@@ -1,10 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
+import { SESSION_ACKS } from './schemas.js';
 
 /** `session:info`: who the server thinks you are, and where you are connected; `session:ping`: RTT probe. */
 export const sessionModule: ModuleFactory = () => ({
   name: 'session',
+  acks: SESSION_ACKS,
   handlers: {
     'session:info': defineHandler(Type.Object({}, { additionalProperties: true }), (ctx) => ({
       userId: ctx.session.userId,

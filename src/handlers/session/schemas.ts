@@ -30,3 +30,19 @@ export const RevokeResult = Type.Object(
   },
   { $id: 'ServerRevokeSessionsResult', additionalProperties: false },
 );
+
+const DateTimeString = Type.String({ format: 'date-time' });
+/** Ack schemas of the session events (AsyncAPI, client types). */
+export const SESSION_ACKS = {
+  'session:info': Type.Object(
+    { userId: Type.String(), nodeId: Type.String(), connectionId: Type.String(), serverTime: DateTimeString },
+    { additionalProperties: false },
+  ),
+  'session:ping': Type.Object(
+    { clientTime: Type.Number(), serverTime: Type.Integer({ description: 'milliseconds since the Unix epoch' }) },
+    { additionalProperties: false },
+  ),
+};
+export const REFRESH_ACKS = {
+  'session:refresh': Type.Object({ userId: Type.String(), expiresAt: DateTimeString }, { additionalProperties: false }),
+};

@@ -4,6 +4,7 @@ import { benchModule } from './handlers/bench/module.js';
 import { bridgeModule } from './handlers/bridge/module.js';
 import { chatModule } from './handlers/chat/module.js';
 import { couponsModule } from './handlers/coupons/module.js';
+import { demoModule } from './handlers/demo/module.js';
 import { devModule } from './handlers/dev/module.js';
 import { giftsModule } from './handlers/gifts/module.js';
 import { levelsModule } from './handlers/levels/module.js';
@@ -45,6 +46,7 @@ export function createModules(core: Core): DomainModule[] {
     chatModule(notifications),
     benchModule,
     devModule,
+    demoModule,
     bridgeModule,
     authModule,
     levelsModule,

@@ -5,7 +5,8 @@
 #   not needed when the docker client has the compose plugin), nginx (Debian package, to run the compose
 #   entry point's deploy/nginx/nginx.conf in front of test gateways), and FerretDB v1.24.2 built from the Go
 #   module proxy into .tools/bin/ferretdb, and chromium (Debian package, for the client SDK's browser test,
-#   driven by playwright-core at /usr/bin/chromium; playwright's own browser download is not used).
+#   driven by playwright-core at /usr/bin/chromium; playwright's own browser download is not used), with
+#   fonts-noto-color-emoji for the demo's gift icons.
 # Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx] [chromium]   (no argument: all of them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,8 @@ for dep in "${want[@]}"; do
       ;;
     chromium)
       [ -x /usr/bin/chromium ] || apt_install chromium
+      # Gift icons are emoji: without a colour emoji font the demo's screenshots show empty boxes.
+      [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_install fonts-noto-color-emoji
       ;;
     compose)
       docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || apt_install docker-compose

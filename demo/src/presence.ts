@@ -23,11 +23,18 @@ export class Presence {
     return node;
   }
 
+  /** Follow a user (presence becomes visible to you), then watch them again. */
+  async follow(userId: string): Promise<void> {
+    await this.session.call('user:follow', { userId });
+    this.watched.delete(userId);
+    this.watch(userId);
+  }
+
   private watch(userId: string): void {
     if (this.watched.has(userId) || userId === this.session.me.userId) return;
     this.watched.add(userId);
     this.pending.push(userId);
-    // One subscribe for all the dots a render makes.
+    // One pass for all the dots a render makes.
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       const ids = this.pending;
@@ -36,11 +43,21 @@ export class Presence {
     }, 0);
   }
 
+  /**
+   * One subscribe per user: the server refuses a whole request when one id may not be seen (you
+   * neither follow them nor share a conversation); that user's dot stays grey until you follow them.
+   */
   private async subscribe(userIds: string[]): Promise<void> {
-    for (let i = 0; i < userIds.length; i += 200) {
-      const ack = await this.session.call<{ users?: Json[] }>('presence:subscribe', { userIds: userIds.slice(i, i + 200) }).catch(() => ({ users: [] }));
-      for (const u of ack.users ?? []) this.set(str(u['userId']), str(u['status']));
-    }
+    await Promise.all(
+      userIds.map(async (userId) => {
+        try {
+          const ack = await this.session.call<{ users?: Json[] }>('presence:subscribe', { userIds: [userId] });
+          for (const u of ack.users ?? []) this.set(str(u['userId']), str(u['status']));
+        } catch {
+          this.set(userId, 'hidden');
+        }
+      }),
+    );
   }
 
   private set(userId: string, status: string): void {

@@ -54,6 +54,11 @@ export class Room {
       if (this.hosting && this.current) void this.session.call('livestream:start', { title: this.current.title, streamId: this.current.livestreamId }).catch(fail);
     });
 
+    $('follow').addEventListener('click', () => {
+      if (!this.current) return;
+      $('follow').hidden = true;
+      void presence.follow(this.current.hostId).catch(fail);
+    });
     $('room-back').addEventListener('click', () => void this.leave().catch(fail));
     $('chat-form').addEventListener('submit', (e) => {
       e.preventDefault();
@@ -108,6 +113,7 @@ export class Room {
     this.presence.dot(stream.hostId, $('room-host-dot'));
     $('chat').replaceChildren();
     $('host-tools').hidden = !this.hosting;
+    $('follow').hidden = this.hosting;
     $('gift-buttons').hidden = this.hosting;
     $('topup').hidden = this.hosting;
     document.body.dataset['role'] = this.hosting ? 'host' : 'viewer';

@@ -101,7 +101,7 @@ describe('the live-room demo in Chromium', { timeout: 60_000 }, () => {
     expect((await js.text()).length).toBeGreaterThan(1000);
   });
 
-  it('a host goes live and two viewers see the stream and the exact count', async () => {
+  it("a host goes live and two viewers see the stream, the exact count and the host's presence", async () => {
     const host = await open('host');
     await goLive(host, `Room ${tag}`);
     await shot(host, 'host-live');
@@ -116,6 +116,10 @@ describe('the live-room demo in Chromium', { timeout: 60_000 }, () => {
     }
     for (const page of [host, pages.v1, pages.v2]) await waitText(page, '#viewers', /^2$/);
     expect(await pages.v1.textContent('#room-title')).toBe(`Room ${tag}`);
+    // Presence: hidden until the viewer follows the host, then the host's dot is online.
+    await pages.v1.waitForSelector('#room-host-dot[data-status="hidden"]', { timeout: WAIT_MS });
+    await pages.v1.click('#follow');
+    await pages.v1.waitForSelector('#room-host-dot[data-status="online"]', { timeout: WAIT_MS });
     await shot(pages.v2, 'viewer-count');
   });
 

@@ -60,7 +60,12 @@ export class GiftPanel {
     const box = $('gift-buttons');
     box.replaceChildren(
       ...this.catalog.map((g) => {
-        const button = el('button', { attrs: { type: 'button', 'data-gift': g.id, title: g.name } }, el('span', { text: g.icon }), el('small', { text: `${g.price}` }));
+        const button = el(
+          'button',
+          { attrs: { type: 'button', 'data-gift': g.id, title: g.name } },
+          el('span', { text: g.icon }),
+          el('small', { text: `${g.price}` }),
+        );
         button.addEventListener('click', () => void this.send(g).catch(this.onError));
         return button;
       }),
@@ -109,7 +114,10 @@ export class GiftPanel {
   }
 
   clear(): void {
-    for (const b of this.bursts.values()) clearTimeout(b.timer), b.node.remove();
+    for (const b of this.bursts.values()) {
+      clearTimeout(b.timer);
+      b.node.remove();
+    }
     this.bursts.clear();
   }
 }

@@ -51,7 +51,8 @@ export class Room {
     session.listen('pk_battle:invite', (b) => this.invited(b));
     session.listen('pk_battle:declined', () => toast('PK declined'));
     session.client.on('connected', () => {
-      if (this.hosting && this.current) void this.session.call('livestream:start', { title: this.current.title, streamId: this.current.livestreamId }).catch(fail);
+      if (this.hosting && this.current)
+        void this.session.call('livestream:start', { title: this.current.title, streamId: this.current.livestreamId }).catch(fail);
     });
 
     $('follow').addEventListener('click', () => {

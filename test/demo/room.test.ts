@@ -8,13 +8,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { gatewayEnv, startMoneyEnv, type MoneyEnv } from '../money/support.js';
 import { startGateway } from '../support/gateway.js';
 import { restartablePort, ROOT } from '../support/services.js';
-import { gatewayEnv, startMoneyEnv, type MoneyEnv } from '../money/support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(ROOT, '.artifacts', 'demo');
 const WAIT_MS = 15_000;
+
+/** `document` inside page functions (the test is compiled without the DOM library). */
+interface PageDocument {
+  querySelector(selector: string): { textContent: string | null } | null;
+}
 
 const tag = Math.random().toString(36).slice(2, 8);
 const ids = { host: `host-${tag}`, rival: `rival-${tag}`, v1: `ann-${tag}`, v2: `bob-${tag}` };
@@ -36,7 +41,7 @@ async function shot(page: Page, name: string): Promise<void> {
 async function waitText(page: Page, selector: string, test: RegExp, timeout = WAIT_MS): Promise<string> {
   await page.waitForFunction(
     ([sel, source, flags]) => {
-      const node = document.querySelector(sel as string);
+      const node = (globalThis as unknown as { document: PageDocument }).document.querySelector(sel as string);
       return node !== null && new RegExp(source as string, flags as string).test(node.textContent ?? '');
     },
     [selector, test.source, test.flags],
@@ -151,7 +156,13 @@ describe('the live-room demo in Chromium', { timeout: 60_000 }, () => {
     // One combo: the frames folded into a single banner, not three.
     expect(await v2.locator('[data-testid="gift-burst"]').count()).toBe(1);
     await shot(v2, 'gift-combo');
-    await host.waitForFunction((was) => Number((document.querySelector('#balance')?.textContent ?? '').replace(/,/g, '')) > was, hostBefore, { timeout: WAIT_MS });
+    await host.waitForFunction(
+      (was) => Number(((globalThis as unknown as { document: PageDocument }).document.querySelector('#balance')?.textContent ?? '').replace(/,/g, '')) > was,
+      hostBefore,
+      {
+        timeout: WAIT_MS,
+      },
+    );
     await shot(host, 'host-earned');
   });
 
@@ -207,7 +218,9 @@ describe('the live-room demo in Chromium', { timeout: 60_000 }, () => {
     await env.gateways[0]!.stop();
     for (const page of [host, v1, v2]) await page.waitForSelector('#conn:not([data-state="connected"])', { timeout: WAIT_MS });
     await shot(v1, 'gateway-down');
-    env.gateways[0] = await startGateway(gatewayEnv(env.redis.url, env.mongoUrl, env.dbName, { PORT: String(port), DEMO: 'true', DEV_TOKENS: 'true', DEV_PAYMENTS: 'true' }));
+    env.gateways[0] = await startGateway(
+      gatewayEnv(env.redis.url, env.mongoUrl, env.dbName, { PORT: String(port), DEMO: 'true', DEV_TOKENS: 'true', DEV_PAYMENTS: 'true' }),
+    );
     for (const page of [host, v1, v2]) await page.waitForSelector('#conn[data-state="connected"]', { timeout: 20_000 });
     // The viewers were rejoined by the client SDK; the host re-entered its room.
     await waitText(host, '#viewers', /^2$/, 20_000);

@@ -19,7 +19,13 @@ interface Asset {
 export const DEMO_ASSETS: readonly Asset[] = [
   { path: '/demo', file: 'index.html', contentType: 'text/html', operationId: 'getDemo', summary: 'The live-room demo page (404 unless DEMO=true)' },
   { path: '/demo/', file: 'index.html', contentType: 'text/html', operationId: 'getDemoIndex', summary: 'The live-room demo page (404 unless DEMO=true)' },
-  { path: '/demo/app.js', file: 'app.js', contentType: 'text/javascript', operationId: 'getDemoScript', summary: "The demo page's script (bundled with @livegate/client)" },
+  {
+    path: '/demo/app.js',
+    file: 'app.js',
+    contentType: 'text/javascript',
+    operationId: 'getDemoScript',
+    summary: "The demo page's script (bundled with @livegate/client)",
+  },
   { path: '/demo/style.css', file: 'style.css', contentType: 'text/css', operationId: 'getDemoStyle', summary: "The demo page's style sheet" },
 ];
 

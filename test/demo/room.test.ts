@@ -171,7 +171,7 @@ describe('the live-room demo in Chromium', { timeout: 60_000 }, () => {
     await host.waitForSelector(`#pk-opponent option[value="${ids.rival}"]`, { state: 'attached', timeout: WAIT_MS });
     await host.selectOption('#pk-opponent', ids.rival);
     await host.fill('#pk-duration', '8');
-    await host.click('#pk-form button');
+    await host.press('#pk-duration', 'Enter');
     await rival.waitForSelector('#pk-invite:not([hidden])', { timeout: WAIT_MS });
     await shot(rival, 'pk-invite');
     await rival.click('#pk-accept');

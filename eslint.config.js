@@ -6,7 +6,7 @@ import { importX } from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'clients/*/dist/**', 'bench/loadgen/**', 'tools/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.tools/**', '.data/**', 'clients/*/dist/**', 'bench/loadgen/**', 'tools/**', 'coverage/**', '.artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -5,7 +5,7 @@
 #   not needed when the docker client has the compose plugin), nginx (Debian package, to run the compose
 #   entry point's deploy/nginx/nginx.conf in front of test gateways), and FerretDB v1.24.2 built from the Go
 #   module proxy into .tools/bin/ferretdb; chromium (Debian package, driven by playwright-core in the
-#   browser tests); sio-clients: the Socket.IO clients of other platforms for
+#   browser tests, with fonts-noto-color-emoji for the demo's gift icons); sio-clients: the Socket.IO clients of other platforms for
 #   test/gateway/sio-clients.test.ts (python-socketio from PyPI in the venv .tools/sio-python, the Java
 #   client io.socket:socket.io-client 2.1.1 from Maven Central built with Maven into .tools/sio-java).
 # Usage: scripts/deps.sh [redis] [ferretdb] [promtool] [compose] [nginx] [chromium] [sio-clients]   (no argument: all of them)
@@ -41,6 +41,8 @@ for dep in "${want[@]}"; do
       ;;
     chromium)
       [ -x /usr/bin/chromium ] || apt_install chromium
+      # Gift icons are emoji: without a colour emoji font the demo's screenshots show empty boxes.
+      [ -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_install fonts-noto-color-emoji
       ;;
     nginx)
       command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || apt_install nginx

@@ -6,7 +6,8 @@
 #   - The catalogue (gifts, coin packages, levels, ...) seeded: always into the local database; into
 #     an outside MONGO_URL only when it has no catalogue yet (`npm run seed` overwrites on purpose).
 #   - Development switches on unless set otherwise: DEV_PAYMENTS (fake coin top-ups) and DEV_TOKENS
-#     (POST /api/dev/token, demo sign-in), and a development JWT secret unless a key is given.
+#     (POST /api/dev/token, demo sign-in), DEMO (the live-room page at /demo/), and a development JWT
+#     secret unless a key is given.
 # Environment variables (see README) pass through. LIVEGATE_DATA_DIR (default .data) holds the local
 # data; LIVEGATE_SKIP_BUILD=1 runs dist/ as it is (the test suite sets it: it has built already).
 set -euo pipefail
@@ -20,10 +21,11 @@ if [ -z "${JWT_SECRET:-}${JWT_PUBLIC_KEY:-}${JWT_JWKS_FILE:-}" ]; then
   export JWT_SECRET="livegate-development-secret-change-me-0123456789"
   say "JWT_SECRET not set; using the development secret (never in production)"
 fi
-export DEV_PAYMENTS="${DEV_PAYMENTS:-true}" DEV_TOKENS="${DEV_TOKENS:-true}"
+export DEV_PAYMENTS="${DEV_PAYMENTS:-true}" DEV_TOKENS="${DEV_TOKENS:-true}" DEMO="${DEMO:-true}"
 on() { [[ "${1,,}" =~ ^(1|true|yes)$ ]]; }
 on "$DEV_PAYMENTS" && say "DEV_PAYMENTS on: coins:purchase / POST /api/coins/purchase credit coins without charging anyone (development only)"
 on "$DEV_TOKENS" && say "DEV_TOKENS on: POST /api/dev/token {userId, name} signs a token for any user (development only)"
+on "$DEMO" && say "DEMO on: the live-room demo page is served at /demo/"
 
 data_root="${LIVEGATE_DATA_DIR:-$PWD/.data}"
 ferret_pid="" redis_pid=""
@@ -94,7 +96,8 @@ gw=$!
 trap 'kill -TERM $gw 2>/dev/null; wait $gw; code=$?; cleanup; exit $code' INT TERM
 (
   until (exec 3<>"/dev/tcp/$probe/$port") 2>/dev/null; do kill -0 "$gw" 2>/dev/null || exit 0; sleep 0.2; done
-  # The demo page comes with the client SDK; /demo/ is where the gateway will serve it.
-  say "ready. demo: http://$shown:$port/demo/  API: http://$shown:$port/openapi.json  metrics: http://$shown:$port/metrics"
+  demo=""
+  on "$DEMO" && demo="demo: http://$shown:$port/demo/  "
+  say "ready. ${demo}API: http://$shown:$port/openapi.json  metrics: http://$shown:$port/metrics"
 ) &
 wait $gw

@@ -167,6 +167,7 @@ export interface Config {
   serviceApiKeys: string[];
   devPayments: boolean;
   devTokens: boolean;
+  demo: boolean;
   auth: { accessTtlSec: number; refreshTtlSec: number };
   scheduler: { pollMs: number };
   chat: { messageCacheSec: number; conversationCacheSec: number };
@@ -495,6 +496,12 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
       'DEV_TOKENS',
       'false',
       'Enable POST /api/dev/token, which signs an HS256 token for any user id without a password (demo sign-in). Never in production.',
+      bool,
+    )!,
+    demo: v(
+      'DEMO',
+      'false',
+      'Serve the live-room demo page at /demo/ (built by npm run build; signs in through DEV_TOKENS). `npm start` turns it on; off in production.',
       bool,
     )!,
     bridge: {

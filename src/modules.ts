@@ -7,6 +7,7 @@ import { chatModule, createChatService } from './handlers/chat/module.js';
 import { compatModule } from './handlers/compat/module.js';
 import { legacyPresenceEvents } from './handlers/compat/presence.js';
 import { couponsModule } from './handlers/coupons/module.js';
+import { demoModule } from './handlers/demo/module.js';
 import { devModule } from './handlers/dev/module.js';
 import { giftsModule } from './handlers/gifts/module.js';
 import { levelsModule } from './handlers/levels/module.js';
@@ -52,6 +53,7 @@ export function createModules(core: Core): DomainModule[] {
     callsModule(chat, notifications),
     benchModule,
     devModule,
+    demoModule,
     bridgeModule,
     // Events outside the catalogue that PROXY_EVENTS names go to the app's backend.
     proxyModule,

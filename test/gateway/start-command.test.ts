@@ -99,6 +99,10 @@ describe('npm start (scripts/start.sh)', () => {
       expect(stderr).toContain(`data in ${join(dataDir, 'ferretdb')}`);
       expect(stderr).toMatch(/"msg":"seeded","counts":\{"gifts":\d+/);
       expect(await readyLine(started)).toBe(`${base}/demo/`);
+      // The demo page answers there (DEMO on in the npm start setup).
+      const demo = await fetch(`${base}/demo/`);
+      expect(demo.status).toBe(200);
+      expect(await demo.text()).toContain('/demo/app.js');
 
       const token = await makeToken({ sub: 'first-user', secret: DEV_SECRET });
       const socket = sioConnect(base, { token });

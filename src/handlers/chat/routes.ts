@@ -9,8 +9,8 @@ import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
 import { Id, IdParams } from '../../kernel/schemas.js';
-import { ConversationSchema, CreateConversationBody, MessageSchema, SendAckSchema, SendBody, type ConversationBody, type MessageBody } from './schemas.js';
 import { conversationView } from './model.js';
+import { ConversationSchema, CreateConversationBody, MessageSchema, SendAckSchema, SendBody, type ConversationBody, type MessageBody } from './schemas.js';
 import type { ChatService } from './service.js';
 
 /** The views of model.ts have exactly these shapes (schemathesis checks every response against them). */

@@ -210,7 +210,9 @@ describe('the wire convention', () => {
 
   it('is what the protocol pages say: no old spelling left in them', () => {
     const dir = join(ROOT, 'docs', 'events');
-    const pages = [join(ROOT, 'docs', 'PROTOCOL.md'), join(ROOT, 'docs', 'HTTP.md'), ...readdirSync(dir).map((f) => join(dir, f))];
+    // compat.md quotes the old clients' calls as they were written (the aliases it documents).
+    const events = readdirSync(dir).filter((f) => f !== 'compat.md');
+    const pages = [join(ROOT, 'docs', 'PROTOCOL.md'), join(ROOT, 'docs', 'HTTP.md'), ...events.map((f) => join(dir, f))];
     const old = /\b(serverTime|clientTime|streamId|lastSeen)\b|[{,]\s*(ts|timestamp|at)\s*[,}?]/;
     const stale: string[] = [];
     for (const page of pages) {

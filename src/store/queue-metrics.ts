@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { QueueEngine, QueueStats } from './stream-queue.js';
+import type { QueueStats, StreamQueue } from './stream-queue.js';
 
 /** The write pipeline's metrics; queue length and lag are read from the engine at scrape time. */
 export class QueueMetrics {
@@ -10,7 +10,7 @@ export class QueueMetrics {
   readonly retries: Counter;
   readonly failures: Counter<'reason'>;
 
-  constructor(registry: Registry, engine: QueueEngine) {
+  constructor(registry: Registry, engine: Pick<StreamQueue<unknown>, 'name' | 'stats'>) {
     // Both gauges of one scrape share a single read of the engine (never an older one).
     let inFlight: Promise<QueueStats> | undefined;
     const stats = (): Promise<QueueStats> => {

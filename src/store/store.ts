@@ -8,12 +8,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Readiness } from '../kernel/readiness.js';
+import { processLocks, RedisDocumentLocks } from './document-locks.js';
 import { INDEXES, RequiredIndexError, ensureIndexes } from './indexes.js';
 import type { Mongo } from './mongo.js';
 import { QueueMetrics } from './queue-metrics.js';
-import { MemoryQueue } from './stream-queue-memory.js';
+import { MemoryStreamQueue } from './stream-queue-memory.js';
 import { RedisStreamQueue } from './stream-queue-redis.js';
-import type { QueueEngine } from './stream-queue.js';
+import { writeOpsCodec, type WriteStreamQueue } from './stream-queue.js';
 import type { QueueGuard, WriteOp, WriteQueue } from './write-queue.js';
 import { Writer } from './writer.js';
 
@@ -41,16 +42,17 @@ export function createStore(deps: StoreDeps): Store {
   const log = deps.log.child({ component: 'store' });
   if (!mongo) return discardingStore(log, redis);
 
-  const engine: QueueEngine = redis
-    ? new RedisStreamQueue(redis, redis.duplicate({ connectionName: `livegate:${config.nodeId}:writer` }), {
+  const engine: WriteStreamQueue = redis
+    ? new RedisStreamQueue(redis, redis.duplicate({ connectionName: `livegate:${config.nodeId}:writer` }), writeOpsCodec, {
         stream: config.writeQueue.stream,
         group: 'writers',
         consumer: config.nodeId,
         claimIdleMs: config.writeQueue.claimIdleMs,
       })
-    : new MemoryQueue();
+    : new MemoryStreamQueue<WriteOp[]>();
+  const locks = redis ? new RedisDocumentLocks(redis, config.writeQueue.stream, config.nodeId) : processLocks;
   const metrics = new QueueMetrics(deps.registry, engine);
-  const writer = new Writer(engine, mongo.db, metrics, log, {
+  const writer = new Writer(engine, locks, mongo.db, metrics, log, {
     batchSize: config.writeQueue.batchSize,
     maxBulkOps: config.writeQueue.maxBulkOps,
     blockMs: 1000,
@@ -63,7 +65,8 @@ export function createStore(deps: StoreDeps): Store {
 
   const queue: WriteQueue = {
     async enqueue(ops: WriteOp[]) {
-      await engine.append(ops);
+      if (ops.length === 0) return;
+      if (!(await engine.append(ops))) throw new Error(`${engine.name} write queue is full`);
       metrics.enqueued.inc({ engine: engine.name }, ops.length);
     },
     async enqueueGuarded(ops: WriteOp[], guard: QueueGuard) {

@@ -1,17 +1,26 @@
 /**
- * A durable queue engine under the WriteQueue seam: where queued operations wait until the
- * writer has applied them to MongoDB. Engines: queue-redis.ts (Redis Stream + consumer group,
- * shared by every node) and queue-memory.ts (this process only). See docs/PERSISTENCE.md.
+ * The one durable queue primitive: a stream of entries read by a consumer group, each entry handed
+ * to one consumer and kept until that consumer acknowledges it (or another consumer claims it after
+ * its holder went idle). Engines: stream-queue-redis.ts (a Redis Stream + consumer group, shared by
+ * every node) and stream-queue-memory.ts (this process only). Users: the write pipeline (entries
+ * are lists of WriteOps, store/store.ts; docs/PERSISTENCE.md) and the webhooks (entries are
+ * WebhookEvents, handlers/bridge/webhooks/service.ts; docs/BRIDGE.md).
  */
 import { BSON } from 'mongodb';
 import type { QueueGuard, WriteOp } from './write-queue.js';
 
-/** One enqueue call: its operations travel and are acknowledged together. */
-export interface QueueEntry {
+/** How entries are written to and read from the stream; `decode` throws for an entry it cannot read. */
+export interface QueueCodec<T> {
+  encode(value: T): string;
+  decode(raw: string): T;
+}
+
+/** One appended value; `id` is the queue's own (stream entry id). */
+export interface QueueEntry<T> {
   readonly id: string;
   /** Milliseconds since epoch when the entry was queued. */
   readonly enqueuedAt: number;
-  readonly ops: WriteOp[];
+  readonly value: T;
 }
 
 /** An entry whose payload could not be decoded (kept aside, never silently dropped). */
@@ -21,9 +30,11 @@ export interface BadEntry {
   readonly reason: string;
 }
 
-export interface Batch {
-  entries: QueueEntry[];
+export interface Batch<T> {
+  entries: QueueEntry<T>[];
   bad: BadEntry[];
+  /** From `reclaim`: more pending entries are left to look at (call again). */
+  more?: boolean;
 }
 
 export interface QueueStats {
@@ -33,53 +44,53 @@ export interface QueueStats {
   oldestAgeMs: number;
 }
 
-/** Locks one writer holds on documents. */
-export interface DocumentLocks {
-  /** Gives every lock a full `ttlMs` again; throws if one was lost (expired and taken by another writer). */
-  extend(): Promise<void>;
-  release(): Promise<void>;
+export interface StreamQueueOptions {
+  /** A pending entry idle this long belongs to a consumer that stopped, and `reclaim` takes it over (0: at once). */
+  claimIdleMs: number;
+  /** Most unacknowledged entries; `append` refuses beyond it. */
+  maxLength?: number;
+  /** Most dead-lettered entries kept (oldest dropped first). */
+  deadMaxLength?: number;
 }
 
-export interface QueueEngine {
+export interface StreamQueue<T> {
   readonly name: 'redis' | 'memory';
-  append(ops: WriteOp[]): Promise<void>;
-  /** Appends only while every member of the guard's set is present, removing them atomically (WriteQueue.enqueueGuarded). */
-  appendGuarded(ops: WriteOp[], guard: QueueGuard): Promise<boolean>;
+  /** Appends in order; resolves false when the queue holds `maxLength` entries (nothing appended). */
+  append(value: T): Promise<boolean>;
   /**
-   * Entries to (re)process before new ones: this writer's own unacknowledged entries (after a
-   * restart) and entries a crashed writer left idle for longer than the claim timeout.
+   * Appends only while every member of the guard's set is present, removing them atomically
+   * (WriteQueue.enqueueGuarded); resolves false when a member was missing (nothing appended).
    */
-  reclaim(max: number): Promise<Batch>;
-  /** New entries, waiting up to `blockMs` for some to arrive. */
-  next(max: number, blockMs: number): Promise<Batch>;
+  appendGuarded(value: T, guard: QueueGuard): Promise<boolean>;
   /**
-   * Tells other writers these entries are still being worked on; returns those this writer still
-   * holds. An entry missing from the answer is no longer queued (a Redis that lost its data, or
-   * another writer took it over): the writer must not apply it.
+   * Entries to (re)process before new ones, one page per call (`more` when there is another):
+   * this consumer's own unacknowledged entries (after a restart) and entries another consumer left
+   * idle for `claimIdleMs`.
+   */
+  reclaim(max: number): Promise<Batch<T>>;
+  /** Entries never handed out before, in order, waiting up to `blockMs` for some to arrive. */
+  next(max: number, blockMs: number): Promise<Batch<T>>;
+  /**
+   * Tells other consumers these entries are still being worked on; returns those this consumer
+   * still holds. An entry missing from the answer is no longer queued (a Redis that lost its data,
+   * or another consumer took it over): the consumer must not apply it.
    */
   keepClaimed(ids: string[]): Promise<string[]>;
-  /** The entries are applied: remove them for good. */
+  /** The entries are done: removed for good. */
   ack(ids: string[]): Promise<void>;
-  /** Moves entries that can never be applied to the dead-letter store, then acknowledges them. */
-  deadLetter(items: Array<{ id: string; raw: string; reason: string }>): Promise<void>;
+  /** Moves entries that can never be processed to the dead-letter store, then acknowledges them. */
+  deadLetter(items: BadEntry[]): Promise<void>;
   stats(): Promise<QueueStats>;
-  /**
-   * Excludes other writers from these documents until the locks are released (or `ttlMs` passes
-   * without an `extend`). Taken in the given (sorted) order, so writers never deadlock. Needed
-   * because not every server applies a conditional update atomically under concurrency: FerretDB
-   * 1.x loses updates when two writers race on one document (measured: 16 of 30 rounds ended on an
-   * older version). MongoDB does not need it; it costs one Redis round trip per contended document
-   * (one for all of them when none is contended).
-   */
-  lockDocuments(keys: string[], ttlMs: number): Promise<DocumentLocks>;
   close(): Promise<void>;
 }
 
-/** Canonical extended JSON keeps Dates (and other BSON types) exact through the queue. */
+/** The write pipeline's entries: the operations of one enqueue call, applied and acknowledged together. */
+export type WriteStreamQueue = StreamQueue<WriteOp[]>;
+
 /**
- * Relaxed Extended JSON: plain JSON numbers, `{"$date": "<ISO>"}` for dates. Half the encoding and
- * decoding time of canonical mode and a sixth smaller; it decodes to the same values (decodeOps
- * reads both, so entries queued by older nodes still apply).
+ * Relaxed Extended JSON: plain JSON numbers, `{"$date": "<ISO>"}` for dates, so Dates (and other
+ * BSON types) stay exact through the queue. Half the encoding and decoding time of canonical mode
+ * and a sixth smaller; decodeOps reads both, so entries queued by older nodes still apply.
  */
 export const encodeOps = (ops: WriteOp[]): string => BSON.EJSON.stringify(ops, { relaxed: true });
 
@@ -89,6 +100,8 @@ export function decodeOps(raw: string): WriteOp[] {
   if (!Array.isArray(value) || !value.every(isWriteOp)) throw new Error('not a list of write operations');
   return value;
 }
+
+export const writeOpsCodec: QueueCodec<WriteOp[]> = { encode: encodeOps, decode: decodeOps };
 
 const KINDS = new Set(['insert', 'upsert', 'setIfNewer', 'delete']);
 

@@ -2,8 +2,9 @@ import { MongoBulkWriteError, type AnyBulkWriteOperation, type Collection, type 
 import type { Logger } from 'pino';
 import { bounded } from '../kernel/bounded.js';
 import { chunkBatch, DUPLICATE_KEY, planBatch, type CollectionBatch, type StoredDoc } from './bulk.js';
+import type { DocumentLocker, DocumentLocks } from './document-locks.js';
 import type { QueueMetrics } from './queue-metrics.js';
-import { encodeOps, type Batch, type DocumentLocks, type QueueEngine } from './stream-queue.js';
+import { encodeOps, type Batch, type WriteStreamQueue } from './stream-queue.js';
 import type { WriteOp } from './write-queue.js';
 
 export interface WriterOptions {
@@ -26,8 +27,8 @@ interface Rejected {
   reason: string;
 }
 
-const EMPTY: Batch = { entries: [], bad: [] };
-const isEmpty = (b: Batch): boolean => b.entries.length === 0 && b.bad.length === 0;
+const EMPTY: Batch<WriteOp[]> = { entries: [], bad: [] };
+const isEmpty = (b: Batch<WriteOp[]>): boolean => b.entries.length === 0 && b.bad.length === 0;
 
 /**
  * Drains the queue into MongoDB: one batch at a time, bulk writes per collection, idempotent.
@@ -41,7 +42,8 @@ export class Writer {
   private deadline = Number.POSITIVE_INFINITY;
 
   constructor(
-    private readonly engine: QueueEngine,
+    private readonly engine: WriteStreamQueue,
+    private readonly locks: DocumentLocker,
     private readonly db: Db,
     private readonly metrics: QueueMetrics,
     private readonly log: Logger,
@@ -92,7 +94,7 @@ export class Writer {
   }
 
   /** Applies one batch; false if it was abandoned at the shutdown deadline (left queued). */
-  private async process(batch: Batch): Promise<boolean> {
+  private async process(batch: Batch<WriteOp[]>): Promise<boolean> {
     if (batch.bad.length > 0) {
       this.metrics.failures.inc({ reason: 'bad_entry' }, batch.bad.length);
       this.log.error({ ids: batch.bad.map((b) => b.id) }, 'write queue: undecodable entries moved to dead letters');
@@ -101,8 +103,8 @@ export class Writer {
     if (batch.entries.length === 0) return true;
     const ids = batch.entries.map((e) => e.id);
     const entryOf = new Map<WriteOp, string>();
-    for (const entry of batch.entries) for (const op of entry.ops) entryOf.set(op, entry.id);
-    const plan = planBatch(batch.entries.flatMap((e) => e.ops));
+    for (const entry of batch.entries) for (const op of entry.value) entryOf.set(op, entry.id);
+    const plan = planBatch(batch.entries.flatMap((e) => e.value));
     this.metrics.batchOps.observe(entryOf.size);
     const planned = plan.reduce((n, cb) => n + cb.ops.length, 0);
     if (planned < entryOf.size) this.metrics.ops.inc({ result: 'superseded' }, entryOf.size - planned);
@@ -124,7 +126,7 @@ export class Writer {
         if (attempt > 1) await this.bounded(this.db.command({ ping: 1 }));
         // Every write below is bounded by writeTimeoutMs and the locks last that + 1 s; they are
         // extended after every chunk, so a batch of many slow writes keeps them to the end.
-        locks = await this.engine.lockDocuments(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
+        locks = await this.locks.lock(lockKeys(plan), this.opts.writeTimeoutMs + 1000);
         // Only entries still queued on this Redis are applied: after Redis lost its data (restart
         // without persistence) the entries read from it are gone, and so are the balances that
         // spent them; writing them later would let a reloaded wallet spend the same coins again.
@@ -138,7 +140,7 @@ export class Writer {
           const lost = batch.entries.filter((e) => !held.has(e.id));
           this.metrics.failures.inc({ reason: 'not_held' }, lost.length);
           this.log.error(
-            { entries: lost.length, ops: lost.reduce((n, e) => n + e.ops.length, 0) },
+            { entries: lost.length, ops: lost.reduce((n, e) => n + e.value.length, 0) },
             'write queue: entries no longer queued (Redis lost its data, or another writer took them over); not applied',
           );
           return this.process({ entries: batch.entries.filter((e) => held.has(e.id)), bad: [] });

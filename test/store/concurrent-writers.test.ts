@@ -2,8 +2,10 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { RedisDocumentLocks } from '../../src/store/document-locks.js';
 import { QueueMetrics } from '../../src/store/queue-metrics.js';
 import { RedisStreamQueue } from '../../src/store/stream-queue-redis.js';
+import { writeOpsCodec } from '../../src/store/stream-queue.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
 import { Writer } from '../../src/store/writer.js';
 import { openDb, uid, waitUntil } from '../support/chat.js';
@@ -20,15 +22,15 @@ describe('concurrent writers', () => {
     const dbName = uid('writers');
     const stream = `lg-test:${dbName}`;
     const { db, close } = await openDb(inject('mongoUrl'), dbName);
-    const engine = (consumer: string): RedisStreamQueue => {
+    const engine = (consumer: string): RedisStreamQueue<WriteOp[]> => {
       const [cmd, reader] = [new Redis(inject('redisUrl')), new Redis(inject('redisUrl'))];
       redis.push(cmd, reader);
-      return new RedisStreamQueue(cmd, reader, { stream, group: 'writers', consumer, claimIdleMs: 60_000 });
+      return new RedisStreamQueue(cmd, reader, writeOpsCodec, { stream, group: 'writers', consumer, claimIdleMs: 60_000 });
     };
     const engines = [engine('w1'), engine('w2'), engine('w3')];
     const writers = engines.map(
-      (e) =>
-        new Writer(e, db, new QueueMetrics(new Registry(), e), pino({ level: 'silent' }), {
+      (e, i) =>
+        new Writer(e, new RedisDocumentLocks(redis[0]!, stream, `w${i + 1}`), db, new QueueMetrics(new Registry(), e), pino({ level: 'silent' }), {
           batchSize: 3,
           maxBulkOps: 50,
           blockMs: 50,

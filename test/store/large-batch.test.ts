@@ -4,8 +4,9 @@ import { Registry } from 'prom-client';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { bounded } from '../../src/kernel/bounded.js';
+import { processLocks } from '../../src/store/document-locks.js';
 import { QueueMetrics } from '../../src/store/queue-metrics.js';
-import { MemoryQueue } from '../../src/store/stream-queue-memory.js';
+import { MemoryStreamQueue } from '../../src/store/stream-queue-memory.js';
 import type { WriteOp } from '../../src/store/write-queue.js';
 import { Writer } from '../../src/store/writer.js';
 import { openDb, uid, waitUntil } from '../support/chat.js';
@@ -30,7 +31,7 @@ describe('writer: large batches', () => {
   });
 
   /** A database with `count` wallets at version 1, and a writer on a memory queue with the default batch sizes. */
-  async function setup(count: number): Promise<{ db: Db; engine: MemoryQueue; writer: Writer; metrics: QueueMetrics; batchSize: number }> {
+  async function setup(count: number): Promise<{ db: Db; engine: MemoryStreamQueue<WriteOp[]>; writer: Writer; metrics: QueueMetrics; batchSize: number }> {
     const { db, close } = await openDb(inject('mongoUrl'), uid('bigbatch'));
     // A wedged database (the failure this test is about) must not hang the cleanup.
     cleanups.push(async () => {
@@ -39,10 +40,10 @@ describe('writer: large batches', () => {
     });
     await db.collection<Wallet>('wallets').insertMany(Array.from({ length: count }, (_, i) => ({ _id: `u${i}`, balance: 1000, version: 1 })));
     const defaults = loadConfig({ JWT_SECRET: 'x'.repeat(32) }).writeQueue;
-    const engine = new MemoryQueue();
+    const engine = new MemoryStreamQueue<WriteOp[]>();
     const metrics = new QueueMetrics(new Registry(), engine);
     // Defaults for the sizes; short timeouts so that a hung write shows up within the test's bounds.
-    const writer = new Writer(engine, db, metrics, pino({ level: 'silent' }), {
+    const writer = new Writer(engine, processLocks, db, metrics, pino({ level: 'silent' }), {
       batchSize: defaults.batchSize,
       maxBulkOps: defaults.maxBulkOps,
       blockMs: 50,
@@ -53,7 +54,7 @@ describe('writer: large batches', () => {
     return { db, engine, writer, metrics, batchSize: defaults.batchSize };
   }
 
-  async function drain(engine: MemoryQueue, writer: Writer): Promise<void> {
+  async function drain(engine: MemoryStreamQueue<WriteOp[]>, writer: Writer): Promise<void> {
     writer.start();
     try {
       await waitUntil('the write queue to drain', async () => (await engine.stats()).length === 0 || undefined, 20_000);

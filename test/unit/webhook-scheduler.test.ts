@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { QueuedWebhook } from '../../src/handlers/bridge/webhooks/queue.js';
-import { SourceScheduler, backoffMs, type AttemptOutcome } from '../../src/handlers/bridge/webhooks/scheduler.js';
+import type { QueuedWebhook, AttemptOutcome } from '../../src/handlers/bridge/webhooks/scheduler.js';
+import { SourceScheduler, backoffMs } from '../../src/handlers/bridge/webhooks/scheduler.js';
 
 const entry = (n: number, source: string): QueuedWebhook => ({
   id: String(n),

@@ -31,7 +31,7 @@ export const bridgeModule: ModuleFactory = (core) => {
 
   const tracksOnline = core.webhooks.isEnabled('user.online') || core.webhooks.isEnabled('user.offline');
   const emitOnline = (type: 'user.online' | 'user.offline', userId: string, version: number, nodeId: string, reason?: string): void =>
-    core.webhooks.emit(type, { userId, nodeId, version, at: new Date().toISOString(), ...(reason ? { reason } : {}) }, `user:${userId}`);
+    core.webhooks.emit(type, { userId, nodeId, version, sentAt: new Date().toISOString(), ...(reason ? { reason } : {}) }, `user:${userId}`);
   const presenceChange = (userId: string, delta: 1 | -1): void => {
     if (!tracksOnline) return;
     online.change(userId, delta).then(

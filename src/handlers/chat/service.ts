@@ -193,9 +193,9 @@ export class ChatService {
     this.io.publishToUser(userId, 'conversation:update', conversationView(conversation, userId));
     const receipt = RECEIPTS[action.kind];
     if (receipt && (action.kind === 'read' || action.kind === 'delivered')) {
-      const at = new Date().toISOString();
+      const sentAt = new Date().toISOString();
       for (const m of conversation.members) {
-        if (m.userId !== userId) this.io.publishToUser(m.userId, receipt, { conversationId, userId, messageId: action.messageId, at });
+        if (m.userId !== userId) this.io.publishToUser(m.userId, receipt, { conversationId, userId, messageId: action.messageId, sentAt });
       }
     }
     return conversation;

@@ -6,7 +6,13 @@
  * events must not overtake), other sources do not. Pure logic: the sender and the queue
  * acknowledgement are injected.
  */
-import type { QueuedWebhook } from './queue.js';
+import type { WebhookEvent } from '../../../kernel/webhooks.js';
+
+/** One queued webhook; `id` is the queue's own id (stream entry id), `event.id` the event's. */
+export interface QueuedWebhook {
+  id: string;
+  event: WebhookEvent;
+}
 
 export type AttemptOutcome = { kind: 'delivered' } | { kind: 'retry'; reason: string } | { kind: 'reject'; reason: string };
 

@@ -9,12 +9,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { WebhookConfig } from '../../../config.js';
 import { WEBHOOK_TYPES, type WebhookEvent, type WebhookSink, type WebhookType } from '../../../kernel/webhooks.js';
+import { MemoryStreamQueue } from '../../../store/stream-queue-memory.js';
+import { RedisStreamQueue } from '../../../store/stream-queue-redis.js';
+import type { Batch, QueueCodec, StreamQueue } from '../../../store/stream-queue.js';
 import { createLease, type Lease } from '../lease.js';
 import { WebhookMetrics } from './metrics.js';
-import { MemoryWebhookQueue } from './queue-memory.js';
-import { RedisWebhookQueue } from './queue-redis.js';
-import type { QueuedWebhook, WebhookQueue } from './queue.js';
-import { SourceScheduler } from './scheduler.js';
+import { SourceScheduler, type QueuedWebhook } from './scheduler.js';
 import { postWebhook } from './sender.js';
 
 export interface WebhookService extends WebhookSink {
@@ -33,6 +33,36 @@ export interface WebhookDeps {
 const READ_BATCH = 100;
 const READ_BLOCK_MS = 1000;
 const LEASE_KEY = 'livegate:webhooks:deliverer';
+/** The queue's stream (`<stream>:dead` holds the dead letters) and consumer group. */
+const STREAM = 'livegate:webhooks';
+const GROUP = 'livegate-webhooks';
+const DEAD_MAX = 10_000;
+
+/** Webhooks on the store's stream queue: one JSON event per entry (field `e`). */
+const webhookCodec: QueueCodec<WebhookEvent> = {
+  encode: (event) => JSON.stringify(event),
+  decode: (raw) => {
+    const event = JSON.parse(raw) as Partial<WebhookEvent> | null;
+    if (typeof event?.id !== 'string' || typeof event.type !== 'string' || typeof event.source !== 'string') throw new Error('not a webhook event');
+    return event as WebhookEvent;
+  },
+};
+
+/**
+ * The durable queue between `emit` and delivery: a Redis Stream with a consumer group (any node
+ * appends, the deliverer reads), or this process' memory. The deliverer that takes over claims
+ * every entry a previous one read and never acknowledged at once (claimIdleMs 0): only the lease
+ * holder reads.
+ */
+function webhookQueue(deps: WebhookDeps): StreamQueue<WebhookEvent> {
+  const bounds = { claimIdleMs: 0, maxLength: deps.config.queueMax, deadMaxLength: DEAD_MAX };
+  if (!deps.redis) return new MemoryStreamQueue<WebhookEvent>(bounds);
+  const reader = deps.redis.duplicate({ connectionName: `livegate:${deps.nodeId}:webhooks` });
+  reader.on('error', () => {});
+  return new RedisStreamQueue(deps.redis, reader, webhookCodec, { ...bounds, stream: STREAM, group: GROUP, consumer: deps.nodeId, field: 'e' });
+}
+
+const queued = (batch: Batch<WebhookEvent>): QueuedWebhook[] => batch.entries.map((e) => ({ id: e.id, event: e.value }));
 
 export function createWebhooks(deps: WebhookDeps): WebhookService {
   const { config } = deps;
@@ -50,8 +80,7 @@ export function createWebhooks(deps: WebhookDeps): WebhookService {
       stop: async () => {},
     };
   }
-  const queue: WebhookQueue = deps.redis ? new RedisWebhookQueue(deps.redis, deps.nodeId, config.queueMax) : new MemoryWebhookQueue(config.queueMax);
-  return new DeliveringWebhooks(deps, receivers, config.secret, queue);
+  return new DeliveringWebhooks(deps, receivers, config.secret, webhookQueue(deps));
 }
 
 class DeliveringWebhooks implements WebhookService {
@@ -67,9 +96,9 @@ class DeliveringWebhooks implements WebhookService {
     private readonly deps: WebhookDeps,
     private readonly receivers: Map<WebhookType, string>,
     private readonly secret: string,
-    private readonly queue: WebhookQueue,
+    private readonly queue: StreamQueue<WebhookEvent>,
   ) {
-    this.metrics = new WebhookMetrics(deps.registry, () => queue.depth());
+    this.metrics = new WebhookMetrics(deps.registry, async () => (await queue.stats()).length);
     this.lease = createLease(deps.redis, LEASE_KEY, deps.nodeId, deps.log);
     this.log = deps.log.child({ component: 'webhooks' });
   }
@@ -122,8 +151,8 @@ class DeliveringWebhooks implements WebhookService {
       {
         attempt: (entry, attempt) => this.attempt(entry, attempt),
         finished: async (entry, result) => {
-          if (result.kind === 'delivered') await this.queue.ack(entry);
-          else await this.queue.deadLetter(entry, result.reason);
+          if (result.kind === 'delivered') await this.queue.ack([entry.id]);
+          else await this.queue.deadLetter([{ id: entry.id, raw: webhookCodec.encode(entry.event), reason: result.reason }]);
           this.metrics.deliveries.inc({ type: entry.event.type, outcome: result.kind === 'delivered' ? 'delivered' : 'failed' });
           if (result.kind === 'dead')
             this.log.warn({ id: entry.event.id, type: entry.event.type, attempts: result.attempts, reason: result.reason }, 'webhook moved to dead letters');
@@ -151,7 +180,7 @@ class DeliveringWebhooks implements WebhookService {
     while (live()) {
       try {
         if (!recovered) {
-          const pending = await this.queue.recover();
+          const pending = await this.recover();
           if (!live()) return;
           if (pending.length > 0) this.log.info({ count: pending.length }, 'resuming unacknowledged webhooks');
           for (const entry of pending) scheduler.add(entry);
@@ -159,14 +188,34 @@ class DeliveringWebhooks implements WebhookService {
         }
         await scheduler.room();
         if (!live()) return;
-        const entries = await this.queue.read(READ_BATCH, READ_BLOCK_MS);
+        const batch = await this.queue.next(READ_BATCH, READ_BLOCK_MS);
+        await this.setAside(batch);
         if (!live()) return;
-        for (const entry of entries) scheduler.add(entry);
+        for (const entry of queued(batch)) scheduler.add(entry);
       } catch (err) {
         this.log.warn({ err: (err as Error).message }, 'webhook queue read failed; retrying in 1 s');
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
+  }
+
+  /** Every entry a previous deliverer (this node before a restart included) read and never acknowledged, in queue order. */
+  private async recover(): Promise<QueuedWebhook[]> {
+    const found = new Map<string, QueuedWebhook>();
+    for (let more = true; more;) {
+      const batch = await this.queue.reclaim(500);
+      await this.setAside(batch);
+      for (const entry of queued(batch)) found.set(entry.id, entry);
+      more = batch.more === true;
+    }
+    return [...found.values()].sort((a, b) => compareIds(a.id, b.id));
+  }
+
+  /** An entry that is not a webhook (written by hand, truncated) is set aside instead of blocking the queue. */
+  private async setAside(batch: Batch<WebhookEvent>): Promise<void> {
+    if (batch.bad.length === 0) return;
+    this.log.warn({ ids: batch.bad.map((b) => b.id) }, 'unreadable webhook entries moved to dead letters');
+    await this.queue.deadLetter(batch.bad.map((b) => ({ ...b, reason: 'unreadable entry' })));
   }
 
   private async attempt(entry: QueuedWebhook, attempt: number) {
@@ -177,4 +226,11 @@ class DeliveringWebhooks implements WebhookService {
     this.metrics.attempts.inc({ type: entry.event.type, outcome: outcome.kind });
     return outcome;
   }
+}
+
+/** Stream entry ids (`<ms>-<seq>`) in queue order. */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
 }

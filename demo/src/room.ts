@@ -143,8 +143,8 @@ export class Room {
   private async invitePk(): Promise<void> {
     const opponentId = $<HTMLSelectElement>('pk-opponent').value;
     if (!opponentId || !this.current) return toast('pick a live host to battle');
-    const durationSec = Math.max(1, Math.min(3600, Number($<HTMLInputElement>('pk-duration').value) || 60));
-    await this.session.call('pk:invite', { opponentId, durationSec, livestreamId: this.current.livestreamId });
+    const seconds = Math.max(1, Math.min(3600, Number($<HTMLInputElement>('pk-duration').value) || 60));
+    await this.session.call('pk:invite', { opponentId, durationMs: seconds * 1000, livestreamId: this.current.livestreamId });
     toast(`PK invitation sent to ${opponentId}`);
   }
 

@@ -93,6 +93,7 @@ export const callsModule =
 
     return {
       name: 'calls',
+      emits: S.CALL_EVENTS,
       handlers,
       routes: callRoutes(calls, config.calls),
       onDisconnect(session, rooms) {

@@ -236,7 +236,7 @@ export const GIFT_EVENTS: EmittedEvents = {
           ),
         ),
         message: Nullable(Type.String()),
-        ts: Type.Integer({ description: 'milliseconds since the Unix epoch' }),
+        sentAt: { ...DateTime, description: 'when the newest send in the frame happened' },
       },
       { additionalProperties: false },
     ),

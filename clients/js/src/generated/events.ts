@@ -1155,8 +1155,8 @@ export interface ServerEvents {
       streamGifts: number;
     } | null;
     message: string | null;
-    /** milliseconds since the Unix epoch */
-    ts: number;
+    /** when the newest send in the frame happened */
+    sentAt: string;
   };
   "level:up": {
     userId: string;

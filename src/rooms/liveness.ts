@@ -15,8 +15,8 @@ export interface NodeLiveness {
   /** Called when this node finds it was taken for dead (a long pause): re-assert contributions. */
   onResync(resync: () => Promise<void>): void;
   /**
-   * Whether another node is still beating: its heartbeat is renewed within the next 1.5 heartbeat
-   * intervals (it waits that long to find out). False for a node killed a moment ago, before the
+   * Whether another node is still beating: its heartbeat is renewed within the next
+   * max(2 heartbeats, NODE_TTL_MS / 2) (it waits that long to find out). False for a node killed a moment ago, before the
    * cluster reaps it (NODE_TTL_MS).
    */
   stillBeating(nodeId: string): Promise<boolean>;
@@ -98,9 +98,11 @@ export class RedisLiveness implements NodeLiveness {
     if (nodeId === this.nodeId) return true;
     const before = await this.redis.pttl(aliveKey(nodeId));
     if (before <= 0) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.ceil(this.heartbeatMs * 1.5)));
-    // Without a new beat the key's remaining time only shrinks.
-    return (await this.redis.pttl(aliveKey(nodeId))) > before;
+    // Long enough that a live node beats in it even when loaded, short against the reap (NODE_TTL_MS).
+    const waitMs = Math.max(2 * this.heartbeatMs, Math.ceil(this.ttlMs / 2));
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    // Without a new beat the key's remaining time shrank by the whole wait; a beat sets it back near the TTL.
+    return (await this.redis.pttl(aliveKey(nodeId))) > before - waitMs + 50;
   }
 
   async start(): Promise<void> {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, chatEnv, connectUser, eventFrames, openDb, refused, uid, waitUntil } from '../support/chat.js';
 import type { NativeClient, ServerFrame } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { startRedis } from '../support/services.js';
 
 const GRACE_MS = 1500;
 const SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
@@ -29,6 +30,7 @@ describe('group calls and node deaths', () => {
   let nodes: GatewayProcess[] = [];
   let db: Db;
   let closeDb: () => Promise<void>;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
   const clients: NativeClient[] = [];
   const connect = async (node: GatewayProcess, userId: string): Promise<NativeClient> => {
     const c = await connectUser(node, userId);
@@ -39,7 +41,9 @@ describe('group calls and node deaths', () => {
     waitUntil('the ended record', async () => (await db.collection('calls').findOne({ _id: callId as never, status: 'ended' })) ?? undefined);
 
   beforeAll(async () => {
-    env = chatEnv(inject('redisUrl'), inject('mongoUrl'), dbName, {
+    // Its own Redis: the node set (deaths, reaps) and the call timers are this test's cluster only.
+    redis = await startRedis();
+    env = chatEnv(redis.url, inject('mongoUrl'), dbName, {
       CALL_RING_TIMEOUT_MS: '20000',
       CALL_RECONNECT_GRACE_MS: String(GRACE_MS),
       CALL_MAX_PARTIES: '3',
@@ -55,6 +59,7 @@ describe('group calls and node deaths', () => {
     await Promise.all(nodes.map((n) => n.stop()));
     await db.dropDatabase();
     await closeDb();
+    await redis?.stop();
   });
 
   it('three parties on two nodes: rings all, two answer, signals go per device pair, one leaves and the call goes on, the last leaves and it ends', async () => {
@@ -165,7 +170,8 @@ describe('group calls and node deaths', () => {
     await b.waitFor((f) => about('call:accepted', callId)(f) && dataOf(f)['connectionId'] === connectionOf(again));
     // A surviving node reaps the dead one (its devices' cleanup runs); past the grace period after that,
     // the call still relays both ways and nothing ended it.
-    const reaped = (l: { msg?: unknown; deadNode?: unknown }) => l.msg === 'node heartbeat expired; removing its viewers and devices' && l.deadNode === spare.nodeId;
+    const reaped = (l: { msg?: unknown; deadNode?: unknown }) =>
+      l.msg === 'node heartbeat expired; removing its viewers and devices' && l.deadNode === spare.nodeId;
     await Promise.race(nodes.map((n) => n.waitForLog(reaped)));
     await new Promise((r) => setTimeout(r, GRACE_MS + 500));
     expect(await call(b, 'call:signal', offer(callId))).toEqual({ callId, delivered: 1 });
@@ -174,5 +180,30 @@ describe('group calls and node deaths', () => {
     await call(b, 'call:hangup', { callId });
     expect(dataOf(await again.waitFor(about('call:ended', callId)))).toMatchObject({ reason: 'hangup' });
     expect(await record(callId)).toMatchObject({ endReason: 'hangup' });
+  });
+
+  it('the grace period is the one of the node that saw the disconnect, whichever node sweeps the timer', async () => {
+    // Two nodes of their own cluster: `seer` holds both devices (grace 1.5 s) and sweeps too seldom to
+    // fire the timer itself; `other` has a 60 s grace (a rolling config change; on CI, other suites'
+    // gateways on the same Redis) and sweeps every 20 ms. The end must come after seer's grace.
+    const own = await startRedis();
+    const cluster = { ...env, REDIS_URL: own.url };
+    const other = await startGateway({ ...cluster, CALL_RECONNECT_GRACE_MS: '60000', CALL_SWEEP_MS: '20' });
+    const seer = await startGateway({ ...cluster, CALL_SWEEP_MS: '10000' });
+    try {
+      const [alice, bob] = [uid('alice'), uid('bob')];
+      const a = await connect(seer, alice);
+      const b = await connect(seer, bob);
+      const { id: conversationId } = await call<{ id: string }>(a, 'conversation:create', { type: 'private', userId: bob });
+      const { callId } = await call<{ callId: string }>(a, 'call:invite', { conversationId, media: 'audio' });
+      await b.waitFor(about('call:ringing', callId));
+      await call(b, 'call:accept', { callId });
+      await b.close();
+      // Well before seer's own first sweep (10 s after its start).
+      expect(dataOf(await a.waitFor(about('call:ended', callId), 5000))).toMatchObject({ reason: 'disconnected' });
+    } finally {
+      await Promise.all([other.stop(), seer.stop()]);
+      await own.stop();
+    }
   });
 });

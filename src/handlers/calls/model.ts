@@ -28,7 +28,15 @@ export interface Party {
   leftAt?: number;
   /** Set while the joined device is gone: the grace period runs from here. */
   disconnectedAt?: number;
+  /**
+   * When the grace period of that disconnect ends (ms since epoch): fixed by the node that saw the
+   * disconnect, so a sweep on any node (whatever its own CALL_RECONNECT_GRACE_MS) ends it then.
+   */
+  graceEndsAt?: number;
 }
+
+/** When a disconnected party's grace period ends (states written before graceEndsAt existed: disconnectedAt + grace). */
+export const graceEnd = (p: Party, graceMs: number): number => p.graceEndsAt ?? (p.disconnectedAt ?? 0) + graceMs;
 
 export type CallStatus = 'ringing' | 'active' | 'ended';
 
@@ -49,17 +57,33 @@ export interface CallState {
   endReason?: EndReason;
   /** +1 on every change: the compare-and-set of CallStore and the MongoDB `setIfNewer` order. */
   version: number;
+  /** What the call still owes once committed: see CallEffects. */
+  effects?: CallEffects;
 }
 
-/** The next instant at which a timer of the call fires (ring timeout, a party's grace end), if any. */
+/**
+ * The side effects a change owes, kept in the shared state with the change itself: the `call`
+ * message (when the call ended) and missed-call notifications (users who missed it). The node that
+ * commits the change performs them and then clears them; if it dies first, the timer at `dueAt`
+ * lets any node's sweep perform them again (each is idempotent by the callId).
+ */
+export interface CallEffects {
+  message: boolean;
+  missed: string[];
+  /** ms since epoch */
+  dueAt: number;
+}
+
+/** The next instant at which a timer of the call fires (owed effects, ring timeout, a party's grace end), if any. */
 export function nextDeadline(call: CallState, graceMs: number): number | undefined {
-  if (call.status === 'ended') return undefined;
   let next: number | undefined;
   const consider = (at: number): void => {
     next = next === undefined ? at : Math.min(next, at);
   };
+  if (call.effects) consider(call.effects.dueAt);
+  if (call.status === 'ended') return next;
   if (call.parties.some((p) => p.status === 'ringing')) consider(call.ringEndsAt);
-  for (const p of call.parties) if (p.status === 'joined' && p.disconnectedAt !== undefined) consider(p.disconnectedAt + graceMs);
+  for (const p of call.parties) if (p.status === 'joined' && p.disconnectedAt !== undefined) consider(graceEnd(p, graceMs));
   return next;
 }
 

@@ -27,11 +27,13 @@ import {
   durationMs,
   engagedUsers,
   nextDeadline,
+  type CallEffects,
   type CallState,
   type CallView,
   type EndReason,
   type Media,
   type Party,
+  graceEnd,
 } from './model.js';
 import type { SignalInput } from './schemas.js';
 
@@ -54,7 +56,7 @@ export interface CallServiceDeps {
   notifier: Notifier;
   log: Logger;
   config: CallsConfig;
-  /** Whether a node still beats (waits up to 1.5 heartbeats): a device on a dead node may be taken over before the cluster reaps it. */
+  /** Whether a node still beats (waits up to NODE_TTL_MS / 2): a device on a dead node may be taken over before the cluster reaps it. */
   nodeAlive(nodeId: string): Promise<boolean>;
 }
 
@@ -120,9 +122,10 @@ export class CallService {
         for (const p of next.parties) if (p.status === 'ringing') out.push({ room: userRoom(p.userId), event: 'call:ringing', data: ringing });
         out.push({ room: deviceRoom(callId, session.connectionId), event: 'call:ringing', data: ringing });
       }
+      const owed = this.owe(undefined, next, now);
       const result = await this.deps.store.commit(next, this.plan(undefined, next));
       if (result.kind === 'ok') {
-        await this.committed(undefined, { next, out });
+        await this.committed({ next, out }, owed);
         return next;
       }
       if (result.kind === 'busy' && result.userId === session.userId) throw new AppError('conflict', 'you are already in a call; hang up first');
@@ -153,6 +156,7 @@ export class CallService {
       if (answering) mine.joinedAt = now;
       Object.assign(mine, { status: 'joined', connectionId: session.connectionId, nodeId: session.nodeId });
       delete mine.disconnectedAt;
+      delete mine.graceEndsAt;
       // A callee's answer starts the call; the caller re-attaching while it rings does not.
       if (next.status === 'ringing' && answering) {
         next.status = 'active';
@@ -168,8 +172,8 @@ export class CallService {
 
   /**
    * The node of this user's device in the call, when that is another node and it stopped beating
-   * (killed): the new device may take over without waiting for the reap. Costs up to 1.5 heartbeat
-   * intervals, only when the user's device in the call is connected to another node.
+   * (killed): the new device may take over without waiting for the reap. Costs up to NODE_TTL_MS / 2,
+   * only when the user's device in the call is connected to another node.
    */
   private async deadNodeOfMyDevice(session: Session, callId: string): Promise<string | undefined> {
     const call = await this.deps.store.get(callId);
@@ -251,7 +255,7 @@ export class CallService {
       if (call.status === 'ended' || !me || me.status !== 'joined' || me.connectionId !== session.connectionId || me.disconnectedAt !== undefined)
         return undefined;
       const next = structuredClone(call);
-      this.partyOf(next, session.userId).disconnectedAt = now;
+      Object.assign(this.partyOf(next, session.userId), { disconnectedAt: now, graceEndsAt: now + this.deps.config.reconnectGraceMs });
       return { next, out: [] };
     });
   }
@@ -263,7 +267,9 @@ export class CallService {
         const lost = call.parties.filter((p) => p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined);
         if (call.status === 'ended' || lost.length === 0) return undefined;
         const next = structuredClone(call);
-        for (const p of next.parties) if (p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined) p.disconnectedAt = now;
+        for (const p of next.parties)
+          if (p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined)
+            Object.assign(p, { disconnectedAt: now, graceEndsAt: now + this.deps.config.reconnectGraceMs });
         return { next, out: [] };
       });
     }
@@ -274,7 +280,7 @@ export class CallService {
     const due = await this.deps.store.claimDue(now, TIMER_LEASE_MS, 100);
     for (const callId of due) {
       try {
-        await this.applyOrReschedule(callId);
+        await this.applyOrReschedule(callId, now);
       } catch (err) {
         this.deps.log.warn({ err, callId }, 'calls: timer failed (retried after its lease)');
       }
@@ -284,7 +290,11 @@ export class CallService {
 
   // ---- transitions ------------------------------------------------------------------------------
 
-  private async applyOrReschedule(callId: string): Promise<void> {
+  private async applyOrReschedule(callId: string, now: number): Promise<void> {
+    // Effects a node committed but did not get to perform (it died, or they failed): perform them now.
+    // A failure leaves the claim's lease in place, so the next try is a lease later, not a hot loop.
+    const owing = await this.deps.store.get(callId);
+    if (owing?.effects && now >= owing.effects.dueAt) await this.settleEffects(owing, owing.effects);
     let fired = false;
     await this.apply(callId, (call, now) => {
       const step = this.expire(call, now);
@@ -303,7 +313,7 @@ export class CallService {
     if (call.status === 'ended') return undefined;
     const grace = this.deps.config.reconnectGraceMs;
     const ringOver = now >= call.ringEndsAt && call.parties.some((p) => p.status === 'ringing');
-    const gone = call.parties.filter((p) => p.status === 'joined' && p.disconnectedAt !== undefined && now >= p.disconnectedAt + grace);
+    const gone = call.parties.filter((p) => p.status === 'joined' && p.disconnectedAt !== undefined && now >= graceEnd(p, grace));
     if (!ringOver && gone.length === 0) return undefined;
     let next = structuredClone(call);
     const out: Outgoing[] = [];
@@ -422,12 +432,14 @@ export class CallService {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const call = await this.deps.store.get(callId);
       if (!call) throw new AppError('not_found', 'call not found');
-      const step = transition(call, Date.now());
+      const now = Date.now();
+      const step = transition(call, now);
       if (!step) return call;
       step.next.version = call.version + 1;
+      const owed = this.owe(call, step.next, now);
       const result = await this.deps.store.commit(step.next, this.plan(call, step.next));
       if (result.kind === 'ok') {
-        await this.committed(call, step);
+        await this.committed(step, owed);
         return step.next;
       }
       if (result.kind === 'busy') throw new AppError('conflict', 'you are in another call; hang up first');
@@ -451,48 +463,73 @@ export class CallService {
     };
   }
 
-  /** After a commit: the record, the events, and at the end the call message and missed-call notifications. */
-  private async committed(prev: CallState | undefined, { next, out }: Step): Promise<void> {
+  /**
+   * What this change owes besides its events (the `call` message once it ends, a missed-call
+   * notification for each user who missed it now), added to `next.effects` so the debt is committed
+   * with the change. Returns the part this change added (its committer performs it).
+   */
+  private owe(prev: CallState | undefined, next: CallState, now: number): CallEffects | undefined {
+    const missed = next.parties
+      .filter((p) => (p.status === 'missed' || p.status === 'busy') && (prev === undefined || party(prev, p.userId)?.status !== p.status))
+      .map((p) => p.userId);
+    const message = next.status === 'ended' && prev?.status !== 'ended';
+    if (!message && missed.length === 0) return undefined;
+    const dueAt = now + TIMER_LEASE_MS;
+    const carried = next.effects;
+    next.effects = {
+      message: message || (carried?.message ?? false),
+      missed: [...new Set([...(carried?.missed ?? []), ...missed])],
+      dueAt: carried ? Math.min(carried.dueAt, dueAt) : dueAt,
+    };
+    return { message, missed, dueAt };
+  }
+
+  /** After a commit: the record, the events, then (not awaited) what the change owes. */
+  private async committed({ next, out }: Step, owed: CallEffects | undefined): Promise<void> {
     const doc = callToDoc(next);
     await this.io
       .enqueue([{ kind: 'setIfNewer', collection: 'calls', id: next.callId, version: next.version, set: stripId(doc) }])
       .catch((err: unknown) => this.deps.log.error({ err, callId: next.callId }, 'calls: the record could not be queued'));
     for (const o of out) this.deps.hub.send(o.room, o.event, o.data);
-    // Callees who missed the call now (not answered, cancelled on them, or called while busy).
-    const missed = next.parties.filter(
-      (p) => (p.status === 'missed' || p.status === 'busy') && (prev === undefined || party(prev, p.userId)?.status !== p.status),
-    );
-    for (const p of missed) void this.notifyMissed(next, p.userId);
-    if (next.status === 'ended' && prev?.status !== 'ended') void this.postCallMessage(next);
+    if (owed)
+      this.settleEffects(next, owed).catch((err: unknown) =>
+        this.deps.log.warn({ err, callId: next.callId }, 'calls: the call message or a missed-call notification failed (a sweep retries)'),
+      );
   }
 
-  private async notifyMissed(call: CallState, userId: string): Promise<void> {
-    try {
-      await this.deps.notifier.notify(userId, {
-        type: 'missed_call',
-        title: call.callerId,
-        body: `Missed ${call.media} call`,
-        senderId: call.callerId,
-        priority: 'high',
-        data: { callId: call.callId, conversationId: call.conversationId, media: call.media },
-        key: `call:${call.callId}:missed`,
-      });
-    } catch (err) {
-      this.deps.log.warn({ err, callId: call.callId }, 'calls: missed-call notification failed');
-    }
+  /** Performs owed effects (each idempotent), then takes them off the call's debt. */
+  private async settleEffects(call: CallState, effects: CallEffects): Promise<void> {
+    await Promise.all([...effects.missed.map((userId) => this.notifyMissed(call, userId)), ...(effects.message ? [this.postCallMessage(call)] : [])]);
+    await this.apply(call.callId, (current) => {
+      const debt = current.effects;
+      if (!debt) return undefined;
+      const next = structuredClone(current);
+      const remaining = { ...debt, message: debt.message && !effects.message, missed: debt.missed.filter((u) => !effects.missed.includes(u)) };
+      if (remaining.message || remaining.missed.length > 0) next.effects = remaining;
+      else delete next.effects;
+      return { next, out: [] };
+    });
   }
 
-  private async postCallMessage(call: CallState): Promise<void> {
-    try {
-      await this.deps.chat.postCall(call.callerId, call.conversationId, {
-        callId: call.callId,
-        media: call.media,
-        endReason: call.endReason ?? 'hangup',
-        durationMs: durationMs(call),
-      });
-    } catch (err) {
-      this.deps.log.warn({ err, callId: call.callId }, 'calls: the call message could not be posted');
-    }
+  private notifyMissed(call: CallState, userId: string): Promise<unknown> {
+    return this.deps.notifier.notify(userId, {
+      type: 'missed_call',
+      title: call.callerId,
+      body: `Missed ${call.media} call`,
+      senderId: call.callerId,
+      priority: 'high',
+      data: { callId: call.callId, conversationId: call.conversationId, media: call.media },
+      key: `call:${call.callId}:missed`,
+    });
+  }
+
+  private postCallMessage(call: CallState): Promise<unknown> {
+    return this.deps.chat.postCall(call.callerId, call.conversationId, {
+      callId: call.callId,
+      media: call.media,
+      endReason: call.endReason ?? 'hangup',
+      durationMs: durationMs(call),
+    });
   }
 
   private partyOf(call: CallState, userId: string): Party {

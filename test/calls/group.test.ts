@@ -165,7 +165,8 @@ describe('group calls and node deaths', () => {
     await b.waitFor((f) => about('call:accepted', callId)(f) && dataOf(f)['connectionId'] === connectionOf(again));
     // A surviving node reaps the dead one (its devices' cleanup runs); past the grace period after that,
     // the call still relays both ways and nothing ended it.
-    const reaped = (l: { msg?: unknown; deadNode?: unknown }) => l.msg === 'node heartbeat expired; removing its viewers and devices' && l.deadNode === spare.nodeId;
+    const reaped = (l: { msg?: unknown; deadNode?: unknown }) =>
+      l.msg === 'node heartbeat expired; removing its viewers and devices' && l.deadNode === spare.nodeId;
     await Promise.race(nodes.map((n) => n.waitForLog(reaped)));
     await new Promise((r) => setTimeout(r, GRACE_MS + 500));
     expect(await call(b, 'call:signal', offer(callId))).toEqual({ callId, delivered: 1 });

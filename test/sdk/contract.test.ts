@@ -35,7 +35,8 @@ function sentInSource(): Set<string> {
   const found = new Set<string>();
   for (const text of ['src/gateway', 'src/handlers'].flatMap((d) => sources(join(ROOT, d)))) {
     const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
-    for (const m of code.matchAll(/\b(?:publish|send|publishToUser|emit|announce)\(\s*[^'"`;()]*(?:\([^()]*\)[^'"`;()]*)?,\s*'([A-Za-z_]+(?::[A-Za-z_]+)*)'/g)) found.add(m[1]!);
+    for (const m of code.matchAll(/\b(?:publish|send|publishToUser|emit|announce)\(\s*[^'"`;()]*(?:\([^()]*\)[^'"`;()]*)?,\s*'([A-Za-z_]+(?::[A-Za-z_]+)*)'/g))
+      found.add(m[1]!);
     for (const m of code.matchAll(/\.emit\(\s*'([A-Za-z_]+(?::[A-Za-z_]+)*)'/g)) found.add(m[1]!);
     for (const m of code.matchAll(/\{\s*room:[^{}]*?event:\s*'([A-Za-z_:]+)'/g)) found.add(m[1]!);
   }
@@ -98,7 +99,9 @@ describe('GET /asyncapi.json and the generated client types', () => {
     );
     const sent = sentInSource();
     // The scan itself finds the events of every kind of call site (room, user, device room, connection).
-    expect([...sent]).toEqual(expect.arrayContaining(['livestream:chat', 'message:new', 'call:ringing', 'call:signal', 'session:ready', 'pk_battle:score', 'level:up']));
+    expect([...sent]).toEqual(
+      expect.arrayContaining(['livestream:chat', 'message:new', 'call:ringing', 'call:signal', 'session:ready', 'pk_battle:score', 'level:up']),
+    );
     expect([...sent].filter((e) => !received.has(e))).toEqual([]);
   });
 

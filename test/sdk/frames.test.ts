@@ -22,7 +22,10 @@ async function ok<T = Json>(r: Rec, event: string, data: unknown = {}): Promise<
   return reply.data as T;
 }
 
-const about = (event: string, match: (data: Json) => boolean = () => true) => (f: ServerFrame) => f.event === event && match(f.data as Json);
+const about =
+  (event: string, match: (data: Json) => boolean = () => true) =>
+  (f: ServerFrame) =>
+    f.event === event && match(f.data as Json);
 
 describe('real frames match the declared schemas', () => {
   let env: MoneyEnv;
@@ -222,6 +225,17 @@ describe('real frames match the declared schemas', () => {
     delete (chat['properties'] as Json)['text'];
     const { violations } = new ContractChecker(broken).check(recorded);
     const failed = new Set(violations.map((v) => v.what));
-    expect(failed).toEqual(new Set(['message.new.event', 'message.update.event', 'message.edit.ack', 'message.react.ack', 'message.unreact.ack', 'message.delete.ack', 'message.history.ack', 'livestream.chat.event']));
+    expect(failed).toEqual(
+      new Set([
+        'message.new.event',
+        'message.update.event',
+        'message.edit.ack',
+        'message.react.ack',
+        'message.unreact.ack',
+        'message.delete.ack',
+        'message.history.ack',
+        'livestream.chat.event',
+      ]),
+    );
   });
 });

@@ -71,7 +71,8 @@ export class ContractChecker {
         }
         checked.add(id);
         const payload = id === 'error' ? frame.error : frame.data;
-        if (!validate(payload)) violations.push({ who, what: id, errors: `${this.ajv.errorsText(validate.errors)} in ${JSON.stringify(payload).slice(0, 300)}` });
+        if (!validate(payload))
+          violations.push({ who, what: id, errors: `${this.ajv.errorsText(validate.errors)} in ${JSON.stringify(payload).slice(0, 300)}` });
       }
     }
     return { checked, violations };
@@ -89,7 +90,9 @@ export class ContractChecker {
   private validator(id: string): ValidateFunction | undefined {
     if (!this.cache.has(id)) {
       const message = this.messages[id];
-      const schema = message ? (JSON.parse(JSON.stringify(message.payload).replaceAll('"#/components/schemas/', '"lg#/components/schemas/')) as Json) : undefined;
+      const schema = message
+        ? (JSON.parse(JSON.stringify(message.payload).replaceAll('"#/components/schemas/', '"lg#/components/schemas/')) as Json)
+        : undefined;
       this.cache.set(id, schema ? this.ajv.compile(schema) : undefined);
     }
     return this.cache.get(id);

@@ -18,7 +18,9 @@ export const benchModule: ModuleFactory = (core) => {
   const { hub } = core;
   return {
     name: 'bench',
-    emits: { [BENCH_EVENT]: { schema: Type.Unknown({ description: 'what bench:publish was given' }), to: 'room', description: 'Benchmark frames (BENCH_MODE only).' } },
+    emits: {
+      [BENCH_EVENT]: { schema: Type.Unknown({ description: 'what bench:publish was given' }), to: 'room', description: 'Benchmark frames (BENCH_MODE only).' },
+    },
     handlers: {
       'bench:join': defineHandler(
         Type.Object({ room: BenchRoom }),

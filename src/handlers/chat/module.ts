@@ -46,11 +46,15 @@ export const chatModule =
     const typingSent = new Map<string, Map<string, number>>();
 
     const handlers: HandlerTable = {
-      'conversation:create': defineHandler(S.CreateSchema, async (ctx, data) => {
-        const conversation =
-          data.type === 'private' ? await chat.openPrivate(ctx.session.userId, data.userId) : await chat.createGroup(ctx.session.userId, data);
-        return S.asConversation(conversationView(conversation, ctx.session.userId));
-      }, S.ConversationSchema),
+      'conversation:create': defineHandler(
+        S.CreateSchema,
+        async (ctx, data) => {
+          const conversation =
+            data.type === 'private' ? await chat.openPrivate(ctx.session.userId, data.userId) : await chat.createGroup(ctx.session.userId, data);
+          return S.asConversation(conversationView(conversation, ctx.session.userId));
+        },
+        S.ConversationSchema,
+      ),
       'conversation:get': defineHandler(
         S.ConversationRefSchema,
         async (ctx, data) => S.asConversation(conversationView(await chat.get(ctx.session.userId, data.conversationId), ctx.session.userId)),
@@ -61,10 +65,14 @@ export const chatModule =
         async (ctx, data) => ({ conversations: (await chat.list(ctx.session.userId, data.limit ?? 20, data.before)).map(S.asConversation) }),
         S.ConversationListAck,
       ),
-      'conversation:read': defineHandler(S.ReadSchema, async (ctx, data) => {
-        const c = await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'read', messageId: data.messageId ?? '' });
-        return S.asConversation(conversationView(c, ctx.session.userId));
-      }, S.ConversationSchema),
+      'conversation:read': defineHandler(
+        S.ReadSchema,
+        async (ctx, data) => {
+          const c = await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'read', messageId: data.messageId ?? '' });
+          return S.asConversation(conversationView(c, ctx.session.userId));
+        },
+        S.ConversationSchema,
+      ),
       'conversation:mute': defineHandler(
         S.FlagSchema,
         async (ctx, data) =>
@@ -89,15 +97,23 @@ export const chatModule =
           ),
         S.ConversationSchema,
       ),
-      'conversation:participants:remove': defineHandler(S.MembersSchema, async (ctx, data) => {
-        const c = await chat.changeMembers(ctx.session.userId, data.conversationId, { kind: 'remove', userIds: data.userIds });
-        return { conversationId: c.id, participants: c.members.map((m) => m.userId), ...(c.adminId !== undefined ? { adminId: c.adminId } : {}) };
-      }, S.ParticipantsRemovedAck),
-      'conversation:view': defineHandler(S.ViewSchema, async (ctx, data) => {
-        if (data.conversationId !== null) await chat.get(ctx.session.userId, data.conversationId);
-        await chat.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
-        return { conversationId: data.conversationId };
-      }, S.ViewAck),
+      'conversation:participants:remove': defineHandler(
+        S.MembersSchema,
+        async (ctx, data) => {
+          const c = await chat.changeMembers(ctx.session.userId, data.conversationId, { kind: 'remove', userIds: data.userIds });
+          return { conversationId: c.id, participants: c.members.map((m) => m.userId), ...(c.adminId !== undefined ? { adminId: c.adminId } : {}) };
+        },
+        S.ParticipantsRemovedAck,
+      ),
+      'conversation:view': defineHandler(
+        S.ViewSchema,
+        async (ctx, data) => {
+          if (data.conversationId !== null) await chat.get(ctx.session.userId, data.conversationId);
+          await chat.setViewing(ctx.session.userId, ctx.session.connectionId, data.conversationId ?? undefined);
+          return { conversationId: data.conversationId };
+        },
+        S.ViewAck,
+      ),
       'message:send': defineHandler(S.SendSchema, (ctx, data) => chat.send(ctx.session.userId, data), S.SendAckSchema),
       'message:edit': defineHandler(
         S.EditSchema,
@@ -121,10 +137,14 @@ export const chatModule =
           S.asMessage(await chat.mutateMessage(ctx.session.userId, data.conversationId, data.messageId, { kind: 'unreact', emoji: data.emoji })),
         S.MessageSchema,
       ),
-      'message:delivered': defineHandler(S.DeliveredSchema, async (ctx, data) => {
-        await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'delivered', messageId: data.messageId });
-        return { conversationId: data.conversationId, messageId: data.messageId };
-      }, S.DeliveredAck),
+      'message:delivered': defineHandler(
+        S.DeliveredSchema,
+        async (ctx, data) => {
+          await chat.updateMember(ctx.session.userId, data.conversationId, { kind: 'delivered', messageId: data.messageId });
+          return { conversationId: data.conversationId, messageId: data.messageId };
+        },
+        S.DeliveredAck,
+      ),
       'message:history': defineHandler(
         S.HistorySchema,
         async (ctx, data) => {
@@ -133,18 +153,22 @@ export const chatModule =
         },
         S.HistoryAck,
       ),
-      typing: defineHandler(S.TypingSchema, async (ctx, data) => {
-        const isTyping = data.isTyping ?? true;
-        let sent = typingSent.get(ctx.session.connectionId);
-        if (!sent) typingSent.set(ctx.session.connectionId, (sent = new Map()));
-        const now = Date.now();
-        // "Stopped typing" always goes out; "typing" at most once per interval per conversation.
-        if (isTyping && now - (sent.get(data.conversationId) ?? 0) < TYPING_INTERVAL_MS) return { sent: false };
-        if (isTyping) sent.set(data.conversationId, now);
-        else sent.delete(data.conversationId);
-        await chat.typing(ctx.session.userId, data.conversationId, isTyping);
-        return { sent: true };
-      }, S.TypingAck),
+      typing: defineHandler(
+        S.TypingSchema,
+        async (ctx, data) => {
+          const isTyping = data.isTyping ?? true;
+          let sent = typingSent.get(ctx.session.connectionId);
+          if (!sent) typingSent.set(ctx.session.connectionId, (sent = new Map()));
+          const now = Date.now();
+          // "Stopped typing" always goes out; "typing" at most once per interval per conversation.
+          if (isTyping && now - (sent.get(data.conversationId) ?? 0) < TYPING_INTERVAL_MS) return { sent: false };
+          if (isTyping) sent.set(data.conversationId, now);
+          else sent.delete(data.conversationId);
+          await chat.typing(ctx.session.userId, data.conversationId, isTyping);
+          return { sent: true };
+        },
+        S.TypingAck,
+      ),
     };
 
     return {

@@ -56,17 +56,21 @@ export const giftsModule =
       handlers: {
         'gift:send': defineHandler(GiftSend, (ctx, data) => requireMoney(services).gifts.send(ctx.session.userId, data), GiftSendResult),
 
-        'gift:catalog': defineHandler(Type.Object({}, { additionalProperties: false }), () => {
-          const { catalog } = requireMoney(services);
-          const now = new Date();
-          return {
-            version: catalog.currentVersion,
-            gifts: catalog
-              .list('gifts')
-              .filter((g) => g.isActive)
-              .map((g) => catalogGift(g, now)),
-          };
-        }, GiftCatalogAck),
+        'gift:catalog': defineHandler(
+          Type.Object({}, { additionalProperties: false }),
+          () => {
+            const { catalog } = requireMoney(services);
+            const now = new Date();
+            return {
+              version: catalog.currentVersion,
+              gifts: catalog
+                .list('gifts')
+                .filter((g) => g.isActive)
+                .map((g) => catalogGift(g, now)),
+            };
+          },
+          GiftCatalogAck,
+        ),
 
         'catalog:get': defineHandler(
           Type.Object({ kind: Type.Union(CATALOGUE_KINDS.map((k) => Type.Literal(k))) }, { additionalProperties: false }),
@@ -90,11 +94,15 @@ export const giftsModule =
           WalletBalance,
         ),
 
-        'wallet:credit': defineHandler(WalletCredit, (ctx, data) => {
-          if (ctx.session.role !== 'admin' && ctx.session.role !== 'service') throw new AppError('forbidden', 'wallet:credit is for administrators');
-          ctx.log.info({ audit: 'wallet:credit', target: data.userId, amount: data.amount, reason: data.reason }, 'admin credit');
-          return requireMoney(services).wallets.credit(data.userId, data.amount, data.reason, data.idempotencyKey, data.type);
-        }, WalletCreditAck),
+        'wallet:credit': defineHandler(
+          WalletCredit,
+          (ctx, data) => {
+            if (ctx.session.role !== 'admin' && ctx.session.role !== 'service') throw new AppError('forbidden', 'wallet:credit is for administrators');
+            ctx.log.info({ audit: 'wallet:credit', target: data.userId, amount: data.amount, reason: data.reason }, 'admin credit');
+            return requireMoney(services).wallets.credit(data.userId, data.amount, data.reason, data.idempotencyKey, data.type);
+          },
+          WalletCreditAck,
+        ),
 
         'gift:leaderboard': defineHandler(
           Type.Object({ livestreamId: Type.Optional(Id), creatorId: Type.Optional(Id), limit: Limit }, { additionalProperties: false }),
@@ -107,18 +115,22 @@ export const giftsModule =
           LeaderboardAck,
         ),
 
-        'gift:totals': defineHandler(Type.Object({ livestreamId: Id }, { additionalProperties: false }), async (_ctx, data) => {
-          const raw = await requireMoney(services).redis.hgetall(moneyKeys.streamTotals(data.livestreamId));
-          const gifts: Record<string, { count: number; coins: number }> = {};
-          for (const [field, value] of Object.entries(raw)) {
-            const m = /^(.*):([nc])$/.exec(field);
-            if (!m) continue;
-            const entry = (gifts[m[1]!] ??= { count: 0, coins: 0 });
-            if (m[2] === 'n') entry.count = Number(value);
-            else entry.coins = Number(value);
-          }
-          return { livestreamId: data.livestreamId, coins: Number(raw['coins'] ?? 0), gifts: Number(raw['gifts'] ?? 0), byGift: gifts };
-        }, GiftTotalsAck),
+        'gift:totals': defineHandler(
+          Type.Object({ livestreamId: Id }, { additionalProperties: false }),
+          async (_ctx, data) => {
+            const raw = await requireMoney(services).redis.hgetall(moneyKeys.streamTotals(data.livestreamId));
+            const gifts: Record<string, { count: number; coins: number }> = {};
+            for (const [field, value] of Object.entries(raw)) {
+              const m = /^(.*):([nc])$/.exec(field);
+              if (!m) continue;
+              const entry = (gifts[m[1]!] ??= { count: 0, coins: 0 });
+              if (m[2] === 'n') entry.count = Number(value);
+              else entry.coins = Number(value);
+            }
+            return { livestreamId: data.livestreamId, coins: Number(raw['coins'] ?? 0), gifts: Number(raw['gifts'] ?? 0), byGift: gifts };
+          },
+          GiftTotalsAck,
+        ),
       },
     };
   };

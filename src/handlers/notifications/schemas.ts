@@ -37,7 +37,6 @@ export const ReadAllResult = Type.Object(
 );
 export const DeleteResult = Type.Object({ id: Type.String(), unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationDeleteResult', ...strict });
 
-
 export const NotificationList = Type.Object(
   { notifications: Type.Array(NotificationSchema), unreadCount: Type.Integer({ minimum: 0 }) },
   { $id: 'NotificationList', ...strict },

@@ -92,22 +92,22 @@ function presence(core: Core, aliases: PresenceAliases): DomainModule {
       'presence:subscribe': defineHandler(
         Type.Object({ userIds: UserIds }),
         async (ctx, { userIds }) => {
-        const allowed = await contacts.canSee(ctx.session.userId, userIds);
-        const refused = userIds.filter((_, i) => !allowed[i]);
-        if (refused.length > 0)
-          throw new AppError('forbidden', `you may not see the presence of ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ', ...' : ''}`);
-        // Subscribe first, read second: any change after the read arrives as an event.
-        for (const userId of userIds) ctx.join(presenceRoom(userId));
-        await Promise.all(userIds.map((userId) => core.hub.ready(presenceRoom(userId))));
-        const records = await store.get(userIds);
-        return {
-          users: records.map((r) => ({
-            userId: r.userId,
-            // You see your own chosen status; everyone else sees the public one.
-            status: r.userId === ctx.session.userId && r.devices > 0 ? r.chosen : publicStatus(r.chosen, r.devices),
-            lastSeenAt: isoMsOrNull(r.lastSeen),
-          })),
-        };
+          const allowed = await contacts.canSee(ctx.session.userId, userIds);
+          const refused = userIds.filter((_, i) => !allowed[i]);
+          if (refused.length > 0)
+            throw new AppError('forbidden', `you may not see the presence of ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ', ...' : ''}`);
+          // Subscribe first, read second: any change after the read arrives as an event.
+          for (const userId of userIds) ctx.join(presenceRoom(userId));
+          await Promise.all(userIds.map((userId) => core.hub.ready(presenceRoom(userId))));
+          const records = await store.get(userIds);
+          return {
+            users: records.map((r) => ({
+              userId: r.userId,
+              // You see your own chosen status; everyone else sees the public one.
+              status: r.userId === ctx.session.userId && r.devices > 0 ? r.chosen : publicStatus(r.chosen, r.devices),
+              lastSeenAt: isoMsOrNull(r.lastSeen),
+            })),
+          };
         },
         Type.Object({ users: Type.Array(UserPresence) }, strict),
       ),

@@ -8,7 +8,7 @@ import { Type } from '@sinclair/typebox';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
-import { DateTime, Id, Nullable, UserId, assertOwner } from '../../kernel/schemas.js';
+import { DateTime, Id, UserId, assertOwner } from '../../kernel/schemas.js';
 import { StreamId } from '../livestream/schemas.js';
 import { OrderFields, PinFields, PinnedProduct } from './schemas.js';
 import type { ShoppingService } from './service.js';

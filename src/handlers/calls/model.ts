@@ -29,14 +29,11 @@ export interface Party {
   /** Set while the joined device is gone: the grace period runs from here. */
   disconnectedAt?: number;
   /**
-   * When the grace period of that disconnect ends (ms since epoch): fixed by the node that saw the
-   * disconnect, so a sweep on any node (whatever its own CALL_RECONNECT_GRACE_MS) ends it then.
+   * When that grace period ends, fixed by the node that saw the device go: every node's sweep fires
+   * the same deadline, whatever its own CALL_RECONNECT_GRACE_MS (a rolling config change).
    */
   graceEndsAt?: number;
 }
-
-/** When a disconnected party's grace period ends (states written before graceEndsAt existed: disconnectedAt + grace). */
-export const graceEnd = (p: Party, graceMs: number): number => p.graceEndsAt ?? (p.disconnectedAt ?? 0) + graceMs;
 
 export type CallStatus = 'ringing' | 'active' | 'ended';
 
@@ -75,7 +72,7 @@ export interface CallEffects {
 }
 
 /** The next instant at which a timer of the call fires (owed effects, ring timeout, a party's grace end), if any. */
-export function nextDeadline(call: CallState, graceMs: number): number | undefined {
+export function nextDeadline(call: CallState): number | undefined {
   let next: number | undefined;
   const consider = (at: number): void => {
     next = next === undefined ? at : Math.min(next, at);
@@ -83,7 +80,7 @@ export function nextDeadline(call: CallState, graceMs: number): number | undefin
   if (call.effects) consider(call.effects.dueAt);
   if (call.status === 'ended') return next;
   if (call.parties.some((p) => p.status === 'ringing')) consider(call.ringEndsAt);
-  for (const p of call.parties) if (p.status === 'joined' && p.disconnectedAt !== undefined) consider(graceEnd(p, graceMs));
+  for (const p of call.parties) if (p.status === 'joined' && p.graceEndsAt !== undefined) consider(p.graceEndsAt);
   return next;
 }
 

@@ -13,6 +13,7 @@ import type { CloseReason } from './gateway/close-codes.js';
 import type { EmittedEvents, EventFallback, HandlerTable, PayloadAliases } from './gateway/handler.js';
 import type { RouteDef } from './gateway/http/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
+import type { Pressure } from './kernel/pressure.js';
 import type { Readiness } from './kernel/readiness.js';
 import type { Principal, Session } from './kernel/session.js';
 import type { WebhookSink } from './kernel/webhooks.js';
@@ -77,6 +78,11 @@ export interface Core {
   readonly authMetrics: AuthMetrics;
   /** Revoked tokens per user; the verifier refuses them (kept in step by the sessions module). */
   readonly revocations: RevocationList;
+  /**
+   * This node's pressure (normal < elevated < critical, from its event-loop delay and send buffers;
+   * src/gateway/pressure.ts): what a module reads to lower its own budgets before the node collapses.
+   */
+  readonly pressure: Pressure;
 }
 
 export interface DomainModule {

@@ -13,6 +13,9 @@ const BenchRoom = Type.String({ pattern: '^bench:[A-Za-z0-9_.:-]{1,120}$' });
 
 export const BENCH_EVENT = 'bench:msg';
 
+/** What `bench:publish` may publish: a chat-lane frame (default), a money-lane one, an ambient one (src/gateway/lanes.ts). */
+const BenchEvent = Type.Union([Type.Literal(BENCH_EVENT), Type.Literal('bench:gift'), Type.Literal('bench:ambient')]);
+
 export const benchModule: ModuleFactory = (core) => {
   if (!core.config.benchMode) return { name: 'bench' };
   const { hub } = core;
@@ -24,8 +27,8 @@ export const benchModule: ModuleFactory = (core) => {
         await hub.ready(room);
         return { room };
       }),
-      'bench:publish': defineHandler(Type.Object({ room: BenchRoom, data: Type.Unknown() }), async (_ctx, { room, data }) => {
-        const message = await hub.publish(room, BENCH_EVENT, data);
+      'bench:publish': defineHandler(Type.Object({ room: BenchRoom, data: Type.Unknown(), event: Type.Optional(BenchEvent) }), async (_ctx, { room, data, event }) => {
+        const message = await hub.publish(room, event ?? BENCH_EVENT, data);
         return { seq: message.seq };
       }),
     },

@@ -368,6 +368,12 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     }
   }
 
+  const maxBackpressure = v(
+      'WS_MAX_BACKPRESSURE',
+      '1048576',
+      'Bytes buffered for one socket before frames to it are dropped (slow-consumer policy).',
+      int(16 * 1024, 256 * 1024 * 1024),
+    )!;
   const config: Config = {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
@@ -420,12 +426,7 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         int(1024, 16 * 1024 * 1024),
       )!,
       idleTimeoutSec: v('WS_IDLE_TIMEOUT', '60', 'Seconds without traffic before a native socket is closed (pings are sent automatically).', int(8, 960))!,
-      maxBackpressure: v(
-        'WS_MAX_BACKPRESSURE',
-        '1048576',
-        'Bytes buffered for one socket before frames to it are dropped (slow-consumer policy).',
-        int(16 * 1024, 256 * 1024 * 1024),
-      )!,
+      maxBackpressure,
       slowConsumerGraceMs: v(
         'WS_SLOW_CONSUMER_GRACE_MS',
         '5000',
@@ -556,7 +557,7 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     },
     webhooks: loadWebhookConfig(v),
     proxy: loadProxyConfig(v),
-    overload: loadOverloadConfig(v),
+    overload: loadOverloadConfig(v, maxBackpressure),
     compat: {
       userPresenceEvents: v(
         'COMPAT_USER_PRESENCE_EVENTS',
@@ -760,21 +761,23 @@ function loadWebhookConfig(v: V): WebhookConfig {
   };
 }
 
-function loadOverloadConfig(v: V): OverloadConfig {
+/** Lane thresholds default to fractions of WS_MAX_BACKPRESSURE (1/64, 1/16, 1/4: 16, 64, 256 KB at its default). */
+function loadOverloadConfig(v: V, maxBackpressure: number): OverloadConfig {
   const bytes = int(0, 4 * 1024 * 1024 * 1024);
+  const part = (divisor: number): string => String(Math.floor(maxBackpressure / divisor));
   return {
     checkMs: v('LANE_CHECK_MS', '100', 'How often socket send buffers are checked (lanes, skip markers) and node pressure is recomputed.', int(10, 10_000))!,
     watchBytes: v(
       'LANE_WATCH_BYTES',
-      '16384',
-      'Send-buffer bytes above which a socket leaves its uWS room topics and gets room frames one by one, shed by lane, until its buffer drains below it.',
+      part(64),
+      'Send-buffer bytes above which a socket leaves its uWS room topics and gets room frames one by one, shed by lane, until its buffer drains below it (default WS_MAX_BACKPRESSURE / 64).',
       bytes,
     )!,
-    ambientMaxBytes: v('LANE_AMBIENT_MAX_BYTES', '65536', 'Send-buffer bytes above which ambient room frames (viewer counts, typing, presence) to a socket are skipped.', bytes)!,
+    ambientMaxBytes: v('LANE_AMBIENT_MAX_BYTES', part(16), 'Send-buffer bytes above which ambient room frames (viewer counts, typing, presence) to a socket are skipped (default WS_MAX_BACKPRESSURE / 16).', bytes)!,
     chatMaxBytes: v(
       'LANE_CHAT_MAX_BYTES',
-      '262144',
-      'Send-buffer bytes above which chat room frames to a socket are skipped (below WS_MAX_BACKPRESSURE; control and money frames are never skipped).',
+      part(4),
+      'Send-buffer bytes above which chat room frames to a socket are skipped (default WS_MAX_BACKPRESSURE / 4; control and money frames are never skipped).',
       bytes,
     )!,
     lagElevatedMs: v('PRESSURE_LAG_ELEVATED_MS', '50', 'Event-loop delay (p99 over LANE_CHECK_MS windows) at which the node is elevated: ambient publishes refused, ambient frames shed.', int(0, 60_000))!,

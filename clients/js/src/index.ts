@@ -7,6 +7,7 @@ export type {
   RequestOptions,
   RoomMeta,
   SessionReady,
+  SkippedInfo,
   TokenProvider,
   TokenReason,
 } from './client.js';

@@ -1,0 +1,147 @@
+/**
+ * Shedding before the cliff (docs/PROTOCOL.md, "Priority lanes and overload"): node pressure
+ * thresholds set to 0 make the level deterministic (every event-loop delay is at or above them), so
+ * the refusals and the node-wide ambient shedding are checked without load; admission control
+ * refuses connections over its bucket with 4013 and a jittered retry-after.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { metric, waitUntil } from '../support/chat.js';
+import { NativeClient } from '../support/clients.js';
+import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
+
+const LIMITS = {
+  BENCH_MODE: '1',
+  LANE_CHECK_MS: '20',
+  PRESSURE_RETRY_AFTER_MS: '300',
+  RATE_LIMIT_CONN_BURST: '10000',
+  RATE_LIMIT_USER_BURST: '10000',
+};
+
+async function pressureLevel(gw: GatewayProcess, level: number): Promise<void> {
+  await waitUntil(`pressure level ${level}`, async () => (await metric(gw, 'livegate_pressure_level')) === level);
+}
+
+describe('node pressure: critical', () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await startGateway({ ...LIMITS, PRESSURE_LAG_ELEVATED_MS: '0', PRESSURE_LAG_CRITICAL_MS: '0' });
+    await pressureLevel(gw, 2);
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it('refuses chat and ambient publishes with overloaded and a retryAfterMs; control, money and joins still run', async () => {
+    const host = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'crit-host' }) });
+    const viewer = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'crit-viewer' }) });
+    expect((await host.request('livestream:start', { title: 'hot', livestreamId: 'crit-stream' })).error).toBeUndefined();
+    expect((await viewer.request('livestream:join', { livestreamId: 'crit-stream' })).error).toBeUndefined();
+
+    const chat = await viewer.request('livestream:chat', { livestreamId: 'crit-stream', text: 'hello' });
+    expect(chat.error).toMatchObject({ code: 'overloaded' });
+    const retry = (chat.error as { retryAfterMs?: number }).retryAfterMs;
+    expect(retry).toBeGreaterThanOrEqual(300);
+    expect(retry).toBeLessThan(600);
+    expect((await viewer.request('presence:set', { status: 'away' })).error).toMatchObject({ code: 'overloaded' });
+
+    // What is not a low-lane publish is never refused.
+    expect((await viewer.request('session:info')).data).toMatchObject({ userId: 'crit-viewer' });
+    expect((await host.request('bench:publish', { room: 'bench:crit', event: 'bench:gift', data: {} })).error).toBeUndefined();
+    expect(await metric(gw, 'livegate_publishes_refused_total', { lane: 'chat' })).toBe(1);
+    expect(await metric(gw, 'livegate_publishes_refused_total', { lane: 'ambient' })).toBe(1);
+    expect(await metric(gw, 'livegate_errors_total', { code: 'overloaded' })).toBe(2);
+    await Promise.all([host.close(), viewer.close()]);
+  });
+});
+
+describe('node pressure: elevated', () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await startGateway({ ...LIMITS, PRESSURE_LAG_ELEVATED_MS: '0', PRESSURE_LAG_CRITICAL_MS: '60000' });
+    await pressureLevel(gw, 1);
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it('refuses ambient publishes only', async () => {
+    const host = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'elev-host' }) });
+    expect((await host.request('livestream:start', { title: 'warm', livestreamId: 'elev-stream' })).error).toBeUndefined();
+    expect((await host.request('livestream:chat', { livestreamId: 'elev-stream', text: 'still on' })).error).toBeUndefined();
+    expect((await host.request('presence:set', { status: 'away' })).error).toMatchObject({ code: 'overloaded' });
+    await host.close();
+  });
+
+  it('sheds ambient room frames for every socket of the node, told by one room:skipped before the next frame', async () => {
+    const room = 'bench:elevated';
+    const viewers = await Promise.all(['elev-a', 'elev-b'].map(async (sub) => NativeClient.connect(gw.ws, { token: await makeToken({ sub }) })));
+    for (const v of viewers) expect((await v.request('bench:join', { room })).error).toBeUndefined();
+    const publisher = viewers[0]!;
+    const seqs: number[] = [];
+    for (const event of ['bench:msg', 'bench:ambient', 'bench:ambient', 'bench:gift', 'bench:ambient', 'bench:msg']) {
+      const ack = await publisher.request('bench:publish', { room, event, data: { event } });
+      expect(ack.error).toBeUndefined();
+      seqs.push((ack.data as { seq: number }).seq);
+    }
+    for (const v of viewers) {
+      await v.waitFor((f) => f.room === room && f.seq === seqs[5]);
+      const got = v.frames.filter((f) => f.room === room || f.event === 'room:skipped').map((f) => (f.event === 'room:skipped' ? { skipped: f.data } : { event: f.event, seq: f.seq }));
+      expect(got).toEqual([
+        { event: 'bench:msg', seq: seqs[0] },
+        { skipped: { room, fromSeq: seqs[1], toSeq: seqs[2], counts: { chat: 0, ambient: 2 } } },
+        { event: 'bench:gift', seq: seqs[3] },
+        { skipped: { room, fromSeq: seqs[4], toSeq: seqs[4], counts: { chat: 0, ambient: 1 } } },
+        { event: 'bench:msg', seq: seqs[5] },
+      ]);
+    }
+    expect(await metric(gw, 'livegate_lane_shed_total', { lane: 'ambient', scope: 'node' })).toBe(6);
+    await Promise.all(viewers.map((v) => v.close()));
+  });
+
+  it('tells a trailing skip without waiting for another frame of the room', async () => {
+    const room = 'bench:elevated-tail';
+    const viewer = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'elev-tail' }) });
+    expect((await viewer.request('bench:join', { room })).error).toBeUndefined();
+    const ack = await viewer.request('bench:publish', { room, event: 'bench:ambient', data: {} });
+    const seq = (ack.data as { seq: number }).seq;
+    const marker = await viewer.waitFor((f) => f.event === 'room:skipped' && (f.data as { room: string }).room === room);
+    expect(marker.data).toEqual({ room, fromSeq: seq, toSeq: seq, counts: { chat: 0, ambient: 1 } });
+    await viewer.close();
+  });
+});
+
+describe('admission control', () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await startGateway({ ...LIMITS, ADMISSION_PER_SEC: '1', ADMISSION_BURST: '2', ADMISSION_RETRY_AFTER_MS: '2000' });
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it('closes connections over the bucket with 4013 and a jittered retryAfterMs, before authenticating them', async () => {
+    const token = await makeToken({ sub: 'storm' });
+    const clients = await Promise.all(Array.from({ length: 8 }, () => NativeClient.connect(gw.ws, { token })));
+    const outcomes = await Promise.all(
+      clients.map(async (c) => {
+        const ready = c.frames.some((f) => f.event === 'session:ready');
+        if (ready) return { admitted: true };
+        const closed = await c.closed;
+        return { admitted: false, ...closed };
+      }),
+    );
+    const refused = outcomes.filter((o) => !o.admitted);
+    // Two tokens at once plus one per second: at least half of eight sockets opened together are refused.
+    expect(refused.length).toBeGreaterThanOrEqual(4);
+    for (const r of refused) {
+      expect(r).toMatchObject({ code: 4013 });
+      const wait = Number(/retryAfterMs=(\d+)/.exec((r as { reason: string }).reason)?.[1]);
+      expect(wait).toBeGreaterThanOrEqual(2000);
+      expect(wait).toBeLessThan(4000);
+    }
+    expect(await metric(gw, 'livegate_connections_refused_total', { reason: 'admission' })).toBe(refused.length);
+    // Refused sockets were never authenticated: no session of theirs opened.
+    expect(gw.logs.filter((l) => l.msg === 'connection open').length).toBe(outcomes.length - refused.length);
+    await Promise.all(clients.map((c) => c.close()));
+  });
+});

@@ -357,7 +357,9 @@ export class Connection implements RoomMember {
           continue;
         }
         if (!this.tellSkippedRoom(ws, message.room)) return;
-        const out = this.recovery ? this.recovery.roomFrame(message) : (frame ?? this.encoder.event(message.event, message.data, { room: message.room, seq: message.seq }));
+        const out = this.recovery
+          ? this.recovery.roomFrame(message)
+          : (frame ?? this.encoder.event(message.event, message.data, { room: message.room, seq: message.seq }));
         if (!this.writeLane(ws, out, lane)) return;
         metrics.laneFrames.inc({ lane });
       }
@@ -480,7 +482,10 @@ export class Connection implements RoomMember {
     if (this.deps.shed.refuses(lane)) {
       const retryAfterMs = this.deps.shed.retryAfterMs();
       metrics.publishesRefused.inc({ lane: lane! });
-      this.replyError(request.ackId, new AppError('overloaded', `node under pressure: ${lane!} publishes refused; retry in ${retryAfterMs} ms`, { retryAfterMs }));
+      this.replyError(
+        request.ackId,
+        new AppError('overloaded', `node under pressure: ${lane!} publishes refused; retry in ${retryAfterMs} ms`, { retryAfterMs }),
+      );
       return;
     }
     const stop = metrics.handlerDuration.startTimer({ event: label });

@@ -24,8 +24,8 @@ import { endResponse, requested } from './http/persistence.js';
 import { mountRoutes } from './http/router.js';
 import { type RouteDef } from './http/types.js';
 import { InFlight } from './inflight.js';
-import type { GatewayMetrics } from './metrics.js';
 import { isSheddable, laneOf } from './lanes.js';
+import type { GatewayMetrics } from './metrics.js';
 import { MultiMap } from './multi-map.js';
 import type { NodePressure } from './pressure.js';
 import { ShedPolicy } from './pressure.js';
@@ -81,6 +81,8 @@ export class Gateway {
   private readonly roomSkips = new SkipLedger();
   /** Admission control: new WebSocket connections per second (ADMISSION_PER_SEC, ADMISSION_BURST). */
   private readonly admission: TokenBucket;
+  /** When the last refused connection was told to come back (admit). */
+  private nextAdmissionSlot = 0;
 
   constructor(private readonly deps: GatewayDeps) {
     const { uws, config } = deps;
@@ -430,15 +432,17 @@ export class Gateway {
   }
 
   /**
-   * Admission control: undefined when a new connection may come in, else the retry-after (ms) it
-   * is closed with: the bucket's wait plus the configured base, with up to as much again of jitter
-   * so a refused crowd does not come back at once.
+   * Admission control: undefined when a new connection may come in, else the retry-after (ms) it is
+   * closed with. Refused connections are handed successive slots at the admission rate (a storm of
+   * N comes back spread over N / ADMISSION_PER_SEC seconds instead of all at once), never sooner
+   * than ADMISSION_RETRY_AFTER_MS, plus up to that much jitter.
    */
   private admit(): number | undefined {
-    const taken = this.admission.take(Date.now());
-    if (taken.ok) return undefined;
-    const base = Math.max(this.deps.config.overload.admitRetryAfterMs, taken.retryAfterMs);
-    return base + Math.floor(Math.random() * base);
+    const now = Date.now();
+    if (this.admission.take(now).ok) return undefined;
+    const { admitPerSec, admitRetryAfterMs } = this.deps.config.overload;
+    this.nextAdmissionSlot = Math.max(now, this.nextAdmissionSlot) + 1000 / admitPerSec;
+    return Math.ceil(Math.max(admitRetryAfterMs, this.nextAdmissionSlot - now) + Math.random() * admitRetryAfterMs);
   }
 
   private startTimers(): void {

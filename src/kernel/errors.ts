@@ -57,7 +57,9 @@ export class AppError extends Error {
     return ERROR_CODES[this.code].status;
   }
   toBody(): ErrorBody {
-    return this.retryAfterMs === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
+    return this.retryAfterMs === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
   }
 }
 

@@ -113,7 +113,9 @@ describe('priority lanes per connection', () => {
     await slow.waitFor((f) => f.room === room && f.seq === lastSeq, 60_000);
     const stalled = account(slow.frames, room);
     expect(stalled.last).toBe(lastSeq);
-    expect(stalled.delivered.filter((f) => f.event === 'bench:gift').map((f) => (f.data as { n: number }).n)).toEqual(Array.from({ length: gifts }, (_, i) => i));
+    expect(stalled.delivered.filter((f) => f.event === 'bench:gift').map((f) => (f.data as { n: number }).n)).toEqual(
+      Array.from({ length: gifts }, (_, i) => i),
+    );
     expect(stalled.markers.length).toBeGreaterThan(0);
     const shedChat = stalled.markers.reduce((n, m) => n + m.counts.chat, 0);
     expect(shedChat).toBeGreaterThan(0);

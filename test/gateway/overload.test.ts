@@ -85,7 +85,9 @@ describe('node pressure: elevated', () => {
     }
     for (const v of viewers) {
       await v.waitFor((f) => f.room === room && f.seq === seqs[5]);
-      const got = v.frames.filter((f) => f.room === room || f.event === 'room:skipped').map((f) => (f.event === 'room:skipped' ? { skipped: f.data } : { event: f.event, seq: f.seq }));
+      const got = v.frames
+        .filter((f) => f.room === room || f.event === 'room:skipped')
+        .map((f) => (f.event === 'room:skipped' ? { skipped: f.data } : { event: f.event, seq: f.seq }));
       expect(got).toEqual([
         { event: 'bench:msg', seq: seqs[0] },
         { skipped: { room, fromSeq: seqs[1], toSeq: seqs[2], counts: { chat: 0, ambient: 2 } } },
@@ -119,7 +121,7 @@ describe('admission control', () => {
     await gw.stop();
   });
 
-  it('closes connections over the bucket with 4013 and a jittered retryAfterMs, before authenticating them', async () => {
+  it('closes connections over the bucket with 4013 and a retryAfterMs spread at the admission rate, before authenticating them', async () => {
     const token = await makeToken({ sub: 'storm' });
     const clients = await Promise.all(Array.from({ length: 8 }, () => NativeClient.connect(gw.ws, { token })));
     const outcomes = await Promise.all(
@@ -133,12 +135,17 @@ describe('admission control', () => {
     const refused = outcomes.filter((o) => !o.admitted);
     // Two tokens at once plus one per second: at least half of eight sockets opened together are refused.
     expect(refused.length).toBeGreaterThanOrEqual(4);
-    for (const r of refused) {
+    const waits = refused.map((r) => {
       expect(r).toMatchObject({ code: 4013 });
-      const wait = Number(/retryAfterMs=(\d+)/.exec((r as { reason: string }).reason)?.[1]);
+      return Number(/retryAfterMs=(\d+)/.exec((r as { reason: string }).reason)?.[1]);
+    });
+    // Each refused socket gets its own slot, one second (1 / ADMISSION_PER_SEC) after the one before,
+    // never sooner than ADMISSION_RETRY_AFTER_MS, plus at most that much jitter.
+    for (const wait of waits) {
       expect(wait).toBeGreaterThanOrEqual(2000);
-      expect(wait).toBeLessThan(4000);
+      expect(wait).toBeLessThanOrEqual(2000 + refused.length * 1000 + 2000);
     }
+    expect(Math.max(...waits)).toBeGreaterThanOrEqual((refused.length - 2) * 1000);
     expect(await metric(gw, 'livegate_connections_refused_total', { reason: 'admission' })).toBe(refused.length);
     // Refused sockets were never authenticated: no session of theirs opened.
     expect(gw.logs.filter((l) => l.msg === 'connection open').length).toBe(outcomes.length - refused.length);

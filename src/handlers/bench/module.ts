@@ -27,10 +27,13 @@ export const benchModule: ModuleFactory = (core) => {
         await hub.ready(room);
         return { room };
       }),
-      'bench:publish': defineHandler(Type.Object({ room: BenchRoom, data: Type.Unknown(), event: Type.Optional(BenchEvent) }), async (_ctx, { room, data, event }) => {
-        const message = await hub.publish(room, event ?? BENCH_EVENT, data);
-        return { seq: message.seq };
-      }),
+      'bench:publish': defineHandler(
+        Type.Object({ room: BenchRoom, data: Type.Unknown(), event: Type.Optional(BenchEvent) }),
+        async (_ctx, { room, data, event }) => {
+          const message = await hub.publish(room, event ?? BENCH_EVENT, data);
+          return { seq: message.seq };
+        },
+      ),
     },
     routes: [
       {

@@ -353,7 +353,7 @@ export class Connection implements RoomMember {
         const lane = laneOf(message.event);
         if (isSheddable(lane) && shed.sheds(lane, ws.getBufferedAmount())) {
           (this.skips ??= new SkipLedger()).add(message.room, message.seq, lane);
-          metrics.laneShed.inc({ lane, scope: 'connection' });
+          metrics.laneShedHere[lane].inc();
           continue;
         }
         if (!this.tellSkippedRoom(ws, message.room)) return;
@@ -361,7 +361,7 @@ export class Connection implements RoomMember {
           ? this.recovery.roomFrame(message)
           : (frame ?? this.encoder.event(message.event, message.data, { room: message.room, seq: message.seq }));
         if (!this.writeLane(ws, out, lane)) return;
-        metrics.laneFrames.inc({ lane });
+        metrics.laneSent[lane].inc();
       }
     });
   }
@@ -374,7 +374,7 @@ export class Connection implements RoomMember {
   private writeLane(ws: WebSocket<UserData>, frame: Frame, lane: Lane): boolean {
     if (this.write(ws, frame)) return true;
     if (isSheddable(lane)) {
-      this.deps.metrics.laneShed.inc({ lane, scope: 'connection' });
+      this.deps.metrics.laneShedHere[lane].inc();
       return true;
     }
     this.slowConsumer();

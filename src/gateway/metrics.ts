@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LANES, SHEDDABLE, type Lane, type SheddableLane } from './lanes.js';
 
 /**
  * The gateway's own metrics. Domain modules register theirs in the same `registry`
@@ -134,6 +135,13 @@ export class GatewayMetrics {
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+
+  /** Per-lane children of the lane counters, bound once: the one-by-one delivery path counts every frame. */
+  readonly laneSent = Object.fromEntries(LANES.map((lane) => [lane, this.laneFrames.labels(lane)])) as Record<Lane, Counter.Internal>;
+  readonly laneShedHere = Object.fromEntries(SHEDDABLE.map((lane) => [lane, this.laneShed.labels(lane, 'connection')])) as Record<
+    SheddableLane,
+    Counter.Internal
+  >;
 
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });

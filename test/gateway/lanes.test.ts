@@ -158,7 +158,7 @@ describe('priority lanes per connection', () => {
       const closed = await small.waitForLog((l) => l.msg === 'connection closed' && l['user'] === 'money-stalled', 15_000);
       expect(closed['code']).toBe(4008);
       expect(await metric(small, 'livegate_slow_consumers_closed_total')).toBe(1);
-      expect(await metric(small, 'livegate_lane_shed_total', { lane: 'chat', scope: 'connection' })).toBeUndefined();
+      expect((await metric(small, 'livegate_lane_shed_total', { lane: 'chat', scope: 'connection' })) ?? 0).toBe(0);
       slow.socket.resume();
       await slow.closed;
       await publisher.close();

@@ -125,6 +125,33 @@ describe('node pressure: elevated', () => {
     await Promise.all(viewers.map((v) => v.close()));
   });
 
+  it('sheds ambient for a resumed viewer (delivered one by one) as for the topic subscribers', async () => {
+    const livestreamId = 'elev-live';
+    const room = `live:${livestreamId}`;
+    const host = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'elev-live-host' }) });
+    expect((await host.request('livestream:start', { title: 'warm', livestreamId })).error).toBeUndefined();
+    const first = await host.request('livestream:chat', { livestreamId, text: 'before' });
+    const fromSeq = (first.data as { seq: number }).seq;
+    const plain = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'elev-live-plain' }) });
+    const resumed = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'elev-live-resumed' }) });
+    expect((await plain.request('livestream:join', { livestreamId })).error).toBeUndefined();
+    expect((await resumed.request('livestream:join', { livestreamId, lastSeq: fromSeq })).data).toMatchObject({ resume: { gap: false } });
+    // The viewer count changed: its livestream:viewers frame (ambient) is skipped on this elevated node.
+    await waitUntil('a skipped viewer count', async () => ((await metric(gw, 'livegate_lane_shed_total', { lane: 'ambient', scope: 'connection' })) ?? 0) >= 1);
+    const last = (await host.request('livestream:chat', { livestreamId, text: 'after' })).data as { seq: number };
+    for (const viewer of [plain, resumed]) {
+      await viewer.waitFor((f) => f.room === room && f.seq === last.seq);
+      const seen = mergeMarkers(viewer.frames.filter((f) => f.room === room || f.event === 'room:skipped')).filter(
+        (f) => 'skipped' in f || (f.seq !== undefined && f.seq > fromSeq),
+      );
+      // Whatever came between the join and the last chat is accounted for; the viewer counts among it were skipped.
+      expect(seen.some((f) => 'skipped' in f && f.skipped.counts.ambient >= 1)).toBe(true);
+      expect(seen.at(-1)).toEqual({ event: 'livestream:chat', seq: last.seq });
+      expect(seen.every((f) => !('event' in f) || f.event !== 'livestream:viewers')).toBe(true);
+    }
+    await Promise.all([host.close(), plain.close(), resumed.close()]);
+  });
+
   it('tells a trailing skip without waiting for another frame of the room', async () => {
     const room = 'bench:elevated-tail';
     const viewer = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'elev-tail' }) });

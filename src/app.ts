@@ -17,7 +17,7 @@ import type { EmittedEvents } from './gateway/handler.js';
 import { operationalRoutes } from './gateway/health.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import { GatewayMetrics } from './gateway/metrics.js';
-import { NodePressure } from './gateway/pressure.js';
+import { PressureMonitor } from './gateway/pressure.js';
 import { registerReadinessGauge } from './gateway/readiness-metrics.js';
 import { Gateway } from './gateway/server.js';
 import { MemorySioSessions } from './gateway/sio/sessions-memory.js';
@@ -148,16 +148,16 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
-  const pressure = new NodePressure(config.overload);
+  const pressure = new PressureMonitor(config.overload);
   const core: Core = {
     config,
-    pressure,
     log,
     metrics,
     readiness,
     bus,
     hub,
     roomAccess,
+    pressure,
     liveness,
     redis,
     documents,

@@ -5,10 +5,10 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { OverloadConfig } from '../config.js';
-import { PRESSURE_LEVELS, pressureRank, type Pressure, type PressureLevel } from '../kernel/pressure.js';
+import { PRESSURE_LEVELS, atLeast, type NodePressure, type PressureLevel } from '../kernel/pressure.js';
 import { isSheddable as sheddable, type Lane, type SheddableLane } from './lanes.js';
 
-export class NodePressure implements Pressure {
+export class PressureMonitor implements NodePressure {
   private current: PressureLevel = 'normal';
   private readonly delay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   /** Event-loop delay (p99, ms) of the last window. */
@@ -28,16 +28,12 @@ export class NodePressure implements Pressure {
     const { lagElevatedMs, lagCriticalMs, bufferedElevatedBytes, bufferedCriticalBytes } = this.config;
     const byLag: PressureLevel = this.lagMs >= lagCriticalMs ? 'critical' : this.lagMs >= lagElevatedMs ? 'elevated' : 'normal';
     const byBuffers: PressureLevel = bufferedBytes >= bufferedCriticalBytes ? 'critical' : bufferedBytes >= bufferedElevatedBytes ? 'elevated' : 'normal';
-    this.current = PRESSURE_LEVELS[Math.max(pressureRank(byLag), pressureRank(byBuffers))]!;
+    this.current = PRESSURE_LEVELS[Math.max(PRESSURE_LEVELS.indexOf(byLag), PRESSURE_LEVELS.indexOf(byBuffers))]!;
     return this.current;
   }
 
   level(): PressureLevel {
     return this.current;
-  }
-
-  atLeast(level: PressureLevel): boolean {
-    return pressureRank(this.current) >= pressureRank(level);
   }
 
   stop(): void {
@@ -56,7 +52,7 @@ const SHED_BYTES: Readonly<Record<SheddableLane, 'ambientMaxBytes' | 'chatMaxByt
 export class ShedPolicy {
   constructor(
     private readonly config: OverloadConfig,
-    readonly pressure: NodePressure,
+    readonly pressure: PressureMonitor,
   ) {}
 
   /** Whether a frame of `lane` is skipped for a socket holding `buffered` bytes. */
@@ -69,12 +65,12 @@ export class ShedPolicy {
   shedsEverywhere(lane: Lane): boolean {
     if (!sheddable(lane)) return false;
     const from = SHED_NODE_WIDE_FROM[lane];
-    return from !== undefined && this.pressure.atLeast(from);
+    return from !== undefined && atLeast(this.pressure, from);
   }
 
   /** Whether a request publishing into `lane` is refused now. */
   refuses(lane: Lane | undefined): boolean {
-    return lane !== undefined && sheddable(lane) && this.pressure.atLeast(REFUSED_FROM[lane]);
+    return lane !== undefined && sheddable(lane) && atLeast(this.pressure, REFUSED_FROM[lane]);
   }
 
   /** A refused publish's retryAfterMs: the base plus up to as much again of jitter. */

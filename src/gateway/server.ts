@@ -27,7 +27,7 @@ import { InFlight } from './inflight.js';
 import { isSheddable, laneOf } from './lanes.js';
 import type { GatewayMetrics } from './metrics.js';
 import { MultiMap } from './multi-map.js';
-import type { NodePressure } from './pressure.js';
+import type { PressureMonitor } from './pressure.js';
 import { ShedPolicy } from './pressure.js';
 import { KeyedLimiter, TokenBucket } from './rate-limit.js';
 import { SessionLifetime } from './session-lifetime.js';
@@ -50,7 +50,7 @@ export interface GatewayDeps {
   /** Where Socket.IO sessions that asked for connection state recovery are recorded. */
   sioSessions: SioSessions;
   /** Node pressure (event-loop delay, send buffers); the gateway feeds it the buffered bytes. */
-  pressure: NodePressure;
+  pressure: PressureMonitor;
   onAuthenticated(conn: Connection): void;
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
 }

@@ -1,17 +1,16 @@
 /**
- * How loaded this node is, for any layer that wants to back off before it collapses (the gateway
- * refuses low-lane publishes, room budgets may lower themselves). Computed by the gateway from its
- * event-loop delay and outbound send buffers (src/gateway/pressure.ts).
+ * How loaded this node is, for code that can give up work before the node collapses (room chat
+ * budgets shrink under pressure). The real signal (event-loop lag, outbound buffers) is the
+ * gateway's PressureMonitor (src/gateway/pressure.ts), read through `core.pressure`.
  */
-export const PRESSURE_LEVELS = ['normal', 'elevated', 'critical'] as const;
+export type PressureLevel = 'normal' | 'elevated' | 'critical';
 
-export type PressureLevel = (typeof PRESSURE_LEVELS)[number];
-
-export interface Pressure {
-  /** The level of the last check (every LANE_CHECK_MS). */
+export interface NodePressure {
   level(): PressureLevel;
-  /** True when the level is `level` or above. */
-  atLeast(level: PressureLevel): boolean;
 }
 
-export const pressureRank = (level: PressureLevel): number => PRESSURE_LEVELS.indexOf(level);
+/** The levels, lowest first. */
+export const PRESSURE_LEVELS: readonly PressureLevel[] = ['normal', 'elevated', 'critical'];
+
+/** True when `pressure` is at `level` or above. */
+export const atLeast = (pressure: NodePressure, level: PressureLevel): boolean => PRESSURE_LEVELS.indexOf(pressure.level()) >= PRESSURE_LEVELS.indexOf(level);

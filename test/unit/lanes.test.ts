@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { GATEWAY_EVENTS } from '../../src/gateway/events.js';
 import { EVENT_LANES, directLane, laneOf, requestLane } from '../../src/gateway/lanes.js';
-import { NodePressure, ShedPolicy } from '../../src/gateway/pressure.js';
+import { PressureMonitor, ShedPolicy } from '../../src/gateway/pressure.js';
 import { SkipLedger } from '../../src/gateway/skips.js';
 import { CHAT_EVENTS } from '../../src/handlers/chat/schemas.js';
 import { GIFT_EVENTS } from '../../src/handlers/gifts/schemas.js';
@@ -45,7 +45,7 @@ describe('lane table', () => {
 describe('shed policy', () => {
   it('sheds by the socket buffer: ambient over its threshold, chat over its own, money and control never', () => {
     const config = overload({ LANE_AMBIENT_MAX_BYTES: '100', LANE_CHAT_MAX_BYTES: '1000', LANE_WATCH_BYTES: '10' });
-    const policy = new ShedPolicy(config, new NodePressure(config));
+    const policy = new ShedPolicy(config, new PressureMonitor(config));
     expect(policy.sheds('ambient', 100)).toBe(false);
     expect(policy.sheds('ambient', 101)).toBe(true);
     expect(policy.sheds('chat', 1000)).toBe(false);
@@ -61,7 +61,7 @@ describe('shed policy', () => {
       PRESSURE_BUFFERED_ELEVATED_BYTES: '100',
       PRESSURE_BUFFERED_CRITICAL_BYTES: '200',
     });
-    const pressure = new NodePressure(config);
+    const pressure = new PressureMonitor(config);
     const policy = new ShedPolicy(config, pressure);
     expect(pressure.update(99)).toBe('normal');
     expect([policy.refuses('ambient'), policy.refuses('chat'), policy.shedsEverywhere('ambient')]).toEqual([false, false, false]);

@@ -95,13 +95,25 @@ describe('@livegate/client and overload', () => {
 
   it('reconnects after the retry-after of a 4013 admission refusal', async () => {
     const gw = await gateway({ ADMISSION_PER_SEC: '1', ADMISSION_BURST: '1', ADMISSION_RETRY_AFTER_MS: '100' });
-    const first = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'sdk-first' }) });
-    const c = await sdk(gw, 'sdk-admitted-later');
-    const refused = next(c, 'disconnected');
-    const ready = c.connect();
-    expect(await refused).toMatchObject({ code: 4013, willReconnect: true });
-    expect((await ready).userId).toBe('sdk-admitted-later');
-    expect(await metric(gw, 'livegate_connections_refused_total', { reason: 'admission' })).toBeGreaterThanOrEqual(1);
-    await first.close();
-  });
+    // Six clients at once against one token plus one per second: some are refused and come back later.
+    const storm = await Promise.all(Array.from({ length: 6 }, (_, i) => sdk(gw, `sdk-storm-${i}`)));
+    const refusals = storm.map((c) => {
+      const seen: Array<{ at: number; wait: number; code: number; willReconnect: boolean }> = [];
+      c.on('disconnected', (d) => {
+        if (c.state !== 'closed')
+          seen.push({ at: Date.now(), wait: Number(/retryAfterMs=(\d+)/.exec(d.reason)?.[1]), code: d.code, willReconnect: d.willReconnect });
+      });
+      return seen;
+    });
+    const connectedAt = await Promise.all(storm.map(async (c) => (await c.connect(), Date.now())));
+    for (const r of refusals.flat()) expect(r).toMatchObject({ code: 4013, willReconnect: true });
+    const refused = refusals.filter((r) => r.length > 0).length;
+    expect(refused).toBeGreaterThan(0);
+    // Every refused client waited at least the retry-after it was given before it got in.
+    storm.forEach((_, i) => {
+      const last = refusals[i]!.at(-1);
+      if (last) expect(connectedAt[i]! - last.at).toBeGreaterThanOrEqual(last.wait);
+    });
+    expect(await metric(gw, 'livegate_connections_refused_total', { reason: 'admission' })).toBe(refusals.reduce((n, r) => n + r.length, 0));
+  }, 60_000);
 });

@@ -184,7 +184,7 @@ export class Gateway {
       if (this.outboxes.size > 0) this.flushOutboxes();
       this.tellRoomSkipped(message.room);
       this.publishFrame(topic, format, frameFor(format));
-      this.deps.metrics.laneFrames.inc({ lane }, subscribers);
+      this.deps.metrics.laneSent[lane].inc(subscribers);
     }
     if (skipTopics) this.roomSkips.add(message.room, message.seq, lane);
     const own = (conn: Connection): void => conn.deliverRoomFrame(message, conn.recovery ? undefined : frameFor(conn.format));

@@ -5,6 +5,7 @@
  * refuses connections over its bucket with 4013 and a jittered retry-after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_LANES } from '../../src/gateway/lanes.js';
 import { metric, waitUntil } from '../support/chat.js';
 import { NativeClient, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
@@ -78,6 +79,25 @@ describe('node pressure: critical', () => {
     expect(await metric(gw, 'livegate_publishes_refused_total', { lane: 'ambient' })).toBe(1);
     expect(await metric(gw, 'livegate_errors_total', { code: 'overloaded' })).toBe(2);
     await Promise.all([host.close(), viewer.close()]);
+  });
+});
+
+describe('lane table against the node', () => {
+  it('gives every server event the node declares (/asyncapi.json) an explicit lane', async () => {
+    const gw = await startGateway({ BENCH_MODE: '1' });
+    try {
+      const doc = (await (await fetch(`${gw.http}/asyncapi.json`)).json()) as {
+        operations: Record<string, { action: string; messages: Array<{ $ref: string }> }>;
+        components: { messages: Record<string, { name: string }> };
+      };
+      const received = Object.values(doc.operations)
+        .filter((op) => op.action === 'receive')
+        .flatMap((op) => op.messages.map((m) => doc.components.messages[m.$ref.slice(m.$ref.lastIndexOf('/') + 1)]!.name));
+      expect(received.length).toBeGreaterThan(20);
+      expect(received.filter((event) => !(event in EVENT_LANES))).toEqual([]);
+    } finally {
+      await gw.stop();
+    }
   });
 });
 

@@ -21,18 +21,40 @@ export const benchModule: ModuleFactory = (core) => {
   const { hub } = core;
   return {
     name: 'bench',
+    emits: {
+      [BENCH_EVENT]: {
+        schema: Type.Unknown({ description: 'what bench:publish was given' }),
+        to: 'room',
+        description: 'Benchmark frames (BENCH_MODE only; chat lane).',
+      },
+      'bench:gift': {
+        schema: Type.Unknown({ description: 'what bench:publish was given' }),
+        to: 'room',
+        description: 'Benchmark frames of the money lane (BENCH_MODE only).',
+      },
+      'bench:ambient': {
+        schema: Type.Unknown({ description: 'what bench:publish was given' }),
+        to: 'room',
+        description: 'Benchmark frames of the ambient lane (BENCH_MODE only).',
+      },
+    },
     handlers: {
-      'bench:join': defineHandler(Type.Object({ room: BenchRoom }), async (ctx, { room }) => {
-        ctx.join(room);
-        await hub.ready(room);
-        return { room };
-      }),
+      'bench:join': defineHandler(
+        Type.Object({ room: BenchRoom }),
+        async (ctx, { room }) => {
+          ctx.join(room);
+          await hub.ready(room);
+          return { room };
+        },
+        Type.Object({ room: Type.String() }, { additionalProperties: false }),
+      ),
       'bench:publish': defineHandler(
         Type.Object({ room: BenchRoom, data: Type.Unknown(), event: Type.Optional(BenchEvent) }),
         async (_ctx, { room, data, event }) => {
           const message = await hub.publish(room, event ?? BENCH_EVENT, data);
           return { seq: message.seq };
         },
+        Type.Object({ seq: Type.Integer() }, { additionalProperties: false }),
       ),
     },
     routes: [

@@ -17,6 +17,7 @@ import type { EmittedEvents } from './gateway/handler.js';
 import { operationalRoutes } from './gateway/health.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import { GatewayMetrics } from './gateway/metrics.js';
+import { PressureMonitor } from './gateway/pressure.js';
 import { registerReadinessGauge } from './gateway/readiness-metrics.js';
 import { Gateway } from './gateway/server.js';
 import { MemorySioSessions } from './gateway/sio/sessions-memory.js';
@@ -147,6 +148,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
+  const pressure = new PressureMonitor(config.overload);
   const core: Core = {
     config,
     log,
@@ -155,6 +157,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     bus,
     hub,
     roomAccess,
+    pressure,
     liveness,
     redis,
     documents,
@@ -193,6 +196,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     hub,
     routes,
     authMetrics,
+    pressure,
     sioSessions: redis ? new RedisSioSessions(redis, config.socketIo.recoveryWindowMs) : new MemorySioSessions(config.socketIo.recoveryWindowMs),
     onAuthenticated: (conn) => {
       const session = conn.session();
@@ -225,6 +229,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     async shutdown() {
       readiness.setDraining();
       await node.drain(Math.floor(config.shutdownTimeoutMs / 3));
+      pressure.stop();
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }

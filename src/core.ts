@@ -13,6 +13,7 @@ import type { CloseReason } from './gateway/close-codes.js';
 import type { EmittedEvents, EventFallback, HandlerTable, PayloadAliases } from './gateway/handler.js';
 import type { RouteDef } from './gateway/http/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
+import type { NodePressure } from './kernel/pressure.js';
 import type { Readiness } from './kernel/readiness.js';
 import type { Principal, Session } from './kernel/session.js';
 import type { WebhookSink } from './kernel/webhooks.js';
@@ -57,6 +58,8 @@ export interface Core {
   readonly hub: RoomHub;
   /** Who may read which room kind (domains register theirs; used by `room:resume`). */
   readonly roomAccess: RoomAccess;
+  /** How loaded this node is (room chat budgets shrink under pressure). */
+  readonly pressure: NodePressure;
   /** Node heartbeats: cleanups for the shared state of nodes that died. */
   readonly liveness: NodeLiveness;
   /** Redis for shared state and scripts (the first REDIS_URL); undefined in single-node mode. */

@@ -34,7 +34,14 @@ describe('real frames match the declared schemas', () => {
   const clients: NativeClient[] = [];
 
   beforeAll(async () => {
-    env = await startMoneyEnv(inject('mongoUrl'), 2, { DEV_PAYMENTS: 'true', COMPAT_USER_PRESENCE_EVENTS: 'true', PK_SCORE_INTERVAL_MS: '100' });
+    env = await startMoneyEnv(inject('mongoUrl'), 2, {
+      DEV_PAYMENTS: 'true',
+      COMPAT_USER_PRESENCE_EVENTS: 'true',
+      PK_SCORE_INTERVAL_MS: '100',
+      // A loaded test box must not turn the session's chat into `overloaded` refusals (node pressure).
+      PRESSURE_LAG_ELEVATED_MS: '60000',
+      PRESSURE_LAG_CRITICAL_MS: '60000',
+    });
     doc = (await (await fetch(`${env.gateways[0]!.http}/asyncapi.json`)).json()) as Json;
 
     const [n0, n1] = [env.gateways[0]!, env.gateways[1]!];

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_LANES } from '../../src/gateway/lanes.js';
 import { metric, waitUntil } from '../support/chat.js';
-import { NativeClient, type ServerFrame } from '../support/clients.js';
+import { NativeClient, sioConnect, sioConnected, type ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 
 const LIMITS = {
@@ -170,6 +170,26 @@ describe('node pressure: elevated', () => {
       expect(seen.every((f) => !('event' in f) || f.event !== 'livestream:viewers')).toBe(true);
     }
     await Promise.all([host.close(), plain.close(), resumed.close()]);
+  });
+
+  it('tells Socket.IO clients too: room:skipped arrives as an event before the next frame', async () => {
+    const room = 'bench:elevated-sio';
+    const socket = sioConnect(gw.http, { token: await makeToken({ sub: 'elev-sio' }) });
+    await sioConnected(socket);
+    const seen: Array<[string, unknown]> = [];
+    socket.onAny((event: string, data: unknown) => seen.push([event, data]));
+    expect(await socket.emitWithAck('bench:join', { room })).toEqual({ room });
+    const publisher = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'elev-sio-pub' }) });
+    const seqs: number[] = [];
+    for (const event of ['bench:ambient', 'bench:msg'])
+      seqs.push(((await publisher.request('bench:publish', { room, event, data: { event } })).data as { seq: number }).seq);
+    await waitUntil('the chat frame', () => Promise.resolve(seen.some(([event]) => event === 'bench:msg')));
+    expect(seen).toEqual([
+      ['room:skipped', { room, fromSeq: seqs[0], toSeq: seqs[0], counts: { chat: 0, ambient: 1 } }],
+      ['bench:msg', { event: 'bench:msg' }],
+    ]);
+    socket.close();
+    await publisher.close();
   });
 
   it('tells a trailing skip without waiting for another frame of the room', async () => {

@@ -267,10 +267,16 @@ export class Connection implements RoomMember {
       for (const part of frame) if (!this.write(ws, part)) return false;
       return true;
     }
+    if (this.recovery?.halted) return false;
     const status = ws.send(frame, this.encoder.binary || typeof frame !== 'string');
     if (status === SEND_DROPPED) {
       this.deps.metrics.dropped.inc({ reason: 'backpressure' });
       if (this.overLimitSince === 0) this.overLimitSince = Date.now();
+      // Socket.IO recovery: no later frame may carry an offset past the lost one (SioRecovery.halt).
+      this.recovery?.halt(() => {
+        this.deps.metrics.slowConsumersClosed.inc();
+        this.end('slow_consumer');
+      });
       return false;
     }
     if (status === SEND_BACKPRESSURE && this.overLimitSince === 0 && ws.getBufferedAmount() > this.deps.config.ws.maxBackpressure) {

@@ -348,7 +348,7 @@ export class Connection implements RoomMember {
     const stop = metrics.handlerDuration.startTimer({ event: label });
     void this.deps.inflight.track(
       dispatcher
-        .dispatch(this.handlerContext(), request.event, request.data)
+        .dispatch(this.handlerContext(), request.event, request.data, request.args)
         .then((result) => {
           if (request.ackId !== undefined) this.sendLater(this.encoder.ack(request.ackId, result), 'ack');
         })

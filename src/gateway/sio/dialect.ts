@@ -61,7 +61,7 @@ export function socketIoDialect(deps: SioDialectDeps): Dialect {
       conn.replyError(packet.ackId, new AppError('bad_request', 'event name must be a string'));
       return;
     }
-    conn.handle({ event, data: data ?? {}, ackId: packet.ackId });
+    conn.handle({ event, data: data ?? {}, ackId: packet.ackId, args: packet.args.slice(1) });
   }
 
   /** The whole packet is here (attachments included): what it is for runs. */

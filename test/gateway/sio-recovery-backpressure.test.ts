@@ -7,9 +7,9 @@
  * When the history no longer holds what it missed, the recovery fails and the client is told the way
  * Socket.IO tells it (`recovered` false, a new id).
  */
-import { io, type Socket } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Socket as NetSocket } from 'node:net';
+import { io, type Socket } from 'socket.io-client';
+import { afterAll, describe, expect, it } from 'vitest';
 import { API_KEY, api } from '../bridge/helpers.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 

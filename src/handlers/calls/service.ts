@@ -54,6 +54,8 @@ export interface CallServiceDeps {
   notifier: Notifier;
   log: Logger;
   config: CallsConfig;
+  /** Whether a node still beats (waits up to 1.5 heartbeats): a device on a dead node may be taken over before the cluster reaps it. */
+  nodeAlive(nodeId: string): Promise<boolean>;
 }
 
 interface Outgoing {
@@ -130,21 +132,30 @@ export class CallService {
     throw new AppError('unavailable', 'the call could not be placed; retry');
   }
 
-  /** Answers on this device; or re-attaches this device to a call the user is in (after a reconnect). */
-  accept(session: Session, callId: string): Promise<CallState> {
+  /**
+   * Answers on this device; or re-attaches this device to a call the user is in (after a reconnect):
+   * when the device in the call is gone (its connection closed, or its node died even before the
+   * cluster noticed), the new device takes its place.
+   */
+  async accept(session: Session, callId: string): Promise<CallState> {
+    const deadNode = await this.deadNodeOfMyDevice(session, callId);
     return this.apply(callId, (call, now) => {
       const me = this.partyOf(call, session.userId);
       if (call.status === 'ended') throw new AppError('conflict', `the call has ended (${call.endReason ?? 'ended'})`);
       if (me.status === 'joined') {
         if (me.connectionId === session.connectionId && me.disconnectedAt === undefined) return undefined;
-        if (me.disconnectedAt === undefined) throw new AppError('conflict', 'the call is answered on another of your devices');
+        if (me.disconnectedAt === undefined && (deadNode === undefined || me.nodeId !== deadNode))
+          throw new AppError('conflict', 'the call is answered on another of your devices');
       } else if (me.status !== 'ringing') throw new AppError('conflict', `you are no longer in this call (${me.status})`);
+      const answering = me.status === 'ringing';
       const next = structuredClone(call);
       const mine = this.partyOf(next, session.userId);
-      if (mine.status === 'ringing') mine.joinedAt = now;
+      if (answering) mine.joinedAt = now;
       Object.assign(mine, { status: 'joined', connectionId: session.connectionId, nodeId: session.nodeId });
       delete mine.disconnectedAt;
-      if (next.status === 'ringing') {
+      delete mine.graceEndsAt;
+      // A callee's answer starts the call; the caller re-attaching while it rings does not.
+      if (next.status === 'ringing' && answering) {
         next.status = 'active';
         next.answeredAt = now;
       }
@@ -154,6 +165,18 @@ export class CallService {
         .map((p) => ({ room: userRoom(p.userId), event: 'call:accepted', data: accepted }));
       return { next, out };
     });
+  }
+
+  /**
+   * The node of this user's device in the call, when that is another node and it stopped beating
+   * (killed): the new device may take over without waiting for the reap. Costs up to 1.5 heartbeat
+   * intervals, only when the user's device in the call is connected to another node.
+   */
+  private async deadNodeOfMyDevice(session: Session, callId: string): Promise<string | undefined> {
+    const call = await this.deps.store.get(callId);
+    const me = call ? party(call, session.userId) : undefined;
+    if (!me || me.status !== 'joined' || me.disconnectedAt !== undefined || !me.nodeId || me.nodeId === session.nodeId) return undefined;
+    return (await this.deps.nodeAlive(me.nodeId)) ? undefined : me.nodeId;
   }
 
   decline(session: Session, callId: string): Promise<CallState> {
@@ -229,7 +252,7 @@ export class CallService {
       if (call.status === 'ended' || !me || me.status !== 'joined' || me.connectionId !== session.connectionId || me.disconnectedAt !== undefined)
         return undefined;
       const next = structuredClone(call);
-      this.partyOf(next, session.userId).disconnectedAt = now;
+      this.markGone(this.partyOf(next, session.userId), now);
       return { next, out: [] };
     });
   }
@@ -241,10 +264,35 @@ export class CallService {
         const lost = call.parties.filter((p) => p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined);
         if (call.status === 'ended' || lost.length === 0) return undefined;
         const next = structuredClone(call);
-        for (const p of next.parties) if (p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined) p.disconnectedAt = now;
+        for (const p of next.parties) if (p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined) this.markGone(p, now);
         return { next, out: [] };
       });
     }
+  }
+
+  /**
+   * This node was taken for dead (a long pause) and its devices were marked gone, but they are
+   * still connected: each of them is back in its call, before its grace period ends the call.
+   */
+  async stillHere(devices: ReadonlyArray<{ callId: string; connectionId: string }>): Promise<void> {
+    for (const { callId, connectionId } of devices) {
+      await this.apply(callId, (call) => {
+        const i = call.parties.findIndex((p) => p.status === 'joined' && p.connectionId === connectionId && p.disconnectedAt !== undefined);
+        if (call.status === 'ended' || i < 0) return undefined;
+        const next = structuredClone(call);
+        delete next.parties[i]!.disconnectedAt;
+        delete next.parties[i]!.graceEndsAt;
+        return { next, out: [] };
+      }).catch((err: unknown) => {
+        if (!(err instanceof AppError && err.code === 'not_found')) throw err;
+      });
+    }
+  }
+
+  /** The party's device is gone from `now`: its grace period starts. */
+  private markGone(p: Party, now: number): void {
+    p.disconnectedAt = now;
+    p.graceEndsAt = now + this.deps.config.reconnectGraceMs;
   }
 
   /** Claims and fires the due timers (any node; a timer is leased to one node at a time). Returns how many calls it looked at. */
@@ -273,15 +321,14 @@ export class CallService {
     });
     if (fired) return;
     const call = await this.deps.store.get(callId);
-    if (call) await this.deps.store.reschedule(callId, call.version, nextDeadline(call, this.deps.config.reconnectGraceMs));
+    if (call) await this.deps.store.reschedule(callId, call.version, nextDeadline(call));
   }
 
   /** Ring timeout (ringing parties -> missed) and grace ends (joined parties gone too long -> left). */
   private expire(call: CallState, now: number): Step | undefined {
     if (call.status === 'ended') return undefined;
-    const grace = this.deps.config.reconnectGraceMs;
     const ringOver = now >= call.ringEndsAt && call.parties.some((p) => p.status === 'ringing');
-    const gone = call.parties.filter((p) => p.status === 'joined' && p.disconnectedAt !== undefined && now >= p.disconnectedAt + grace);
+    const gone = call.parties.filter((p) => p.status === 'joined' && p.graceEndsAt !== undefined && now >= p.graceEndsAt);
     if (!ringOver && gone.length === 0) return undefined;
     let next = structuredClone(call);
     const out: Outgoing[] = [];
@@ -424,7 +471,7 @@ export class CallService {
       release: before.filter((u) => !after.includes(u)),
       nodesAdd: nodesAfter.filter((n) => !nodesBefore.includes(n)),
       nodesRemove: nodesBefore.filter((n) => !nodesAfter.includes(n)),
-      deadline: nextDeadline(next, this.deps.config.reconnectGraceMs),
+      deadline: nextDeadline(next),
       keepMs: next.status === 'ended' ? ENDED_KEEP_MS : undefined,
     };
   }

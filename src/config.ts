@@ -162,6 +162,8 @@ export interface Config {
   rateLimit: { connection: RateLimit; user: RateLimit };
   http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit; trustProxy: boolean };
   rooms: { historySize: number; historyTtlSec: number };
+  /** Hot rooms (docs/events/livestream.md "Hot rooms"): keyed state, chat budget, join summaries. */
+  hotRooms: HotRoomsConfig;
   cluster: { heartbeatMs: number; nodeTtlMs: number };
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
@@ -194,6 +196,21 @@ export interface Config {
   webhooks: WebhookConfig;
   proxy: ProxyConfig;
   compat: CompatConfig;
+}
+
+export interface HotRoomsConfig {
+  /** Least time between two frames of one keyed room state (per room, per key, cluster-wide). */
+  stateIntervalMs: number;
+  /** Entries in `livestream:top_supporters`. */
+  topSupporters: number;
+  /** Chat lines a stream room delivers per second (cluster-wide) before it samples. */
+  chatBudgetPerSec: number;
+  /** Viewers from which a stream's joins and leaves go out as summaries. */
+  joinSummaryThreshold: number;
+  /** Period of the join/leave summaries. */
+  joinSummaryIntervalMs: number;
+  /** Most notable users named in one summary. */
+  joinSummaryNotableMax: number;
 }
 
 export interface ProxyConfig {
@@ -466,6 +483,39 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         '86400',
         'Seconds an idle room keeps its seq counter and history (in Redis, or in process memory without REDIS_URL).',
         int(10, 30 * 86400),
+      )!,
+    },
+    hotRooms: {
+      stateIntervalMs: v(
+        'ROOM_STATE_INTERVAL_MS',
+        '250',
+        'Least time between two frames of one keyed room state (viewer count, gift totals, top supporters, stream settings), per room and key, cluster-wide (250 = 4/s); the latest value always goes out.',
+        int(20, 60_000),
+      )!,
+      topSupporters: v('ROOM_TOP_SUPPORTERS', '10', "Entries in a stream room's `livestream:top_supporters` frame.", int(1, 100))!,
+      chatBudgetPerSec: v(
+        'ROOM_CHAT_BUDGET_PER_SEC',
+        '100',
+        'Chat lines a stream room broadcasts per second, cluster-wide; above it lines are sampled fairly across senders (the sender gets `broadcast: false`).',
+        int(1, 100_000),
+      )!,
+      joinSummaryThreshold: v(
+        'ROOM_JOIN_SUMMARY_THRESHOLD',
+        '200',
+        'Viewers from which a stream room gets its joins and leaves as periodic `livestream:presence_summary` frames instead of one frame per viewer.',
+        int(1, 10_000_000),
+      )!,
+      joinSummaryIntervalMs: v(
+        'ROOM_JOIN_SUMMARY_INTERVAL_MS',
+        '2000',
+        'Period of the join/leave summaries of a large stream room, cluster-wide.',
+        int(100, 60_000),
+      )!,
+      joinSummaryNotableMax: v(
+        'ROOM_JOIN_SUMMARY_NOTABLE_MAX',
+        '10',
+        'Most notable users (followers or top supporters) named in one join summary.',
+        int(0, 100),
       )!,
     },
     cluster: {

@@ -13,6 +13,7 @@ import type { CloseReason } from './gateway/close-codes.js';
 import type { EmittedEvents, EventFallback, HandlerTable, PayloadAliases } from './gateway/handler.js';
 import type { RouteDef } from './gateway/http/types.js';
 import type { GatewayMetrics } from './gateway/metrics.js';
+import type { NodePressure } from './kernel/pressure.js';
 import type { Readiness } from './kernel/readiness.js';
 import type { Principal, Session } from './kernel/session.js';
 import type { WebhookSink } from './kernel/webhooks.js';
@@ -20,6 +21,7 @@ import type { RoomAccess } from './rooms/access.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
 import type { NodeLiveness } from './rooms/liveness.js';
+import type { RoomState } from './rooms/room-state.js';
 import type { Documents } from './store/documents.js';
 import type { WriteQueue } from './store/write-queue.js';
 
@@ -57,6 +59,13 @@ export interface Core {
   readonly hub: RoomHub;
   /** Who may read which room kind (domains register theirs; used by `room:resume`). */
   readonly roomAccess: RoomAccess;
+  /**
+   * Keyed room state (viewer counts, PK scores, gift totals...): at most one frame per key per
+   * ROOM_STATE_INTERVAL_MS per room cluster-wide, always the latest; `snapshot` for joiners.
+   */
+  readonly roomState: RoomState;
+  /** How loaded this node is (room chat budgets shrink under pressure). */
+  readonly pressure: NodePressure;
   /** Node heartbeats: cleanups for the shared state of nodes that died. */
   readonly liveness: NodeLiveness;
   /** Redis for shared state and scripts (the first REDIS_URL); undefined in single-node mode. */

@@ -65,12 +65,8 @@ export interface StreamStore {
   setNodeViewers(streamId: string, nodeId: string, count: number): Promise<number | undefined>;
   /** Removes every viewer count of a node; returns the streams it touched. */
   removeNode(nodeId: string): Promise<string[]>;
-  /**
-   * Claims the right to broadcast the viewer count: returns the total if it changed since the
-   * last broadcast and none happened in the last `intervalMs` (cluster-wide), `'later'` if it
-   * changed but must wait, `'same'` if nothing changed (or the stream is not live).
-   */
-  claimViewerBroadcast(streamId: string, intervalMs: number): Promise<number | 'later' | 'same'>;
+  /** The stream's viewer count (sum over nodes), or undefined when it is not live. */
+  liveViewerCount(streamId: string): Promise<number | undefined>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,78 @@
+import { CHAT_WINDOW_MS, DEFAULT_SETTINGS, fairShare, type ChatVerdict, type RoomRules, type StreamSettings } from './room-rules.js';
+
+interface Room {
+  settings: StreamSettings;
+  window: number;
+  broadcast: number;
+  attempts: number;
+  prevAttempts: number;
+  prevSenders: number;
+  senders: Map<string, number>;
+  cooldownUntil: Map<string, number>;
+}
+
+/** One node's chat rules (no REDIS_URL): the rules of room-rules.ts in process memory. */
+export class MemoryRoomRules implements RoomRules {
+  private readonly rooms = new Map<string, Room>();
+
+  async settings(room: string): Promise<StreamSettings> {
+    return { ...(this.rooms.get(room)?.settings ?? DEFAULT_SETTINGS) };
+  }
+
+  async configure(room: string, patch: Partial<StreamSettings>): Promise<StreamSettings> {
+    const r = this.room(room);
+    r.settings = { ...r.settings, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) };
+    return { ...r.settings };
+  }
+
+  async admitChat(room: string, userId: string, budget: number, exempt: boolean): Promise<ChatVerdict> {
+    const r = this.room(room);
+    const now = Date.now();
+    if (!exempt && r.settings.slowModeMs > 0) {
+      const until = r.cooldownUntil.get(userId) ?? 0;
+      if (until > now) return { kind: 'slow', retryAfterMs: until - now };
+      r.cooldownUntil.set(userId, now + r.settings.slowModeMs);
+      if (r.cooldownUntil.size > 10_000) for (const [u, t] of r.cooldownUntil) if (t <= now) r.cooldownUntil.delete(u);
+    }
+    const win = Math.floor(now / CHAT_WINDOW_MS);
+    if (win !== r.window) {
+      const previous = win === r.window + 1;
+      r.prevAttempts = previous ? r.attempts : 0;
+      r.prevSenders = previous ? r.senders.size : 0;
+      r.window = win;
+      r.broadcast = 0;
+      r.attempts = 0;
+      r.senders = new Map();
+    }
+    r.attempts += 1;
+    const mine = r.senders.get(userId) ?? 0;
+    r.senders.set(userId, mine);
+    let admit = exempt;
+    if (!exempt && r.broadcast < budget) {
+      const over = r.attempts > budget || r.prevAttempts > budget;
+      admit = !over || mine < fairShare(budget, Math.max(r.senders.size, r.prevSenders));
+    }
+    if (!admit) return { kind: 'sampled' };
+    r.broadcast += 1;
+    r.senders.set(userId, mine + 1);
+    return { kind: 'broadcast' };
+  }
+
+  private room(room: string): Room {
+    let r = this.rooms.get(room);
+    if (!r) {
+      r = {
+        settings: { ...DEFAULT_SETTINGS },
+        window: 0,
+        broadcast: 0,
+        attempts: 0,
+        prevAttempts: 0,
+        prevSenders: 0,
+        senders: new Map(),
+        cooldownUntil: new Map(),
+      };
+      this.rooms.set(room, r);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * A stream room's chat rules, cluster-wide: the host's settings (slow mode, who counts as a
+ * notable joiner) and the admission of each chat line against slow mode and the room's budget.
+ * Engines: room-rules-redis.ts (one Lua call per line, every key of a room in one slot) and
+ * room-rules-memory.ts (one node).
+ *
+ * Admission of a line from a sender who is not exempt (host, co-hosts and admins are):
+ * 1. Slow mode (`slowModeMs` > 0): a sender's next line within `slowModeMs` of the previous one is
+ *    refused (`slow`, with the wait).
+ * 2. The budget: at most `budget` lines per one-second window are broadcast. When the room is over
+ *    budget (this window or the previous one had more attempts than the budget), each sender gets at
+ *    most its fair share of the window, max(1, floor(budget / senders)), where senders counts the
+ *    distinct senders that tried in this window or the previous one; other lines are `sampled`
+ *    (not broadcast). Exempt senders' lines always go out (they count towards the window).
+ */
+export const NOTABLE_JOINS = ['followers', 'top_supporters', 'none'] as const;
+export type NotableJoins = (typeof NOTABLE_JOINS)[number];
+
+export interface StreamSettings {
+  /** Per-user cooldown between two chat lines (0: off). */
+  slowModeMs: number;
+  /** Who a join summary names: viewers who follow the host, the stream's top supporters, or nobody. */
+  notableJoins: NotableJoins;
+}
+
+export const DEFAULT_SETTINGS: StreamSettings = { slowModeMs: 0, notableJoins: 'followers' };
+
+export type ChatVerdict = { kind: 'broadcast' } | { kind: 'sampled' } | { kind: 'slow'; retryAfterMs: number };
+
+/** The length of a budget window. */
+export const CHAT_WINDOW_MS = 1000;
+
+export interface RoomRules {
+  settings(room: string): Promise<StreamSettings>;
+  /** Changes some settings; returns all of them. */
+  configure(room: string, patch: Partial<StreamSettings>): Promise<StreamSettings>;
+  /** Decides one chat line of `userId` (`budget`: lines per window). */
+  admitChat(room: string, userId: string, budget: number, exempt: boolean): Promise<ChatVerdict>;
+}
+
+/** The fair share of one sender in an over-budget window. */
+export function fairShare(budget: number, senders: number): number {
+  return Math.max(1, Math.floor(budget / Math.max(1, senders)));
+}

@@ -203,8 +203,9 @@ export interface HotRoomsConfig {
   stateIntervalMs: number;
   /** Entries in `livestream:top_supporters`. */
   topSupporters: number;
-  /** Chat lines a stream room delivers per second (cluster-wide) before it samples. */
-  chatBudgetPerSec: number;
+  /** Chat lines a stream room broadcasts per window (cluster-wide) before it samples. */
+  chatBudget: number;
+  chatWindowMs: number;
   /** Viewers from which a stream's joins and leaves go out as summaries. */
   joinSummaryThreshold: number;
   /** Period of the join/leave summaries. */
@@ -493,12 +494,13 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         int(20, 60_000),
       )!,
       topSupporters: v('ROOM_TOP_SUPPORTERS', '10', "Entries in a stream room's `livestream:top_supporters` frame.", int(1, 100))!,
-      chatBudgetPerSec: v(
-        'ROOM_CHAT_BUDGET_PER_SEC',
+      chatBudget: v(
+        'ROOM_CHAT_BUDGET',
         '100',
-        'Chat lines a stream room broadcasts per second, cluster-wide; above it lines are sampled fairly across senders (the sender gets `broadcast: false`).',
-        int(1, 100_000),
+        'Chat lines a stream room broadcasts per ROOM_CHAT_WINDOW_MS, cluster-wide (100 per 1000 ms = 100/s); above it lines are sampled fairly across senders (the sender gets `broadcast: false`).',
+        int(1, 10_000_000),
       )!,
+      chatWindowMs: v('ROOM_CHAT_WINDOW_MS', '1000', 'The window of the room chat budget (aligned to the Redis clock).', int(100, 3_600_000))!,
       joinSummaryThreshold: v(
         'ROOM_JOIN_SUMMARY_THRESHOLD',
         '200',

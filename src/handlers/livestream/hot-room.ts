@@ -28,8 +28,8 @@ export interface HotRoomDeps {
   joins: JoinAnnouncer;
   metrics: HotRoomMetrics;
   pressure: NodePressure;
-  /** Chat lines per second a room broadcasts at normal pressure. */
-  chatBudgetPerSec: number;
+  /** Chat lines a room broadcasts per window at normal pressure. */
+  chatBudget: { lines: number; windowMs: number };
 }
 
 /** How long a stream's host and co-hosts are cached for chat admission. */
@@ -69,7 +69,8 @@ export class HotRoom {
    */
   async admitChat(actor: Actor, streamId: string): Promise<Exclude<ChatVerdict, { kind: 'slow' }>> {
     const exempt = actor.role === 'admin' || (await this.isStaff(streamId, actor.userId));
-    const budget = Math.max(1, Math.floor(this.deps.chatBudgetPerSec * BUDGET_FACTOR[this.deps.pressure.level()]));
+    const { lines, windowMs } = this.deps.chatBudget;
+    const budget = { lines: Math.max(1, Math.floor(lines * BUDGET_FACTOR[this.deps.pressure.level()])), windowMs };
     const verdict = await this.deps.rules.admitChat(streamRoom(streamId), actor.userId, budget, exempt);
     this.deps.metrics.chat.inc({ outcome: verdict.kind === 'slow' ? 'slow_mode' : verdict.kind });
     if (verdict.kind === 'slow')

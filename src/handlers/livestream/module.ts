@@ -89,7 +89,7 @@ export const livestreamModule =
       }),
       metrics,
       pressure: core.pressure,
-      chatBudgetPerSec: hot.chatBudgetPerSec,
+      chatBudget: { lines: hot.chatBudget, windowMs: hot.chatWindowMs },
     });
     const announce = (what: Promise<void>, room: string): void =>
       void what.catch((err: unknown) => log.warn({ err: (err as Error).message, room }, 'join announcement failed'));

@@ -1,4 +1,4 @@
-import { CHAT_WINDOW_MS, DEFAULT_SETTINGS, fairShare, type ChatVerdict, type RoomRules, type StreamSettings } from './room-rules.js';
+import { DEFAULT_SETTINGS, fairShare, type ChatVerdict, type RoomRules, type StreamSettings } from './room-rules.js';
 
 interface Room {
   settings: StreamSettings;
@@ -25,7 +25,7 @@ export class MemoryRoomRules implements RoomRules {
     return { ...r.settings };
   }
 
-  async admitChat(room: string, userId: string, budget: number, exempt: boolean): Promise<ChatVerdict> {
+  async admitChat(room: string, userId: string, { lines: budget, windowMs }: { lines: number; windowMs: number }, exempt: boolean): Promise<ChatVerdict> {
     const r = this.room(room);
     const now = Date.now();
     if (!exempt && r.settings.slowModeMs > 0) {
@@ -34,7 +34,7 @@ export class MemoryRoomRules implements RoomRules {
       r.cooldownUntil.set(userId, now + r.settings.slowModeMs);
       if (r.cooldownUntil.size > 10_000) for (const [u, t] of r.cooldownUntil) if (t <= now) r.cooldownUntil.delete(u);
     }
-    const win = Math.floor(now / CHAT_WINDOW_MS);
+    const win = Math.floor(now / windowMs);
     if (win !== r.window) {
       const previous = win === r.window + 1;
       r.prevAttempts = previous ? r.attempts : 0;
@@ -47,11 +47,7 @@ export class MemoryRoomRules implements RoomRules {
     r.attempts += 1;
     const mine = r.senders.get(userId) ?? 0;
     r.senders.set(userId, mine);
-    let admit = exempt;
-    if (!exempt && r.broadcast < budget) {
-      const over = r.attempts > budget || r.prevAttempts > budget;
-      admit = !over || mine < fairShare(budget, Math.max(r.senders.size, r.prevSenders));
-    }
+    const admit = exempt || (r.broadcast < budget && mine < fairShare(budget, Math.max(r.senders.size, r.prevSenders)));
     if (!admit) return { kind: 'sampled' };
     r.broadcast += 1;
     r.senders.set(userId, mine + 1);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { LuaScript, pairs } from '../../rooms/lua.js';
 import { roomKey } from '../../rooms/room-keys.js';
-import { CHAT_WINDOW_MS, DEFAULT_SETTINGS, NOTABLE_JOINS, type ChatVerdict, type NotableJoins, type RoomRules, type StreamSettings } from './room-rules.js';
+import { DEFAULT_SETTINGS, NOTABLE_JOINS, type ChatVerdict, type NotableJoins, type RoomRules, type StreamSettings } from './room-rules.js';
 
 /** Settings outlive the stream by a day (they expire with it). */
 const SETTINGS_TTL_SEC = 86_400;
@@ -50,13 +50,9 @@ redis.call('HSETNX', KEYS[3], ARGV[1], 0)
 local budget = tonumber(ARGV[2])
 local admit = exempt
 if not exempt and n < budget then
-  if a > budget or pa > budget then
-    local senders = math.max(redis.call('HLEN', KEYS[3]), ps)
-    local share = math.max(1, math.floor(budget / senders))
-    admit = tonumber(redis.call('HGET', KEYS[3], ARGV[1])) < share
-  else
-    admit = true
-  end
+  local senders = math.max(redis.call('HLEN', KEYS[3]), ps, 2)
+  local share = math.max(1, math.floor(budget / senders))
+  admit = tonumber(redis.call('HGET', KEYS[3], ARGV[1])) < share
 end
 if admit then
   n = n + 1
@@ -94,11 +90,11 @@ export class RedisRoomRules implements RoomRules {
     return parseSettings(pairsOf(replies.at(-1)?.[1]));
   }
 
-  async admitChat(room: string, userId: string, budget: number, exempt: boolean): Promise<ChatVerdict> {
+  async admitChat(room: string, userId: string, budget: { lines: number; windowMs: number }, exempt: boolean): Promise<ChatVerdict> {
     const [kind, wait] = (await ADMIT.run(
       this.redis,
       [keys.settings(room), keys.window(room), keys.senders(room), keys.cooldown(room, userId)],
-      [userId, budget, CHAT_WINDOW_MS, exempt ? '1' : '0'],
+      [userId, budget.lines, budget.windowMs, exempt ? '1' : '0'],
     )) as [string, number];
     if (kind === 'slow') return { kind: 'slow', retryAfterMs: Number(wait) };
     return kind === 'broadcast' ? { kind: 'broadcast' } : { kind: 'sampled' };

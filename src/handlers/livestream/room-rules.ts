@@ -7,11 +7,12 @@
  * Admission of a line from a sender who is not exempt (host, co-hosts and admins are):
  * 1. Slow mode (`slowModeMs` > 0): a sender's next line within `slowModeMs` of the previous one is
  *    refused (`slow`, with the wait).
- * 2. The budget: at most `budget` lines per one-second window are broadcast. When the room is over
- *    budget (this window or the previous one had more attempts than the budget), each sender gets at
- *    most its fair share of the window, max(1, floor(budget / senders)), where senders counts the
- *    distinct senders that tried in this window or the previous one; other lines are `sampled`
- *    (not broadcast). Exempt senders' lines always go out (they count towards the window).
+ * 2. The budget: at most `budget` lines per window (ROOM_CHAT_WINDOW_MS, aligned to the clock) are
+ *    broadcast, and each sender at most its fair share of the window, max(1, floor(budget /
+ *    max(2, senders))), where senders counts the distinct senders that tried in this window or
+ *    the previous one (the larger): nobody takes more than half, and with more senders each gets
+ *    an equal part. Other lines are `sampled` (not broadcast). Exempt senders' lines always go
+ *    out (they count towards the window).
  */
 export const NOTABLE_JOINS = ['followers', 'top_supporters', 'none'] as const;
 export type NotableJoins = (typeof NOTABLE_JOINS)[number];
@@ -27,18 +28,15 @@ export const DEFAULT_SETTINGS: StreamSettings = { slowModeMs: 0, notableJoins: '
 
 export type ChatVerdict = { kind: 'broadcast' } | { kind: 'sampled' } | { kind: 'slow'; retryAfterMs: number };
 
-/** The length of a budget window. */
-export const CHAT_WINDOW_MS = 1000;
-
 export interface RoomRules {
   settings(room: string): Promise<StreamSettings>;
   /** Changes some settings; returns all of them. */
   configure(room: string, patch: Partial<StreamSettings>): Promise<StreamSettings>;
-  /** Decides one chat line of `userId` (`budget`: lines per window). */
-  admitChat(room: string, userId: string, budget: number, exempt: boolean): Promise<ChatVerdict>;
+  /** Decides one chat line of `userId` (`budget`: lines per window of `windowMs`). */
+  admitChat(room: string, userId: string, budget: { lines: number; windowMs: number }, exempt: boolean): Promise<ChatVerdict>;
 }
 
 /** The fair share of one sender in an over-budget window. */
 export function fairShare(budget: number, senders: number): number {
-  return Math.max(1, Math.floor(budget / Math.max(1, senders)));
+  return Math.max(1, Math.floor(budget / Math.max(2, senders)));
 }

@@ -30,7 +30,7 @@ const ROOM_PREFIX = 'live:';
 /** The acks (published in /openapi.json under x-livegate-events). */
 const Stream = { livestreamId: Type.String() };
 const StartAck = Type.Object({ ...Stream, room: Type.String(), startedAt: DateTime }, { additionalProperties: false });
-export const SeqAck = Type.Object({ ...Stream, seq: Seq }, { additionalProperties: false });
+const SeqAck = Type.Object({ ...Stream, seq: Seq }, { additionalProperties: false });
 const StreamAck = Type.Object(Stream, { additionalProperties: false });
 const UserAck = Type.Object({ ...Stream, userId: Type.String() }, { additionalProperties: false });
 export const JoinAck = Type.Object(
@@ -45,7 +45,7 @@ export const JoinAck = Type.Object(
   },
   { additionalProperties: false },
 );
-const ChatAck = Type.Union([
+export const ChatAck = Type.Union([
   Type.Object({ ...Stream, broadcast: Type.Literal(true), seq: Seq }, { additionalProperties: false }),
   Type.Object(
     { ...Stream, broadcast: Type.Literal(false) },

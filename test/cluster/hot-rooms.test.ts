@@ -134,6 +134,48 @@ describe('hot rooms across two nodes', () => {
     expect(resumed.state.find((e) => e.key === 'gift_totals')?.data).toEqual({ livestreamId, coins: 27, gifts: 15 });
   });
 
+  it("PK scores are keyed state in both hosts' rooms: conflated, the latest score, current in a joiner's ack, gone once the battle ended", async () => {
+    const battle = async (durationMs: number) => {
+      const [id1, id2, s1, s2] = [uid('h1'), uid('h2'), uid('pk1'), uid('pk2')];
+      const host1 = await open(0, id1);
+      const host2 = await open(1, id2);
+      await ok(host1, 'livestream:start', { title: 'pk 1', livestreamId: s1 });
+      await ok(host2, 'livestream:start', { title: 'pk 2', livestreamId: s2 });
+      const invited = await ok<{ battleId: string }>(host1, 'pk:invite', { opponentId: id2, durationMs, livestreamId: s1 });
+      await ok(host2, 'pk:accept', { battleId: invited.battleId, livestreamId: s2 });
+      return { battleId: invited.battleId, s1, s2 };
+    };
+    const { battleId, s1, s2 } = await battle(600_000);
+    const watcher = await open(1, uid('watcher'));
+    await join(watcher, s1);
+    const fan = await open(0, uid('fan'));
+    const { userId: fanId } = await ok<{ userId: string }>(fan, 'session:info', {});
+    await fund(env.admin, fanId, 1000);
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => ok(fan, 'gift:send', { giftId: 'rose', quantity: 1, livestreamId: s1, idempotencyKey: uid('k') })),
+      ...Array.from({ length: 2 }, () => ok(fan, 'gift:send', { giftId: 'heart', quantity: 1, livestreamId: s2, idempotencyKey: uid('k') })),
+    ]);
+    const isFinal = (f: ServerFrame): boolean => f.event === 'pk_battle:score' && dataOf(f)['host1Score'] === 10 && dataOf(f)['host2Score'] === 10;
+    await watcher.waitFor(isFinal);
+    expect(events(watcher, 'pk_battle:score').length).toBeLessThan(12);
+    // A viewer joining the other host's stream (other node) gets the battle's current score at once.
+    const late = await open(0, uid('late'));
+    const ack = await join(late, s2);
+    expect(ack.state.find((e) => e.key === `pk:${battleId}`)).toEqual({
+      key: `pk:${battleId}`,
+      event: 'pk_battle:score',
+      data: { battleId, host1Score: 10, host2Score: 10, endsAt: expect.any(String) },
+    });
+
+    // A battle that ended leaves the state (dropped before its end frame goes out).
+    const short = await battle(1000);
+    const viewer = await open(1, uid('viewer'));
+    expect((await join(viewer, short.s1)).state.map((e) => e.key)).toContain(`pk:${short.battleId}`);
+    await viewer.waitFor((f) => f.event === 'pk_battle:end', 15_000);
+    const after = await open(0, uid('after'));
+    expect((await join(after, short.s2)).state.map((e) => e.key)).not.toContain(`pk:${short.battleId}`);
+  });
+
   it('samples chat over the room budget fairly across senders on both nodes; the host is exempt; sampled lines are never delivered', async () => {
     const livestreamId = uid('budget');
     const host = await open(0, uid('host'));
@@ -214,6 +256,29 @@ describe('hot rooms across two nodes', () => {
         .map((f) => dataOf(f)['text'])
         .filter((t) => String(t).includes('soon') || t === 'again'),
     ).toEqual([]);
+  });
+
+  it('join summaries name the top supporters when the host chooses them', async () => {
+    const livestreamId = uid('supporters');
+    const hostId = uid('host');
+    const host = await open(0, hostId);
+    await ok(host, 'livestream:start', { title: 'supporters', livestreamId });
+    expect(await ok(host, 'livestream:settings', { livestreamId, notableJoins: 'top_supporters' })).toMatchObject({ notableJoins: 'top_supporters' });
+    const crowd = await Promise.all(Array.from({ length: THRESHOLD }, (_, i) => open(i % 2 === 0 ? 0 : 1, uid(`c${i}`))));
+    for (const c of crowd) await join(c, livestreamId);
+    // A supporter gives before joining; a follower of the host is not notable under this choice.
+    const supporterId = uid('supporter');
+    const supporter = await open(1, supporterId);
+    await fund(env.admin, supporterId, 100);
+    await ok(supporter, 'gift:send', { giftId: 'coffee', quantity: 1, livestreamId, idempotencyKey: uid('k') });
+    const followerId = uid('follower');
+    const follower = await open(0, followerId);
+    await ok(follower, 'user:follow', { userId: hostId });
+    await Promise.all([join(supporter, livestreamId), join(follower, livestreamId)]);
+    const watcher = crowd[0]!;
+    const summaries = (): Array<Record<string, unknown>> => events(watcher, 'livestream:presence_summary').map(dataOf);
+    await watcher.waitFor(() => summaries().reduce((n, s) => n + Number(s['joined']), 0) >= 2);
+    expect(summaries().flatMap((s) => s['notable'] as unknown[])).toEqual([{ userId: supporterId, reason: 'top_supporter' }]);
   });
 
   it('join storms: per-viewer join frames in a small room, summaries over both nodes with the notable followers once the room is large', async () => {

@@ -227,8 +227,9 @@ export class PkService {
           },
           'pk battle ended',
         );
+        // Joiners who heard the end get no score of the battle in their ack: dropped before the end frame.
+        await this.forgetScore(battle);
         this.announce(battle, 'pk_battle:end', endFrame(battle));
-        this.forgetScore(battle);
         this.endedListener(battle);
         await this.outbox.commit(key, battleWrites(battle, 3));
       }
@@ -241,10 +242,13 @@ export class PkService {
   }
 
   /** An ended battle leaves its rooms' keyed state: joiners no longer get its score. */
-  private forgetScore(battle: PkBattleView): void {
+  private async forgetScore(battle: PkBattleView): Promise<void> {
     this.rooms.delete(battle.battleId);
-    for (const room of battleRooms(battle))
-      this.roomState.drop(room, pkKey(battle.battleId)).catch((err: unknown) => this.log.warn({ err: (err as Error).message, room }, 'pk score drop failed'));
+    await Promise.all(
+      battleRooms(battle).map((room) =>
+        this.roomState.drop(room, pkKey(battle.battleId)).catch((err: unknown) => this.log.warn({ err: (err as Error).message, room }, 'pk score drop failed')),
+      ),
+    );
   }
 
   private announce(battle: PkBattleView, event: string, data: unknown): void {

@@ -28,6 +28,11 @@ export class MemoryRoomStateStore implements RoomStateStore {
     return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
   }
 
+  async unpublished(room: string, key: string): Promise<void> {
+    const entry = this.rooms.get(room)?.get(key);
+    if (entry) delete entry.published;
+  }
+
   async drop(room: string, key: string): Promise<void> {
     const keys = this.rooms.get(room);
     keys?.delete(key);

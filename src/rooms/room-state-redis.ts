@@ -54,4 +54,8 @@ export class RedisRoomStateStore implements RoomStateStore {
   async drop(room: string, key: string): Promise<void> {
     await this.redis.hdel(stateKey(room), `v:${key}`, `p:${key}`);
   }
+
+  async unpublished(room: string, key: string): Promise<void> {
+    await this.redis.hdel(stateKey(room), `p:${key}`);
+  }
 }

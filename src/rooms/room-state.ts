@@ -34,6 +34,8 @@ export interface RoomStateStore {
   snapshot(room: string): Promise<StateEntry[]>;
   /** Forgets a key (a battle that ended): joiners no longer get it. */
   drop(room: string, key: string): Promise<void>;
+  /** A granted publish failed: forget what was marked published, so the next offer publishes. */
+  unpublished(room: string, key: string): Promise<void>;
 }
 
 /** Reads the current value of a key; undefined: nothing to send (and nothing to offer). */
@@ -105,7 +107,10 @@ export class RoomState {
         const offer = await this.store.offer(room, key, frame, entry.intervalMs);
         this.metrics?.stateOffers.inc({ key: kindOf(key), outcome: offer.kind });
         if (offer.kind === 'publish') {
-          await this.publish(room, frame.event, frame.data);
+          await this.publish(room, frame.event, frame.data).catch(async (err: unknown) => {
+            await this.store.unpublished(room, key);
+            throw err;
+          });
           wait = entry.intervalMs;
         } else if (offer.kind === 'later') {
           entry.dirty = true;

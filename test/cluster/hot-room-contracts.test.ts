@@ -49,6 +49,10 @@ for (const [name, make] of Object.entries(engines)) {
         { key: 'gift_totals', event: 'livestream:gift_totals', data: { coins: 5 } },
         { key: 'viewers', ...frame(2) },
       ]);
+      // A publish that failed is forgotten: the same value is granted again (after the interval).
+      await store.unpublished(r, 'gift_totals');
+      const again = await store.offer(r, 'gift_totals', { event: 'livestream:gift_totals', data: { coins: 5 } }, 60_000);
+      expect(again.kind).toBe('later');
       await store.drop(r, 'gift_totals');
       expect((await store.snapshot(r)).map((e) => e.key)).toEqual(['viewers']);
       expect(await store.snapshot(room())).toEqual([]);

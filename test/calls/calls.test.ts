@@ -182,6 +182,10 @@ describe('calls on two nodes', () => {
   });
 
   it('a reconnect within the grace period keeps the call; a device gone past it ends the call', async () => {
+    // A neighbour configured with a far longer grace sweeps the shared timers too (and more often):
+    // the deadline is the one fixed by the node that saw the device go, not the sweeper's own.
+    const neighbour = await startGateway({ ...env, CALL_RECONNECT_GRACE_MS: '60000', CALL_SWEEP_MS: '20' });
+    nodes.push(neighbour);
     const [alice, bob] = [uid('alice'), uid('bob')];
     const a = await connect(nodes[0]!, alice);
     const b = await connect(nodes[1]!, bob);
@@ -209,6 +213,30 @@ describe('calls on two nodes', () => {
     const record = await waitUntil('the record', async () => (await db.collection('calls').findOne({ _id: callId as never, status: 'ended' })) ?? undefined);
     expect(record).toMatchObject({ endReason: 'disconnected' });
     expect(record['durationMs']).toBeGreaterThan(GRACE_MS);
+  });
+
+  it('a node taken for dead by a long pause puts its devices back in their calls', async () => {
+    const paused = await startGateway(env);
+    nodes.push(paused);
+    const [alice, bob] = [uid('alice'), uid('bob')];
+    const a = await connect(paused, alice);
+    const b = await connect(nodes[1]!, bob);
+    const { callId } = await call<{ callId: string }>(a, 'call:invite', { conversationId: await conversation(a, bob), media: 'audio' });
+    await b.waitFor(about('call:ringing', callId));
+    await call(b, 'call:accept', { callId });
+    // Paused past NODE_TTL_MS: another node reaps it and marks alice's device gone.
+    paused.process.kill('SIGSTOP');
+    // Whichever other node holds the reaping lock logs it.
+    await Promise.any(nodes.filter((n) => n !== paused).map((n) => n.waitForLog((l) => l['deadNode'] === paused.nodeId, 20_000))).finally(() =>
+      paused.process.kill('SIGCONT'),
+    );
+    await paused.waitForLog((l) => String(l.msg).startsWith('heartbeat had lapsed'), 20_000);
+    // Past the grace period that the reap started, the call goes on and relays both ways.
+    await new Promise((r) => setTimeout(r, GRACE_MS + 500));
+    expect(await call(b, 'call:signal', { callId, kind: 'candidate', data: { candidate: '' } })).toEqual({ callId, delivered: 1 });
+    await a.waitFor(about('call:signal', callId));
+    expect(a.frames.some(about('call:ended', callId))).toBe(false);
+    await call(a, 'call:hangup', { callId });
   });
 
   it('bounds call:signal: schema, size and rate', async () => {

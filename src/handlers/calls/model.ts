@@ -28,6 +28,11 @@ export interface Party {
   leftAt?: number;
   /** Set while the joined device is gone: the grace period runs from here. */
   disconnectedAt?: number;
+  /**
+   * When that grace period ends, fixed by the node that saw the device go: every node's sweep fires
+   * the same deadline, whatever its own CALL_RECONNECT_GRACE_MS (a rolling config change).
+   */
+  graceEndsAt?: number;
 }
 
 export type CallStatus = 'ringing' | 'active' | 'ended';
@@ -52,14 +57,14 @@ export interface CallState {
 }
 
 /** The next instant at which a timer of the call fires (ring timeout, a party's grace end), if any. */
-export function nextDeadline(call: CallState, graceMs: number): number | undefined {
+export function nextDeadline(call: CallState): number | undefined {
   if (call.status === 'ended') return undefined;
   let next: number | undefined;
   const consider = (at: number): void => {
     next = next === undefined ? at : Math.min(next, at);
   };
   if (call.parties.some((p) => p.status === 'ringing')) consider(call.ringEndsAt);
-  for (const p of call.parties) if (p.status === 'joined' && p.disconnectedAt !== undefined) consider(p.disconnectedAt + graceMs);
+  for (const p of call.parties) if (p.status === 'joined' && p.graceEndsAt !== undefined) consider(p.graceEndsAt);
   return next;
 }
 

@@ -104,6 +104,14 @@ export const callsModule =
       },
       async start() {
         core.liveness.onNodeDead((nodeId) => calls.nodeDead(nodeId));
+        core.liveness.onResync(() =>
+          calls.stillHere(
+            [...joined].flatMap(([connectionId, room]) => {
+              const callId = callOfRoom(room);
+              return callId ? [{ callId, connectionId }] : [];
+            }),
+          ),
+        );
         sweeper = setInterval(() => {
           if (sweeping) return;
           sweeping = true;

@@ -144,6 +144,7 @@ export class CallService {
       if (mine.status === 'ringing') mine.joinedAt = now;
       Object.assign(mine, { status: 'joined', connectionId: session.connectionId, nodeId: session.nodeId });
       delete mine.disconnectedAt;
+      delete mine.graceEndsAt;
       if (next.status === 'ringing') {
         next.status = 'active';
         next.answeredAt = now;
@@ -229,7 +230,7 @@ export class CallService {
       if (call.status === 'ended' || !me || me.status !== 'joined' || me.connectionId !== session.connectionId || me.disconnectedAt !== undefined)
         return undefined;
       const next = structuredClone(call);
-      this.partyOf(next, session.userId).disconnectedAt = now;
+      this.markGone(this.partyOf(next, session.userId), now);
       return { next, out: [] };
     });
   }
@@ -241,10 +242,35 @@ export class CallService {
         const lost = call.parties.filter((p) => p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined);
         if (call.status === 'ended' || lost.length === 0) return undefined;
         const next = structuredClone(call);
-        for (const p of next.parties) if (p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined) p.disconnectedAt = now;
+        for (const p of next.parties) if (p.status === 'joined' && p.nodeId === nodeId && p.disconnectedAt === undefined) this.markGone(p, now);
         return { next, out: [] };
       });
     }
+  }
+
+  /**
+   * This node was taken for dead (a long pause) and its devices were marked gone, but they are
+   * still connected: each of them is back in its call, before its grace period ends the call.
+   */
+  async stillHere(devices: ReadonlyArray<{ callId: string; connectionId: string }>): Promise<void> {
+    for (const { callId, connectionId } of devices) {
+      await this.apply(callId, (call) => {
+        const i = call.parties.findIndex((p) => p.status === 'joined' && p.connectionId === connectionId && p.disconnectedAt !== undefined);
+        if (call.status === 'ended' || i < 0) return undefined;
+        const next = structuredClone(call);
+        delete next.parties[i]!.disconnectedAt;
+        delete next.parties[i]!.graceEndsAt;
+        return { next, out: [] };
+      }).catch((err: unknown) => {
+        if (!(err instanceof AppError && err.code === 'not_found')) throw err;
+      });
+    }
+  }
+
+  /** The party's device is gone from `now`: its grace period starts. */
+  private markGone(p: Party, now: number): void {
+    p.disconnectedAt = now;
+    p.graceEndsAt = now + this.deps.config.reconnectGraceMs;
   }
 
   /** Claims and fires the due timers (any node; a timer is leased to one node at a time). Returns how many calls it looked at. */
@@ -273,15 +299,14 @@ export class CallService {
     });
     if (fired) return;
     const call = await this.deps.store.get(callId);
-    if (call) await this.deps.store.reschedule(callId, call.version, nextDeadline(call, this.deps.config.reconnectGraceMs));
+    if (call) await this.deps.store.reschedule(callId, call.version, nextDeadline(call));
   }
 
   /** Ring timeout (ringing parties -> missed) and grace ends (joined parties gone too long -> left). */
   private expire(call: CallState, now: number): Step | undefined {
     if (call.status === 'ended') return undefined;
-    const grace = this.deps.config.reconnectGraceMs;
     const ringOver = now >= call.ringEndsAt && call.parties.some((p) => p.status === 'ringing');
-    const gone = call.parties.filter((p) => p.status === 'joined' && p.disconnectedAt !== undefined && now >= p.disconnectedAt + grace);
+    const gone = call.parties.filter((p) => p.status === 'joined' && p.graceEndsAt !== undefined && now >= p.graceEndsAt);
     if (!ringOver && gone.length === 0) return undefined;
     let next = structuredClone(call);
     const out: Outgoing[] = [];
@@ -424,7 +449,7 @@ export class CallService {
       release: before.filter((u) => !after.includes(u)),
       nodesAdd: nodesAfter.filter((n) => !nodesBefore.includes(n)),
       nodesRemove: nodesBefore.filter((n) => !nodesAfter.includes(n)),
-      deadline: nextDeadline(next, this.deps.config.reconnectGraceMs),
+      deadline: nextDeadline(next),
       keepMs: next.status === 'ended' ? ENDED_KEEP_MS : undefined,
     };
   }

@@ -49,7 +49,7 @@ export class RoomMetrics {
     });
     this.stateOffers = new Counter({
       name: 'livegate_room_state_updates_total',
-      help: 'Keyed room state changes offered by this node (key: viewers, pk, gift_totals, top_supporters, settings): publish = sent as a frame, later = conflated (another frame went out within ROOM_STATE_INTERVAL_MS; retried when it ends), same = already published',
+      help: 'Keyed room state changes offered by this node (key: viewers, pk, gift_totals, top_supporters, settings): publish = sent as a frame, later = conflated (another frame went out within ROOM_STATE_INTERVAL_MS; retried when it ends), same = already published, stale = a later read was already recorded',
       labelNames: ['key', 'outcome'] as const,
       registers,
     });

@@ -1,15 +1,17 @@
-import type { Offer, RoomStateStore, StateEntry, StateFrame } from './room-state.js';
+import type { Offer, RoomStateStore, StateEntry, StateFrame, VersionedFrame } from './room-state.js';
 
 /** One node's keyed room state (no REDIS_URL): the same rules as the Redis engine, in process memory. */
 export class MemoryRoomStateStore implements RoomStateStore {
-  private readonly rooms = new Map<string, Map<string, { latest: string; published?: string; leaseUntil: number }>>();
+  private readonly rooms = new Map<string, Map<string, { latest: string; version: number; published?: string; leaseUntil: number }>>();
 
-  async offer(room: string, key: string, frame: StateFrame, intervalMs: number): Promise<Offer> {
+  async offer(room: string, key: string, frame: VersionedFrame, intervalMs: number): Promise<Offer> {
     let keys = this.rooms.get(room);
     if (!keys) this.rooms.set(room, (keys = new Map()));
-    const json = JSON.stringify(frame);
-    const entry = keys.get(key) ?? { latest: json, leaseUntil: 0 };
+    const json = JSON.stringify({ event: frame.event, data: frame.data } satisfies StateFrame);
+    const entry = keys.get(key) ?? { latest: json, version: frame.version, leaseUntil: 0 };
+    if (entry.version > frame.version) return { kind: 'stale' };
     entry.latest = json;
+    entry.version = frame.version;
     keys.set(key, entry);
     if (entry.published === json) return { kind: 'same' };
     const now = Date.now();

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from './lua.js';
 import { roomKey } from './room-keys.js';
-import type { Offer, RoomStateStore, StateEntry, StateFrame } from './room-state.js';
+import type { Offer, RoomStateStore, StateEntry, StateFrame, VersionedFrame } from './room-state.js';
 
 /** A room's keyed state is kept this long after its last change. */
 const STATE_TTL_SEC = 86_400;
@@ -11,14 +11,18 @@ const leaseKey = (room: string, key: string): string => roomKey(room, `state-lea
 
 /*
  * Records a key's latest value and claims its publish slot.
- * KEYS[1] state hash (v:<key> latest frame JSON, p:<key> last published frame JSON)  KEYS[2] the key's lease
- * ARGV[1] key  ARGV[2] frame JSON  ARGV[3] interval (ms)  ARGV[4] expiry of the hash (s)
- * Returns 0: publish now; -1: this value was the last published; n > 0: another frame went out, retry in n ms.
+ * KEYS[1] state hash (v:<key> latest frame JSON, n:<key> its version, p:<key> last published frame JSON)
+ * KEYS[2] the key's lease
+ * ARGV[1] key  ARGV[2] frame JSON  ARGV[3] interval (ms)  ARGV[4] expiry of the hash (s)  ARGV[5] version (read time)
+ * Returns 0: publish now; -1: this value was the last published; -2: a later read is recorded (nothing
+ * changes); n > 0: another frame went out, retry in n ms.
  */
 const OFFER = new LuaScript(
   'room-state-offer',
   `
-redis.call('HSET', KEYS[1], 'v:' .. ARGV[1], ARGV[2])
+local seen = tonumber(redis.call('HGET', KEYS[1], 'n:' .. ARGV[1]) or '-1')
+if seen > tonumber(ARGV[5]) then return -2 end
+redis.call('HSET', KEYS[1], 'v:' .. ARGV[1], ARGV[2], 'n:' .. ARGV[1], ARGV[5])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 if redis.call('HGET', KEYS[1], 'p:' .. ARGV[1]) == ARGV[2] then return -1 end
 if not redis.call('SET', KEYS[2], '1', 'PX', ARGV[3], 'NX') then
@@ -35,9 +39,10 @@ return 0
 export class RedisRoomStateStore implements RoomStateStore {
   constructor(private readonly redis: Redis) {}
 
-  async offer(room: string, key: string, frame: StateFrame, intervalMs: number): Promise<Offer> {
-    const r = Number(await OFFER.run(this.redis, [stateKey(room), leaseKey(room, key)], [key, JSON.stringify(frame), intervalMs, STATE_TTL_SEC]));
-    return r === 0 ? { kind: 'publish' } : r < 0 ? { kind: 'same' } : { kind: 'later', waitMs: r };
+  async offer(room: string, key: string, frame: VersionedFrame, intervalMs: number): Promise<Offer> {
+    const json = JSON.stringify({ event: frame.event, data: frame.data });
+    const r = Number(await OFFER.run(this.redis, [stateKey(room), leaseKey(room, key)], [key, json, intervalMs, STATE_TTL_SEC, frame.version]));
+    return r === 0 ? { kind: 'publish' } : r === -1 ? { kind: 'same' } : r === -2 ? { kind: 'stale' } : { kind: 'later', waitMs: r };
   }
 
   async snapshot(room: string): Promise<StateEntry[]> {
@@ -52,7 +57,7 @@ export class RedisRoomStateStore implements RoomStateStore {
   }
 
   async drop(room: string, key: string): Promise<void> {
-    await this.redis.hdel(stateKey(room), `v:${key}`, `p:${key}`);
+    await this.redis.hdel(stateKey(room), `v:${key}`, `n:${key}`, `p:${key}`);
   }
 
   async unpublished(room: string, key: string): Promise<void> {

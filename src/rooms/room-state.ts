@@ -9,7 +9,9 @@
  * value as the key's latest and grants the publish when the value differs from the last one
  * published and no frame of the key went out in the interval (one lease per key, cluster-wide).
  * A node refused for the interval tries again when the lease runs out, reading the value again;
- * so the last change anywhere is published by the last node that saw one.
+ * so the last change anywhere is published by the last node that saw one. Each value carries the
+ * time it was read (on the clock of the server it was read from): a read that is older than the
+ * recorded one never replaces it, so a slow node cannot roll the state (or a joiner's snapshot) back.
  */
 import type { Logger } from 'pino';
 import type { RoomMetrics } from './metrics.js';
@@ -23,13 +25,32 @@ export interface StateEntry {
 
 export type StateFrame = Omit<StateEntry, 'key'>;
 
-/** `publish`: this node sends it now; `later`: another frame went out less than the interval ago; `same`: already published. */
-export type Offer = { kind: 'publish' } | { kind: 'later'; waitMs: number } | { kind: 'same' };
+/**
+ * A value as read, with the time of the read on the clock of the server it was read from
+ * (`versionOf` of Redis TIME in the read's MULTI; a monotonic clock in one process). A value read
+ * earlier never replaces one read later, however late its offer arrives.
+ */
+export type VersionedFrame = StateFrame & { version: number };
+
+/**
+ * `publish`: this node sends it now; `later`: another frame went out less than the interval ago;
+ * `same`: already published; `stale`: a value read later is already recorded (its reader publishes it).
+ */
+export type Offer = { kind: 'publish' } | { kind: 'later'; waitMs: number } | { kind: 'same' } | { kind: 'stale' };
+
+/** Redis TIME (`[seconds, microseconds]`) as a version: microseconds since the epoch. */
+export function versionOf(time: unknown): number {
+  const [sec, usec] = (Array.isArray(time) ? time : [0, 0]) as [string | number, string | number];
+  return Number(sec) * 1_000_000 + Number(usec);
+}
+
+/** A version for state read in this process (memory engines): microseconds of a monotonic clock. */
+export const localVersion = (): number => Number(process.hrtime.bigint() / 1000n);
 
 /** Where the latest values and the per-key leases live (Redis: room-state-redis.ts; one node: room-state-memory.ts). */
 export interface RoomStateStore {
-  /** Records `frame` as the key's latest value and asks for the right to publish it. */
-  offer(room: string, key: string, frame: StateFrame, intervalMs: number): Promise<Offer>;
+  /** Records `frame` as the key's latest value (unless a later read is recorded) and asks for the right to publish it. */
+  offer(room: string, key: string, frame: VersionedFrame, intervalMs: number): Promise<Offer>;
   /** Every key's latest value. */
   snapshot(room: string): Promise<StateEntry[]>;
   /** Forgets a key (a battle that ended): joiners no longer get it. */
@@ -39,7 +60,7 @@ export interface RoomStateStore {
 }
 
 /** Reads the current value of a key; undefined: nothing to send (and nothing to offer). */
-export type ReadState = () => Promise<StateFrame | undefined>;
+export type ReadState = () => Promise<VersionedFrame | undefined>;
 
 interface Pending {
   read: ReadState;

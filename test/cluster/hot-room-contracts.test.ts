@@ -29,13 +29,15 @@ const engines: Record<string, { state: () => RoomStateStore; rules: () => RoomRu
   redis: { state: () => new RedisRoomStateStore(redis()), rules: () => new RedisRoomRules(redis()), tally: () => new RedisJoinTally(redis()) },
 };
 const room = (): string => `live:contract-${randomUUID().slice(0, 8)}`;
-const frame = (viewers: number) => ({ event: 'livestream:viewers', data: { viewers } });
+/** A viewer-count frame read at `version` (its read time). */
+const frame = (viewers: number, version = viewers) => ({ event: 'livestream:viewers', data: { viewers }, version });
+const totals = (coins: number, version: number) => ({ event: 'livestream:gift_totals', data: { coins }, version });
 /** One window for the whole test: the budget arithmetic is exact. */
 const HOUR = { windowMs: 3_600_000 };
 
 for (const [name, make] of Object.entries(engines)) {
   describe(`RoomStateStore contract: ${name}`, () => {
-    it('grants one publish per key per interval, keeps the latest value for the snapshot, and says when the value was already sent', async () => {
+    it('grants one publish per key per interval, keeps the latest read for the snapshot, refuses older reads, and says when the value was already sent', async () => {
       const store = make.state();
       const r = room();
       expect(await store.offer(r, 'viewers', frame(1), 60_000)).toEqual({ kind: 'publish' });
@@ -44,14 +46,17 @@ for (const [name, make] of Object.entries(engines)) {
       expect(later.kind).toBe('later');
       expect(later.kind === 'later' && later.waitMs > 0 && later.waitMs <= 60_000).toBe(true);
       // Keys are independent; the snapshot holds each key's latest value, published or not.
-      expect(await store.offer(r, 'gift_totals', { event: 'livestream:gift_totals', data: { coins: 5 } }, 60_000)).toEqual({ kind: 'publish' });
+      expect(await store.offer(r, 'gift_totals', totals(5, 1), 60_000)).toEqual({ kind: 'publish' });
       expect(await store.snapshot(r)).toEqual([
         { key: 'gift_totals', event: 'livestream:gift_totals', data: { coins: 5 } },
-        { key: 'viewers', ...frame(2) },
+        { key: 'viewers', event: 'livestream:viewers', data: { viewers: 2 } },
       ]);
+      // A value read before the recorded one (its offer arrived late) changes nothing.
+      expect(await store.offer(r, 'viewers', frame(7, 1), 60_000)).toEqual({ kind: 'stale' });
+      expect((await store.snapshot(r)).find((e) => e.key === 'viewers')?.data).toEqual({ viewers: 2 });
       // A publish that failed is forgotten: the same value is granted again (after the interval).
       await store.unpublished(r, 'gift_totals');
-      const again = await store.offer(r, 'gift_totals', { event: 'livestream:gift_totals', data: { coins: 5 } }, 60_000);
+      const again = await store.offer(r, 'gift_totals', totals(5, 2), 60_000);
       expect(again.kind).toBe('later');
       await store.drop(r, 'gift_totals');
       expect((await store.snapshot(r)).map((e) => e.key)).toEqual(['viewers']);

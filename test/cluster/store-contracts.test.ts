@@ -106,9 +106,12 @@ for (const [name, make] of Object.entries(engines)) {
       expect(await store.setNodeViewers(id, 'n1', 3)).toBe(7); // absolute: a retry changes nothing
       expect(await store.removeNode('n2')).toContain(id);
       expect(await store.setNodeViewers(id, 'n1', 2)).toBe(2);
-      expect(await store.liveViewerCount(id)).toBe(2);
+      const first = await store.liveViewerCount(id);
+      expect(first?.viewers).toBe(2);
       expect(await store.setNodeViewers(id, 'n1', 5)).toBe(5);
-      expect(await store.liveViewerCount(id)).toBe(5);
+      const second = await store.liveViewerCount(id);
+      expect(second?.viewers).toBe(5);
+      expect(second!.version).toBeGreaterThan(first!.version); // read later, a later version
       await store.end(id, 'host', 2);
       expect(await store.setNodeViewers(id, 'n1', 1)).toBeUndefined();
       expect(await store.liveViewerCount(id)).toBeUndefined();

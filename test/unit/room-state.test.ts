@@ -26,7 +26,7 @@ describe('RoomState', () => {
     let value = 0;
     for (let i = 1; i <= 10; i++) {
       value = i;
-      state.changed('live:r', 'viewers', async () => ({ event: 'livestream:viewers', data: value }));
+      state.changed('live:r', 'viewers', async () => ({ event: 'livestream:viewers', data: value, version: value }));
     }
     await lastSent;
     expect(sent).toEqual([1, 10]);
@@ -47,7 +47,7 @@ describe('RoomState', () => {
       sent.push(data);
       done();
     });
-    state.changed('live:r', 'settings', async () => ({ event: 'livestream:settings', data: 'same value' }));
+    state.changed('live:r', 'settings', async () => ({ event: 'livestream:settings', data: 'same value', version: 1 }));
     await delivered;
     expect(sent).toEqual(['same value']);
     state.stop();

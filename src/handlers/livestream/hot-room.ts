@@ -56,10 +56,10 @@ export class HotRoom {
     if (!HotRoom.moderates(info, actor)) throw new AppError('forbidden', 'only the host, co-hosts and admins change stream settings');
     const room = streamRoom(streamId);
     const settings = await this.deps.rules.configure(room, patch);
-    this.deps.roomState.changed(room, SETTINGS_KEY, async () => ({
-      event: 'livestream:settings',
-      data: { livestreamId: streamId, ...(await this.deps.rules.settings(room)) },
-    }));
+    this.deps.roomState.changed(room, SETTINGS_KEY, async () => {
+      const { settings: now, version } = await this.deps.rules.readSettings(room);
+      return { event: 'livestream:settings', data: { livestreamId: streamId, ...now }, version };
+    });
     return settings;
   }
 

@@ -1,3 +1,4 @@
+import { localVersion } from '../../rooms/room-state.js';
 import { DEFAULT_SETTINGS, fairShare, type ChatVerdict, type RoomRules, type StreamSettings } from './room-rules.js';
 
 interface Room {
@@ -17,6 +18,10 @@ export class MemoryRoomRules implements RoomRules {
 
   async settings(room: string): Promise<StreamSettings> {
     return { ...(this.rooms.get(room)?.settings ?? DEFAULT_SETTINGS) };
+  }
+
+  async readSettings(room: string): Promise<{ settings: StreamSettings; version: number }> {
+    return { settings: await this.settings(room), version: localVersion() };
   }
 
   async configure(room: string, patch: Partial<StreamSettings>): Promise<StreamSettings> {

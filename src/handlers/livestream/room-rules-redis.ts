@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { LuaScript, pairs } from '../../rooms/lua.js';
 import { roomKey } from '../../rooms/room-keys.js';
+import { versionOf } from '../../rooms/room-state.js';
 import { DEFAULT_SETTINGS, NOTABLE_JOINS, type ChatVerdict, type NotableJoins, type RoomRules, type StreamSettings } from './room-rules.js';
 
 /** Settings outlive the stream by a day (they expire with it). */
@@ -79,6 +80,11 @@ export class RedisRoomRules implements RoomRules {
 
   async settings(room: string): Promise<StreamSettings> {
     return parseSettings(await this.redis.hgetall(keys.settings(room)));
+  }
+
+  async readSettings(room: string): Promise<{ settings: StreamSettings; version: number }> {
+    const [[, hash], [, time]] = ((await this.redis.multi().hgetall(keys.settings(room)).time().exec()) ?? []) as [[unknown, unknown], [unknown, unknown]];
+    return { settings: parseSettings(pairsOf(hash)), version: versionOf(time) };
   }
 
   async configure(room: string, patch: Partial<StreamSettings>): Promise<StreamSettings> {

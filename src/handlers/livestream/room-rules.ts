@@ -30,6 +30,8 @@ export type ChatVerdict = { kind: 'broadcast' } | { kind: 'sampled' } | { kind: 
 
 export interface RoomRules {
   settings(room: string): Promise<StreamSettings>;
+  /** The settings with the time they were read (a version for keyed room state). */
+  readSettings(room: string): Promise<{ settings: StreamSettings; version: number }>;
   /** Changes some settings; returns all of them. */
   configure(room: string, patch: Partial<StreamSettings>): Promise<StreamSettings>;
   /** Decides one chat line of `userId` (`budget`: lines per window of `windowMs`). */

@@ -1,3 +1,4 @@
+import { localVersion } from '../../rooms/room-state.js';
 import { check, type CohostOp, type LivePage, type StoreOutcome, type StreamInfo, type StreamStore } from './streams.js';
 
 interface Stream {
@@ -85,9 +86,9 @@ export class MemoryStreamStore implements StreamStore {
     return touched;
   }
 
-  async liveViewerCount(streamId: string): Promise<number | undefined> {
+  async liveViewerCount(streamId: string): Promise<{ viewers: number; version: number } | undefined> {
     const s = this.live(streamId);
-    return s ? total(s) : undefined;
+    return s ? { viewers: total(s), version: localVersion() } : undefined;
   }
 
   async close(): Promise<void> {}

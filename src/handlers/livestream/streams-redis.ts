@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../../rooms/lua.js';
+import { versionOf } from '../../rooms/room-state.js';
 import { CREATED_TTL_SEC, check, type CohostOp, type LivePage, type StreamInfo, type StreamStore } from './streams.js';
 
 /*
@@ -213,15 +214,14 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async viewerCount(streamId: string): Promise<number> {
-    return (await this.liveViewerCount(streamId)) ?? 0;
+    return (await this.liveViewerCount(streamId))?.viewers ?? 0;
   }
 
-  async liveViewerCount(streamId: string): Promise<number | undefined> {
-    const [[, status], [, counts]] = ((await this.redis.multi().hget(k.stream(streamId), 'status').hvals(k.viewers(streamId)).exec()) ?? []) as [
-      [unknown, string | null],
-      [unknown, string[]],
-    ];
-    return status === 'live' ? (counts ?? []).reduce((sum, c) => sum + Number(c), 0) : undefined;
+  async liveViewerCount(streamId: string): Promise<{ viewers: number; version: number } | undefined> {
+    const [[, status], [, counts], [, time]] = ((await this.redis.multi().hget(k.stream(streamId), 'status').hvals(k.viewers(streamId)).time().exec()) ??
+      []) as [[unknown, string | null], [unknown, string[]], [unknown, unknown]];
+    if (status !== 'live') return undefined;
+    return { viewers: (counts ?? []).reduce((sum, c) => sum + Number(c), 0), version: versionOf(time) };
   }
 
   async cohost(op: CohostOp, streamId: string, actorId: string, targetId: string): Promise<void> {

@@ -65,8 +65,11 @@ export interface StreamStore {
   setNodeViewers(streamId: string, nodeId: string, count: number): Promise<number | undefined>;
   /** Removes every viewer count of a node; returns the streams it touched. */
   removeNode(nodeId: string): Promise<string[]>;
-  /** The stream's viewer count (sum over nodes), or undefined when it is not live. */
-  liveViewerCount(streamId: string): Promise<number | undefined>;
+  /**
+   * The stream's viewer count (sum over nodes) and when it was read (a version for keyed room
+   * state: Redis TIME of the read), or undefined when it is not live.
+   */
+  liveViewerCount(streamId: string): Promise<{ viewers: number; version: number } | undefined>;
   close(): Promise<void>;
 }
 

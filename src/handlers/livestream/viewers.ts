@@ -1,4 +1,4 @@
-import type { RoomState } from '../../rooms/room-state.js';
+import type { RoomState, VersionedFrame } from '../../rooms/room-state.js';
 import type { StreamStore } from './streams.js';
 
 export const streamRoom = (streamId: string): string => `live:${streamId}`;
@@ -59,9 +59,9 @@ export class ViewerTracker {
     await this.roomState.idle(waitMs);
   }
 
-  private async frame(streamId: string): Promise<{ event: string; data: unknown } | undefined> {
-    const viewers = await this.store.liveViewerCount(streamId);
-    return viewers === undefined ? undefined : { event: 'livestream:viewers', data: { livestreamId: streamId, viewers } };
+  private async frame(streamId: string): Promise<VersionedFrame | undefined> {
+    const count = await this.store.liveViewerCount(streamId);
+    return count && { event: 'livestream:viewers', data: { livestreamId: streamId, viewers: count.viewers }, version: count.version };
   }
 
   private forget(streamId: string, connectionId: string): void {

@@ -14,7 +14,7 @@ import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
 import { isoMs } from '../../kernel/schemas.js';
 import type { RoomSend } from '../../rooms/hub.js';
-import type { RoomState } from '../../rooms/room-state.js';
+import { versionOf, type RoomState, type VersionedFrame } from '../../rooms/room-state.js';
 import { COLLECTIONS } from '../../store/collections.js';
 import type { WriteOp } from '../../store/write-queue.js';
 import { livestreamRoom, moneyKeys } from '../wallets/keys.js';
@@ -178,10 +178,18 @@ export class PkService {
     this.scoreChanged(battle.battleId);
   }
 
-  private async scoreFrame(battleId: string): Promise<{ event: string; data: unknown } | undefined> {
-    const battle = await this.get(battleId);
-    if (battle.status !== 'active') return undefined;
-    return { event: 'pk_battle:score', data: { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt } };
+  private async scoreFrame(battleId: string): Promise<VersionedFrame | undefined> {
+    const [[, hash], [, time]] = ((await this.redis.multi().hgetall(moneyKeys.pkBattle(battleId)).time().exec()) ?? []) as [
+      [unknown, Record<string, string>],
+      [unknown, unknown],
+    ];
+    const battle = toView(hash ?? {});
+    if (battle?.status !== 'active') return undefined;
+    return {
+      event: 'pk_battle:score',
+      data: { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt },
+      version: versionOf(time),
+    };
   }
 
   /** Told once per battle when it ends on time (on the node that claimed the end). */

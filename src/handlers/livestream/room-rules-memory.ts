@@ -5,8 +5,6 @@ interface Room {
   settings: StreamSettings;
   window: number;
   broadcast: number;
-  attempts: number;
-  prevAttempts: number;
   prevSenders: number;
   senders: Map<string, number>;
   cooldownUntil: Map<string, number>;
@@ -41,15 +39,11 @@ export class MemoryRoomRules implements RoomRules {
     }
     const win = Math.floor(now / windowMs);
     if (win !== r.window) {
-      const previous = win === r.window + 1;
-      r.prevAttempts = previous ? r.attempts : 0;
-      r.prevSenders = previous ? r.senders.size : 0;
+      r.prevSenders = win === r.window + 1 ? r.senders.size : 0;
       r.window = win;
       r.broadcast = 0;
-      r.attempts = 0;
       r.senders = new Map();
     }
-    r.attempts += 1;
     const mine = r.senders.get(userId) ?? 0;
     r.senders.set(userId, mine);
     const admit = exempt || (r.broadcast < budget && mine < fairShare(budget, Math.max(r.senders.size, r.prevSenders)));
@@ -66,8 +60,6 @@ export class MemoryRoomRules implements RoomRules {
         settings: { ...DEFAULT_SETTINGS },
         window: 0,
         broadcast: 0,
-        attempts: 0,
-        prevAttempts: 0,
         prevSenders: 0,
         senders: new Map(),
         cooldownUntil: new Map(),

@@ -16,8 +16,8 @@ const keys = {
 
 /*
  * Admits one chat line (docs: room-rules.ts). The window follows the Redis clock (TIME), one clock for all nodes.
- * KEYS[1] settings hash {slowModeMs, notableJoins}  KEYS[2] window hash {w: window index, n: broadcast,
- *   a: attempts, pa: attempts of the previous window, ps: senders of the previous window}
+ * KEYS[1] settings hash {slowModeMs, notableJoins}  KEYS[2] window hash {w: window index, n: lines broadcast,
+ *   ps: senders of the previous window}
  * KEYS[3] senders hash (userId -> lines broadcast in this window)  KEYS[4] the sender's cooldown (PX)
  * ARGV[1] userId  ARGV[2] budget  ARGV[3] window (ms)  ARGV[4] '1' exempt
  * Returns {'broadcast', 0} | {'sampled', 0} | {'slow', ms to wait}.
@@ -37,16 +37,15 @@ end
 local t = redis.call('TIME')
 local windowMs = tonumber(ARGV[3])
 local win = math.floor((tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) / windowMs)
-local h = redis.call('HMGET', KEYS[2], 'w', 'n', 'a', 'pa', 'ps')
-local n, a, pa, ps
+local h = redis.call('HMGET', KEYS[2], 'w', 'n', 'ps')
+local n, ps
 if tonumber(h[1]) == win then
-  n, a, pa, ps = tonumber(h[2]), tonumber(h[3]), tonumber(h[4]), tonumber(h[5])
+  n, ps = tonumber(h[2]), tonumber(h[3])
 else
-  if tonumber(h[1]) == win - 1 then pa, ps = tonumber(h[3]) or 0, redis.call('HLEN', KEYS[3]) else pa, ps = 0, 0 end
+  if tonumber(h[1]) == win - 1 then ps = redis.call('HLEN', KEYS[3]) else ps = 0 end
   redis.call('DEL', KEYS[3])
-  n, a = 0, 0
+  n = 0
 end
-a = a + 1
 redis.call('HSETNX', KEYS[3], ARGV[1], 0)
 local budget = tonumber(ARGV[2])
 local admit = exempt
@@ -59,7 +58,7 @@ if admit then
   n = n + 1
   redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
 end
-redis.call('HSET', KEYS[2], 'w', win, 'n', n, 'a', a, 'pa', pa, 'ps', ps)
+redis.call('HSET', KEYS[2], 'w', win, 'n', n, 'ps', ps)
 redis.call('PEXPIRE', KEYS[2], windowMs * 3)
 redis.call('PEXPIRE', KEYS[3], windowMs * 3)
 if admit then return {'broadcast', 0} end

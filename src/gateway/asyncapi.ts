@@ -84,9 +84,8 @@ export function buildAsyncApi({ events, emitted }: SocketContract, info: AsyncAp
     messages[`${key(event)}.ack`] = {
       name: `${event} ack`,
       title: `${event} ack`,
-      summary: ack ? `The ack: \`{ack: id, data}\`; \`data\` is this payload.` : 'The ack: `{ack: id, data}`; its payload is not described yet.',
-      payload: ack ? components.ref(ack) : {},
-      ...(ack ? {} : { 'x-livegate-undeclared': true }),
+      summary: 'The ack: `{ack: id, data}`; `data` is this payload.',
+      payload: components.ref(ack),
     };
     operations[`send.${key(event)}`] = {
       action: 'send',

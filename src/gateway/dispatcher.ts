@@ -64,7 +64,7 @@ export class Dispatcher {
     const out: Record<string, EventContract> = {};
     for (const event of this.events()) {
       const { schema, ack } = this.table.get(event)!.handler;
-      out[event] = ack ? { payload: schema, ack } : { payload: schema };
+      out[event] = { payload: schema, ack };
     }
     return out;
   }

@@ -21,30 +21,28 @@ export interface HandlerContext {
 
 export interface EventHandler<S extends TSchema = TSchema> {
   readonly schema: S;
-  /** The ack payload's schema, when declared: published in /openapi.json (`x-livegate-events`). */
-  readonly ack?: TSchema;
+  /** The ack payload's schema: published in /asyncapi.json and /openapi.json (`x-livegate-events`), and the SDK's types. */
+  readonly ack: TSchema;
   /** Returns the ack payload; throw AppError for a typed error. */
   handle(ctx: HandlerContext, data: Static<S>): unknown;
 }
 
 /**
- * Keeps the schema and the handler's parameter type tied together; with an `ack` schema, the
- * handler's result is typed by it too.
+ * Keeps the request schema, the handler and its ack schema together: the handler's result is typed
+ * by the ack schema. Every event declares its ack (the event contract, docs/PROTOCOL.md).
  */
 export function defineHandler<S extends TSchema, A extends TSchema>(
   schema: S,
   handle: (ctx: HandlerContext, data: Static<S>) => Static<A> | Promise<Static<A>>,
   ack: A,
-): EventHandler<S>;
-export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: HandlerContext, data: Static<S>) => unknown): EventHandler<S>;
-export function defineHandler<S extends TSchema>(schema: S, handle: (ctx: HandlerContext, data: Static<S>) => unknown, ack?: TSchema): EventHandler<S> {
-  return ack ? { schema, ack, handle } : { schema, handle };
+): EventHandler<S> {
+  return { schema, ack, handle };
 }
 
-/** One event's contract as the registry holds it: the payload schema and, when declared, the ack's. */
+/** One event's contract as the registry holds it: the payload schema and the ack's. */
 export interface EventContract {
   payload: TSchema;
-  ack?: TSchema;
+  ack: TSchema;
 }
 
 export type HandlerTable = Readonly<Record<string, EventHandler>>;

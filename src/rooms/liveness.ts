@@ -14,6 +14,12 @@ export interface NodeLiveness {
   onNodeDead(cleanup: (deadNodeId: string) => Promise<void>): void;
   /** Called when this node finds it was taken for dead (a long pause): re-assert contributions. */
   onResync(resync: () => Promise<void>): void;
+  /**
+   * Whether another node is still beating: its heartbeat is renewed within the next 1.5 heartbeat
+   * intervals (it waits that long to find out). False for a node killed a moment ago, before the
+   * cluster reaps it (NODE_TTL_MS).
+   */
+  stillBeating(nodeId: string): Promise<boolean>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -22,6 +28,9 @@ export interface NodeLiveness {
 export class LocalLiveness implements NodeLiveness {
   onNodeDead(): void {}
   onResync(): void {}
+  async stillBeating(): Promise<boolean> {
+    return true;
+  }
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
 }
@@ -83,6 +92,15 @@ export class RedisLiveness implements NodeLiveness {
 
   onResync(resync: () => Promise<void>): void {
     this.resyncs.push(resync);
+  }
+
+  async stillBeating(nodeId: string): Promise<boolean> {
+    if (nodeId === this.nodeId) return true;
+    const before = await this.redis.pttl(aliveKey(nodeId));
+    if (before <= 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(this.heartbeatMs * 1.5)));
+    // Without a new beat the key's remaining time only shrinks.
+    return (await this.redis.pttl(aliveKey(nodeId))) > before;
   }
 
   async start(): Promise<void> {

@@ -76,7 +76,6 @@ function objectType(s: Json, indent: string): string {
 interface Message {
   name: string;
   payload: unknown;
-  'x-livegate-undeclared'?: boolean;
   'x-livegate-idempotency-key'?: string;
 }
 
@@ -103,7 +102,7 @@ export function renderClientTypes(doc: Json): string {
     const msg = message(op.messages[0]!);
     if (op.action === 'send') {
       const ack = op.reply ? message(op.reply.messages[0]!) : undefined;
-      const ackType = !ack || ack['x-livegate-undeclared'] ? 'unknown' : typeOf(ack.payload, '    ');
+      const ackType = ack ? typeOf(ack.payload, '    ') : 'unknown';
       requests.push(`  ${JSON.stringify(msg.name)}: {\n    data: ${typeOf(msg.payload, '    ')};\n    ack: ${ackType};\n  };`);
       const key = msg['x-livegate-idempotency-key'];
       if (key) keys.push([msg.name, key]);
@@ -111,7 +110,7 @@ export function renderClientTypes(doc: Json): string {
       events.push(`  ${JSON.stringify(msg.name)}: ${typeOf(msg.payload, '  ')};`);
     }
   }
-  out.push('/** Client-to-server requests: payload and ack (`unknown` where the server does not describe its ack yet). */');
+  out.push('/** Client-to-server requests: payload and ack. */');
   out.push(`export interface Requests {\n${requests.join('\n')}\n}`, '');
   out.push('/** Server-to-client events and their payloads. */');
   out.push(`export interface ServerEvents {\n${events.join('\n')}\n}`, '');

@@ -16,7 +16,7 @@ import { ChatAck, JoinAck } from '../../src/handlers/livestream/module.js';
 import { LIVESTREAM_EVENTS } from '../../src/handlers/livestream/schemas.js';
 import { SessionInfo } from '../../src/handlers/session/module.js';
 import { TEST_SECRET, makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
-import { gatedSockets, next, until } from './support.js';
+import { gatedSockets, next, stallingProxy, until } from './support.js';
 
 const HISTORY = 20;
 const LEAD_MS = 2000;
@@ -262,5 +262,42 @@ describe('@livegate/client under rate limits', () => {
     expect(acks.map((a) => a.clientAt)).toEqual(Array.from({ length: 15 }, (_, i) => new Date(i).toISOString()));
     // 5 at once, then 10 at 20 per second: at least ~450 ms of waiting the server asked for.
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it('heartbeat: pings an idle connection; a connection that goes silent without closing (half-open) is dropped and replaced, rooms rejoined', async () => {
+    const proxy = await stallingProxy(Number(new URL(gw.http).port));
+    try {
+      const { host, livestreamId, room } = await liveStream();
+      const c = await client(uid('quiet'), { urls: [proxy.url], heartbeat: { intervalMs: 200, timeoutMs: 400 } });
+      const drops: Array<{ code: number; reason: string; willReconnect: boolean }> = [];
+      c.on('disconnected', (d) => drops.push(d));
+      const first = await c.connect();
+      await c.request('livestream:join', { livestreamId });
+      // Idle but alive: the pings are answered, nothing is dropped.
+      let beats = 0;
+      c.on('heartbeat', ({ rttMs }) => {
+        expect(rttMs).toBeGreaterThanOrEqual(0);
+        beats++;
+      });
+      await until(c, ['heartbeat'], () => beats >= 3);
+      expect(drops).toEqual([]);
+
+      // The path goes silent: no frame either way, no FIN, no RST.
+      const seen: string[] = [];
+      c.on('livestream:chat', (data) => seen.push(data.text));
+      proxy.stall();
+      const dropped = await next(c, 'disconnected');
+      expect(dropped).toEqual({ code: 1006, reason: 'heartbeat timeout', willReconnect: true });
+      const again = await next(c, 'connected');
+      expect(again.connectionId).not.toBe(first.connectionId);
+      expect(proxy.opened).toBe(2);
+      // The stream room is rejoined on the new connection.
+      expect(c.rooms()).toContain(room);
+      await host.request('livestream:chat', { livestreamId, text: 'still here?' });
+      await until(c, ['livestream:chat'], () => seen.includes('still here?'));
+      expect((await c.request('session:info', {})).connectionId).toBe(again.connectionId);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -2,7 +2,7 @@
  * The event contract: /asyncapi.json describes every event the node registers, passes the official
  * AsyncAPI parser, and the client SDK's generated types are what the generator makes of it now.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from '@asyncapi/parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,37 @@ import { startGateway, type GatewayProcess } from '../support/gateway.js';
 import { ROOT } from '../support/services.js';
 
 type Json = Record<string, unknown>;
+
+/** The one event whose payload and ack are any value by design (a round-trip check of an encoding). */
+const ANY_VALUE = new Set(['session:echo']);
+
+/**
+ * Not client events: Socket.IO protocol frames, the send labels of the connection's metrics, and the
+ * cluster's control messages on rooms only nodes watch (revocations, bridge commands and answers).
+ */
+const NOT_EVENTS = /^(sio:|eio:)|^(ack|error|revoke|command|answer)$/;
+
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [readFileSync(join(dir, e.name), 'utf8')] : [],
+  );
+
+/**
+ * Event names the server code sends, found in the source: the literal event of a publish / send /
+ * emit call, a connection's `emit(event, ...)`, and the `event` of an outgoing `{room, event, data}`
+ * step (calls). Comments are dropped; webhook types (`a.b`) do not match the event-name pattern.
+ */
+function sentInSource(): Set<string> {
+  const found = new Set<string>();
+  for (const text of ['src/gateway', 'src/handlers'].flatMap((d) => sources(join(ROOT, d)))) {
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/\b(?:publish|send|publishToUser|emit|announce)\(\s*[^'"`;()]*(?:\([^()]*\)[^'"`;()]*)?,\s*'([A-Za-z_]+(?::[A-Za-z_]+)*)'/g))
+      found.add(m[1]!);
+    for (const m of code.matchAll(/\.emit\(\s*'([A-Za-z_]+(?::[A-Za-z_]+)*)'/g)) found.add(m[1]!);
+    for (const m of code.matchAll(/\{\s*room:[^{}]*?event:\s*'([A-Za-z_:]+)'/g)) found.add(m[1]!);
+  }
+  return new Set([...found].filter((e) => !NOT_EVENTS.test(e)));
+}
 
 describe('GET /asyncapi.json and the generated client types', () => {
   let gw: GatewayProcess;
@@ -50,7 +81,39 @@ describe('GET /asyncapi.json and the generated client types', () => {
     const messages = (doc['components'] as { messages: Record<string, Json> }).messages;
     expect(messages['gift.send.request']).toMatchObject({ 'x-livegate-idempotency-key': 'idempotencyKey' });
     expect(messages['message.send.request']).toMatchObject({ 'x-livegate-idempotency-key': 'clientId' });
-    expect(messages['livestream.join.ack']).not.toHaveProperty('x-livegate-undeclared');
+  });
+
+  it('declares every ack and every server event: no undeclared payload, every event the code sends is described', () => {
+    expect(JSON.stringify(doc)).not.toContain('x-livegate-undeclared');
+    const messages = (doc['components'] as { messages: Record<string, { name: string; payload: Json }> }).messages;
+    const empty = Object.values(messages)
+      .filter((m) => Object.keys(m.payload).length === 0 || Object.keys(m.payload).every((k) => k === 'description'))
+      .map((m) => m.name)
+      .filter((name) => !ANY_VALUE.has(name.replace(/ ack$/, '')));
+    expect(empty).toEqual([]);
+    const ops = doc['operations'] as Record<string, { action: string; title: string }>;
+    const received = new Set(
+      Object.values(ops)
+        .filter((o) => o.action === 'receive')
+        .map((o) => o.title),
+    );
+    const sent = sentInSource();
+    // The scan itself finds the events of every kind of call site (room, user, device room, connection).
+    expect([...sent]).toEqual(
+      expect.arrayContaining(['livestream:chat', 'message:new', 'call:ringing', 'call:signal', 'session:ready', 'pk_battle:score', 'level:up']),
+    );
+    expect([...sent].filter((e) => !received.has(e))).toEqual([]);
+  });
+
+  it('the generated client types have no `unknown` payload or ack (but the any-value echo)', () => {
+    const generated = renderClientTypes(doc);
+    const requests = generated.slice(generated.indexOf('export interface Requests'), generated.indexOf('export interface IdempotencyFields'));
+    const loose = [...requests.matchAll(/^ {2}"([^"]+)": \{\n {4}data: ([^\n]+);\n {4}ack: ([^\n]+);/gm)]
+      .filter(([, , data, ack]) => data === 'unknown' || ack === 'unknown')
+      .map(([, event]) => event);
+    expect(loose).toEqual([...ANY_VALUE]);
+    expect(requests).toMatch(/"call:invite": \{/);
+    expect(requests).not.toMatch(/^ {2}"[^"]+": unknown;$/m);
   });
 
   it('the committed clients/js/src/generated/events.ts is what `npm run generate:client` makes now', () => {

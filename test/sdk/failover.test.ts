@@ -12,8 +12,8 @@ import { LivegateClient, type RoomMeta } from '../../clients/js/src/index.js';
 import { SendAckSchema } from '../../src/handlers/chat/schemas.js';
 import { GiftSendResult } from '../../src/handlers/gifts/schemas.js';
 import { COLLECTIONS } from '../../src/store/collections.js';
-import { connect, eventually, fund, ok, startMoneyEnv, startStream, uid, type MoneyEnv } from '../money/support.js';
-import { makeToken } from '../support/gateway.js';
+import { connect, eventually, fund, gatewayEnv, ok, startMoneyEnv, startStream, uid, type MoneyEnv } from '../money/support.js';
+import { makeToken, startGateway } from '../support/gateway.js';
 import { until } from './support.js';
 
 const CHATS_PER_ROOM = 150;
@@ -145,4 +145,48 @@ describe('@livegate/client across a node killed with -9', () => {
     fan.close();
     for (const host of hosts) await host.close();
   }, 120_000);
+
+  it("rejoins a host's stream room (livestream:start) on another node: the chats of the outage once and in order, then live ones", async () => {
+    const node = () => startGateway(gatewayEnv(env.redis.url, env.mongoUrl, env.dbName, { ROOM_HISTORY_SIZE: '1000' }));
+    const [c, d] = await Promise.all([node(), node()]);
+    const hostId = uid('host');
+    const livestreamId = uid('s');
+    const room = `live:${livestreamId}`;
+    const host = new LivegateClient({ urls: [c.ws, d.ws], token: await makeToken({ sub: hostId }), backoff: { baseMs: 100, maxMs: 1000 } });
+    const heard: Array<{ text: string; seq: number }> = [];
+    host.on('livestream:chat', (data, meta) => meta && heard.push({ text: data.text, seq: meta.seq }));
+    const gaps: unknown[] = [];
+    host.on('gap', (g) => gaps.push(g));
+    const nodes: string[] = [];
+    host.on('connected', (s) => nodes.push(s.nodeId));
+    await host.connect();
+    const started = await host.request('livestream:start', { title: 'rejoin', livestreamId });
+    expect(started.room).toBe(room);
+    expect(host.rooms()).toContain(room);
+
+    const viewer = await connect(d, uid('viewer'));
+    await ok(viewer, 'livestream:join', { livestreamId });
+    await ok(viewer, 'livestream:chat', { livestreamId, text: 'before' });
+    await until(host, ['livestream:chat'], () => heard.length === 1);
+
+    // The host's node dies; the viewer chats on while the host is away, then once it is back.
+    await c.kill();
+    for (let n = 0; n < 5; n++) await ok(viewer, 'livestream:chat', { livestreamId, text: `during ${n}` });
+    await until(host, ['connected'], () => nodes.length === 2);
+    await until(host, ['livestream:chat'], () => heard.length === 6, 20_000);
+    await ok(viewer, 'livestream:chat', { livestreamId, text: 'after' });
+    await until(host, ['livestream:chat'], () => heard.length === 7);
+
+    expect(heard.map((h) => h.text)).toEqual(['before', ...Array.from({ length: 5 }, (_, n) => `during ${n}`), 'after']);
+    expect(new Set(heard.map((h) => h.seq)).size).toBe(7);
+    expect(heard.map((h) => h.seq)).toEqual([...heard.map((h) => h.seq)].sort((x, y) => x - y));
+    expect(gaps).toEqual([]);
+    expect(nodes).toEqual([c.nodeId, d.nodeId]);
+    // Ending the stream forgets the room: nothing left to rejoin.
+    await host.request('livestream:end', { livestreamId });
+    expect(host.rooms()).not.toContain(room);
+    host.close();
+    await viewer.close();
+    await d.stop();
+  }, 60_000);
 });

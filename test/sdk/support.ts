@@ -1,4 +1,5 @@
 /** Helpers of the client SDK suites: a socket class the test can cut off, and awaiting client events. */
+import { connect as netConnect, createServer, type Server, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import type { ClientEvents, LivegateClient, SocketFactory } from '../../clients/js/src/index.js';
 
@@ -68,4 +69,50 @@ export function until(client: LivegateClient, events: string[], check: () => boo
     };
     for (const e of events) client.on(e, handler);
   });
+}
+
+/**
+ * A TCP proxy in front of a gateway whose `stall()` makes the open connections silent in both
+ * directions without closing them (half-open TCP as a dead NAT entry leaves it); connections opened
+ * afterwards are forwarded normally.
+ */
+export async function stallingProxy(targetPort: number): Promise<{ url: string; opened: number; stall(): void; close(): Promise<void> }> {
+  const pairs: Array<[Socket, Socket]> = [];
+  const all: Socket[] = [];
+  let opened = 0;
+  const server: Server = createServer((client) => {
+    opened++;
+    const upstream = netConnect(targetPort, '127.0.0.1');
+    all.push(client, upstream);
+    pairs.push([client, upstream]);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `ws://127.0.0.1:${port}/ws`,
+    get opened() {
+      return opened;
+    },
+    stall() {
+      for (const [client, upstream] of pairs.splice(0)) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        // Read and drop whatever still arrives: nothing gets through, nothing is closed.
+        client.on('data', () => undefined);
+        upstream.on('data', () => undefined);
+      }
+    },
+    async close() {
+      for (const socket of all) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

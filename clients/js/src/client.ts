@@ -8,7 +8,7 @@ import { json, type Codec, type WireData } from './codec.js';
 import { Emitter } from './emitter.js';
 import { clientError, LivegateError, type LivegateErrorCode } from './errors.js';
 import { IDEMPOTENCY_FIELDS, type IdempotencyFields, type Requests, type ServerErrorCode, type ServerEvents } from './generated/events.js';
-import { isRoomJoin, RoomTracker, type GapInfo } from './rooms.js';
+import { isRetrySafeJoin, RoomTracker, type GapInfo } from './rooms.js';
 import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from './transport.js';
 
 /** Why the token provider is called: the first connect or a reconnect, a `session:expiring` notice, or a refusal (4101/4104). */
@@ -27,9 +27,25 @@ export interface LivegateClientOptions {
   /** How many requests may wait while disconnected (default 100); more fail with `queue_full`. */
   maxQueue?: number;
   backoff?: BackoffOptions;
+  /**
+   * Detects a dead connection that never closes (half-open TCP: a NAT or proxy that dropped it, a
+   * sleeping laptop): after `intervalMs` without any frame from the server the client sends
+   * `session:ping`; if still nothing arrives within `timeoutMs` it drops the socket and reconnects
+   * (a `disconnected` event with reason `heartbeat timeout`). Default 25 000 / 10 000 ms; `false`: off.
+   */
+  heartbeat?: HeartbeatOptions | false;
   /** A WebSocket class to use instead of the platform's (or `ws` in Node 20). */
   WebSocket?: SocketFactory;
 }
+
+export interface HeartbeatOptions {
+  /** Quiet time (no frame received) after which a `session:ping` goes out. */
+  intervalMs?: number;
+  /** How long after that ping a frame must arrive before the connection counts as dead. */
+  timeoutMs?: number;
+}
+
+const HEARTBEAT_DEFAULTS = { intervalMs: 25_000, timeoutMs: 10_000 } as const;
 
 export interface RequestOptions {
   /** Ack timeout in ms, counted from the call (queue time included). */
@@ -56,6 +72,8 @@ export interface ClientEvents {
   gap: GapInfo;
   /** A server error frame without a request, a refused token refresh, a rejoin that failed. */
   error: LivegateError;
+  /** A heartbeat `session:ping` was answered (the connection is alive); `rttMs` is its round trip. */
+  heartbeat: { rttMs: number };
 }
 
 /** `D` with its field `K` optional (kept apart for each member of a union). */
@@ -132,6 +150,10 @@ export class LivegateClient extends Emitter {
   private readonly maxQueue: number;
   private readonly backoff: BackoffOptions;
   private readonly factory: SocketFactory | undefined;
+  private readonly heartbeat: Required<HeartbeatOptions> | undefined;
+  /** When the current socket last delivered a frame (ms). */
+  private lastHeard = 0;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private tokenSource: string | TokenProvider;
   private readonly tracker = new RoomTracker();
   private readonly queue: Entry[] = [];
@@ -172,6 +194,7 @@ export class LivegateClient extends Emitter {
     this.maxQueue = options.maxQueue ?? 100;
     this.backoff = options.backoff ?? {};
     this.factory = options.WebSocket;
+    this.heartbeat = options.heartbeat === false ? undefined : { ...HEARTBEAT_DEFAULTS, ...options.heartbeat };
     this.tokenSource = options.token;
   }
 
@@ -257,8 +280,11 @@ export class LivegateClient extends Emitter {
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
     socket.onmessage = (event) => {
-      if (generation === this.generation) this.onData(event.data as WireData);
+      if (generation !== this.generation) return;
+      this.lastHeard = Date.now();
+      this.onData(event.data as WireData);
     };
+    this.watch(generation, socket);
     socket.onclose = (event) => this.onClose(generation, event.code, event.reason);
     socket.onerror = () => undefined;
   }
@@ -360,8 +386,55 @@ export class LivegateClient extends Emitter {
     this.flush();
   }
 
+  /**
+   * The heartbeat of one socket: a `session:ping` after `intervalMs` of silence, and the socket given
+   * up (reconnect) once nothing arrived for `intervalMs + timeoutMs`, the connect included.
+   */
+  private watch(generation: number, socket: SocketLike): void {
+    clearInterval(this.heartbeatTimer);
+    const beat = this.heartbeat;
+    if (!beat) return;
+    this.lastHeard = Date.now();
+    let probing = false;
+    this.heartbeatTimer = setInterval(
+      () => {
+        if (generation !== this.generation) return;
+        const quiet = Date.now() - this.lastHeard;
+        if (quiet >= beat.intervalMs + beat.timeoutMs) {
+          this.giveUp(generation, socket);
+          return;
+        }
+        if (quiet < beat.intervalMs || probing || this.current !== 'connected') return;
+        probing = true;
+        const sentAt = Date.now();
+        this.enqueue('session:ping', { clientAt: new Date(sentAt).toISOString() }, beat.timeoutMs, true).then(
+          () => {
+            probing = false;
+            if (generation === this.generation) this.emit('heartbeat', { rttMs: Date.now() - sentAt });
+          },
+          () => (probing = false),
+        );
+      },
+      Math.max(20, Math.min(beat.intervalMs, beat.timeoutMs) / 4),
+    );
+  }
+
+  /** A socket that went silent: stop listening to it, close it without waiting, reconnect. */
+  private giveUp(generation: number, socket: SocketLike): void {
+    socket.onmessage = socket.onclose = null;
+    const ws = socket as SocketLike & { terminate?: () => void };
+    try {
+      if (typeof ws.terminate === 'function') ws.terminate();
+      else socket.close(4000, 'heartbeat timeout');
+    } catch {
+      // Already closing: nothing to release.
+    }
+    this.onClose(generation, 1006, 'heartbeat timeout');
+  }
+
   private onClose(generation: number, code: number, reason: string): void {
     if (generation !== this.generation) return;
+    clearInterval(this.heartbeatTimer);
     this.generation++;
     this.socket = undefined;
     this.live = false;
@@ -400,6 +473,7 @@ export class LivegateClient extends Emitter {
   }
 
   private shutdown(error: LivegateError): void {
+    clearInterval(this.heartbeatTimer);
     this.current = 'closed';
     this.live = false;
     this.generation++;
@@ -421,7 +495,7 @@ export class LivegateClient extends Emitter {
         order: this.nextOrder++,
         event,
         data,
-        retrySafe: event in IDEMPOTENCY_FIELDS || isRoomJoin(event),
+        retrySafe: event in IDEMPOTENCY_FIELDS || isRetrySafeJoin(event),
         internal,
         id: undefined,
         tries: 0,
@@ -488,7 +562,7 @@ export class LivegateClient extends Emitter {
     this.pending.delete(frame.ack);
     entry.id = undefined;
     if (!frame.error) {
-      this.tracker.acked(entry.event, entry.data);
+      this.tracker.acked(entry.event, entry.data, frame.data);
       this.settle(entry, undefined, frame.data);
       return;
     }

@@ -2,6 +2,7 @@ export { LivegateClient } from './client.js';
 export type {
   ClientEvents,
   ConnectionState,
+  HeartbeatOptions,
   LivegateClientOptions,
   RequestData,
   RequestOptions,

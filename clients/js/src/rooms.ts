@@ -3,27 +3,46 @@
  * notices jumps, and builds the rejoin requests (with `lastSeq`) sent after a reconnect.
  */
 
-/** How a join request names its room and how to repeat it from a seq (docs/events/rooms.md, livestream.md). */
+/**
+ * How a request that puts this connection in rooms names them (from its payload or its ack), and
+ * how a reconnect rejoins each: by repeating the request with `lastSeq` (`again`), or by
+ * `room:resume {room, lastSeq}` (docs/events/rooms.md). `retrySafe`: joining twice counts once, so a
+ * join whose ack was lost may be sent again.
+ */
 interface RoomJoin {
-  room(data: Record<string, unknown>): string | undefined;
+  rooms(data: Record<string, unknown>, ack: Record<string, unknown>): string[];
+  rejoin: 'again' | 'resume';
+  retrySafe: boolean;
 }
 
 const USER_ROOM = 'user:';
 
-const streamRoom = (data: Record<string, unknown>): string | undefined => {
+const streamRoom = (data: Record<string, unknown>): string[] => {
   const id = data['livestreamId'] ?? data['streamId'];
-  return typeof id === 'string' ? `live:${id}` : undefined;
+  return typeof id === 'string' ? [`live:${id}`] : [];
 };
+const presenceRooms = (data: Record<string, unknown>): string[] =>
+  Array.isArray(data['userIds']) ? data['userIds'].filter((u): u is string => typeof u === 'string').map((u) => `presence:${u}`) : [];
 
-/** Requests that put this connection in a room, by event name. A rejoin repeats the request with `lastSeq`. */
+/** Requests that put this connection in rooms, by event name (docs/events/livestream.md, presence.md, rooms.md). */
 const JOINS: Readonly<Record<string, RoomJoin>> = {
-  'livestream:join': { room: streamRoom },
-  'room:resume': { room: (data) => (typeof data['room'] === 'string' ? data['room'] : undefined) },
+  'livestream:join': { rooms: streamRoom, rejoin: 'again', retrySafe: true },
+  'room:resume': { rooms: (data) => (typeof data['room'] === 'string' ? [data['room']] : []), rejoin: 'again', retrySafe: true },
+  // The host is in the stream room from livestream:start on; a co-host from livestream:cohost:accept.
+  'livestream:start': {
+    rooms: (data, ack) => (typeof ack['room'] === 'string' ? [ack['room']] : streamRoom({ ...data, ...ack })),
+    rejoin: 'resume',
+    retrySafe: false,
+  },
+  'livestream:cohost:accept': { rooms: streamRoom, rejoin: 'resume', retrySafe: false },
+  'presence:subscribe': { rooms: presenceRooms, rejoin: 'resume', retrySafe: true },
 };
 
-/** Requests that take this connection out of a room. */
-const LEAVES: Readonly<Record<string, RoomJoin>> = {
-  'livestream:leave': { room: streamRoom },
+/** Requests that take this connection out of rooms. */
+const LEAVES: Readonly<Record<string, (data: Record<string, unknown>) => string[]>> = {
+  'livestream:leave': streamRoom,
+  'livestream:end': streamRoom,
+  'presence:unsubscribe': presenceRooms,
 };
 
 export interface GapInfo {
@@ -55,18 +74,18 @@ export class RoomTracker {
   private readonly joined = new Map<string, Joined>();
   private readonly lastSeq = new Map<string, number>();
 
-  /** A request succeeded: remember or forget the room it joined or left. */
-  acked(event: string, data: unknown): void {
+  /** A request succeeded: remember or forget the rooms it joined or left. */
+  acked(event: string, data: unknown, ack: unknown): void {
     const record = asRecord(data);
-    const join = JOINS[event]?.room(record);
-    if (join !== undefined) {
+    const join = JOINS[event];
+    if (join) {
       const { lastSeq: _ignored, ...rest } = record;
-      this.joined.set(join, { event, data: rest });
+      for (const room of join.rooms(record, asRecord(ack)))
+        this.joined.set(room, join.rejoin === 'again' ? { event, data: rest } : { event: 'room:resume', data: { room } });
     }
-    const leave = LEAVES[event]?.room(record);
-    if (leave !== undefined) {
-      this.joined.delete(leave);
-      this.lastSeq.delete(leave);
+    for (const room of LEAVES[event]?.(record) ?? []) {
+      this.joined.delete(room);
+      this.lastSeq.delete(room);
     }
   }
 
@@ -91,7 +110,9 @@ export class RoomTracker {
   rejoins(): Rejoin[] {
     return [...this.joined].map(([room, { event, data }]) => {
       const last = this.lastSeq.get(room);
-      return { room, event, data: last === undefined ? { ...data } : { ...data, lastSeq: last } };
+      // room:resume needs a seq: from 0 (the room's whole kept history) when nothing was seen there yet.
+      const from = last ?? (event === 'room:resume' ? 0 : undefined);
+      return { room, event, data: from === undefined ? { ...data } : { ...data, lastSeq: from } };
     });
   }
 
@@ -109,5 +130,5 @@ export class RoomTracker {
   }
 }
 
-/** Whether a request joins a room (joining twice counts once, so it may be sent again). */
-export const isRoomJoin = (event: string): boolean => event in JOINS;
+/** Whether a request joins a room and may be sent again (joining twice counts once). */
+export const isRetrySafeJoin = (event: string): boolean => JOINS[event]?.retrySafe === true;

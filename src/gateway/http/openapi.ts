@@ -2,7 +2,7 @@
  * The OpenAPI 3.1 document, generated from the same RouteDefs the router mounts, so it lists
  * exactly the routes served. Schemas carrying a TypeBox `$id` become named components
  * (`#/components/schemas/<id>`), which gives generated clients (Flutter) stable model names.
- * The socket events' schemas ride along under `x-livegate-events` (event -> {payload, ack?}).
+ * The socket events' schemas ride along under `x-livegate-events` (event -> {payload, ack}).
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
@@ -158,7 +158,7 @@ function undocumented(route: RouteDef): Json {
 function eventContracts(components: Components, events: Readonly<Record<string, EventContract>>): Json {
   const out: Json = {};
   for (const [event, { payload, ack }] of Object.entries(events)) {
-    out[event] = { payload: components.ref(payload), ...(ack ? { ack: components.ref(ack) } : {}) };
+    out[event] = { payload: components.ref(payload), ack: components.ref(ack) };
   }
   return out;
 }

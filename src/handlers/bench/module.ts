@@ -18,16 +18,27 @@ export const benchModule: ModuleFactory = (core) => {
   const { hub } = core;
   return {
     name: 'bench',
+    emits: {
+      [BENCH_EVENT]: { schema: Type.Unknown({ description: 'what bench:publish was given' }), to: 'room', description: 'Benchmark frames (BENCH_MODE only).' },
+    },
     handlers: {
-      'bench:join': defineHandler(Type.Object({ room: BenchRoom }), async (ctx, { room }) => {
-        ctx.join(room);
-        await hub.ready(room);
-        return { room };
-      }),
-      'bench:publish': defineHandler(Type.Object({ room: BenchRoom, data: Type.Unknown() }), async (_ctx, { room, data }) => {
-        const message = await hub.publish(room, BENCH_EVENT, data);
-        return { seq: message.seq };
-      }),
+      'bench:join': defineHandler(
+        Type.Object({ room: BenchRoom }),
+        async (ctx, { room }) => {
+          ctx.join(room);
+          await hub.ready(room);
+          return { room };
+        },
+        Type.Object({ room: Type.String() }, { additionalProperties: false }),
+      ),
+      'bench:publish': defineHandler(
+        Type.Object({ room: BenchRoom, data: Type.Unknown() }),
+        async (_ctx, { room, data }) => {
+          const message = await hub.publish(room, BENCH_EVENT, data);
+          return { seq: message.seq };
+        },
+        Type.Object({ seq: Type.Integer() }, { additionalProperties: false }),
+      ),
     },
     routes: [
       {

@@ -29,7 +29,17 @@ export const callsModule =
     const { config } = core;
     const log = core.log.child({ module: 'calls' });
     const store = core.redis ? new RedisCallStore(core.redis) : new MemoryCallStore();
-    const calls = new CallService({ store, hub: core.hub, queue: core.queue, documents: core.documents, chat, notifier, log, config: config.calls });
+    const calls = new CallService({
+      store,
+      hub: core.hub,
+      queue: core.queue,
+      documents: core.documents,
+      chat,
+      notifier,
+      log,
+      config: config.calls,
+      nodeAlive: (nodeId) => core.liveness.stillBeating(nodeId),
+    });
     const limiter = new KeyedLimiter(config.calls.signalPerSec, config.calls.signalBurst);
     let sweeper: NodeJS.Timeout | undefined;
     let sweeping = false;
@@ -93,6 +103,7 @@ export const callsModule =
 
     return {
       name: 'calls',
+      emits: S.CALL_EVENTS,
       handlers,
       routes: callRoutes(calls, config.calls),
       onDisconnect(session, rooms) {

@@ -1,5 +1,6 @@
 /** TypeBox schemas of the call events, their acks and the HTTP bodies. */
 import { Type, type Static } from '@sinclair/typebox';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { PageQuery, Paginated } from '../../gateway/http/pagination.js';
 import { DateTime } from '../../kernel/schemas.js';
 import { END_REASONS, MEDIA } from './model.js';
@@ -92,3 +93,76 @@ export const TurnCredentialsSchema = Type.Object(
 
 export const HistoryQuery = Type.Object({ ...PageQuery, conversationId: Type.Optional(Id) }, strict);
 export const CallPage = Paginated(CallSchema, 'CallPage');
+
+const EndReason = literals(END_REASONS);
+
+export const CALL_EVENTS: EmittedEvents = {
+  'call:ringing': {
+    schema: Type.Object(
+      {
+        callId: Type.String(),
+        conversationId: Type.String(),
+        callerId: Type.String(),
+        callerConnectionId: Type.String({ description: "the caller's device in the call" }),
+        media: literals(MEDIA),
+        participants: Type.Array(Type.String(), { description: 'every party, the caller first' }),
+        ringEndsAt: DateTime,
+        sentAt: DateTime,
+      },
+      strict,
+    ),
+    to: 'user',
+    description: "A call rings: every device of each callee (user room), and the caller's device in the call.",
+  },
+  'call:accepted': {
+    schema: Type.Object(
+      {
+        callId: Type.String(),
+        userId: Type.String({ description: 'who answered (or re-attached a device after a reconnect)' }),
+        connectionId: Type.String({ description: 'the device it was answered on: the others stop ringing' }),
+        sentAt: DateTime,
+      },
+      strict,
+    ),
+    to: 'user',
+    description: 'A party answered on one device: to every device of the parties still ringing or joined.',
+  },
+  'call:left': {
+    schema: Type.Object({ callId: Type.String(), userId: Type.String(), reason: EndReason, sentAt: DateTime }, strict),
+    to: 'user',
+    description: 'In a group call that goes on: a party left (hung up, declined, disconnected past the grace period).',
+  },
+  'call:ended': {
+    schema: Type.Object(
+      {
+        callId: Type.String(),
+        conversationId: Type.String(),
+        reason: EndReason,
+        durationMs: Type.Integer({ minimum: 0, description: 'from the first answer to the end; 0 if never answered' }),
+        sentAt: DateTime,
+      },
+      strict,
+    ),
+    to: 'user',
+    description: 'The call is over for you (ended, or you left it): to every device of each party still ringing or joined.',
+  },
+  'call:signal': {
+    schema: Type.Union(
+      (['offer', 'answer', 'candidate', 'renegotiate'] as const).map((kind, i) =>
+        Type.Object(
+          {
+            callId: Type.String(),
+            kind: Type.Literal(kind),
+            data: SignalSchema.anyOf[i]!.properties.data,
+            fromUserId: Type.String(),
+            fromConnectionId: Type.String({ description: 'answer to this device with toConnectionId' }),
+            sentAt: DateTime,
+          },
+          strict,
+        ),
+      ),
+    ),
+    to: 'connection',
+    description: 'SDP or ICE from another device in the call: only to the devices in the call (room call:<callId>:<connectionId>).',
+  },
+};

@@ -54,6 +54,8 @@ export interface CallServiceDeps {
   notifier: Notifier;
   log: Logger;
   config: CallsConfig;
+  /** Whether a node still beats (waits up to 1.5 heartbeats): a device on a dead node may be taken over before the cluster reaps it. */
+  nodeAlive(nodeId: string): Promise<boolean>;
 }
 
 interface Outgoing {
@@ -130,22 +132,30 @@ export class CallService {
     throw new AppError('unavailable', 'the call could not be placed; retry');
   }
 
-  /** Answers on this device; or re-attaches this device to a call the user is in (after a reconnect). */
-  accept(session: Session, callId: string): Promise<CallState> {
+  /**
+   * Answers on this device; or re-attaches this device to a call the user is in (after a reconnect):
+   * when the device in the call is gone (its connection closed, or its node died even before the
+   * cluster noticed), the new device takes its place.
+   */
+  async accept(session: Session, callId: string): Promise<CallState> {
+    const deadNode = await this.deadNodeOfMyDevice(session, callId);
     return this.apply(callId, (call, now) => {
       const me = this.partyOf(call, session.userId);
       if (call.status === 'ended') throw new AppError('conflict', `the call has ended (${call.endReason ?? 'ended'})`);
       if (me.status === 'joined') {
         if (me.connectionId === session.connectionId && me.disconnectedAt === undefined) return undefined;
-        if (me.disconnectedAt === undefined) throw new AppError('conflict', 'the call is answered on another of your devices');
+        if (me.disconnectedAt === undefined && (deadNode === undefined || me.nodeId !== deadNode))
+          throw new AppError('conflict', 'the call is answered on another of your devices');
       } else if (me.status !== 'ringing') throw new AppError('conflict', `you are no longer in this call (${me.status})`);
+      const answering = me.status === 'ringing';
       const next = structuredClone(call);
       const mine = this.partyOf(next, session.userId);
-      if (mine.status === 'ringing') mine.joinedAt = now;
+      if (answering) mine.joinedAt = now;
       Object.assign(mine, { status: 'joined', connectionId: session.connectionId, nodeId: session.nodeId });
       delete mine.disconnectedAt;
       delete mine.graceEndsAt;
-      if (next.status === 'ringing') {
+      // A callee's answer starts the call; the caller re-attaching while it rings does not.
+      if (next.status === 'ringing' && answering) {
         next.status = 'active';
         next.answeredAt = now;
       }
@@ -155,6 +165,18 @@ export class CallService {
         .map((p) => ({ room: userRoom(p.userId), event: 'call:accepted', data: accepted }));
       return { next, out };
     });
+  }
+
+  /**
+   * The node of this user's device in the call, when that is another node and it stopped beating
+   * (killed): the new device may take over without waiting for the reap. Costs up to 1.5 heartbeat
+   * intervals, only when the user's device in the call is connected to another node.
+   */
+  private async deadNodeOfMyDevice(session: Session, callId: string): Promise<string | undefined> {
+    const call = await this.deps.store.get(callId);
+    const me = call ? party(call, session.userId) : undefined;
+    if (!me || me.status !== 'joined' || me.disconnectedAt !== undefined || !me.nodeId || me.nodeId === session.nodeId) return undefined;
+    return (await this.deps.nodeAlive(me.nodeId)) ? undefined : me.nodeId;
   }
 
   decline(session: Session, callId: string): Promise<CallState> {

@@ -10,12 +10,10 @@ import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
 import { Id, IdParams } from '../../kernel/schemas.js';
 import { conversationView } from './model.js';
-import { ConversationSchema, CreateConversationBody, MessageSchema, SendAckSchema, SendBody, type ConversationBody, type MessageBody } from './schemas.js';
+import { ConversationSchema, CreateConversationBody, MessageSchema, SendAckSchema, SendBody, asConversation, asMessage } from './schemas.js';
 import type { ChatService } from './service.js';
 
 /** The views of model.ts have exactly these shapes (schemathesis checks every response against them). */
-const asConversation = (view: Record<string, unknown>): ConversationBody => view as ConversationBody;
-const asMessage = (view: Record<string, unknown>): MessageBody => view as MessageBody;
 
 const tags = ['messaging'];
 const conversationLinks = {

@@ -178,6 +178,55 @@ export const SendAckSchema = Type.Object(
 /** `conversation:create`'s payload as a named body (private: find or create; group: create). */
 export const CreateConversationBody = Type.Union(CreateSchema.anyOf, { $id: 'CreateConversationInput' });
 
+/** model.ts's views have exactly these shapes (the contract tests check the frames against them). */
+export const asConversation = (view: Record<string, unknown>): ConversationBody => view as ConversationBody;
+export const asMessage = (view: Record<string, unknown>): MessageBody => view as MessageBody;
+
+// Acks of the socket events.
+export const ConversationListAck = Type.Object({ conversations: Type.Array(ConversationSchema) }, { $id: 'ConversationList', ...strict });
+export const ParticipantsRemovedAck = Type.Object(
+  { conversationId: Type.String(), participants: Type.Array(Type.String()), adminId: Type.Optional(Type.String()) },
+  strict,
+);
+export const ViewAck = Type.Object({ conversationId: Type.Union([Type.String(), Type.Null()]) }, strict);
+export const DeliveredAck = Type.Object({ conversationId: Type.String(), messageId: Type.String() }, strict);
+export const HistoryAck = Type.Object(
+  { messages: Type.Array(MessageSchema, { description: 'newest first' }), hasMore: Type.Boolean() },
+  { $id: 'MessageHistory', ...strict },
+);
+export const TypingAck = Type.Object({ sent: Type.Boolean({ description: 'false: a typing event went out less than a second ago (throttled)' }) }, strict);
+
+const Receipt = Type.Object({ conversationId: Type.String(), userId: Type.String(), messageId: Type.String(), sentAt: DateTime }, strict);
+
 export const CHAT_EVENTS: EmittedEvents = {
   'message:new': { schema: MessageSchema, to: 'user', description: 'A new message in one of your conversations (every member, sender included).' },
+  'message:update': {
+    schema: Type.Object(
+      {
+        action: Type.Union([Type.Literal('edit'), Type.Literal('delete'), Type.Literal('react'), Type.Literal('unreact')]),
+        userId: Type.String({ description: 'who changed it' }),
+        message: MessageSchema,
+      },
+      strict,
+    ),
+    to: 'user',
+    description: 'A message was edited, deleted or (un)reacted to: its whole new state, to every member.',
+  },
+  'message:read': { schema: Receipt, to: 'user', description: 'Another member read up to this message (the other members get it).' },
+  'message:delivered': { schema: Receipt, to: 'user', description: "This message reached another member's device (the other members get it)." },
+  typing: {
+    schema: Type.Object({ conversationId: Type.String(), userId: Type.String(), isTyping: Type.Boolean() }, strict),
+    to: 'user',
+    description: 'Another member started or stopped typing (at most once a second per device and conversation).',
+  },
+  'conversation:update': {
+    schema: ConversationSchema,
+    to: 'user',
+    description: 'A conversation changed as you see it (your unread count, mute, archive; members, name).',
+  },
+  'conversation:removed': {
+    schema: Type.Object({ conversationId: Type.String() }, strict),
+    to: 'user',
+    description: 'You were removed from a group conversation.',
+  },
 };

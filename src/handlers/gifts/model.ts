@@ -94,14 +94,3 @@ export function isGiftAvailable(gift: Gift, now: Date): boolean {
   if (gift.availableUntil && now >= gift.availableUntil) return false;
   return true;
 }
-
-/** What clients see of a gift (dates as ISO strings, `available` computed now). */
-export function giftView(gift: Gift, now: Date): Record<string, unknown> {
-  return {
-    ...gift,
-    id: gift._id,
-    availableFrom: gift.availableFrom?.toISOString() ?? null,
-    availableUntil: gift.availableUntil?.toISOString() ?? null,
-    available: isGiftAvailable(gift, now),
-  };
-}

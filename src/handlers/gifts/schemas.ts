@@ -2,7 +2,7 @@
  * The gift models shared by the socket events and the HTTP routes: `GiftSendInput` validates both
  * `gift:send` and `POST /api/gifts/send` (one schema, one set of rules), and the views clients see.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { EmittedEvents } from '../../gateway/handler.js';
 import { DateTime, IdempotencyKey, Nullable, UserId } from '../../kernel/schemas.js';
 import type { GiftAck } from '../wallets/ledger.js';
@@ -108,6 +108,107 @@ export function giftBody(g: Gift, now: Date): GiftBody {
   };
 }
 
+/** A gift as the socket's `gift:catalog` and `catalog:get` give it: the Gift view with the document's `_id`. */
+export const CatalogGift = Type.Object({ _id: Type.String(), ...giftProperties }, { $id: 'CatalogGift', additionalProperties: false });
+export const catalogGift = (g: Gift, now: Date): Static<typeof CatalogGift> => ({ _id: g._id, ...giftBody(g, now) });
+
+/** Catalogue documents (seed 000) as stored: the fields below, and whatever else the backend stored with them. */
+const open = { additionalProperties: true } as const;
+const CoinPackageDoc = Type.Object(
+  {
+    _id: Type.String(),
+    name: Type.String(),
+    coins: Type.Integer(),
+    bonusCoins: Type.Integer(),
+    price: Type.Number(),
+    currency: Type.String(),
+    isPopular: Type.Boolean(),
+    isBestValue: Type.Boolean(),
+    isActive: Type.Boolean(),
+    sortOrder: Type.Number(),
+  },
+  { $id: 'CatalogCoinPackage', ...open },
+);
+const LevelDoc = Type.Object(
+  {
+    _id: Type.String(),
+    level: Type.Integer(),
+    name: Type.String(),
+    minXP: Type.Number(),
+    maxXP: Type.Number(),
+    rewards: Type.Object({ coins: Type.Integer(), badges: Type.Array(Type.String()), features: Type.Array(Type.String()) }, open),
+    icon: Type.String(),
+    color: Type.String(),
+  },
+  { $id: 'CatalogLevel', ...open },
+);
+const SupporterBadgeDoc = Type.Object(
+  {
+    _id: Type.String(),
+    name: Type.String(),
+    description: Type.String(),
+    icon: Type.String(),
+    color: Type.String(),
+    requirement: Type.String(),
+    threshold: Type.Number(),
+    isActive: Type.Boolean(),
+    rarity: Type.String(),
+  },
+  { $id: 'CatalogSupporterBadge', ...open },
+);
+const CurrencyDoc = Type.Object(
+  {
+    _id: Type.String(),
+    code: Type.String(),
+    name: Type.String(),
+    symbol: Type.String(),
+    exchangeRate: Type.Number(),
+    baseCurrency: Type.String(),
+    isActive: Type.Boolean(),
+    isDefault: Type.Boolean(),
+    decimalPlaces: Type.Integer(),
+    country: Nullable(Type.String()),
+    flag: Nullable(Type.String()),
+  },
+  { $id: 'CatalogCurrency', ...open },
+);
+
+export const GiftCatalogAck = Type.Object({ version: Type.String(), gifts: Type.Array(CatalogGift) }, { additionalProperties: false });
+const catalogKind = <K extends string, I extends TSchema>(kind: K, item: I) =>
+  Type.Object({ kind: Type.Literal(kind), version: Type.String(), items: Type.Array(item) }, { additionalProperties: false });
+export const CatalogAck = Type.Union([
+  catalogKind('gifts', CatalogGift),
+  catalogKind('coinPackages', CoinPackageDoc),
+  catalogKind('levels', LevelDoc),
+  catalogKind('supporterBadges', SupporterBadgeDoc),
+  catalogKind('currencies', CurrencyDoc),
+]);
+
+export const WalletCreditAck = Type.Object(
+  { transactionId: Type.String(), userId: Type.String(), amount: Type.Integer(), balance: Type.Integer(), createdAt: DateTime },
+  { $id: 'WalletCreditAck', additionalProperties: false },
+);
+export const LeaderboardAck = Type.Object(
+  {
+    livestreamId: Type.Optional(Type.String()),
+    creatorId: Type.Optional(Type.String()),
+    limit: Type.Optional(Type.Integer()),
+    entries: Type.Array(Type.Object({ userId: Type.String(), coins: Type.Integer() }, { additionalProperties: false }), { description: 'most coins first' }),
+  },
+  { additionalProperties: false },
+);
+export const GiftTotalsAck = Type.Object(
+  {
+    livestreamId: Type.String(),
+    coins: Type.Integer(),
+    gifts: Type.Integer(),
+    byGift: Type.Record(Type.String(), Type.Object({ count: Type.Integer(), coins: Type.Integer() }, { additionalProperties: false }), {
+      description: 'giftId -> count and coins',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 /** The ack of `wallet:balance`. */
 export const WalletBalance = Type.Object({ userId: Type.String(), balance: Type.Integer(), currency: Type.Literal('coins') }, { additionalProperties: false });
 
@@ -135,7 +236,7 @@ export const GIFT_EVENTS: EmittedEvents = {
           ),
         ),
         message: Nullable(Type.String()),
-        ts: Type.Integer({ description: 'milliseconds since the Unix epoch' }),
+        sentAt: { ...DateTime, description: 'when the newest send in the frame happened' },
       },
       { additionalProperties: false },
     ),

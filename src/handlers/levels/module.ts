@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { AppError } from '../../kernel/errors.js';
@@ -99,6 +100,17 @@ const view = (d: LevelDoc): LevelView => ({
   color: d.color,
 });
 
+const LEVEL_EVENTS: EmittedEvents = {
+  'level:up': {
+    schema: Type.Object(
+      { userId: Type.String(), level: Type.Integer(), name: Type.String(), xp: Type.Number(), rewards: Rewards },
+      { additionalProperties: false },
+    ),
+    to: 'user',
+    description: 'An XP grant (POST /api/server/levels/xp) took you to a new level.',
+  },
+};
+
 export const levelsModule: ModuleFactory = (core: Core) => {
   const levels = (): Collection<LevelDoc> => core.documents.db().collection<LevelDoc>(LEVELS);
   const xps = (): Collection<XpDoc> => core.documents.db().collection<XpDoc>(USER_XP);
@@ -107,6 +119,7 @@ export const levelsModule: ModuleFactory = (core: Core) => {
 
   return {
     name: 'levels',
+    emits: LEVEL_EVENTS,
     routes: [
       defineRoute(
         {

@@ -102,6 +102,12 @@ export const livestreamModule =
       for (const streamId of await store.removeNode(deadNode)) viewers.markDirty(streamId);
     });
     core.liveness.onResync(() => viewers.resync());
+    // room:resume of a stream room: its host and co-hosts while it is live (the SDK rejoins them so after
+    // a reconnect); viewers rejoin with livestream:join {lastSeq}, which counts them again.
+    core.roomAccess.register('live', async (session, streamId) => {
+      const info = await store.get(streamId);
+      return info?.status === 'live' && (info.hostId === session.userId || info.cohosts.includes(session.userId));
+    });
     const milestones = createMilestones(core.redis);
     const source = (streamId: string): string => `livestream:${streamId}`;
 

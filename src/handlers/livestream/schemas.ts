@@ -154,4 +154,19 @@ export const LIVESTREAM_EVENTS: EmittedEvents = {
     to: 'room',
     description: 'The host ended the stream; send livestream:leave.',
   },
+  'livestream:cohost:invited': {
+    schema: Type.Object({ livestreamId: StreamIdOut, hostId: Type.String() }, strictObject),
+    to: 'user',
+    description: 'The host invited you to co-host; answer with livestream:cohost:accept.',
+  },
+  'livestream:cohost:joined': {
+    schema: Type.Object({ livestreamId: StreamIdOut, userId: Type.String() }, strictObject),
+    to: 'room',
+    description: 'A co-host joined the stream.',
+  },
+  'livestream:cohost:removed': {
+    schema: Type.Object({ livestreamId: StreamIdOut, userId: Type.String() }, strictObject),
+    to: 'room',
+    description: 'The host removed a co-host: to the stream room, and (over HTTP) to the removed user too.',
+  },
 };

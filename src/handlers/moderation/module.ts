@@ -8,6 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection, Filter } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { AppError } from '../../kernel/errors.js';
@@ -125,6 +126,28 @@ const view = (d: ReportDoc): ReportView => ({
   updatedAt: iso(d.updatedAt),
 });
 
+const MODERATION_EVENTS: EmittedEvents = {
+  'moderation:action': {
+    schema: Type.Object(
+      { reportedType: lit(REPORTED_TYPES), contentId: Type.String(), action: lit(ACTIONS.filter((a) => a !== 'none')) },
+      { additionalProperties: false },
+    ),
+    to: 'user',
+    description: 'A moderator acted on your content or account (account_banned: your connections close next).',
+  },
+  'report:resolved': {
+    schema: Type.Union([
+      Type.Object({ reportId: Type.String(), status: lit(STATUSES), actionTaken: lit(ACTIONS) }, { additionalProperties: false }),
+      Type.Object(
+        { reportedType: lit(REPORTED_TYPES), contentId: Type.String(), status: lit(STATUSES), actionTaken: lit(ACTIONS) },
+        { additionalProperties: false },
+      ),
+    ]),
+    to: 'user',
+    description: 'A report you made was reviewed (by report id) or closed by an action on the content (by content id).',
+  },
+};
+
 export const moderationModule: ModuleFactory = (core: Core) => {
   const reports = (): Collection<ReportDoc> => core.documents.db().collection<ReportDoc>(REPORTS);
   const page = async (filter: Filter<ReportDoc>, query: { page?: number; limit?: number }, sort: 1 | -1) => {
@@ -140,6 +163,7 @@ export const moderationModule: ModuleFactory = (core: Core) => {
 
   return {
     name: 'moderation',
+    emits: MODERATION_EVENTS,
     routes: [
       defineRoute(
         {

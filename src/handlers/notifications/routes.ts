@@ -3,47 +3,14 @@
  * socket events use, so a mark-read or delete publishes the same `notification:update` to the
  * user's devices. A user only ever addresses their own notifications: another user's id is 404.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
-import { DateTime, IdParams } from '../../kernel/schemas.js';
-import { PRIORITIES } from './model.js';
+import { IdParams } from '../../kernel/schemas.js';
+import { DeleteResult, NotificationSchema, ReadAllResult, ReadResult, UnreadCount, asNotification } from './schemas.js';
 import type { NotificationService } from './service.js';
-
-const strict = { additionalProperties: false } as const;
-
-const NotificationSchema = Type.Object(
-  {
-    id: Type.String(),
-    type: Type.String(),
-    title: Type.String(),
-    body: Type.String(),
-    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    imageUrl: Type.Optional(Type.String()),
-    senderId: Type.Optional(Type.String()),
-    priority: Type.Union(PRIORITIES.map((p) => Type.Literal(p))),
-    isRead: Type.Boolean(),
-    readAt: Type.Optional(DateTime),
-    createdAt: DateTime,
-  },
-  { $id: 'Notification', ...strict },
-);
-type NotificationBody = Static<typeof NotificationSchema>;
-/** model.ts's `view` has exactly this shape (schemathesis checks the responses). */
-const asNotification = (v: Record<string, unknown>): NotificationBody => v as NotificationBody;
-
-const UnreadCount = Type.Object({ unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationUnreadCount', ...strict });
-const ReadResult = Type.Object(
-  { id: Type.String(), updated: Type.Boolean({ description: 'false if it was already read' }), unreadCount: Type.Integer({ minimum: 0 }) },
-  { $id: 'NotificationReadResult', ...strict },
-);
-const ReadAllResult = Type.Object(
-  { updated: Type.Integer({ minimum: 0 }), unreadCount: Type.Integer({ minimum: 0 }) },
-  { $id: 'NotificationReadAllResult', ...strict },
-);
-const DeleteResult = Type.Object({ id: Type.String(), unreadCount: Type.Integer({ minimum: 0 }) }, { $id: 'NotificationDeleteResult', ...strict });
 
 const tags = ['notifications'];
 

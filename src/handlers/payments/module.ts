@@ -18,7 +18,7 @@ import { userRoom } from '../../kernel/rooms.js';
 import { DateTime, Id, IdParams, IdempotencyKey, Nullable, UserId, assertOwner, iso, notFound } from '../../kernel/schemas.js';
 import { coinRoutes } from './coin-routes.js';
 import { DevPaymentProvider, type PaymentProvider, type WalletCreditor } from './providers.js';
-import { CreditStatusSchema, Payment, paymentView } from './schemas.js';
+import { CoinPurchaseAck, CreditStatusSchema, PAYMENT_EVENTS, Payment, paymentView } from './schemas.js';
 import { PaymentService } from './service.js';
 
 export { PAYMENTS, COIN_PACKAGES, PAYOUTS, ADJUSTMENTS, type PaymentDoc } from './service.js';
@@ -86,6 +86,7 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
 
     return {
       name: 'payments',
+      emits: PAYMENT_EVENTS,
       handlers: {
         // The socket twin of POST /api/coins/purchase: the same checkout, the same idempotency space.
         'coins:purchase': defineHandler(
@@ -119,6 +120,7 @@ export function paymentsModule(options: PaymentsOptions = {}): ModuleFactory {
               paymentId: doc._id,
             };
           },
+          CoinPurchaseAck,
         ),
       },
       async start() {

@@ -1,5 +1,6 @@
 /** The payments domain's HTTP models (TypeBox, named components in /openapi.json) and their views. */
 import { Type, type Static } from '@sinclair/typebox';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { DateTime, IdempotencyKey, Nullable, iso } from '../../kernel/schemas.js';
 import { WITHDRAWAL, type CoinPackageDoc, type PaymentDoc, type PayoutDoc } from './service.js';
 
@@ -141,3 +142,40 @@ export const payoutView = (d: PayoutDoc): Static<typeof Payout> => ({
   createdAt: iso(d.createdAt),
   updatedAt: iso(d.updatedAt),
 });
+
+/** The ack of `coins:purchase` (the socket twin of POST /api/coins/purchase). */
+export const CoinPurchaseAck = Type.Object(
+  {
+    transactionId: Nullable(Type.String({ description: 'the wallet credit; null while the credit awaits the wallet service' })),
+    userId: Type.String(),
+    amount: Type.Integer({ description: 'coins credited' }),
+    balance: Nullable(Type.Integer({ description: 'the wallet balance right after the credit' })),
+    createdAt: DateTime,
+    packageId: Type.String(),
+    price: Type.Number({ description: 'in the currency, e.g. 4.99' }),
+    currency: Type.String(),
+    paymentId: Type.String(),
+  },
+  { $id: 'CoinPurchaseAck', additionalProperties: false },
+);
+
+export const PAYMENT_EVENTS: EmittedEvents = {
+  'payment:completed': {
+    schema: Type.Object({ paymentId: Type.String(), coins: Type.Integer(), creditStatus: CreditStatusSchema }, { additionalProperties: false }),
+    to: 'user',
+    description: 'A coin purchase went through (e.g. a provider webhook completed it): the coins and whether they are credited.',
+  },
+  'payout:completed': {
+    schema: Type.Object(
+      {
+        payoutId: Type.String(),
+        coins: Type.Integer(),
+        status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+        balance: Nullable(Type.Integer()),
+      },
+      { additionalProperties: false },
+    ),
+    to: 'user',
+    description: 'A payout was settled (succeeded, or failed and its coins given back).',
+  },
+};

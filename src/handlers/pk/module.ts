@@ -6,6 +6,7 @@ import { AppError } from '../../kernel/errors.js';
 import { streamDirectoryFor } from '../livestream/directory.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { PkBattle, battleBody, pkRoutes } from './routes.js';
+import { PK_EVENTS, PkRankingsAck } from './schemas.js';
 import { DEFAULT_PK_DURATION_MS, PkDurationMs } from './service.js';
 
 const Id = Type.String({ minLength: 1, maxLength: 128 });
@@ -23,6 +24,7 @@ export const pkModule =
     };
     return {
       name: 'pk',
+      emits: PK_EVENTS,
       routes: pkRoutes({ pk: () => requireMoney(services).pk, gifts: () => requireMoney(services).gifts, assertOwnStream }),
       handlers: {
         'pk:invite': defineHandler(
@@ -58,6 +60,7 @@ export const pkModule =
           async (_ctx, data) => ({
             entries: await requireMoney(services).pk.rankings(data.limit ?? 20),
           }),
+          PkRankingsAck,
         ),
       },
       async start() {

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { Gauge } from 'prom-client';
 import type { Core, DomainModule, ModuleFactory } from '../../core.js';
-import { defineHandler } from '../../gateway/handler.js';
+import { defineHandler, type EmittedEvents } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
-import { isoMsOrNull } from '../../kernel/schemas.js';
+import { DateTime, isoMsOrNull } from '../../kernel/schemas.js';
 import { MemoryPresenceStore } from '../../rooms/presence-memory.js';
 import { RedisPresenceStore } from '../../rooms/presence-redis.js';
 import { CHOSEN_STATUSES, publicStatus, type PresenceChange, type PresenceStore } from '../../rooms/presence.js';
@@ -13,6 +13,22 @@ import { contactDirectoryFor } from './contacts.js';
 const UserId = Type.String({ minLength: 1, maxLength: 128 });
 const UserIds = Type.Array(UserId, { minItems: 1, maxItems: 200, uniqueItems: true });
 const presenceRoom = (userId: string): string => `presence:${userId}`;
+const strict = { additionalProperties: false } as const;
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const Status = literals([...CHOSEN_STATUSES, 'offline'] as const);
+const UserPresence = Type.Object(
+  { userId: Type.String(), status: Status, lastSeenAt: Type.Union([DateTime, Type.Null()], { description: 'null while connected or never seen' }) },
+  { $id: 'UserPresence', ...strict },
+);
+const FollowAck = Type.Object({ userId: Type.String(), following: Type.Boolean() }, strict);
+
+const PRESENCE_EVENTS: EmittedEvents = {
+  'presence:update': {
+    schema: UserPresence,
+    to: 'room',
+    description: 'What others see of a user changed (room presence:<userId>; join it with presence:subscribe).',
+  },
+};
 
 /**
  * Presence across nodes: a user is connected while any device is, on any node; the chosen
@@ -62,46 +78,67 @@ function presence(core: Core, aliases: PresenceAliases): DomainModule {
 
   return {
     name: 'presence',
+    emits: PRESENCE_EVENTS,
     handlers: {
-      'presence:set': defineHandler(Type.Object({ status: Type.Union(CHOSEN_STATUSES.map((s) => Type.Literal(s))) }), async (ctx, { status }) => {
-        await announce(await store.setStatus(ctx.session.userId, status, Date.now()));
-        return { status };
-      }),
+      'presence:set': defineHandler(
+        Type.Object({ status: literals(CHOSEN_STATUSES) }),
+        async (ctx, { status }) => {
+          await announce(await store.setStatus(ctx.session.userId, status, Date.now()));
+          return { status };
+        },
+        Type.Object({ status: literals(CHOSEN_STATUSES) }, strict),
+      ),
 
-      'presence:subscribe': defineHandler(Type.Object({ userIds: UserIds }), async (ctx, { userIds }) => {
-        const allowed = await contacts.canSee(ctx.session.userId, userIds);
-        const refused = userIds.filter((_, i) => !allowed[i]);
-        if (refused.length > 0)
-          throw new AppError('forbidden', `you may not see the presence of ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ', ...' : ''}`);
-        // Subscribe first, read second: any change after the read arrives as an event.
-        for (const userId of userIds) ctx.join(presenceRoom(userId));
-        await Promise.all(userIds.map((userId) => core.hub.ready(presenceRoom(userId))));
-        const records = await store.get(userIds);
-        return {
-          users: records.map((r) => ({
-            userId: r.userId,
-            // You see your own chosen status; everyone else sees the public one.
-            status: r.userId === ctx.session.userId && r.devices > 0 ? r.chosen : publicStatus(r.chosen, r.devices),
-            lastSeenAt: isoMsOrNull(r.lastSeen),
-          })),
-        };
-      }),
+      'presence:subscribe': defineHandler(
+        Type.Object({ userIds: UserIds }),
+        async (ctx, { userIds }) => {
+          const allowed = await contacts.canSee(ctx.session.userId, userIds);
+          const refused = userIds.filter((_, i) => !allowed[i]);
+          if (refused.length > 0)
+            throw new AppError('forbidden', `you may not see the presence of ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ', ...' : ''}`);
+          // Subscribe first, read second: any change after the read arrives as an event.
+          for (const userId of userIds) ctx.join(presenceRoom(userId));
+          await Promise.all(userIds.map((userId) => core.hub.ready(presenceRoom(userId))));
+          const records = await store.get(userIds);
+          return {
+            users: records.map((r) => ({
+              userId: r.userId,
+              // You see your own chosen status; everyone else sees the public one.
+              status: r.userId === ctx.session.userId && r.devices > 0 ? r.chosen : publicStatus(r.chosen, r.devices),
+              lastSeenAt: isoMsOrNull(r.lastSeen),
+            })),
+          };
+        },
+        Type.Object({ users: Type.Array(UserPresence) }, strict),
+      ),
 
-      'presence:unsubscribe': defineHandler(Type.Object({ userIds: UserIds }), (ctx, { userIds }) => {
-        for (const userId of userIds) ctx.leave(presenceRoom(userId));
-        return { userIds };
-      }),
+      'presence:unsubscribe': defineHandler(
+        Type.Object({ userIds: UserIds }),
+        (ctx, { userIds }) => {
+          for (const userId of userIds) ctx.leave(presenceRoom(userId));
+          return { userIds };
+        },
+        Type.Object({ userIds: Type.Array(Type.String()) }, strict),
+      ),
 
-      'user:follow': defineHandler(Type.Object({ userId: UserId }), async (ctx, { userId }) => {
-        if (userId === ctx.session.userId) throw new AppError('conflict', 'you cannot follow yourself');
-        await contacts.follow(ctx.session.userId, userId);
-        return { userId, following: true };
-      }),
+      'user:follow': defineHandler(
+        Type.Object({ userId: UserId }),
+        async (ctx, { userId }) => {
+          if (userId === ctx.session.userId) throw new AppError('conflict', 'you cannot follow yourself');
+          await contacts.follow(ctx.session.userId, userId);
+          return { userId, following: true };
+        },
+        FollowAck,
+      ),
 
-      'user:unfollow': defineHandler(Type.Object({ userId: UserId }), async (ctx, { userId }) => {
-        await contacts.unfollow(ctx.session.userId, userId);
-        return { userId, following: false };
-      }),
+      'user:unfollow': defineHandler(
+        Type.Object({ userId: UserId }),
+        async (ctx, { userId }) => {
+          await contacts.unfollow(ctx.session.userId, userId);
+          return { userId, following: false };
+        },
+        FollowAck,
+      ),
     },
 
     onConnect(session) {

@@ -9,6 +9,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { AppError } from '../../kernel/errors.js';
@@ -119,6 +120,17 @@ function contentJson(data: Record<string, unknown>): string {
   return json;
 }
 
+const SCHEDULING_EVENTS: EmittedEvents = {
+  'scheduling:due': {
+    schema: Type.Object(
+      { id: Type.String(), kind: lit(KINDS), title: Type.String(), scheduledFor: DateTime, contentData: ContentData },
+      { additionalProperties: false },
+    ),
+    to: 'user',
+    description: 'Your scheduled content is due now (published once, by one node).',
+  },
+};
+
 export const schedulingModule: ModuleFactory = (core: Core) => {
   const items = (): Collection<ScheduledDoc> => core.documents.db().collection<ScheduledDoc>(SCHEDULED);
   const tags = ['scheduling'];
@@ -193,6 +205,7 @@ export const schedulingModule: ModuleFactory = (core: Core) => {
 
   return {
     name: 'scheduling',
+    emits: SCHEDULING_EVENTS,
     start: async () => {
       if (core.documents.configured && core.config.scheduler.pollMs > 0) timer = setInterval(() => void fireDue(), core.config.scheduler.pollMs);
     },

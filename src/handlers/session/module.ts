@@ -33,6 +33,10 @@ export const sessionModule: ModuleFactory = () => ({
       Type.Object({ clientAt: DateTime, serverAt: DateTime }, { additionalProperties: false }),
     ),
     /** Echoes its data: a round-trip check of a client's encoding (Socket.IO binary attachments come back as attachments). */
-    'session:echo': defineHandler(Type.Unknown(), (_ctx, data) => data),
+    'session:echo': defineHandler(
+      Type.Unknown({ description: 'any value (Socket.IO binary attachments included)' }),
+      (_ctx, data) => data,
+      Type.Unknown({ description: 'exactly the value sent' }),
+    ),
   },
 });

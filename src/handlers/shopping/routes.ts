@@ -8,9 +8,9 @@ import { Type } from '@sinclair/typebox';
 import { defineRoute } from '../../gateway/http/route.js';
 import type { RouteDef } from '../../gateway/http/types.js';
 import { AppError } from '../../kernel/errors.js';
-import { DateTime, Id, Nullable, UserId, assertOwner } from '../../kernel/schemas.js';
+import { DateTime, Id, UserId, assertOwner } from '../../kernel/schemas.js';
 import { StreamId } from '../livestream/schemas.js';
-import { OrderFields, PinFields } from './schemas.js';
+import { OrderFields, PinFields, PinnedProduct } from './schemas.js';
 import type { ShoppingService } from './service.js';
 
 const tags = ['live-shopping'];
@@ -26,16 +26,6 @@ const ShoppingSession = Type.Object(
   { $id: 'ShoppingSession', additionalProperties: false },
 );
 const ShoppingSessionCreate = Type.Object({ livestreamId: StreamId }, { $id: 'ShoppingSessionCreate', additionalProperties: false });
-const PinnedProduct = Type.Object(
-  {
-    productId: Type.String(),
-    displayOrder: Type.Integer({ minimum: 0 }),
-    featuredAt: DateTime,
-    price: Type.Integer({ minimum: 0, description: 'whole coins per unit (0: pinned before prices existed; pin it again to sell it)' }),
-    name: Nullable(Type.String()),
-  },
-  { $id: 'PinnedProduct', additionalProperties: false },
-);
 const ShoppingPins = Type.Object(
   { sessionId: Type.String(), products: Type.Array(PinnedProduct, { description: 'every pinned product, by displayOrder' }) },
   { $id: 'ShoppingPins', additionalProperties: false },

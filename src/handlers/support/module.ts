@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import type { Collection, Filter } from 'mongodb';
 import type { Core, ModuleFactory } from '../../core.js';
+import type { EmittedEvents } from '../../gateway/handler.js';
 import { PageQuery, Paginated, pageOf, pageWindow } from '../../gateway/http/pagination.js';
 import { defineRoute } from '../../gateway/http/route.js';
 import { AppError } from '../../kernel/errors.js';
@@ -117,6 +118,22 @@ function ticketNumber(now: Date): string {
   return `T-${now.toISOString().slice(0, 10).replace(/-/g, '')}-${suffix}`;
 }
 
+const SUPPORT_EVENTS: EmittedEvents = {
+  'support:reply': {
+    schema: Type.Object(
+      { ticketId: Type.String(), ticketNumber: Type.String(), from: Type.String(), isStaff: Type.Boolean(), message: Type.String(), createdAt: DateTime },
+      { additionalProperties: false },
+    ),
+    to: 'user',
+    description: 'A reply on a support ticket: to its owner (from staff) or to the assigned agent (from the owner).',
+  },
+  'support:closed': {
+    schema: Type.Object({ ticketId: Type.String(), ticketNumber: Type.String(), closedBy: Type.String() }, { additionalProperties: false }),
+    to: 'user',
+    description: 'Staff closed your support ticket.',
+  },
+};
+
 export const supportModule: ModuleFactory = (core: Core) => {
   const tickets = (): Collection<TicketDoc> => core.documents.db().collection<TicketDoc>(TICKETS);
   const messages = (): Collection<TicketMessage> => core.documents.db().collection<TicketMessage>(TICKET_MESSAGES);
@@ -145,6 +162,7 @@ export const supportModule: ModuleFactory = (core: Core) => {
 
   return {
     name: 'support',
+    emits: SUPPORT_EVENTS,
     routes: [
       defineRoute(
         {

@@ -27,6 +27,90 @@ export type Call = {
   durationMs: number;
 };
 
+export type CatalogCoinPackage = {
+  _id: string;
+  name: string;
+  coins: number;
+  bonusCoins: number;
+  price: number;
+  currency: string;
+  isPopular: boolean;
+  isBestValue: boolean;
+  isActive: boolean;
+  sortOrder: number;
+  [key: string]: unknown;
+};
+
+export type CatalogCurrency = {
+  _id: string;
+  code: string;
+  name: string;
+  symbol: string;
+  exchangeRate: number;
+  baseCurrency: string;
+  isActive: boolean;
+  isDefault: boolean;
+  decimalPlaces: number;
+  country: string | null;
+  flag: string | null;
+  [key: string]: unknown;
+};
+
+export type CatalogGift = {
+  _id: string;
+  id: string;
+  name: string;
+  description: string;
+  /** coins per gift */
+  price: number;
+  currency: string;
+  icon: string;
+  animationUrl: string | null;
+  animation: string;
+  category: string;
+  rarity: string;
+  isActive: boolean;
+  isFeatured: boolean;
+  isLimitedEdition: boolean;
+  availableFrom: string | null;
+  availableUntil: string | null;
+  popularity: number;
+  sortOrder: number;
+  creatorEarningsPercent: number;
+  /** active and inside its availability window now: gift:send / POST /api/gifts/send accept it */
+  available: boolean;
+};
+
+export type CatalogLevel = {
+  _id: string;
+  level: number;
+  name: string;
+  minXP: number;
+  maxXP: number;
+  rewards: {
+    coins: number;
+    badges: string[];
+    features: string[];
+    [key: string]: unknown;
+  };
+  icon: string;
+  color: string;
+  [key: string]: unknown;
+};
+
+export type CatalogSupporterBadge = {
+  _id: string;
+  name: string;
+  description: string;
+  icon: string;
+  color: string;
+  requirement: string;
+  threshold: number;
+  isActive: boolean;
+  rarity: string;
+  [key: string]: unknown;
+};
+
 export type ChatMessage = {
   id: string;
   conversationId: string;
@@ -73,6 +157,54 @@ export type ChatMessage = {
   version: number;
 };
 
+export type CoinPurchaseAck = {
+  transactionId: string | null;
+  userId: string;
+  /** coins credited */
+  amount: number;
+  balance: number | null;
+  createdAt: string;
+  packageId: string;
+  /** in the currency, e.g. 4.99 */
+  price: number;
+  currency: string;
+  paymentId: string;
+};
+
+export type Conversation = {
+  id: string;
+  type: "private" | "group";
+  participants: string[];
+  groupName?: string;
+  groupAvatar?: string;
+  adminId?: string;
+  lastMessage?: {
+    id: string;
+    text: string;
+    senderId: string;
+    type: "text" | "image" | "video" | "audio" | "gif" | "sticker" | "gift" | "product" | "location" | "voice" | "file" | "system" | "call";
+    createdAt: string;
+  };
+  messagesCount: number;
+  /** the caller's unread count */
+  unreadCount: number;
+  isMuted: boolean;
+  isArchived: boolean;
+  receipts: {
+    userId: string;
+    lastReadAt?: string;
+    lastReadMessageId?: string;
+    lastDeliveredAt?: string;
+    lastDeliveredMessageId?: string;
+  }[];
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type ConversationList = {
+  conversations: Conversation[];
+};
+
 export type ErrorBody = {
   /** stable error code (docs/PROTOCOL.md, "Errors") */
   code: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "unknown_event" | "conflict" | "insufficient_funds" | "payload_too_large" | "rate_limited" | "unavailable" | "overloaded" | "backend_unavailable" | "backend_timeout" | "backend_error" | "internal";
@@ -110,6 +242,12 @@ export type GiftSendResult = {
   createdAt: string;
 };
 
+export type LevelRewards = {
+  coins: number;
+  badges: string[];
+  features: string[];
+};
+
 export type LivestreamSettings = {
   livestreamId: string;
   slowModeMs: number;
@@ -117,11 +255,66 @@ export type LivestreamSettings = {
   notableJoins: "followers" | "top_supporters" | "none";
 };
 
+export type MessageHistory = {
+  /** newest first */
+  messages: ChatMessage[];
+  hasMore: boolean;
+};
+
 export type MessageSendAck = {
   id: string;
   conversationId: string;
   clientId?: string;
   createdAt: string;
+};
+
+export type Notification = {
+  id: string;
+  type: string;
+  title: string;
+  body: string;
+  data?: Record<string, unknown>;
+  imageUrl?: string;
+  senderId?: string;
+  priority: "low" | "normal" | "high" | "urgent";
+  isRead: boolean;
+  readAt?: string;
+  createdAt: string;
+};
+
+export type NotificationDeleteResult = {
+  id: string;
+  unreadCount: number;
+};
+
+export type NotificationList = {
+  notifications: Notification[];
+  unreadCount: number;
+};
+
+export type NotificationReadAllResult = {
+  updated: number;
+  unreadCount: number;
+};
+
+export type NotificationReadResult = {
+  id: string;
+  /** false if it was already read */
+  updated: boolean;
+  unreadCount: number;
+};
+
+export type NotificationUnreadCount = {
+  unreadCount: number;
+};
+
+export type PinnedProduct = {
+  productId: string;
+  displayOrder: number;
+  featuredAt: string;
+  /** whole coins per unit (0: pinned before prices existed; pin it again to sell it) */
+  price: number;
+  name: string | null;
 };
 
 export type PkBattle = {
@@ -153,7 +346,33 @@ export type SessionReady = {
   serverAt: string;
 };
 
-/** Client-to-server requests: payload and ack (`unknown` where the server does not describe its ack yet). */
+export type ShoppingStats = {
+  livestreamId: string;
+  totalOrders: number;
+  /** coins paid by the counted orders */
+  totalRevenue: number;
+  uniqueBuyers: number;
+  uniqueViewers: number;
+  /** uniqueBuyers / uniqueViewers, four decimals */
+  conversionRate: number;
+};
+
+export type UserPresence = {
+  userId: string;
+  status: "online" | "away" | "busy" | "invisible" | "offline";
+  /** null while connected or never seen */
+  lastSeenAt: string | null;
+};
+
+export type WalletCreditAck = {
+  transactionId: string;
+  userId: string;
+  amount: number;
+  balance: number;
+  createdAt: string;
+};
+
+/** Client-to-server requests: payload and ack. */
 export interface Requests {
   "call:accept": {
     data: {
@@ -244,7 +463,27 @@ export interface Requests {
     data: {
       kind: "gifts" | "coinPackages" | "levels" | "supporterBadges" | "currencies";
     };
-    ack: unknown;
+    ack: {
+      kind: "gifts";
+      version: string;
+      items: CatalogGift[];
+    } | {
+      kind: "coinPackages";
+      version: string;
+      items: CatalogCoinPackage[];
+    } | {
+      kind: "levels";
+      version: string;
+      items: CatalogLevel[];
+    } | {
+      kind: "supporterBadges";
+      version: string;
+      items: CatalogSupporterBadge[];
+    } | {
+      kind: "currencies";
+      version: string;
+      items: CatalogCurrency[];
+    };
   };
   "coins:purchase": {
     data: {
@@ -253,14 +492,14 @@ export interface Requests {
       idempotencyKey: string;
       provider?: string;
     };
-    ack: unknown;
+    ack: CoinPurchaseAck;
   };
   "conversation:archive": {
     data: {
       conversationId: string;
       on: boolean;
     };
-    ack: unknown;
+    ack: Conversation;
   };
   "conversation:create": {
     data: {
@@ -273,58 +512,67 @@ export interface Requests {
       groupAvatar?: string;
       clientId?: string;
     };
-    ack: unknown;
+    ack: Conversation;
   };
   "conversation:get": {
     data: {
       conversationId: string;
     };
-    ack: unknown;
+    ack: Conversation;
   };
   "conversation:list": {
     data: {
       limit?: number;
       before?: string;
     };
-    ack: unknown;
+    ack: ConversationList;
   };
   "conversation:mute": {
     data: {
       conversationId: string;
       on: boolean;
     };
-    ack: unknown;
+    ack: Conversation;
   };
   "conversation:participants:add": {
     data: {
       conversationId: string;
       userIds: string[];
     };
-    ack: unknown;
+    ack: Conversation;
   };
   "conversation:participants:remove": {
     data: {
       conversationId: string;
       userIds: string[];
     };
-    ack: unknown;
+    ack: {
+      conversationId: string;
+      participants: string[];
+      adminId?: string;
+    };
   };
   "conversation:read": {
     data: {
       conversationId: string;
       messageId?: string;
     };
-    ack: unknown;
+    ack: Conversation;
   };
   "conversation:view": {
     data: {
       conversationId: string | null;
     };
-    ack: unknown;
+    ack: {
+      conversationId: string | null;
+    };
   };
   "gift:catalog": {
     data: Record<string, never>;
-    ack: unknown;
+    ack: {
+      version: string;
+      gifts: CatalogGift[];
+    };
   };
   "gift:leaderboard": {
     data: {
@@ -332,7 +580,16 @@ export interface Requests {
       creatorId?: string;
       limit?: number;
     };
-    ack: unknown;
+    ack: {
+      livestreamId?: string;
+      creatorId?: string;
+      limit?: number;
+      /** most coins first */
+      entries: {
+        userId: string;
+        coins: number;
+      }[];
+    };
   };
   "gift:send": {
     data: GiftSendInput;
@@ -342,7 +599,16 @@ export interface Requests {
     data: {
       livestreamId: string;
     };
-    ack: unknown;
+    ack: {
+      livestreamId: string;
+      coins: number;
+      gifts: number;
+      /** giftId -> count and coins */
+      byGift: Record<string, {
+        count: number;
+        coins: number;
+      }>;
+    };
   };
   "livestream:chat": {
     data: {
@@ -455,14 +721,17 @@ export interface Requests {
       conversationId: string;
       messageId: string;
     };
-    ack: unknown;
+    ack: ChatMessage;
   };
   "message:delivered": {
     data: {
       conversationId: string;
       messageId: string;
     };
-    ack: unknown;
+    ack: {
+      conversationId: string;
+      messageId: string;
+    };
   };
   "message:edit": {
     data: {
@@ -470,7 +739,7 @@ export interface Requests {
       messageId: string;
       text: string;
     };
-    ack: unknown;
+    ack: ChatMessage;
   };
   "message:history": {
     data: {
@@ -478,7 +747,7 @@ export interface Requests {
       before?: string;
       limit?: number;
     };
-    ack: unknown;
+    ack: MessageHistory;
   };
   "message:react": {
     data: {
@@ -486,7 +755,7 @@ export interface Requests {
       messageId: string;
       emoji: string;
     };
-    ack: unknown;
+    ack: ChatMessage;
   };
   "message:send": {
     data: {
@@ -522,34 +791,34 @@ export interface Requests {
       messageId: string;
       emoji: string;
     };
-    ack: unknown;
+    ack: ChatMessage;
   };
   "notification:delete": {
     data: {
       id: string;
     };
-    ack: unknown;
+    ack: NotificationDeleteResult;
   };
   "notification:list": {
     data: {
       limit?: number;
       before?: string;
     };
-    ack: unknown;
+    ack: NotificationList;
   };
   "notification:read": {
     data: {
       id: string;
     };
-    ack: unknown;
+    ack: NotificationReadResult;
   };
   "notification:read_all": {
     data: Record<string, never>;
-    ack: unknown;
+    ack: NotificationReadAllResult;
   };
   "notification:unread_count": {
     data: Record<string, never>;
-    ack: unknown;
+    ack: NotificationUnreadCount;
   };
   "pk:accept": {
     data: {
@@ -582,25 +851,37 @@ export interface Requests {
     data: {
       limit?: number;
     };
-    ack: unknown;
+    ack: {
+      /** most wins first */
+      entries: {
+        userId: string;
+        wins: number;
+      }[];
+    };
   };
   "presence:set": {
     data: {
       status: "online" | "away" | "busy" | "invisible";
     };
-    ack: unknown;
+    ack: {
+      status: "online" | "away" | "busy" | "invisible";
+    };
   };
   "presence:subscribe": {
     data: {
       userIds: string[];
     };
-    ack: unknown;
+    ack: {
+      users: UserPresence[];
+    };
   };
   "presence:unsubscribe": {
     data: {
       userIds: string[];
     };
-    ack: unknown;
+    ack: {
+      userIds: string[];
+    };
   };
   "room:resume": {
     data: {
@@ -676,7 +957,23 @@ export interface Requests {
       /** required; names the request per caller: a retry with the same key returns the first outcome and moves nothing twice */
       idempotencyKey: string;
     };
-    ack: unknown;
+    ack: {
+      livestreamId: string;
+      /** derived from (buyer, idempotencyKey) */
+      orderId: string;
+      buyerId: string;
+      productId: string;
+      quantity: number;
+      unitPrice: number;
+      /** coins taken from the buyer's wallet and given to the host */
+      total: number;
+      transferId: string;
+      /** the buyer's balance right after paying */
+      balance: number;
+      /** false on a retry with the same idempotencyKey (nothing moved again) */
+      counted: boolean;
+      stats: ShoppingStats;
+    };
   };
   "shopping:pin": {
     data: {
@@ -687,58 +984,82 @@ export interface Requests {
       displayOrder?: number;
       name?: string;
     };
-    ack: unknown;
+    ack: {
+      /** every pinned product, by displayOrder */
+      products: PinnedProduct[];
+    };
   };
   "shopping:start": {
     data: {
       livestreamId: string;
     };
-    ack: unknown;
+    ack: {
+      livestreamId: string;
+      hostId: string;
+      startedAt: string;
+    };
   };
   "shopping:stats": {
     data: {
       livestreamId: string;
     };
-    ack: unknown;
+    ack: ShoppingStats;
   };
   "shopping:unpin": {
     data: {
       livestreamId: string;
       productId: string;
     };
-    ack: unknown;
+    ack: {
+      /** every pinned product, by displayOrder */
+      products: PinnedProduct[];
+    };
   };
   "shopping:view": {
     data: {
       livestreamId: string;
     };
-    ack: unknown;
+    ack: {
+      ok: true;
+    };
   };
   "subscribe_notifications": {
     data: {
       /** a user id (the token's sub) */
       userId?: string;
     };
-    ack: unknown;
+    ack: {
+      userId: string;
+      subscribed: true;
+    };
   };
   "typing": {
     data: {
       conversationId: string;
       isTyping?: boolean;
     };
-    ack: unknown;
+    ack: {
+      /** false: a typing event went out less than a second ago (throttled) */
+      sent: boolean;
+    };
   };
   "user:follow": {
     data: {
       userId: string;
     };
-    ack: unknown;
+    ack: {
+      userId: string;
+      following: boolean;
+    };
   };
   "user:unfollow": {
     data: {
       userId: string;
     };
-    ack: unknown;
+    ack: {
+      userId: string;
+      following: boolean;
+    };
   };
   "wallet:balance": {
     data: Record<string, never>;
@@ -757,12 +1078,103 @@ export interface Requests {
       idempotencyKey: string;
       type?: "bonus" | "purchase" | "refund" | "earning" | "commission";
     };
-    ack: unknown;
+    ack: WalletCreditAck;
   };
 }
 
 /** Server-to-client events and their payloads. */
 export interface ServerEvents {
+  "call:accepted": {
+    callId: string;
+    /** who answered (or re-attached a device after a reconnect) */
+    userId: string;
+    /** the device it was answered on: the others stop ringing */
+    connectionId: string;
+    sentAt: string;
+  };
+  "call:ended": {
+    callId: string;
+    conversationId: string;
+    reason: "hangup" | "cancelled" | "declined" | "busy" | "no_answer" | "disconnected";
+    /** from the first answer to the end; 0 if never answered */
+    durationMs: number;
+    sentAt: string;
+  };
+  "call:left": {
+    callId: string;
+    userId: string;
+    reason: "hangup" | "cancelled" | "declined" | "busy" | "no_answer" | "disconnected";
+    sentAt: string;
+  };
+  "call:ringing": {
+    callId: string;
+    conversationId: string;
+    callerId: string;
+    /** the caller's device in the call */
+    callerConnectionId: string;
+    media: "audio" | "video";
+    /** every party, the caller first */
+    participants: string[];
+    ringEndsAt: string;
+    sentAt: string;
+  };
+  "call:signal": {
+    callId: string;
+    kind: "offer";
+    data: {
+      type: "offer" | "answer";
+      /** the session description (RTCSessionDescription.sdp) */
+      sdp: string;
+    };
+    fromUserId: string;
+    /** answer to this device with toConnectionId */
+    fromConnectionId: string;
+    sentAt: string;
+  } | {
+    callId: string;
+    kind: "answer";
+    data: {
+      type: "offer" | "answer";
+      /** the session description (RTCSessionDescription.sdp) */
+      sdp: string;
+    };
+    fromUserId: string;
+    /** answer to this device with toConnectionId */
+    fromConnectionId: string;
+    sentAt: string;
+  } | {
+    callId: string;
+    kind: "candidate";
+    data: {
+      candidate: string;
+      sdpMid?: string | null;
+      sdpMLineIndex?: number | null;
+      usernameFragment?: string | null;
+    };
+    fromUserId: string;
+    /** answer to this device with toConnectionId */
+    fromConnectionId: string;
+    sentAt: string;
+  } | {
+    callId: string;
+    kind: "renegotiate";
+    data: {
+      reason: "mute" | "unmute" | "camera_on" | "camera_off" | "screen_share_start" | "screen_share_stop" | "ice_restart";
+      description?: {
+        type: "offer" | "answer";
+        /** the session description (RTCSessionDescription.sdp) */
+        sdp: string;
+      };
+    };
+    fromUserId: string;
+    /** answer to this device with toConnectionId */
+    fromConnectionId: string;
+    sentAt: string;
+  };
+  "conversation:removed": {
+    conversationId: string;
+  };
+  "conversation:update": Conversation;
   "gift:sent": {
     livestreamId: string | null;
     recipientId: string;
@@ -791,14 +1203,33 @@ export interface ServerEvents {
       streamGifts: number;
     } | null;
     message: string | null;
-    /** milliseconds since the Unix epoch */
-    ts: number;
+    /** when the newest send in the frame happened */
+    sentAt: string;
+  };
+  "level:up": {
+    userId: string;
+    level: number;
+    name: string;
+    xp: number;
+    rewards: LevelRewards;
   };
   "livestream:chat": {
     livestreamId: string;
     userId: string;
     text: string;
     sentAt: string;
+  };
+  "livestream:cohost:invited": {
+    livestreamId: string;
+    hostId: string;
+  };
+  "livestream:cohost:joined": {
+    livestreamId: string;
+    userId: string;
+  };
+  "livestream:cohost:removed": {
+    livestreamId: string;
+    userId: string;
   };
   "livestream:ended": {
     livestreamId: string;
@@ -843,11 +1274,94 @@ export interface ServerEvents {
     livestreamId: string;
     viewers: number;
   };
+  "message:delivered": {
+    conversationId: string;
+    userId: string;
+    messageId: string;
+    sentAt: string;
+  };
   "message:new": ChatMessage;
+  "message:read": {
+    conversationId: string;
+    userId: string;
+    messageId: string;
+    sentAt: string;
+  };
+  "message:update": {
+    action: "edit" | "delete" | "react" | "unreact";
+    /** who changed it */
+    userId: string;
+    message: ChatMessage;
+  };
+  "moderation:action": {
+    reportedType: "content" | "user" | "comment" | "livestream" | "message" | "product" | "store";
+    contentId: string;
+    action: "warning" | "content_removed" | "account_suspended" | "account_banned";
+  };
+  "notification:new": {
+    notification: Notification;
+    unreadCount: number;
+  };
+  "notification:update": {
+    action: "read" | "read_all" | "delete";
+    ids: string[];
+    unreadCount: number;
+  };
+  "payment:completed": {
+    paymentId: string;
+    coins: number;
+    /** awaiting_wallet_service: no wallet ledger on this node yet; nothing was credited */
+    creditStatus: "credited" | "awaiting_wallet_service" | "not_applicable";
+  };
+  "payout:completed": {
+    payoutId: string;
+    coins: number;
+    status: "pending" | "succeeded" | "failed";
+    balance: number | null;
+  };
+  "pk_battle:declined": PkBattle;
+  "pk_battle:end": {
+    battleId: string;
+    host1Id: string;
+    host2Id: string;
+    host1Score: number;
+    host2Score: number;
+    winnerId: string | null;
+    result: ("win" | "tie" | "declined") | null;
+    endsAt: string | null;
+    endedAt: string | null;
+  };
+  "pk_battle:invite": PkBattle;
+  "pk_battle:score": {
+    battleId: string;
+    host1Score: number;
+    host2Score: number;
+    endsAt: string | null;
+  };
+  "pk_battle:start": PkBattle;
+  "presence:update": UserPresence;
+  "report:resolved": {
+    reportId: string;
+    status: "pending" | "under_review" | "resolved" | "dismissed";
+    actionTaken: "none" | "warning" | "content_removed" | "account_suspended" | "account_banned";
+  } | {
+    reportedType: "content" | "user" | "comment" | "livestream" | "message" | "product" | "store";
+    contentId: string;
+    status: "pending" | "under_review" | "resolved" | "dismissed";
+    actionTaken: "none" | "warning" | "content_removed" | "account_suspended" | "account_banned";
+  };
   "room:gap": {
     room: string;
     oldestSeq: number;
     latestSeq: number;
+  };
+  "scheduling:due": {
+    id: string;
+    kind: "post" | "livestream";
+    title: string;
+    scheduledFor: string;
+    /** the draft, as the client wants it back (at most 64 KiB as JSON) */
+    contentData: Record<string, unknown>;
   };
   "session:expiring": {
     expiresAt: string;
@@ -857,6 +1371,51 @@ export interface ServerEvents {
   "session:reconnect": {
     reason: string;
     nodeId: string;
+  };
+  "shopping:order": {
+    livestreamId: string;
+    orderId: string;
+    buyerId: string;
+    productId: string;
+    quantity: number;
+    total: number;
+    stats: ShoppingStats;
+  };
+  "shopping:pinned": {
+    livestreamId: string;
+    /** grows with every pin change */
+    version: number;
+    products: PinnedProduct[];
+  };
+  "shopping:stats": ShoppingStats;
+  "support:closed": {
+    ticketId: string;
+    ticketNumber: string;
+    closedBy: string;
+  };
+  "support:reply": {
+    ticketId: string;
+    ticketNumber: string;
+    from: string;
+    isStaff: boolean;
+    message: string;
+    createdAt: string;
+  };
+  "typing": {
+    conversationId: string;
+    userId: string;
+    isTyping: boolean;
+  };
+  "user_offline": string;
+  "user_online": string;
+  "wallet:transfer": {
+    transferId: string;
+    senderId: string;
+    amount: number;
+    note: string | null;
+    /** the recipient's balance after the transfer */
+    balance: number;
+    createdAt: string;
   };
 }
 

@@ -701,7 +701,7 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
       pkScoreIntervalMs: v(
         'PK_SCORE_INTERVAL_MS',
         '200',
-        'Least time between two pk_battle:score frames of one battle, cluster-wide (200 = 5/s).',
+        'Least time between two pk_battle:score frames of one battle in one room, cluster-wide (200 = 5/s); keyed room state like ROOM_STATE_INTERVAL_MS.',
         int(50, 10_000),
       )!,
       pkInviteTtlSec: v('PK_INVITE_TTL_SEC', '60', 'How long a PK invitation waits for an answer.', int(5, 3600))!,

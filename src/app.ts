@@ -17,13 +17,13 @@ import type { EmittedEvents } from './gateway/handler.js';
 import { operationalRoutes } from './gateway/health.js';
 import { openApiRoute, type OpenApiInfo } from './gateway/http/openapi.js';
 import { GatewayMetrics } from './gateway/metrics.js';
+import { PressureMonitor } from './gateway/pressure.js';
 import { registerReadinessGauge } from './gateway/readiness-metrics.js';
 import { Gateway } from './gateway/server.js';
 import { MemorySioSessions } from './gateway/sio/sessions-memory.js';
 import { RedisSioSessions } from './gateway/sio/sessions-redis.js';
 import type { Uws } from './gateway/uws.js';
 import { createWebhooks } from './handlers/bridge/webhooks/service.js';
-import { NORMAL_PRESSURE } from './kernel/pressure.js';
 import { Readiness } from './kernel/readiness.js';
 import { createModules } from './modules.js';
 import { RoomAccess } from './rooms/access.js';
@@ -158,6 +158,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     config.hotRooms.stateIntervalMs,
     roomMetrics,
   );
+  const pressure = new PressureMonitor(config.overload);
   const core: Core = {
     config,
     log,
@@ -167,7 +168,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     hub,
     roomAccess,
     roomState,
-    pressure: NORMAL_PRESSURE,
+    pressure,
     liveness,
     redis,
     documents,
@@ -206,6 +207,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     hub,
     routes,
     authMetrics,
+    pressure,
     sioSessions: redis ? new RedisSioSessions(redis, config.socketIo.recoveryWindowMs) : new MemorySioSessions(config.socketIo.recoveryWindowMs),
     onAuthenticated: (conn) => {
       const session = conn.session();
@@ -238,6 +240,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     async shutdown() {
       readiness.setDraining();
       await node.drain(Math.floor(config.shutdownTimeoutMs / 3));
+      pressure.stop();
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }

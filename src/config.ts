@@ -196,6 +196,32 @@ export interface Config {
   webhooks: WebhookConfig;
   proxy: ProxyConfig;
   compat: CompatConfig;
+  overload: OverloadConfig;
+}
+
+/** Priority lanes, node pressure and admission control (docs/PROTOCOL.md, "Priority lanes and overload"). */
+export interface OverloadConfig {
+  /** How often socket buffers are checked and node pressure is recomputed. */
+  checkMs: number;
+  /** Buffered bytes above which a socket leaves its uWS topics and gets room frames one by one, shed by lane. */
+  watchBytes: number;
+  /** Buffered bytes above which ambient room frames to a socket are skipped. */
+  ambientMaxBytes: number;
+  /** Buffered bytes above which chat room frames to a socket are skipped. */
+  chatMaxBytes: number;
+  /** Event-loop delay (p99 of the last window, ms) at which the node is `elevated` / `critical`. */
+  lagElevatedMs: number;
+  lagCriticalMs: number;
+  /** Bytes buffered over all sockets of the node at which it is `elevated` / `critical`. */
+  bufferedElevatedBytes: number;
+  bufferedCriticalBytes: number;
+  /** The base of `retryAfterMs` of a refused publish (jittered up to twice it). */
+  retryAfterMs: number;
+  /** New WebSocket connections admitted per second (token bucket refill) and the bucket size. */
+  admitPerSec: number;
+  admitBurst: number;
+  /** The least retry-after of a refused connection, and its jitter (see Gateway.admit). */
+  admitRetryAfterMs: number;
 }
 
 export interface HotRoomsConfig {
@@ -285,6 +311,8 @@ export interface WebhookConfig {
   concurrency: number;
 }
 
+const WS_MAX_BACKPRESSURE_DEFAULT = '1048576';
+
 export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Config {
   const v = <T>(name: string, fallback: string | undefined, description: string, parse: Parser<T>) => variable(env, name, fallback, description, parse, seen);
 
@@ -360,6 +388,8 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     }
   }
 
+  // Read ahead (unregistered: its row stays with the ws variables below) for the lane thresholds' defaults.
+  const maxBackpressure = variable(env, 'WS_MAX_BACKPRESSURE', WS_MAX_BACKPRESSURE_DEFAULT, '', int(16 * 1024, 256 * 1024 * 1024))!;
   const config: Config = {
     port: v('PORT', '8080', 'HTTP and WebSocket port (0 picks a free port; the chosen one is logged).', int(0, 65535))!,
     host: v('HOST', '0.0.0.0', 'Address to listen on.', str)!,
@@ -414,7 +444,7 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
       idleTimeoutSec: v('WS_IDLE_TIMEOUT', '60', 'Seconds without traffic before a native socket is closed (pings are sent automatically).', int(8, 960))!,
       maxBackpressure: v(
         'WS_MAX_BACKPRESSURE',
-        '1048576',
+        WS_MAX_BACKPRESSURE_DEFAULT,
         'Bytes buffered for one socket before frames to it are dropped (slow-consumer policy).',
         int(16 * 1024, 256 * 1024 * 1024),
       )!,
@@ -582,6 +612,7 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
     },
     webhooks: loadWebhookConfig(v),
     proxy: loadProxyConfig(v),
+    overload: loadOverloadConfig(v, maxBackpressure),
     compat: {
       userPresenceEvents: v(
         'COMPAT_USER_PRESENCE_EVENTS',
@@ -725,6 +756,13 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
       )!,
     },
   };
+  const { watchBytes, ambientMaxBytes, chatMaxBytes } = config.overload;
+  if (!(watchBytes <= ambientMaxBytes && ambientMaxBytes <= chatMaxBytes && chatMaxBytes < config.ws.maxBackpressure)) {
+    throw new ConfigError(
+      'LANE_CHAT_MAX_BYTES',
+      `need LANE_WATCH_BYTES <= LANE_AMBIENT_MAX_BYTES <= LANE_CHAT_MAX_BYTES < WS_MAX_BACKPRESSURE, got ${watchBytes}, ${ambientMaxBytes}, ${chatMaxBytes}, ${config.ws.maxBackpressure}`,
+    );
+  }
   if (config.cluster.nodeTtlMs < 2 * config.cluster.heartbeatMs) {
     throw new ConfigError('NODE_TTL_MS', `must be at least twice NODE_HEARTBEAT_MS (${config.cluster.heartbeatMs}), got ${config.cluster.nodeTtlMs}`);
   }
@@ -775,6 +813,66 @@ function loadWebhookConfig(v: V): WebhookConfig {
       int(10, 100_000_000),
     )!,
     concurrency: v('WEBHOOK_CONCURRENCY', '16', 'Deliveries in flight at once (each event source has at most one).', int(1, 1024))!,
+  };
+}
+
+/** Lane thresholds default to fractions of WS_MAX_BACKPRESSURE (1/64, 1/16, 1/4: 16, 64, 256 KB at its default). */
+function loadOverloadConfig(v: V, maxBackpressure: number): OverloadConfig {
+  const bytes = int(0, 4 * 1024 * 1024 * 1024);
+  const part = (divisor: number): string => String(Math.floor(maxBackpressure / divisor));
+  return {
+    checkMs: v('LANE_CHECK_MS', '100', 'How often socket send buffers are checked (lanes, skip markers) and node pressure is recomputed.', int(10, 10_000))!,
+    watchBytes: v(
+      'LANE_WATCH_BYTES',
+      part(64),
+      'Send-buffer bytes above which a socket leaves its uWS room topics and gets room frames one by one, shed by lane, until its buffer drains below it (default WS_MAX_BACKPRESSURE / 64).',
+      bytes,
+    )!,
+    ambientMaxBytes: v(
+      'LANE_AMBIENT_MAX_BYTES',
+      part(16),
+      'Send-buffer bytes above which ambient room frames (viewer counts, typing, presence) to a socket are skipped (default WS_MAX_BACKPRESSURE / 16).',
+      bytes,
+    )!,
+    chatMaxBytes: v(
+      'LANE_CHAT_MAX_BYTES',
+      part(4),
+      'Send-buffer bytes above which chat room frames to a socket are skipped (default WS_MAX_BACKPRESSURE / 4; control and money frames are never skipped).',
+      bytes,
+    )!,
+    lagElevatedMs: v(
+      'PRESSURE_LAG_ELEVATED_MS',
+      '50',
+      'Event-loop delay (p99 over LANE_CHECK_MS windows) at which the node is elevated: ambient publishes refused, ambient frames shed.',
+      int(0, 60_000),
+    )!,
+    lagCriticalMs: v(
+      'PRESSURE_LAG_CRITICAL_MS',
+      '200',
+      'Event-loop delay at which the node is critical: chat and ambient publishes refused with `overloaded`.',
+      int(0, 60_000),
+    )!,
+    bufferedElevatedBytes: v('PRESSURE_BUFFERED_ELEVATED_BYTES', '134217728', 'Bytes buffered over all sockets of the node at which it is elevated.', bytes)!,
+    bufferedCriticalBytes: v('PRESSURE_BUFFERED_CRITICAL_BYTES', '536870912', 'Bytes buffered over all sockets of the node at which it is critical.', bytes)!,
+    retryAfterMs: v(
+      'PRESSURE_RETRY_AFTER_MS',
+      '1000',
+      'Base retryAfterMs of a publish refused with `overloaded` (each reply adds up to as much again as jitter).',
+      int(1, 600_000),
+    )!,
+    admitPerSec: v(
+      'ADMISSION_PER_SEC',
+      '2000',
+      'New WebSocket connections a node admits per second (token bucket); the rest are closed with 4013 and a retry-after.',
+      int(1, 1_000_000),
+    )!,
+    admitBurst: v('ADMISSION_BURST', '2000', 'Admission token bucket size (connections admitted at once after a quiet period).', int(1, 1_000_000))!,
+    admitRetryAfterMs: v(
+      'ADMISSION_RETRY_AFTER_MS',
+      '250',
+      'Least retry-after of a refused connection; refused connections get successive slots at ADMISSION_PER_SEC (a storm comes back spread at the admission rate) plus up to this much jitter.',
+      int(1, 600_000),
+    )!,
   };
 }
 

@@ -59,6 +59,7 @@ export function buildAsyncApi({ events, emitted }: SocketContract, info: AsyncAp
           { description: 'stable error code (docs/PROTOCOL.md, "Errors")' },
         ),
         message: Type.String({ description: 'for humans; program against the code' }),
+        retryAfterMs: Type.Optional(Type.Integer({ minimum: 0, description: 'when the request may be sent again (`overloaded`), in ms' })),
       },
       { $id: 'ErrorBody', additionalProperties: false },
     ),

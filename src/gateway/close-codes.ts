@@ -7,6 +7,8 @@ export const CLOSE_CODES = {
   reconnect_elsewhere: { code: 4000, reconnect: true, description: 'Node shutting down; reconnect (to any node) and resume.' },
   /** The client fell too far behind (send buffer over the limit for too long). */
   slow_consumer: { code: 4008, reconnect: true, description: 'Send buffer stayed over the backpressure limit; reconnect and resume.' },
+  /** Admission control: the node admits new connections at a bounded rate; the reason says `retryAfterMs=<n>`. */
+  overloaded: { code: 4013, reconnect: true, description: 'Node admitting connections at its limit; reconnect after the retryAfterMs in the reason.' },
   /** Heartbeat missed (Socket.IO pong not received in time). */
   heartbeat_timeout: { code: 4009, reconnect: true, description: 'No heartbeat within the timeout.' },
   /** The session was ended by the server (ban or admin disconnect). */

@@ -13,14 +13,19 @@ import type { FrameEncoder, Frame, InboundRequest } from './codecs/types.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { HandlerContext } from './handler.js';
 import type { InFlight } from './inflight.js';
+import { directLane, isSheddable, laneOf, requestLane, type Lane } from './lanes.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { ShedPolicy } from './pressure.js';
 import { TokenBucket, type KeyedLimiter } from './rate-limit.js';
 import type { SioRecovery } from './sio/recovery.js';
+import { SkipLedger, type SkipRange } from './skips.js';
 
 export interface UserData {
   conn: Connection;
   /** The token the upgrade request carried; cleared (not deleted: that would slow the object) once read. */
   token: string | undefined;
+  /** Set when admission control refused the connection: the retry-after (ms) of its 4013 close. */
+  refusedFor: number | undefined;
 }
 
 /** The uWS send status codes (see uWebSockets.js docs: send()). */
@@ -53,7 +58,19 @@ export interface ConnectionDeps {
   directRoom(conn: Connection, room: string, on: boolean): void;
   /** Asks for flushRoomFrames() at the end of this event-loop iteration. */
   flushLater(conn: Connection): void;
+  /** Priority lanes: which frames are skipped, which publishes refused (node pressure, send buffers). */
+  shed: ShedPolicy;
+  /** What the node skipped of a room for all its topic subscribers and has not told them yet. */
+  roomSkip(room: string): SkipRange | undefined;
 }
+
+/** A room frame waiting for the end of the iteration: the message (lane, seq) and its shared encoding (none under Socket.IO recovery). */
+interface RoomDelivery {
+  message: RoomMessage;
+  frame: Frame | undefined;
+}
+
+export const ROOM_SKIPPED = 'room:skipped';
 
 /** A connection's rooms; joins and leaves are told to its Socket.IO recovery record, if it has one. */
 class ConnectionRooms extends RoomSet {
@@ -116,7 +133,14 @@ export class Connection implements RoomMember {
   /** `user:<id>` of the principal, once authenticated. */
   private ownRoom: string | undefined;
   /** Room frames of this iteration waiting for flushRoomFrames (see deliverRoomFrame). */
-  private outbox: Frame[] | undefined;
+  private outbox: RoomDelivery[] | undefined;
+  /** Room frames skipped by lane and not yet told (`room:skipped`); made on the first skip. */
+  private skips: SkipLedger | undefined;
+  /**
+   * While the send buffer is over LANE_WATCH_BYTES: the rooms taken off their uWS topics, whose
+   * frames come one by one through deliverRoomFrame (and so can be shed by lane). See watch().
+   */
+  private watched: Set<string> | undefined;
   /** Made on the first request. */
   private bucket: TokenBucket | undefined;
   private context: HandlerContext | undefined;
@@ -204,19 +228,93 @@ export class Connection implements RoomMember {
     if (room === this.ownRoom) this.ownRoomLive = true;
     else if (room === BROADCAST_ROOM) this.broadcastLive = true;
     else if (this.recovery) this.deps.directRoom(this, room, true);
-    else this.ws?.subscribe(topicFor(this.encoder.name, room));
+    else if (this.watched) {
+      this.watched.add(room);
+      this.deps.directRoom(this, room, true);
+    } else this.ws?.subscribe(topicFor(this.encoder.name, room));
   }
 
   unsubscribeTopic(room: string): void {
     if (room === this.ownRoom) this.ownRoomLive = false;
     else if (room === BROADCAST_ROOM) this.broadcastLive = false;
     else if (this.recovery) this.deps.directRoom(this, room, false);
-    else if (!this.closed) this.ws?.unsubscribe(topicFor(this.encoder.name, room));
+    else if (this.watched) {
+      this.watched.delete(room);
+      this.deps.directRoom(this, room, false);
+    } else if (!this.closed) this.ws?.unsubscribe(topicFor(this.encoder.name, room));
   }
 
-  /** A room event's frame for this connection: its own (with its offset) under Socket.IO recovery, else the shared one. */
-  roomFrame(message: RoomMessage, shared: () => Frame): Frame {
-    return this.recovery ? this.recovery.roomFrame(message) : shared();
+  /** True while room frames come one by one, shed by lane (send buffer over LANE_WATCH_BYTES). */
+  get shedding(): boolean {
+    return this.watched !== undefined;
+  }
+
+  /**
+   * Called every LANE_CHECK_MS with the bytes buffered for this socket. Over LANE_WATCH_BYTES the
+   * socket leaves its uWS topics (uWS would write every room frame to it, or drop them silently
+   * once over WS_MAX_BACKPRESSURE) and gets room frames through deliverRoomFrame, where each is
+   * sent or skipped by its lane; once the buffer is back under, the skip markers still owed go out
+   * and it rejoins the topics. Markers owed while the buffer has room go out now, so a client that
+   * gets no further frame of a room still learns what it missed.
+   */
+  watch(buffered: number): void {
+    const ws = this.ws;
+    if (!ws || this.closed) return;
+    const { watchBytes, ambientMaxBytes } = this.deps.config.overload;
+    if (!this.watched && buffered > watchBytes && !this.recovery) this.leaveTopics(ws);
+    else if (this.watched && buffered <= watchBytes) this.rejoinTopics(ws);
+    else if (this.skips && this.skips.size > 0 && buffered <= ambientMaxBytes) ws.cork(() => this.tellSkipped(ws));
+  }
+
+  private leaveTopics(ws: WebSocket<UserData>): void {
+    // An unsubscribe drops what uWS still holds for this socket from this iteration's publishes; a
+    // ping makes uWS write those first (any send does). Over WS_MAX_BACKPRESSURE nothing is written:
+    // frames may already be lost, so the client must resume.
+    if (ws.ping() === SEND_DROPPED) {
+      this.slowConsumer();
+      return;
+    }
+    const watched = (this.watched = new Set<string>());
+    const prefix = topicFor(this.encoder.name, '');
+    for (const topic of ws.getTopics()) {
+      if (!topic.startsWith(prefix)) continue;
+      const room = topic.slice(prefix.length);
+      ws.unsubscribe(topic);
+      watched.add(room);
+      this.deps.directRoom(this, room, true);
+      // What the node skipped for the topic and not yet told would now never reach this socket.
+      const pending = this.deps.roomSkip(room);
+      if (pending) (this.skips ??= new SkipLedger()).merge(room, pending);
+    }
+    this.deps.metrics.laneTransitions.inc({ to: 'direct' });
+  }
+
+  private rejoinTopics(ws: WebSocket<UserData>): void {
+    const rooms = this.watched!;
+    ws.cork(() => {
+      this.flushRoomFrames();
+      this.tellSkipped(ws);
+    });
+    if (this.closed) return;
+    this.watched = undefined;
+    for (const room of rooms) {
+      this.deps.directRoom(this, room, false);
+      ws.subscribe(topicFor(this.encoder.name, room));
+    }
+    this.deps.metrics.laneTransitions.inc({ to: 'topic' });
+  }
+
+  /** Sends every `room:skipped` marker still owed. */
+  private tellSkipped(ws: WebSocket<UserData>): void {
+    for (const room of this.skips?.rooms() ?? []) this.tellSkippedRoom(ws, room);
+  }
+
+  /** Sends the marker of `room` if one is owed; false when the socket had to be closed. */
+  private tellSkippedRoom(ws: WebSocket<UserData>, room: string): boolean {
+    const marker = this.skips?.take(room);
+    if (!marker) return true;
+    this.deps.metrics.skipMarkers.inc();
+    return this.writeLane(ws, this.recovery ? this.recovery.eventFrame(ROOM_SKIPPED, marker) : this.encoder.event(ROOM_SKIPPED, marker), 'control');
   }
 
   /**
@@ -227,25 +325,65 @@ export class Connection implements RoomMember {
    * member, not two (a loopback write costs far more than the frame). Order is kept: a direct
    * send, a close, or a topic publish (Gateway.fanout) flushes what is queued first.
    */
-  deliverRoomFrame(frame: Frame): void {
+  deliverRoomFrame(message: RoomMessage, frame: Frame | undefined): void {
     if (!this.ws || this.closed) return;
     if (this.outbox) {
-      this.outbox.push(frame);
+      this.outbox.push({ message, frame });
       return;
     }
-    this.outbox = [frame];
+    this.outbox = [{ message, frame }];
     this.deps.flushLater(this);
   }
 
-  /** Sends the queued room frames in one corked write, in the order they were delivered. */
+  /**
+   * Sends the queued room frames in one corked write, in the order they were delivered. Each is
+   * weighed by its lane against the bytes buffered at that moment: a sheddable one over its
+   * threshold is skipped and counted for the room's next `room:skipped` marker, which goes out
+   * right before the room's next frame that is sent.
+   */
   flushRoomFrames(): void {
-    const frames = this.outbox;
+    const queued = this.outbox;
     this.outbox = undefined;
     const ws = this.ws;
-    if (!frames || !ws || this.closed) return;
+    if (!queued || !ws || this.closed) return;
+    const { shed, metrics } = this.deps;
     ws.cork(() => {
-      for (const frame of frames) this.write(ws, frame);
+      for (const { message, frame } of queued) {
+        if (this.closed) return;
+        const lane = laneOf(message.event);
+        if (isSheddable(lane) && shed.sheds(lane, ws.getBufferedAmount())) {
+          (this.skips ??= new SkipLedger()).add(message.room, message.seq, lane);
+          metrics.laneShedHere[lane].inc();
+          continue;
+        }
+        if (!this.tellSkippedRoom(ws, message.room)) return;
+        const out = this.recovery
+          ? this.recovery.roomFrame(message)
+          : (frame ?? this.encoder.event(message.event, message.data, { room: message.room, seq: message.seq }));
+        if (!this.writeLane(ws, out, lane)) return;
+        metrics.laneSent[lane].inc();
+      }
     });
+  }
+
+  /**
+   * Writes a frame of `lane`. uWS drops frames once the buffer is over WS_MAX_BACKPRESSURE: a
+   * sheddable frame is then counted as shed, a control or money frame closes the socket (4008),
+   * since those are never skipped while it lives: the client resumes and gets it from history.
+   */
+  private writeLane(ws: WebSocket<UserData>, frame: Frame, lane: Lane): boolean {
+    if (this.write(ws, frame)) return true;
+    if (isSheddable(lane)) {
+      this.deps.metrics.laneShedHere[lane].inc();
+      return true;
+    }
+    this.slowConsumer();
+    return false;
+  }
+
+  private slowConsumer(): void {
+    this.deps.metrics.slowConsumersClosed.inc();
+    this.end('slow_consumer');
   }
 
   /** Sends one frame, honouring backpressure. Returns false if it was not sent. */
@@ -256,7 +394,8 @@ export class Connection implements RoomMember {
       return false;
     }
     if (this.outbox) this.flushRoomFrames(); // frames leave in the order they were issued
-    if (!this.write(ws, frame)) return false;
+    if (this.closed) return false;
+    if (!this.writeLane(ws, frame, directLane(label))) return false;
     this.deps.metrics.framesOut.inc({ event: label });
     return true;
   }
@@ -339,6 +478,16 @@ export class Connection implements RoomMember {
       this.replyError(request.ackId, new AppError('unavailable', 'node shutting down; reconnect to another node'));
       return;
     }
+    const lane = requestLane(request.event);
+    if (this.deps.shed.refuses(lane)) {
+      const retryAfterMs = this.deps.shed.retryAfterMs();
+      metrics.publishesRefused.inc({ lane: lane! });
+      this.replyError(
+        request.ackId,
+        new AppError('overloaded', `node under pressure: ${lane!} publishes refused; retry in ${retryAfterMs} ms`, { retryAfterMs }),
+      );
+      return;
+    }
     const stop = metrics.handlerDuration.startTimer({ event: label });
     void this.deps.inflight.track(
       dispatcher
@@ -375,12 +524,9 @@ export class Connection implements RoomMember {
 
   /** Joins with replay (RoomHub.replay): missed events or `room:gap`, then live. */
   private resumeRoom(room: string, afterSeq: number): Promise<ReplayResult> {
+    // Replayed and then live frames take the lane path of every room frame (deliverRoomFrame).
     return this.deps.hub.replay(this, room, afterSeq, {
-      message: (m) =>
-        this.sendLater(
-          this.roomFrame(m, () => this.encoder.event(m.event, m.data, { room: m.room, seq: m.seq })),
-          m.event,
-        ),
+      message: (m) => this.deliverRoomFrame(m, undefined),
       gap: (gap) => this.emit('room:gap', gap),
     });
   }

@@ -26,6 +26,20 @@ export const GATEWAY_EVENTS: EmittedEvents = {
     to: 'connection',
     description: 'SESSION_EXPIRING_LEAD_MS before the token expires (once per token): answer with session:refresh before closesAt.',
   },
+  'room:skipped': {
+    schema: Type.Object(
+      {
+        room: Type.String(),
+        fromSeq: Type.Integer(),
+        toSeq: Type.Integer(),
+        counts: Type.Object({ chat: Type.Integer({ minimum: 0 }), ambient: Type.Integer({ minimum: 0 }) }, strict),
+      },
+      { ...strict, $id: 'RoomSkipped' },
+    ),
+    to: 'connection',
+    description:
+      'Priority lanes: the room events with fromSeq <= seq <= toSeq that this connection did not get were skipped on purpose (its send buffer or the node was under pressure; chat and ambient only, counted per lane). Sent before the room next delivers a frame: continue after toSeq, no refetch needed.',
+  },
   'room:gap': {
     schema: Type.Object({ room: Type.String(), oldestSeq: Type.Integer(), latestSeq: Type.Integer() }, strict),
     to: 'connection',

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LANES, SHEDDABLE, type Lane, type SheddableLane } from './lanes.js';
 
 /**
  * The gateway's own metrics. Domain modules register theirs in the same `registry`
@@ -65,6 +66,61 @@ export class GatewayMetrics {
     help: 'Connections closed with 4008 for staying over the backpressure limit',
     registers: [this.registry],
   });
+  readonly laneFrames = new Counter({
+    name: 'livegate_lane_frames_total',
+    help: 'Room frames handed to sockets by lane (control, money, chat, ambient); a topic publish counts its subscribers',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly laneShed = new Counter({
+    name: 'livegate_lane_shed_total',
+    help: 'Room frames skipped by lane and scope (connection: that socket was behind; node: node pressure, every local socket)',
+    labelNames: ['lane', 'scope'] as const,
+    registers: [this.registry],
+  });
+  readonly skipMarkers = new Counter({
+    name: 'livegate_skip_markers_total',
+    help: 'room:skipped markers sent to single sockets (node-wide markers count once per topic publish)',
+    registers: [this.registry],
+  });
+  readonly laneTransitions = new Counter({
+    name: 'livegate_lane_transitions_total',
+    help: 'Sockets that left their room topics for one-by-one delivery (to="direct", buffer over LANE_WATCH_BYTES) or rejoined them (to="topic")',
+    labelNames: ['to'] as const,
+    registers: [this.registry],
+  });
+  readonly socketsShedding = new Gauge({
+    name: 'livegate_sockets_shedding',
+    help: 'Sockets over LANE_WATCH_BYTES whose room frames are weighed by lane one by one',
+    registers: [this.registry],
+  });
+  readonly publishesRefused = new Counter({
+    name: 'livegate_publishes_refused_total',
+    help: 'Requests refused with `overloaded` under node pressure, by the lane they publish into',
+    labelNames: ['lane'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsRefused = new Counter({
+    name: 'livegate_connections_refused_total',
+    help: 'WebSocket connections refused by reason (admission: over ADMISSION_PER_SEC, closed with 4013)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly pressureLevel = new Gauge({
+    name: 'livegate_pressure_level',
+    help: 'Node pressure: 0 normal, 1 elevated (ambient refused and shed), 2 critical (chat refused too)',
+    registers: [this.registry],
+  });
+  readonly eventLoopLag = new Gauge({
+    name: 'livegate_event_loop_lag_seconds',
+    help: 'Event-loop delay p99 over the last LANE_CHECK_MS window (what node pressure reads)',
+    registers: [this.registry],
+  });
+  readonly outboundBuffered = new Gauge({
+    name: 'livegate_outbound_buffered_bytes',
+    help: 'Bytes buffered over all sockets of the node at the last check',
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'livegate_http_request_duration_seconds',
     help: 'HTTP request latency by route and status',
@@ -79,6 +135,13 @@ export class GatewayMetrics {
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   });
+
+  /** Per-lane children of the lane counters, bound once: the one-by-one delivery path counts every frame. */
+  readonly laneSent = Object.fromEntries(LANES.map((lane) => [lane, this.laneFrames.labels(lane)])) as Record<Lane, Counter.Internal>;
+  readonly laneShedHere = Object.fromEntries(SHEDDABLE.map((lane) => [lane, this.laneShed.labels(lane, 'connection')])) as Record<
+    SheddableLane,
+    Counter.Internal
+  >;
 
   constructor(nodeId: string) {
     this.registry.setDefaultLabels({ node: nodeId });

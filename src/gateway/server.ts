@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, us_socket_context_t } from 'uWebSockets.js';
 import type { Config } from '../config.js';
+import { PRESSURE_LEVELS } from '../kernel/pressure.js';
 import { BROADCAST_ROOM, USER_ROOM_PREFIX } from '../kernel/rooms.js';
 import type { WireFormat } from '../kernel/session.js';
 import type { RoomMessage } from '../rooms/bus.js';
@@ -15,7 +16,7 @@ import type { TokenVerifier } from './auth.js';
 import { jsonEncoder, msgpackEncoder } from './codecs/native.js';
 import { sio, sioEncoder } from './codecs/socketio.js';
 import type { Frame, FrameEncoder } from './codecs/types.js';
-import { Connection, topicFor, type ConnectionDeps, type UserData } from './connection.js';
+import { Connection, ROOM_SKIPPED, topicFor, type ConnectionDeps, type UserData } from './connection.js';
 import { nativeDialect, type Dialect, type UpgradeInfo } from './dialects.js';
 import type { Dispatcher } from './dispatcher.js';
 import { HttpGuard } from './http/guard.js';
@@ -23,13 +24,17 @@ import { endResponse, requested } from './http/persistence.js';
 import { mountRoutes } from './http/router.js';
 import { type RouteDef } from './http/types.js';
 import { InFlight } from './inflight.js';
+import { isSheddable, laneOf } from './lanes.js';
 import type { GatewayMetrics } from './metrics.js';
 import { MultiMap } from './multi-map.js';
-import { KeyedLimiter } from './rate-limit.js';
+import type { PressureMonitor } from './pressure.js';
+import { ShedPolicy } from './pressure.js';
+import { KeyedLimiter, TokenBucket } from './rate-limit.js';
 import { SessionLifetime } from './session-lifetime.js';
 import { socketIoDialect } from './sio/dialect.js';
 import type { RecoveryRooms } from './sio/recovery.js';
 import type { SioSessions } from './sio/sessions.js';
+import { SkipLedger } from './skips.js';
 import type { Uws } from './uws.js';
 
 export interface GatewayDeps {
@@ -44,6 +49,8 @@ export interface GatewayDeps {
   authMetrics: AuthMetrics;
   /** Where Socket.IO sessions that asked for connection state recovery are recorded. */
   sioSessions: SioSessions;
+  /** Node pressure (event-loop delay, send buffers); the gateway feeds it the buffered bytes. */
+  pressure: PressureMonitor;
   onAuthenticated(conn: Connection): void;
   onClosed(conn: Connection, rooms: ReadonlySet<string>): void;
 }
@@ -69,13 +76,24 @@ export class Gateway {
   private readonly httpLimiter: KeyedLimiter;
   private readonly userLimiter: KeyedLimiter;
   private readonly lifetime: SessionLifetime;
+  private readonly shed: ShedPolicy;
+  /** Room frames the node skipped for every topic subscriber (node pressure), told before the room's next publish. */
+  private readonly roomSkips = new SkipLedger();
+  /** Admission control: new WebSocket connections per second (ADMISSION_PER_SEC, ADMISSION_BURST). */
+  private readonly admission: TokenBucket;
+  /** When the last refused connection was told to come back (admit). */
+  private nextAdmissionSlot = 0;
 
   constructor(private readonly deps: GatewayDeps) {
     const { uws, config } = deps;
     this.app = uws.App();
     this.lifetime = new SessionLifetime(config.sessions, deps.authMetrics);
     this.userLimiter = new KeyedLimiter(config.rateLimit.user.perSecond, config.rateLimit.user.burst);
+    this.shed = new ShedPolicy(config.overload, deps.pressure);
+    this.admission = new TokenBucket(config.overload.admitPerSec, config.overload.admitBurst, Date.now());
     this.connDeps = {
+      shed: this.shed,
+      roomSkip: (room) => this.roomSkips.peek(room),
       config,
       metrics: deps.metrics,
       log: deps.log,
@@ -151,16 +169,25 @@ export class Gateway {
     const meta = { room: message.room, seq: message.seq };
     const frames: Partial<Record<WireFormat, Frame>> = {};
     const frameFor = (format: WireFormat): Frame => (frames[format] ??= ENCODERS[format].event(message.event, message.data, meta));
+    const lane = laneOf(message.event);
+    // Under node pressure a lane may be skipped for every topic subscriber at once: no publish, one marker later.
+    const skipTopics = isSheddable(lane) && this.shed.shedsEverywhere(lane);
     for (const format of FORMATS) {
       const topic = topicFor(format, message.room);
-      if (this.app.numSubscribers(topic) === 0) continue;
+      const subscribers = this.app.numSubscribers(topic);
+      if (subscribers === 0) continue;
+      if (skipTopics) {
+        this.deps.metrics.laneShed.inc({ lane, scope: 'node' }, subscribers);
+        continue;
+      }
       // Room frames queued earlier (deliverRoomFrame) go out ahead of this publish, as they were issued.
       if (this.outboxes.size > 0) this.flushOutboxes();
-      const frame = frameFor(format);
-      if (typeof frame === 'string' || frame instanceof Uint8Array) this.app.publish(topic, frame, ENCODERS[format].binary);
-      else for (const part of frame) this.app.publish(topic, part, ENCODERS[format].binary || typeof part !== 'string');
+      this.tellRoomSkipped(message.room);
+      this.publishFrame(topic, format, frameFor(format));
+      this.deps.metrics.laneSent[lane].inc(subscribers);
     }
-    const own = (conn: Connection): void => conn.deliverRoomFrame(conn.roomFrame(message, () => frameFor(conn.format)));
+    if (skipTopics) this.roomSkips.add(message.room, message.seq, lane);
+    const own = (conn: Connection): void => conn.deliverRoomFrame(message, conn.recovery ? undefined : frameFor(conn.format));
     if (message.room === BROADCAST_ROOM) {
       for (const conn of this.connections) if (conn.broadcastLive) own(conn);
     } else if (message.room.startsWith(USER_ROOM_PREFIX)) {
@@ -168,6 +195,51 @@ export class Gateway {
     }
     for (const conn of this.directMembers.get(message.room)) own(conn);
   };
+
+  private publishFrame(topic: string, format: WireFormat, frame: Frame): void {
+    if (typeof frame === 'string' || frame instanceof Uint8Array) this.app.publish(topic, frame, ENCODERS[format].binary);
+    else for (const part of frame) this.app.publish(topic, part, ENCODERS[format].binary || typeof part !== 'string');
+  }
+
+  /** Publishes the room's `room:skipped` marker to its topics, when the node owes one. */
+  private tellRoomSkipped(room: string): void {
+    const marker = this.roomSkips.take(room);
+    if (!marker) return;
+    for (const format of FORMATS) {
+      const topic = topicFor(format, room);
+      if (this.app.numSubscribers(topic) === 0) continue;
+      this.publishFrame(topic, format, ENCODERS[format].event(ROOM_SKIPPED, marker));
+      this.deps.metrics.skipMarkers.inc();
+    }
+  }
+
+  /**
+   * Every LANE_CHECK_MS: each socket's send buffer decides whether it gets room frames by topic or
+   * one by one, shed by lane (Connection.watch); their sum and the event-loop delay set the node's
+   * pressure level; markers the node owes go out.
+   */
+  private checkLanes(): void {
+    const { metrics, pressure } = this.deps;
+    let buffered = 0;
+    let shedding = 0;
+    for (const conn of this.connections) {
+      const ws = conn.ws;
+      if (!ws || conn.closed) continue;
+      const bytes = ws.getBufferedAmount();
+      buffered += bytes;
+      conn.watch(bytes);
+      if (conn.shedding) shedding++;
+    }
+    const level = pressure.update(buffered);
+    metrics.socketsShedding.set(shedding);
+    metrics.outboundBuffered.set(buffered);
+    metrics.eventLoopLag.set(pressure.lagMs / 1000);
+    metrics.pressureLevel.set(PRESSURE_LEVELS.indexOf(level));
+    if (this.roomSkips.size > 0) {
+      if (this.outboxes.size > 0) this.flushOutboxes();
+      for (const room of this.roomSkips.rooms()) this.tellRoomSkipped(room);
+    }
+  }
 
   /** What Socket.IO recovery reads of the rooms: latest seqs, and whether a history still holds what a client missed. */
   private recoveryRooms(): RecoveryRooms {
@@ -274,6 +346,12 @@ export class Gateway {
           conn.end('reconnect_elsewhere');
           return;
         }
+        if (data.refusedFor !== undefined) {
+          // Admission control: closed before any authentication or room work (docs/PROTOCOL.md, 4013).
+          metrics.connectionsRefused.inc({ reason: 'admission' });
+          conn.end('overloaded', `overloaded; retryAfterMs=${data.refusedFor}`);
+          return;
+        }
         this.pendingConnections.add(conn);
         if (kind === 'sio') ws.subscribe(SIO_PING_TOPIC);
         const upgrade: UpgradeInfo = { token: data.token };
@@ -336,7 +414,7 @@ export class Gateway {
         return;
       }
       const conn = new Connection(randomId(), sioEncoder, true, this.connDeps);
-      res.upgrade<UserData>({ conn, token }, key, protocolHeader, extensions, context);
+      res.upgrade<UserData>({ conn, token, refusedFor: this.admit() }, key, protocolHeader, extensions, context);
       return;
     }
 
@@ -350,7 +428,21 @@ export class Gateway {
     const fixed = chosenProtocol !== undefined || queryEncoding === 'msgpack' || queryEncoding === 'json';
     const conn = new Connection(randomId(), encoder, fixed, this.connDeps);
     // Upgrade synchronously; the native dialect verifies the token right after open.
-    res.upgrade<UserData>({ conn, token }, key, chosenProtocol ?? '', extensions, context);
+    res.upgrade<UserData>({ conn, token, refusedFor: this.admit() }, key, chosenProtocol ?? '', extensions, context);
+  }
+
+  /**
+   * Admission control: undefined when a new connection may come in, else the retry-after (ms) it is
+   * closed with. Refused connections are handed successive slots at the admission rate (a storm of
+   * N comes back spread over N / ADMISSION_PER_SEC seconds instead of all at once), never sooner
+   * than ADMISSION_RETRY_AFTER_MS, plus up to that much jitter.
+   */
+  private admit(): number | undefined {
+    const now = Date.now();
+    if (this.admission.take(now).ok) return undefined;
+    const { admitPerSec, admitRetryAfterMs } = this.deps.config.overload;
+    this.nextAdmissionSlot = Math.max(now, this.nextAdmissionSlot) + 1000 / admitPerSec;
+    return Math.ceil(Math.max(admitRetryAfterMs, this.nextAdmissionSlot - now) + Math.random() * admitRetryAfterMs);
   }
 
   private startTimers(): void {
@@ -408,6 +500,7 @@ export class Gateway {
         Math.max(1000, Math.floor(config.socketIo.recoveryWindowMs / 3)),
       ),
     );
+    this.timers.push(setInterval(() => this.checkLanes(), config.overload.checkMs));
     for (const timer of this.timers) timer.unref();
   }
 }

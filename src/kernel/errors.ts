@@ -14,7 +14,11 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, description: 'The frame or body exceeds the configured maximum size.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the number of milliseconds given in the message.' },
   unavailable: { status: 503, description: 'A dependency is temporarily unreachable or the node is shutting down; retry.' },
-  overloaded: { status: 503, description: 'This node has as many proxied events in flight as it allows (PROXY_CONCURRENCY); retry after a short pause.' },
+  overloaded: {
+    status: 503,
+    description:
+      'The node is under pressure (event-loop delay or send buffers past their thresholds) and refuses this low-lane publish, or has as many proxied events in flight as PROXY_CONCURRENCY allows; nothing ran: retry after `retryAfterMs`.',
+  },
   backend_unavailable: {
     status: 503,
     description: "The app's backend (event proxy) could not be reached, answered 5xx, or its circuit breaker is open; retry later.",
@@ -35,21 +39,27 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** When the request may be tried again (`overloaded`), in milliseconds; only present when the server knows. */
+  retryAfterMs?: number;
 }
 
 /** An error meant for the client. Anything else thrown by a handler becomes `internal`. */
 export class AppError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  readonly retryAfterMs: number | undefined;
+  constructor(code: ErrorCode, message: string, details: { retryAfterMs?: number } = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
+    this.retryAfterMs = details.retryAfterMs;
   }
   get status(): number {
     return ERROR_CODES[this.code].status;
   }
   toBody(): ErrorBody {
-    return { code: this.code, message: this.message };
+    return this.retryAfterMs === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
   }
 }
 

@@ -15,9 +15,10 @@ export interface NodeLiveness {
   /** Called when this node finds it was taken for dead (a long pause): re-assert contributions. */
   onResync(resync: () => Promise<void>): void;
   /**
-   * Whether another node is still beating: its heartbeat is renewed within the next 1.5 heartbeat
-   * intervals (it waits that long to find out). False for a node killed a moment ago, before the
-   * cluster reaps it (NODE_TTL_MS).
+   * Whether another node is still beating: true at its next renewed heartbeat, false once its
+   * heartbeat key expires (NODE_TTL_MS without a beat: the reaper's own definition of dead), so a
+   * node that is only slow (a loaded event loop) is never taken for dead here. Waits at most the
+   * key's remaining time; for a node killed a moment ago it answers before the reap.
    */
   stillBeating(nodeId: string): Promise<boolean>;
   start(): Promise<void>;
@@ -96,11 +97,16 @@ export class RedisLiveness implements NodeLiveness {
 
   async stillBeating(nodeId: string): Promise<boolean> {
     if (nodeId === this.nodeId) return true;
-    const before = await this.redis.pttl(aliveKey(nodeId));
-    if (before <= 0) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.ceil(this.heartbeatMs * 1.5)));
-    // Without a new beat the key's remaining time only shrinks.
-    return (await this.redis.pttl(aliveKey(nodeId))) > before;
+    let last = await this.redis.pttl(aliveKey(nodeId));
+    const poll = Math.max(20, Math.ceil(this.heartbeatMs / 4));
+    while (last > 0) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(poll, last + 5)));
+      const now = await this.redis.pttl(aliveKey(nodeId));
+      // Without a new beat the key's remaining time only shrinks.
+      if (now > last) return true;
+      last = now;
+    }
+    return false;
   }
 
   async start(): Promise<void> {

@@ -11,6 +11,7 @@ import { call, chatEnv, connectUser, eventFrames, openDb, refused, uid, waitUnti
 import type { NativeClient, ServerFrame } from '../support/clients.js';
 import { makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
 import { http } from '../support/http.js';
+import { startRedis, type Service } from '../support/services.js';
 
 const RING_MS = 1500;
 const GRACE_MS = 1500;
@@ -37,8 +38,12 @@ describe('calls on two nodes', () => {
     (await call<{ id: string }>(a, 'conversation:create', { type: 'private', userId })).id;
   const connectionOf = (c: NativeClient): string => dataOf(c.frames.find((f) => f.event === 'session:ready')!)['connectionId'] as string;
 
+  // A Redis of this file's own: its tests pause and kill nodes, and the gateways of other files on a
+  // shared Redis would reap them (and sweep the call timers) in their place.
+  let redis: Service;
   beforeAll(async () => {
-    env = chatEnv(inject('redisUrl'), inject('mongoUrl'), dbName, {
+    redis = await startRedis();
+    env = chatEnv(redis.url, inject('mongoUrl'), dbName, {
       CALL_RING_TIMEOUT_MS: String(RING_MS),
       CALL_RECONNECT_GRACE_MS: String(GRACE_MS),
       CALL_SIGNAL_MAX_BYTES: '4096',
@@ -60,6 +65,7 @@ describe('calls on two nodes', () => {
     await Promise.all(nodes.map((n) => n.stop()));
     await db.dropDatabase();
     await closeDb();
+    await redis.stop();
   });
 
   it('rings every device of the callee on both nodes, answers on one, tells the others where, relays only to the device in the call', async () => {

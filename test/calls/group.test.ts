@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, chatEnv, connectUser, eventFrames, openDb, refused, uid, waitUntil } from '../support/chat.js';
 import type { NativeClient, ServerFrame } from '../support/clients.js';
 import { startGateway, type GatewayProcess } from '../support/gateway.js';
+import { startRedis, type Service } from '../support/services.js';
 
 const GRACE_MS = 1500;
 const SDP = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
@@ -38,8 +39,12 @@ describe('group calls and node deaths', () => {
   const record = (callId: string) =>
     waitUntil('the ended record', async () => (await db.collection('calls').findOne({ _id: callId as never, status: 'ended' })) ?? undefined);
 
+  // A Redis of this file's own: its tests pause and kill nodes, and the gateways of other files on a
+  // shared Redis would reap them (and sweep the call timers) in their place.
+  let redis: Service;
   beforeAll(async () => {
-    env = chatEnv(inject('redisUrl'), inject('mongoUrl'), dbName, {
+    redis = await startRedis();
+    env = chatEnv(redis.url, inject('mongoUrl'), dbName, {
       CALL_RING_TIMEOUT_MS: '20000',
       CALL_RECONNECT_GRACE_MS: String(GRACE_MS),
       CALL_MAX_PARTIES: '3',
@@ -55,6 +60,7 @@ describe('group calls and node deaths', () => {
     await Promise.all(nodes.map((n) => n.stop()));
     await db.dropDatabase();
     await closeDb();
+    await redis.stop();
   });
 
   it('three parties on two nodes: rings all, two answer, signals go per device pair, one leaves and the call goes on, the last leaves and it ends', async () => {

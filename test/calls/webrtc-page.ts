@@ -79,7 +79,11 @@ export const CALL_PAGE = `<!doctype html>
     await lg.request('call:signal', { callId, kind: 'offer', data: { type: 'offer', sdp: pc.localDescription.sdp } });
     await channelOpen(ch);
     ch.send(text);
-    return { callId, reply: await reply, connectionState: pc.connectionState };
+    const answer = await reply;
+    // The state attribute is updated by its own task and may trail the first message on a busy box.
+    if (pc.connectionState !== 'connected')
+      await new Promise((resolve) => { pc.addEventListener('connectionstatechange', () => { if (pc.connectionState !== 'connecting') resolve(); }); setTimeout(resolve, 10000); });
+    return { callId, reply: answer, connectionState: pc.connectionState };
   };
 })();
 </script></body></html>`;

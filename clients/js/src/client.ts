@@ -62,6 +62,8 @@ export interface RoomMeta {
 
 export type SessionReady = ServerEvents['session:ready'];
 
+export type SkippedInfo = ServerEvents['room:skipped'];
+
 /** The client's own events, beside the server's. */
 export interface ClientEvents {
   connecting: { url: string; attempt: number };
@@ -70,6 +72,12 @@ export interface ClientEvents {
   disconnected: { code: number; reason: string; willReconnect: boolean };
   /** Events of a room were missed and cannot be replayed: refetch its state. */
   gap: GapInfo;
+  /**
+   * The server skipped low-lane events of a room on purpose (`room:skipped`: chat and ambient frames
+   * while this client or the node was behind); the seq jump is expected, no refetch needed. Show
+   * e.g. "some chat was skipped"; money, battle and control frames are never skipped.
+   */
+  skipped: SkippedInfo;
   /** A server error frame without a request, a refused token refresh, a rejoin that failed. */
   error: LivegateError;
   /** A heartbeat `session:ping` was answered (the connection is alive); `rttMs` is its round trip. */
@@ -105,7 +113,7 @@ interface Entry {
 interface AckFrame {
   ack: number | string;
   data?: unknown;
-  error?: { code: ServerErrorCode; message: string };
+  error?: { code: ServerErrorCode; message: string; retryAfterMs?: number };
 }
 
 interface EventFrame {
@@ -116,7 +124,9 @@ interface EventFrame {
 }
 
 /** Close codes after which reconnecting with the same token is pointless (docs/PROTOCOL.md, "Close codes"). */
-const CLOSE_POLICY: Readonly<Record<number, 'refresh' | 'terminal'>> = {
+const CLOSE_POLICY: Readonly<Record<number, 'refresh' | 'terminal' | 'later'>> = {
+  // The node admits connections at its limit: reconnect after the retryAfterMs in the reason.
+  4013: 'later',
   4101: 'refresh',
   4104: 'refresh',
   4102: 'terminal',
@@ -125,6 +135,9 @@ const CLOSE_POLICY: Readonly<Record<number, 'refresh' | 'terminal'>> = {
 };
 
 const RATE_LIMIT_WAIT = /retry in (\d+) ms/;
+const CLOSE_RETRY_AFTER = /retryAfterMs=(\d+)/;
+
+const ROOM_SKIPPED = 'room:skipped';
 
 function newKey(): string {
   const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: (a: Uint8Array) => Uint8Array } }).crypto;
@@ -182,6 +195,7 @@ export class LivegateClient extends Emitter {
     // This node is going away: the next connect goes to another URL at once.
     'session:reconnect': () => (this.moveOn = true),
     'room:gap': (data) => this.onGap(data as ServerEvents['room:gap']),
+    'room:skipped': (data) => this.onSkipped(data as SkippedInfo),
   };
   private ready: { promise: Promise<SessionReady>; resolve(s: SessionReady): void; reject(e: LivegateError): void } | undefined;
 
@@ -331,6 +345,10 @@ export class LivegateClient extends Emitter {
 
   /** A room event: delivered unless its seq already was; a jump raises `gap` first. */
   private deliver(frame: EventFrame & RoomMeta): void {
+    if (frame.event === ROOM_SKIPPED) {
+      this.applySkipped(frame.data as SkippedInfo);
+      return;
+    }
     const delivery = this.tracker.accept(frame.room, frame.seq);
     if (!delivery.deliver) return;
     if (delivery.gap) this.emit('gap', delivery.gap);
@@ -356,6 +374,20 @@ export class LivegateClient extends Emitter {
     } catch (err) {
       this.emit('error', err instanceof LivegateError ? err : new LivegateError('unauthorized', `token refresh failed: ${(err as Error).message}`));
     }
+  }
+
+  /** A skip marker; while its room is being rejoined it waits with the held frames, in seq order. */
+  private onSkipped(marker: SkippedInfo): void {
+    const held = this.resuming.get(marker.room);
+    if (held) held.push({ event: ROOM_SKIPPED, data: marker, room: marker.room, seq: marker.toSeq });
+    else this.applySkipped(marker);
+  }
+
+  private applySkipped(marker: SkippedInfo): void {
+    const outcome = this.tracker.skipped(marker.room, marker.fromSeq, marker.toSeq);
+    if (!outcome.apply) return;
+    if (outcome.gap) this.emit('gap', outcome.gap);
+    this.emit('skipped', marker);
   }
 
   private onGap(gap: ServerEvents['room:gap']): void {
@@ -446,6 +478,8 @@ export class LivegateClient extends Emitter {
     }
     const policy = CLOSE_POLICY[code];
     const refresh = policy === 'refresh' && typeof this.tokenSource === 'function' && this.refusals++ === 0;
+    // 4013: the server already jittered its retry-after; without one, the usual backoff.
+    const later = policy === 'later' ? Number(CLOSE_RETRY_AFTER.exec(reason)?.[1] ?? Number.NaN) : Number.NaN;
     if (policy === 'terminal' || (policy === 'refresh' && !refresh)) {
       const error = new LivegateError('closed', `closed by the server: ${code} ${reason}`, { closeCode: code });
       this.emit('disconnected', { code, reason, willReconnect: false });
@@ -455,7 +489,7 @@ export class LivegateClient extends Emitter {
     this.current = 'disconnected';
     this.emit('disconnected', { code, reason, willReconnect: true });
     this.urlIndex++;
-    const delay = this.moveOn || refresh ? fullJitter(0, this.backoff) : fullJitter(this.attempt, this.backoff);
+    const delay = !Number.isNaN(later) ? later : this.moveOn || refresh ? fullJitter(0, this.backoff) : fullJitter(this.attempt, this.backoff);
     this.moveOn = false;
     this.attempt++;
     this.retryTimer = setTimeout(() => void this.open(refresh ? 'refused' : 'connect'), delay);
@@ -581,7 +615,9 @@ export class LivegateClient extends Emitter {
   }
 
   /** How long to wait before sending again, when the server said the request did not run and may be retried. */
-  private retryWait(entry: Entry, error: { code: LivegateErrorCode; message: string }): number | undefined {
+  private retryWait(entry: Entry, error: { code: LivegateErrorCode; message: string; retryAfterMs?: number }): number | undefined {
+    // `overloaded`: the request did not run; the server says when to come back (jittered).
+    if (error.code === 'overloaded') return error.retryAfterMs ?? fullJitter(entry.tries, this.backoff);
     if (error.code === 'rate_limited') return Number(RATE_LIMIT_WAIT.exec(error.message)?.[1] ?? fullJitter(entry.tries, this.backoff));
     if (error.code === 'unavailable' && entry.retrySafe) return fullJitter(entry.tries, this.backoff);
     return undefined;

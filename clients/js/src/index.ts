@@ -8,6 +8,7 @@ export type {
   RequestOptions,
   RoomMeta,
   SessionReady,
+  SkippedInfo,
   TokenProvider,
   TokenReason,
 } from './client.js';

@@ -100,6 +100,18 @@ export class RoomTracker {
     return { deliver: true };
   }
 
+  /**
+   * A `room:skipped` marker: the events fromSeq..toSeq not received were skipped on purpose (lanes,
+   * docs/PROTOCOL.md): continue after toSeq without a gap. A jump before fromSeq is still a gap.
+   */
+  skipped(room: string, fromSeq: number, toSeq: number): { apply: boolean; gap?: GapInfo } {
+    const last = this.lastSeq.get(room);
+    if (last !== undefined && toSeq <= last) return { apply: false };
+    this.lastSeq.set(room, toSeq);
+    if (last !== undefined && fromSeq > last + 1) return { apply: true, gap: { room, oldestSeq: last + 1, latestSeq: fromSeq - 1, source: 'client' } };
+    return { apply: true };
+  }
+
   /** The server could not replay: continue after its latest seq. */
   gap(room: string, latestSeq: number): void {
     const last = this.lastSeq.get(room);

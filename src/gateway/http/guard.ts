@@ -19,10 +19,10 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
 
 export type AuthMode = 'none' | 'user' | 'admin' | 'service';
 
-/** A 429 that knows when to come back (the router turns it into Retry-After). */
+/** A 429 that knows when to come back (the router turns `retryAfterMs` into Retry-After). */
 export class RateLimitError extends AppError {
-  constructor(readonly retryAfterMs: number) {
-    super('rate_limited', `too many requests; retry after ${retryAfterMs} ms`);
+  constructor(retryAfterMs: number) {
+    super('rate_limited', `too many requests; retry after ${retryAfterMs} ms`, { retryAfterMs });
   }
 }
 

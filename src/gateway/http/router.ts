@@ -9,7 +9,7 @@ import { AppError, toErrorBody } from '../../kernel/errors.js';
 import type { InFlight } from '../inflight.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { clientAddress } from './client-address.js';
-import { RateLimitError, type HttpGuard } from './guard.js';
+import type { HttpGuard } from './guard.js';
 import { endResponse, requested } from './persistence.js';
 import type { HttpRequestInfo, HttpResult, RouteDef } from './types.js';
 
@@ -173,7 +173,8 @@ function serve(res: HttpResponse, req: HttpRequest, route: RouteDef, paramNames:
     opts.metrics.errors.inc({ code: body.code });
     const status = err instanceof AppError ? err.status : 500;
     const headersOut: Record<string, string> = {};
-    if (err instanceof RateLimitError) headersOut['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
+    // Any refusal that knows when to come back (rate_limited, overloaded) says so in Retry-After too.
+    if (err instanceof AppError && err.retryAfterMs !== undefined) headersOut['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     else if (body.code === 'rate_limited') headersOut['retry-after'] = '1';
     if (body.code === 'unauthorized') headersOut['www-authenticate'] = 'Bearer';
     finish({ status, body: { error: body }, headers: headersOut });

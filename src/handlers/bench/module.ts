@@ -13,13 +13,30 @@ const BenchRoom = Type.String({ pattern: '^bench:[A-Za-z0-9_.:-]{1,120}$' });
 
 export const BENCH_EVENT = 'bench:msg';
 
+/** What `bench:publish` may publish: a chat-lane frame (default), a money-lane one, an ambient one (src/gateway/lanes.ts). */
+const BenchEvent = Type.Union([Type.Literal(BENCH_EVENT), Type.Literal('bench:gift'), Type.Literal('bench:ambient')]);
+
 export const benchModule: ModuleFactory = (core) => {
   if (!core.config.benchMode) return { name: 'bench' };
   const { hub } = core;
   return {
     name: 'bench',
     emits: {
-      [BENCH_EVENT]: { schema: Type.Unknown({ description: 'what bench:publish was given' }), to: 'room', description: 'Benchmark frames (BENCH_MODE only).' },
+      [BENCH_EVENT]: {
+        schema: Type.Unknown({ description: 'what bench:publish was given' }),
+        to: 'room',
+        description: 'Benchmark frames (BENCH_MODE only; chat lane).',
+      },
+      'bench:gift': {
+        schema: Type.Unknown({ description: 'what bench:publish was given' }),
+        to: 'room',
+        description: 'Benchmark frames of the money lane (BENCH_MODE only).',
+      },
+      'bench:ambient': {
+        schema: Type.Unknown({ description: 'what bench:publish was given' }),
+        to: 'room',
+        description: 'Benchmark frames of the ambient lane (BENCH_MODE only).',
+      },
     },
     handlers: {
       'bench:join': defineHandler(
@@ -32,9 +49,9 @@ export const benchModule: ModuleFactory = (core) => {
         Type.Object({ room: Type.String() }, { additionalProperties: false }),
       ),
       'bench:publish': defineHandler(
-        Type.Object({ room: BenchRoom, data: Type.Unknown() }),
-        async (_ctx, { room, data }) => {
-          const message = await hub.publish(room, BENCH_EVENT, data);
+        Type.Object({ room: BenchRoom, data: Type.Unknown(), event: Type.Optional(BenchEvent) }),
+        async (_ctx, { room, data, event }) => {
+          const message = await hub.publish(room, event ?? BENCH_EVENT, data);
           return { seq: message.seq };
         },
         Type.Object({ seq: Type.Integer() }, { additionalProperties: false }),

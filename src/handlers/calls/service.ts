@@ -54,7 +54,7 @@ export interface CallServiceDeps {
   notifier: Notifier;
   log: Logger;
   config: CallsConfig;
-  /** Whether a node still beats (waits up to 1.5 heartbeats): a device on a dead node may be taken over before the cluster reaps it. */
+  /** Whether a node still beats (waits for its next beat, or its heartbeat key to expire): a device on a dead node may be taken over. */
   nodeAlive(nodeId: string): Promise<boolean>;
 }
 
@@ -169,8 +169,9 @@ export class CallService {
 
   /**
    * The node of this user's device in the call, when that is another node and it stopped beating
-   * (killed): the new device may take over without waiting for the reap. Costs up to 1.5 heartbeat
-   * intervals, only when the user's device in the call is connected to another node.
+   * (killed): the new device may take over without waiting for the reap. Costs up to one heartbeat
+   * for a live node and up to NODE_TTL_MS for a dead one, only when the user's device in the call is
+   * connected to another node.
    */
   private async deadNodeOfMyDevice(session: Session, callId: string): Promise<string | undefined> {
     const call = await this.deps.store.get(callId);

@@ -210,6 +210,8 @@ export type ErrorBody = {
   code: "bad_request" | "validation_failed" | "unauthorized" | "forbidden" | "not_found" | "unknown_event" | "conflict" | "insufficient_funds" | "payload_too_large" | "rate_limited" | "unavailable" | "overloaded" | "backend_unavailable" | "backend_timeout" | "backend_error" | "internal";
   /** for humans; program against the code */
   message: string;
+  /** when the request may be sent again (`overloaded`), in ms */
+  retryAfterMs?: number;
 };
 
 /** livestreamId (the gift goes to the stream host) or recipientId (a user); idempotencyKey names the request per sender */
@@ -337,6 +339,16 @@ export type PkBattle = {
   startedAt: string | null;
   endsAt: string | null;
   endedAt: string | null;
+};
+
+export type RoomSkipped = {
+  room: string;
+  fromSeq: number;
+  toSeq: number;
+  counts: {
+    chat: number;
+    ambient: number;
+  };
 };
 
 export type SessionReady = {
@@ -1355,6 +1367,7 @@ export interface ServerEvents {
     oldestSeq: number;
     latestSeq: number;
   };
+  "room:skipped": RoomSkipped;
   "scheduling:due": {
     id: string;
     kind: "post" | "livestream";

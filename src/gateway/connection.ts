@@ -351,7 +351,9 @@ export class Connection implements RoomMember {
       for (const { message, frame } of queued) {
         if (this.closed) return;
         const lane = laneOf(message.event);
-        if (isSheddable(lane) && shed.sheds(lane, ws.getBufferedAmount())) {
+        // Under Socket.IO recovery nothing is skipped: the client's offset must never pass a frame
+        // it did not get; a frame that no longer fits halts the socket and recovery replays it.
+        if (!this.recovery && isSheddable(lane) && shed.sheds(lane, ws.getBufferedAmount())) {
           (this.skips ??= new SkipLedger()).add(message.room, message.seq, lane);
           metrics.laneShedHere[lane].inc();
           continue;
@@ -406,10 +408,16 @@ export class Connection implements RoomMember {
       for (const part of frame) if (!this.write(ws, part)) return false;
       return true;
     }
+    if (this.recovery?.halted) return false;
     const status = ws.send(frame, this.encoder.binary || typeof frame !== 'string');
     if (status === SEND_DROPPED) {
       this.deps.metrics.dropped.inc({ reason: 'backpressure' });
       if (this.overLimitSince === 0) this.overLimitSince = Date.now();
+      // Socket.IO recovery: no later frame may carry an offset past the lost one (SioRecovery.halt).
+      this.recovery?.halt(() => {
+        this.deps.metrics.slowConsumersClosed.inc();
+        this.end('slow_consumer');
+      });
       return false;
     }
     if (status === SEND_BACKPRESSURE && this.overLimitSince === 0 && ws.getBufferedAmount() > this.deps.config.ws.maxBackpressure) {
@@ -491,7 +499,7 @@ export class Connection implements RoomMember {
     const stop = metrics.handlerDuration.startTimer({ event: label });
     void this.deps.inflight.track(
       dispatcher
-        .dispatch(this.handlerContext(), request.event, request.data)
+        .dispatch(this.handlerContext(), request.event, request.data, request.args)
         .then((result) => {
           if (request.ackId !== undefined) this.sendLater(this.encoder.ack(request.ackId, result), 'ack');
         })

@@ -69,10 +69,11 @@ export class Dispatcher {
     return out;
   }
 
-  async dispatch(ctx: HandlerContext, event: string, input: unknown): Promise<unknown> {
+  /** `args`: every argument of a Socket.IO event (InboundRequest.args); only the fallback reads more than `input`. */
+  async dispatch(ctx: HandlerContext, event: string, input: unknown, args?: readonly unknown[]): Promise<unknown> {
     const entry = this.table.get(event);
     if (!entry) {
-      if (this.fallback?.claims(event)) return await this.fallback.handle(ctx, event, input);
+      if (this.fallback?.claims(event)) return await this.fallback.handle(ctx, event, input, args ?? [input]);
       throw new AppError('unknown_event', `unknown event "${event}"`);
     }
     // Compat payload aliases first (a bare string becomes an object), then the wire convention's field names.

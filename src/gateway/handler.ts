@@ -55,8 +55,8 @@ export interface EventFallback {
   /** The `event` label of the metrics for the events it claims. */
   readonly label: string;
   claims(event: string): boolean;
-  /** Returns the ack payload; throws AppError for a typed error. */
-  handle(ctx: HandlerContext, event: string, data: unknown): Promise<unknown>;
+  /** Returns the ack payload; throws AppError for a typed error. `args`: every argument of the event (InboundRequest.args). */
+  handle(ctx: HandlerContext, event: string, data: unknown, args: readonly unknown[]): Promise<unknown>;
 }
 
 /** Who a server-to-client event reaches. */

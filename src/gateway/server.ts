@@ -413,6 +413,16 @@ export class Gateway {
         );
         return;
       }
+      // A sid names a polling session to upgrade; livegate serves none, so every sid is unknown (Engine.IO's answer).
+      if (query.has('sid')) {
+        res.cork(() =>
+          res
+            .writeStatus('400 Bad Request')
+            .writeHeader('content-type', 'application/json')
+            .end(JSON.stringify({ code: 1, message: 'Session ID unknown' })),
+        );
+        return;
+      }
       const conn = new Connection(randomId(), sioEncoder, true, this.connDeps);
       res.upgrade<UserData>({ conn, token, refusedFor: this.admit() }, key, protocolHeader, extensions, context);
       return;

@@ -129,7 +129,7 @@ describe('priority lanes per connection', () => {
     await Promise.all([slow.close(), fast.close(), publisher.close()]);
   }, 180_000);
 
-  it('closes a stalled socket with 4008 when a money frame no longer fits (it resumes and gets it from history)', async () => {
+  it('closes a stalled socket with 4008 as soon as a money frame no longer fits (never skipped while it lives)', async () => {
     const small = await startGateway({
       BENCH_MODE: '1',
       WS_MAX_BACKPRESSURE: '65536',

@@ -1,19 +1,26 @@
 /**
  * Our own conformance suite, written from the Engine.IO v4 and Socket.IO v5 protocol documents
- * (socketio/engine.io-protocol, socketio/socket.io-protocol) and the areas their test-suite/ covers,
- * over raw WebSocket frames. Our tests, not copies: they use livegate's events (session:echo) where
- * the reference suite uses a test server's echo handler.
+ * (socketio/engine.io-protocol README at f21de7b, socketio/socket.io-protocol) and the areas their
+ * test-suite/ covers (engine.io-protocol test-suite/test-suite.js: handshake, message, heartbeat,
+ * close, upgrade), over raw WebSocket frames. Our tests, not copies: Engine.IO's suite runs against an
+ * echo server of bare Engine.IO messages (`4hello`); livegate's messages are Socket.IO packets, so
+ * its "message" cases are checked with Socket.IO packets and livegate's events (session:echo).
  *
  * Out of scope (livegate serves the websocket transport only; a polling handshake is answered with
  * 400 "Transport unknown", checked below):
- * - HTTP long-polling handshake, payload encoding, ping/pong and ping timeout over polling, forced close
- *   over polling: the polling transport is not served.
- * - The upgrade from polling to WebSocket (`2probe` / `3probe` / `5`) and the sid reuse checks after it:
- *   there is no polling session to upgrade.
+ * - HTTP long-polling handshake, payload encoding (`\x1e`, `b` base64), ping/pong and ping timeout
+ *   over polling, duplicate GET/POST, forced close over polling: the polling transport is not served.
+ * - The upgrade from polling to WebSocket (`2probe` / `3probe` / `noop` / `5`) and the sid reuse checks
+ *   after it: there is no polling session to upgrade. A WebSocket that names a `sid` is refused with
+ *   400 "Session ID unknown" (checked below), and an upgrade packet `5` on a session is a protocol error.
+ * Engine.IO message cases in livegate's terms: a message that is not a Socket.IO packet (`4hello`),
+ *   a packet of no known type (`abc`) and a binary frame outside a binary packet close the session
+ *   (4102), as the reference Socket.IO server does on a parse error.
  * - Custom namespaces: livegate serves `/` only, so the cases that connect to `/custom` are answered with
  *   CONNECT_ERROR "Invalid namespace" (the unknown-namespace case) instead.
  * Where livegate differs on purpose: a client DISCONNECT of `/` leaves the namespace and keeps the
- * WebSocket open for a new CONNECT (closed 10 s later if none comes), rather than closing at once.
+ * WebSocket open for a new CONNECT (closed 10 s later if none comes), rather than closing at once; a
+ * client ping `2` is answered `3` (an Engine.IO v4 server may close on it: "invalid heartbeat direction").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -147,6 +154,78 @@ describe('Engine.IO v4 / Socket.IO v5 conformance (websocket transport)', () => 
       await raw.next();
       raw.send('2');
       expect(await raw.next((f) => f === '3')).toBe('3');
+    });
+  });
+
+  describe('Engine.IO: websocket transport (engine.io-protocol test-suite areas)', () => {
+    it('the open packet arrives alone: nothing else until the client speaks, pings aside', async () => {
+      const raw = await open();
+      expect((await raw.next()) as string).toMatch(/^0\{/);
+      // One ping interval later, the only frames are pings.
+      await raw.next((f) => f === '2');
+      expect(raw.frames.filter((f) => f !== '2')).toEqual([]);
+    });
+
+    it('refuses a WebSocket that names a sid (an upgrade of a polling session livegate never opened)', async () => {
+      await expect(Raw.open(url('EIO=4&transport=websocket&sid=abc123'))).rejects.toThrow('HTTP 400');
+      const body = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(url('EIO=4&transport=websocket&sid=abc123'));
+        ws.on('error', () => {});
+        ws.on('unexpected-response', (_req, res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () => resolve(text));
+        });
+      });
+      expect(JSON.parse(body)).toEqual({ code: 1, message: 'Session ID unknown' });
+    });
+
+    for (const [name, frame] of [
+      ['a message that is not a Socket.IO packet', '4hello'],
+      ['a packet of no Engine.IO type', 'abc'],
+      ['an upgrade packet outside an upgrade', '5'],
+    ] as const) {
+      it(`closes the session on ${name}`, async () => {
+        const raw = await open();
+        await raw.next();
+        raw.send(frame);
+        expect((await raw.closed).code).toBe(4102);
+      });
+    }
+
+    it('closes the session on a binary frame that belongs to no binary packet', async () => {
+      const raw = await connected();
+      raw.send(Uint8Array.from([1, 2, 3, 4]));
+      expect((await raw.closed).code).toBe(4102);
+    });
+
+    it('each packet is its own WebSocket frame (no payload concatenation), also when several leave at once', async () => {
+      const raw = await connected();
+      for (let i = 0; i < 5; i++) raw.send(`42${i}["session:echo",${i}]`);
+      const acks: Array<string | Buffer> = [];
+      for (let i = 0; i < 5; i++) acks.push(await raw.next());
+      expect(acks).toEqual([0, 1, 2, 3, 4].map((i) => `43${i}[${i}]`));
+    });
+
+    it('pings come every pingInterval, often enough for a client that waits pingInterval + pingTimeout', async () => {
+      const raw = await open();
+      await raw.next();
+      await raw.next((f) => f === '2');
+      raw.send('3');
+      const first = Date.now();
+      await raw.next((f) => f === '2');
+      const gap = Date.now() - first;
+      raw.send('3');
+      // Not more often than the interval announced, and within what the client tolerates.
+      expect(gap).toBeGreaterThanOrEqual(PING_INTERVAL / 2);
+      expect(gap).toBeLessThan(PING_INTERVAL + PING_TIMEOUT);
+    });
+
+    it('a connected session that stops answering pings is closed (4009, no DISCONNECT: the client reconnects)', async () => {
+      const raw = await connected();
+      const closed = await raw.closed;
+      expect(closed.code).toBe(4009);
+      expect(raw.frames.filter((f) => f !== '2')).toEqual([]);
     });
   });
 

@@ -101,6 +101,45 @@ describe('event proxy: round trip, errors, room operations', () => {
     socket.close();
   });
 
+  it('forwards every Socket.IO argument (binaries as base64 attachments) and acks with several arguments, binary included', async () => {
+    backend.handler = (r) =>
+      r.body['event'] === 'app:two_acks'
+        ? { body: { ack: 1, ackArgs: [1, 2] } }
+        : r.body['event'] === 'app:bad_placeholder'
+          ? { body: { ack: { _placeholder: true, num: 3 }, attachments: ['AA=='] } }
+          : { body: { ackArgs: ['ok', r.body['attachments'] ?? null, { _placeholder: true, num: 0 }], attachments: ['CQg='] } };
+    const socket = await sioClient(gw, 'px-multi');
+    const acked = await new Promise<unknown[]>((resolve, reject) =>
+      socket
+        .timeout(10_000)
+        .emit('app:upload', 'a', 2, Buffer.from([1, 2, 3]), { file: Buffer.from([4]) }, (err: Error | null, ...args: unknown[]) =>
+          err ? reject(err) : resolve(args),
+        ),
+    );
+    const placeholders = ['a', 2, { _placeholder: true, num: 0 }, { file: { _placeholder: true, num: 1 } }];
+    const sent = backend.of('app:upload')[0]!.body;
+    expect(sent).toMatchObject({ event: 'app:upload', data: 'a', args: placeholders, attachments: ['AQID', 'BA=='] });
+    // Three ack arguments; the third is binary (a Buffer in Node's socket.io-client).
+    expect(acked, JSON.stringify(acked)).toHaveLength(3);
+    expect(acked.slice(0, 2)).toEqual(['ok', ['AQID', 'BA==']]);
+    expect([...(acked[2] as Buffer)]).toEqual([9, 8]);
+
+    // A one-argument event without binaries: `args` is [data], no attachments field.
+    await sioAck(socket, 'app:upload', { n: 1 });
+    expect(backend.of('app:upload')[1]!.body).toMatchObject({ data: { n: 1 }, args: [{ n: 1 }] });
+    expect(backend.of('app:upload')[1]!.body).not.toHaveProperty('attachments');
+
+    // On /ws the same reply is an array, the attachment its base64 text.
+    const native = await NativeClient.connect(gw.ws, { token: await makeToken({ sub: 'px-multi' }) });
+    expect((await native.request('app:upload', { n: 2 })).data).toEqual(['ok', null, 'CQg=']);
+    expect(backend.of('app:upload')[2]!.body).toMatchObject({ data: { n: 2 }, args: [{ n: 2 }] });
+    // Outside the contract: ack and ackArgs together, a placeholder naming no attachment.
+    expect((await native.request('app:two_acks')).error?.code).toBe('backend_error');
+    expect(await sioAck(socket, 'app:bad_placeholder', {})).toMatchObject({ error: { code: 'backend_error' } });
+    await native.close();
+    socket.close();
+  });
+
   it('applies the room joins, leaves and publishes of the reply to the sending connection before the ack', async () => {
     backend.handler = (r) => {
       const { team } = r.body['data'] as { team: string };

@@ -10,7 +10,7 @@
  * `{"_placeholder":true,"num":<i>}` where attachment i goes.
  */
 import type { ErrorBody } from '../../kernel/errors.js';
-import type { AckId, Frame, FrameEncoder, FramePart } from './types.js';
+import { AckArgs, type AckId, type Frame, type FrameEncoder, type FramePart } from './types.js';
 
 export type SioPacket =
   | { kind: 'pong' }
@@ -127,7 +127,7 @@ function hasBinary(value: unknown, depth = 0): boolean {
 }
 
 /** A copy of `value` with each binary replaced by its placeholder; the binaries go to `out`. */
-function withPlaceholders(value: unknown, out: Uint8Array[]): unknown {
+export function withPlaceholders(value: unknown, out: Uint8Array[]): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (isBinary(value)) {
     out.push(value instanceof ArrayBuffer ? new Uint8Array(value) : value);
@@ -143,7 +143,7 @@ function withPlaceholders(value: unknown, out: Uint8Array[]): unknown {
  * Puts the attachments where their placeholders are. Returns an error text for a placeholder
  * that names no attachment (or an attachment no placeholder names).
  */
-export function fillPlaceholders(args: unknown[], attachments: readonly Uint8Array[]): unknown[] | string {
+export function fillPlaceholders<T>(args: unknown[], attachments: readonly T[]): unknown[] | string {
   const used = new Set<number>();
   let bad: string | undefined;
   const fill = (value: unknown, depth: number): unknown => {
@@ -152,8 +152,8 @@ export function fillPlaceholders(args: unknown[], attachments: readonly Uint8Arr
     const record = value as Record<string, unknown>;
     if (record['_placeholder'] === true && typeof record['num'] === 'number') {
       const num = record['num'];
-      const attachment = attachments[num];
-      if (!attachment) bad = `placeholder ${num} names no attachment`;
+      const attachment = Number.isInteger(num) && num >= 0 ? attachments[num] : undefined;
+      if (attachment === undefined) bad = `placeholder ${num} names no attachment`;
       used.add(num);
       return attachment;
     }
@@ -199,7 +199,7 @@ export const sioEncoder: FrameEncoder = {
   name: 'sio',
   binary: false,
   event: (event, data): Frame => packet(2, undefined, [event, data]),
-  ack: (ackId: AckId, result: unknown): Frame => packet(3, ackId, [result ?? null]),
+  ack: (ackId: AckId, result: unknown): Frame => packet(3, ackId, result instanceof AckArgs ? [...result.args] : [result ?? null]),
   error: (ackId: AckId | undefined, error: ErrorBody): Frame =>
     ackId === undefined ? '42' + JSON.stringify(['error', error]) : `43${ackId}` + JSON.stringify([{ error }]),
 };

@@ -9,6 +9,19 @@ export interface InboundRequest {
   data: unknown;
   /** Present when the client wants an ack (native `id`, Socket.IO ack id). */
   ackId: AckId | undefined;
+  /**
+   * Socket.IO: every argument after the event name (`data` is the first), binary attachments as
+   * Buffers. Catalogue events read `data`; the event proxy forwards them all. Absent: `[data]`.
+   */
+  args?: readonly unknown[];
+}
+
+/**
+ * A result acknowledged with several arguments (Socket.IO `43<id>[a, b, ...]`): what the event
+ * proxy returns when the backend answers `ackArgs`. Other dialects get the array as their ack.
+ */
+export class AckArgs {
+  constructor(readonly args: readonly unknown[]) {}
 }
 
 /** Per-room ordering metadata carried by room events. */

@@ -61,7 +61,7 @@ export function socketIoDialect(deps: SioDialectDeps): Dialect {
       conn.replyError(packet.ackId, new AppError('bad_request', 'event name must be a string'));
       return;
     }
-    conn.handle({ event, data: data ?? {}, ackId: packet.ackId });
+    conn.handle({ event, data: data ?? {}, ackId: packet.ackId, args: packet.args.slice(1) });
   }
 
   /** The whole packet is here (attachments included): what it is for runs. */
@@ -92,7 +92,7 @@ export function socketIoDialect(deps: SioDialectDeps): Dialect {
     deps.verifier
       .verify(token)
       .then(async (principal) => {
-        const resumeAt =
+        const recovered =
           pid === undefined
             ? undefined
             : await recoverable(deps.recovery, pid, auth['offset'], principal.userId).catch((err: unknown) => {
@@ -101,10 +101,12 @@ export function socketIoDialect(deps: SioDialectDeps): Dialect {
               });
         connecting.delete(conn);
         if (conn.closed) return;
-        const recovery = wantsRecovery ? new SioRecovery(resumeAt ? pid! : newPid(), principal.userId, deps.recovery) : undefined;
+        // A recovered session keeps its pid and socket id, as Socket.IO's server does; a new one is named after its connection.
+        const owner = { userId: principal.userId, sid: recovered?.sid ?? conn.id };
+        const recovery = wantsRecovery ? new SioRecovery(recovered ? pid! : newPid(), owner, deps.recovery) : undefined;
         conn.ws?.cork(() => {
-          conn.send(sio.connected(conn.id, recovery?.pid), 'sio:connect');
-          conn.authenticate(principal, recovery && { recovery, resumeAt });
+          conn.send(sio.connected(owner.sid, recovery?.pid), 'sio:connect');
+          conn.authenticate(principal, recovery && { recovery, resumeAt: recovered?.resumeAt });
         });
       })
       .catch((err: unknown) => {

@@ -12,13 +12,19 @@
  * - What the session joined lives in SioSessions (Redis with REDIS_URL), written on join and leave.
  *   A reconnecting client is recovered when its record exists for the same user and every room's
  *   history still holds what it missed: it is re-joined to those rooms and gets the missed events
- *   from the room histories (RoomHub.replay), each exactly once, then live. Otherwise it gets a new
- *   pid, as Socket.IO signals a failed recovery (`socket.recovered` false), and refetches.
+ *   from the room histories (RoomHub.replay), each exactly once, then live. Like Socket.IO's
+ *   server, a recovered session keeps its socket id (`sid`, so `socket.id` does not change) and its
+ *   pid. Otherwise it gets a new sid and pid, as Socket.IO signals a failed recovery
+ *   (`socket.recovered` false), and refetches.
+ * - A frame that uWS drops under backpressure is never skipped by a later offset: the connection
+ *   sends nothing more and closes (4008, reconnect), so the offset the client holds is the one of
+ *   the last frame it got, and the recovery replays the dropped frame from the room history (or,
+ *   if the history no longer has it, the recovery fails and the client is told: `recovered` false).
  */
 import type { RoomMessage } from '../../rooms/bus.js';
 import { sio } from '../codecs/socketio.js';
 import type { Frame } from '../codecs/types.js';
-import type { SioSessions } from './sessions.js';
+import type { SioSessionOwner, SioSessions } from './sessions.js';
 
 /** What recovery needs of the room layer. */
 export interface RecoveryRooms {
@@ -59,11 +65,17 @@ export function parseOffset(offset: unknown): Map<string, number> | undefined {
   return positions;
 }
 
+/** A session that can be recovered: its socket id, and each room with the seq after which its events were missed. */
+export interface Recoverable {
+  sid: string;
+  resumeAt: Map<string, number>;
+}
+
 /**
- * The rooms a reconnecting session gets back and the seq after which each one's events are
- * missing, or undefined when it cannot be recovered (no record, another user, history gone).
+ * The socket id and rooms a reconnecting session gets back, or undefined when it cannot be
+ * recovered (no record, another user, history gone).
  */
-export async function recoverable(deps: RecoveryDeps, pid: string, offset: unknown, userId: string): Promise<Map<string, number> | undefined> {
+export async function recoverable(deps: RecoveryDeps, pid: string, offset: unknown, userId: string): Promise<Recoverable | undefined> {
   const positions = parseOffset(offset);
   if (!positions) return undefined;
   const record = await deps.sessions.load(pid);
@@ -72,19 +84,22 @@ export async function recoverable(deps: RecoveryDeps, pid: string, offset: unkno
   for (const [room, joinSeq] of record.rooms) resumeAt.set(room, positions.get(room) ?? joinSeq);
   const from = await Promise.all([...resumeAt].map(async ([room, afterSeq]) => [room, await deps.rooms.resumeFrom(room, afterSeq)] as const));
   if (from.some(([, seq]) => seq === undefined)) return undefined;
-  return new Map(from as Array<readonly [string, number]>);
+  return { sid: record.sid, resumeAt: new Map(from as Array<readonly [string, number]>) };
 }
 
 /** One connection's recovery state: its pid, its position in each room, its record. */
 export class SioRecovery {
   private readonly positions = new Map<string, { key: string; seq: number }>();
+  /** Set once a frame to this connection was dropped: nothing more is sent (see halt). */
+  halted = false;
   /** Record writes in the order of the joins and leaves that made them. */
   private writes: Promise<void> = Promise.resolve();
   private dropped = false;
 
   constructor(
     readonly pid: string,
-    private readonly userId: string,
+    /** The session's user and socket id (the `sid` of every CONNECT reply of this session). */
+    readonly owner: SioSessionOwner,
     private readonly deps: RecoveryDeps,
   ) {}
 
@@ -100,7 +115,7 @@ export class SioRecovery {
       const seq = known?.seq ?? (await this.deps.rooms.latestSeq(room));
       // Events delivered while the latest seq was read are the better position.
       if (!this.positions.has(room)) this.positions.set(room, { key: encodeRoom(room), seq });
-      await this.deps.sessions.join(this.pid, this.userId, room, seq);
+      await this.deps.sessions.join(this.pid, this.owner, room, seq);
     }, 'join');
   }
 
@@ -113,6 +128,18 @@ export class SioRecovery {
   drop(): void {
     this.dropped = true;
     this.write(() => this.deps.sessions.drop(this.pid), 'drop');
+  }
+
+  /**
+   * A frame to this connection was dropped (send buffer over WS_MAX_BACKPRESSURE). A later frame
+   * would carry an offset past it and the client would never get it back, so nothing more is sent
+   * and the connection closes (`close`, on the next turn): the client reconnects with the offset of
+   * the last frame it got, and the dropped frame comes back from the room history.
+   */
+  halt(close: () => void): void {
+    if (this.halted) return;
+    this.halted = true;
+    setImmediate(close);
   }
 
   /** A room event's frame for this connection, its room's position moved on. */

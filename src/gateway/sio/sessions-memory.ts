@@ -1,4 +1,4 @@
-import type { SioSessionRecord, SioSessions } from './sessions.js';
+import type { SioSessionOwner, SioSessionRecord, SioSessions } from './sessions.js';
 
 /** Single-node engine: records in process memory, dropped `windowMs` after their last write or refresh. */
 export class MemorySioSessions implements SioSessions {
@@ -6,8 +6,8 @@ export class MemorySioSessions implements SioSessions {
 
   constructor(private readonly windowMs: number) {}
 
-  async join(pid: string, userId: string, room: string, joinSeq: number): Promise<void> {
-    const record = this.live(pid) ?? { userId, rooms: new Map<string, number>(), expiresAt: 0 };
+  async join(pid: string, owner: SioSessionOwner, room: string, joinSeq: number): Promise<void> {
+    const record = this.live(pid) ?? { userId: owner.userId, sid: owner.sid, rooms: new Map<string, number>(), expiresAt: 0 };
     record.rooms.set(room, joinSeq);
     record.expiresAt = Date.now() + this.windowMs;
     this.records.set(pid, record);
@@ -23,7 +23,7 @@ export class MemorySioSessions implements SioSessions {
 
   async load(pid: string): Promise<SioSessionRecord | undefined> {
     const record = this.live(pid);
-    return record && { userId: record.userId, rooms: new Map(record.rooms) };
+    return record && { userId: record.userId, sid: record.sid, rooms: new Map(record.rooms) };
   }
 
   async refresh(pids: readonly string[]): Promise<void> {

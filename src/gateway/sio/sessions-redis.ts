@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { SioSessionRecord, SioSessions } from './sessions.js';
+import type { SioSessionOwner, SioSessionRecord, SioSessions } from './sessions.js';
 
-/** Field of the user id; each room is a field `r:<room>` holding its join seq. */
+/** Fields of the user id and the socket id; each room is a field `r:<room>` holding its join seq. */
 const USER_FIELD = 'u';
+const SID_FIELD = 's';
 const ROOM_PREFIX = 'r:';
 const keyOf = (pid: string): string => `lg:sio:session:${pid}`;
 
@@ -18,11 +19,11 @@ export class RedisSioSessions implements SioSessions {
     private readonly windowMs: number,
   ) {}
 
-  async join(pid: string, userId: string, room: string, joinSeq: number): Promise<void> {
+  async join(pid: string, owner: SioSessionOwner, room: string, joinSeq: number): Promise<void> {
     const key = keyOf(pid);
     await this.redis
       .multi()
-      .hset(key, USER_FIELD, userId, ROOM_PREFIX + room, joinSeq)
+      .hset(key, USER_FIELD, owner.userId, SID_FIELD, owner.sid, ROOM_PREFIX + room, joinSeq)
       .pexpire(key, this.windowMs)
       .exec();
   }
@@ -38,10 +39,11 @@ export class RedisSioSessions implements SioSessions {
   async load(pid: string): Promise<SioSessionRecord | undefined> {
     const fields = await this.redis.hgetall(keyOf(pid));
     const userId = fields[USER_FIELD];
-    if (userId === undefined) return undefined;
+    const sid = fields[SID_FIELD];
+    if (userId === undefined || sid === undefined) return undefined;
     const rooms = new Map<string, number>();
     for (const [field, value] of Object.entries(fields)) if (field.startsWith(ROOM_PREFIX)) rooms.set(field.slice(ROOM_PREFIX.length), Number(value));
-    return { userId, rooms };
+    return { userId, sid, rooms };
   }
 
   async refresh(pids: readonly string[]): Promise<void> {

@@ -6,15 +6,20 @@
  * Engines: sessions-memory.ts (single node) and sessions-redis.ts (with REDIS_URL).
  */
 
-/** A recoverable session: its user, and each joined room with the room's latest seq at join time. */
-export interface SioSessionRecord {
+/** Who a session is: its user, and the Socket.IO socket id (`sid`) it keeps across recoveries. */
+export interface SioSessionOwner {
   userId: string;
+  sid: string;
+}
+
+/** A recoverable session: its owner, and each joined room with the room's latest seq at join time. */
+export interface SioSessionRecord extends SioSessionOwner {
   rooms: Map<string, number>;
 }
 
 export interface SioSessions {
-  /** Records a joined room (and the session's user), and keeps the record for the recovery window. */
-  join(pid: string, userId: string, room: string, joinSeq: number): Promise<void>;
+  /** Records a joined room (and the session's owner), and keeps the record for the recovery window. */
+  join(pid: string, owner: SioSessionOwner, room: string, joinSeq: number): Promise<void>;
   leave(pid: string, room: string): Promise<void>;
   /** Forgets a session that ended for good (the client disconnected on purpose). */
   drop(pid: string): Promise<void>;

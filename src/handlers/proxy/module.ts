@@ -21,7 +21,7 @@ export const proxyModule: ModuleFactory = (core) => {
     fallback: {
       label: 'proxied',
       claims: (event) => proxy.claims(event),
-      handle: (ctx, event, data) => proxy.handle(ctx, event, data),
+      handle: (ctx, event, data, args) => proxy.handle(ctx, event, data, args),
     },
   };
 };

@@ -14,11 +14,23 @@ const strict = { additionalProperties: false } as const;
 const RoomName = Type.String({ minLength: 1, maxLength: 200, pattern: '^(?!sys:)[A-Za-z0-9_:.@-]+$' });
 const EventName = Type.String({ minLength: 1, maxLength: MAX_EVENT_NAME, pattern: EVENT_NAME.source });
 const Rooms = Type.Array(RoomName, { maxItems: MAX_ACTIONS, uniqueItems: true });
+/** Binary data in a JSON body: base64 (RFC 4648, with padding), named by Socket.IO placeholders. */
+const Base64 = Type.String({ pattern: '^[A-Za-z0-9+/]*={0,2}$' });
+
+/** Most binary attachments in one reply. */
+export const MAX_REPLY_ATTACHMENTS = 16;
 
 export const ProxyReply = Type.Object(
   {
     /** The ack payload the client receives (null when absent). */
     ack: Type.Optional(Type.Unknown()),
+    /** Instead of `ack`: several ack arguments (Socket.IO `43<id>[a, b, ...]`; other dialects get the array). */
+    ackArgs: Type.Optional(Type.Array(Type.Unknown(), { maxItems: MAX_ACTIONS })),
+    /**
+     * Binary data of the ack: `{"_placeholder":true,"num":i}` in `ack`/`ackArgs` stands for
+     * attachment i (bytes to Socket.IO clients, the base64 string itself on /ws).
+     */
+    attachments: Type.Optional(Type.Array(Base64, { maxItems: MAX_REPLY_ATTACHMENTS })),
     /** A typed error instead of the ack: `code` from the registry of docs/PROTOCOL.md. */
     error: Type.Optional(Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }), message: Type.Optional(Type.String({ maxLength: 500 })) }, strict)),
     /** Rooms the connection leaves, then joins, before the ack. */
@@ -38,7 +50,12 @@ export interface ProxyRequestBody {
   /** Unique per proxied event (also in `x-livegate-delivery`). */
   id: string;
   event: string;
+  /** The first argument (what livegate's own events read), binaries as placeholders. */
   data: unknown;
+  /** Every argument after the event name (Socket.IO events may have several), binaries as placeholders. */
+  args: unknown[];
+  /** The binary attachments of `args`, base64, by placeholder number (absent when there are none). */
+  attachments?: string[];
   userId: string;
   role: Role;
   connectionId: string;

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
 import type { ProxyConfig } from '../../config.js';
+import { fillPlaceholders, withPlaceholders } from '../../gateway/codecs/socketio.js';
+import { AckArgs } from '../../gateway/codecs/types.js';
 import type { HandlerContext } from '../../gateway/handler.js';
 import { AppError, ERROR_CODES, type ErrorCode } from '../../kernel/errors.js';
 import type { RoomHub } from '../../rooms/hub.js';
@@ -31,6 +33,37 @@ const FAILURES: {
   // The backend is up but answers outside the contract: a bug to fix there, not an outage.
   bad_reply: { breaker: 'success', error: (o) => new AppError('backend_error', `the backend's reply is outside the contract: ${o.reason}`) },
 };
+
+/** The body's `data`, `args` and `attachments`: binaries (Socket.IO attachments) become placeholders and base64. */
+function forwardArgs(data: unknown, args: readonly unknown[]): { data: unknown; args: unknown[]; attachments?: string[] } {
+  const binaries: Uint8Array[] = [];
+  const out = withPlaceholders([...args], binaries) as unknown[];
+  if (binaries.length === 0) return { data, args: out };
+  const first = args.length > 0 ? out[0] : data;
+  return { data: first, args: out, attachments: binaries.map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')) };
+}
+
+/**
+ * What the client is acked with: `ackArgs` (several arguments) or `ack`, their placeholders filled
+ * with the attachments (bytes for Socket.IO clients, the base64 text itself elsewhere).
+ */
+function ackOf(reply: ProxyReply, binary: boolean): unknown {
+  if (reply.ack !== undefined && reply.ackArgs !== undefined) return new AppError('backend_error', "the backend's reply has both ack and ackArgs");
+  let values: unknown[] = reply.ackArgs ?? [reply.ack ?? null];
+  const attachments = reply.attachments ?? [];
+  if (attachments.length > 0) {
+    const filled = binary
+      ? fillPlaceholders(
+          values,
+          attachments.map((text) => Buffer.from(text, 'base64')),
+        )
+      : fillPlaceholders(values, attachments);
+    if (typeof filled === 'string') return new AppError('backend_error', `the backend's reply is outside the contract: attachments: ${filled}`);
+    values = filled;
+  }
+  if (reply.ackArgs === undefined) return values[0];
+  return binary ? new AckArgs(values) : values;
+}
 
 export interface ProxyDeps {
   config: ProxyConfig & { url: string; secret: string };
@@ -60,7 +93,7 @@ export class EventProxy {
     return this.rules.match(event) !== undefined;
   }
 
-  async handle(ctx: HandlerContext, event: string, data: unknown): Promise<unknown> {
+  async handle(ctx: HandlerContext, event: string, data: unknown, args: readonly unknown[]): Promise<unknown> {
     const rule = this.rules.match(event) ?? event;
     const count = (outcome: ProxyOutcome): void => this.deps.metrics.events.inc({ rule, outcome });
     if (this.inFlight >= this.deps.config.concurrency) {
@@ -76,12 +109,13 @@ export class EventProxy {
     const stop = this.deps.metrics.duration.startTimer({ rule });
     this.inFlight++;
     this.deps.metrics.inFlight.inc();
+    const forwarded = forwardArgs(data, args);
     let outcome: CallOutcome;
     try {
       outcome = await callBackend(this.target, {
         id: randomUUID(),
         event,
-        data,
+        ...forwarded,
         userId: session.userId,
         role: session.role,
         connectionId: session.connectionId,
@@ -108,6 +142,11 @@ export class EventProxy {
       count(reply.code === 'backend_error' ? 'bad_reply' : 'error_reply');
       throw reply;
     }
+    const ack = ackOf(reply, session.dialect === 'sio');
+    if (ack instanceof AppError) {
+      count('bad_reply');
+      throw ack;
+    }
     try {
       await this.apply(ctx, reply);
     } catch (err) {
@@ -116,7 +155,7 @@ export class EventProxy {
       throw new AppError('unavailable', 'the room operations of the reply could not all be applied; retry');
     }
     count('acked');
-    return reply.ack ?? null;
+    return ack;
   }
 
   /** The reply, or the typed error it names (or `backend_error` when it is outside the contract). */

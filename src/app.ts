@@ -31,6 +31,9 @@ import { createBus } from './rooms/create-bus.js';
 import { RoomHub } from './rooms/hub.js';
 import { LocalLiveness, RedisLiveness } from './rooms/liveness.js';
 import { RoomMetrics } from './rooms/metrics.js';
+import { MemoryRoomStateStore } from './rooms/room-state-memory.js';
+import { RedisRoomStateStore } from './rooms/room-state-redis.js';
+import { RoomState } from './rooms/room-state.js';
 import { Documents } from './store/documents.js';
 import { Mongo } from './store/mongo.js';
 import { createStore } from './store/store.js';
@@ -148,6 +151,13 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
   const roomAccess = new RoomAccess();
   const liveness = redis ? new RedisLiveness(redis, config.nodeId, config.cluster.heartbeatMs, config.cluster.nodeTtlMs, log) : new LocalLiveness();
   const webhooks = createWebhooks({ config: config.webhooks, nodeId: config.nodeId, log, registry: metrics.registry, redis });
+  const roomState = new RoomState(
+    redis ? new RedisRoomStateStore(redis) : new MemoryRoomStateStore(),
+    (room, event, data) => hub.publish(room, event, data),
+    log.child({ component: 'room-state' }),
+    config.hotRooms.stateIntervalMs,
+    roomMetrics,
+  );
   const pressure = new PressureMonitor(config.overload);
   const core: Core = {
     config,
@@ -157,6 +167,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
     bus,
     hub,
     roomAccess,
+    roomState,
     pressure,
     liveness,
     redis,
@@ -233,6 +244,7 @@ export async function startNode(config: Config, uws: Uws, log: Logger, onFatal: 
       for (const module of [...modules].reverse()) {
         await module.stop?.().catch((err: unknown) => log.warn({ err, module: module.name }, 'module stop failed'));
       }
+      roomState.stop();
       await liveness.stop().catch((err: unknown) => log.warn({ err }, 'liveness stop failed'));
       remoteKeys?.stop();
       // Modules may enqueue while stopping; the writer flushes after them (bounded by WRITE_FLUSH_MS).

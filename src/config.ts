@@ -162,6 +162,8 @@ export interface Config {
   rateLimit: { connection: RateLimit; user: RateLimit };
   http: { maxBody: number; corsOrigins: string[]; rateLimit: RateLimit; trustProxy: boolean };
   rooms: { historySize: number; historyTtlSec: number };
+  /** Hot rooms (docs/events/livestream.md "Hot rooms"): keyed state, chat budget, join summaries. */
+  hotRooms: HotRoomsConfig;
   cluster: { heartbeatMs: number; nodeTtlMs: number };
   shutdownTimeoutMs: number;
   serviceApiKeys: string[];
@@ -220,6 +222,22 @@ export interface OverloadConfig {
   admitBurst: number;
   /** The least retry-after of a refused connection, and its jitter (see Gateway.admit). */
   admitRetryAfterMs: number;
+}
+
+export interface HotRoomsConfig {
+  /** Least time between two frames of one keyed room state (per room, per key, cluster-wide). */
+  stateIntervalMs: number;
+  /** Entries in `livestream:top_supporters`. */
+  topSupporters: number;
+  /** Chat lines a stream room broadcasts per window (cluster-wide) before it samples. */
+  chatBudget: number;
+  chatWindowMs: number;
+  /** Viewers from which a stream's joins and leaves go out as summaries. */
+  joinSummaryThreshold: number;
+  /** Period of the join/leave summaries. */
+  joinSummaryIntervalMs: number;
+  /** Most notable users named in one summary. */
+  joinSummaryNotableMax: number;
 }
 
 export interface ProxyConfig {
@@ -498,6 +516,40 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
         int(10, 30 * 86400),
       )!,
     },
+    hotRooms: {
+      stateIntervalMs: v(
+        'ROOM_STATE_INTERVAL_MS',
+        '250',
+        'Least time between two frames of one keyed room state (viewer count, gift totals, top supporters, stream settings), per room and key, cluster-wide (250 = 4/s); the latest value always goes out.',
+        int(20, 60_000),
+      )!,
+      topSupporters: v('ROOM_TOP_SUPPORTERS', '10', "Entries in a stream room's `livestream:top_supporters` frame.", int(1, 100))!,
+      chatBudget: v(
+        'ROOM_CHAT_BUDGET',
+        '100',
+        'Chat lines a stream room broadcasts per ROOM_CHAT_WINDOW_MS, cluster-wide (100 per 1000 ms = 100/s); above it lines are sampled fairly across senders (the sender gets `broadcast: false`).',
+        int(1, 10_000_000),
+      )!,
+      chatWindowMs: v('ROOM_CHAT_WINDOW_MS', '1000', 'The window of the room chat budget (aligned to the Redis clock).', int(100, 3_600_000))!,
+      joinSummaryThreshold: v(
+        'ROOM_JOIN_SUMMARY_THRESHOLD',
+        '200',
+        'Viewers from which a stream room gets its joins and leaves as periodic `livestream:presence_summary` frames instead of one frame per viewer.',
+        int(1, 10_000_000),
+      )!,
+      joinSummaryIntervalMs: v(
+        'ROOM_JOIN_SUMMARY_INTERVAL_MS',
+        '2000',
+        'Period of the join/leave summaries of a large stream room, cluster-wide.',
+        int(100, 60_000),
+      )!,
+      joinSummaryNotableMax: v(
+        'ROOM_JOIN_SUMMARY_NOTABLE_MAX',
+        '10',
+        'Most notable users (followers or top supporters) named in one join summary.',
+        int(0, 100),
+      )!,
+    },
     cluster: {
       heartbeatMs: v('NODE_HEARTBEAT_MS', '1000', 'How often a node renews its heartbeat and reaps dead nodes (viewer counts, presence).', int(100, 60_000))!,
       nodeTtlMs: v('NODE_TTL_MS', '4000', 'A node whose heartbeat is older than this is dead: its viewers and devices are removed.', int(500, 300_000))!,
@@ -680,7 +732,7 @@ export function loadConfig(env: Env = process.env, seen?: VariableSpec[]): Confi
       pkScoreIntervalMs: v(
         'PK_SCORE_INTERVAL_MS',
         '200',
-        'Least time between two pk_battle:score frames of one battle, cluster-wide (200 = 5/s).',
+        'Least time between two pk_battle:score frames of one battle in one room, cluster-wide (200 = 5/s); keyed room state like ROOM_STATE_INTERVAL_MS.',
         int(50, 10_000),
       )!,
       pkInviteTtlSec: v('PK_INVITE_TTL_SEC', '60', 'How long a PK invitation waits for an answer.', int(5, 3600))!,

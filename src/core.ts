@@ -21,6 +21,7 @@ import type { RoomAccess } from './rooms/access.js';
 import type { Bus } from './rooms/bus.js';
 import type { RoomHub } from './rooms/hub.js';
 import type { NodeLiveness } from './rooms/liveness.js';
+import type { RoomState } from './rooms/room-state.js';
 import type { Documents } from './store/documents.js';
 import type { WriteQueue } from './store/write-queue.js';
 
@@ -58,6 +59,11 @@ export interface Core {
   readonly hub: RoomHub;
   /** Who may read which room kind (domains register theirs; used by `room:resume`). */
   readonly roomAccess: RoomAccess;
+  /**
+   * Keyed room state (viewer counts, PK scores, gift totals...): at most one frame per key per
+   * ROOM_STATE_INTERVAL_MS per room cluster-wide, always the latest; `snapshot` for joiners.
+   */
+  readonly roomState: RoomState;
   /** How loaded this node is (room chat budgets shrink under pressure). */
   readonly pressure: NodePressure;
   /** Node heartbeats: cleanups for the shared state of nodes that died. */

@@ -14,3 +14,6 @@ export const PRESSURE_LEVELS: readonly PressureLevel[] = ['normal', 'elevated', 
 
 /** True when `pressure` is at `level` or above. */
 export const atLeast = (pressure: NodePressure, level: PressureLevel): boolean => PRESSURE_LEVELS.indexOf(pressure.level()) >= PRESSURE_LEVELS.indexOf(level);
+
+/** The share of a room's chat budget a node grants at each level. */
+export const BUDGET_FACTOR: Record<PressureLevel, number> = { normal: 1, elevated: 0.5, critical: 0.25 };

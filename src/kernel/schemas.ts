@@ -56,3 +56,19 @@ export const isoOrNull = (date: Date | null | undefined): string | null => (date
 /** An instant kept as epoch milliseconds inside the node, as it goes on the wire. */
 export const isoMs = (ms: number): string => new Date(ms).toISOString();
 export const isoMsOrNull = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : isoMs(ms));
+
+/**
+ * A room's keyed state as the join and resume acks carry it: the latest frame of each key (viewer
+ * count, PK score, gift totals, top supporters, settings), exactly as the event would deliver it.
+ */
+export const RoomStateList = Type.Array(
+  Type.Object(
+    {
+      key: Type.String({ description: 'viewers, pk:<battleId>, gift_totals, top_supporters, settings' }),
+      event: Type.String({ description: 'the event this frame goes out as' }),
+      data: Type.Unknown({ description: "the event's payload" }),
+    },
+    { additionalProperties: false },
+  ),
+  { description: "the room's current keyed state: handle each entry as the event it names" },
+);

@@ -11,6 +11,7 @@ export class RoomMetrics {
   readonly deliverLatency: Histogram;
   readonly resumes: Counter<'result'>;
   readonly duplicates: Counter;
+  readonly stateOffers: Counter<'key' | 'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -44,6 +45,12 @@ export class RoomMetrics {
     this.duplicates = new Counter({
       name: 'livegate_resume_duplicates_dropped_total',
       help: 'Live messages a resumed member had already been sent by its replay (published while the history was read, received late on the subscription)',
+      registers,
+    });
+    this.stateOffers = new Counter({
+      name: 'livegate_room_state_updates_total',
+      help: 'Keyed room state changes offered by this node (key: viewers, pk, gift_totals, top_supporters, settings): publish = sent as a frame, later = conflated (another frame went out within ROOM_STATE_INTERVAL_MS; retried when it ends), same = already published, stale = a later read was already recorded',
+      labelNames: ['key', 'outcome'] as const,
       registers,
     });
   }

@@ -106,13 +106,16 @@ for (const [name, make] of Object.entries(engines)) {
       expect(await store.setNodeViewers(id, 'n1', 3)).toBe(7); // absolute: a retry changes nothing
       expect(await store.removeNode('n2')).toContain(id);
       expect(await store.setNodeViewers(id, 'n1', 2)).toBe(2);
-      expect(await store.claimViewerBroadcast(id, 60_000)).toBe(2);
-      expect(await store.claimViewerBroadcast(id, 60_000)).toBe('same');
+      const first = await store.liveViewerCount(id);
+      expect(first?.viewers).toBe(2);
       expect(await store.setNodeViewers(id, 'n1', 5)).toBe(5);
-      expect(await store.claimViewerBroadcast(id, 60_000)).toBe('later');
+      const second = await store.liveViewerCount(id);
+      expect(second?.viewers).toBe(5);
+      expect(second!.version).toBeGreaterThan(first!.version); // read later, a later version
       await store.end(id, 'host', 2);
       expect(await store.setNodeViewers(id, 'n1', 1)).toBeUndefined();
-      expect(await store.claimViewerBroadcast(id, 1)).toBe('same');
+      expect(await store.liveViewerCount(id)).toBeUndefined();
+      expect(await store.viewerCount(id)).toBe(0);
       expect(await store.setNodeViewers(uid('none'), 'n1', 1)).toBeUndefined();
     });
 
@@ -161,8 +164,10 @@ for (const [name, make] of Object.entries(engines)) {
       expect(await dir.canSee(me, [me, star, friend, other])).toEqual([true, true, true, false]);
       expect(await dir.canSee(star, [me])).toEqual([false]); // following is one-way
       expect(await dir.canSee(friend, [me])).toEqual([true]); // contacts are mutual
+      expect([await dir.follows(me, star), await dir.follows(star, me)]).toEqual([true, false]);
       await dir.unfollow(me, star);
       expect(await dir.canSee(me, [star])).toEqual([false]);
+      expect(await dir.follows(me, star)).toBe(false);
     });
   });
 }

@@ -12,7 +12,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LivegateClient, LivegateError, type Codec, type RoomMeta, type TokenReason } from '../../clients/js/src/index.js';
 import { msgpack } from '../../clients/js/src/msgpack.js';
-import { JoinAck, SeqAck } from '../../src/handlers/livestream/module.js';
+import { ChatAck, JoinAck } from '../../src/handlers/livestream/module.js';
 import { LIVESTREAM_EVENTS } from '../../src/handlers/livestream/schemas.js';
 import { SessionInfo } from '../../src/handlers/session/module.js';
 import { TEST_SECRET, makeToken, startGateway, type GatewayProcess } from '../support/gateway.js';
@@ -101,7 +101,7 @@ describe.each<[string, 'json' | Codec]>([
     for (let i = 0; i < 3; i++) acks.push(await host.request('livestream:chat', { livestreamId, text: `m${i}` }));
     await until(viewer, ['livestream:chat'], () => seen.length === 3);
     expect(seen.map((s) => s.data.text)).toEqual(['m0', 'm1', 'm2']);
-    for (const ack of acks) conforms(SeqAck, ack);
+    for (const ack of acks) conforms(ChatAck, ack);
     for (const event of events) conforms(LIVESTREAM_EVENTS['livestream:chat']!.schema, event);
     expect(seen.map((s) => s.meta)).toEqual(acks.map((a) => ({ room, seq: (a as { seq: number }).seq })));
 

@@ -39,6 +39,8 @@ function sentInSource(): Set<string> {
       found.add(m[1]!);
     for (const m of code.matchAll(/\.emit\(\s*'([A-Za-z_]+(?::[A-Za-z_]+)*)'/g)) found.add(m[1]!);
     for (const m of code.matchAll(/\{\s*room:[^{}]*?event:\s*'([A-Za-z_:]+)'/g)) found.add(m[1]!);
+    // Keyed room state (core.roomState): the reader returns the frame `{event, data, version}`.
+    for (const m of code.matchAll(/\{\s*event:\s*'([A-Za-z_]+(?::[A-Za-z_]+)*)',\s*data:/g)) found.add(m[1]!);
   }
   return new Set([...found].filter((e) => !NOT_EVENTS.test(e)));
 }

@@ -3,12 +3,21 @@ import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
-import { DateTime, isoMs } from '../../kernel/schemas.js';
+import { DateTime, RoomStateList, isoMs } from '../../kernel/schemas.js';
 import { createMilestones } from '../bridge/milestones.js';
+import { contactDirectoryFor } from '../presence/contacts.js';
+import { moneyKeys } from '../wallets/keys.js';
 import { requireMoney, type MoneyServices } from '../wallets/services.js';
 import { streamStoreFor } from './directory.js';
+import { HotRoom } from './hot-room.js';
+import { MemoryJoinTally } from './join-tally-memory.js';
+import { RedisJoinTally } from './join-tally-redis.js';
+import { JoinAnnouncer, type NotableCheck } from './joins.js';
+import { HotRoomMetrics } from './metrics.js';
+import { MemoryRoomRules } from './room-rules-memory.js';
+import { RedisRoomRules } from './room-rules-redis.js';
 import { livestreamRoutes } from './routes.js';
-import { LIVESTREAM_EVENTS } from './schemas.js';
+import { LIVESTREAM_EVENTS, SettingsAck, SettingsInput } from './schemas.js';
 import { LivestreamService, newStreamId } from './service.js';
 import type { StreamStore } from './streams.js';
 import { ViewerTracker, streamRoom } from './viewers.js';
@@ -21,7 +30,7 @@ const ROOM_PREFIX = 'live:';
 /** The acks (published in /openapi.json under x-livegate-events). */
 const Stream = { livestreamId: Type.String() };
 const StartAck = Type.Object({ ...Stream, room: Type.String(), startedAt: DateTime }, { additionalProperties: false });
-export const SeqAck = Type.Object({ ...Stream, seq: Seq }, { additionalProperties: false });
+const SeqAck = Type.Object({ ...Stream, seq: Seq }, { additionalProperties: false });
 const StreamAck = Type.Object(Stream, { additionalProperties: false });
 const UserAck = Type.Object({ ...Stream, userId: Type.String() }, { additionalProperties: false });
 export const JoinAck = Type.Object(
@@ -32,9 +41,17 @@ export const JoinAck = Type.Object(
     cohosts: Type.Array(Type.String()),
     viewers: Type.Integer({ minimum: 0 }),
     resume: Type.Optional(Type.Object({ gap: Type.Boolean(), latestSeq: Seq }, { additionalProperties: false })),
+    state: RoomStateList,
   },
   { additionalProperties: false },
 );
+export const ChatAck = Type.Union([
+  Type.Object({ ...Stream, broadcast: Type.Literal(true), seq: Seq }, { additionalProperties: false }),
+  Type.Object(
+    { ...Stream, broadcast: Type.Literal(false) },
+    { additionalProperties: false, description: 'the room was over its chat budget: the line was sampled out (not broadcast)' },
+  ),
+]);
 
 /**
  * Livestreams: start/end (host), join/leave (viewers, exact cluster-wide counts), live chat,
@@ -48,7 +65,38 @@ export const livestreamModule =
   (core) => {
     const store: StreamStore = streamStoreFor(core);
     const service = new LivestreamService(store, core.queue, core.hub, core.webhooks);
-    const viewers = new ViewerTracker(store, core.hub, core.config.nodeId, core.log);
+    const viewers = new ViewerTracker(store, core.roomState, core.config.nodeId);
+    const hot = core.config.hotRooms;
+    const metrics = new HotRoomMetrics(core.metrics.registry);
+    const contacts = contactDirectoryFor(core);
+    const notable: NotableCheck = async (choice, streamId, hostId, userId) => {
+      if (choice === 'followers') return (await contacts.follows(userId, hostId)) ? 'follower' : undefined;
+      if (choice === 'top_supporters' && money) {
+        const rank = await money.redis.zrevrank(moneyKeys.streamBoard(streamId), userId);
+        return rank !== null && rank < hot.topSupporters ? 'top_supporter' : undefined;
+      }
+      return undefined;
+    };
+    const log = core.log.child({ component: 'hot-room' });
+    const hotRoom = new HotRoom({
+      store,
+      rules: core.redis ? new RedisRoomRules(core.redis) : new MemoryRoomRules(),
+      roomState: core.roomState,
+      joins: new JoinAnnouncer(core.redis ? new RedisJoinTally(core.redis) : new MemoryJoinTally(), core.hub.send.bind(core.hub), notable, metrics, log, {
+        threshold: hot.joinSummaryThreshold,
+        intervalMs: hot.joinSummaryIntervalMs,
+        notableMax: hot.joinSummaryNotableMax,
+      }),
+      metrics,
+      pressure: core.pressure,
+      chatBudget: { lines: hot.chatBudget, windowMs: hot.chatWindowMs },
+    });
+    const announce = (what: Promise<void>, room: string): void =>
+      void what.catch((err: unknown) => log.warn({ err: (err as Error).message, room }, 'join announcement failed'));
+    const left = async (streamId: string, connectionId: string, userId: string): Promise<void> => {
+      const total = await viewers.remove(streamId, connectionId);
+      if (total !== undefined) announce(hotRoom.left(streamId, userId, total), streamRoom(streamId));
+    };
 
     core.liveness.onNodeDead(async (deadNode) => {
       for (const streamId of await store.removeNode(deadNode)) viewers.markDirty(streamId);
@@ -72,7 +120,7 @@ export const livestreamModule =
     return {
       name: 'livestream',
       emits: LIVESTREAM_EVENTS,
-      routes: livestreamRoutes({ service, gifts: () => requireMoney(money).gifts }),
+      routes: livestreamRoutes({ service, hotRoom, gifts: () => requireMoney(money).gifts }),
       handlers: {
         'livestream:start': defineHandler(
           Type.Object({ title: Type.String({ minLength: 1, maxLength: 200 }), livestreamId: Type.Optional(StreamId) }),
@@ -111,11 +159,13 @@ export const livestreamModule =
               ctx.join(room);
               await core.hub.ready(room);
             }
+            const fresh = !viewers.has(streamId, ctx.session.connectionId);
             const total = await viewers.add(streamId, ctx.session.connectionId);
             if (total === undefined) {
               ctx.leave(room);
               throw new AppError('not_found', `livestream ${streamId} is not live`);
             }
+            if (fresh) announce(hotRoom.joined(info, ctx.session.userId, total), room);
             if (core.webhooks.isEnabled('livestream.viewer_milestone')) {
               milestones.reached(streamId, total).then(
                 (milestone) =>
@@ -128,7 +178,15 @@ export const livestreamModule =
                 (err: unknown) => core.log.warn({ err: (err as Error).message, streamId }, 'viewer milestone check failed'),
               );
             }
-            return { livestreamId: streamId, title: info.title, hostId: info.hostId, cohosts: info.cohosts, viewers: total, ...(resume ? { resume } : {}) };
+            return {
+              livestreamId: streamId,
+              title: info.title,
+              hostId: info.hostId,
+              cohosts: info.cohosts,
+              viewers: total,
+              ...(resume ? { resume } : {}),
+              state: await hotRoom.snapshot(streamId),
+            };
           },
           JoinAck,
         ),
@@ -137,7 +195,7 @@ export const livestreamModule =
           Type.Object({ livestreamId: StreamId }),
           async (ctx, { livestreamId: streamId }) => {
             ctx.leave(streamRoom(streamId));
-            await viewers.remove(streamId, ctx.session.connectionId);
+            await left(streamId, ctx.session.connectionId, ctx.session.userId);
             return { livestreamId: streamId };
           },
           StreamAck,
@@ -147,15 +205,23 @@ export const livestreamModule =
           Type.Object({ livestreamId: StreamId, text: Type.String({ minLength: 1, maxLength: 500 }) }),
           async (ctx, { livestreamId: streamId, text }) => {
             if (!ctx.isMember(streamRoom(streamId))) throw new AppError('forbidden', 'join the livestream before chatting');
+            const verdict = await hotRoom.admitChat(ctx.session, streamId);
+            if (verdict.kind === 'sampled') return { livestreamId: streamId, broadcast: false as const };
             const message = await core.hub.publish(streamRoom(streamId), 'livestream:chat', {
               livestreamId: streamId,
               userId: ctx.session.userId,
               text,
               sentAt: new Date().toISOString(),
             });
-            return { livestreamId: streamId, seq: message.seq };
+            return { livestreamId: streamId, broadcast: true as const, seq: message.seq };
           },
-          SeqAck,
+          ChatAck,
+        ),
+
+        'livestream:settings': defineHandler(
+          SettingsInput,
+          async (ctx, { livestreamId: streamId, ...patch }) => ({ livestreamId: streamId, ...(await hotRoom.configure(ctx.session, streamId, patch)) }),
+          SettingsAck,
         ),
 
         'livestream:cohost:invite': defineHandler(
@@ -194,18 +260,15 @@ export const livestreamModule =
       onDisconnect(session, rooms) {
         for (const room of rooms) {
           if (!room.startsWith(ROOM_PREFIX)) continue;
-          viewers
-            .remove(room.slice(ROOM_PREFIX.length), session.connectionId)
-            .catch((err: unknown) => core.log.warn({ err: (err as Error).message, room }, 'viewer leave failed'));
+          left(room.slice(ROOM_PREFIX.length), session.connectionId, session.userId).catch((err: unknown) =>
+            core.log.warn({ err: (err as Error).message, room }, 'viewer leave failed'),
+          );
         }
       },
 
-      async start() {
-        viewers.start();
-      },
-
       async stop() {
-        await viewers.stop();
+        hotRoom.stop();
+        await viewers.stop(2 * hot.stateIntervalMs + 500);
         await store.close();
       },
     };

@@ -20,7 +20,18 @@ import { isoMs, isoMsOrNull } from '../../kernel/schemas.js';
 import type { Principal } from '../../kernel/session.js';
 import { GiftSendResult } from '../gifts/schemas.js';
 import type { GiftService } from '../gifts/service.js';
-import { LiveGiftInput, Livestream, LivestreamCreate, LivestreamJoin, LivestreamLeave, StreamParams, type LivestreamBody } from './schemas.js';
+import type { HotRoom } from './hot-room.js';
+import {
+  LiveGiftInput,
+  Livestream,
+  LivestreamCreate,
+  LivestreamJoin,
+  LivestreamLeave,
+  SettingsAck,
+  SettingsBody,
+  StreamParams,
+  type LivestreamBody,
+} from './schemas.js';
 import type { LivestreamService } from './service.js';
 import type { StreamInfo } from './streams.js';
 import { streamRoom } from './viewers.js';
@@ -34,11 +45,13 @@ const streamLinks = {
 
 export interface LivestreamRouteDeps {
   service: LivestreamService;
+  /** Settings (slow mode, notable joiners) of a live stream's room. */
+  hotRoom: HotRoom;
   /** The money path's gift service (503 `unavailable` without Redis). */
   gifts: () => GiftService;
 }
 
-export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): RouteDef[] {
+export function livestreamRoutes({ service, hotRoom, gifts }: LivestreamRouteDeps): RouteDef[] {
   const view = async (info: StreamInfo): Promise<LivestreamBody> => ({
     livestreamId: info.streamId,
     hostId: info.hostId,
@@ -68,6 +81,22 @@ export function livestreamRoutes({ service, gifts }: LivestreamRouteDeps): Route
   };
 
   return [
+    defineRoute(
+      {
+        method: 'patch',
+        path: '/api/livestreams/:livestreamId/settings',
+        operationId: 'updateLivestreamSettings',
+        tags,
+        auth: 'user',
+        params: StreamParams,
+        body: SettingsBody,
+        response: SettingsAck,
+        summary: "Change a live stream's room settings: slow mode (per-user chat cooldown) and who join summaries name (host, co-hosts, admins)",
+        description: 'Same as the socket event `livestream:settings`; the room gets `livestream:settings`. Not live: 404; not a moderator of the stream: 403.',
+        errors: ['not_found', 'forbidden'],
+      },
+      async ({ principal, params, body }) => ({ livestreamId: params.livestreamId, ...(await hotRoom.configure(principal, params.livestreamId, body)) }),
+    ),
     defineRoute(
       {
         method: 'post',

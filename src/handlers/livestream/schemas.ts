@@ -3,6 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { EmittedEvents } from '../../gateway/handler.js';
 import { DateTime, Nullable } from '../../kernel/schemas.js';
 import { GiftSend } from '../gifts/schemas.js';
+import { NOTABLE_JOINS } from './room-rules.js';
 
 export const StreamId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' });
 export const StreamParams = Type.Object({ livestreamId: StreamId });
@@ -48,6 +49,28 @@ export const LivestreamLeave = Type.Object(
   { $id: 'LivestreamLeave', additionalProperties: false },
 );
 
+const settingsFields = {
+  slowModeMs: Type.Integer({ minimum: 0, maximum: 3_600_000, description: 'per-user cooldown between chat lines (ms); 0 turns slow mode off' }),
+  notableJoins: Type.Union(
+    NOTABLE_JOINS.map((n) => Type.Literal(n)),
+    { description: 'who join summaries name: viewers following the host, the top supporters of the stream, or nobody' },
+  ),
+};
+
+/** `livestream:settings` (socket) and `PATCH /api/livestreams/:livestreamId/settings` (HTTP, without livestreamId). */
+export const SettingsInput = Type.Object(
+  { livestreamId: StreamId, slowModeMs: Type.Optional(settingsFields.slowModeMs), notableJoins: Type.Optional(settingsFields.notableJoins) },
+  { additionalProperties: false },
+);
+export const SettingsBody = Type.Object(
+  { slowModeMs: Type.Optional(settingsFields.slowModeMs), notableJoins: Type.Optional(settingsFields.notableJoins) },
+  { $id: 'LivestreamSettingsInput', additionalProperties: false },
+);
+export const SettingsAck = Type.Object(
+  { livestreamId: Type.String(), slowModeMs: Type.Integer({ minimum: 0 }), notableJoins: settingsFields.notableJoins },
+  { $id: 'LivestreamSettings', additionalProperties: false },
+);
+
 /** What every gift request says besides where it goes: the fields of `gift:send` (GiftSend), same rules. */
 export const giftFields = {
   giftId: GiftSend.properties.giftId,
@@ -72,7 +95,59 @@ export const LIVESTREAM_EVENTS: EmittedEvents = {
   'livestream:viewers': {
     schema: Type.Object({ livestreamId: StreamIdOut, viewers: Type.Integer({ minimum: 0 }) }, strictObject),
     to: 'room',
-    description: 'The exact viewer count, at most once per second per stream, whenever it changed.',
+    description: 'The exact viewer count (keyed room state): at most one frame per ROOM_STATE_INTERVAL_MS per stream cluster-wide, always the latest.',
+  },
+  'livestream:viewer_joined': {
+    schema: Type.Object({ livestreamId: StreamIdOut, userId: Type.String() }, strictObject),
+    to: 'room',
+    description: 'A viewer joined (rooms under ROOM_JOIN_SUMMARY_THRESHOLD viewers; larger rooms get livestream:presence_summary).',
+  },
+  'livestream:viewer_left': {
+    schema: Type.Object({ livestreamId: StreamIdOut, userId: Type.String() }, strictObject),
+    to: 'room',
+    description: 'A viewer left (rooms under ROOM_JOIN_SUMMARY_THRESHOLD viewers).',
+  },
+  'livestream:presence_summary': {
+    schema: Type.Object(
+      {
+        livestreamId: StreamIdOut,
+        joined: Type.Integer({ minimum: 0 }),
+        left: Type.Integer({ minimum: 0 }),
+        notable: Type.Array(
+          Type.Object({ userId: Type.String(), reason: Type.Union([Type.Literal('follower'), Type.Literal('top_supporter')]) }, strictObject),
+          { description: "the first notable joiners of the period (host's choice: followers or top supporters), at most ROOM_JOIN_SUMMARY_NOTABLE_MAX" },
+        ),
+      },
+      strictObject,
+    ),
+    to: 'room',
+    description:
+      'Joins and leaves of a large room (ROOM_JOIN_SUMMARY_THRESHOLD viewers or more) since the last summary, over every node; one per ROOM_JOIN_SUMMARY_INTERVAL_MS.',
+  },
+  'livestream:settings': {
+    schema: Type.Object(
+      {
+        livestreamId: StreamIdOut,
+        slowModeMs: Type.Integer({ minimum: 0 }),
+        notableJoins: Type.Union([Type.Literal('followers'), Type.Literal('top_supporters'), Type.Literal('none')]),
+      },
+      strictObject,
+    ),
+    to: 'room',
+    description: "The stream's settings changed (keyed room state).",
+  },
+  'livestream:gift_totals': {
+    schema: Type.Object({ livestreamId: StreamIdOut, coins: Type.Integer({ minimum: 0 }), gifts: Type.Integer({ minimum: 0 }) }, strictObject),
+    to: 'room',
+    description: "The stream's exact gift totals (keyed room state, at most one per ROOM_STATE_INTERVAL_MS, always the latest).",
+  },
+  'livestream:top_supporters': {
+    schema: Type.Object(
+      { livestreamId: StreamIdOut, entries: Type.Array(Type.Object({ userId: Type.String(), coins: Type.Integer({ minimum: 0 }) }, strictObject)) },
+      strictObject,
+    ),
+    to: 'room',
+    description: "The stream's top ROOM_TOP_SUPPORTERS senders by coins (keyed room state).",
   },
   'livestream:ended': {
     schema: Type.Object({ livestreamId: StreamIdOut, endedBy: Type.String() }, strictObject),

@@ -1,3 +1,4 @@
+import { localVersion } from '../../rooms/room-state.js';
 import { check, type CohostOp, type LivePage, type StoreOutcome, type StreamInfo, type StreamStore } from './streams.js';
 
 interface Stream {
@@ -5,8 +6,6 @@ interface Stream {
   cohosts: Set<string>;
   invites: Set<string>;
   viewers: Map<string, number>;
-  lastBroadcast: number | undefined;
-  lastBroadcastAt: number;
 }
 
 /** Single-node engine: the same rules as the Redis scripts, in process memory (records do not expire). */
@@ -87,14 +86,9 @@ export class MemoryStreamStore implements StreamStore {
     return touched;
   }
 
-  async claimViewerBroadcast(streamId: string, intervalMs: number): Promise<number | 'later' | 'same'> {
+  async liveViewerCount(streamId: string): Promise<{ viewers: number; version: number } | undefined> {
     const s = this.live(streamId);
-    if (!s || s.lastBroadcast === total(s)) return 'same';
-    const now = Date.now();
-    if (now - s.lastBroadcastAt < intervalMs) return 'later';
-    s.lastBroadcastAt = now;
-    s.lastBroadcast = total(s);
-    return s.lastBroadcast;
+    return s ? { viewers: total(s), version: localVersion() } : undefined;
   }
 
   async close(): Promise<void> {}
@@ -106,7 +100,7 @@ export class MemoryStreamStore implements StreamStore {
 }
 
 function fresh(info: Omit<StreamInfo, 'cohosts'>): Stream {
-  return { info, cohosts: new Set(), invites: new Set(), viewers: new Map(), lastBroadcast: undefined, lastBroadcastAt: 0 };
+  return { info, cohosts: new Set(), invites: new Set(), viewers: new Map() };
 }
 
 function total(s: Stream): number {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LuaScript } from '../../rooms/lua.js';
+import { versionOf } from '../../rooms/room-state.js';
 import { CREATED_TTL_SEC, check, type CohostOp, type LivePage, type StreamInfo, type StreamStore } from './streams.js';
 
 /*
@@ -8,8 +9,6 @@ import { CREATED_TTL_SEC, check, type CohostOp, type LivePage, type StreamInfo, 
  *   lg:ls:<id>:cohosts    set    accepted co-hosts
  *   lg:ls:<id>:invites    set    pending co-host invitations
  *   lg:ls:<id>:viewers    hash   nodeId -> that node's viewer count (the total is the sum)
- *   lg:ls:<id>:vlast      string total of the last livestream:viewers broadcast
- *   lg:ls:<id>:vlock      string present while a broadcast happened less than a second ago
  *   lg:node:<node>:streams set   streams a node has a viewer count in (for the reaper)
  *   lg:streams:live       zset   streamId -> startedAt of every live stream (the "live now" list)
  */
@@ -18,8 +17,6 @@ const k = {
   cohosts: (id: string) => `lg:ls:${id}:cohosts`,
   invites: (id: string) => `lg:ls:${id}:invites`,
   viewers: (id: string) => `lg:ls:${id}:viewers`,
-  vlast: (id: string) => `lg:ls:${id}:vlast`,
-  vlock: (id: string) => `lg:ls:${id}:vlock`,
   nodeStreams: (node: string) => `lg:node:${node}:streams`,
   live: 'lg:streams:live',
 };
@@ -166,25 +163,6 @@ return 0
 `,
 );
 
-/*
- * Claims a viewer-count broadcast (at most one per interval per stream, cluster-wide).
- * KEYS[1] stream hash  KEYS[2] viewers hash  KEYS[3] last broadcast total  KEYS[4] interval lock
- * ARGV[1] interval (ms)  ARGV[2] expiry of the last-total key (s)
- * Returns the total to broadcast, -1 if unchanged or not live, -2 if changed but too soon.
- */
-const CLAIM_BROADCAST = new LuaScript(
-  'livestream-claim-broadcast',
-  `
-if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return -1 end
-local total = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[2])) do total = total + tonumber(v) end
-if redis.call('GET', KEYS[3]) == tostring(total) then return -1 end
-if not redis.call('SET', KEYS[4], '1', 'PX', ARGV[1], 'NX') then return -2 end
-redis.call('SET', KEYS[3], total, 'EX', ARGV[2])
-return total
-`,
-);
-
 const STATUSES: Record<string, StreamInfo['status']> = { created: 'created', live: 'live', ended: 'ended' };
 
 export class RedisStreamStore implements StreamStore {
@@ -236,11 +214,14 @@ export class RedisStreamStore implements StreamStore {
   }
 
   async viewerCount(streamId: string): Promise<number> {
-    const [[, status], [, counts]] = ((await this.redis.multi().hget(k.stream(streamId), 'status').hvals(k.viewers(streamId)).exec()) ?? []) as [
-      [unknown, string | null],
-      [unknown, string[]],
-    ];
-    return status === 'live' ? (counts ?? []).reduce((sum, c) => sum + Number(c), 0) : 0;
+    return (await this.liveViewerCount(streamId))?.viewers ?? 0;
+  }
+
+  async liveViewerCount(streamId: string): Promise<{ viewers: number; version: number } | undefined> {
+    const [[, status], [, counts], [, time]] = ((await this.redis.multi().hget(k.stream(streamId), 'status').hvals(k.viewers(streamId)).time().exec()) ??
+      []) as [[unknown, string | null], [unknown, string[]], [unknown, unknown]];
+    if (status !== 'live') return undefined;
+    return { viewers: (counts ?? []).reduce((sum, c) => sum + Number(c), 0), version: versionOf(time) };
   }
 
   async cohost(op: CohostOp, streamId: string, actorId: string, targetId: string): Promise<void> {
@@ -259,13 +240,6 @@ export class RedisStreamStore implements StreamStore {
     const streams = await this.redis.smembers(k.nodeStreams(nodeId));
     await Promise.all(streams.map((id) => DROP_NODE.run(this.redis, [k.viewers(id), k.nodeStreams(nodeId)], [nodeId, id])));
     return streams;
-  }
-
-  async claimViewerBroadcast(streamId: string, intervalMs: number): Promise<number | 'later' | 'same'> {
-    const r = Number(
-      await CLAIM_BROADCAST.run(this.redis, [k.stream(streamId), k.viewers(streamId), k.vlast(streamId), k.vlock(streamId)], [intervalMs, ENDED_TTL_SEC]),
-    );
-    return r === -1 ? 'same' : r === -2 ? 'later' : r;
   }
 
   async close(): Promise<void> {}

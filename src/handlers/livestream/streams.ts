@@ -66,11 +66,10 @@ export interface StreamStore {
   /** Removes every viewer count of a node; returns the streams it touched. */
   removeNode(nodeId: string): Promise<string[]>;
   /**
-   * Claims the right to broadcast the viewer count: returns the total if it changed since the
-   * last broadcast and none happened in the last `intervalMs` (cluster-wide), `'later'` if it
-   * changed but must wait, `'same'` if nothing changed (or the stream is not live).
+   * The stream's viewer count (sum over nodes) and when it was read (a version for keyed room
+   * state: Redis TIME of the read), or undefined when it is not live.
    */
-  claimViewerBroadcast(streamId: string, intervalMs: number): Promise<number | 'later' | 'same'>;
+  liveViewerCount(streamId: string): Promise<{ viewers: number; version: number } | undefined>;
   close(): Promise<void>;
 }
 

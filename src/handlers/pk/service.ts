@@ -2,8 +2,9 @@
  * PK battles. State lives in Redis (pk:battle hash, pk:active pointers, pk:ends schedule) and
  * changes only through pk-*.lua and gift-send.lua (scores). No timer belongs to one process:
  * every node polls `pk:ends` and the node whose pk-end.lua removes the battle from it ends it, so
- * a battle ends on time even if the node that started it died. Score frames are throttled
- * cluster-wide by a PX lease per battle (at most one frame per PK_SCORE_INTERVAL_MS).
+ * a battle ends on time even if the node that started it died. Score frames are keyed room state
+ * (core.roomState, key `pk:<battleId>` in each host's room): at most one per PK_SCORE_INTERVAL_MS
+ * per room cluster-wide, always the latest score, and joiners get the current one in their ack.
  */
 import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
@@ -13,6 +14,7 @@ import { AppError } from '../../kernel/errors.js';
 import { userRoom } from '../../kernel/rooms.js';
 import { isoMs } from '../../kernel/schemas.js';
 import type { RoomSend } from '../../rooms/hub.js';
+import { versionOf, type RoomState, type VersionedFrame } from '../../rooms/room-state.js';
 import { COLLECTIONS } from '../../store/collections.js';
 import type { WriteOp } from '../../store/write-queue.js';
 import { livestreamRoom, moneyKeys } from '../wallets/keys.js';
@@ -59,18 +61,14 @@ export class PkService {
   private pollTimer: NodeJS.Timeout | undefined;
   private endedListener: (battle: PkBattleView) => void = () => {};
   private polling = false;
-  /**
-   * Battles whose score this node owes a frame: a publish is under way or waits for the lease.
-   * `dirty`: a gift changed the score after the last read. Redis is asked at most once per
-   * interval per battle, however many gifts arrive.
-   */
-  private readonly scoring = new Map<string, { timer: NodeJS.Timeout | undefined; dirty: boolean }>();
-  private stopped = false;
+  /** The rooms of the battles this node scored (they never change once a battle is active). */
+  private readonly rooms = new Map<string, string[]>();
 
   constructor(
     private readonly redis: Redis,
     private readonly outbox: Outbox,
     private readonly publish: RoomSend,
+    private readonly roomState: RoomState,
     private readonly metrics: MoneyMetrics,
     private readonly log: Logger,
     private readonly opts: PkOptions,
@@ -111,6 +109,7 @@ export class PkService {
     checkStatus(status, detail, battleId);
     const battle = await this.get(battleId);
     this.announce(battle, 'pk_battle:start', battle);
+    this.offerScore(battle);
     void this.persist(battle, 2);
     return battle;
   }
@@ -157,47 +156,40 @@ export class PkService {
   }
 
   /**
-   * A gift changed a battle's score. Publishes now if this node gets the battle's lease, else
-   * when the lease runs out, so the last score always goes out and never more than once per
-   * interval cluster-wide.
+   * A gift changed a battle's score: each host's room gets the latest score, at most once per
+   * interval cluster-wide (core.roomState reads the battle again when the interval allows).
    */
   scoreChanged(battleId: string): void {
-    const state = this.scoring.get(battleId);
-    if (state) {
-      state.dirty = true;
+    const rooms = this.rooms.get(battleId);
+    if (rooms) {
+      for (const room of rooms) this.roomState.changed(room, pkKey(battleId), () => this.scoreFrame(battleId), this.opts.scoreIntervalMs);
       return;
     }
-    this.scoring.set(battleId, { timer: undefined, dirty: false });
-    void this.publishScore(battleId);
+    this.get(battleId).then(
+      (battle) => this.offerScore(battle),
+      (err: unknown) => this.log.warn({ err: (err as Error).message, battleId }, 'pk score publish failed'),
+    );
   }
 
-  private async publishScore(battleId: string): Promise<void> {
-    const state = this.scoring.get(battleId);
-    if (!state) return;
-    let wait = this.opts.scoreIntervalMs;
-    try {
-      const got = await this.redis.set(moneyKeys.pkScoreLease(battleId), '1', 'PX', this.opts.scoreIntervalMs, 'NX');
-      if (got === 'OK') {
-        state.dirty = false;
-        const battle = await this.get(battleId);
-        if (battle.status === 'active')
-          this.announce(battle, 'pk_battle:score', { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt });
-      } else {
-        const ttl = await this.redis.pttl(moneyKeys.pkScoreLease(battleId));
-        wait = Math.max(5, ttl > 0 ? ttl : this.opts.scoreIntervalMs);
-        state.dirty = true;
-      }
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message, battleId }, 'pk score publish failed');
-      state.dirty = true;
-    }
-    if (this.stopped) return;
-    // Once the lease has run out: publish again if the score changed since, else forget the battle.
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      if (!state.dirty) this.scoring.delete(battleId);
-      else void this.publishScore(battleId);
-    }, wait);
+  private offerScore(battle: PkBattleView): void {
+    if (battle.status !== 'active') return;
+    if (this.rooms.size > 10_000) this.rooms.clear();
+    this.rooms.set(battle.battleId, battleRooms(battle));
+    this.scoreChanged(battle.battleId);
+  }
+
+  private async scoreFrame(battleId: string): Promise<VersionedFrame | undefined> {
+    const [[, hash], [, time]] = ((await this.redis.multi().hgetall(moneyKeys.pkBattle(battleId)).time().exec()) ?? []) as [
+      [unknown, Record<string, string>],
+      [unknown, unknown],
+    ];
+    const battle = toView(hash ?? {});
+    if (battle?.status !== 'active') return undefined;
+    return {
+      event: 'pk_battle:score',
+      data: { battleId, host1Score: battle.host1Score, host2Score: battle.host2Score, endsAt: battle.endsAt },
+      version: versionOf(time),
+    };
   }
 
   /** Told once per battle when it ends on time (on the node that claimed the end). */
@@ -212,9 +204,6 @@ export class PkService {
 
   stop(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
-    this.stopped = true;
-    for (const { timer } of this.scoring.values()) clearTimeout(timer);
-    this.scoring.clear();
   }
 
   /** Ends every battle that is due; several nodes may race, pk-end.lua lets exactly one win. */
@@ -246,6 +235,8 @@ export class PkService {
           },
           'pk battle ended',
         );
+        // Joiners who heard the end get no score of the battle in their ack: dropped before the end frame.
+        await this.forgetScore(battle);
         this.announce(battle, 'pk_battle:end', endFrame(battle));
         this.endedListener(battle);
         await this.outbox.commit(key, battleWrites(battle, 3));
@@ -258,6 +249,16 @@ export class PkService {
     return ended;
   }
 
+  /** An ended battle leaves its rooms' keyed state: joiners no longer get its score. */
+  private async forgetScore(battle: PkBattleView): Promise<void> {
+    this.rooms.delete(battle.battleId);
+    await Promise.all(
+      battleRooms(battle).map((room) =>
+        this.roomState.drop(room, pkKey(battle.battleId)).catch((err: unknown) => this.log.warn({ err: (err as Error).message, room }, 'pk score drop failed')),
+      ),
+    );
+  }
+
   private announce(battle: PkBattleView, event: string, data: unknown): void {
     for (const room of battleRooms(battle)) this.publish(room, event, data);
   }
@@ -268,6 +269,9 @@ export class PkService {
     await this.outbox.commit(key, battleWrites(battle, version));
   }
 }
+
+/** The keyed-state key of a battle's score in its rooms. */
+const pkKey = (battleId: string): string => `pk:${battleId}`;
 
 function checkStatus(status: string, detail: string | undefined, battleId: string): void {
   if (status === 'ok') return;

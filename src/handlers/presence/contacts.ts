@@ -11,6 +11,8 @@ export interface ContactDirectory {
   addContacts(userIds: string[]): Promise<void>;
   follow(userId: string, targetId: string): Promise<void>;
   unfollow(userId: string, targetId: string): Promise<void>;
+  /** Whether `userId` follows `targetId`. */
+  follows(userId: string, targetId: string): Promise<boolean>;
   /** For each target, whether `viewerId` may see its presence. */
   canSee(viewerId: string, targetIds: string[]): Promise<boolean[]>;
 }
@@ -37,6 +39,10 @@ export class RedisContactDirectory implements ContactDirectory {
     await this.redis.srem(followKey(userId), targetId);
   }
 
+  async follows(userId: string, targetId: string): Promise<boolean> {
+    return (await this.redis.sismember(followKey(userId), targetId)) === 1;
+  }
+
   async canSee(viewerId: string, targetIds: string[]): Promise<boolean[]> {
     if (targetIds.length === 0) return [];
     const [follows, contacts] = await Promise.all([
@@ -48,7 +54,7 @@ export class RedisContactDirectory implements ContactDirectory {
 }
 
 export class MemoryContactDirectory implements ContactDirectory {
-  private readonly follows = new Map<string, Set<string>>();
+  private readonly followed = new Map<string, Set<string>>();
   private readonly contacts = new Map<string, Set<string>>();
 
   async addContacts(userIds: string[]): Promise<void> {
@@ -57,15 +63,19 @@ export class MemoryContactDirectory implements ContactDirectory {
   }
 
   async follow(userId: string, targetId: string): Promise<void> {
-    setOf(this.follows, userId).add(targetId);
+    setOf(this.followed, userId).add(targetId);
   }
 
   async unfollow(userId: string, targetId: string): Promise<void> {
-    this.follows.get(userId)?.delete(targetId);
+    this.followed.get(userId)?.delete(targetId);
+  }
+
+  async follows(userId: string, targetId: string): Promise<boolean> {
+    return this.followed.get(userId)?.has(targetId) ?? false;
   }
 
   async canSee(viewerId: string, targetIds: string[]): Promise<boolean[]> {
-    return targetIds.map((t) => t === viewerId || (this.follows.get(viewerId)?.has(t) ?? false) || (this.contacts.get(viewerId)?.has(t) ?? false));
+    return targetIds.map((t) => t === viewerId || (this.followed.get(viewerId)?.has(t) ?? false) || (this.contacts.get(viewerId)?.has(t) ?? false));
   }
 }
 

@@ -2,13 +2,17 @@ import { Type } from '@sinclair/typebox';
 import type { ModuleFactory } from '../../core.js';
 import { defineHandler } from '../../gateway/handler.js';
 import { AppError } from '../../kernel/errors.js';
+import { RoomStateList } from '../../kernel/schemas.js';
 
 const RoomName = Type.String({ minLength: 3, maxLength: 160, pattern: '^[A-Za-z0-9_-]+:[^\\s]+$' });
 const strict = { additionalProperties: false } as const;
 const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const ResumeAck = Type.Union([
-  Type.Object({ room: Type.String(), gap: Type.Literal(false), replayed: Type.Integer({ minimum: 0 }), latestSeq: Type.Integer() }, strict),
-  Type.Object({ room: Type.String(), gap: Type.Literal(true), oldestSeq: Type.Integer(), latestSeq: Type.Integer() }, strict),
+  Type.Object(
+    { room: Type.String(), gap: Type.Literal(false), replayed: Type.Integer({ minimum: 0 }), latestSeq: Type.Integer(), state: RoomStateList },
+    strict,
+  ),
+  Type.Object({ room: Type.String(), gap: Type.Literal(true), oldestSeq: Type.Integer(), latestSeq: Type.Integer(), state: RoomStateList }, strict),
 ]);
 
 /**
@@ -27,9 +31,11 @@ export const roomsModule: ModuleFactory = (core) => {
           if (!(await core.roomAccess.canRead(ctx.session, room))) throw new AppError('forbidden', `you may not read ${room}`);
           const result = await ctx.resume(room, lastSeq);
           if (result.kind === 'left') throw new AppError('conflict', `left ${room} while resuming`);
+          // The room's keyed state now (viewer count, scores...): current even after a gap.
+          const state = await core.roomState.snapshot(room);
           return result.kind === 'gap'
-            ? { room, gap: true as const, oldestSeq: result.oldestSeq, latestSeq: result.latestSeq }
-            : { room, gap: false as const, replayed: result.count, latestSeq: result.latestSeq };
+            ? { room, gap: true as const, oldestSeq: result.oldestSeq, latestSeq: result.latestSeq, state }
+            : { room, gap: false as const, replayed: result.count, latestSeq: result.latestSeq, state };
         },
         ResumeAck,
       ),

@@ -32,8 +32,6 @@ export const moneyKeys = {
   pkEnds: 'pk:ends',
   /** zset hostId -> wins. */
   pkWins: 'pk:rank:wins',
-  /** string with PX: the 200 ms lease that throttles score frames of a battle cluster-wide. */
-  pkScoreLease: (battleId: string) => `pk:score-lease:{${battleId}}`,
   /** string: bumped whenever the catalogue in MongoDB changes; nodes poll it. */
   catalogVersion: 'catalog:version',
   /** hash: live shopping counters of a stream (orders, revenueCoins, pinned JSON with server-known prices). */

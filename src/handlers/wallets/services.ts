@@ -11,6 +11,7 @@ import { CatalogService } from '../gifts/catalog.js';
 import { GiftCoalescer } from '../gifts/coalescer.js';
 import { GiftBatcher } from '../gifts/gift-batch.js';
 import { GiftService } from '../gifts/service.js';
+import { streamGiftState } from '../gifts/stream-state.js';
 import { streamDirectoryFor } from '../livestream/directory.js';
 import { PkService } from '../pk/service.js';
 import { ShoppingService } from '../shopping/service.js';
@@ -79,15 +80,18 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
     outboxGraceMs: cfg.outboxGraceMs,
   });
   const gifts = new GiftService(catalog, batcher, store, outbox, coalescer, metrics, log, redis);
-  const pk = new PkService(redis, outbox, publish, metrics, log, {
+  const pk = new PkService(redis, outbox, publish, core.roomState, metrics, log, {
     pollMs: cfg.pkPollMs,
     scoreIntervalMs: cfg.pkScoreIntervalMs,
     inviteTtlSec: cfg.pkInviteTtlSec,
     outboxGraceMs: cfg.outboxGraceMs,
   });
   gifts.onPkScore((battleId) => pk.scoreChanged(battleId));
-  // Backend webhooks (durable, signed; docs/BRIDGE.md), in order per sender / per battle.
-  gifts.onAccepted((r) =>
+  const streamState = streamGiftState(core.roomState, redis, core.config.hotRooms.topSupporters);
+  // The stream's keyed state (totals, top supporters); backend webhooks (durable, signed;
+  // docs/BRIDGE.md), in order per sender / per battle.
+  gifts.onAccepted((r) => {
+    streamState(r);
     core.webhooks.emit(
       'gift.sent',
       {
@@ -102,8 +106,8 @@ export function createMoneyServices(core: Core): MoneyServices | undefined {
         context: r.context,
       },
       r.livestreamId ? `livestream:${r.livestreamId}` : `user:${r.recipientId}`,
-    ),
-  );
+    );
+  });
   pk.onEnded((b) =>
     core.webhooks.emit(
       'pk_battle.ended',

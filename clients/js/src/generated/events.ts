@@ -250,6 +250,13 @@ export type LevelRewards = {
   features: string[];
 };
 
+export type LivestreamSettings = {
+  livestreamId: string;
+  slowModeMs: number;
+  /** who join summaries name: viewers following the host, the top supporters of the stream, or nobody */
+  notableJoins: "followers" | "top_supporters" | "none";
+};
+
 export type MessageHistory = {
   /** newest first */
   messages: ChatMessage[];
@@ -622,7 +629,11 @@ export interface Requests {
     };
     ack: {
       livestreamId: string;
+      broadcast: true;
       seq: number;
+    } | {
+      livestreamId: string;
+      broadcast: false;
     };
   };
   "livestream:cohost:accept": {
@@ -677,6 +688,15 @@ export interface Requests {
         gap: boolean;
         latestSeq: number;
       };
+      /** the room's current keyed state: handle each entry as the event it names */
+      state: {
+        /** viewers, pk:<battleId>, gift_totals, top_supporters, settings */
+        key: string;
+        /** the event this frame goes out as */
+        event: string;
+        /** the event's payload */
+        data: unknown;
+      }[];
     };
   };
   "livestream:leave": {
@@ -686,6 +706,16 @@ export interface Requests {
     ack: {
       livestreamId: string;
     };
+  };
+  "livestream:settings": {
+    data: {
+      livestreamId: string;
+      /** per-user cooldown between chat lines (ms); 0 turns slow mode off */
+      slowModeMs?: number;
+      /** who join summaries name: viewers following the host, the top supporters of the stream, or nobody */
+      notableJoins?: "followers" | "top_supporters" | "none";
+    };
+    ack: LivestreamSettings;
   };
   "livestream:start": {
     data: {
@@ -875,11 +905,29 @@ export interface Requests {
       gap: false;
       replayed: number;
       latestSeq: number;
+      /** the room's current keyed state: handle each entry as the event it names */
+      state: {
+        /** viewers, pk:<battleId>, gift_totals, top_supporters, settings */
+        key: string;
+        /** the event this frame goes out as */
+        event: string;
+        /** the event's payload */
+        data: unknown;
+      }[];
     } | {
       room: string;
       gap: true;
       oldestSeq: number;
       latestSeq: number;
+      /** the room's current keyed state: handle each entry as the event it names */
+      state: {
+        /** viewers, pk:<battleId>, gift_totals, top_supporters, settings */
+        key: string;
+        /** the event this frame goes out as */
+        event: string;
+        /** the event's payload */
+        data: unknown;
+      }[];
     };
   };
   "session:echo": {
@@ -1198,6 +1246,41 @@ export interface ServerEvents {
   "livestream:ended": {
     livestreamId: string;
     endedBy: string;
+  };
+  "livestream:gift_totals": {
+    livestreamId: string;
+    coins: number;
+    gifts: number;
+  };
+  "livestream:presence_summary": {
+    livestreamId: string;
+    joined: number;
+    left: number;
+    /** the first notable joiners of the period (host's choice: followers or top supporters), at most ROOM_JOIN_SUMMARY_NOTABLE_MAX */
+    notable: {
+      userId: string;
+      reason: "follower" | "top_supporter";
+    }[];
+  };
+  "livestream:settings": {
+    livestreamId: string;
+    slowModeMs: number;
+    notableJoins: "followers" | "top_supporters" | "none";
+  };
+  "livestream:top_supporters": {
+    livestreamId: string;
+    entries: {
+      userId: string;
+      coins: number;
+    }[];
+  };
+  "livestream:viewer_joined": {
+    livestreamId: string;
+    userId: string;
+  };
+  "livestream:viewer_left": {
+    livestreamId: string;
+    userId: string;
   };
   "livestream:viewers": {
     livestreamId: string;
